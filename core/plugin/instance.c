@@ -163,6 +163,13 @@ int skiff_instance_start(skiff_instance_t *inst, skiff_error_t *err)
     return 0;
 }
 
+void skiff_instance_stop(skiff_instance_t *inst)
+{
+    if (!inst || !inst->ctx.started) return;
+    if (inst->ctx.desc.stop) inst->ctx.desc.stop(inst->ctx.self);
+    inst->ctx.started = 0;
+}
+
 void skiff_instance_free(skiff_instance_t *inst)
 {
     if (inst) instance_destroy(inst);

@@ -88,6 +88,9 @@ int skiff_instance_new_raw(const skiff_plugin_t *desc, const char *instance_name
                            const struct skiff_raw_setting *raw, size_t n, skiff_bus_t *bus,
                            skiff_instance_report_fn report, void *ud,
                            skiff_instance_t **out, skiff_error_t *err);
+/* stop() the instance if it was started; idempotent. skiff_instance_free()
+ * does this too; a cluster stops all instances before freeing any. */
+void skiff_instance_stop(skiff_instance_t *inst);
 /* The file the instance's plugin was loaded from (via dladdr), or "". */
 const char *skiff_instance_path(const skiff_instance_t *inst);
 

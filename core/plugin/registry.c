@@ -272,5 +272,9 @@ int skiff_plugin_default_dir(char *buf, size_t len)
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash) *slash = '\0';
-    return snprintf(buf, len, "%s/../plugins", exe) < (int)len ? 0 : SKIFF_E_TOOLARGE;
+    char dir[PATH_MAX + 16], real[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/../plugins", exe);
+    /* Canonical when it exists, so listings show build/plugins/... */
+    const char *d = realpath(dir, real) ? real : dir;
+    return snprintf(buf, len, "%s", d) < (int)len ? 0 : SKIFF_E_TOOLARGE;
 }

@@ -182,7 +182,7 @@ static int convert(const skiff_config_key_t *key, const char *where, const skiff
     case SKIFF_CFG_QUANTITY:
         if (text || r->kind == SKIFF_RAW_STRING) {
             if (skiff_quantity_parse(r->str, &v->i, &qerr) < 0) {
-                snprintf(msg, msglen, "key \"%s\" in %s: %s", key->name, where, qerr.msg);
+                snprintf(msg, msglen, "key \"%s\" in %s: %.300s", key->name, where, qerr.msg);
                 return -1;
             }
         } else if (r->kind == SKIFF_RAW_INT) {
@@ -200,7 +200,7 @@ static int convert(const skiff_config_key_t *key, const char *where, const skiff
     case SKIFF_CFG_DURATION:
         if (text || r->kind == SKIFF_RAW_STRING) {
             if (skiff_duration_parse(r->str, &v->i, &qerr) < 0) {
-                snprintf(msg, msglen, "key \"%s\" in %s: %s", key->name, where, qerr.msg);
+                snprintf(msg, msglen, "key \"%s\" in %s: %.300s", key->name, where, qerr.msg);
                 return -1;
             }
         } else {
