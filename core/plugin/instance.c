@@ -21,10 +21,12 @@ static void report_problem(void *ud, int line, const char *msg)
     if (rc->fwd) rc->fwd(rc->ud, line, msg);
 }
 
-static char *desc_path(const skiff_plugin_t *desc)
+/* The file an address lies in ("" when none): the descriptor itself, or for
+ * the registry's copy (on the heap) its name string, which the file holds. */
+static char *addr_path(const void *addr)
 {
     Dl_info info;
-    if (dladdr(desc, &info) && info.dli_fname) return strdup(info.dli_fname);
+    if (addr && dladdr(addr, &info) && info.dli_fname) return strdup(info.dli_fname);
     return strdup("");
 }
 
@@ -56,13 +58,17 @@ int skiff_instance_new_raw(const skiff_plugin_t *desc, const char *instance_name
     if (!inst) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
     struct skiff_ctx *ctx = &inst->ctx;
     ctx->bus = bus;
-    ctx->path = desc_path(desc);
+    ctx->path = addr_path(desc);
     int rc;
     if (!ctx->path) goto oom;
     /* A descriptor from the registry is already checked; one linked into a
      * test is checked here the same way. */
     rc = skiff_plugin_check_desc(*ctx->path ? ctx->path : "plugin", desc, 0, &ctx->desc, err);
     if (rc < 0) goto fail;
+    if (!*ctx->path) {
+        free(ctx->path);
+        if (!(ctx->path = addr_path(ctx->desc.name))) goto oom;
+    }
     if (!instance_name || !*instance_name) instance_name = ctx->desc.name;
     if (!(ctx->name = strdup(instance_name))) goto oom;
     const char *kind = skiff_kind_name(ctx->desc.kind);
