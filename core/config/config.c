@@ -532,7 +532,7 @@ int skiff_config_load(const char *file, skiff_config_report_fn report, void *ud,
         if (config_error_type(&cfg->cfg) == CONFIG_ERR_FILE_IO)
             problem(&L, 0, "cannot read the config file: %m");
         else
-            problem(&L, config_error_line(&cfg->cfg), "syntax error: %s",
+            problem(&L, config_error_line(&cfg->cfg), "%s (libconfig syntax, see docs/config.md)",
                     config_error_text(&cfg->cfg));
     } else {
         const config_setting_t *root = config_root_setting(&cfg->cfg);
