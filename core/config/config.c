@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/suggest.h"
 
@@ -270,6 +271,9 @@ static void load_plugin_path(loader_t *L, const config_setting_t *pp)
         }
     }
     group_report_t g = { L, line };
+    struct stat st;
+    /* Only paths the file names must exist; a missing default is just empty. */
+    if (!pp && stat(cfg->plugin_path[0], &st) < 0) return;
     for (size_t i = 0; i < cfg->n_plugin_path; i++)
         skiff_registry_add_path(cfg->registry, cfg->plugin_path[i], registry_problem, &g);
 }
