@@ -64,6 +64,7 @@ struct skiff_bus_sub {
     uint32_t qcap, qhead, qcount;
     int lost;      /* an event was dropped; flag the next one */
     int scheduled; /* on the ready queue or being drained by a worker */
+    int waiters;   /* publishers blocked on not_full */
     skiff_bus_sub_t *rq_next;
 };
 
