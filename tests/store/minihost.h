@@ -115,13 +115,27 @@ static int mh_instance_new(const skiff_plugin_t *d, const char *const *settings,
                            skiff_error_t *err)
 {
     *self = NULL;
-    void *blk = calloc(1, d->instance_size ? d->instance_size : 1);
+    /* String settings must outlive the caller's array (host-owned until
+     * fini): copies go in the tail of the instance block. */
+    size_t tail = 0;
+    for (const char *const *s = settings; s && *s; s++) tail += strlen(*s) + 1;
+    for (const skiff_config_key_t *k = d->config; k && k->name; k++)
+        if (k->default_value) tail += strlen(k->default_value) + 1;
+    size_t isz = (d->instance_size + 15) & ~(size_t)15;
+    void *blk = calloc(1, isz + tail + 1);
     if (!blk) return skiff_error_set(err, -ENOMEM, "out of memory");
+    char *strs = (char *)blk + isz;
     for (const skiff_config_key_t *k = d->config; k && k->name; k++) {
         const char *val = k->default_value;
         for (const char *const *s = settings; s && *s; s++) {
             size_t n = strlen(k->name);
             if (!strncmp(*s, k->name, n) && (*s)[n] == '=') val = *s + n + 1;
+        }
+        if (val) {
+            size_t n = strlen(val) + 1;
+            memcpy(strs, val, n);
+            val = strs;
+            strs += n;
         }
         if (!val) {
             if (k->flags & SKIFF_CFG_REQUIRED) {

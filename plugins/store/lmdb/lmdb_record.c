@@ -1,6 +1,7 @@
 /* lmdb_record.c — record encoding, the hist key order and error mapping. */
 #include <errno.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "lmdb_store.h"
 
@@ -48,6 +49,15 @@ int lmdb_mdb_error(lmdb_store_t *s, int rc, const char *what, skiff_error_t *err
         return skiff_error_set(err, SKIFF_E_NOSPACE,
                                "%s: %s: the store's map_size is full; nothing was written "
                                "(compact, or raise map_size)", s->data_file, what);
+    case EIO: {
+        /* LMDB reports a short write (what a full filesystem gives) as EIO. */
+        struct statvfs vfs;
+        if (statvfs(s->path, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < (4u << 20))
+            return skiff_error_set(err, SKIFF_E_NOSPACE,
+                                   "%s: %s: no space left on device; nothing was written",
+                                   s->data_file, what);
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "%s: %s: input/output error", s->data_file, what);
+    }
     case ENOSPC:
     case EDQUOT:
         return skiff_error_set(err, SKIFF_E_NOSPACE,
