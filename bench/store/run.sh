@@ -16,7 +16,8 @@
 #   BENCH_RUNS=3           runs of each side (medians are reported)
 #   BENCH_DURATION=10s     length of each put workload
 #   BENCH_CLIENTS=64       concurrent clients of the many-client put workload
-#   BENCH_ETCD_CONNS=0     gRPC connections those clients share (0 = one each)
+#   BENCH_ETCD_CONNS=1     gRPC connections those clients share (0 = one each);
+#                          one is etcd's best case on this machine, see docs/performance.md
 #   BENCH_STORE_ARGS=      extra arguments for bench_store
 #   BENCH_TMPDIR=$TMPDIR   where the data dirs go (one temp dir, removed after)
 #   BENCH_SKIP_DEPS=1      do not run scripts/deps.sh --bench
@@ -28,7 +29,7 @@ BUILD=${BUILD:-build}
 RUNS=${BENCH_RUNS:-3}
 DUR=${BENCH_DURATION:-10s}
 CLIENTS=${BENCH_CLIENTS:-64}
-CONNS=${BENCH_ETCD_CONNS:-0}
+CONNS=${BENCH_ETCD_CONNS:-1}
 BENCH_STORE=$BUILD/bench/bench_store
 ETCDLOAD=$BUILD/bench/etcdload
 
