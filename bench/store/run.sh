@@ -101,16 +101,20 @@ for r in $(seq 1 "$RUNS"); do
   d=$tmp/etcd-$r; mkdir -p "$d"
   start_etcd "$d"
   echo "# run $r/$RUNS: etcd on $etcd_ep (pid $etcd_pid)"
-  "$ETCDLOAD" -endpoints "$etcd_ep" -duration "$DUR" -clients "$CLIENTS" -conns "$CONNS" \
-    | tee "$tmp/etcd-$r.out"
+  if ! "$ETCDLOAD" -endpoints "$etcd_ep" -duration "$DUR" -clients "$CLIENTS" -conns "$CONNS" \
+      | tee "$tmp/etcd-$r.out"; then
+    echo "run.sh: etcdload failed in run $r (see above); etcd's log:" >&2; tail -n 20 "$d/etcd.log" >&2; exit 1
+  fi
   stop_etcd
   rm -rf "$d/data"
   if [ "$have_skiff" = 1 ]; then
     d=$tmp/lmdb-$r; mkdir -p "$d"
     echo "# run $r/$RUNS: skiff lmdb in $d"
     # shellcheck disable=SC2086 # BENCH_STORE_ARGS is a word list by design
-    "$BENCH_STORE" --dir "$d" --duration "$DUR" --clients "$CLIENTS" ${BENCH_STORE_ARGS:-} \
-      | tee "$tmp/lmdb-$r.out"
+    if ! "$BENCH_STORE" --dir "$d" --duration "$DUR" --clients "$CLIENTS" ${BENCH_STORE_ARGS:-} \
+        | tee "$tmp/lmdb-$r.out"; then
+      echo "run.sh: $BENCH_STORE failed in run $r (see above)" >&2; exit 1
+    fi
     rm -rf "$d"
   fi
 done

@@ -70,7 +70,7 @@ func parseFlags() options {
 	// benchmark tool (--conns=1).
 	flag.IntVar(&o.conns, "conns", 1, "gRPC connections the concurrent clients share round-robin (0 = one per client)")
 	flag.IntVar(&o.rangeKeys, "range-keys", 10000, "keys in the range read")
-	flag.IntVar(&o.rangeRuns, "range-runs", 9, "timed range reads (the median is reported)")
+	flag.IntVar(&o.rangeRuns, "range-runs", 15, "timed range reads (the median is reported)")
 	flag.BoolVar(&o.serializ, "serializable", false, "serializable range reads (default linearizable, as a Kubernetes list)")
 	flag.DurationVar(&o.watchDur, "watch-duration", 5*time.Second, "how long the watch-latency workload runs at most")
 	flag.IntVar(&o.watchMax, "watch-max", 5000, "at most this many watch-latency samples")
