@@ -18,6 +18,8 @@
 #   BENCH_CLIENTS=64       concurrent clients of the many-client put workload
 #   BENCH_ETCD_CONNS=1     gRPC connections those clients share (0 = one each);
 #                          one is etcd's best case on this machine, see docs/performance.md
+#   BENCH_STORE=build/bench/bench_store   skiff's tool, called as
+#                          bench_store --dir DIR --duration DUR --clients N [BENCH_STORE_ARGS]
 #   BENCH_STORE_ARGS=      extra arguments for bench_store
 #   BENCH_TMPDIR=$TMPDIR   where the data dirs go (one temp dir, removed after)
 #   BENCH_SKIP_DEPS=1      do not run scripts/deps.sh --bench
@@ -30,7 +32,7 @@ RUNS=${BENCH_RUNS:-3}
 DUR=${BENCH_DURATION:-10s}
 CLIENTS=${BENCH_CLIENTS:-64}
 CONNS=${BENCH_ETCD_CONNS:-1}
-BENCH_STORE=$BUILD/bench/bench_store
+BENCH_STORE=${BENCH_STORE:-$BUILD/bench/bench_store}
 ETCDLOAD=$BUILD/bench/etcdload
 
 case $RUNS in ''|*[!0-9]*|0) echo "run.sh: BENCH_RUNS must be a positive integer, got '$RUNS'" >&2; exit 1;; esac
@@ -38,7 +40,7 @@ case $RUNS in ''|*[!0-9]*|0) echo "run.sh: BENCH_RUNS must be a positive integer
 if [ "${BENCH_SKIP_DEPS:-}" != 1 ]; then
   bash scripts/deps.sh --bench
 fi
-make --no-print-directory BUILD="$BUILD" bench-etcd-tool >&2
+make --no-print-directory BUILD="$BUILD" bench-etcd-tool >/dev/null
 command -v etcd >/dev/null || { echo "run.sh: etcd not found (bash scripts/deps.sh --bench installs etcd-server)" >&2; exit 1; }
 
 tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/skiff-bench-store.XXXXXX")
