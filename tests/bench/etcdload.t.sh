@@ -47,6 +47,21 @@ p99=$(echo "$out" | awk '$2=="etcd.watch.p99_us" {print $3}')
 check "watch p50 <= p99" awk -v a="$p50" -v b="$p99" 'BEGIN { exit !(a + 0 <= b + 0) }'
 expect_contains "the 4 clients share one gRPC connection by default" "4 clients over 1 gRPC connection(s)" "$out"
 
+# etcd going away mid-run ends the run with an error, not a hang or a figure.
+"$tool" -endpoints "127.0.0.1:$cport" -workloads putN -clients 4 -duration 60s -op-timeout 2s \
+  >"$T/dead.out" 2>&1 &
+tool_pid=$!
+on_exit "kill $tool_pid"
+sleep 1
+kill "$etcd_pid"; wait "$etcd_pid" 2>/dev/null
+start=$(date +%s)
+wait "$tool_pid"; rc=$?
+expect_eq "etcdload fails when etcd dies mid-run" 1 "$rc"
+check "... within the request timeout (took $(( $(date +%s) - start )) s)" [ $(( $(date +%s) - start )) -le 10 ]
+sed "s/^/# /" "$T/dead.out"
+expect_contains "... naming the workload" "etcdload: put (c4):" "$(cat "$T/dead.out")"
+check "... and prints no figure for it" [ -z "$(grep '^metric' "$T/dead.out")" ]
+
 err=$("$tool" -workloads put1,nope 2>&1); rc=$?
 expect_eq "an unknown workload is refused" 1 "$rc"
 expect_contains "... naming it" 'unknown workload "nope"' "$err"

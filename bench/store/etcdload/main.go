@@ -51,6 +51,23 @@ type options struct {
 	dialTimeout time.Duration
 }
 
+// opTimeout bounds every request, so a dead or wedged etcd ends the run with
+// an error instead of hanging it.
+var opTimeout = 30 * time.Second
+
+// opCtx is the context of one request; call the cancel func when it is
+// done. The timer it arms costs far less than the request it bounds.
+func opCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), opTimeout)
+}
+
+func put(cli *clientv3.Client, key, val string) error {
+	ctx, cancel := opCtx()
+	defer cancel()
+	_, err := cli.Put(ctx, key, val)
+	return err
+}
+
 func die(format string, a ...interface{}) {
 	fmt.Fprintf(os.Stderr, "etcdload: "+format+"\n", a...)
 	os.Exit(1)
@@ -76,6 +93,7 @@ func parseFlags() options {
 	flag.IntVar(&o.watchMax, "watch-max", 5000, "at most this many watch-latency samples")
 	wl := flag.String("workloads", "put1,putN,range,watch", "which workloads to run")
 	flag.DurationVar(&o.dialTimeout, "dial-timeout", 5*time.Second, "connection timeout")
+	flag.DurationVar(&opTimeout, "op-timeout", opTimeout, "timeout of each request")
 	flag.Parse()
 	if flag.NArg() != 0 {
 		die("unexpected argument %q (see -h)", flag.Arg(0))
@@ -99,8 +117,8 @@ func parseFlags() options {
 		die("-conns must be >= 0, got %d", o.conns)
 	case o.rangeKeys < 1 || o.rangeRuns < 1:
 		die("-range-keys and -range-runs must be >= 1")
-	case o.duration <= 0 || o.watchDur <= 0 || o.watchMax < 1:
-		die("-duration, -watch-duration and -watch-max must be positive")
+	case o.duration <= 0 || o.watchDur <= 0 || o.watchMax < 1 || opTimeout <= 0:
+		die("-duration, -watch-duration, -watch-max and -op-timeout must be positive")
 	}
 	if o.conns == 0 || o.conns > o.clients {
 		o.conns = o.clients
@@ -143,7 +161,21 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 func putLoad(o options, conns []*clientv3.Client, tag string, clients int) float64 {
 	val := strings.Repeat("v", o.valueSize)
 	var total int64
-	var failed atomic.Value
+	// The first error any client hit (a mutex, not atomic.Value: errors of
+	// different concrete types cannot share one atomic.Value).
+	// The first failure also ends the workload at once rather than after
+	// the full duration.
+	var failMu sync.Mutex
+	var failed error
+	failing := make(chan struct{})
+	fail := func(err error) {
+		failMu.Lock()
+		if failed == nil {
+			failed = err
+			close(failing)
+		}
+		failMu.Unlock()
+	}
 	start := make(chan struct{})
 	var ready, done sync.WaitGroup
 	var stop int32
@@ -155,15 +187,15 @@ func putLoad(o options, conns []*clientv3.Client, tag string, clients int) float
 			cli := conns[c%len(conns)]
 			key := func(n int) string { return fmt.Sprintf("%sput/%s/%03d/%010d", o.prefix, tag, c, n) }
 			// One untimed put per client so every stream is warm.
-			if _, err := cli.Put(context.Background(), key(0), val); err != nil {
-				failed.Store(err)
+			if err := put(cli, key(0), val); err != nil {
+				fail(err)
 			}
 			ready.Done()
 			<-start
 			n := 1
 			for atomic.LoadInt32(&stop) == 0 {
-				if _, err := cli.Put(context.Background(), key(n), val); err != nil {
-					failed.Store(err)
+				if err := put(cli, key(n), val); err != nil {
+					fail(err)
 					return
 				}
 				n++
@@ -174,12 +206,15 @@ func putLoad(o options, conns []*clientv3.Client, tag string, clients int) float
 	ready.Wait()
 	t0 := time.Now()
 	close(start)
-	time.Sleep(o.duration)
+	select {
+	case <-time.After(o.duration):
+	case <-failing:
+	}
 	atomic.StoreInt32(&stop, 1)
 	done.Wait()
 	el := time.Since(t0)
-	if err := failed.Load(); err != nil {
-		die("put (%s): %v", tag, err)
+	if failed != nil {
+		die("put (%s): %v", tag, failed)
 	}
 	fmt.Printf("# %s.put.%s: %d clients over %d gRPC connection(s), %d puts of %d bytes in %.2f s\n",
 		o.name, tag, clients, len(conns), total, o.valueSize, el.Seconds())
@@ -197,7 +232,10 @@ func rangeLoad(o options, cli *clientv3.Client) time.Duration {
 		for j := i; j < i+100 && j < o.rangeKeys; j++ {
 			ops = append(ops, clientv3.OpPut(fmt.Sprintf("%s%08d", pfx, j), val))
 		}
-		if _, err := cli.Txn(context.Background()).Then(ops...).Commit(); err != nil {
+		ctx, cancel := opCtx()
+		_, err := cli.Txn(ctx).Then(ops...).Commit()
+		cancel()
+		if err != nil {
 			die("loading range keys: %v", err)
 		}
 	}
@@ -207,9 +245,11 @@ func rangeLoad(o options, cli *clientv3.Client) time.Duration {
 	}
 	var times []time.Duration
 	for r := -1; r < o.rangeRuns; r++ { // run -1 is an untimed warm-up
+		ctx, cancel := opCtx()
 		t0 := time.Now()
-		resp, err := cli.Get(context.Background(), pfx, opts...)
+		resp, err := cli.Get(ctx, pfx, opts...)
 		el := time.Since(t0)
+		cancel()
 		if err != nil {
 			die("range read: %v", err)
 		}
@@ -269,7 +309,7 @@ func watchLoad(o options, putter, watcher *clientv3.Client) (p50, p99 time.Durat
 	for i := 0; i < o.watchMax && time.Now().Before(deadline); i++ {
 		key := fmt.Sprintf("%s%08d", pfx, i)
 		t0 := time.Now()
-		if _, err := putter.Put(context.Background(), key, val); err != nil {
+		if err := put(putter, key, val); err != nil {
 			die("put (watch): %v", err)
 		}
 		timeout := time.After(10 * time.Second)
@@ -299,7 +339,10 @@ func main() {
 	o := parseFlags()
 	cli := newClient(o)
 	defer cli.Close()
-	if _, err := cli.Delete(context.Background(), o.prefix, clientv3.WithPrefix()); err != nil {
+	ctx, cancel := opCtx()
+	_, err := cli.Delete(ctx, o.prefix, clientv3.WithPrefix())
+	cancel()
+	if err != nil {
 		die("clearing %q: %v", o.prefix, err)
 	}
 	if o.workloads["put1"] {
