@@ -153,6 +153,44 @@ static void test_host_table(void **state)
     skiff_instance_free(inst);
 }
 
+static int delivered, freed;
+static void on_event(void *ud, const skiff_bus_event_t *ev)
+{
+    (void)ud;
+    if (ev->len == sizeof(int)) delivered += *(const int *)ev->payload;
+}
+static void free_ud(void *ud) { (void)ud; freed++; }
+
+/* The bus slots go to the real bus with the instance as owner, so freeing
+ * the instance drops its subscriptions (free_ud runs once). */
+static void test_bus_slots_owned_by_instance(void **state)
+{
+    (void)state;
+    skiff_bus_t *bus;
+    skiff_error_t err;
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    skiff_instance_t *inst;
+    assert_int_equal(skiff_instance_new(&fake_desc, NULL, NULL, bus, &inst, &err), 0);
+    fake_t *f = skiff_instance_self(inst);
+    const skiff_host_t *h = f->host;
+    skiff_bus_topic_t *t;
+    assert_int_equal(h->bus_topic_open(f->ctx, "test.count", 1, &t, &err), 0);
+    skiff_bus_sub_t *sub;
+    delivered = freed = 0;
+    assert_int_equal(h->bus_subscribe(f->ctx, "test.count", 1, NULL, on_event, NULL, free_ud,
+                                      &sub, &err), 0);
+    assert_int_equal(h->bus_subscribe(f->ctx, "test.count", 2, NULL, on_event, NULL, NULL,
+                                      &sub, &err), SKIFF_E_VERSION);
+    int one = 1;
+    assert_int_equal(h->bus_publish(t, &one, sizeof one, &err), 0);
+    assert_int_equal(delivered, 1);
+    skiff_instance_free(inst);
+    assert_int_equal(freed, 1);
+    assert_int_equal(h->bus_publish(t, &one, sizeof one, &err), 0);
+    assert_int_equal(delivered, 1); /* no longer subscribed */
+    skiff_bus_free(bus);
+}
+
 static void test_refuses_bad_descriptors(void **state)
 {
     (void)state;
@@ -194,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_fini_after_failed_init),
         cmocka_unit_test(test_bad_settings_no_init),
         cmocka_unit_test(test_host_table),
+        cmocka_unit_test(test_bus_slots_owned_by_instance),
         cmocka_unit_test(test_refuses_bad_descriptors),
         cmocka_unit_test(test_kinds),
     };
