@@ -24,6 +24,11 @@ run_cli check-config
 expect_eq "check-config without FILE exits 2" 2 "$rc"
 run_cli run --once
 expect_eq "run without --config exits 2" 2 "$rc"
+for c in run check-config plugins; do
+  run_cli "$c" --help
+  expect_eq "$c --help exits 0" 0 "$rc"
+  expect_contains "$c --help prints its usage" "usage: skiff $c" "$out"
+done
 
 # Default plugin path: ../plugins next to the binary (build/plugins).
 run_cli plugins

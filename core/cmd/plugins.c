@@ -45,6 +45,10 @@ int skiff_cmd_plugins(int argc, char **argv)
     int np = 0;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: skiff plugins [--plugin-path DIR|FILE.so]...\n");
+            return SKIFF_EXIT_OK;
+        }
         if (strcmp(argv[i], "--plugin-path") == 0 && i + 1 < argc)
             v = argv[++i];
         else if (strncmp(argv[i], "--plugin-path=", 14) == 0)
