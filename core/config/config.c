@@ -249,7 +249,7 @@ static void load_plugin_path(loader_t *L, const config_setting_t *pp)
                 }
             }
         } else {
-            problem(L, line, "plugin_path must be a string or a list of strings, not a %s",
+            problem(L, line, "plugin_path must be a string or a list of strings (got %s)",
                     type_word(t));
             return;
         }
@@ -351,7 +351,7 @@ static size_t plugin_names(const skiff_registry_t *reg, uint32_t kind, const cha
 static void path_list(const skiff_cluster_config_t *cfg, char *buf, size_t len)
 {
     size_t used = 0;
-    buf[0] = '\0';
+    snprintf(buf, len, "%s", cfg->n_plugin_path ? "" : "empty");
     for (size_t i = 0; i < cfg->n_plugin_path && used < len; i++) {
         int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", cfg->plugin_path[i]);
         if (w < 0) break;

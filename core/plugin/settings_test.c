@@ -154,9 +154,19 @@ static void test_every_problem(void **state)
     assert_non_null(strstr(c.msgs[2], "12Qi"));
     assert_string_equal(c.msgs[3], "key \"timeout\" in t/x: expected duration, got int");
     assert_string_equal(c.msgs[4], "key \"on\" in t/x: \"maybe\" is not a boolean (true or false)");
-    assert_string_equal(c.msgs[5], "key \"tags\" in t/x: expected strlist, got group or mixed list");
+    assert_string_equal(c.msgs[5], "key \"tags\" in t/x: expected strlist, got a group or a list of non-strings");
     assert_string_equal(c.msgs[6], "missing required key \"name\" in t/x");
     assert_int_equal(c.lines[6], 0);
+}
+
+static void test_refused_key_is_not_also_missing(void **state)
+{
+    (void)state;
+    skiff_raw_setting_t raw[] = { { .key = "name", .kind = SKIFF_RAW_INT, .i = 1, .line = 2 } };
+    collected_t c = { 0 };
+    skiff_settings_t *s;
+    assert_int_equal(skiff_settings_build(keys, "t/x", raw, 1, collect, &c, &s), 1);
+    assert_string_equal(c.msgs[0], "key \"name\" in t/x: expected string, got int");
 }
 
 static void test_no_keys(void **state)
@@ -197,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_typed_values),
         cmocka_unit_test(test_text_values),
         cmocka_unit_test(test_every_problem),
+        cmocka_unit_test(test_refused_key_is_not_also_missing),
         cmocka_unit_test(test_no_keys),
         cmocka_unit_test(test_check_table),
     };
