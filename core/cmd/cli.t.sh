@@ -35,17 +35,20 @@ run_cli plugins
 expect_eq "plugins (default path) exits 0" 0 "$rc"
 expect_contains "require-label listed from build/plugins" \
   "admission/require-label 0.1.0 (ABI 1.0) $SKIFF_ROOT/$BUILD/plugins/admission/require-label.so" "$out"
-expect_contains "its keys listed" "label              string    required               label key every object must carry" "$out"
+expect_contains "its keys listed with type, default, description" \
+  "    label      string    required  label key every object must carry" "$out"
 
 # The shipped example checks and runs.
 cp "$SKIFF_ROOT/examples/minimal.cfg" "$T/"
 sed -i "s#\"../build/plugins\"#\"$SKIFF_ROOT/$BUILD/plugins\"#" "$T/minimal.cfg"
 run_cli check-config "$T/minimal.cfg"
 expect_eq "examples/minimal.cfg checks" 0 "$rc"
-expect_eq "check-config says ok" "$T/minimal.cfg: ok (1 plugin instance)" "$out"
+expect_eq "check-config says ok" "$T/minimal.cfg: ok (2 plugin instances)" "$out"
 run_cli run --config "$T/minimal.cfg" --once
 expect_eq "run --once exits 0" 0 "$rc"
-expect_eq "run --once lists kind/name instance (version)" "admission/require-label team (0.1.0)" "$out"
+expect_eq "run --once lists kind/name instance (version), in config order" \
+  "store/memory main (0.1.0)
+admission/require-label team (0.1.0)" "$out"
 
 # Relative plugin_path is relative to the config file's directory.
 mkdir -p "$T/a/b"
@@ -112,8 +115,8 @@ expect_eq "missing file: says so" "$T/nope.cfg: cannot read the config file: No 
 "$SK" run --config "$T/minimal.cfg" >"$T/run.out" 2>"$T/run.err" &
 pid=$!
 on_exit "kill $pid"
-for _ in $(seq 50); do [ -s "$T/run.out" ] && break; sleep 0.1; done
-expect_eq "run: instance listed while running" "admission/require-label team (0.1.0)" "$(cat "$T/run.out")"
+for _ in $(seq 50); do grep -q admission "$T/run.out" 2>/dev/null && break; sleep 0.1; done
+expect_contains "run: instances listed while running" "admission/require-label team (0.1.0)" "$(cat "$T/run.out")"
 kill -TERM "$pid"
 wait "$pid"
 expect_eq "run: SIGTERM -> exit 0" 0 "$?"
@@ -127,7 +130,7 @@ rc=$?
 expect_eq "run: SIGINT -> exit 0" 0 "$rc"
 SKIFF_LOG=error "$SK" run --config "$T/minimal.cfg" >"$T/q.out" 2>"$T/q2.err" &
 pid=$!
-for _ in $(seq 50); do [ -s "$T/q.out" ] && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q admission "$T/q.out" 2>/dev/null && break; sleep 0.1; done
 kill -TERM "$pid"; wait "$pid"
 expect_eq "SKIFF_LOG=error: no info lines" "" "$(cat "$T/q2.err")"
 

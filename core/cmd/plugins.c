@@ -26,16 +26,25 @@ static void print_plugin(const skiff_plugin_t *d, const char *path)
         printf("    (no config keys)\n");
         return;
     }
-    for (const skiff_config_key_t *k = d->config; k->name; k++) {
-        char def[128];
-        if (k->flags & SKIFF_CFG_REQUIRED)
-            snprintf(def, sizeof def, "required");
-        else if (k->default_value)
-            snprintf(def, sizeof def, "default \"%s\"", k->default_value);
-        else
-            snprintf(def, sizeof def, "optional");
-        printf("    %-18s %-9s %-22s %s\n", k->name, skiff_cfg_type_name(k->type), def,
-               k->description ? k->description : "");
+    /* Columns as wide as this plugin's longest name and default. */
+    int wname = 4, wdef = 8;
+    char def[160];
+    for (int pass = 0; pass < 2; pass++) {
+        for (const skiff_config_key_t *k = d->config; k->name; k++) {
+            if (k->flags & SKIFF_CFG_REQUIRED)
+                snprintf(def, sizeof def, "required");
+            else if (k->default_value)
+                snprintf(def, sizeof def, "default \"%s\"", k->default_value);
+            else
+                snprintf(def, sizeof def, "optional");
+            if (pass == 0) {
+                if ((int)strlen(k->name) > wname) wname = (int)strlen(k->name);
+                if ((int)strlen(def) > wdef) wdef = (int)strlen(def);
+                continue;
+            }
+            printf("    %-*s  %-8s  %-*s  %s\n", wname, k->name, skiff_cfg_type_name(k->type), wdef,
+                   def, k->description ? k->description : "");
+        }
     }
 }
 
