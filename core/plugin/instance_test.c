@@ -208,6 +208,11 @@ static void test_refuses_bad_descriptors(void **state)
     assert_int_equal(skiff_instance_new(&d, NULL, NULL, NULL, &inst, &err), SKIFF_E_INVALID);
     assert_non_null(strstr(err.msg, "invalid plugin name \"Bad Name\""));
     d = fake_desc;
+    d.instance_size = offsetof(fake_t, limit); /* "limit" would be filled past the end */
+    assert_int_equal(skiff_instance_new(&d, NULL, NULL, NULL, &inst, &err), SKIFF_E_INVALID);
+    assert_non_null(strstr(err.msg, "config key table: key \"limit\" is filled at offset 8, "
+                                    "outside the 8-byte instance"));
+    d = fake_desc;
     d.kind = 42;
     assert_int_equal(skiff_instance_new(&d, NULL, NULL, NULL, &inst, &err), SKIFF_E_INVALID);
     assert_non_null(strstr(err.msg, "unknown plugin kind 42"));

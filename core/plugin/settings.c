@@ -452,3 +452,17 @@ int skiff_settings_check_table(const skiff_config_key_t *keys, skiff_error_t *er
     }
     return 0;
 }
+
+int skiff_settings_check_fill(const skiff_config_key_t *keys, size_t instance_size,
+                              skiff_error_t *err)
+{
+    for (size_t k = 0; keys && keys[k].name; k++) {
+        if (!(keys[k].flags & SKIFF_CFG_FILL)) continue;
+        size_t sz = fill_size(keys[k].type);
+        if (keys[k].offset > instance_size || sz > instance_size - keys[k].offset)
+            return skiff_error_set(err, SKIFF_E_INVALID,
+                                   "key \"%s\" is filled at offset %zu, outside the %zu-byte instance",
+                                   keys[k].name, keys[k].offset, instance_size);
+    }
+    return 0;
+}
