@@ -51,7 +51,7 @@ expect_loader_error small "$A/small" \
 expect_loader_error dup "$A/dup" \
   "$A/dup/dup-b.so: duplicate admission plugin \"dup\" (already loaded from $A/dup/dup-a.so)"
 expect_loader_error unresolved "$A/unresolved" \
-  "$A/unresolved/unresolved.so: unresolved symbol \"skiff_core_secret_function\" (a plugin may use only the host table and the libraries it links)"
+  "$A/unresolved/unresolved.so: unresolved symbol \"skiff_log_enabled\" (a plugin may use only the host table and the libraries it links)"
 expect_loader_error nodir "$A/no-such-dir" \
   "$A/no-such-dir: no such plugin directory"
 
