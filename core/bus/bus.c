@@ -282,12 +282,31 @@ int skiff_bus_publish(skiff_bus_topic_t *t, const void *payload, size_t len, ski
     int rc = 0;
     if (sn && sn->nasync) {
         /* seq and ring order must agree for every async subscriber. */
+        skiff_bus_sub_t *wake[64];
+        size_t nw = 0;
         pthread_mutex_lock(&t->pub_lock);
         seq = atomic_fetch_add(&t->seq, 1) + 1;
-        for (uint32_t i = 0; i < sn->n; i++)
-            if (sn->subs[i]->mode == SKIFF_BUS_ASYNC &&
-                skiff_bus_ring_push(sn->subs[i], seq, payload, len) < 0)
+        for (uint32_t i = 0; i < sn->n; i++) {
+            if (sn->subs[i]->mode != SKIFF_BUS_ASYNC)
+                continue;
+            int w, r = skiff_bus_ring_push(sn->subs[i], seq, payload, len, 0, &w);
+            if (r == -EAGAIN) {
+                /* About to wait for room: let the subscribers already
+                 * served start on their events meanwhile. */
+                skiff_bus_rq_push(t->bus, wake, nw);
+                nw = 0;
+                r = skiff_bus_ring_push(sn->subs[i], seq, payload, len, 1, &w);
+            }
+            if (r < 0)
                 rc = -ENOMEM;
+            if (w)
+                wake[nw++] = sn->subs[i];
+            if (nw == sizeof wake / sizeof wake[0]) {
+                skiff_bus_rq_push(t->bus, wake, nw);
+                nw = 0;
+            }
+        }
+        skiff_bus_rq_push(t->bus, wake, nw);
         pthread_mutex_unlock(&t->pub_lock);
     } else {
         seq = atomic_fetch_add(&t->seq, 1) + 1;

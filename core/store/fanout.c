@@ -21,6 +21,7 @@
 #define FANOUT_HISTORY_MAX (1u << 22)
 #define FANOUT_QUEUE_DEFAULT 1024u
 #define FANOUT_TOPIC_VERSION 1u
+#define FANOUT_BATCH 16u /* events a subscriber takes per window lock */
 
 typedef struct fo_event {
     atomic_uint refs;
@@ -235,13 +236,24 @@ static void sub_on_kick(void *ud, const skiff_bus_event_t *bev)
             pthread_mutex_unlock(&f->lock);
             return;
         }
-        fo_event_t *e = f->hist[s->cursor % f->cap];
-        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-        s->cursor++;
+        /* Take a few events per lock: the window lock is shared by every
+         * subscriber's worker and the store's thread. */
+        fo_event_t *batch[FANOUT_BATCH];
+        uint64_t end = k.upto < f->next_idx ? k.upto : f->next_idx;
+        size_t n = 0;
+        while (s->cursor < end && n < FANOUT_BATCH) {
+            fo_event_t *e = f->hist[s->cursor % f->cap];
+            atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+            batch[n++] = e;
+            s->cursor++;
+        }
         pthread_mutex_unlock(&f->lock);
-        if (e->ev.kv.mod_rev >= s->min_rev)
-            s->cb(s->ud, &e->ev, NULL);
-        ev_unref(e);
+        for (size_t i = 0; i < n; i++) {
+            fo_event_t *e = batch[i];
+            if (e->ev.kv.mod_rev >= s->min_rev && !atomic_load(&s->closed))
+                s->cb(s->ud, &e->ev, NULL);
+            ev_unref(e);
+        }
     }
 }
 

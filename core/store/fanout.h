@@ -9,8 +9,9 @@
  * subscriber never slows the store or the others: when its bounded queue
  * overflows, or it falls behind the window, it gets SKIFF_E_COMPACTED as a
  * final error — like a Kubernetes watcher getting 410 Gone, it must re-list
- * and watch again. Memory is bounded by history events plus queue_len small
- * entries per subscriber, whatever the subscribers do.
+ * and watch again. Memory is bounded by history events, plus up to 16
+ * events per subscriber being delivered (already out of the window), plus
+ * queue_len small entries per subscriber, whatever the subscribers do.
  *
  * Ownership and lifetime:
  *  - Each store event is copied once (key, value, prev) into a refcounted
