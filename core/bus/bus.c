@@ -174,22 +174,32 @@ int skiff_bus_new(skiff_bus_t **out, skiff_error_t *err)
 
 static void unsubscribe(skiff_bus_sub_t *s);
 
+/* Unsubscribe every live subscription (of `owner` when by_owner). One at a
+ * time with the lock dropped, since unsubscribe waits for callbacks; ones
+ * another thread is already unsubscribing are left to it. */
+static void drop_subs(skiff_bus_t *bus, int by_owner, void *owner)
+{
+    for (;;) {
+        pthread_mutex_lock(&bus->lock);
+        skiff_bus_sub_t *s = bus->subs;
+        while (s && ((by_owner && s->owner != owner) || atomic_load(&s->closing)))
+            s = s->next;
+        if (s)
+            skiff_bus_sub_ref(s);
+        pthread_mutex_unlock(&bus->lock);
+        if (!s)
+            return;
+        unsubscribe(s);
+        skiff_bus_sub_unref(s);
+    }
+}
+
 void skiff_bus_free(skiff_bus_t *bus)
 {
     if (!bus)
         return;
     skiff_bus_workers_stop(bus);
-    for (;;) {
-        pthread_mutex_lock(&bus->lock);
-        skiff_bus_sub_t *s = bus->subs;
-        if (s)
-            skiff_bus_sub_ref(s);
-        pthread_mutex_unlock(&bus->lock);
-        if (!s)
-            break;
-        unsubscribe(s);
-        skiff_bus_sub_unref(s);
-    }
+    drop_subs(bus, 0, NULL);
     for (skiff_bus_topic_t *t = bus->topics, *nx; t; t = nx) {
         nx = t->next;
         snap_unref(t->snap);
@@ -453,19 +463,6 @@ void skiff_bus_unsubscribe(skiff_bus_sub_t *s)
 
 void skiff_bus_unsubscribe_owner(skiff_bus_t *bus, void *owner)
 {
-    if (!bus)
-        return;
-    for (;;) {
-        pthread_mutex_lock(&bus->lock);
-        skiff_bus_sub_t *s = bus->subs;
-        while (s && (s->owner != owner || atomic_load(&s->closing)))
-            s = s->next;
-        if (s)
-            skiff_bus_sub_ref(s);
-        pthread_mutex_unlock(&bus->lock);
-        if (!s)
-            return;
-        unsubscribe(s);
-        skiff_bus_sub_unref(s);
-    }
+    if (bus)
+        drop_subs(bus, 1, owner);
 }
