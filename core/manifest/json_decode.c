@@ -1,10 +1,11 @@
 /* core/manifest/json_decode.c — JSON in through cJSON, plus the checks cJSON
  * does not make, and the JSON-or-YAML request body entry point.
  *
- * A pre-scan of the text (outside strings) finds what must be reported with
- * a position before cJSON sees it: nesting depth (cJSON recurses), integers
- * that a double cannot hold exactly, numbers that overflow, raw control
- * characters and \u0000 in strings (cJSON would truncate the string). */
+ * A validating scan of the text (json_validate) runs before cJSON, so errors
+ * carry exact positions and encoding/json's wording, and what cJSON would
+ * get wrong is refused first: nesting past the limit (cJSON recurses),
+ * integers a double cannot hold exactly, numbers that overflow, \u0000 and
+ * unpaired surrogates (cJSON would truncate or fail without a position). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -21,73 +22,218 @@ static int json_fail(skiff_error_t *err, const char *buf, size_t len, size_t off
     return skiff_error_set(err, code, "line %zu, column %zu: %s", line, col, what);
 }
 
-/* Returns 0, or an error; *open_at_end tells whether brackets or a string
- * were left open (so a cJSON failure at the end reads "unexpected end"). */
-static int json_prescan(const char *buf, size_t len, int max_depth, bool *open_at_end, skiff_error_t *err)
+static int json_bad_char(skiff_error_t *err, const char *buf, size_t len, size_t off, const char *where)
 {
-    int depth = 0;
-    size_t i = 0;
-    bool in_str = false;
     char what[160];
-    while (i < len) {
+    if (off >= len) return json_fail(err, buf, len, len, SKIFF_E_INVALID, "unexpected end of JSON input");
+    unsigned char c = (unsigned char)buf[off];
+    if (c >= 0x20 && c < 0x7f) snprintf(what, sizeof what, "invalid character '%c' %s", c, where);
+    else snprintf(what, sizeof what, "invalid byte 0x%02X %s", c, where);
+    return json_fail(err, buf, len, off, SKIFF_E_INVALID, what);
+}
+
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = p[k];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* A string starting at buf[*i] == '"'; on success *i is past the closing quote. */
+static int json_scan_string(const char *buf, size_t len, size_t *i, skiff_error_t *err)
+{
+    size_t p = *i + 1;
+    for (;;) {
+        if (p >= len) return json_fail(err, buf, len, len, SKIFF_E_INVALID, "unexpected end of JSON input");
+        unsigned char c = (unsigned char)buf[p];
+        if (c == '"') break;
+        if (c < 0x20) return json_bad_char(err, buf, len, p, "in string literal");
+        if (c != '\\') {
+            p++;
+            continue;
+        }
+        if (p + 1 >= len) return json_fail(err, buf, len, len, SKIFF_E_INVALID, "unexpected end of JSON input");
+        char e = buf[p + 1];
+        if (e != 'u') {
+            if (!strchr("\"\\/bfnrt", e)) return json_bad_char(err, buf, len, p + 1, "in string escape code");
+            p += 2;
+            continue;
+        }
+        if (p + 6 > len) return json_fail(err, buf, len, len, SKIFF_E_INVALID, "unexpected end of JSON input");
+        int u = hex4(buf + p + 2);
+        if (u < 0) return json_fail(err, buf, len, p, SKIFF_E_INVALID, "invalid \\u escape (4 hex digits needed)");
+        if (u == 0)
+            return json_fail(err, buf, len, p, SKIFF_E_INVALID, "\\u0000 in a string is not supported");
+        if (u >= 0xDC00 && u <= 0xDFFF)
+            return json_fail(err, buf, len, p, SKIFF_E_INVALID, "invalid \\u escape (unpaired UTF-16 surrogate)");
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            int lo = p + 12 <= len && buf[p + 6] == '\\' && buf[p + 7] == 'u' ? hex4(buf + p + 8) : -1;
+            if (lo < 0xDC00 || lo > 0xDFFF)
+                return json_fail(err, buf, len, p, SKIFF_E_INVALID, "invalid \\u escape (unpaired UTF-16 surrogate)");
+            p += 6;
+        }
+        p += 6;
+    }
+    *i = p + 1;
+    return 0;
+}
+
+/* A number starting at buf[*i]; checks the JSON grammar, then what a double
+ * can hold. On success *i is past the number. */
+static int json_scan_number(const char *buf, size_t len, size_t *i, skiff_error_t *err)
+{
+    size_t s = *i, p = s;
+    char what[160];
+    if (buf[p] == '-') p++;
+    if (p >= len) return json_fail(err, buf, len, len, SKIFF_E_INVALID, "unexpected end of JSON input");
+    if (buf[p] == '0') p++;
+    else if (buf[p] >= '1' && buf[p] <= '9') while (p < len && buf[p] >= '0' && buf[p] <= '9') p++;
+    else return json_bad_char(err, buf, len, p, "in numeric literal");
+    size_t int_end = p;
+    bool is_float = false;
+    if (p < len && buf[p] == '.') {
+        is_float = true;
+        p++;
+        if (p >= len || buf[p] < '0' || buf[p] > '9') return json_bad_char(err, buf, len, p, "after decimal point in numeric literal");
+        while (p < len && buf[p] >= '0' && buf[p] <= '9') p++;
+    }
+    if (p < len && (buf[p] == 'e' || buf[p] == 'E')) {
+        is_float = true;
+        p++;
+        if (p < len && (buf[p] == '+' || buf[p] == '-')) p++;
+        if (p >= len || buf[p] < '0' || buf[p] > '9') return json_bad_char(err, buf, len, p, "in exponent of numeric literal");
+        while (p < len && buf[p] >= '0' && buf[p] <= '9') p++;
+    }
+    size_t ds = buf[s] == '-' ? s + 1 : s, nd = int_end - ds;
+    if (!is_float && (nd > 16 || (nd == 16 && memcmp(buf + ds, "9007199254740992", 16) >= 0))) {
+        snprintf(what, sizeof what, "integer %.*s is too large to keep exactly (|n| must be below 2^53); "
+                 "send it as a string", (int)(p - s > 40 ? 40 : p - s), buf + s);
+        return json_fail(err, buf, len, s, SKIFF_E_INVALID, what);
+    }
+    if (is_float) {
+        /* cJSON reads at most 63 characters of a number */
+        if (p - s >= 64) return json_fail(err, buf, len, s, SKIFF_E_INVALID, "numeric literal longer than 63 characters");
+        char tmp[64];
+        memcpy(tmp, buf + s, p - s);
+        tmp[p - s] = '\0';
+        if (isinf(strtod(tmp, NULL))) {
+            snprintf(what, sizeof what, "number %s is out of range for a double", tmp);
+            return json_fail(err, buf, len, s, SKIFF_E_INVALID, what);
+        }
+    }
+    *i = p;
+    return 0;
+}
+
+/* Validate the whole text against the JSON grammar before cJSON sees it, so
+ * every error has an exact position and Go-like wording, depth is bounded
+ * before cJSON recurses, and what cJSON would silently mangle (\u0000,
+ * integers past 2^53, overflowing numbers) is refused. */
+static int json_validate(const char *buf, size_t len, int max_depth, skiff_error_t *err)
+{
+    enum { VALUE, FIRST_VALUE, KEY, FIRST_KEY, COLON, AFTER, DONE } st = VALUE;
+    char *stack = malloc((size_t)max_depth + 1);
+    if (!stack) return skiff_error_set(err, -ENOMEM, "out of memory while decoding JSON");
+    int depth = 0, rc = 0;
+    size_t i = 0;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3; /* cJSON skips a BOM too */
+    for (;;) {
+        while (i < len && json_ws(buf[i])) i++;
+        if (i >= len) {
+            if (st != DONE) rc = json_fail(err, buf, len, len, SKIFF_E_INVALID, "unexpected end of JSON input");
+            break;
+        }
         char c = buf[i];
-        if (in_str) {
-            if (c == '"') in_str = false;
-            else if ((unsigned char)c < 0x20)
-                return json_fail(err, buf, len, i, SKIFF_E_INVALID, "invalid control character in a JSON string");
-            else if (c == '\\') {
-                if (i + 5 < len && buf[i + 1] == 'u' && memcmp(buf + i + 2, "0000", 4) == 0)
-                    return json_fail(err, buf, len, i, SKIFF_E_INVALID,
-                                     "\\u0000 in a string is not supported");
-                i++; /* skip the escaped character */
+        if (st == DONE) {
+            rc = json_bad_char(err, buf, len, i, "after top-level value");
+            break;
+        }
+        if (st == COLON) {
+            if (c != ':') {
+                rc = json_bad_char(err, buf, len, i, "after object key");
+                break;
             }
             i++;
+            st = VALUE;
             continue;
         }
-        if (c == '"') {
-            in_str = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max_depth) {
-                snprintf(what, sizeof what, "nesting deeper than %d levels", max_depth);
-                return json_fail(err, buf, len, i, SKIFF_E_INVALID, what);
-            }
-        } else if (c == '}' || c == ']') {
-            depth--;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            size_t s = i;
-            if (c == '-') i++;
-            size_t ds = i;
-            while (i < len && buf[i] >= '0' && buf[i] <= '9') i++;
-            size_t nd = i - ds;
-            bool is_float = false;
-            while (i < len && (buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E' || buf[i] == '+' || buf[i] == '-' ||
-                               (buf[i] >= '0' && buf[i] <= '9'))) {
-                is_float = true;
+        if (st == AFTER) {
+            char top = stack[depth - 1];
+            if (c == ',') {
                 i++;
+                st = top == '{' ? KEY : VALUE;
+                continue;
             }
-            /* Leading zeros are invalid JSON (cJSON says so), so nd digits
-             * mean at least 10^(nd-1). */
-            if (!is_float && nd > 0 && buf[ds] != '0' &&
-                (nd > 16 || (nd == 16 && memcmp(buf + ds, "9007199254740992", 16) >= 0))) {
-                snprintf(what, sizeof what, "integer %.*s is too large to keep exactly (|n| must be below 2^53); "
-                         "send it as a string", (int)(i - s > 40 ? 40 : i - s), buf + s);
-                return json_fail(err, buf, len, s, SKIFF_E_INVALID, what);
+            if ((top == '{' && c == '}') || (top == '[' && c == ']')) {
+                i++;
+                depth--;
+                st = depth ? AFTER : DONE;
+                continue;
             }
-            if (is_float && i - s < 64) {
-                char tmp[64];
-                memcpy(tmp, buf + s, i - s);
-                tmp[i - s] = '\0';
-                if (isinf(strtod(tmp, NULL))) {
-                    snprintf(what, sizeof what, "number %s is out of range for a double", tmp);
-                    return json_fail(err, buf, len, s, SKIFF_E_INVALID, what);
-                }
+            rc = json_bad_char(err, buf, len, i, top == '{' ? "after object key:value pair" : "after array element");
+            break;
+        }
+        if (st == KEY || st == FIRST_KEY) {
+            if (c == '}' && st == FIRST_KEY) {
+                i++;
+                depth--;
+                st = depth ? AFTER : DONE;
+                continue;
             }
+            if (c != '"') {
+                rc = json_bad_char(err, buf, len, i, "looking for beginning of object key string");
+                break;
+            }
+            if ((rc = json_scan_string(buf, len, &i, err))) break;
+            st = COLON;
             continue;
         }
-        i++;
+        /* VALUE or FIRST_VALUE */
+        if (c == ']' && st == FIRST_VALUE) {
+            i++;
+            depth--;
+            st = depth ? AFTER : DONE;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            if (depth >= max_depth) {
+                char what[64];
+                snprintf(what, sizeof what, "nesting deeper than %d levels", max_depth);
+                rc = json_fail(err, buf, len, i, SKIFF_E_INVALID, what);
+                break;
+            }
+            stack[depth++] = c;
+            i++;
+            st = c == '{' ? FIRST_KEY : FIRST_VALUE;
+            continue;
+        }
+        if (c == '"') rc = json_scan_string(buf, len, &i, err);
+        else if (c == '-' || (c >= '0' && c <= '9')) rc = json_scan_number(buf, len, &i, err);
+        else {
+            const char *lit = c == 't' ? "true" : c == 'f' ? "false" : c == 'n' ? "null" : NULL;
+            if (!lit) {
+                rc = json_bad_char(err, buf, len, i, "looking for beginning of value");
+                break;
+            }
+            for (size_t k = 1; lit[k]; k++)
+                if (i + k >= len || buf[i + k] != lit[k]) {
+                    char where[48];
+                    snprintf(where, sizeof where, "in literal %s (expecting '%c')", lit, lit[k]);
+                    rc = json_bad_char(err, buf, len, i + k, where);
+                    break;
+                }
+            if (!rc) i += strlen(lit);
+        }
+        if (rc) break;
+        st = depth ? AFTER : DONE;
     }
-    *open_at_end = in_str || depth > 0;
-    return 0;
+    free(stack);
+    return rc;
 }
 
 /* Duplicate keys, with the path of the object holding them. */
@@ -135,34 +281,13 @@ int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest
                                lim.max_bytes);
     size_t bad = skiff_manifest_utf8_check(buf, len);
     if (bad < len) return json_fail(err, buf, len, bad, SKIFF_E_INVALID, "invalid UTF-8");
-    bool open_at_end = false;
-    int rc = json_prescan(buf, len, lim.max_depth, &open_at_end, err);
+    int rc = json_validate(buf, len, lim.max_depth, err);
     if (rc) return rc;
 
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, NULL, 0);
     if (!root) {
-        size_t off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : len;
-        size_t ws = 0;
-        while (ws < len && json_ws(buf[ws])) ws++;
-        if (ws == len) return skiff_error_set(err, SKIFF_E_INVALID, "line 1, column 1: empty JSON input");
-        if (open_at_end && off + 1 >= len)
-            return json_fail(err, buf, len, len, SKIFF_E_INVALID, "unexpected end of JSON input");
-        char what[64];
-        unsigned char c = off < len ? (unsigned char)buf[off] : 0;
-        if (c >= 0x20 && c < 0x7f) snprintf(what, sizeof what, "invalid character '%c' in JSON", c);
-        else snprintf(what, sizeof what, "invalid byte 0x%02X in JSON", c);
-        return json_fail(err, buf, len, off, SKIFF_E_INVALID, what);
-    }
-    size_t off = (size_t)(end - buf);
-    while (off < len && json_ws(buf[off])) off++;
-    if (off < len) {
-        cJSON_Delete(root);
-        char what[80];
-        unsigned char c = (unsigned char)buf[off];
-        if (c >= 0x20 && c < 0x7f) snprintf(what, sizeof what, "invalid character '%c' after top-level value", c);
-        else snprintf(what, sizeof what, "invalid byte 0x%02X after top-level value", c);
-        return json_fail(err, buf, len, off, SKIFF_E_INVALID, what);
+        /* The text is valid JSON, so this is cJSON running out of memory. */
+        return skiff_error_set(err, -ENOMEM, "out of memory while decoding JSON");
     }
     char path[512] = "";
     if ((rc = json_check_dups(root, path, 0, sizeof path, err))) {

@@ -14,6 +14,7 @@ typedef struct {
     cJSON *node;
     bool is_map;
     char *anchor; /* owned; registered when the collection closes */
+    yaml_mark_t start;
     /* mapping state */
     char *key;    /* owned pending key, NULL while a key is expected */
     bool key_merge;
@@ -378,6 +379,7 @@ static int on_start(dec_t *d, const yaml_event_t *ev, bool is_map)
     frame_t *f = &d->stack[d->depth];
     memset(f, 0, sizeof *f);
     f->is_map = is_map;
+    f->start = m;
     f->node = is_map ? cJSON_CreateObject() : cJSON_CreateArray();
     if (!f->node) return dec_nomem(d);
     if (anchor && !(f->anchor = strdup((const char *)anchor))) {
@@ -436,7 +438,7 @@ static int on_end(dec_t *d, const yaml_event_t *ev)
         cJSON_Delete(done.node);
         return rc;
     }
-    return attach(d, done.node, ev->start_mark);
+    return attach(d, done.node, done.start);
 }
 
 static int on_document_end(dec_t *d, const yaml_event_t *ev, cJSON *docs)
