@@ -168,6 +168,10 @@ static void test_scalars_yaml11(void **state)
     want_docs("on: 1\n", &Y11, "[{\"true\": 1}]");
     want_docs("y: 1\n", &Y11, "[{\"true\": 1}]");
     want_docs("0x10: a\n", &Y11, "[{\"16\": \"a\"}]");
+    /* past uint64 go-yaml makes a float; as a float32 key that is +Inf (found by the fuzzer) */
+    want_docs("222222222222222222222222222222222222222222222222222222222222222222: x\n"
+              "-222222222222222222222222222222222222222222222222222222222222222222: y\n",
+              &Y11, "[{\".inf\": \"x\", \"-.inf\": true}]");
     /* the same keys are strings by default */
     want_docs("on: 1\ny: 2\n0x10: a\n", NULL, "[{\"on\": 1, \"y\": 2, \"0x10\": \"a\"}]");
     /* a realistic case: a secret volume's mode */

@@ -293,6 +293,11 @@ void skiff_manifest_format_float32_key(double d, char *buf, size_t len)
 {
     float f = (float)d;
     char tmp[64];
+    /* Past FLT_MAX the float32 is infinite; sigs.k8s.io/yaml spells it so. */
+    if (isinf(f) || isnan(f)) {
+        snprintf(buf, len, "%s", isnan(f) ? ".nan" : f > 0 ? ".inf" : "-.inf");
+        return;
+    }
     int prec = 1;
     for (; prec < 9; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, (double)f);
