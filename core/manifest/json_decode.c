@@ -298,19 +298,25 @@ int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest
     return 0;
 }
 
-int skiff_manifest_decode_body(const char *buf, size_t len, size_t max_bytes, int max_depth, cJSON **doc,
-                               skiff_error_t *err)
+int skiff_manifest_decode_body_opts(const char *buf, size_t len, const skiff_manifest_opts_t *opts, cJSON **doc,
+                                    skiff_error_t *err)
 {
     *doc = NULL;
-    skiff_manifest_opts_t opts = {.max_bytes = max_bytes, .max_depth = max_depth};
     skiff_manifest_limits_t lim;
-    skiff_manifest_limits(&opts, &lim);
+    skiff_manifest_limits(opts, &lim);
     if (len > lim.max_bytes)
         return skiff_error_set(err, SKIFF_E_TOOLARGE, "request entity too large: limit is %zu bytes", lim.max_bytes);
     size_t i = 0;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3; /* a UTF-8 BOM */
     while (i < len && json_ws(buf[i])) i++;
     if (i == len) return skiff_error_set(err, SKIFF_E_INVALID, "empty request body");
-    if (buf[i] == '{' || buf[i] == '[') return skiff_manifest_decode_json(buf, len, &opts, doc, err);
-    return skiff_manifest_decode_yaml_one(buf, len, &opts, doc, err);
+    if (buf[i] == '{' || buf[i] == '[') return skiff_manifest_decode_json(buf, len, opts, doc, err);
+    return skiff_manifest_decode_yaml_one(buf, len, opts, doc, err);
+}
+
+int skiff_manifest_decode_body(const char *buf, size_t len, size_t max_bytes, int max_depth, cJSON **doc,
+                               skiff_error_t *err)
+{
+    skiff_manifest_opts_t opts = {.max_bytes = max_bytes, .max_depth = max_depth};
+    return skiff_manifest_decode_body_opts(buf, len, &opts, doc, err);
 }

@@ -30,8 +30,11 @@
  * ".nan" (any case, signed) are refused: JSON cannot hold them. A float too
  * large for a double ("1e400") stays a string, as kubectl leaves it.
  * Explicit tags: !!str forces a string; !!int, !!float, !!bool, !!null
- * resolve the text by the rule above and must yield that type; !!binary,
- * !!timestamp and the non-specific "!" give strings; other tags are refused.
+ * resolve the text by the rule above and must yield that type; any other tag
+ * (!!binary, !!timestamp, "!", local "!foo") leaves the text a string, and
+ * tags on mappings and sequences are ignored, as go-yaml does. Unlike
+ * kubectl, !!binary is not base64-decoded (the result may not be UTF-8) and
+ * a NUL character (\0) in a string is refused (C strings).
  *
  * NOTE: kubectl 1.32 itself (sigs.k8s.io/yaml over go-yaml v2) reads YAML
  * 1.1: "on"/"yes"/"y" -> true, 0755 -> 493, 0x1F -> 31, and a key on: -> "true".
@@ -54,7 +57,9 @@
  * "true"/"false"; a null key or a sequence/mapping key is refused. A key seen
  * twice in one mapping (after that conversion, so 1 and "1" collide) is an
  * error naming both lines. Merge keys (<<: *base, or a list of them) are
- * supported; explicit keys win over merged ones.
+ * supported; explicit keys win over merged ones wherever they stand, as the
+ * YAML merge spec says (go-yaml v2 lets a later << override an earlier key),
+ * and merged keys are appended after the mapping's own.
  *
  * Anchors and aliases: an alias is a deep copy of what its anchor names.
  * Copies (and merged-in keys) count against max_alias_nodes for the whole
@@ -119,6 +124,11 @@ int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest
  * SKIFF_E_INVALID. *doc is the caller's. */
 int skiff_manifest_decode_body(const char *buf, size_t len, size_t max_bytes, int max_depth, cJSON **doc,
                                skiff_error_t *err);
+
+/* The same with every option: e.g. SKIFF_MANIFEST_YAML11 to type a YAML body
+ * as a Kubernetes API server (sigs.k8s.io/yaml) would. */
+int skiff_manifest_decode_body_opts(const char *buf, size_t len, const skiff_manifest_opts_t *opts, cJSON **doc,
+                                    skiff_error_t *err);
 
 /* Encode one JSON value as a YAML document in block style, keys in the
  * object's order, strings quoted whenever a YAML 1.1 or 1.2 reader (kubectl

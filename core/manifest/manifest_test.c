@@ -126,8 +126,10 @@ static void test_scalars_default(void **state)
     want_value("!!binary aGVsbG8=", NULL, "\"aGVsbG8=\"");
     want_error("a: !!int abc\n", NULL, 1, 4, "cannot use \"abc\" as tag:yaml.org,2002:int");
     want_error("a: !!bool on\n", NULL, 1, 4, "as tag:yaml.org,2002:bool");
-    want_error("a: !custom x\n", NULL, 1, 4, "unsupported tag !custom");
-    want_error("a: !!set {x: 1}\n", NULL, 1, 4, "unsupported tag");
+    want_value("!custom 12", NULL, "\"12\"");      /* unknown tags leave a string */
+    want_value("!!timestamp 2001-12-14", NULL, "\"2001-12-14\"");
+    want_value("!!set {x: 1}", NULL, "{\"x\": 1}"); /* ignored on collections */
+    want_value("!foo [1]", NULL, "[1]");
     /* JSON has no infinities */
     want_error("a: .inf\n", NULL, 1, 4, ".inf cannot be represented in JSON");
     want_error("a: -.Inf\n", NULL, 1, 4, "cannot be represented in JSON");
@@ -247,6 +249,7 @@ static void test_anchors(void **state)
     want_docs("a: &a {x: 1}\nb: &b {x: 2, y: 2}\nm:\n  <<: [*a, *b]\n", NULL,
                 "[{\"a\": {\"x\": 1}, \"b\": {\"x\": 2, \"y\": 2}, \"m\": {\"x\": 1, \"y\": 2}}]");
     want_docs("m:\n  y: 0\n  <<: {x: 1, y: 9}\n", NULL, "[{\"m\": {\"y\": 0, \"x\": 1}}]");
+    want_docs("<<: {a: 1}\na: 2\n", NULL, "[{\"a\": 2}]");
     want_docs("m:\n  '<<': 1\n", NULL, "[{\"m\": {\"<<\": 1}}]"); /* quoted: an ordinary key */
     want_docs("m:\n  <<: &i {x: 1}\nn: *i\n", NULL, "[{\"m\": {\"x\": 1}, \"n\": {\"x\": 1}}]");
     want_error("m:\n  <<: 5\n", NULL, 2, 7, "the value of a merge key (<<) must be a mapping");
@@ -672,6 +675,9 @@ static void test_body(void **state)
     assert_int_equal(skiff_manifest_decode_body(yaml, strlen(yaml), 0, 0, &doc, &err), 0);
     assert_string_equal(cJSON_GetObjectItem(doc, "v")->valuestring, "on");
     assert_true(cJSON_GetObjectItem(doc, "n")->valuedouble == 3);
+    cJSON_Delete(doc);
+    assert_int_equal(skiff_manifest_decode_body_opts(yaml, strlen(yaml), &Y11, &doc, &err), 0);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc, "v")));
     cJSON_Delete(doc);
     const char *bom = "\xef\xbb\xbf{\"a\": 1}";
     assert_int_equal(skiff_manifest_decode_body(bom, strlen(bom), 0, 0, &doc, &err), 0);

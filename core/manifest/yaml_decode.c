@@ -360,13 +360,10 @@ static int on_start(dec_t *d, const yaml_event_t *ev, bool is_map)
 {
     yaml_mark_t m = ev->start_mark;
     const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
-    const yaml_char_t *tag = is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag;
     if (expecting_key(d))
         return dec_fail(d, m, SKIFF_E_INVALID, "a mapping key must be a string, number or boolean, not a %s",
                         is_map ? "mapping" : "sequence");
-    if (tag && strcmp((const char *)tag, is_map ? "tag:yaml.org,2002:map" : "tag:yaml.org,2002:seq") != 0 &&
-        strcmp((const char *)tag, "!") != 0)
-        return dec_fail(d, m, SKIFF_E_INVALID, "unsupported tag %.100s", (const char *)tag);
+    /* Tags on collections are ignored, as go-yaml ignores "!!set" or "!foo". */
     if ((int)d->depth + 1 > d->lim.max_depth)
         return dec_fail(d, m, SKIFF_E_INVALID, "nesting deeper than %d levels", d->lim.max_depth);
     if (d->depth == d->cap) {

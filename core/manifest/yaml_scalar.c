@@ -257,8 +257,10 @@ int skiff_manifest_scalar_resolve(const char *s, size_t n, bool plain, const cha
     else if (t && !strcmp(t, "bool")) want = SKIFF_SCALAR_BOOL;
     else if (t && !strcmp(t, "null")) want = SKIFF_SCALAR_NULL;
     else {
-        snprintf(why, whylen, "unsupported tag %s", tag);
-        return SKIFF_E_INVALID;
+        /* Other tags (local "!foo", "!!set"...) are ignored and the text kept
+         * as a string, as go-yaml does for a tag it cannot resolve. */
+        out->kind = SKIFF_SCALAR_STR;
+        return 0;
     }
     int rc = resolve_plain(s, n, flags, out, why, whylen);
     if (rc) return rc;
