@@ -81,3 +81,11 @@ void store_close(store_handle_t *h)
 
 const skiff_store_ops_t *store_ops(const store_handle_t *h) { return skiff_instance_ops(h->inst); }
 void *store_self(const store_handle_t *h) { return skiff_instance_self(h->inst); }
+
+void store_unload(void)
+{
+    skiff_registry_free(g_reg);
+    g_reg = NULL;
+    free(g_loaded);
+    g_loaded = NULL;
+}
