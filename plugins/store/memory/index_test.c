@@ -88,15 +88,20 @@ static void key_order_is_bytewise(void **state)
     assert_int_equal(memory_key_cmp("", 0, "", 0), 0);
 }
 
-static memory_store_t *store_new(void)
+static memory_store_t *store_new_with(int64_t keep_revs, int64_t keep_ms)
 {
     memory_store_t *s = calloc(1, sizeof *s);
     s->watch_batch = 512;
-    s->lease_check_interval_ms = 50;
+    s->lease_check_interval_ms = 5;
+    s->retention_revisions = keep_revs;
+    s->retention_ms = keep_ms;
+    s->compact_interval_ms = 10;
     skiff_error_t err = { 0 };
     assert_int_equal(skiff_plugin.init(&host, NULL, s, &err), 0);
     return s;
 }
+
+static memory_store_t *store_new(void) { return store_new_with(0, 0); }
 
 static void store_free(memory_store_t *s)
 {
@@ -140,11 +145,61 @@ static void compaction_gives_memory_back(void **state)
     store_free(s);
 }
 
+static void wait_compacted(memory_store_t *s, int64_t want)
+{
+    for (int i = 0; i < 500; i++) {
+        int64_t cur, comp;
+        memory_revision(s, &cur, &comp, NULL);
+        if (comp >= want)
+            return;
+        struct timespec ts = { 0, 2000000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void retention_by_revisions(void **state)
+{
+    memory_store_t *s = store_new_with(10, 0);
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_plugin.start(s, &err), 0);
+    for (int i = 0; i < 100; i++)
+        put1(s, "k", 0);
+    wait_compacted(s, 90);
+    int64_t cur, comp;
+    memory_revision(s, &cur, &comp, NULL);
+    assert_int_equal(cur, 100);
+    assert_int_equal(comp, 90); /* the last 10 revisions, 91..100, plus the point itself */
+    assert_int_equal(s->log_len - s->log_head, 11);
+    skiff_plugin.stop(s);
+    store_free(s);
+}
+
+static void retention_by_time(void **state)
+{
+    memory_store_t *s = store_new_with(0, 60);
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_plugin.start(s, &err), 0);
+    for (int i = 0; i < 20; i++)
+        put1(s, "k", 0);
+    int64_t comp;
+    memory_revision(s, NULL, &comp, NULL);
+    assert_int_equal(comp, 0); /* young history stays */
+    struct timespec ts = { 0, 150000000 };
+    nanosleep(&ts, NULL); /* rev 20 is now older than 60 ms */
+    put1(s, "k", 0);
+    wait_compacted(s, 20);
+    memory_revision(s, NULL, &comp, NULL);
+    assert_int_equal(comp, 20);
+    skiff_plugin.stop(s);
+    store_free(s);
+}
+
 static void init_refuses_bad_settings(void **state)
 {
     memory_store_t *s = calloc(1, sizeof *s);
     s->watch_batch = 0;
     s->lease_check_interval_ms = 50;
+    s->compact_interval_ms = 1000;
     skiff_error_t err = { 0 };
     assert_int_equal(skiff_plugin.init(&host, NULL, s, &err), SKIFF_E_INVALID);
     assert_non_null(strstr(err.msg, "watch_batch"));
@@ -158,6 +213,8 @@ int main(void)
         cmocka_unit_test(index_matches_model),
         cmocka_unit_test(key_order_is_bytewise),
         cmocka_unit_test(compaction_gives_memory_back),
+        cmocka_unit_test(retention_by_revisions),
+        cmocka_unit_test(retention_by_time),
         cmocka_unit_test(init_refuses_bad_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
