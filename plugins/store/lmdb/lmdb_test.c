@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../../tests/store/minihost.h"
+#include "../../../tests/store/lmdb/minihost.h"
 
 extern const skiff_plugin_t skiff_plugin;
 static const skiff_store_ops_t *ops;
