@@ -23,7 +23,7 @@ static const skiff_config_key_t lmdb_config[] = {
     { "path", SKIFF_CFG_STRING, NULL, SKIFF_CFG_REQUIRED | SKIFF_CFG_FILL,
       offsetof(lmdb_store_t, path), "data directory (created if missing; one skiff per directory)" },
     { "map_size", SKIFF_CFG_QUANTITY, "8Gi", SKIFF_CFG_FILL, offsetof(lmdb_store_t, map_size_milli),
-      "largest size the store file may reach; writes beyond it fail with a no-space error" },
+      "largest size the store file may reach (0 = 8Gi); writes beyond it fail with a no-space error" },
     { "group_commit_max", SKIFF_CFG_INT, "512", SKIFF_CFG_FILL,
       offsetof(lmdb_store_t, group_commit_max),
       "most concurrent write transactions committed together under one fsync" },
@@ -258,6 +258,7 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     pthread_condattr_destroy(&ca);
     if (!s->path || !*s->path)
         return skiff_error_set(err, SKIFF_E_INVALID, "path: the data directory must be set");
+    if (s->map_size_milli == 0) s->map_size_milli = 8LL * 1024 * 1024 * 1024 * 1000; /* 0: default */
     if (s->map_size_milli < 1000LL * 1024 * 1024)
         return skiff_error_set(err, SKIFF_E_INVALID, "map_size: %lld bytes is below the minimum of 1Mi",
                                (long long)(s->map_size_milli / 1000));
