@@ -214,8 +214,11 @@ static int open_store(lmdb_store_t *s, skiff_error_t *err)
         return corrupt(s, mdb_strerror(rc), err);
     if (rc) return skiff_error_set(err, rc > 0 ? -rc : SKIFF_E_INTERNAL, "%s: cannot open: %s",
                                    s->data_file, mdb_strerror(rc));
-    s->key_max = (size_t)mdb_env_get_maxkeysize(s->env) - 8;
-    if (s->key_max > SKIFF_STORE_KEY_MAX) s->key_max = SKIFF_STORE_KEY_MAX;
+    /* hist and lkeys add 8 bytes to an encoded key */
+    if ((size_t)mdb_env_get_maxkeysize(s->env) < LMDB_ENC_MAX + 8)
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "liblmdb allows keys of only %d bytes",
+                               mdb_env_get_maxkeysize(s->env));
+    s->key_max = SKIFF_STORE_KEY_MAX;
     rc = open_dbis(s, s->env, 0);
     if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
         return corrupt(s, "not a skiff store (its tables are missing)", err);
