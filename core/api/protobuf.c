@@ -273,22 +273,25 @@ static int put(cJSON *obj, const pb_field_t *f, cJSON *v, skiff_error_t *err)
 /* Read the single string field 1 of a small message (Quantity). */
 static int quantity_string(skiff_pb_reader_t *sub, char **out, skiff_error_t *err)
 {
+    char *s = NULL;
+    int rc = 0;
     *out = NULL;
-    while (!skiff_pb_eof(sub)) {
+    while (!skiff_pb_eof(sub) && !rc) {
         uint32_t num, wt;
-        int rc = skiff_pb_read_tag(sub, &num, &wt, err);
-        if (rc) return rc;
+        if ((rc = skiff_pb_read_tag(sub, &num, &wt, err))) break;
         if (num == 1 && wt == SKIFF_PB_LEN) {
             const uint8_t *d; size_t n;
-            if ((rc = skiff_pb_read_bytes(sub, &d, &n, err))) return rc;
-            free(*out);
-            if ((rc = pb_cstr(d, n, out, "Quantity.string", err))) return rc;
-        } else if ((rc = skiff_pb_skip(sub, wt, err))) {
-            free(*out);
-            return rc;
+            if ((rc = skiff_pb_read_bytes(sub, &d, &n, err))) break;
+            free(s);
+            s = NULL;
+            rc = pb_cstr(d, n, &s, "Quantity.string", err);
+        } else {
+            rc = skiff_pb_skip(sub, wt, err);
         }
     }
-    if (!*out && !(*out = strdup(""))) return pb_oom(err);
+    if (!rc && !s && !(s = strdup(""))) rc = pb_oom(err);
+    if (rc) { free(s); return rc; }
+    *out = s;
     return 0;
 }
 

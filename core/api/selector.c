@@ -225,7 +225,7 @@ static int parse_requirement(parser_t *ps)
                 rc = perr(ps, v, 1, "found '%s', expected: ',', ')' or identifier", v->lit);
                 goto fail;
             }
-            qsort(r.values, (size_t)r.nvalues, sizeof *r.values, str_cmp);
+            if (r.nvalues > 1) qsort(r.values, (size_t)r.nvalues, sizeof *r.values, str_cmp);
         } else {
             item_t *v = peek(ps);
             tok_t vt = ctx(v->t, 1);
@@ -285,7 +285,7 @@ int skiff_api_label_selector_parse(const char *text, skiff_api_selector_t **out,
         skiff_api_selector_free(sel);
         return rc;
     }
-    qsort(sel->reqs, (size_t)sel->n, sizeof *sel->reqs, req_cmp);
+    if (sel->n > 1) qsort(sel->reqs, (size_t)sel->n, sizeof *sel->reqs, req_cmp);
     *out = sel;
     return 0;
 }
@@ -331,11 +331,11 @@ int skiff_api_label_selector_from_object(const cJSON *ls, skiff_api_selector_t *
             if (!cJSON_IsString(v)) { req_free(&r); rc = skiff_error_set(err, SKIFF_E_INVALID, "%svalues: must be strings", pre); goto fail; }
             if (add_value(&r, v->valuestring)) { req_free(&r); rc = skiff_error_set(err, -ENOMEM, "out of memory"); goto fail; }
         }
-        qsort(r.values, (size_t)r.nvalues, sizeof *r.values, str_cmp);
+        if (r.nvalues > 1) qsort(r.values, (size_t)r.nvalues, sizeof *r.values, str_cmp);
         if ((rc = req_validate(&r, err, pre))) { req_free(&r); goto fail; }
         if (req_push(sel, &r)) { req_free(&r); rc = skiff_error_set(err, -ENOMEM, "out of memory"); goto fail; }
     }
-    qsort(sel->reqs, (size_t)sel->n, sizeof *sel->reqs, req_cmp);
+    if (sel->n > 1) qsort(sel->reqs, (size_t)sel->n, sizeof *sel->reqs, req_cmp);
     *out = sel;
     return 0;
 fail:
