@@ -10,7 +10,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -D_GNU_SOUR
 FUZZ_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
 
 API_LIB_SRCS := $(addprefix core/api/,json_util.c patch_merge.c patch_json.c patch_schema.c patch_strategic.c \
-  fieldset.c apply.c selector.c validate.c protobuf_wire.c protobuf.c)
+  fieldset.c apply.c patch_type.c selector.c validate.c protobuf_wire.c protobuf.c)
 
 $(BUILD)/fuzz/patch_fuzz: core/api/fuzz/patch_fuzz.c $(API_LIB_SRCS)
 	@mkdir -p $(dir $@)
