@@ -1,0 +1,24 @@
+/* A cycle state for plugin tests (the same slots a real cycle has). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/sched_int.h"
+
+skiff_sched_state_t *skiff_sched_state_new(const skiff_sched_node_t *const *nodes, size_t n)
+{
+    sched_cycle_t *cy = malloc(sizeof *cy);
+    if (!cy) return NULL;
+    sched_cache_t c = { 0 };
+    c.snap = (const skiff_sched_node_t **)nodes;
+    c.n_list = n;
+    sched_cycle_init(cy, NULL, &c, NULL, NULL);
+    return &cy->st;
+}
+
+void skiff_sched_state_free(skiff_sched_state_t *st)
+{
+    if (!st) return;
+    sched_cycle_t *cy = (sched_cycle_t *)st;
+    sched_cycle_clear(cy);
+    free(cy);
+}

@@ -1,0 +1,148 @@
+/* Helpers shared by the scheduler plugins (header-only: plugins link
+ * nothing of each other or of the core). */
+#ifndef SKIFF_PLUGINS_SCHED_COMMON_H
+#define SKIFF_PLUGINS_SCHED_COMMON_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <skiff/skiff.h>
+
+/* A toleration tolerates a taint (k8s v1.Toleration.ToleratesTaint). */
+static inline int sp_tolerates(const skiff_sched_toleration_t *t, const char *key,
+                               const char *value, skiff_sched_taint_effect_t effect)
+{
+    if (t->effect != SKIFF_SCHED_EFFECT_ALL && t->effect != effect) return 0;
+    if (t->key[0] && strcmp(t->key, key) != 0) return 0;
+    if (t->op == SKIFF_SCHED_TOL_EXISTS) return 1;
+    return strcmp(t->value, value) == 0;
+}
+
+static inline int sp_pod_tolerates(const skiff_sched_pod_t *pod, const char *key, const char *value,
+                                   skiff_sched_taint_effect_t effect)
+{
+    for (size_t i = 0; i < pod->n_tolerations; i++)
+        if (sp_tolerates(&pod->tolerations[i], key, value, effect)) return 1;
+    return 0;
+}
+
+/* Kubernetes' DefaultNormalizeScore: scale to 0..100 by the maximum;
+ * `reverse` flips (fewer is better). */
+static inline void sp_normalize(int64_t *scores, size_t n, int reverse)
+{
+    int64_t max = 0;
+    for (size_t i = 0; i < n; i++) if (scores[i] > max) max = scores[i];
+    if (max == 0) {
+        if (reverse) for (size_t i = 0; i < n; i++) scores[i] = SKIFF_SCHED_MAX_SCORE;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t s = SKIFF_SCHED_MAX_SCORE * scores[i] / max;
+        scores[i] = reverse ? SKIFF_SCHED_MAX_SCORE - s : s;
+    }
+}
+
+/* ---- counting pods per topology domain: (key, value) -> count ---------- */
+
+typedef struct sp_count_slot { const char *key, *value; uint32_t hash; int64_t n; } sp_count_slot_t;
+typedef struct sp_counts {
+    sp_count_slot_t *slots;
+    size_t cap, len;
+} sp_counts_t;
+
+static inline uint32_t sp_hash2(const char *a, const char *b)
+{
+    uint32_t h = 2166136261u;
+    for (; *a; a++) { h ^= (unsigned char)*a; h *= 16777619u; }
+    h ^= 0xff; h *= 16777619u;
+    for (; *b; b++) { h ^= (unsigned char)*b; h *= 16777619u; }
+    return h;
+}
+
+static inline int sp_counts_init(sp_counts_t *c, size_t expect)
+{
+    size_t cap = 16;
+    while (cap < expect * 2) cap *= 2;
+    c->slots = calloc(cap, sizeof *c->slots);
+    c->cap = cap;
+    c->len = 0;
+    return c->slots ? 0 : -1;
+}
+
+static inline sp_count_slot_t *sp_counts_find(const sp_counts_t *c, const char *key, const char *value, int *found)
+{
+    uint32_t h = sp_hash2(key, value);
+    size_t mask = c->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        sp_count_slot_t *s = &c->slots[i];
+        if (!s->key) { s->hash = h; *found = 0; return s; }
+        if (s->hash == h && strcmp(s->key, key) == 0 && strcmp(s->value, value) == 0) { *found = 1; return s; }
+    }
+}
+
+static inline int sp_counts_grow(sp_counts_t *c)
+{
+    sp_counts_t n;
+    if (sp_counts_init(&n, c->cap) < 0) return -1;
+    for (size_t i = 0; i < c->cap; i++) {
+        if (!c->slots[i].key) continue;
+        int f;
+        sp_count_slot_t *s = sp_counts_find(&n, c->slots[i].key, c->slots[i].value, &f);
+        *s = c->slots[i];
+        n.len++;
+    }
+    free(c->slots);
+    *c = n;
+    return 0;
+}
+
+/* Add delta to (key, value); strings are borrowed for the cycle. */
+static inline int sp_counts_add(sp_counts_t *c, const char *key, const char *value, int64_t delta)
+{
+    if ((c->len + 1) * 2 > c->cap && sp_counts_grow(c) < 0) return -1;
+    int f;
+    sp_count_slot_t *s = sp_counts_find(c, key, value, &f);
+    if (!f) { s->key = key; s->value = value; s->n = 0; c->len++; }
+    s->n += delta;
+    return 0;
+}
+
+static inline int64_t sp_counts_get(const sp_counts_t *c, const char *key, const char *value)
+{
+    if (!c->cap) return 0;
+    uint32_t h = sp_hash2(key, value);
+    size_t mask = c->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const sp_count_slot_t *s = &c->slots[i];
+        if (!s->key) return 0;
+        if (s->hash == h && strcmp(s->key, key) == 0 && strcmp(s->value, value) == 0) return s->n;
+    }
+}
+
+static inline void sp_counts_free(sp_counts_t *c)
+{
+    free(c->slots);
+    c->slots = NULL;
+    c->cap = c->len = 0;
+}
+
+/* Does a pod term (selector + namespaces) select `other`, for a term owned
+ * by a pod in namespace `owner_ns`? */
+static inline int sp_term_selects(const skiff_sched_pod_term_t *t, const char *owner_ns,
+                                  const skiff_sched_pod_t *other)
+{
+    if (!t->all_namespaces) {
+        if (t->n_namespaces == 0) {
+            if (strcmp(owner_ns, other->namespace_) != 0) return 0;
+        } else {
+            int in = 0;
+            for (size_t i = 0; i < t->n_namespaces && !in; i++)
+                in = strcmp(t->namespaces[i], other->namespace_) == 0;
+            if (!in) return 0;
+        }
+    }
+    return skiff_sched_selector_matches(&t->selector, other->labels, other->n_labels);
+}
+
+#endif
