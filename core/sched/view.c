@@ -250,7 +250,10 @@ static int read_resources(const cJSON *m, const char *path, res_acc_t *r, int *h
 static int copy_scalars(sched_arena_t *a, const res_acc_t *r, skiff_sched_resources_t *out)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->n_sc; i++) n += strcmp(r->sc[i].name, "pods") != 0;
+    for (size_t i = 0; i < r->n_sc; i++) {
+        if (strcmp(r->sc[i].name, "pods") == 0) out->pods = r->sc[i].value;
+        else n++;
+    }
     if (!n) return 0;
     skiff_sched_scalar_t *s = sched_arena_alloc(a, n * sizeof *s);
     if (!s) return -1;

@@ -145,4 +145,33 @@ static inline int sp_term_selects(const skiff_sched_pod_term_t *t, const char *o
     return skiff_sched_selector_matches(&t->selector, other->labels, other->n_labels);
 }
 
+/* A nodeSelectorTerm against a node (a term with nothing in it selects
+ * nothing; matchFields supports metadata.name as Kubernetes does). */
+static inline int sp_node_term_matches(const skiff_sched_node_term_t *t, const skiff_sched_node_t *node)
+{
+    if (!t->n_exprs && !t->n_fields) return 0;
+    for (size_t i = 0; i < t->n_exprs; i++)
+        if (!skiff_sched_requirement_matches(&t->exprs[i], node->labels, node->n_labels)) return 0;
+    for (size_t i = 0; i < t->n_fields; i++) {
+        const skiff_sched_requirement_t *r = &t->fields[i];
+        if (strcmp(r->key, "metadata.name") != 0) return 0;
+        skiff_sched_kv_t f = { "metadata.name", node->name };
+        if (!skiff_sched_requirement_matches(r, &f, 1)) return 0;
+    }
+    return 1;
+}
+
+/* nodeSelector and required node affinity both hold on the node. */
+static inline int sp_node_affinity_ok(const skiff_sched_pod_t *pod, const skiff_sched_node_t *node)
+{
+    for (size_t i = 0; i < pod->n_node_selector; i++) {
+        const char *v = skiff_sched_label(node->labels, node->n_labels, pod->node_selector[i].key);
+        if (!v || strcmp(v, pod->node_selector[i].value) != 0) return 0;
+    }
+    if (!pod->has_required_node_affinity) return 1;
+    for (size_t i = 0; i < pod->n_required_terms; i++)
+        if (sp_node_term_matches(&pod->required_terms[i], node)) return 1;
+    return 0;
+}
+
 #endif

@@ -10,21 +10,6 @@
 
 #define ERR_REASON "node(s) didn't match Pod's node affinity/selector"
 
-/* A term with neither expressions nor fields selects no node. */
-static int term_matches(const skiff_sched_node_term_t *t, const skiff_sched_node_t *node)
-{
-    if (!t->n_exprs && !t->n_fields) return 0;
-    for (size_t i = 0; i < t->n_exprs; i++)
-        if (!skiff_sched_requirement_matches(&t->exprs[i], node->labels, node->n_labels)) return 0;
-    for (size_t i = 0; i < t->n_fields; i++) {
-        const skiff_sched_requirement_t *r = &t->fields[i];
-        if (strcmp(r->key, "metadata.name") != 0) return 0;
-        skiff_sched_kv_t f = { "metadata.name", node->name };
-        if (!skiff_sched_requirement_matches(r, &f, 1)) return 0;
-    }
-    return 1;
-}
-
 static void na_pre_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
                           skiff_sched_status_t *out)
 {
@@ -36,19 +21,8 @@ static void na_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod
                       const skiff_sched_node_t *node, skiff_sched_status_t *out)
 {
     (void)self; (void)st;
-    for (size_t i = 0; i < pod->n_node_selector; i++) {
-        const char *v = skiff_sched_label(node->labels, node->n_labels, pod->node_selector[i].key);
-        if (!v || strcmp(v, pod->node_selector[i].value) != 0) goto fail;
-    }
-    if (pod->has_required_node_affinity) {
-        int any = 0;
-        for (size_t i = 0; i < pod->n_required_terms && !any; i++)
-            any = term_matches(&pod->required_terms[i], node);
-        if (!any) goto fail;
-    }
-    return;
-fail:
-    skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE, ERR_REASON);
+    if (!sp_node_affinity_ok(pod, node))
+        skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE, ERR_REASON);
 }
 
 static void na_pre_score(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
@@ -64,7 +38,7 @@ static int64_t na_score(void *self, skiff_sched_state_t *st, const skiff_sched_p
     (void)self; (void)st; (void)out;
     int64_t sum = 0;
     for (size_t i = 0; i < pod->n_preferred_terms; i++)
-        if (pod->preferred_terms[i].weight && term_matches(&pod->preferred_terms[i].term, node))
+        if (pod->preferred_terms[i].weight && sp_node_term_matches(&pod->preferred_terms[i].term, node))
             sum += pod->preferred_terms[i].weight;
     return sum;
 }
