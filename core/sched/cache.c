@@ -134,7 +134,7 @@ static int scalar_add(sched_node_rec_t *n, const char *name, int64_t delta)
     return 0;
 }
 
-static void account(sched_node_rec_t *n, const skiff_sched_pod_t *p, int sign)
+static void account(sched_cache_t *c, sched_node_rec_t *n, const skiff_sched_pod_t *p, int sign)
 {
     skiff_sched_node_t *v = &n->view;
     v->requested.milli_cpu += sign * p->requests.milli_cpu;
@@ -147,7 +147,10 @@ static void account(sched_node_rec_t *n, const skiff_sched_pod_t *p, int sign)
         scalar_add(n, p->requests.scalar[i].name, sign * p->requests.scalar[i].value);
     v->requested.scalar = n->req_scalar;
     v->requested.n_scalar = n->n_req_scalar;
-    if (pod_has_affinity(p)) v->n_pods_with_affinity += sign > 0 ? 1 : (size_t)-1;
+    if (pod_has_affinity(p)) {
+        v->n_pods_with_affinity += sign > 0 ? 1 : (size_t)-1;
+        c->n_affinity += sign > 0 ? 1 : (size_t)-1;
+    }
 }
 
 int sched_cache_pod_place(sched_cache_t *c, sched_pod_rec_t *p, sched_node_rec_t *n, int assumed)
@@ -168,7 +171,7 @@ int sched_cache_pod_place(sched_cache_t *c, sched_pod_rec_t *p, sched_node_rec_t
     n->recs[n->view.n_pods] = p;
     n->view.n_pods++;
     n->view.pods = n->pods;
-    account(n, &p->view, +1);
+    account(c, n, &p->view, +1);
     p->node = n;
     p->assumed = assumed;
     c->n_bound++;
@@ -186,7 +189,7 @@ void sched_cache_pod_unplace(sched_cache_t *c, sched_pod_rec_t *p)
         n->recs[i]->node_idx = i;
     }
     n->view.n_pods--;
-    account(n, &p->view, -1);
+    account(c, n, &p->view, -1);
     p->node = NULL;
     p->assumed = 0;
     c->n_bound--;

@@ -43,6 +43,7 @@ void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_ca
     cy->st.handle = h;
     cy->st.nodes = c->snap;
     cy->st.n_nodes = c->n_list;
+    cy->st.n_pods_with_affinity = c->n_affinity;
     cy->st.state_get = state_get;
     cy->st.state_put = state_put;
     cy->prof = prof;

@@ -121,6 +121,7 @@ typedef struct sched_cache {
     size_t n_list, cap_list;
     const skiff_sched_node_t **snap; /* views of `list`, for the state */
     size_t n_bound;             /* pods counted on nodes */
+    size_t n_affinity;          /* of which have (anti-)affinity terms */
 } sched_cache_t;
 sched_node_rec_t *sched_cache_node_set(sched_cache_t *c, cJSON *obj, skiff_error_t *err);
 int sched_cache_node_del(sched_cache_t *c, const char *name);

@@ -11,6 +11,7 @@ skiff_sched_state_t *skiff_sched_state_new(const skiff_sched_node_t *const *node
     sched_cache_t c = { 0 };
     c.snap = (const skiff_sched_node_t **)nodes;
     c.n_list = n;
+    for (size_t i = 0; i < n; i++) c.n_affinity += nodes[i]->n_pods_with_affinity;
     sched_cycle_init(cy, NULL, &c, NULL, NULL);
     return &cy->st;
 }

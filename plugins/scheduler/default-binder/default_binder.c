@@ -17,7 +17,7 @@ static void binder_bind(void *self, skiff_sched_state_t *st, const skiff_sched_p
     skiff_error_t err = { 0, "" };
     if (h->bind(h, pod, node, &err) < 0) {
         out->code = SKIFF_SCHED_ERROR;
-        snprintf(out->reason, sizeof out->reason, "binding rejected: %s", err.msg);
+        snprintf(out->reason, sizeof out->reason, "binding rejected: %.200s", err.msg);
     }
 }
 

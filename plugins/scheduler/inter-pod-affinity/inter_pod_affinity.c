@@ -18,6 +18,10 @@
 
 #include "../common/sched_plugin.h"
 
+/* No settings, but an instance block all the same: `self` keys this
+ * instance's slots in the cycle state, so it must be unique. */
+typedef struct ipa_instance { int unused; } ipa_instance_t;
+
 #define ERR_EXISTING "node(s) didn't satisfy existing pods anti-affinity rules"
 #define ERR_AFFINITY "node(s) didn't match pod affinity rules"
 #define ERR_ANTI "node(s) didn't match pod anti-affinity rules"
@@ -71,14 +75,13 @@ static void ipa_pre_filter(void *self, skiff_sched_state_t *st, const skiff_sche
 {
     const skiff_sched_pod_affinity_t *aff = &pod->affinity, *anti = &pod->anti_affinity;
     int mine = aff->n_required || anti->n_required;
-    int theirs = 0;
-    for (size_t k = 0; k < st->n_nodes && !theirs; k++) theirs = st->nodes[k]->n_pods_with_affinity > 0;
+    int theirs = st->n_pods_with_affinity > 0;
     if (!mine && !theirs) { out->code = SKIFF_SCHED_SKIP; return; }
     ipa_state_t *s = ipa_state_new();
     int rc = s ? 0 : -1;
     for (size_t k = 0; k < st->n_nodes && rc == 0; k++) {
         const skiff_sched_node_t *node = st->nodes[k];
-        if (!node->n_pods) continue;
+        if (!node->n_pods || (!mine && !node->n_pods_with_affinity)) continue;
         for (size_t j = 0; j < node->n_pods && rc == 0; j++) {
             const skiff_sched_pod_t *o = node->pods[j];
             if (node->n_pods_with_affinity) {
@@ -141,13 +144,13 @@ static void ipa_pre_score(void *self, skiff_sched_state_t *st, const skiff_sched
 {
     const skiff_sched_pod_affinity_t *aff = &pod->affinity, *anti = &pod->anti_affinity;
     int mine = aff->n_preferred || anti->n_preferred;
-    int theirs = 0;
-    for (size_t k = 0; k < st->n_nodes && !theirs; k++) theirs = st->nodes[k]->n_pods_with_affinity > 0;
+    int theirs = st->n_pods_with_affinity > 0;
     if (!mine && !theirs) { out->code = SKIFF_SCHED_SKIP; return; }
     ipa_state_t *s = ipa_state_new();
     int rc = s ? 0 : -1;
     for (size_t k = 0; k < st->n_nodes && rc == 0; k++) {
         const skiff_sched_node_t *node = st->nodes[k];
+        if (!node->n_pods || (!mine && !node->n_pods_with_affinity)) continue;
         for (size_t j = 0; j < node->n_pods && rc == 0; j++) {
             const skiff_sched_pod_t *o = node->pods[j];
             for (size_t t = 0; t < aff->n_preferred && rc == 0; t++)
@@ -212,5 +215,6 @@ SKIFF_PLUGIN_EXPORT const skiff_plugin_t skiff_plugin = {
     .name = "inter-pod-affinity",
     .version = "0.1.0",
     .description = "Filter/Score: required and preferred pod affinity and anti-affinity",
+    .instance_size = sizeof(ipa_instance_t),
     .ops = &ipa_ops,
 };

@@ -17,6 +17,10 @@
 
 #include "../common/sched_plugin.h"
 
+/* No settings, but an instance block all the same: `self` keys this
+ * instance's slots in the cycle state, so it must be unique. */
+typedef struct pts_instance { int unused; } pts_instance_t;
+
 #define MAX_CONSTRAINTS 8
 #define ERR_SKEW "node(s) didn't match pod topology spread constraints"
 #define ERR_LABEL "node(s) didn't match pod topology spread constraints (missing required label)"
@@ -183,5 +187,6 @@ SKIFF_PLUGIN_EXPORT const skiff_plugin_t skiff_plugin = {
     .name = "pod-topology-spread",
     .version = "0.1.0",
     .description = "Filter/Score: spec.topologySpreadConstraints (maxSkew, topologyKey, whenUnsatisfiable)",
+    .instance_size = sizeof(pts_instance_t),
     .ops = &pts_ops,
 };

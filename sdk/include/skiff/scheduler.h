@@ -265,7 +265,11 @@ typedef struct skiff_sched_handle {
  * state_get is safe from filter/score on any worker thread; state_put only
  * from the single-threaded points (pre_filter, pre_score, reserve...).
  * `nodes` is the snapshot of every node this cycle (not just the ones
- * filtered), for plugins that count pods per topology domain. */
+ * filtered), for plugins that count pods per topology domain. A plugin
+ * that uses slots declares a non-zero instance_size, so that its `self`
+ * is a unique key (instances without a block may all get the same self).
+ * `n_pods_with_affinity` sums the nodes' counts, so plugins can tell at
+ * once that no pod in the cluster has (anti-)affinity terms. */
 struct skiff_sched_state {
     uint32_t size;
     const skiff_sched_handle_t *handle;
@@ -275,6 +279,7 @@ struct skiff_sched_state {
     /* Takes ownership of data (free_fn called at once on failure). */
     int (*state_put)(skiff_sched_state_t *st, const void *self, void *data,
                      void (*free_fn)(void *));
+    size_t n_pods_with_affinity;
 };
 
 typedef struct skiff_scheduler_ops {
