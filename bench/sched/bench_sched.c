@@ -170,7 +170,9 @@ static double run(const char *label, plugins_t *P, int warm, int measured, int c
         pods[i] = make_pod(i, b.kind[i]);
     }
     skiff_sched_profile_conf_t prof = { "default-scheduler", P->refs, P->n, 0 };
-    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 2, .seed = 42 };
+    const char *par = getenv("SCHED_PARALLELISM");
+    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1,
+                                .parallelism = par ? atoi(par) : 2, .seed = 42 };
     skiff_sched_sink_t sink = { &b, b_bind, b_failed, NULL };
     skiff_sched_t *s;
     skiff_error_t err;

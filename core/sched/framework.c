@@ -94,13 +94,11 @@ typedef struct filter_job {
     size_t start, n, to_find;
 } filter_job_t;
 
-static void filter_one(void *ud, size_t i, int worker)
+/* Filter one node; 1 when every filter passed, else its reason is kept. */
+static int filter_node(filter_job_t *j, size_t idx)
 {
-    (void)worker;
-    filter_job_t *j = ud;
     sched_fw_t *fw = j->fw;
     sched_cycle_t *cy = j->cy;
-    size_t idx = (j->start + i) % j->n;
     const skiff_sched_node_t *node = j->c->snap[idx];
     const sched_profile_t *prof = cy->prof;
     fw->visited[idx] = 1;
@@ -108,7 +106,9 @@ static void filter_one(void *ud, size_t i, int worker)
     for (size_t k = 0; k < prof->n_plugins; k++) {
         const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
         if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
-        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+        skiff_sched_status_t s;
+        s.code = SKIFF_SCHED_SUCCESS;
+        s.reason[0] = '\0';
         ops->filter(prof->plugins[k].self, &cy->st, &cy->pod->view, node, &s);
         if (s.code == SKIFF_SCHED_SUCCESS || s.code == SKIFF_SCHED_SKIP) continue;
         if (s.code == SKIFF_SCHED_ERROR) {
@@ -116,18 +116,32 @@ static void filter_one(void *ud, size_t i, int worker)
                 snprintf(fw->error_msg, sizeof fw->error_msg, "running \"%s\" filter plugin: %s",
                          prof->plugins[k].name, s.reason);
             atomic_store(&fw->stop, 1);
-            atomic_fetch_add(&fw->n_processed, 1);
-            return;
+            return 0;
         }
         memcpy(fw->reason[idx], s.reason, sizeof s.reason);
         if (!fw->reason[idx][0]) snprintf(fw->reason[idx], 256, "%s", prof->plugins[k].name);
-        atomic_fetch_add(&fw->n_processed, 1);
-        return;
+        return 0;
     }
-    size_t f = atomic_fetch_add(&fw->n_feasible, 1);
-    atomic_fetch_add(&fw->n_processed, 1);
-    if (f < j->to_find) fw->feasible[f] = idx;
-    if (f + 1 >= j->to_find) atomic_store(&fw->stop, 1);
+    return 1;
+}
+
+/* One chunk: feasible nodes are gathered locally and published with one
+ * atomic add, so workers do not fight over a counter per node. */
+static void filter_chunk(void *ud, size_t begin, size_t end, int worker)
+{
+    (void)worker;
+    filter_job_t *j = ud;
+    sched_fw_t *fw = j->fw;
+    size_t local[64], nl = 0;
+    for (size_t i = begin; i < end; i++) {
+        size_t idx = (j->start + i) % j->n;
+        if (filter_node(j, idx) && nl < 64) local[nl++] = idx;
+    }
+    atomic_fetch_add(&fw->n_processed, end - begin);
+    if (!nl) return;
+    size_t f = atomic_fetch_add(&fw->n_feasible, nl);
+    for (size_t k = 0; k < nl && f + k < j->to_find; k++) fw->feasible[f + k] = local[k];
+    if (f + nl >= j->to_find) atomic_store(&fw->stop, 1);
 }
 
 typedef struct score_job {
@@ -137,11 +151,12 @@ typedef struct score_job {
     size_t nf;
 } score_job_t;
 
-static void score_one(void *ud, size_t i, int worker)
+static void score_chunk(void *ud, size_t begin, size_t end, int worker)
 {
     (void)worker;
     score_job_t *j = ud;
     const sched_profile_t *prof = j->cy->prof;
+    for (size_t i = begin; i < end; i++) {
     const skiff_sched_node_t *node = j->c->snap[j->fw->feasible[i]];
     for (size_t k = 0; k < prof->n_plugins; k++) {
         const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
@@ -155,6 +170,7 @@ static void score_one(void *ud, size_t i, int worker)
             v = 0;
         }
         j->fw->scores[k * j->nf + i] = v;
+    }
     }
 }
 
@@ -215,7 +231,7 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     atomic_store(&fw->error, 0);
     size_t start = fw->next_start % n;
     filter_job_t fj = { fw, cy, c, start, n, to_find };
-    sched_pool_run(fw->pool, n, filter_one, &fj, &fw->stop);
+    sched_pool_run(fw->pool, n, filter_chunk, &fj, &fw->stop);
     if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
     size_t nf = atomic_load(&fw->n_feasible);
     if (nf > to_find) nf = to_find;
@@ -269,7 +285,7 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
         if (fw_reserve(fw, n, prof->n_plugins, nf) < 0) return fail_error(res, "out of memory");
         score_job_t sj = { fw, cy, c, nf };
         atomic_store(&fw->error, 0);
-        sched_pool_run(fw->pool, nf, score_one, &sj, NULL);
+        sched_pool_run(fw->pool, nf, score_chunk, &sj, NULL);
         if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
         for (size_t k = 0; k < prof->n_plugins; k++) {
             const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;

@@ -34,7 +34,7 @@ static void pool_work(sched_pool_t *p, size_t n, sched_pool_fn fn, void *ud, ato
         size_t i = atomic_fetch_add(&p->next, POOL_CHUNK);
         if (i >= n) return;
         size_t end = i + POOL_CHUNK < n ? i + POOL_CHUNK : n;
-        for (; i < end; i++) fn(ud, i, worker);
+        fn(ud, i, end, worker);
     }
 }
 
@@ -115,9 +115,9 @@ int sched_pool_size(const sched_pool_t *p)
 void sched_pool_run(sched_pool_t *p, size_t n, sched_pool_fn fn, void *ud, atomic_int *stop)
 {
     if (!p || p->n_threads == 0 || n < POOL_MIN_PARALLEL) {
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i += POOL_CHUNK) {
             if (stop && atomic_load_explicit(stop, memory_order_relaxed)) return;
-            fn(ud, i, 0);
+            fn(ud, i, i + POOL_CHUNK < n ? i + POOL_CHUNK : n, 0);
         }
         return;
     }

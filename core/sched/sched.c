@@ -17,6 +17,7 @@ typedef struct sched_event {
     cJSON *obj;
     char *a, *b;               /* names for deletes */
     sched_cycle_t *cy;         /* EV_BIND_DONE */
+    sched_pod_rec_t *rec;      /* EV_POD_SET: parsed by the feeding thread */
     int ok, error;
     char msg[400];
     struct sched_event *next;
@@ -151,14 +152,48 @@ int skiff_sched_node_update(skiff_sched_t *s, cJSON *obj, skiff_error_t *err)
     return post_obj(s, EV_NODE_SET, obj, err);
 }
 
+/* The view is built here, on the feeding thread (the API watch), so the
+ * scheduling thread spends its time scheduling; a pod that cannot be
+ * viewed is refused with the field at fault. */
+static int post_pod(skiff_sched_t *s, cJSON *obj, skiff_error_t *err)
+{
+    if (!cJSON_IsObject(obj)) {
+        cJSON_Delete(obj);
+        return skiff_error_set(err, SKIFF_E_INVALID, "expected a JSON object");
+    }
+    sched_pod_rec_t *p = calloc(1, sizeof *p);
+    sched_event_t *ev = calloc(1, sizeof *ev);
+    if (!p || !ev) {
+        free(p);
+        free(ev);
+        cJSON_Delete(obj);
+        return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    }
+    p->obj = obj;
+    int rc = sched_view_pod(&p->arena, obj, &p->view, err);
+    if (rc == 0 && asprintf(&p->key, "%s/%s", p->view.namespace_, p->view.name) < 0) {
+        p->key = NULL;
+        rc = skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    }
+    if (rc < 0) {
+        sched_pod_rec_unref(p);
+        free(ev);
+        return rc;
+    }
+    p->view.created_ns = sched_now_ns();
+    ev->type = EV_POD_SET;
+    ev->rec = p;
+    return post(s, ev, err);
+}
+
 int skiff_sched_pod_add(skiff_sched_t *s, cJSON *obj, skiff_error_t *err)
 {
-    return post_obj(s, EV_POD_SET, obj, err);
+    return post_pod(s, obj, err);
 }
 
 int skiff_sched_pod_update(skiff_sched_t *s, cJSON *obj, skiff_error_t *err)
 {
-    return post_obj(s, EV_POD_SET, obj, err);
+    return post_pod(s, obj, err);
 }
 
 int skiff_sched_node_delete(skiff_sched_t *s, const char *name, skiff_error_t *err)
@@ -203,18 +238,8 @@ static void pod_forget(skiff_sched_t *s, sched_pod_rec_t *p)
     sched_pod_rec_unref(p);
 }
 
-static void apply_pod_set(skiff_sched_t *s, cJSON *obj)
+static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
 {
-    sched_pod_rec_t *p = calloc(1, sizeof *p);
-    skiff_error_t err;
-    if (!p) { cJSON_Delete(obj); return; }
-    p->obj = obj;
-    if (sched_view_pod(&p->arena, obj, &p->view, &err) < 0 ||
-        asprintf(&p->key, "%s/%s", p->view.namespace_, p->view.name) < 0) {
-        p->key = NULL;
-        sched_pod_rec_unref(p); /* not schedulable input; nothing to count */
-        return;
-    }
     p->profile = -1;
     sched_pod_rec_t *old = sched_map_get(&s->cache.pods, p->key);
     int bound = p->view.node_name[0] != '\0';
@@ -224,8 +249,6 @@ static void apply_pod_set(skiff_sched_t *s, cJSON *obj)
         p->backoff_until_ns = old->backoff_until_ns;
         p->view.created_ns = old->view.created_ns;
         pod_forget(s, old);
-    } else {
-        p->view.created_ns = sched_now_ns();
     }
     if (sched_map_put(&s->cache.pods, p->key, p) < 0) { sched_pod_rec_unref(p); return; }
     if (bound) {
@@ -299,7 +322,7 @@ static void apply(skiff_sched_t *s, sched_event_t *ev)
         ev->obj = NULL; /* the cache took it */
         break;
     case EV_NODE_DEL: sched_cache_node_del(&s->cache, ev->a); break;
-    case EV_POD_SET: apply_pod_set(s, ev->obj); ev->obj = NULL; break;
+    case EV_POD_SET: apply_pod_set(s, ev->rec); ev->rec = NULL; break;
     case EV_POD_DEL: apply_pod_del(s, ev->a); break;
     case EV_BIND_DONE: apply_bind_done(s, ev); break;
     }
@@ -682,6 +705,7 @@ void skiff_sched_free(skiff_sched_t *s)
         free(ev->a);
         free(ev->b);
         if (ev->cy) cycle_free(ev->cy);
+        sched_pod_rec_unref(ev->rec);
         free(ev);
         ev = n;
     }

@@ -43,11 +43,12 @@ void sched_map_each(const sched_map_t *m, void (*fn)(void *ud, void *val), void 
 
 /* ---- pool.c: parallel-for over worker threads ------------------------- */
 typedef struct sched_pool sched_pool_t;
-typedef void (*sched_pool_fn)(void *ud, size_t i, int worker);
+typedef void (*sched_pool_fn)(void *ud, size_t begin, size_t end, int worker);
 int sched_pool_new(int threads, sched_pool_t **out);
 void sched_pool_free(sched_pool_t *p);
-/* Call fn(ud, i, worker) for i in [0, n) across the workers and the caller;
- * returns when all are done. `stop` (may be NULL) ends early when set. */
+/* Call fn(ud, begin, end, worker) over chunks of [0, n) across the workers
+ * and the caller; returns when all are done. `stop` (may be NULL) ends
+ * early when set (checked between chunks). */
 void sched_pool_run(sched_pool_t *p, size_t n, sched_pool_fn fn, void *ud, atomic_int *stop);
 int sched_pool_size(const sched_pool_t *p); /* workers + caller */
 

@@ -13,7 +13,8 @@
 
 #define RS_MAX 16
 
-typedef struct rs_resource { char name[128]; int64_t weight; } rs_resource_t;
+enum { RS_CPU, RS_MEMORY, RS_EPHEMERAL, RS_SCALAR };
+typedef struct rs_resource { char name[128]; int64_t weight; int kind; } rs_resource_t;
 
 typedef struct rs_conf {
     const char *const *resources;  /* filled by the host */
@@ -43,6 +44,9 @@ static inline int rs_init(rs_conf_t *c, skiff_error_t *err)
                                        "resources: weight in \"%s\" must be an integer 1..100", *p);
             r->weight = w;
         }
+        r->kind = strcmp(r->name, "cpu") == 0 ? RS_CPU
+                : strcmp(r->name, "memory") == 0 ? RS_MEMORY
+                : strcmp(r->name, "ephemeral-storage") == 0 ? RS_EPHEMERAL : RS_SCALAR;
         for (size_t i = 0; i < c->n; i++)
             if (strcmp(c->list[i].name, r->name) == 0)
                 return skiff_error_set(err, SKIFF_E_INVALID, "resources: \"%s\" listed twice", r->name);
@@ -61,19 +65,20 @@ static inline int64_t rs_scalar(const skiff_sched_resources_t *r, const char *na
 
 /* Allocatable and requested-after-placing-the-pod of one resource.
  * `non_zero`: cpu/memory with the scoring defaults. */
-static inline void rs_values(const char *name, const skiff_sched_pod_t *pod,
+static inline void rs_values(const rs_resource_t *r, const skiff_sched_pod_t *pod,
                              const skiff_sched_node_t *node, int non_zero, int64_t *alloc,
                              int64_t *req)
 {
-    if (strcmp(name, "cpu") == 0) {
+    const char *name = r->name;
+    if (r->kind == RS_CPU) {
         *alloc = node->allocatable.milli_cpu;
         *req = non_zero ? node->non_zero_milli_cpu + pod->non_zero_milli_cpu
                         : node->requested.milli_cpu + pod->requests.milli_cpu;
-    } else if (strcmp(name, "memory") == 0) {
+    } else if (r->kind == RS_MEMORY) {
         *alloc = node->allocatable.memory;
         *req = non_zero ? node->non_zero_memory + pod->non_zero_memory
                         : node->requested.memory + pod->requests.memory;
-    } else if (strcmp(name, "ephemeral-storage") == 0) {
+    } else if (r->kind == RS_EPHEMERAL) {
         *alloc = node->allocatable.ephemeral_storage;
         *req = node->requested.ephemeral_storage + pod->requests.ephemeral_storage;
     } else {

@@ -26,7 +26,7 @@ static int64_t most_score(void *self, skiff_sched_state_t *st, const skiff_sched
     int64_t sum = 0, wsum = 0;
     for (size_t i = 0; i < c->n; i++) {
         int64_t alloc, req;
-        rs_values(c->list[i].name, pod, node, 1, &alloc, &req);
+        rs_values(&c->list[i], pod, node, 1, &alloc, &req);
         if (alloc == 0) continue; /* the node does not have it: not scored */
         if (req > alloc) req = alloc;
         int64_t s = req * SKIFF_SCHED_MAX_SCORE / alloc;
