@@ -251,9 +251,14 @@ int main(int argc, char **argv)
     plugins_t P = { 0 };
     if (load_plugins(&P, argv[1]) < 0) return 1;
     double p99a, p99b, p99c;
-    double a = run("basic-10k", &P, (int)(1000 * scale), (int)(10000 * scale), 0, &p99a);
-    double b = run("basic-50k", &P, 0, (int)(50000 * scale), 0, &p99b);
-    double c = run("constrained", &P, 0, (int)(50000 * scale), 1, &p99c);
+    const char *only = getenv("SCHED_BENCH_ONLY"); /* one scenario, for profiling */
+    double a = 0, b = 0, c = 0;
+    if (!only || strcmp(only, "basic-10k") == 0)
+        a = run("basic-10k", &P, (int)(1000 * scale), (int)(10000 * scale), 0, &p99a);
+    if (!only || strcmp(only, "basic-50k") == 0)
+        b = run("basic-50k", &P, 0, (int)(50000 * scale), 0, &p99b);
+    if (!only || strcmp(only, "constrained") == 0)
+        c = run("constrained", &P, 0, (int)(50000 * scale), 1, &p99c);
     for (size_t i = P.n; i-- > 0;) skiff_instance_free(P.inst[i]);
     skiff_registry_free(P.reg);
     printf("sched: basic-10k %.0f pods/s, basic-50k %.0f pods/s, constrained %.0f pods/s\n", a, b, c);

@@ -13,6 +13,8 @@ static int pod_has_affinity(const skiff_sched_pod_t *p)
            p->anti_affinity.n_preferred;
 }
 
+static void aff_remove(sched_cache_t *c, sched_node_rec_t *n);
+
 static void node_rec_free(sched_node_rec_t *n)
 {
     if (!n) return;
@@ -56,6 +58,7 @@ static void list_remove(sched_cache_t *c, sched_node_rec_t *n)
 
 sched_node_rec_t *sched_cache_node_set(sched_cache_t *c, cJSON *obj, skiff_error_t *err)
 {
+    c->node_gen++;
     sched_node_rec_t *fresh = calloc(1, sizeof *fresh);
     if (!fresh) { cJSON_Delete(obj); skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); return NULL; }
     if (sched_view_node(&fresh->arena, obj, &fresh->view, err) < 0) {
@@ -107,7 +110,9 @@ int sched_cache_node_del(sched_cache_t *c, const char *name)
     if (!n || !n->present) return SKIFF_E_NOTFOUND;
     list_remove(c, n);
     n->present = 0;
+    c->node_gen++;
     if (n->view.n_pods == 0) {
+        aff_remove(c, n);
         sched_map_del(&c->nodes, n->view.name);
         node_rec_free(n);
     }
@@ -134,6 +139,37 @@ static int scalar_add(sched_node_rec_t *n, const char *name, int64_t delta)
     return 0;
 }
 
+/* Nodes with affinity pods, so plugins need not look at every node. */
+static void aff_add(sched_cache_t *c, sched_node_rec_t *n)
+{
+    if (c->n_aff_nodes == c->cap_aff_nodes) {
+        size_t cap = c->cap_aff_nodes ? c->cap_aff_nodes * 2 : 64;
+        sched_node_rec_t **l = realloc(c->aff_nodes, cap * sizeof *l);
+        if (!l) return;
+        c->aff_nodes = l;
+        const skiff_sched_node_t **s = realloc(c->aff_snap, cap * sizeof *s);
+        if (!s) return;
+        c->aff_snap = s;
+        c->cap_aff_nodes = cap;
+    }
+    n->aff_idx = c->n_aff_nodes;
+    c->aff_nodes[c->n_aff_nodes] = n;
+    c->aff_snap[c->n_aff_nodes] = &n->view;
+    c->n_aff_nodes++;
+}
+
+static void aff_remove(sched_cache_t *c, sched_node_rec_t *n)
+{
+    size_t i = n->aff_idx;
+    if (i >= c->n_aff_nodes || c->aff_nodes[i] != n) return;
+    c->n_aff_nodes--;
+    if (i != c->n_aff_nodes) {
+        c->aff_nodes[i] = c->aff_nodes[c->n_aff_nodes];
+        c->aff_nodes[i]->aff_idx = i;
+        c->aff_snap[i] = &c->aff_nodes[i]->view;
+    }
+}
+
 static void account(sched_cache_t *c, sched_node_rec_t *n, const skiff_sched_pod_t *p, int sign)
 {
     skiff_sched_node_t *v = &n->view;
@@ -150,6 +186,8 @@ static void account(sched_cache_t *c, sched_node_rec_t *n, const skiff_sched_pod
     if (pod_has_affinity(p)) {
         v->n_pods_with_affinity += sign > 0 ? 1 : (size_t)-1;
         c->n_affinity += sign > 0 ? 1 : (size_t)-1;
+        if (sign > 0 && v->n_pods_with_affinity == 1) aff_add(c, n);
+        else if (sign < 0 && v->n_pods_with_affinity == 0) aff_remove(c, n);
     }
 }
 
@@ -175,6 +213,7 @@ int sched_cache_pod_place(sched_cache_t *c, sched_pod_rec_t *p, sched_node_rec_t
     p->node = n;
     p->assumed = assumed;
     c->n_bound++;
+    if (sched_label_add(c, p) < 0) { sched_cache_pod_unplace(c, p); return -1; }
     return 0;
 }
 
@@ -182,6 +221,7 @@ void sched_cache_pod_unplace(sched_cache_t *c, sched_pod_rec_t *p)
 {
     sched_node_rec_t *n = p->node;
     if (!n) return;
+    sched_label_remove(c, p);
     size_t i = p->node_idx, last = n->view.n_pods - 1;
     if (i != last) {
         n->pods[i] = n->pods[last];
@@ -194,6 +234,7 @@ void sched_cache_pod_unplace(sched_cache_t *c, sched_pod_rec_t *p)
     p->assumed = 0;
     c->n_bound--;
     if (!n->present && n->view.n_pods == 0) {
+        aff_remove(c, n);
         sched_map_del(&c->nodes, n->view.name);
         node_rec_free(n);
     }
@@ -202,6 +243,7 @@ void sched_cache_pod_unplace(sched_cache_t *c, sched_pod_rec_t *p)
 void sched_pod_rec_unref(sched_pod_rec_t *p)
 {
     if (!p) return;
+    free(p->label_pos);
     sched_arena_free(&p->arena);
     cJSON_Delete(p->obj);
     free(p->key);
@@ -223,6 +265,9 @@ static void free_node_cb(void *ud, void *val)
 /* Every record goes; the queue must have dropped its pointers already. */
 void sched_cache_free(sched_cache_t *c)
 {
+    sched_label_free(c);
+    free(c->aff_nodes);
+    free(c->aff_snap);
     sched_map_each(&c->pods, free_pod_cb, NULL);
     sched_map_each(&c->nodes, free_node_cb, NULL);
     sched_map_free(&c->pods);

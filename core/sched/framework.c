@@ -35,6 +35,39 @@ static int state_put(skiff_sched_state_t *st, const void *self, void *data, void
     return 0;
 }
 
+static size_t state_pods_with_label(const skiff_sched_state_t *st, const char *key,
+                                    const char *value, const skiff_sched_pod_t *const **pods,
+                                    const skiff_sched_node_t *const **nodes)
+{
+    const sched_cycle_t *cy = (const sched_cycle_t *)st;
+    if (cy->cache) return sched_label_lookup(cy->cache, key, value, pods, nodes);
+    /* A test state: walk the nodes into the cycle's scratch arrays. */
+    sched_cycle_t *m = (sched_cycle_t *)cy;
+    size_t n = 0;
+    for (size_t i = 0; i < st->n_nodes; i++)
+        for (size_t j = 0; j < st->nodes[i]->n_pods; j++) {
+            const skiff_sched_pod_t *p = st->nodes[i]->pods[j];
+            const char *v = skiff_sched_label(p->labels, p->n_labels, key);
+            if (!v || strcmp(v, value) != 0) continue;
+            if (n == m->t_cap) {
+                size_t cap = m->t_cap ? m->t_cap * 2 : 16;
+                const skiff_sched_pod_t **a = realloc(m->t_pods, cap * sizeof *a);
+                if (!a) return n;
+                m->t_pods = a;
+                const skiff_sched_node_t **b = realloc(m->t_nodes, cap * sizeof *b);
+                if (!b) return n;
+                m->t_nodes = b;
+                m->t_cap = cap;
+            }
+            m->t_pods[n] = p;
+            m->t_nodes[n] = st->nodes[i];
+            n++;
+        }
+    *pods = m->t_pods;
+    *nodes = m->t_nodes;
+    return n;
+}
+
 void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_cache_t *c,
                       const sched_profile_t *prof, sched_pod_rec_t *pod)
 {
@@ -44,6 +77,11 @@ void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_ca
     cy->st.nodes = c->snap;
     cy->st.n_nodes = c->n_list;
     cy->st.n_pods_with_affinity = c->n_affinity;
+    cy->st.pods_with_label = state_pods_with_label;
+    cy->st.nodes_generation = c->node_gen;
+    cy->st.affinity_nodes = c->aff_snap;
+    cy->st.n_affinity_nodes = c->n_aff_nodes;
+    cy->cache = c;
     cy->st.state_get = state_get;
     cy->st.state_put = state_put;
     cy->prof = prof;
@@ -55,6 +93,11 @@ void sched_cycle_clear(sched_cycle_t *cy)
     for (size_t i = 0; i < cy->n_slots; i++)
         if (cy->slots[i].free_fn) cy->slots[i].free_fn(cy->slots[i].data);
     cy->n_slots = 0;
+    free(cy->t_pods);
+    free(cy->t_nodes);
+    cy->t_pods = NULL;
+    cy->t_nodes = NULL;
+    cy->t_cap = 0;
 }
 
 #define HAS(ops, f) SKIFF_OPS_HAS((ops), skiff_scheduler_ops_t, f)

@@ -73,6 +73,7 @@ typedef struct sched_pod_rec {
     int in_flight;              /* in a scheduling/binding cycle */
     int deleted;                /* deleted while in flight */
     size_t node_idx;            /* index in node->pods */
+    size_t *label_pos;          /* per label: index in its label list (placed pods) */
     int refs;
 } sched_pod_rec_t;
 
@@ -89,6 +90,7 @@ typedef struct sched_node_rec {
     skiff_sched_scalar_t *req_scalar; /* requested extended resources */
     size_t n_req_scalar, cap_req_scalar;
     size_t snap_idx;
+    size_t aff_idx;             /* in cache->aff_nodes while it has affinity pods */
 } sched_node_rec_t;
 
 /* ---- queue.c ----------------------------------------------------------- */
@@ -123,7 +125,27 @@ typedef struct sched_cache {
     const skiff_sched_node_t **snap; /* views of `list`, for the state */
     size_t n_bound;             /* pods counted on nodes */
     size_t n_affinity;          /* of which have (anti-)affinity terms */
+    sched_map_t labels;         /* "key\x01value" -> sched_label_list_t (placed pods) */
+    sched_node_rec_t **aff_nodes; /* nodes with pods that have (anti-)affinity */
+    const skiff_sched_node_t **aff_snap;
+    size_t n_aff_nodes, cap_aff_nodes;
+    uint64_t node_gen;          /* bumped on node add/update/delete */
 } sched_cache_t;
+
+/* label.c: placed pods by label, so a selector with matchLabels finds its
+ * candidates without walking every pod. */
+typedef struct sched_label_list {
+    char *key;                  /* "key\x01value", owned */
+    sched_pod_rec_t **recs;
+    const skiff_sched_pod_t **pods;
+    const skiff_sched_node_t **nodes;
+    size_t n, cap;
+} sched_label_list_t;
+int sched_label_add(sched_cache_t *c, sched_pod_rec_t *p);
+void sched_label_remove(sched_cache_t *c, sched_pod_rec_t *p);
+size_t sched_label_lookup(const sched_cache_t *c, const char *key, const char *value,
+                          const skiff_sched_pod_t *const **pods, const skiff_sched_node_t *const **nodes);
+void sched_label_free(sched_cache_t *c);
 sched_node_rec_t *sched_cache_node_set(sched_cache_t *c, cJSON *obj, skiff_error_t *err);
 int sched_cache_node_del(sched_cache_t *c, const char *name);
 int sched_cache_pod_place(sched_cache_t *c, sched_pod_rec_t *p, sched_node_rec_t *n, int assumed);
@@ -156,6 +178,11 @@ typedef struct sched_cycle {
     char reject_reason[256];
     const char *reject_plugin;
     struct sched_cycle *next;   /* binding queue / waiting list */
+    const sched_cache_t *cache; /* for pods_with_label (NULL in test states) */
+    /* test states: lookups answered by walking the nodes */
+    const skiff_sched_pod_t **t_pods;
+    const skiff_sched_node_t **t_nodes;
+    size_t t_cap;
 } sched_cycle_t;
 
 typedef struct sched_fw_result {

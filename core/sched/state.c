@@ -13,6 +13,11 @@ skiff_sched_state_t *skiff_sched_state_new(const skiff_sched_node_t *const *node
     c.n_list = n;
     for (size_t i = 0; i < n; i++) c.n_affinity += nodes[i]->n_pods_with_affinity;
     sched_cycle_init(cy, NULL, &c, NULL, NULL);
+    cy->cache = NULL; /* c is gone after this call */
+    /* The affinity node list: the state holds only the caller's array, so
+     * point at the nodes and let plugins filter by n_pods_with_affinity. */
+    cy->st.affinity_nodes = nodes;
+    cy->st.n_affinity_nodes = n;
     return &cy->st;
 }
 

@@ -280,7 +280,24 @@ struct skiff_sched_state {
     int (*state_put)(skiff_sched_state_t *st, const void *self, void *data,
                      void (*free_fn)(void *));
     size_t n_pods_with_affinity;
+    /* Placed pods (bound or assumed) carrying label key=value, and the node
+     * each is on (same index); borrowed for the call. Returns how many.
+     * Lets a selector with matchLabels start from its candidates instead
+     * of every pod. May be NULL (walk st->nodes then). */
+    size_t (*pods_with_label)(const skiff_sched_state_t *st, const char *key, const char *value,
+                              const skiff_sched_pod_t *const **pods,
+                              const skiff_sched_node_t *const **nodes);
+    /* Changes whenever a node is added, updated or removed (not when pods
+     * come and go): plugins may cache per-node facts across cycles. */
+    uint64_t nodes_generation;
+    /* The nodes with n_pods_with_affinity > 0. */
+    const skiff_sched_node_t *const *affinity_nodes;
+    size_t n_affinity_nodes;
 };
+
+/* True when the state has `field` (a host of an older minor may not). */
+#define SKIFF_STATE_HAS(st, field)                                                   \
+    ((st) != NULL && offsetof(skiff_sched_state_t, field) + sizeof((st)->field) <= (st)->size)
 
 typedef struct skiff_scheduler_ops {
     uint32_t size;
