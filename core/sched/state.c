@@ -14,6 +14,9 @@ skiff_sched_state_t *skiff_sched_state_new(const skiff_sched_node_t *const *node
     for (size_t i = 0; i < n; i++) c.n_affinity += nodes[i]->n_pods_with_affinity;
     sched_cycle_init(cy, NULL, &c, NULL, NULL);
     cy->cache = NULL; /* c is gone after this call */
+    /* Each test state is a different cluster as far as plugin caches go. */
+    static _Atomic uint64_t gen = 1ull << 62;
+    cy->st.nodes_generation = atomic_fetch_add(&gen, 1);
     /* The affinity node list: the state holds only the caller's array, so
      * point at the nodes and let plugins filter by n_pods_with_affinity. */
     cy->st.affinity_nodes = nodes;

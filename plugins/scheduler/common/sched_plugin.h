@@ -145,6 +145,46 @@ static inline int sp_term_selects(const skiff_sched_pod_term_t *t, const char *o
     return skiff_sched_selector_matches(&t->selector, other->labels, other->n_labels);
 }
 
+/* Call fn for every placed pod a label selector may select (with its node):
+ * the pods carrying the selector's first matchLabel when the host indexes
+ * labels, else every pod on every node. fn still checks the selector.
+ * Stops when fn returns non-zero and returns that. */
+typedef int (*sp_candidate_fn)(void *ud, const skiff_sched_pod_t *pod, const skiff_sched_node_t *node);
+
+static inline int sp_each_candidate(const skiff_sched_state_t *st, const skiff_sched_label_selector_t *sel,
+                                    sp_candidate_fn fn, void *ud)
+{
+    if (!sel->present) return 0;
+    if (sel->n_match_labels && SKIFF_STATE_HAS(st, pods_with_label) && st->pods_with_label) {
+        const skiff_sched_pod_t *const *pods;
+        const skiff_sched_node_t *const *nodes;
+        size_t n = st->pods_with_label(st, sel->match_labels[0].key, sel->match_labels[0].value,
+                                       &pods, &nodes);
+        for (size_t i = 0; i < n; i++) {
+            int rc = fn(ud, pods[i], nodes[i]);
+            if (rc) return rc;
+        }
+        return 0;
+    }
+    for (size_t k = 0; k < st->n_nodes; k++)
+        for (size_t j = 0; j < st->nodes[k]->n_pods; j++) {
+            int rc = fn(ud, st->nodes[k]->pods[j], st->nodes[k]);
+            if (rc) return rc;
+        }
+    return 0;
+}
+
+/* The nodes that may hold pods with (anti-)affinity terms. */
+static inline const skiff_sched_node_t *const *sp_affinity_nodes(const skiff_sched_state_t *st, size_t *n)
+{
+    if (SKIFF_STATE_HAS(st, n_affinity_nodes) && st->affinity_nodes) {
+        *n = st->n_affinity_nodes;
+        return st->affinity_nodes;
+    }
+    *n = st->n_nodes;
+    return st->nodes;
+}
+
 /* A nodeSelectorTerm against a node (a term with nothing in it selects
  * nothing; matchFields supports metadata.name as Kubernetes does). */
 static inline int sp_node_term_matches(const skiff_sched_node_term_t *t, const skiff_sched_node_t *node)

@@ -70,6 +70,29 @@ static int pod_matches_all(const skiff_sched_pod_term_t *t, size_t n, const char
     return n > 0;
 }
 
+typedef struct ipa_walk {
+    ipa_state_t *s;
+    const skiff_sched_pod_t *pod;
+    const skiff_sched_pod_term_t *term;  /* one term, or */
+    const skiff_sched_pod_term_t *all;   /* every affinity term (count pods matching all) */
+    size_t n_all;
+    sp_counts_t *into;
+    int64_t delta;
+} ipa_walk_t;
+
+static int ipa_walk_one(void *ud, const skiff_sched_pod_t *o, const skiff_sched_node_t *node)
+{
+    ipa_walk_t *w = ud;
+    if (w->all) {
+        if (!pod_matches_all(w->all, w->n_all, w->pod->namespace_, o)) return 0;
+        for (size_t t = 0; t < w->n_all; t++)
+            if (add_pair(w->into, node, w->all[t].topology_key, w->delta) < 0) return -1;
+        return 0;
+    }
+    if (!sp_term_selects(w->term, w->pod->namespace_, o)) return 0;
+    return add_pair(w->into, node, w->term->topology_key, w->delta) < 0 ? -1 : 0;
+}
+
 static void ipa_pre_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
                            skiff_sched_status_t *out)
 {
@@ -79,23 +102,27 @@ static void ipa_pre_filter(void *self, skiff_sched_state_t *st, const skiff_sche
     if (!mine && !theirs) { out->code = SKIFF_SCHED_SKIP; return; }
     ipa_state_t *s = ipa_state_new();
     int rc = s ? 0 : -1;
-    for (size_t k = 0; k < st->n_nodes && rc == 0; k++) {
-        const skiff_sched_node_t *node = st->nodes[k];
-        if (!node->n_pods || (!mine && !node->n_pods_with_affinity)) continue;
+    /* Existing pods whose required anti-affinity selects this pod. */
+    size_t na;
+    const skiff_sched_node_t *const *an = sp_affinity_nodes(st, &na);
+    for (size_t k = 0; k < na && rc == 0 && theirs; k++) {
+        const skiff_sched_node_t *node = an[k];
+        if (!node->n_pods_with_affinity) continue;
         for (size_t j = 0; j < node->n_pods && rc == 0; j++) {
             const skiff_sched_pod_t *o = node->pods[j];
-            if (node->n_pods_with_affinity) {
-                for (size_t t = 0; t < o->anti_affinity.n_required && rc == 0; t++)
-                    if (sp_term_selects(&o->anti_affinity.required[t], o->namespace_, pod))
-                        rc = add_pair(&s->existing_anti, node, o->anti_affinity.required[t].topology_key, 1);
-            }
-            if (pod_matches_all(aff->required, aff->n_required, pod->namespace_, o))
-                for (size_t t = 0; t < aff->n_required && rc == 0; t++)
-                    rc = add_pair(&s->affinity, node, aff->required[t].topology_key, 1);
-            for (size_t t = 0; t < anti->n_required && rc == 0; t++)
-                if (sp_term_selects(&anti->required[t], pod->namespace_, o))
-                    rc = add_pair(&s->anti, node, anti->required[t].topology_key, 1);
+            for (size_t t = 0; t < o->anti_affinity.n_required && rc == 0; t++)
+                if (sp_term_selects(&o->anti_affinity.required[t], o->namespace_, pod))
+                    rc = add_pair(&s->existing_anti, node, o->anti_affinity.required[t].topology_key, 1);
         }
+    }
+    /* Pods this pod's required terms select, from their candidates. */
+    if (rc == 0 && aff->n_required) {
+        ipa_walk_t w = { s, pod, NULL, aff->required, aff->n_required, &s->affinity, 1 };
+        rc = sp_each_candidate(st, &aff->required[0].selector, ipa_walk_one, &w);
+    }
+    for (size_t t = 0; t < anti->n_required && rc == 0; t++) {
+        ipa_walk_t w = { s, pod, &anti->required[t], NULL, 0, &s->anti, 1 };
+        rc = sp_each_candidate(st, &anti->required[t].selector, ipa_walk_one, &w);
     }
     if (rc < 0 || st->state_put(st, self, s, ipa_state_free) < 0)
         skiff_sched_status_set(out, SKIFF_SCHED_ERROR, "out of memory counting pod affinity");
@@ -148,18 +175,22 @@ static void ipa_pre_score(void *self, skiff_sched_state_t *st, const skiff_sched
     if (!mine && !theirs) { out->code = SKIFF_SCHED_SKIP; return; }
     ipa_state_t *s = ipa_state_new();
     int rc = s ? 0 : -1;
-    for (size_t k = 0; k < st->n_nodes && rc == 0; k++) {
-        const skiff_sched_node_t *node = st->nodes[k];
-        if (!node->n_pods || (!mine && !node->n_pods_with_affinity)) continue;
+    for (size_t t = 0; t < aff->n_preferred && rc == 0; t++) {
+        ipa_walk_t w = { s, pod, &aff->preferred[t].term, NULL, 0, &s->score, aff->preferred[t].weight };
+        rc = sp_each_candidate(st, &aff->preferred[t].term.selector, ipa_walk_one, &w);
+    }
+    for (size_t t = 0; t < anti->n_preferred && rc == 0; t++) {
+        ipa_walk_t w = { s, pod, &anti->preferred[t].term, NULL, 0, &s->score, -anti->preferred[t].weight };
+        rc = sp_each_candidate(st, &anti->preferred[t].term.selector, ipa_walk_one, &w);
+    }
+    /* Existing pods' preferred terms over this pod. */
+    size_t na;
+    const skiff_sched_node_t *const *an = sp_affinity_nodes(st, &na);
+    for (size_t k = 0; k < na && rc == 0 && theirs; k++) {
+        const skiff_sched_node_t *node = an[k];
+        if (!node->n_pods_with_affinity) continue;
         for (size_t j = 0; j < node->n_pods && rc == 0; j++) {
             const skiff_sched_pod_t *o = node->pods[j];
-            for (size_t t = 0; t < aff->n_preferred && rc == 0; t++)
-                if (sp_term_selects(&aff->preferred[t].term, pod->namespace_, o))
-                    rc = add_pair(&s->score, node, aff->preferred[t].term.topology_key, aff->preferred[t].weight);
-            for (size_t t = 0; t < anti->n_preferred && rc == 0; t++)
-                if (sp_term_selects(&anti->preferred[t].term, pod->namespace_, o))
-                    rc = add_pair(&s->score, node, anti->preferred[t].term.topology_key, -anti->preferred[t].weight);
-            if (!node->n_pods_with_affinity) continue;
             for (size_t t = 0; t < o->affinity.n_preferred && rc == 0; t++)
                 if (sp_term_selects(&o->affinity.preferred[t].term, o->namespace_, pod))
                     rc = add_pair(&s->score, node, o->affinity.preferred[t].term.topology_key, o->affinity.preferred[t].weight);
