@@ -274,7 +274,11 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     atomic_store(&fw->error, 0);
     size_t start = fw->next_start % n;
     filter_job_t fj = { fw, cy, c, start, n, to_find };
-    sched_pool_run(fw->pool, n, filter_chunk, &fj, &fw->stop);
+    size_t n_filters = 0;
+    for (size_t k = 0; k < prof->n_plugins; k++)
+        n_filters += HAS(prof->plugins[k].ops, filter) && !cy->skip_filter[k];
+    sched_pool_run(fw->pool, n, (to_find < n ? to_find : n) * (n_filters ? n_filters : 1),
+                   filter_chunk, &fj, &fw->stop);
     if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
     size_t nf = atomic_load(&fw->n_feasible);
     if (nf > to_find) nf = to_find;
@@ -328,7 +332,10 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
         if (fw_reserve(fw, n, prof->n_plugins, nf) < 0) return fail_error(res, "out of memory");
         score_job_t sj = { fw, cy, c, nf };
         atomic_store(&fw->error, 0);
-        sched_pool_run(fw->pool, nf, score_chunk, &sj, NULL);
+        size_t n_scores = 0;
+        for (size_t k = 0; k < prof->n_plugins; k++)
+            n_scores += HAS(prof->plugins[k].ops, score) && !cy->skip_score[k];
+        sched_pool_run(fw->pool, nf, nf * n_scores, score_chunk, &sj, NULL);
         if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
         for (size_t k = 0; k < prof->n_plugins; k++) {
             const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;

@@ -8,7 +8,11 @@
 #include "sched/sched_int.h"
 
 #define POOL_CHUNK 32
-#define POOL_MIN_PARALLEL 128
+/* Below this many units of work (node x plugin calls) the caller does it
+ * alone: a wake-up and hand-back cost about as much as a few hundred
+ * filter calls on this class of machine. SKIFF_SCHED_MIN_PARALLEL overrides
+ * (for measuring). */
+#define POOL_MIN_PARALLEL 2048
 
 struct sched_pool {
     pthread_mutex_t mu;
@@ -24,6 +28,7 @@ struct sched_pool {
     atomic_int *stop;
     atomic_size_t next;
     int busy;                   /* workers still inside the job */
+    long min_parallel;
 };
 
 static void pool_work(sched_pool_t *p, size_t n, sched_pool_fn fn, void *ud, atomic_int *stop,
@@ -73,6 +78,8 @@ int sched_pool_new(int threads, sched_pool_t **out)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
+    const char *mp = getenv("SKIFF_SCHED_MIN_PARALLEL");
+    p->min_parallel = mp ? atol(mp) : POOL_MIN_PARALLEL;
     int nw = threads > 1 ? threads - 1 : 0; /* the caller is a worker too */
     p->threads = calloc((size_t)nw + 1, sizeof *p->threads);
     if (!p->threads) { sched_pool_free(p); return SKIFF_E_NOSPACE; }
@@ -112,9 +119,10 @@ int sched_pool_size(const sched_pool_t *p)
     return p ? p->n_threads + 1 : 1;
 }
 
-void sched_pool_run(sched_pool_t *p, size_t n, sched_pool_fn fn, void *ud, atomic_int *stop)
+void sched_pool_run(sched_pool_t *p, size_t n, size_t work, sched_pool_fn fn, void *ud,
+                    atomic_int *stop)
 {
-    if (!p || p->n_threads == 0 || n < POOL_MIN_PARALLEL) {
+    if (!p || p->n_threads == 0 || work < (size_t)p->min_parallel) {
         for (size_t i = 0; i < n; i += POOL_CHUNK) {
             if (stop && atomic_load_explicit(stop, memory_order_relaxed)) return;
             fn(ud, i, i + POOL_CHUNK < n ? i + POOL_CHUNK : n, 0);

@@ -48,8 +48,10 @@ int sched_pool_new(int threads, sched_pool_t **out);
 void sched_pool_free(sched_pool_t *p);
 /* Call fn(ud, begin, end, worker) over chunks of [0, n) across the workers
  * and the caller; returns when all are done. `stop` (may be NULL) ends
- * early when set (checked between chunks). */
-void sched_pool_run(sched_pool_t *p, size_t n, sched_pool_fn fn, void *ud, atomic_int *stop);
+ * early when set (checked between chunks). `work` estimates the plugin
+ * calls involved: small jobs run on the caller alone. */
+void sched_pool_run(sched_pool_t *p, size_t n, size_t work, sched_pool_fn fn, void *ud,
+                    atomic_int *stop);
 int sched_pool_size(const sched_pool_t *p); /* workers + caller */
 
 /* ---- records: what the cache and queue hold --------------------------- */
