@@ -47,3 +47,19 @@ bench-manifest: $(BENCH_MANIFEST)
 	@if command -v go >/dev/null && [ -d /usr/share/gocode/src/sigs.k8s.io/yaml ]; then \
 	  $(MAKE) --no-print-directory -s $(Y2J_BENCH) && $(Y2J_BENCH) $(BUILD)/bench/manifest-list.yaml 7; \
 	else echo "(go or sigs.k8s.io/yaml missing: no comparison)"; fi
+
+# core/util/quantity's fuzz target (same shape): make fuzz-quantity
+FUZZ_QUANTITY := $(BUILD)/fuzz/quantity_fuzz
+QUANTITY_SRCS := core/util/quantity.c core/util/duration.c
+
+.PHONY: fuzz-quantity
+fuzz-quantity: $(FUZZ_QUANTITY)
+
+$(FUZZ_QUANTITY): core/util/fuzz/quantity_fuzz.c $(QUANTITY_SRCS) core/util/quantity.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -D_GNU_SOURCE -Isdk/include -Icore -o $@ $< $(QUANTITY_SRCS)
+
+ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
+TEST_EXTRA += $(FUZZ_QUANTITY)
+endif
