@@ -63,3 +63,14 @@ $(FUZZ_QUANTITY): core/util/fuzz/quantity_fuzz.c $(QUANTITY_SRCS) core/util/quan
 ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
 TEST_EXTRA += $(FUZZ_QUANTITY)
 endif
+
+# tests/manifest/yaml11_oracle.t.sh: skiff's YAML 1.1 mode against kubectl's
+# sigs.k8s.io/yaml (the Go side is built only when the test runs and Go is there).
+MANIFEST_Y2J_DRIVER := $(BUILD)/tests-bin/manifest_y2j_driver
+$(MANIFEST_Y2J_DRIVER): tests/manifest/y2j_driver.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBCORE) $(CORE_LIBS)
+TEST_EXTRA += $(MANIFEST_Y2J_DRIVER)
+
+.PHONY: manifest-oracle
+manifest-oracle: $(MANIFEST_Y2J_DRIVER) $(Y2J_BENCH)
