@@ -154,4 +154,12 @@ int skiff_manifest_encode_yaml(const cJSON *doc, char **out, size_t *outlen, ski
  * "---" between documents. An empty array gives an empty string. */
 int skiff_manifest_encode_yaml_stream(const cJSON *docs, char **out, size_t *outlen, skiff_error_t *err);
 
+/* The shortest decimal text that reads back as exactly d ("0.1", "1.5",
+ * "1e+20"; integral values below 2^53 without a fraction). For a number
+ * field that Kubernetes reads as text — a resource quantity sent as a JSON
+ * number (`cpu: 0.1`) — this recovers what the client wrote, so
+ * skiff_quantity_canonical() sees "0.1", not 0.1000000000000000055. d must
+ * be finite; len of 32 is always enough. */
+void skiff_manifest_format_number(double d, char *buf, size_t len);
+
 #endif

@@ -477,6 +477,21 @@ static void test_encode(void **state)
     cJSON_Delete(bad);
 }
 
+static void test_format_number(void **state)
+{
+    static const struct { double d; const char *s; } cases[] = {
+        {0.1, "0.1"}, {1.5, "1.5"}, {0.25, "0.25"}, {100, "100"}, {-3, "-3"}, {0, "0"}, {1e20, "1e+20"},
+        {9007199254740991.0, "9007199254740991"}, {9007199254740992.0, "9007199254740992.0"},
+        {1.0 / 3, "0.3333333333333333"}, {123456.789, "123456.789"}, {5e-324, "5e-324"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[32];
+        skiff_manifest_format_number(cases[i].d, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].s);
+        assert_true(strtod(buf, NULL) == cases[i].d);
+    }
+}
+
 static void test_encode_stream(void **state)
 {
     cJSON *docs = cJSON_Parse("[{\"kind\": \"Pod\"}, {\"kind\": \"Service\"}, [1]]");
@@ -781,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_anchors),         cmocka_unit_test(test_billion_laughs),
         cmocka_unit_test(test_depth),           cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_encode),          cmocka_unit_test(test_encode_stream),
+        cmocka_unit_test(test_format_number),
         cmocka_unit_test(test_roundtrip),       cmocka_unit_test(test_json),
         cmocka_unit_test(test_body),            cmocka_unit_test(test_many_keys),
     };
