@@ -491,13 +491,40 @@ static void test_reopen_lock_corrupt(void **state)
     assert_int_equal(put(f->s, "q", "2", lid), 2); /* the lease survived */
     mh_instance_free(&skiff_plugin, f->s);
     f->s = NULL;
-    /* damage the file's header pages */
-    char file[128];
+    /* A damaged header of the data file is repaired from the write-ahead
+     * log's checkpoint copy; a damaged log header is reported by path. */
+    char file[128], walglob[160], wal[256] = "";
     snprintf(file, sizeof file, "%s/data/data.mdb", f->dir);
-    int fd = open(file, O_WRONLY);
-    assert_true(fd >= 0);
     char junk[8192];
     memset(junk, 0x5a, sizeof junk);
+    int fd = open(file, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, junk, sizeof junk, 0), (ssize_t)sizeof junk);
+    close(fd);
+    f->s = open_with(f, NULL, NULL, &rc, &err);
+    assert_int_equal(rc, 0);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ops->get(f->s, "q", 1, 0, collect, &g, &err), 0);
+    mh_instance_free(&skiff_plugin, f->s);
+    f->s = NULL;
+    snprintf(walglob, sizeof walglob, "ls %s/data/wal-*.log", f->dir);
+    FILE *ls = popen(walglob, "r");
+    assert_non_null(ls);
+    assert_non_null(fgets(wal, sizeof wal, ls));
+    pclose(ls);
+    wal[strcspn(wal, "\n")] = 0;
+    fd = open(wal, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, junk, 64, 0), 64);
+    close(fd);
+    s2 = open_with(f, NULL, NULL, &rc, &err);
+    assert_null(s2);
+    assert_int_equal(rc, SKIFF_E_CORRUPT);
+    assert_non_null(strstr(err.msg, wal));
+    /* without a log, a damaged data file header is reported by path */
+    assert_int_equal(unlink(wal), 0);
+    fd = open(file, O_WRONLY);
+    assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, junk, sizeof junk, 0), (ssize_t)sizeof junk);
     close(fd);
     s2 = open_with(f, NULL, NULL, &rc, &err);
