@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../../tests/store/lmdb/minihost.h"
+#include "../../../tests/store/lmdb/coreload.h"
 
 extern const skiff_plugin_t skiff_plugin;
 static const skiff_store_ops_t *ops;
@@ -26,7 +26,7 @@ static void *open_with(fx_t *f, const char *extra1, const char *extra2, int *rc,
 {
     const char *set[] = { f->pathset, extra1, extra2, NULL };
     void *s = NULL;
-    *rc = mh_instance_new(&skiff_plugin, set, &s, err);
+    *rc = cl_instance_new(&skiff_plugin, set, &s, err);
     return s;
 }
 
@@ -48,7 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *f = *state;
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     if (system(cmd) != 0) return -1;
@@ -482,14 +482,14 @@ static void test_reopen_lock_corrupt(void **state)
     assert_int_equal(rc, SKIFF_E_LOCKED);
     assert_non_null(strstr(err.msg, "in use by another skiff process"));
     assert_non_null(strstr(err.msg, f->dir));
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     f->s = open_with(f, NULL, NULL, &rc, &err);
     assert_int_equal(rc, 0);
     got_t g = { 0 };
     assert_int_equal(ops->get(f->s, "p", 1, 0, collect, &g, &err), 0);
     assert_string_equal(g.vals[0], "persist");
     assert_int_equal(put(f->s, "q", "2", lid), 2); /* the lease survived */
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     f->s = NULL;
     /* A damaged header of the data file is repaired from the write-ahead
      * log's checkpoint copy; a damaged log header is reported by path. */
@@ -505,7 +505,7 @@ static void test_reopen_lock_corrupt(void **state)
     assert_int_equal(rc, 0);
     memset(&g, 0, sizeof g);
     assert_int_equal(ops->get(f->s, "q", 1, 0, collect, &g, &err), 0);
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     f->s = NULL;
     snprintf(walglob, sizeof walglob, "ls %s/data/wal-*.log", f->dir);
     FILE *ls = popen(walglob, "r");
@@ -547,7 +547,7 @@ static void test_reopen_lock_corrupt(void **state)
 static void test_map_full(void **state)
 {
     fx_t *f = *state;
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s/data", f->dir);
     assert_int_equal(system(cmd), 0);
@@ -580,7 +580,7 @@ static void test_map_full(void **state)
         int64_t cur;
         ops->revision(f->s, &cur, NULL, &err);
         assert_int_equal(cur, acked);
-        mh_instance_free(&skiff_plugin, f->s);
+        cl_instance_free(f->s);
         f->s = open_with(f, "map_size=1Mi", "retention=0", &rc, &err);
         assert_int_equal(rc, 0);
     }
@@ -627,7 +627,7 @@ static void test_concurrent_writers(void **state)
 static void test_retention(void **state)
 {
     fx_t *f = *state;
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     int rc;
     skiff_error_t err = { 0 };
     f->s = open_with(f, "retention_revisions=10", "compact_interval=20ms", &rc, &err);
