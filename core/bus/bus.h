@@ -12,7 +12,8 @@
  * How it behaves (implementation: bus.c, async.c):
  *  - publish never holds a lock while a callback runs and a sync publish
  *    never allocates. Async publish copies the payload into the subscriber's
- *    preallocated ring (slot buffers are reused once grown).
+ *    preallocated ring: up to 24 bytes inside the slot, larger payloads in a
+ *    per-slot buffer that is reused once grown.
  *  - Full async queue: SKIFF_BUS_FULL_BLOCK makes publish() wait for room —
  *    and while it waits, other publishers of the same topic wait too
  *    (that is what keeps per-topic order); SKIFF_BUS_FULL_DROP drops the event

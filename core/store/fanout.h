@@ -10,8 +10,9 @@
  * overflows, or it falls behind the window, it gets SKIFF_E_COMPACTED as a
  * final error — like a Kubernetes watcher getting 410 Gone, it must re-list
  * and watch again. Memory is bounded by history events, plus up to 16
- * events per subscriber being delivered (already out of the window), plus
- * queue_len small entries per subscriber, whatever the subscribers do.
+ * events per subscriber being delivered (already out of the window), plus a
+ * bus ring of queue_len 56-byte slots per subscriber (57 KiB at the default),
+ * whatever the subscribers do.
  *
  * Ownership and lifetime:
  *  - Each store event is copied once (key, value, prev) into a refcounted
