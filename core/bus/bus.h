@@ -24,6 +24,8 @@
  *    variable SKIFF_BUS_WORKERS=1..16 overrides). One subscriber is served by
  *    one worker at a time, in batches, so a slow callback holds up only its
  *    own worker; more slow subscribers than workers stall async delivery.
+ *  - subscribe sets *out before the first callback can run (even one on
+ *    another thread), so a callback may unsubscribe itself through it.
  *  - unsubscribe from inside the subscription's own callback returns at once;
  *    free_ud then runs when that callback returns, on its thread. From
  *    anywhere else it waits for running callbacks first. Two callbacks that

@@ -429,10 +429,14 @@ int skiff_fanout_subscribe(skiff_fanout_t *f, int64_t start_rev, skiff_store_wat
         /* Subscribing under f->lock: no event can be appended between
          * placing the cursor and the bus delivering our first kick. */
         skiff_bus_sub_opts_t o = { sizeof o, SKIFF_BUS_ASYNC, f->qlen, SKIFF_BUS_FULL_DROP };
+        /* The handle is the caller's before any callback can use it. */
+        *out = s;
         rc = skiff_bus_subscribe(f->bus, f, f->topic_name, FANOUT_TOPIC_VERSION, &o, sub_on_kick, s, sub_free,
                                  &s->bsub, err);
         if (rc == 0)
             f->nsubs++;
+        else
+            *out = NULL;
     }
     uint64_t upto = f->next_idx;
     int replay = rc == 0 && s->cursor < upto;
@@ -441,7 +445,6 @@ int skiff_fanout_subscribe(skiff_fanout_t *f, int64_t start_rev, skiff_store_wat
         free(s);
         return rc;
     }
-    *out = s;
     if (replay)
         kick(f, upto); /* others just find nothing new past their cursors */
     return 0;

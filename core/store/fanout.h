@@ -72,7 +72,9 @@ void skiff_fanout_free(skiff_fanout_t *f);
  * stream: SKIFF_E_COMPACTED when cut off, or the store watch's own error.
  * Errors: SKIFF_E_COMPACTED when start_rev is older than the window (or the
  * fan-out's start) — re-list then — the store watch's error if it has already
- * ended, SKIFF_E_INVALID, -ENOMEM. On error free_ud is not called. */
+ * ended, SKIFF_E_INVALID, -ENOMEM. On error free_ud is not called and
+ * *out is NULL. *out is set before the first callback can run, so a callback
+ * may unsubscribe itself through it. */
 int skiff_fanout_subscribe(skiff_fanout_t *f, int64_t start_rev, skiff_store_watch_cb cb, void *ud,
                            skiff_bus_free_fn free_ud, skiff_fanout_sub_t **out, skiff_error_t *err);
 
