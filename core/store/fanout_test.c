@@ -608,6 +608,32 @@ static void test_store_error_ends_all(void **state)
     fake_del(st);
 }
 
+/* The store's final error reaches a subscriber whose queue was full when it
+ * came (its kick dropped): the kicks still queued walk to the end of the
+ * window and find it. */
+static void test_final_error_survives_full_queue(void **state)
+{
+    (void)state;
+    skiff_bus_t *bus;
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    fake_store_t *st = fake_new();
+    skiff_fanout_t *f = fanout(bus, st, 0, 64, 2);
+    rec_t *r = sub_slow(f, 0, 16, 50); /* 50 ms per event: the queue of 2 overflows */
+    for (int v = 0; v < 5; v++)
+        fake_put(st, "/pods/a", v);
+    fake_fail(st, SKIFF_E_INTERNAL, "store went away");
+    assert_true(wait_final(r));
+    assert_int_equal(atomic_load(&r->final_code), SKIFF_E_INTERNAL);
+    assert_int_equal(atomic_load(&r->count), 5); /* everything, then the error */
+    expect_stream(r, st, 1, 5);
+    skiff_fanout_free(f);
+    assert_int_equal(atomic_load(&r->freed), 1);
+    rec_del(r);
+    skiff_bus_free(bus);
+    fake_del(st);
+}
+
 /* Subscribers come and go (at random revisions in the window, from inside
  * and outside callbacks) while the store streams: every stream must be
  * gap-free from exactly where it asked to start, or end in COMPACTED. */
@@ -737,6 +763,7 @@ int main(void)
         cmocka_unit_test_teardown(test_slow_subscriber_cut_off, check_violations),
         cmocka_unit_test_teardown(test_unsubscribe_during_delivery, check_violations),
         cmocka_unit_test_teardown(test_store_error_ends_all, check_violations),
+        cmocka_unit_test_teardown(test_final_error_survives_full_queue, check_violations),
         cmocka_unit_test_teardown(test_churn, check_violations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
