@@ -6,7 +6,31 @@
  *
  * `owner` is an opaque token (the plugin instance's ctx, or NULL for the
  * core). skiff_bus_unsubscribe_owner() drops every subscription an owner made
- * (called when a plugin is unloaded), calling each free_ud.
+ * (called when a plugin is unloaded), calling each free_ud. After it (and
+ * after skiff_bus_free) that owner's subscription handles are invalid.
+ *
+ * How it behaves (implementation: bus.c, async.c):
+ *  - publish never holds a lock while a callback runs and a sync publish
+ *    never allocates. Async publish copies the payload into the subscriber's
+ *    preallocated ring (slot buffers are reused once grown).
+ *  - Full async queue: SKIFF_BUS_FULL_BLOCK makes publish() wait for room —
+ *    and while it waits, other publishers of the same topic wait too
+ *    (that is what keeps per-topic order); SKIFF_BUS_FULL_DROP drops the event
+ *    for that subscriber only and flags its next delivered event
+ *    SKIFF_BUS_EV_LOST (seq then also shows the gap). The event a worker is
+ *    delivering still occupies its slot.
+ *  - Async callbacks run on a pool of worker threads (4; the environment
+ *    variable SKIFF_BUS_WORKERS=1..16 overrides). One subscriber is served by
+ *    one worker at a time, in batches, so a slow callback holds up only its
+ *    own worker; more slow subscribers than workers stall async delivery.
+ *  - unsubscribe from inside the subscription's own callback returns at once;
+ *    free_ud then runs when that callback returns, on its thread. From
+ *    anywhere else it waits for running callbacks first. Two callbacks that
+ *    unsubscribe each other from two threads at once deadlock: don't.
+ *  - skiff_bus_publish returns 0, SKIFF_E_INVALID (NULL topic, NULL payload
+ *    with len > 0) or -ENOMEM (an async copy failed; those subscribers see
+ *    SKIFF_BUS_EV_LOST next). Publishing to a topic nobody subscribes to is
+ *    fine and still advances its seq.
  */
 #ifndef SKIFF_CORE_BUS_H
 #define SKIFF_CORE_BUS_H

@@ -59,6 +59,41 @@ const void *skiff_instance_ops(const skiff_instance_t *inst); /* the kind's ops 
 const skiff_plugin_t *skiff_instance_desc(const skiff_instance_t *inst);
 const char *skiff_instance_name(const skiff_instance_t *inst);
 
+/* ---- additions by the core area ---------------------------------------- */
+
+/* Called once per file or directory that failed, with its one sentence. */
+typedef void (*skiff_registry_report_fn)(void *ud, const skiff_error_t *err);
+/* Like skiff_registry_scan but goes on past a bad file, reporting each
+ * failure; returns 0 or the first failure's code. */
+int skiff_registry_scan_all(skiff_registry_t *reg, const char *dir,
+                            skiff_registry_report_fn report, void *ud);
+/* One plugin-path entry: a directory is scanned, anything else is loaded
+ * as a file ("x.so: no such file" when missing). */
+int skiff_registry_add_path(skiff_registry_t *reg, const char *path,
+                            skiff_registry_report_fn report, void *ud);
+/* The file a registry descriptor came from; NULL when not from reg. */
+const char *skiff_registry_path_of(const skiff_registry_t *reg, const skiff_plugin_t *desc);
+/* All kind names in kind order ("scheduler" .. "store"); *n set. */
+const char *const *skiff_kind_names(size_t *n);
+/* The default plugin directory: $SKIFF_PLUGIN_PATH, else ../plugins next
+ * to the running executable (build/bin/skiff -> build/plugins). */
+int skiff_plugin_default_dir(char *buf, size_t len);
+
+/* skiff_instance_new with settings already split into typed values, as the
+ * config loader has them (plugin/settings.h); every problem is reported with
+ * its line through report (may be NULL), the first also goes to err. */
+struct skiff_raw_setting;
+typedef void (*skiff_instance_report_fn)(void *ud, int line, const char *msg);
+int skiff_instance_new_raw(const skiff_plugin_t *desc, const char *instance_name,
+                           const struct skiff_raw_setting *raw, size_t n, skiff_bus_t *bus,
+                           skiff_instance_report_fn report, void *ud,
+                           skiff_instance_t **out, skiff_error_t *err);
+/* stop() the instance if it was started; idempotent. skiff_instance_free()
+ * does this too; a cluster stops all instances before freeing any. */
+void skiff_instance_stop(skiff_instance_t *inst);
+/* The file the instance's plugin was loaded from (via dladdr), or "". */
+const char *skiff_instance_path(const skiff_instance_t *inst);
+
 /* The host table every instance gets (one per process). */
 const skiff_host_t *skiff_host_table(void);
 

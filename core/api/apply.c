@@ -1,0 +1,381 @@
+/* Simplified server-side apply; see apply.h. */
+#include "api/apply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/fieldset.h"
+#include "api/json_util.h"
+#include "api/patch_strategic.h"
+
+#define MAX_CONFLICTS 64
+
+static int ap_oom(skiff_error_t *err) { return skiff_error_set(err, -ENOMEM, "apply: out of memory"); }
+
+static const char *entry_str(const cJSON *e, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int entry_is(const cJSON *e, const char *manager, const char *op)
+{
+    return !strcmp(entry_str(e, "manager"), manager) && !strcmp(entry_str(e, "operation"), op);
+}
+
+static cJSON *entry_set(const cJSON *e)
+{
+    cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "fieldsV1");
+    return cJSON_IsObject(s) ? s : NULL;
+}
+
+/* Detach metadata.managedFields from obj (a new empty array if absent or bad). */
+static cJSON *take_managed(cJSON *obj)
+{
+    cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    cJSON *mf = cJSON_IsObject(md) ? cJSON_DetachItemFromObjectCaseSensitive(md, "managedFields") : NULL;
+    if (mf && !cJSON_IsArray(mf)) { cJSON_Delete(mf); mf = NULL; }
+    return mf ? mf : cJSON_CreateArray();
+}
+
+/* Put managedFields back (dropping entries that own nothing), creating metadata. */
+static int put_managed(cJSON *obj, cJSON *mf)
+{
+    for (cJSON *e = mf->child; e;) {
+        cJSON *nx = e->next;
+        cJSON *s = entry_set(e);
+        if (!s || !s->child) cJSON_Delete(cJSON_DetachItemViaPointer(mf, e));
+        e = nx;
+    }
+    cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    if (!cJSON_IsObject(md)) {
+        md = cJSON_CreateObject();
+        if (!md || skiff_api_json_set(obj, "metadata", md)) { cJSON_Delete(md); cJSON_Delete(mf); return -ENOMEM; }
+    }
+    if (!mf->child) { cJSON_Delete(mf); return 0; }
+    if (skiff_api_json_set(md, "managedFields", mf)) { cJSON_Delete(mf); return -ENOMEM; }
+    return 0;
+}
+
+static cJSON *new_entry(const skiff_api_apply_opts_t *o, const char *op, cJSON *set)
+{
+    cJSON *e = cJSON_CreateObject();
+    if (!e) return NULL;
+    cJSON_AddStringToObject(e, "manager", o->manager);
+    cJSON_AddStringToObject(e, "operation", op);
+    cJSON_AddStringToObject(e, "apiVersion", o->api_version ? o->api_version : "");
+    if (o->time) cJSON_AddStringToObject(e, "time", o->time);
+    cJSON_AddStringToObject(e, "fieldsType", "FieldsV1");
+    /* cJSON_Add*ToObject fail only on allocation: check once, before `set` is taken. */
+    if (cJSON_GetArraySize(e) < (o->time ? 5 : 4) || !cJSON_AddItemToObject(e, "fieldsV1", set)) {
+        cJSON_Delete(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* kube's printManager: Update managers are shown with their apiVersion. */
+static void manager_name(const cJSON *e, char *buf, size_t len)
+{
+    if (!strcmp(entry_str(e, "operation"), "Update"))
+        snprintf(buf, len, "\"%s\" using %s", entry_str(e, "manager"), entry_str(e, "apiVersion"));
+    else
+        snprintf(buf, len, "\"%s\"", entry_str(e, "manager"));
+}
+
+typedef struct {
+    const cJSON *live, *applied;
+    cJSON *mf;
+    const char *manager;
+    int n;
+    cJSON *hits[MAX_CONFLICTS];   /* entry that conflicts */
+    char *paths[MAX_CONFLICTS];   /* JSON array of the path's segments */
+    char text[MAX_CONFLICTS][256];
+} conflicts_t;
+
+static char *segs_json(const char *const *segs, int n)
+{
+    cJSON *a = cJSON_CreateStringArray(segs, n);
+    char *s = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return s;
+}
+
+static int find_conflicts(const char *const *segs, int n, void *arg)
+{
+    conflicts_t *c = arg;
+    if (!strcmp(segs[n - 1], ".")) return 0;
+    const cJSON *lv = skiff_api_fieldset_resolve(c->live, segs, n, NULL);
+    const cJSON *av = skiff_api_fieldset_resolve(c->applied, segs, n, NULL);
+    if (!lv || !av || cJSON_Compare(lv, av, 1)) return 0;
+    for (cJSON *e = c->mf->child; e; e = e->next) {
+        if (entry_is(e, c->manager, "Apply")) continue;
+        if (!skiff_api_fieldset_has(entry_set(e), segs, n)) continue;
+        if (c->n == MAX_CONFLICTS) return 0;
+        c->hits[c->n] = e;
+        if (!(c->paths[c->n] = segs_json(segs, n))) return -ENOMEM;
+        skiff_api_fieldset_format(segs, n, c->text[c->n], sizeof c->text[0]);
+        c->n++;
+    }
+    return 0;
+}
+
+/* Segments back from their JSON form; returns count, fills segs (borrowed from arr). */
+static int segs_from(cJSON *arr, const char **segs)
+{
+    int n = 0;
+    for (cJSON *s = arr ? arr->child : NULL; s && n < SKIFF_API_FIELDSET_MAX_SEGS; s = s->next) segs[n++] = s->valuestring;
+    return n;
+}
+
+static int report_conflicts(conflicts_t *c, cJSON **causes, skiff_error_t *err)
+{
+    char msg[SKIFF_ERROR_MSG_MAX], who[200];
+    size_t o;
+    if (causes) {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; arr && i < c->n; i++) {
+            cJSON *ca = cJSON_CreateObject();
+            char m[256];
+            manager_name(c->hits[i], who, sizeof who);
+            snprintf(m, sizeof m, "conflict with %s", who);
+            if (!ca) break;
+            cJSON_AddStringToObject(ca, "type", "FieldManagerConflict");
+            cJSON_AddStringToObject(ca, "message", m);
+            cJSON_AddStringToObject(ca, "field", c->text[i]);
+            cJSON_AddItemToArray(arr, ca);
+        }
+        *causes = arr;
+    }
+    if (c->n == 1) {
+        manager_name(c->hits[0], who, sizeof who);
+        return skiff_error_set(err, SKIFF_E_CONFLICT, "Apply failed with 1 conflict: conflict with %s: %s", who, c->text[0]);
+    }
+    /* Grouped by manager, managers in name order, as kube prints them. */
+    o = (size_t)snprintf(msg, sizeof msg, "Apply failed with %d conflicts: ", c->n);
+    int done[MAX_CONFLICTS] = {0}, first = 1;
+    for (;;) {
+        int pick = -1;
+        for (int i = 0; i < c->n; i++) {
+            if (done[i]) continue;
+            char a[200];
+            manager_name(c->hits[i], a, sizeof a);
+            if (pick < 0) { pick = i; strcpy(who, a); }
+            else if (strcmp(a, who) < 0) { pick = i; strcpy(who, a); }
+        }
+        if (pick < 0) break;
+        if (o < sizeof msg) o += (size_t)snprintf(msg + o, sizeof msg - o, "%sconflicts with %s:", first ? "" : "\n", who);
+        first = 0;
+        for (int i = 0; i < c->n; i++) {
+            char a[200];
+            manager_name(c->hits[i], a, sizeof a);
+            if (done[i] || strcmp(a, who)) continue;
+            done[i] = 1;
+            if (o < sizeof msg) o += (size_t)snprintf(msg + o, sizeof msg - o, "\n- %s", c->text[i]);
+        }
+    }
+    return skiff_error_set(err, SKIFF_E_CONFLICT, "%s", msg);
+}
+
+typedef struct {
+    cJSON *obj;          /* being edited */
+    const cJSON *cur;    /* the manager's new set */
+    cJSON *mf;
+    const char *manager;
+} prune_t;
+
+/* A field the manager applied before but not now: remove it unless someone else owns it. */
+static int prune_dropped(const char *const *segs, int n, void *arg)
+{
+    prune_t *p = arg;
+    int item = !strcmp(segs[n - 1], ".");
+    int m = item ? n - 1 : n;
+    if (skiff_api_fieldset_has(p->cur, segs, m)) return 0;
+    for (cJSON *e = p->mf->child; e; e = e->next)
+        if (!entry_is(e, p->manager, "Apply") && skiff_api_fieldset_has(entry_set(e), segs, m)) return 0;
+    cJSON *parent = NULL;
+    cJSON *v = skiff_api_fieldset_resolve(p->obj, segs, m, &parent);
+    if (!v || !parent) return 0;
+    cJSON_Delete(cJSON_DetachItemViaPointer(parent, v));
+    /* Maps emptied by the removal go too, unless the new config still sets them. */
+    for (int k = m - 1; k > 0; k--) {
+        cJSON *gp = NULL;
+        cJSON *node = skiff_api_fieldset_resolve(p->obj, segs, k, &gp);
+        if (!node || !gp || !cJSON_IsObject(node) || node->child || skiff_api_fieldset_has(p->cur, segs, k)) break;
+        cJSON_Delete(cJSON_DetachItemViaPointer(gp, node));
+    }
+    return 0;
+}
+
+int skiff_api_apply(const cJSON *live, const cJSON *applied, const skiff_api_apply_opts_t *o,
+                    cJSON **out, cJSON **causes, skiff_error_t *err)
+{
+    if (out) *out = NULL;
+    if (causes) *causes = NULL;
+    if (!out || !o) return skiff_error_set(err, SKIFF_E_INVALID, "apply: no output or options");
+    if (!o->manager || !*o->manager)
+        return skiff_error_set(err, SKIFF_E_INVALID, "PATCH requests with apply content type: fieldManager is required for apply requests");
+    if (!cJSON_IsObject(applied)) return skiff_error_set(err, SKIFF_E_INVALID, "apply: the applied configuration must be a JSON object");
+    if (live && !cJSON_IsObject(live)) return skiff_error_set(err, SKIFF_E_INVALID, "apply: the live object is not a JSON object");
+
+    int rc;
+    cJSON *cur = NULL, *cfg = NULL, *mf = NULL;
+    cJSON *res = live ? cJSON_Duplicate(live, 1) : cJSON_CreateObject();
+    if (!res) return ap_oom(err);
+    if ((rc = skiff_api_fieldset_from_object(applied, o->kind, &cur, err))) goto fail;
+    mf = take_managed(res);
+    if (!mf) { rc = ap_oom(err); goto fail; }
+
+    conflicts_t c = { .live = res, .applied = applied, .mf = mf, .manager = o->manager };
+    if ((rc = skiff_api_fieldset_walk(cur, find_conflicts, &c))) { rc = ap_oom(err); goto fail_c; }
+    if (c.n && !o->force) { rc = report_conflicts(&c, causes, err); goto fail_c; }
+    for (int i = 0; i < c.n; i++) {
+        /* Forced: the field changes hands. */
+        cJSON *arr = cJSON_Parse(c.paths[i]);
+        const char *segs[SKIFF_API_FIELDSET_MAX_SEGS];
+        int n = segs_from(arr, segs);
+        skiff_api_fieldset_remove(entry_set(c.hits[i]), segs, n);
+        cJSON_Delete(arr);
+    }
+
+    cJSON *prev_entry = NULL;
+    for (cJSON *e = mf->child; e; e = e->next)
+        if (entry_is(e, o->manager, "Apply")) prev_entry = e;
+    if (prev_entry) {
+        prune_t p = { .obj = res, .cur = cur, .mf = mf, .manager = o->manager };
+        skiff_api_fieldset_walk(entry_set(prev_entry), prune_dropped, &p);
+        cJSON_Delete(cJSON_DetachItemViaPointer(mf, prev_entry));
+    }
+
+    /* Merge the applied configuration (its managedFields never count). */
+    if (!(cfg = cJSON_Duplicate(applied, 1))) { rc = ap_oom(err); goto fail_c; }
+    cJSON *cmd = cJSON_GetObjectItemCaseSensitive(cfg, "metadata");
+    if (cJSON_IsObject(cmd)) cJSON_DeleteItemFromObjectCaseSensitive(cmd, "managedFields");
+    if ((rc = skiff_api_strategic_patch_inplace(res, cfg, o->kind, err))) goto fail_c;
+
+    cJSON *entry = new_entry(o, "Apply", cur);
+    if (!entry) { rc = ap_oom(err); goto fail_c; }
+    cur = NULL;
+    cJSON_AddItemToArray(mf, entry);
+    rc = put_managed(res, mf);
+    mf = NULL;
+    if (rc) { rc = ap_oom(err); goto fail_c; }
+    for (int i = 0; i < c.n; i++) free(c.paths[i]);
+    cJSON_Delete(cfg);
+    *out = res;
+    return 0;
+fail_c:
+    for (int i = 0; i < c.n; i++) free(c.paths[i]);
+fail:
+    cJSON_Delete(cfg);
+    cJSON_Delete(cur);
+    cJSON_Delete(mf);
+    cJSON_Delete(res);
+    return rc;
+}
+
+typedef struct {
+    const cJSON *obj, *old;
+    cJSON *changed;
+    int rc;
+} changed_t;
+
+static int collect_changed(const char *const *segs, int n, void *arg)
+{
+    changed_t *c = arg;
+    const cJSON *nv = skiff_api_fieldset_resolve(c->obj, segs, n, NULL);
+    const cJSON *ov = c->old ? skiff_api_fieldset_resolve(c->old, segs, n, NULL) : NULL;
+    if (ov && nv && cJSON_Compare(ov, nv, 1)) return 0;
+    if (skiff_api_fieldset_add(c->changed, segs, n)) return c->rc = -ENOMEM;
+    return 0;
+}
+
+typedef struct {
+    cJSON *set;          /* set to edit */
+    const cJSON *obj;    /* drop leaves missing here (may be NULL) */
+    const cJSON *minus;  /* drop leaves present here (may be NULL) */
+} strip_t;
+
+static int strip_leaf(const char *const *segs, int n, void *arg)
+{
+    strip_t *s = arg;
+    int m = !strcmp(segs[n - 1], ".") ? n - 1 : n;
+    if ((s->obj && !skiff_api_fieldset_resolve(s->obj, segs, m, NULL)) ||
+        (s->minus && skiff_api_fieldset_has(s->minus, segs, n)))
+        skiff_api_fieldset_remove(s->set, segs, n);
+    return 0;
+}
+
+/* Remove leaves from `set` per `s` — walking a copy so removal is safe. */
+static int strip_set(cJSON *set, const cJSON *obj, const cJSON *minus)
+{
+    cJSON *copy = cJSON_Duplicate(set, 1);
+    if (!copy) return -ENOMEM;
+    strip_t s = { .set = set, .obj = obj, .minus = minus };
+    skiff_api_fieldset_walk(copy, strip_leaf, &s);
+    cJSON_Delete(copy);
+    return 0;
+}
+
+typedef struct { cJSON *dst; int rc; } add_t;
+static int add_leaf(const char *const *segs, int n, void *arg)
+{
+    add_t *a = arg;
+    if (skiff_api_fieldset_add(a->dst, segs, n)) return a->rc = -ENOMEM;
+    return 0;
+}
+
+int skiff_api_apply_record_update(cJSON *obj, const cJSON *old, const skiff_api_apply_opts_t *o, skiff_error_t *err)
+{
+    if (!cJSON_IsObject(obj) || !o || !o->manager)
+        return skiff_error_set(err, SKIFF_E_INVALID, "record update: no object or manager");
+    cJSON *all = NULL, *changed = NULL, *mf = take_managed(obj);
+    int rc;
+    if (!mf) return ap_oom(err);
+    if (!mf->child && old) {
+        const cJSON *omd = cJSON_GetObjectItemCaseSensitive(old, "metadata");
+        const cJSON *omf = cJSON_GetObjectItemCaseSensitive(omd, "managedFields");
+        if (cJSON_IsArray(omf)) {
+            cJSON_Delete(mf);
+            if (!(mf = cJSON_Duplicate(omf, 1))) return ap_oom(err);
+        }
+    }
+    if ((rc = skiff_api_fieldset_from_object(obj, o->kind, &all, err))) goto out;
+    if (!(changed = cJSON_CreateObject())) { rc = ap_oom(err); goto out; }
+    changed_t c = { .obj = obj, .old = old, .changed = changed };
+    skiff_api_fieldset_walk(all, collect_changed, &c);
+    if (c.rc) { rc = ap_oom(err); goto out; }
+
+    cJSON *mine = NULL;
+    for (cJSON *e = mf->child; e; e = e->next) {
+        cJSON *s = entry_set(e);
+        if (!s) continue;
+        if (entry_is(e, o->manager, "Update")) { mine = e; continue; }
+        if (strip_set(s, obj, changed)) { rc = ap_oom(err); goto out; }
+    }
+    if (mine) {
+        cJSON *s = entry_set(mine);
+        add_t a = { .dst = s };
+        skiff_api_fieldset_walk(changed, add_leaf, &a);
+        if (a.rc || strip_set(s, obj, NULL)) { rc = ap_oom(err); goto out; }
+        cJSON *nv = cJSON_CreateString(o->api_version ? o->api_version : "");
+        if (!nv || skiff_api_json_set(mine, "apiVersion", nv)) { cJSON_Delete(nv); rc = ap_oom(err); goto out; }
+        if (o->time) {
+            cJSON *t = cJSON_CreateString(o->time);
+            if (!t || skiff_api_json_set(mine, "time", t)) { cJSON_Delete(t); rc = ap_oom(err); goto out; }
+        }
+    } else if (changed->child) {
+        cJSON *e = new_entry(o, "Update", changed);
+        if (!e) { rc = ap_oom(err); goto out; }
+        changed = NULL;
+        cJSON_AddItemToArray(mf, e);
+    }
+    rc = put_managed(obj, mf);
+    mf = NULL;
+    if (rc) rc = ap_oom(err);
+out:
+    cJSON_Delete(all);
+    cJSON_Delete(changed);
+    if (mf) put_managed(obj, mf);
+    return rc;
+}

@@ -1,0 +1,188 @@
+/* Tests for core/api/apply (server-side apply) and core/api/fieldset. */
+#include "api/test_json.h"
+#include "api/apply.h"
+#include "api/fieldset.h"
+
+static const skiff_api_apply_opts_t KUBECTL = { .manager = "kubectl", .api_version = "apps/v1", .kind = "Deployment" };
+
+static cJSON *apply_ok(const cJSON *live, const char *cfg, const skiff_api_apply_opts_t *o)
+{
+    cJSON *a = tj(cfg), *out = NULL;
+    skiff_error_t err = {0};
+    int rc = skiff_api_apply(live, a, o, &out, NULL, &err);
+    if (rc) fail_msg("apply failed: %s", err.msg);
+    cJSON_Delete(a);
+    return out;
+}
+
+static const cJSON *mf_of(const cJSON *obj, const char *manager, const char *op)
+{
+    const cJSON *mf = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "managedFields");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, mf)
+        if (!strcmp(cJSON_GetObjectItem(e, "manager")->valuestring, manager) &&
+            !strcmp(cJSON_GetObjectItem(e, "operation")->valuestring, op))
+            return e;
+    return NULL;
+}
+
+static void strip_mf(cJSON *obj) { cJSON_DeleteItemFromObject(cJSON_GetObjectItem(obj, "metadata"), "managedFields"); }
+
+#define CFG1 "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'web','labels':{'app':'web','tier':'fe'}}," \
+             "'spec':{'replicas':2,'template':{'spec':{'containers':[{'name':'nginx','image':'nginx:1.25'}]}}}}"
+
+static void test_create_records_fields(void **state)
+{
+    skiff_api_apply_opts_t o = KUBECTL;
+    o.time = "2026-01-01T00:00:00Z";
+    cJSON *obj = apply_ok(NULL, CFG1, &o);
+    const cJSON *e = mf_of(obj, "kubectl", "Apply");
+    assert_non_null(e);
+    assert_string_equal(cJSON_GetObjectItem(e, "apiVersion")->valuestring, "apps/v1");
+    assert_string_equal(cJSON_GetObjectItem(e, "fieldsType")->valuestring, "FieldsV1");
+    assert_string_equal(cJSON_GetObjectItem(e, "time")->valuestring, "2026-01-01T00:00:00Z");
+    assert_json(cJSON_GetObjectItem(e, "fieldsV1"),
+                "{'f:metadata':{'f:labels':{'f:app':{},'f:tier':{}}},'f:spec':{'f:replicas':{},'f:template':{'f:spec':"
+                "{'f:containers':{'k:{\\'name\\':\\'nginx\\'}':{'.':{},'f:name':{},'f:image':{}}}}}}}");
+    strip_mf(obj);
+    assert_json(obj, CFG1);
+    cJSON_Delete(obj);
+}
+
+static void test_reapply_removes_dropped_fields(void **state)
+{
+    cJSON *v1 = apply_ok(NULL, CFG1, &KUBECTL);
+    /* Someone else (a controller) added a field we do not manage: it stays. */
+    cJSON_AddStringToObject(cJSON_GetObjectItem(v1, "spec"), "revisionHistoryLimit", "10");
+    cJSON *v2 = apply_ok(v1, "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'web','labels':{'app':'web'}},"
+                             "'spec':{'template':{'spec':{'containers':[{'name':'nginx','image':'nginx:1.26'},{'name':'side','image':'b'}]}}}}",
+                         &KUBECTL);
+    strip_mf(v2);
+    assert_json(v2, "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'web','labels':{'app':'web'}},"
+                    "'spec':{'revisionHistoryLimit':'10','template':{'spec':{'containers':[{'name':'nginx','image':'nginx:1.26'},{'name':'side','image':'b'}]}}}}");
+    /* v2 lost its managedFields, so nothing is known to be ours: a dropped item stays. */
+    cJSON *v3 = apply_ok(v2, "{'metadata':{'name':'web'},'spec':{'template':{'spec':{'containers':[{'name':'side','image':'b'}]}}}}", &KUBECTL);
+    strip_mf(v3);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+                         cJSON_GetObjectItem(v3, "spec"), "template"), "spec"), "containers")), 2);
+    cJSON_Delete(v3);
+    cJSON_Delete(v1); cJSON_Delete(v2);
+
+    cJSON *a = apply_ok(NULL, CFG1, &KUBECTL);
+    cJSON *b = apply_ok(a, "{'metadata':{'name':'web'},'spec':{'template':{'spec':{'containers':[{'name':'side','image':'b'}]}}}}", &KUBECTL);
+    strip_mf(b);
+    assert_json(b, "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'web'},"
+                   "'spec':{'template':{'spec':{'containers':[{'name':'side','image':'b'}]}}}}");
+    cJSON_Delete(a); cJSON_Delete(b);
+}
+
+static void test_conflict_with_other_manager(void **state)
+{
+    cJSON *v1 = apply_ok(NULL, CFG1, &KUBECTL);
+    /* kubectl scale (an Update by another manager) changes replicas. */
+    cJSON *v2 = cJSON_Duplicate(v1, 1);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(v2, "spec"), "replicas", cJSON_CreateNumber(5));
+    skiff_api_apply_opts_t scale = { .manager = "kubectl-scale", .api_version = "apps/v1", .kind = "Deployment" };
+    skiff_error_t err = {0};
+    assert_int_equal(skiff_api_apply_record_update(v2, v1, &scale, &err), 0);
+    const cJSON *e = mf_of(v2, "kubectl-scale", "Update");
+    assert_non_null(e);
+    assert_json(cJSON_GetObjectItem(e, "fieldsV1"), "{'f:spec':{'f:replicas':{}}}");
+    /* replicas left kubectl's set. */
+    assert_json(cJSON_GetObjectItem(mf_of(v2, "kubectl", "Apply"), "fieldsV1"),
+                "{'f:metadata':{'f:labels':{'f:app':{},'f:tier':{}}},'f:spec':{'f:template':{'f:spec':"
+                "{'f:containers':{'k:{\\'name\\':\\'nginx\\'}':{'.':{},'f:name':{},'f:image':{}}}}}}}");
+
+    /* Re-applying replicas 2 now conflicts. */
+    cJSON *a = tj(CFG1), *out = (cJSON *)1, *causes = NULL;
+    assert_int_equal(skiff_api_apply(v2, a, &KUBECTL, &out, &causes, &err), SKIFF_E_CONFLICT);
+    assert_null(out);
+    assert_string_equal(err.msg, "Apply failed with 1 conflict: conflict with \"kubectl-scale\" using apps/v1: .spec.replicas");
+    assert_json(causes, "[{'type':'FieldManagerConflict','message':'conflict with \\'kubectl-scale\\' using apps/v1','field':'.spec.replicas'}]");
+    cJSON_Delete(causes);
+
+    /* Applying the same value as live is no conflict (shared ownership). */
+    cJSON *same = apply_ok(v2, "{'metadata':{'name':'web'},'spec':{'replicas':5}}", &KUBECTL);
+    cJSON_Delete(same);
+
+    /* force takes the field over. */
+    skiff_api_apply_opts_t force = KUBECTL;
+    force.force = 1;
+    cJSON *v3 = apply_ok(v2, CFG1, &force);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(v3, "spec"), "replicas")->valueint, 2);
+    assert_null(mf_of(v3, "kubectl-scale", "Update")); /* owned nothing more: dropped */
+    cJSON_Delete(v3);
+    cJSON_Delete(a); cJSON_Delete(v1); cJSON_Delete(v2);
+}
+
+static void test_two_conflicts_message(void **state)
+{
+    cJSON *live = tj("{'metadata':{'name':'x','managedFields':["
+                     "{'manager':'b','operation':'Apply','apiVersion':'v1','fieldsType':'FieldsV1','fieldsV1':{'f:data':{'f:k1':{}}}},"
+                     "{'manager':'a','operation':'Update','apiVersion':'v1','fieldsType':'FieldsV1','fieldsV1':{'f:data':{'f:k2':{}}}}]},"
+                     "'data':{'k1':'1','k2':'2'}}");
+    cJSON *a = tj("{'data':{'k1':'x','k2':'y'}}"), *out = NULL;
+    skiff_api_apply_opts_t o = { .manager = "m", .api_version = "v1", .kind = "ConfigMap" };
+    skiff_error_t err = {0};
+    assert_int_equal(skiff_api_apply(live, a, &o, &out, NULL, &err), SKIFF_E_CONFLICT);
+    assert_string_equal(err.msg, "Apply failed with 2 conflicts: conflicts with \"a\" using v1:\n- .data.k2\nconflicts with \"b\":\n- .data.k1");
+    cJSON_Delete(live); cJSON_Delete(a);
+}
+
+static void test_errors_and_record_create(void **state)
+{
+    cJSON *a = tj("{'a':1}"), *out = NULL;
+    skiff_api_apply_opts_t o = { .manager = "", .kind = "Pod" };
+    skiff_error_t err = {0};
+    assert_int_equal(skiff_api_apply(NULL, a, &o, &out, NULL, &err), SKIFF_E_INVALID);
+    assert_non_null(strstr(err.msg, "fieldManager is required"));
+    o.manager = "m";
+    cJSON *bad = tj("{'spec':{'containers':[{'image':'x'}]}}");
+    assert_int_equal(skiff_api_apply(NULL, bad, &o, &out, NULL, &err), SKIFF_E_INVALID);
+    assert_non_null(strstr(err.msg, "merge key: name"));
+    cJSON_Delete(bad);
+    cJSON *arr = tj("[1]");
+    assert_int_equal(skiff_api_apply(NULL, arr, &o, &out, NULL, &err), SKIFF_E_INVALID);
+    cJSON_Delete(arr);
+
+    /* kubectl create: every field goes to kubectl-create's Update entry; server metadata does not. */
+    cJSON *obj = tj("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c','uid':'u','labels':{'x':'1'}},'data':{'a':'b'}}");
+    skiff_api_apply_opts_t cr = { .manager = "kubectl-create", .api_version = "v1", .kind = "ConfigMap", .time = "T" };
+    assert_int_equal(skiff_api_apply_record_update(obj, NULL, &cr, &err), 0);
+    assert_json(cJSON_GetObjectItem(mf_of(obj, "kubectl-create", "Update"), "fieldsV1"),
+                "{'f:metadata':{'f:labels':{'f:x':{}}},'f:data':{'f:a':{}}}");
+    /* A later update removing data.a drops it from the set; the entry goes when empty. */
+    cJSON *upd = tj("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c','uid':'u'},'data':{}}");
+    skiff_api_apply_opts_t ed = { .manager = "kubectl-edit", .api_version = "v1", .kind = "ConfigMap" };
+    assert_int_equal(skiff_api_apply_record_update(upd, obj, &ed, &err), 0);
+    assert_null(mf_of(upd, "kubectl-create", "Update"));
+    cJSON_Delete(upd); cJSON_Delete(obj); cJSON_Delete(a);
+}
+
+static void test_fieldset_format(void **state)
+{
+    const char *segs[] = { "f:spec", "f:containers", "k:{\"name\":\"nginx\"}", "f:image" };
+    char buf[128];
+    skiff_api_fieldset_format(segs, 4, buf, sizeof buf);
+    assert_string_equal(buf, ".spec.containers[name=\"nginx\"].image");
+    cJSON *set = NULL;
+    cJSON *o = tj("{'metadata':{'finalizers':['a']}}");
+    assert_int_equal(skiff_api_fieldset_from_object(o, "ConfigMap", &set, NULL), 0);
+    assert_json(set, "{'f:metadata':{'f:finalizers':{'v:\\'a\\'':{}}}}");
+    const char *fs[] = { "f:metadata", "f:finalizers", "v:\"a\"" };
+    assert_string_equal(skiff_api_fieldset_resolve(o, fs, 3, NULL)->valuestring, "a");
+    cJSON_Delete(set); cJSON_Delete(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_records_fields),
+        cmocka_unit_test(test_reapply_removes_dropped_fields),
+        cmocka_unit_test(test_conflict_with_other_manager),
+        cmocka_unit_test(test_two_conflicts_message),
+        cmocka_unit_test(test_errors_and_record_create),
+        cmocka_unit_test(test_fieldset_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

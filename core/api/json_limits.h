@@ -1,0 +1,13 @@
+/* core/api/json_limits — bounds shared by the API object libraries.
+ *
+ * Every recursive walk over a client-supplied cJSON tree stops at
+ * SKIFF_API_MAX_DEPTH levels with SKIFF_E_INVALID, so a hostile body can
+ * never exhaust the stack (cJSON's own parser allows 1000 levels; no
+ * Kubernetes object comes close to 100).
+ */
+#ifndef SKIFF_CORE_API_JSON_LIMITS_H
+#define SKIFF_CORE_API_JSON_LIMITS_H
+
+#define SKIFF_API_MAX_DEPTH 100
+
+#endif

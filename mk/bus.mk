@@ -1,0 +1,10 @@
+# core/bus: the event bus benchmark (`make bench-bus`), not part of `make test`.
+BENCH_BUS := $(BUILD)/bench/bench_bus
+
+$(BENCH_BUS): bench/bus/bench_bus.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBCORE) $(CORE_LIBS)
+
+.PHONY: bench-bus
+bench-bus: $(BENCH_BUS)
+	$(BENCH_BUS)

@@ -1,0 +1,166 @@
+/* lmdb_store.h — internals of the lmdb store plugin (not a public header).
+ *
+ * On-disk layout (one LMDB environment in <path>/):
+ *   kv    key -> record            latest state of every live key
+ *   hist  key ++ rev(BE64) -> rec  every PUT/DELETE event, for reads at old
+ *                                  revisions and watch replay (custom compare:
+ *                                  key bytes first, then revision)
+ *   rev   rev(BE64) ++ sub(BE32) -> key   the revision log, in order
+ *   meta  "format" "rev" "compacted" "lease_next" -> int64
+ *   lease id(BE64) -> ttl_ms(int64)
+ *   lkeys id(BE64) ++ key -> ""   keys attached to a lease
+ * A record is lmdb_rec_t followed by the value bytes.
+ *
+ * Threads: one writer thread owns every write transaction (group commit);
+ * readers use their own MDB read transactions (MDB_NOTLS); each watch has a
+ * thread that replays the revision log; a janitor thread expires leases and
+ * compacts by retention.
+ */
+#ifndef SKIFF_PLUGIN_LMDB_STORE_H
+#define SKIFF_PLUGIN_LMDB_STORE_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <skiff/plugin.h>
+#include <skiff/store.h>
+
+#define LMDB_FORMAT 1
+#define LMDB_HIDDEN __attribute__((visibility("hidden")))
+
+typedef struct lmdb_rec {
+    uint32_t type; /* SKIFF_STORE_EV_PUT / _DELETE */
+    uint32_t pad;
+    int64_t create_rev;
+    int64_t mod_rev;
+    int64_t version;
+    int64_t lease;
+} lmdb_rec_t;
+
+enum { LMDB_REQ_TXN = 1, LMDB_REQ_COMPACT, LMDB_REQ_GRANT, LMDB_REQ_REVOKE };
+
+typedef struct lmdb_req {
+    struct lmdb_req *next;
+    int kind;
+    const skiff_store_cmp_t *cmps;
+    size_t ncmps;
+    const skiff_store_op_t *ops;
+    size_t nops;
+    skiff_store_txn_res_t *res;
+    int64_t rev;     /* COMPACT target */
+    int64_t lease;   /* GRANT out / REVOKE in */
+    int64_t ttl_ms;  /* GRANT */
+    int wrote;       /* this request changed the store in the open batch */
+    int done;
+    int rc;
+    skiff_error_t *err;
+    pthread_cond_t cond; /* signalled under s->mu when done */
+} lmdb_req_t;
+
+typedef struct lmdb_lease {
+    int64_t id;
+    int64_t ttl_ms;
+    int64_t deadline_ns; /* monotonic */
+    int expired;         /* revoke queued; keepalive refused */
+} lmdb_lease_t;
+
+typedef struct lmdb_store {
+    /* settings, filled by the host from the key table */
+    const char *path;
+    int64_t map_size_milli;
+    int64_t group_commit_max;
+    int64_t retention_revisions;
+    int64_t retention_ms;
+    int64_t compact_interval_ms;
+    int verify;
+
+    const skiff_host_t *host;
+    skiff_ctx_t *ctx;
+    char *data_file; /* <path>/data.mdb, for messages */
+    int lock_fd;
+    MDB_env *env;
+    MDB_dbi kv, hist, rev, meta, lease, lkeys;
+    size_t key_max;
+
+    pthread_mutex_t mu; /* queue, stop flags, watch list, leases */
+    pthread_cond_t q_cond;    /* writer: work queued */
+    pthread_cond_t rev_cond;  /* watchers: a revision was committed */
+    pthread_cond_t jan_cond;  /* janitor: wake up / stop */
+    lmdb_req_t *q_head, *q_tail;
+    int writer_stop, writer_running;
+    int jan_stop, jan_running;
+    pthread_t writer, janitor;
+    lmdb_req_t **w_reqs; /* writer's batch */
+    unsigned char *w_buf;
+    size_t w_max;
+    _Atomic int64_t cur_rev;
+    _Atomic int64_t compacted;
+    int purge_pending; /* history below `compacted` still to delete */
+
+    struct skiff_store_watch *watches;
+
+    lmdb_lease_t *leases;
+    size_t nleases, cap_leases;
+
+    /* retention by time: (monotonic ns, revision) samples */
+    int64_t *samp_ns, *samp_rev;
+    size_t nsamp, cap_samp;
+} lmdb_store_t;
+
+/* lmdb_record.c */
+LMDB_HIDDEN int lmdb_hist_cmp(const MDB_val *a, const MDB_val *b);
+LMDB_HIDDEN void lmdb_be64(unsigned char *p, uint64_t v);
+LMDB_HIDDEN uint64_t lmdb_get_be64(const unsigned char *p);
+LMDB_HIDDEN int lmdb_rec_decode(const MDB_val *v, lmdb_rec_t *rec, const void **value,
+                                size_t *value_len);
+LMDB_HIDDEN int lmdb_mdb_error(lmdb_store_t *s, int rc, const char *what, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_meta_get(lmdb_store_t *s, MDB_txn *t, const char *name, int64_t *out);
+LMDB_HIDDEN int lmdb_meta_put(lmdb_store_t *s, MDB_txn *t, const char *name, int64_t v);
+/* Latest hist entry of key with rev <= at; 0 found, MDB_NOTFOUND, or error. */
+LMDB_HIDDEN int lmdb_hist_at(lmdb_store_t *s, MDB_cursor *c, const char *key, size_t key_len,
+                             int64_t at, lmdb_rec_t *rec, MDB_val *val, unsigned char *buf);
+LMDB_HIDDEN void *lmdb_alloc(lmdb_store_t *s, size_t n);
+LMDB_HIDDEN void lmdb_free(lmdb_store_t *s, void *p);
+
+/* lmdb_read.c */
+LMDB_HIDDEN int lmdb_get(void *self, const char *key, size_t key_len, int64_t rev,
+                         skiff_store_kv_cb cb, void *ud, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_range(void *self, const skiff_store_range_req_t *req,
+                           skiff_store_kv_cb cb, void *ud, skiff_store_range_res_t *res,
+                           skiff_error_t *err);
+LMDB_HIDDEN int lmdb_revision(void *self, int64_t *current, int64_t *compacted,
+                              skiff_error_t *err);
+
+/* lmdb_write.c */
+LMDB_HIDDEN int lmdb_writer_start(lmdb_store_t *s, skiff_error_t *err);
+LMDB_HIDDEN void lmdb_writer_stop(lmdb_store_t *s);
+LMDB_HIDDEN void lmdb_writer_free(lmdb_store_t *s);
+LMDB_HIDDEN int lmdb_submit(lmdb_store_t *s, lmdb_req_t *r);
+LMDB_HIDDEN int lmdb_txn(void *self, const skiff_store_cmp_t *cmps, size_t ncmps,
+                         const skiff_store_op_t *ops, size_t nops, skiff_store_txn_res_t *res,
+                         skiff_error_t *err);
+LMDB_HIDDEN int lmdb_compact(void *self, int64_t rev, skiff_error_t *err);
+
+/* lmdb_watch.c */
+LMDB_HIDDEN int lmdb_watch(void *self, const char *prefix, size_t prefix_len, int64_t start_rev,
+                           skiff_store_watch_cb cb, void *ud, skiff_store_watch_t **out,
+                           skiff_error_t *err);
+LMDB_HIDDEN void lmdb_unwatch(void *self, skiff_store_watch_t *w);
+LMDB_HIDDEN void lmdb_watch_close_all(lmdb_store_t *s);
+
+/* lmdb_lease.c */
+LMDB_HIDDEN int lmdb_lease_grant(void *self, int64_t ttl_ms, int64_t *id, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_lease_keepalive(void *self, int64_t id, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_lease_revoke(void *self, int64_t id, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_lease_load(lmdb_store_t *s, skiff_error_t *err);
+/* under s->mu */
+LMDB_HIDDEN int lmdb_lease_add_locked(lmdb_store_t *s, int64_t id, int64_t ttl_ms);
+LMDB_HIDDEN void lmdb_lease_remove_locked(lmdb_store_t *s, int64_t id);
+
+/* lmdb_janitor.c */
+LMDB_HIDDEN int lmdb_janitor_start(lmdb_store_t *s, skiff_error_t *err);
+LMDB_HIDDEN void lmdb_janitor_stop(lmdb_store_t *s);
+
+#endif

@@ -1,0 +1,534 @@
+/* lmdb_write.c — the single writer thread and group commit.
+ *
+ * Callers queue a request and sleep. The writer takes every queued request
+ * (up to group_commit_max), applies them in order inside ONE write
+ * transaction — each txn request gets its own revision and its compares see
+ * the requests before it — and commits once, so one fsync pair covers the
+ * whole batch. Only after the commit returns (the data is on disk) are the
+ * callers woken. A commit that fails (map or disk full) fails every request
+ * of the batch; LMDB leaves the previous state intact, so nothing already
+ * acknowledged is lost.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmdb_store.h"
+
+#define PURGE_CHUNK 4096
+
+typedef struct batch_state {
+    int64_t rev;
+    int64_t compacted;
+    int64_t lease_next;
+    int compacted_changed;
+    unsigned char *buf; /* scratch for composite keys: key_max + 16 */
+} batch_state_t;
+
+static int kv_lookup(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl, lmdb_rec_t *rec)
+{
+    MDB_val k = { kl, (void *)key }, v;
+    int rc = mdb_get(t, s->kv, &k, &v);
+    if (rc) return rc;
+    if (lmdb_rec_decode(&v, rec, NULL, NULL) != 0) return MDB_CORRUPTED;
+    return 0;
+}
+
+/* Write rec (+value) under `key` in dbi `dbi` (kv: key; hist: key ++ rev). */
+static int put_rec(MDB_txn *t, MDB_dbi dbi, const void *key, size_t kl, const lmdb_rec_t *rec,
+                   const void *val, size_t vl)
+{
+    MDB_val k = { kl, (void *)key }, v = { sizeof *rec + vl, NULL };
+    int rc = mdb_put(t, dbi, &k, &v, MDB_RESERVE);
+    if (rc) return rc;
+    memcpy(v.mv_data, rec, sizeof *rec);
+    if (vl) memcpy((char *)v.mv_data + sizeof *rec, val, vl);
+    return 0;
+}
+
+static int lkey_op(lmdb_store_t *s, MDB_txn *t, int64_t lease, const char *key, size_t kl,
+                   int add, unsigned char *buf)
+{
+    lmdb_be64(buf, (uint64_t)lease);
+    memcpy(buf + 8, key, kl);
+    MDB_val k = { kl + 8, buf }, v = { 0, (void *)"" };
+    int rc = add ? mdb_put(t, s->lkeys, &k, &v, 0) : mdb_del(t, s->lkeys, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Record one event: hist entry and revision-log entry. */
+static int log_event(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl,
+                     const lmdb_rec_t *rec, const void *val, size_t vl, uint32_t sub,
+                     unsigned char *buf)
+{
+    memcpy(buf, key, kl);
+    lmdb_be64(buf + kl, (uint64_t)rec->mod_rev);
+    int rc = put_rec(t, s->hist, buf, kl + 8, rec, val, vl);
+    if (rc) return rc;
+    unsigned char rk[12];
+    lmdb_be64(rk, (uint64_t)rec->mod_rev);
+    rk[8] = (unsigned char)(sub >> 24); rk[9] = (unsigned char)(sub >> 16);
+    rk[10] = (unsigned char)(sub >> 8); rk[11] = (unsigned char)sub;
+    MDB_val k = { sizeof rk, rk }, v = { kl, (void *)key };
+    return mdb_put(t, s->rev, &k, &v, MDB_APPEND);
+}
+
+/* Delete `key` (known to exist as `old`) at revision `rev`. */
+static int delete_key(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl,
+                      const lmdb_rec_t *old, int64_t rev, uint32_t sub, unsigned char *buf)
+{
+    MDB_val k = { kl, (void *)key };
+    int rc = mdb_del(t, s->kv, &k, NULL);
+    if (rc) return rc;
+    if (old->lease && (rc = lkey_op(s, t, old->lease, key, kl, 0, buf))) return rc;
+    lmdb_rec_t tomb = { .type = SKIFF_STORE_EV_DELETE, .mod_rev = rev };
+    return log_event(s, t, key, kl, &tomb, NULL, 0, sub, buf);
+}
+
+static int lease_exists(lmdb_store_t *s, MDB_txn *t, int64_t id, int *exists)
+{
+    unsigned char b[8];
+    lmdb_be64(b, (uint64_t)id);
+    MDB_val k = { 8, b }, v;
+    int rc = mdb_get(t, s->lease, &k, &v);
+    *exists = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Returns an MDB error (abort the batch) or 0; request outcome in r->rc. */
+static int apply_txn(lmdb_store_t *s, MDB_txn *t, lmdb_req_t *r, batch_state_t *b)
+{
+    skiff_store_txn_res_t *res = r->res;
+    int rc;
+    res->succeeded = 0;
+    res->failed_cmp = -1;
+    res->deleted = 0;
+    res->rev = b->rev;
+    for (size_t i = 0; i < r->ncmps; i++) {
+        const skiff_store_cmp_t *c = &r->cmps[i];
+        lmdb_rec_t rec;
+        rc = kv_lookup(s, t, c->key, c->key_len, &rec);
+        if (rc && rc != MDB_NOTFOUND) return rc;
+        int exists = rc == 0, holds = 0;
+        switch (c->kind) {
+        case SKIFF_STORE_CMP_ABSENT: holds = !exists; break;
+        case SKIFF_STORE_CMP_MOD_REV: holds = exists && rec.mod_rev == c->rev; break;
+        case SKIFF_STORE_CMP_EXISTS: holds = exists; break;
+        }
+        if (!holds) {
+            res->failed_cmp = (int)i;
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < r->nops; i++) {
+        const skiff_store_op_t *o = &r->ops[i];
+        if (o->kind != SKIFF_STORE_OP_PUT || o->lease == 0) continue;
+        int ok;
+        if ((rc = lease_exists(s, t, o->lease, &ok))) return rc;
+        if (!ok) {
+            r->rc = skiff_error_set(r->err, SKIFF_E_NOLEASE, "lease %lld not found (op %zu)",
+                                    (long long)o->lease, i);
+            return 0;
+        }
+    }
+    int64_t rev = b->rev + 1;
+    uint32_t sub = 0;
+    for (size_t i = 0; i < r->nops; i++) {
+        const skiff_store_op_t *o = &r->ops[i];
+        lmdb_rec_t old;
+        rc = kv_lookup(s, t, o->key, o->key_len, &old);
+        if (rc && rc != MDB_NOTFOUND) return rc;
+        int exists = rc == 0;
+        if (o->kind == SKIFF_STORE_OP_DELETE) {
+            if (!exists) continue;
+            if ((rc = delete_key(s, t, o->key, o->key_len, &old, rev, sub++, b->buf))) return rc;
+            res->deleted++;
+            continue;
+        }
+        lmdb_rec_t rec = {
+            .type = SKIFF_STORE_EV_PUT,
+            .create_rev = exists ? old.create_rev : rev,
+            .mod_rev = rev,
+            .version = exists ? old.version + 1 : 1,
+            .lease = o->lease,
+        };
+        if ((rc = put_rec(t, s->kv, o->key, o->key_len, &rec, o->value, o->value_len))) return rc;
+        if (exists && old.lease && old.lease != o->lease &&
+            (rc = lkey_op(s, t, old.lease, o->key, o->key_len, 0, b->buf)))
+            return rc;
+        if (o->lease && (!exists || old.lease != o->lease) &&
+            (rc = lkey_op(s, t, o->lease, o->key, o->key_len, 1, b->buf)))
+            return rc;
+        if ((rc = log_event(s, t, o->key, o->key_len, &rec, o->value, o->value_len, sub++, b->buf)))
+            return rc;
+    }
+    res->succeeded = 1;
+    if (sub > 0) {
+        b->rev = rev;
+        res->rev = rev;
+        r->wrote = 1;
+    }
+    return 0;
+}
+
+static int apply_revoke(lmdb_store_t *s, MDB_txn *t, lmdb_req_t *r, batch_state_t *b)
+{
+    int ok, rc;
+    if ((rc = lease_exists(s, t, r->lease, &ok))) return rc;
+    if (!ok) {
+        r->rc = skiff_error_set(r->err, SKIFF_E_NOLEASE, "lease %lld not found", (long long)r->lease);
+        return 0;
+    }
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(t, s->lkeys, &c))) return rc;
+    unsigned char pfx[8];
+    lmdb_be64(pfx, (uint64_t)r->lease);
+    MDB_val k = { 8, pfx }, v;
+    int64_t rev = b->rev + 1;
+    uint32_t sub = 0;
+    unsigned char *key = lmdb_alloc(s, s->key_max + 16);
+    if (!key) { mdb_cursor_close(c); return ENOMEM; }
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) {
+        if (k.mv_size < 8 || memcmp(k.mv_data, pfx, 8) != 0) break;
+        size_t kl = k.mv_size - 8;
+        memcpy(key, (char *)k.mv_data + 8, kl);
+        if ((rc = mdb_cursor_del(c, 0))) break;
+        lmdb_rec_t old;
+        rc = kv_lookup(s, t, (char *)key, kl, &old);
+        if (rc == MDB_NOTFOUND) { rc = 0; goto next; }
+        if (rc) break;
+        if (old.lease == r->lease) {
+            old.lease = 0; /* its lkeys entry is already gone */
+            if ((rc = delete_key(s, t, (char *)key, kl, &old, rev, sub++, b->buf))) break;
+        }
+    next:
+        k.mv_size = 8;
+        k.mv_data = pfx;
+    }
+    lmdb_free(s, key);
+    mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND) return rc;
+    MDB_val lk = { 8, pfx };
+    if ((rc = mdb_del(t, s->lease, &lk, NULL))) return rc;
+    if (sub > 0) {
+        b->rev = rev;
+        r->wrote = 1;
+    }
+    return 0;
+}
+
+static int apply_grant(lmdb_store_t *s, MDB_txn *t, lmdb_req_t *r, batch_state_t *b)
+{
+    int64_t id = b->lease_next + 1;
+    int ok, rc;
+    for (;; id++) {
+        if ((rc = lease_exists(s, t, id, &ok))) return rc;
+        if (!ok) break;
+    }
+    unsigned char kb[8];
+    lmdb_be64(kb, (uint64_t)id);
+    MDB_val k = { 8, kb }, v = { sizeof r->ttl_ms, &r->ttl_ms };
+    if ((rc = mdb_put(t, s->lease, &k, &v, 0))) return rc;
+    b->lease_next = id;
+    r->lease = id;
+    r->wrote = 1;
+    return 0;
+}
+
+static void apply_compact(lmdb_store_t *s, lmdb_req_t *r, batch_state_t *b)
+{
+    if (r->rev > b->rev) {
+        r->rc = skiff_error_set(r->err, SKIFF_E_FUTURE_REV,
+                                "compact: revision %lld is a future revision (current %lld)",
+                                (long long)r->rev, (long long)b->rev);
+    } else if (r->rev <= b->compacted) {
+        r->rc = skiff_error_set(r->err, SKIFF_E_COMPACTED,
+                                "compact: revision %lld has already been compacted (at %lld)",
+                                (long long)r->rev, (long long)b->compacted);
+    } else {
+        b->compacted = r->rev;
+        b->compacted_changed = 1;
+        r->wrote = 1;
+    }
+    (void)s;
+}
+
+static void finish(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, int mdb_rc, const char *what)
+{
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < n; i++) {
+        lmdb_req_t *r = reqs[i];
+        if (mdb_rc) {
+            r->rc = lmdb_mdb_error(s, mdb_rc, what, r->err);
+        } else if (r->kind == LMDB_REQ_GRANT && r->rc == 0) {
+            if (lmdb_lease_add_locked(s, r->lease, r->ttl_ms) != 0)
+                r->rc = skiff_error_set(r->err, -ENOMEM, "lease grant: out of memory");
+        } else if (r->kind == LMDB_REQ_REVOKE) {
+            lmdb_lease_remove_locked(s, r->lease);
+        }
+        r->done = 1;
+        pthread_cond_signal(&r->cond);
+    }
+    pthread_cond_broadcast(&s->rev_cond);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void run_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, unsigned char *buf)
+{
+    MDB_txn *t;
+    batch_state_t b = { .buf = buf };
+    int rc = mdb_txn_begin(s->env, NULL, 0, &t);
+    if (rc) { finish(s, reqs, n, rc, "begin write"); return; }
+    if ((rc = lmdb_meta_get(s, t, "rev", &b.rev)) ||
+        (rc = lmdb_meta_get(s, t, "compacted", &b.compacted)) ||
+        (rc = lmdb_meta_get(s, t, "lease_next", &b.lease_next))) {
+        mdb_txn_abort(t);
+        finish(s, reqs, n, rc, "read meta");
+        return;
+    }
+    int64_t rev0 = b.rev, lease0 = b.lease_next;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        lmdb_req_t *r = reqs[i];
+        switch (r->kind) {
+        case LMDB_REQ_TXN: rc = apply_txn(s, t, r, &b); break;
+        case LMDB_REQ_REVOKE: rc = apply_revoke(s, t, r, &b); break;
+        case LMDB_REQ_GRANT: rc = apply_grant(s, t, r, &b); break;
+        case LMDB_REQ_COMPACT: apply_compact(s, r, &b); break;
+        }
+    }
+    if (rc == 0 && b.rev != rev0) rc = lmdb_meta_put(s, t, "rev", b.rev);
+    if (rc == 0 && b.lease_next != lease0) rc = lmdb_meta_put(s, t, "lease_next", b.lease_next);
+    if (rc == 0 && b.compacted_changed) rc = lmdb_meta_put(s, t, "compacted", b.compacted);
+    if (rc) {
+        mdb_txn_abort(t);
+        finish(s, reqs, n, rc, "write");
+        return;
+    }
+    rc = mdb_txn_commit(t);
+    if (rc) {
+        finish(s, reqs, n, rc, "commit");
+        return;
+    }
+    atomic_store(&s->cur_rev, b.rev);
+    if (b.compacted_changed) {
+        atomic_store(&s->compacted, b.compacted);
+        s->purge_pending = 1;
+    }
+    finish(s, reqs, n, 0, NULL);
+}
+
+/* Delete history below the compaction point, a chunk at a time, while no
+ * request waits. For each logged event (rev r < compacted, key k) the entry
+ * of k before r is superseded for every readable revision, and a tombstone
+ * at r is itself no longer needed. The newest surviving PUT of a key stays
+ * until a later event of that key is purged. Returns 1 when done. */
+static int purge_step(lmdb_store_t *s, unsigned char *buf)
+{
+    MDB_txn *t;
+    MDB_cursor *rc_cur = NULL, *hc = NULL;
+    int64_t compacted = atomic_load(&s->compacted);
+    int rc = mdb_txn_begin(s->env, NULL, 0, &t), done = 0, n = 0;
+    if (rc) goto fail;
+    if ((rc = mdb_cursor_open(t, s->rev, &rc_cur)) || (rc = mdb_cursor_open(t, s->hist, &hc)))
+        goto fail;
+    MDB_val k, v;
+    for (;;) {
+        rc = mdb_cursor_get(rc_cur, &k, &v, MDB_FIRST);
+        if (rc == MDB_NOTFOUND) { done = 1; rc = 0; break; }
+        if (rc) goto fail;
+        int64_t r = (int64_t)lmdb_get_be64(k.mv_data);
+        if (r >= compacted) { done = 1; break; }
+        if (n++ >= PURGE_CHUNK) break;
+        size_t kl = v.mv_size;
+        unsigned char *key = buf + s->key_max + 16;
+        memcpy(key, v.mv_data, kl);
+        if ((rc = mdb_cursor_del(rc_cur, 0))) goto fail;
+        lmdb_rec_t rec;
+        MDB_val hv;
+        /* the previous entry of this key */
+        rc = lmdb_hist_at(s, hc, (char *)key, kl, r - 1, &rec, &hv, buf);
+        if (rc == 0) rc = mdb_cursor_del(hc, 0);
+        if (rc && rc != MDB_NOTFOUND) goto fail;
+        rc = lmdb_hist_at(s, hc, (char *)key, kl, r, &rec, &hv, buf);
+        if (rc == 0 && rec.mod_rev == r && rec.type == SKIFF_STORE_EV_DELETE)
+            rc = mdb_cursor_del(hc, 0);
+        if (rc && rc != MDB_NOTFOUND) goto fail;
+    }
+    mdb_cursor_close(rc_cur);
+    mdb_cursor_close(hc);
+    rc_cur = hc = NULL;
+    /* Purging needs no fsync of its own: the next durable commit covers it,
+     * and a lost purge is simply redone. */
+    mdb_env_set_flags(s->env, MDB_NOSYNC, 1);
+    rc = mdb_txn_commit(t);
+    mdb_env_set_flags(s->env, MDB_NOSYNC, 0);
+    t = NULL;
+    if (rc) goto fail;
+    return done;
+fail:
+    if (rc_cur) mdb_cursor_close(rc_cur);
+    if (hc) mdb_cursor_close(hc);
+    if (t) mdb_txn_abort(t);
+    if (s->host->log_enabled(s->ctx, SKIFF_LOG_WARN)) {
+        skiff_error_t e;
+        lmdb_mdb_error(s, rc, "purge compacted history", &e);
+        s->host->log(s->ctx, SKIFF_LOG_WARN, "%s", e.msg);
+    }
+    return 1;
+}
+
+static void *writer_main(void *arg)
+{
+    lmdb_store_t *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->q_head && !s->writer_stop && !s->purge_pending)
+            pthread_cond_wait(&s->q_cond, &s->mu);
+        if (!s->q_head && s->writer_stop) break;
+        if (!s->q_head) {
+            pthread_mutex_unlock(&s->mu);
+            int done = purge_step(s, s->w_buf);
+            pthread_mutex_lock(&s->mu);
+            if (done) s->purge_pending = 0;
+            continue;
+        }
+        size_t n = 0;
+        while (s->q_head && n < s->w_max) {
+            s->w_reqs[n++] = s->q_head;
+            s->q_head = s->q_head->next;
+        }
+        if (!s->q_head) s->q_tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        run_batch(s, s->w_reqs, n, s->w_buf);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+int lmdb_writer_start(lmdb_store_t *s, skiff_error_t *err)
+{
+    s->w_max = s->group_commit_max > 0 ? (size_t)s->group_commit_max : 1;
+    s->w_reqs = lmdb_alloc(s, s->w_max * sizeof *s->w_reqs);
+    /* two key-sized scratch areas: composite keys and a saved key */
+    s->w_buf = lmdb_alloc(s, 2 * (s->key_max + 16));
+    if (!s->w_reqs || !s->w_buf)
+        return skiff_error_set(err, -ENOMEM, "store writer: out of memory");
+    int rc = pthread_create(&s->writer, NULL, writer_main, s);
+    if (rc) return skiff_error_set(err, -rc, "cannot start the store writer thread: %s", strerror(rc));
+    s->writer_running = 1;
+    return 0;
+}
+
+void lmdb_writer_stop(lmdb_store_t *s)
+{
+    if (!s->writer_running) return;
+    pthread_mutex_lock(&s->mu);
+    s->writer_stop = 1;
+    pthread_cond_signal(&s->q_cond);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->writer, NULL);
+    s->writer_running = 0;
+}
+
+void lmdb_writer_free(lmdb_store_t *s)
+{
+    lmdb_free(s, s->w_reqs);
+    lmdb_free(s, s->w_buf);
+    s->w_reqs = NULL;
+    s->w_buf = NULL;
+}
+
+int lmdb_submit(lmdb_store_t *s, lmdb_req_t *r)
+{
+    r->next = NULL;
+    r->done = 0;
+    r->rc = 0;
+    r->wrote = 0;
+    pthread_cond_init(&r->cond, NULL);
+    pthread_mutex_lock(&s->mu);
+    if (s->writer_stop || !s->writer_running) {
+        pthread_mutex_unlock(&s->mu);
+        pthread_cond_destroy(&r->cond);
+        return skiff_error_set(r->err, SKIFF_E_CLOSED, "store %s is closed", s->path);
+    }
+    if (s->q_tail) s->q_tail->next = r;
+    else s->q_head = r;
+    s->q_tail = r;
+    pthread_cond_signal(&s->q_cond);
+    while (!r->done) pthread_cond_wait(&r->cond, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    pthread_cond_destroy(&r->cond);
+    return r->rc;
+}
+
+static int check_key(lmdb_store_t *s, const char *what, size_t i, const char *key, size_t kl,
+                     skiff_error_t *err)
+{
+    if (kl == 0) return skiff_error_set(err, SKIFF_E_INVALID, "txn: %s %zu: key is empty", what, i);
+    if (!key) return skiff_error_set(err, SKIFF_E_INVALID, "txn: %s %zu: key is NULL", what, i);
+    if (kl > s->key_max)
+        return skiff_error_set(err, SKIFF_E_TOOLARGE,
+                               "txn: %s %zu: key of %zu bytes is longer than the lmdb store's "
+                               "limit of %zu bytes", what, i, kl, s->key_max);
+    return 0;
+}
+
+int lmdb_txn(void *self, const skiff_store_cmp_t *cmps, size_t ncmps, const skiff_store_op_t *ops,
+             size_t nops, skiff_store_txn_res_t *res, skiff_error_t *err)
+{
+    lmdb_store_t *s = self;
+    skiff_store_txn_res_t local;
+    if (!res) res = &local;
+    memset(res, 0, sizeof *res);
+    res->failed_cmp = -1;
+    if ((ncmps && !cmps) || (nops && !ops))
+        return skiff_error_set(err, SKIFF_E_INVALID, "txn: NULL compares or ops with a count");
+    int rc;
+    for (size_t i = 0; i < ncmps; i++) {
+        const skiff_store_cmp_t *c = &cmps[i];
+        if (c->kind < SKIFF_STORE_CMP_ABSENT || c->kind > SKIFF_STORE_CMP_EXISTS)
+            return skiff_error_set(err, SKIFF_E_INVALID, "txn: compare %zu: unknown kind %d", i,
+                                   (int)c->kind);
+        if ((rc = check_key(s, "compare", i, c->key, c->key_len, err))) return rc;
+    }
+    for (size_t i = 0; i < nops; i++) {
+        const skiff_store_op_t *o = &ops[i];
+        if (o->kind != SKIFF_STORE_OP_PUT && o->kind != SKIFF_STORE_OP_DELETE)
+            return skiff_error_set(err, SKIFF_E_INVALID, "txn: op %zu: unknown kind %d", i,
+                                   (int)o->kind);
+        if ((rc = check_key(s, "op", i, o->key, o->key_len, err))) return rc;
+        if (o->kind == SKIFF_STORE_OP_PUT) {
+            if (o->value_len > SKIFF_STORE_VALUE_MAX)
+                return skiff_error_set(err, SKIFF_E_TOOLARGE,
+                                       "txn: op %zu: value of %zu bytes is larger than the limit "
+                                       "of %u bytes", i, o->value_len, SKIFF_STORE_VALUE_MAX);
+            if (o->value_len && !o->value)
+                return skiff_error_set(err, SKIFF_E_INVALID, "txn: op %zu: value is NULL", i);
+            if (o->lease < 0)
+                return skiff_error_set(err, SKIFF_E_INVALID, "txn: op %zu: lease %lld is negative",
+                                       i, (long long)o->lease);
+        }
+        for (size_t j = 0; j < i; j++)
+            if (ops[j].key_len == o->key_len && memcmp(ops[j].key, o->key, o->key_len) == 0)
+                return skiff_error_set(err, SKIFF_E_INVALID,
+                                       "txn: op %zu: duplicate key given in txn request", i);
+    }
+    lmdb_req_t r = { .kind = LMDB_REQ_TXN, .cmps = cmps, .ncmps = ncmps, .ops = ops,
+                     .nops = nops, .res = res, .err = err };
+    return lmdb_submit(s, &r);
+}
+
+int lmdb_compact(void *self, int64_t rev, skiff_error_t *err)
+{
+    lmdb_store_t *s = self;
+    if (rev <= 0)
+        return skiff_error_set(err, SKIFF_E_INVALID, "compact: revision %lld is not positive",
+                               (long long)rev);
+    lmdb_req_t r = { .kind = LMDB_REQ_COMPACT, .rev = rev, .err = err };
+    int rc = lmdb_submit(s, &r);
+    if (rc == 0 && s->host->log_enabled(s->ctx, SKIFF_LOG_DEBUG))
+        s->host->log(s->ctx, SKIFF_LOG_DEBUG, "compacted history below revision %lld", (long long)rev);
+    return rc;
+}
