@@ -621,9 +621,10 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
         int rc = apisrv_store_get(c->s, key, &kv, &err);
         if (rc == SKIFF_E_NOTFOUND && patch && ptype == APISRV_PATCH_APPLY && !scale && !status_only) {
             /* server-side apply creates */
-            cJSON *obj = cJSON_Duplicate(body, 1);
+            cJSON *obj = NULL;
+            int prc = apisrv_patch_apply(c, ptype, NULL, body, c->res->kind, &obj);
             cJSON_Delete(body);
-            if (!obj) return apisrv_fail(c, 500, "InternalError", "out of memory");
+            if (prc < 0) return 0;
             const char *nm = apisrv_str(obj, "metadata.name");
             if (nm && strcmp(nm, c->name) != 0) {
                 cJSON_Delete(obj);

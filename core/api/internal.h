@@ -115,6 +115,9 @@ void apisrv_invalid_add(apisrv_invalid_t *inv, const char *reason, const char *f
 int apisrv_fail(apisrv_call_t *c, int code, const char *reason, const char *fmt, ...)
     SKIFF_PRINTF(4, 5);
 int apisrv_fail_notfound(apisrv_call_t *c, const char *name);
+/* A Failure Status with details.causes copied from `causes` (may be NULL). */
+int apisrv_fail_causes(apisrv_call_t *c, int code, const char *reason, const char *msg,
+                       const cJSON *causes);
 int apisrv_fail_invalid(apisrv_call_t *c, const char *name, const apisrv_invalid_t *inv);
 /* Map a skiff error code from the store to a Status. */
 int apisrv_fail_store(apisrv_call_t *c, const skiff_error_t *err);

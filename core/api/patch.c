@@ -14,6 +14,10 @@
 #include "api/patch_json.h"
 #define HAVE_JSONPATCH 1
 #endif
+#if __has_include("api/apply.h")
+#include "api/apply.h"
+#define HAVE_APPLY 1
+#endif
 #if __has_include("api/patch_strategic.h")
 #include "api/patch_strategic.h"
 #define HAVE_STRATEGIC 1
@@ -55,9 +59,33 @@ int apisrv_patch_apply(apisrv_call_t *c, int type, const cJSON *doc, const cJSON
 #endif
 #ifdef HAVE_STRATEGIC
     case APISRV_PATCH_STRATEGIC:
-    case APISRV_PATCH_APPLY: /* SSA without field ownership: the applied config merges as SMP */
         rc = skiff_api_strategic_patch(doc, patch, kind, out, &err);
         break;
+#endif
+#ifdef HAVE_APPLY
+    case APISRV_PATCH_APPLY: {
+        char av[64], ts[40];
+        const apisrv_resource_t *r = c->res;
+        if (strcmp(kind, "Scale") == 0) snprintf(av, sizeof av, "autoscaling/v1");
+        else apisrv_resource_api_version(r, av, sizeof av);
+        apisrv_format_time(c->now_ns, ts, sizeof ts);
+        const char *mgr = apisrv_param(c, "fieldManager");
+        if (!mgr || !*mgr) {
+            apisrv_fail(c, 400, "BadRequest", "fieldManager is required for apply requests");
+            return -1;
+        }
+        skiff_api_apply_opts_t o = { .manager = mgr, .api_version = av, .kind = kind, .time = ts,
+                                     .force = apisrv_param_true(c, "force") };
+        cJSON *causes = NULL;
+        rc = skiff_api_apply(doc, patch, &o, out, &causes, &err);
+        if (rc == SKIFF_E_CONFLICT) {
+            apisrv_fail_causes(c, 409, "Conflict", err.msg, causes);
+            cJSON_Delete(causes);
+            return -1;
+        }
+        cJSON_Delete(causes);
+        break;
+    }
 #endif
     default:
         (void)doc; (void)patch; (void)kind;

@@ -81,6 +81,21 @@ int apisrv_fail(apisrv_call_t *c, int code, const char *reason, const char *fmt,
     return fail_with(c, code, reason, msg, c->name, NULL);
 }
 
+int apisrv_fail_causes(apisrv_call_t *c, int code, const char *reason, const char *msg,
+                       const cJSON *causes)
+{
+    cJSON *st = status_new(code, reason, msg);
+    if (!st) return -ENOMEM;
+    cJSON *d = cJSON_AddObjectToObject(st, "details");
+    if (c->name[0]) cJSON_AddStringToObject(d, "name", c->name);
+    if (c->res) {
+        if (*c->res->group) cJSON_AddStringToObject(d, "group", c->res->group);
+        cJSON_AddStringToObject(d, "kind", c->res->plural);
+    }
+    if (causes) cJSON_AddItemToObject(d, "causes", cJSON_Duplicate(causes, 1));
+    return apisrv_reply_json(c, code, st);
+}
+
 int apisrv_fail_notfound(apisrv_call_t *c, const char *name)
 {
     char q[160], msg[512];
