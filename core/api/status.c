@@ -54,7 +54,8 @@ static int fail_with(apisrv_call_t *c, int code, const char *reason, const char 
         if (name && *name) cJSON_AddStringToObject(d, "name", name);
         if (c->res) {
             if (*c->res->group) cJSON_AddStringToObject(d, "group", c->res->group);
-            cJSON_AddStringToObject(d, "kind", c->res->plural);
+            /* Invalid names the Kind ("The Pod \"x\" is invalid"), others the resource */
+            cJSON_AddStringToObject(d, "kind", code == 422 ? c->res->kind : c->res->plural);
         }
         if (inv && inv->n) {
             cJSON *causes = cJSON_AddArrayToObject(d, "causes");
