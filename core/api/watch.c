@@ -337,13 +337,14 @@ int apisrv_handle_watch(apisrv_call_t *c, const char *prefix, int64_t start_rev)
         int rc = s->ops->range(s->store, &rq, initial_cb, &in, &rs, &err);
         if (rc < 0) { skiff_api_buf_free(&in.b); skiff_api_stream_close(w); return apisrv_fail_store(c, &err); }
         if (in.b.len) {
-            /* the initial state goes as one chunk, not subject to QUEUE_MAX */
+            /* the initial state goes as one chunk, however large */
             chunk_t *ch = malloc(sizeof *ch + in.b.len);
             if (ch) {
                 memcpy(ch->data, in.b.data, in.b.len);
                 ch->len = in.b.len;
                 ch->next = NULL;
                 w->head = w->tail = ch;
+                w->queued = ch->len;
             }
         }
         skiff_api_buf_free(&in.b);
