@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/kinds.h"
+#include "util/quantity.h"
 
 static cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
@@ -33,6 +34,42 @@ static int image_is_latest(const char *image)
     const char *slash = strrchr(image, '/');
     const char *colon = strrchr(slash ? slash : image, ':');
     return !colon || strcmp(colon, ":latest") == 0;
+}
+
+/* resources.requests/limits: every quantity parsed and written back in
+ * Kubernetes' canonical form ("0.5" -> "500m", "1024Mi" -> "1Gi"). */
+static void normalise_resources(cJSON *res, const char *path, apisrv_invalid_t *inv)
+{
+    static const char *const groups[] = { "requests", "limits" };
+    for (size_t g = 0; g < 2; g++) {
+        cJSON *m = cJSON_GetObjectItemCaseSensitive(res, groups[g]);
+        cJSON *q;
+        cJSON_ArrayForEach(q, m) {
+            char f[256], txt[64], out[64];
+            snprintf(f, sizeof f, "%s.resources.%s[%s]", path, groups[g], q->string);
+            if (cJSON_IsNumber(q)) snprintf(txt, sizeof txt, "%.17g", q->valuedouble);
+            else if (cJSON_IsString(q)) snprintf(txt, sizeof txt, "%s", q->valuestring);
+            else {
+                apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: must be a quantity");
+                continue;
+            }
+            int64_t milli;
+            skiff_error_t err;
+            if (skiff_quantity_parse(txt, &milli, &err) < 0) {
+                apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: \"%.40s\": %s", txt, err.msg);
+                continue;
+            }
+            if (milli < 0) {
+                apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: \"%.40s\": must be greater than or equal to 0", txt);
+                continue;
+            }
+            skiff_quantity_format(milli, strchr(txt, 'i') != NULL, out, sizeof out);
+            cJSON *nq = cJSON_CreateString(out);
+            if (!nq || !(nq->string = strdup(q->string))) { cJSON_Delete(nq); continue; }
+            cJSON_ReplaceItemViaPointer(m, q, nq);
+            q = nq;
+        }
+    }
 }
 
 static void default_containers(cJSON *list, const char *path, apisrv_invalid_t *inv, int required)
@@ -65,6 +102,8 @@ static void default_containers(cJSON *list, const char *path, apisrv_invalid_t *
         def_str(c, "terminationMessagePath", "/dev/termination-log");
         def_str(c, "terminationMessagePolicy", "File");
         if (!cJSON_IsObject(get(c, "resources"))) apisrv_obj_at(c, "resources");
+        snprintf(f, sizeof f, "%s[%d]", path, i);
+        normalise_resources(get(c, "resources"), f, inv);
         cJSON *p;
         cJSON_ArrayForEach(p, get(c, "ports")) if (cJSON_IsObject(p)) def_str(p, "protocol", "TCP");
         i++;

@@ -387,6 +387,26 @@ static void test_bad_input(void **state)
     skiff_api_result_free(&r);
 }
 
+static void test_quantities_normalised(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    skiff_api_result_t r;
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/pods",
+        "{\"metadata\":{\"name\":\"q\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+        "\"resources\":{\"requests\":{\"cpu\":\"0.5\",\"memory\":\"1024Mi\"},\"limits\":{\"cpu\":2}}}]}}", &r, &err), 0);
+    if (!strstr(r.body, "\"cpu\":\"500m\"")) fail_msg("%s", r.body);
+    assert_non_null(strstr(r.body, "\"memory\":\"1Gi\""));
+    assert_non_null(strstr(r.body, "\"limits\":{\"cpu\":\"2\"}"));
+    skiff_api_result_free(&r);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/pods",
+        "{\"metadata\":{\"name\":\"q2\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+        "\"resources\":{\"requests\":{\"cpu\":\"12Qi\"}}}]}}", &r, &err), SKIFF_E_INVALID);
+    assert_int_equal(r.code, 422);
+    assert_non_null(strstr(r.body, "spec.containers[0].resources.requests[cpu]"));
+    skiff_api_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_service_allocation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finalizers_and_graceful_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quantities_normalised, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
