@@ -3,13 +3,13 @@
 LMDB_CRASH := $(BUILD)/tests-bin/store_crash
 LMDB_BENCH := $(BUILD)/bench/bench_store
 
-$(LMDB_CRASH): tests/store/crash_driver.c tests/store/minihost.h
+$(LMDB_CRASH): tests/store/lmdb/crash_driver.c tests/store/lmdb/minihost.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/store $(LDFLAGS_ALL) -o $@ $< -ldl
+	$(CC) $(CFLAGS_ALL) -Itests/store/lmdb $(LDFLAGS_ALL) -o $@ $< -ldl
 
-$(LMDB_BENCH): bench/store/bench_store.c tests/store/minihost.h
+$(LMDB_BENCH): bench/store/bench_store.c tests/store/lmdb/minihost.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/store $(LDFLAGS_ALL) -o $@ $< -ldl -lm
+	$(CC) $(CFLAGS_ALL) -Itests/store/lmdb $(LDFLAGS_ALL) -o $@ $< -ldl -lm
 
 TEST_EXTRA += $(LMDB_CRASH) $(BUILD)/plugins/store/lmdb.so
 

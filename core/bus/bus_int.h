@@ -106,8 +106,13 @@ void skiff_bus_deliver(skiff_bus_sub_t *s, const skiff_bus_event_t *ev);
 /* async.c */
 int skiff_bus_ring_init(skiff_bus_sub_t *s, uint32_t cap, skiff_error_t *err);
 void skiff_bus_ring_fini(skiff_bus_sub_t *s);
-/* Copy one event into s's ring (may wait, per on_full). 0 or -ENOMEM. */
-int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, size_t len);
+/* Copy one event into s's ring. 0, -ENOMEM, or -EAGAIN when the ring is
+ * full, on_full is BLOCK and !may_wait (nothing was copied).
+ * *wake = 1: s was idle and is now scheduled (with the ready queue's ref);
+ * the caller must hand it to skiff_bus_rq_push. */
+int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, size_t len, int may_wait,
+                        int *wake);
+void skiff_bus_rq_push(skiff_bus_t *bus, skiff_bus_sub_t *const *subs, size_t n);
 /* Wake publishers blocked on s's full ring (after s->dead is set). */
 void skiff_bus_ring_wake(skiff_bus_sub_t *s);
 int skiff_bus_workers_start(skiff_bus_t *bus, int n, skiff_error_t *err);

@@ -362,6 +362,66 @@ static void test_drop_lost(void **state)
     rec_del(fast);
 }
 
+/* A stalled BLOCK subscriber holds the publisher, but the other subscribers
+ * still get every event published so far, including the one it waits on. */
+typedef struct pub_arg {
+    skiff_bus_topic_t *t;
+    int n;
+    atomic_int done;
+} pub_arg_t;
+
+static void *pub_thread(void *arg)
+{
+    pub_arg_t *p = arg;
+    for (int v = 0; v < p->n; v++) {
+        skiff_error_t err;
+        if (skiff_bus_publish(p->t, &v, sizeof v, &err) != 0)
+            atomic_fetch_add(&violations, 1);
+    }
+    atomic_store(&p->done, 1);
+    return NULL;
+}
+
+static void test_block_does_not_stall_others(void **state)
+{
+    (void)state;
+    skiff_bus_t *bus;
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    skiff_bus_topic_t *t;
+    assert_int_equal(skiff_bus_topic_open(bus, "stall", 1, &t, &err), 0);
+    gate_t g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+    drop_ud_t d = { &g, rec_new(0, 64) };
+    rec_t *other = rec_new(1, 64);
+    skiff_bus_sub_opts_t o = { sizeof o, SKIFF_BUS_ASYNC, 2, SKIFF_BUS_FULL_BLOCK };
+    skiff_bus_sub_t *s, *so;
+    assert_int_equal(skiff_bus_subscribe(bus, NULL, "stall", 1, &o, rec_cb, other, rec_free_ud, &so, &err), 0);
+    assert_int_equal(skiff_bus_subscribe(bus, NULL, "stall", 1, &o, gated_cb, &d, NULL, &s, &err), 0);
+    pub_arg_t p = { t, 10, 0 };
+    pthread_t th;
+    pthread_create(&th, NULL, pub_thread, &p);
+    /* The gated one holds event 0 and queues 1: publishing 2 waits. */
+    assert_true(wait_for(&other->count, 3));
+    sleep_ms(20);
+    assert_int_equal(atomic_load(&p.done), 0);
+    assert_int_equal(atomic_load(&other->count), 3);
+    pthread_mutex_lock(&g.mu);
+    g.open = 1;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    pthread_join(th, NULL);
+    assert_true(wait_for(&d.rec->count, 10));
+    assert_true(wait_for(&other->count, 10));
+    for (int k = 0; k < 10; k++) {
+        assert_int_equal(d.rec->vals[k], k);
+        assert_int_equal(other->vals[k], k);
+    }
+    skiff_bus_unsubscribe(s);
+    skiff_bus_free(bus);
+    rec_del(d.rec);
+    rec_del(other);
+}
+
 /* Unsubscribe from inside the callback (sync and async): free_ud runs once,
  * after the callback returned, and no further callbacks come. */
 typedef struct self_unsub {
@@ -686,6 +746,7 @@ int main(void)
         cmocka_unit_test_teardown(test_async_order, check_violations),
         cmocka_unit_test_teardown(test_block_backpressure, check_violations),
         cmocka_unit_test_teardown(test_drop_lost, check_violations),
+        cmocka_unit_test_teardown(test_block_does_not_stall_others, check_violations),
         cmocka_unit_test_teardown(test_unsubscribe_inside, check_violations),
         cmocka_unit_test_teardown(test_unsubscribe_outside, check_violations),
         cmocka_unit_test_teardown(test_unsubscribe_owner, check_violations),

@@ -23,7 +23,7 @@ static const skiff_config_key_t lmdb_config[] = {
     { "path", SKIFF_CFG_STRING, NULL, SKIFF_CFG_REQUIRED | SKIFF_CFG_FILL,
       offsetof(lmdb_store_t, path), "data directory (created if missing; one skiff per directory)" },
     { "map_size", SKIFF_CFG_QUANTITY, "8Gi", SKIFF_CFG_FILL, offsetof(lmdb_store_t, map_size_milli),
-      "largest size the store file may reach; writes beyond it fail with a no-space error" },
+      "largest size the store file may reach (0 = 8Gi); writes beyond it fail with a no-space error" },
     { "group_commit_max", SKIFF_CFG_INT, "512", SKIFF_CFG_FILL,
       offsetof(lmdb_store_t, group_commit_max),
       "most concurrent write transactions committed together under one fsync" },
@@ -214,8 +214,11 @@ static int open_store(lmdb_store_t *s, skiff_error_t *err)
         return corrupt(s, mdb_strerror(rc), err);
     if (rc) return skiff_error_set(err, rc > 0 ? -rc : SKIFF_E_INTERNAL, "%s: cannot open: %s",
                                    s->data_file, mdb_strerror(rc));
-    s->key_max = (size_t)mdb_env_get_maxkeysize(s->env) - 8;
-    if (s->key_max > SKIFF_STORE_KEY_MAX) s->key_max = SKIFF_STORE_KEY_MAX;
+    /* hist and lkeys add 8 bytes to an encoded key */
+    if ((size_t)mdb_env_get_maxkeysize(s->env) < LMDB_ENC_MAX + 8)
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "liblmdb allows keys of only %d bytes",
+                               mdb_env_get_maxkeysize(s->env));
+    s->key_max = SKIFF_STORE_KEY_MAX;
     rc = open_dbis(s, s->env, 0);
     if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
         return corrupt(s, "not a skiff store (its tables are missing)", err);
@@ -258,6 +261,7 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     pthread_condattr_destroy(&ca);
     if (!s->path || !*s->path)
         return skiff_error_set(err, SKIFF_E_INVALID, "path: the data directory must be set");
+    if (s->map_size_milli == 0) s->map_size_milli = 8LL * 1024 * 1024 * 1024 * 1000; /* 0: default */
     if (s->map_size_milli < 1000LL * 1024 * 1024)
         return skiff_error_set(err, SKIFF_E_INVALID, "map_size: %lld bytes is below the minimum of 1Mi",
                                (long long)(s->map_size_milli / 1000));

@@ -28,11 +28,20 @@
 #include <skiff/store.h>
 
 #define LMDB_FORMAT 1
+
+/* LMDB keys are at most 511 bytes. Keys up to LMDB_SHORT_MAX are stored as
+ * they are; a longer key is stored as its first LMDB_SHORT_MAX bytes, 0xff and
+ * a 64-bit hash of the whole key, with the whole key in the record. That
+ * keeps every key in its place in the order except among long keys that
+ * share their first LMDB_SHORT_MAX bytes: readers sort such a group in
+ * memory by the full key. */
+#define LMDB_SHORT_MAX 480
+#define LMDB_ENC_MAX (LMDB_SHORT_MAX + 9)
 #define LMDB_HIDDEN __attribute__((visibility("hidden")))
 
 typedef struct lmdb_rec {
     uint32_t type; /* SKIFF_STORE_EV_PUT / _DELETE */
-    uint32_t pad;
+    uint32_t klen; /* long keys: the full key's length; it follows the header */
     int64_t create_rev;
     int64_t mod_rev;
     int64_t version;
@@ -113,12 +122,17 @@ typedef struct lmdb_store {
 LMDB_HIDDEN int lmdb_hist_cmp(const MDB_val *a, const MDB_val *b);
 LMDB_HIDDEN void lmdb_be64(unsigned char *p, uint64_t v);
 LMDB_HIDDEN uint64_t lmdb_get_be64(const unsigned char *p);
+LMDB_HIDDEN size_t lmdb_enc(const char *key, size_t kl, unsigned char *out);
+/* The user key of an entry: the LMDB key itself, or the one in the record. */
+LMDB_HIDDEN void lmdb_rec_key(const MDB_val *k, size_t klen_part, const MDB_val *v,
+                              const lmdb_rec_t *rec, const char **key, size_t *kl);
 LMDB_HIDDEN int lmdb_rec_decode(const MDB_val *v, lmdb_rec_t *rec, const void **value,
                                 size_t *value_len);
 LMDB_HIDDEN int lmdb_mdb_error(lmdb_store_t *s, int rc, const char *what, skiff_error_t *err);
 LMDB_HIDDEN int lmdb_meta_get(lmdb_store_t *s, MDB_txn *t, const char *name, int64_t *out);
 LMDB_HIDDEN int lmdb_meta_put(lmdb_store_t *s, MDB_txn *t, const char *name, int64_t v);
-/* Latest hist entry of key with rev <= at; 0 found, MDB_NOTFOUND, or error. */
+/* Latest hist entry of key with rev <= at; 0 found, MDB_NOTFOUND, or error.
+ * `key` is the ENCODED key (lmdb_enc). */
 LMDB_HIDDEN int lmdb_hist_at(lmdb_store_t *s, MDB_cursor *c, const char *key, size_t key_len,
                              int64_t at, lmdb_rec_t *rec, MDB_val *val, unsigned char *buf);
 LMDB_HIDDEN void *lmdb_alloc(lmdb_store_t *s, size_t n);

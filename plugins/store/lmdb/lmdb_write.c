@@ -25,45 +25,55 @@ typedef struct batch_state {
     unsigned char *buf; /* scratch for composite keys: key_max + 16 */
 } batch_state_t;
 
+/* A long key whose hash matches another long key's: refused, never mixed. */
+#define LMDB_COLLISION MDB_KEYEXIST
+
 static int kv_lookup(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl, lmdb_rec_t *rec)
 {
-    MDB_val k = { kl, (void *)key }, v;
+    unsigned char enc[LMDB_ENC_MAX];
+    MDB_val k = { lmdb_enc(key, kl, enc), enc }, v;
     int rc = mdb_get(t, s->kv, &k, &v);
     if (rc) return rc;
     if (lmdb_rec_decode(&v, rec, NULL, NULL) != 0) return MDB_CORRUPTED;
+    if (rec->klen && (rec->klen != kl || memcmp((char *)v.mv_data + sizeof *rec, key, kl) != 0))
+        return LMDB_COLLISION;
     return 0;
 }
 
-/* Write rec (+value) under `key` in dbi `dbi` (kv: key; hist: key ++ rev). */
-static int put_rec(MDB_txn *t, MDB_dbi dbi, const void *key, size_t kl, const lmdb_rec_t *rec,
-                   const void *val, size_t vl)
+/* Write rec (+ the full key when it is long, + value) under the LMDB key
+ * `lk` in `dbi` (kv: encoded key; hist: encoded key ++ rev). */
+static int put_rec(MDB_txn *t, MDB_dbi dbi, const void *lk, size_t lkl, const lmdb_rec_t *rec0,
+                   const char *key, size_t kl, const void *val, size_t vl)
 {
-    MDB_val k = { kl, (void *)key }, v = { sizeof *rec + vl, NULL };
+    lmdb_rec_t rec = *rec0;
+    rec.klen = kl > LMDB_SHORT_MAX ? (uint32_t)kl : 0;
+    MDB_val k = { lkl, (void *)lk }, v = { sizeof rec + rec.klen + vl, NULL };
     int rc = mdb_put(t, dbi, &k, &v, MDB_RESERVE);
     if (rc) return rc;
-    memcpy(v.mv_data, rec, sizeof *rec);
-    if (vl) memcpy((char *)v.mv_data + sizeof *rec, val, vl);
+    memcpy(v.mv_data, &rec, sizeof rec);
+    if (rec.klen) memcpy((char *)v.mv_data + sizeof rec, key, kl);
+    if (vl) memcpy((char *)v.mv_data + sizeof rec + rec.klen, val, vl);
     return 0;
 }
 
+/* lkeys: lease ++ encoded key -> full key */
 static int lkey_op(lmdb_store_t *s, MDB_txn *t, int64_t lease, const char *key, size_t kl,
                    int add, unsigned char *buf)
 {
     lmdb_be64(buf, (uint64_t)lease);
-    memcpy(buf + 8, key, kl);
-    MDB_val k = { kl + 8, buf }, v = { 0, (void *)"" };
+    MDB_val k = { 8 + lmdb_enc(key, kl, buf + 8), buf }, v = { kl, (void *)key };
     int rc = add ? mdb_put(t, s->lkeys, &k, &v, 0) : mdb_del(t, s->lkeys, &k, NULL);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Record one event: hist entry and revision-log entry. */
+/* Record one event: hist entry and revision-log entry (which holds the full key). */
 static int log_event(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl,
                      const lmdb_rec_t *rec, const void *val, size_t vl, uint32_t sub,
                      unsigned char *buf)
 {
-    memcpy(buf, key, kl);
-    lmdb_be64(buf + kl, (uint64_t)rec->mod_rev);
-    int rc = put_rec(t, s->hist, buf, kl + 8, rec, val, vl);
+    size_t el = lmdb_enc(key, kl, buf);
+    lmdb_be64(buf + el, (uint64_t)rec->mod_rev);
+    int rc = put_rec(t, s->hist, buf, el + 8, rec, key, kl, val, vl);
     if (rc) return rc;
     unsigned char rk[12];
     lmdb_be64(rk, (uint64_t)rec->mod_rev);
@@ -77,7 +87,8 @@ static int log_event(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl,
 static int delete_key(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl,
                       const lmdb_rec_t *old, int64_t rev, uint32_t sub, unsigned char *buf)
 {
-    MDB_val k = { kl, (void *)key };
+    size_t el = lmdb_enc(key, kl, buf);
+    MDB_val k = { el, buf };
     int rc = mdb_del(t, s->kv, &k, NULL);
     if (rc) return rc;
     if (old->lease && (rc = lkey_op(s, t, old->lease, key, kl, 0, buf))) return rc;
@@ -152,7 +163,9 @@ static int apply_txn(lmdb_store_t *s, MDB_txn *t, lmdb_req_t *r, batch_state_t *
             .version = exists ? old.version + 1 : 1,
             .lease = o->lease,
         };
-        if ((rc = put_rec(t, s->kv, o->key, o->key_len, &rec, o->value, o->value_len))) return rc;
+        size_t el = lmdb_enc(o->key, o->key_len, b->buf);
+        if ((rc = put_rec(t, s->kv, b->buf, el, &rec, o->key, o->key_len, o->value, o->value_len)))
+            return rc;
         if (exists && old.lease && old.lease != o->lease &&
             (rc = lkey_op(s, t, old.lease, o->key, o->key_len, 0, b->buf)))
             return rc;
@@ -191,8 +204,9 @@ static int apply_revoke(lmdb_store_t *s, MDB_txn *t, lmdb_req_t *r, batch_state_
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) {
         if (k.mv_size < 8 || memcmp(k.mv_data, pfx, 8) != 0) break;
-        size_t kl = k.mv_size - 8;
-        memcpy(key, (char *)k.mv_data + 8, kl);
+        size_t kl = v.mv_size;
+        if (kl > s->key_max) { rc = MDB_CORRUPTED; break; }
+        memcpy(key, v.mv_data, kl);
         if ((rc = mdb_cursor_del(c, 0))) break;
         lmdb_rec_t old;
         rc = kv_lookup(s, t, (char *)key, kl, &old);
@@ -340,9 +354,9 @@ static int purge_step(lmdb_store_t *s, unsigned char *buf)
         int64_t r = (int64_t)lmdb_get_be64(k.mv_data);
         if (r >= compacted) { done = 1; break; }
         if (n++ >= PURGE_CHUNK) break;
-        size_t kl = v.mv_size;
+        if (v.mv_size > s->key_max) { rc = MDB_CORRUPTED; goto fail; }
         unsigned char *key = buf + s->key_max + 16;
-        memcpy(key, v.mv_data, kl);
+        size_t kl = lmdb_enc(v.mv_data, v.mv_size, key);
         if ((rc = mdb_cursor_del(rc_cur, 0))) goto fail;
         lmdb_rec_t rec;
         MDB_val hv;

@@ -1,0 +1,27 @@
+# core/manifest: the libFuzzer target for the YAML/JSON decoders and encoder.
+#   make fuzz-yaml                 build $(BUILD)/fuzz/yaml_fuzz (needs clang)
+#   make fuzz-yaml-run [FUZZ_SECONDS=300]   fuzz for longer than the test does
+# core/manifest/yaml_fuzz.t.sh runs it for 20 s as part of `make test`.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_YAML := $(BUILD)/fuzz/yaml_fuzz
+MANIFEST_SRCS := $(filter core/manifest/%,$(CORE_SRCS))
+
+.PHONY: fuzz-yaml fuzz-yaml-run
+fuzz-yaml: $(FUZZ_YAML)
+
+$(FUZZ_YAML): core/manifest/fuzz/yaml_fuzz.c $(MANIFEST_SRCS) $(wildcard core/manifest/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -D_GNU_SOURCE -Isdk/include -Icore $(PKG_CFLAGS) -o $@ $< $(MANIFEST_SRCS) \
+	  $(shell pkg-config --libs yaml-0.1 libcjson 2>/dev/null) -lm
+
+fuzz-yaml-run: $(FUZZ_YAML)
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
+	$(FUZZ_YAML) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=8192 \
+	  -artifact_prefix=$(BUILD)/fuzz/crashes/ $(BUILD)/fuzz/corpus core/manifest/fuzz/corpus
+
+# Built with the tests when clang is there; the shell test skips otherwise.
+ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
+TEST_EXTRA += $(FUZZ_YAML)
+endif
