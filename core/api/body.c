@@ -5,22 +5,14 @@
 #include <string.h>
 
 #include "api/body.h"
+#include "api/protobuf.h"
+#include "manifest/manifest.h"
 
 static int ctype_is(const char *ct, const char *want)
 {
     size_t n = strcspn(ct, ";");
     while (n && ct[n - 1] == ' ') n--;
     return n == strlen(want) && strncasecmp(ct, want, n) == 0;
-}
-
-static void line_col(const char *body, size_t len, size_t pos, int *line, int *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < pos && i < len; i++) {
-        if (body[i] == '\n') { (*line)++; *col = 1; }
-        else (*col)++;
-    }
 }
 
 cJSON *apisrv_body_parse(apisrv_call_t *c, int any_json)
@@ -35,35 +27,27 @@ cJSON *apisrv_body_parse(apisrv_call_t *c, int any_json)
         apisrv_fail(c, 413, "RequestEntityTooLarge", "Request entity too large: limit is %u", SKIFF_API_BODY_MAX);
         return NULL;
     }
+    skiff_error_t err;
+    skiff_error_clear(&err);
+    cJSON *o = NULL;
+    if (ctype_is(ct, SKIFF_API_PROTOBUF_CONTENT_TYPE) && !any_json) {
+        int rc = skiff_api_protobuf_decode(r->body, r->body_len, &o, &err);
+        if (rc == SKIFF_E_UNSUPPORTED)
+            apisrv_fail(c, 415, "UnsupportedMediaType", "%s", err.msg);
+        else if (rc < 0)
+            apisrv_fail(c, 400, "BadRequest", "the protobuf request body could not be decoded: %s", err.msg);
+        return rc < 0 ? NULL : o;
+    }
     if (ctype_is(ct, "application/json") || any_json || ctype_is(ct, "application/apply-patch+yaml")
-        || ctype_is(ct, "application/yaml")) {
-        const char *end = NULL;
-        cJSON *o = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
-        if (!o) {
-            int line, col;
-            size_t pos = end && end >= r->body ? (size_t)(end - r->body) : 0;
-            line_col(r->body, r->body_len, pos, &line, &col);
-            if (ctype_is(ct, "application/yaml") || ctype_is(ct, "application/apply-patch+yaml"))
-                apisrv_fail(c, 415, "UnsupportedMediaType", "YAML request bodies are not supported by this build; send JSON (error at line %d, column %d)", line, col);
-            else
-                apisrv_fail(c, 400, "BadRequest", "the request body is not valid JSON: syntax error at line %d, column %d", line, col);
-            return NULL;
-        }
-        /* trailing garbage after the value */
-        if (end) {
-            while ((size_t)(end - r->body) < r->body_len && strchr(" \t\r\n", *end)) end++;
-            if ((size_t)(end - r->body) < r->body_len) {
-                int line, col;
-                line_col(r->body, r->body_len, (size_t)(end - r->body), &line, &col);
-                cJSON_Delete(o);
-                apisrv_fail(c, 400, "BadRequest", "the request body is not valid JSON: unexpected data after the object at line %d, column %d", line, col);
-                return NULL;
-            }
-        }
-        return o;
+        || ctype_is(ct, "application/yaml") || ctype_is(ct, "text/yaml")) {
+        skiff_manifest_opts_t opts = { .max_bytes = SKIFF_API_BODY_MAX, .flags = SKIFF_MANIFEST_YAML11 };
+        int rc = skiff_manifest_decode_body_opts(r->body, r->body_len, &opts, &o, &err);
+        if (rc == SKIFF_E_TOOLARGE) apisrv_fail(c, 413, "RequestEntityTooLarge", "%s", err.msg);
+        else if (rc < 0) apisrv_fail(c, 400, "BadRequest", "the request body could not be decoded: %s", err.msg);
+        return rc < 0 ? NULL : o;
     }
     apisrv_fail(c, 415, "UnsupportedMediaType",
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf");
     return NULL;
 }
 

@@ -387,15 +387,7 @@ static int check_meta(apisrv_call_t *c, cJSON *obj, apisrv_invalid_t *inv)
     } else {
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "namespace");
     }
-    const cJSON *labels = get(meta, "labels"), *ann = get(meta, "annotations");
-    if (labels && !cJSON_IsObject(labels) && !cJSON_IsNull(labels))
-        apisrv_invalid_add(inv, "FieldValueInvalid", "metadata.labels", "Invalid value: must be a map of strings");
-    else apisrv_check_labels(labels, inv);
-    const cJSON *x;
-    if (ann && !cJSON_IsObject(ann) && !cJSON_IsNull(ann))
-        apisrv_invalid_add(inv, "FieldValueInvalid", "metadata.annotations", "Invalid value: must be a map of strings");
-    cJSON_ArrayForEach(x, ann) if (!cJSON_IsString(x))
-        apisrv_invalid_add(inv, "FieldValueInvalid", "metadata.annotations", "Invalid value: annotation %s must be a string", x->string);
+    apisrv_check_meta(c->res, obj, inv);
     return 0;
 }
 
@@ -423,7 +415,6 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
         return apisrv_fail_invalid(c, "", &inv);
     }
     snprintf(c->name, sizeof c->name, "%s", name);
-    apisrv_check_name(c->res, c->name, &inv);
     if (check_meta(c, obj, &inv) < 0) return 0;
     if (inv.n) return apisrv_fail_invalid(c, c->name, &inv);
     if (namespace_usable(c) < 0) return 0;

@@ -1,10 +1,10 @@
-/* core/api/names — name and label checks (internal). */
+/* core/api/names — metadata validation glue (internal). */
 #ifndef SKIFF_CORE_API_NAMES_H
 #define SKIFF_CORE_API_NAMES_H
 
 #include "api/internal.h"
 
-void apisrv_check_name(const apisrv_resource_t *r, const char *name, apisrv_invalid_t *inv);
-void apisrv_check_labels(const cJSON *labels, apisrv_invalid_t *inv);
+/* metadata.name/namespace/labels/annotations of obj by r's naming rule. */
+void apisrv_check_meta(const apisrv_resource_t *r, const cJSON *obj, apisrv_invalid_t *inv);
 
 #endif
