@@ -494,3 +494,26 @@ void apisrv_release_service(apisrv_call_t *c, const cJSON *obj)
         }
     }
 }
+
+/* ConfigMap data is a map of strings; binaryData of base64 (kube decodes
+ * into map[string]string / map[string][]byte and refuses anything else). */
+int apisrv_prepare_configmap(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
+{
+    (void)c; (void)old;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, get(obj, "data")) {
+        if (!cJSON_IsString(x)) {
+            char f[300];
+            snprintf(f, sizeof f, "data[%s]", x->string);
+            apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: must be a string");
+        }
+    }
+    cJSON_ArrayForEach(x, get(obj, "binaryData")) {
+        if (!cJSON_IsString(x) || !is_b64(x->valuestring)) {
+            char f[300];
+            snprintf(f, sizeof f, "binaryData[%s]", x->string);
+            apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: illegal base64 data");
+        }
+    }
+    return 0;
+}

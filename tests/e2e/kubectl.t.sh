@@ -189,6 +189,23 @@ expect_eq "delete -f missing exits 1" "1" "$rc"
 expect_contains "delete -f missing message" 'Error from server (NotFound): error when deleting' "$out"
 out=$(k delete deploy web 2>&1); expect_eq "delete deployment" 'deployment.apps "web" deleted' "$out"
 
+# kubectl create <kind> sends protobuf bodies
+out=$(k create namespace team-a 2>&1); expect_eq "create namespace (protobuf)" "namespace/team-a created" "$out"
+out=$(k create configmap c1 --from-literal=a=b -n team-a 2>&1); expect_eq "create configmap (protobuf)" "configmap/c1 created" "$out"
+expect_eq "protobuf configmap data" "b" "$(k get cm c1 -n team-a -o jsonpath='{.data.a}')"
+out=$(k create secret generic s1 --from-literal=p=q -n team-a 2>&1); expect_eq "create secret (protobuf)" "secret/s1 created" "$out"
+out=$(k create deployment d1 --image=nginx -n team-a 2>&1); expect_eq "create deployment (protobuf)" "deployment.apps/d1 created" "$out"
+out=$(k create service clusterip svc1 --tcp=80:8080 -n team-a 2>&1); expect_eq "create service (protobuf)" "service/svc1 created" "$out"
+out=$(k get deploy,svc,cm -n team-a -o name 2>&1)
+expect_contains "objects in the new namespace" "deployment.apps/d1" "$out"
+out=$(k delete namespace team-a 2>&1); expect_eq "delete namespace" 'namespace "team-a" deleted' "$out"
+out=$(k get cm -n team-a 2>&1); expect_contains "namespace contents are gone" "No resources found in team-a namespace." "$out"
+code=$(curl -s -o "$T/y.json" -w '%{http_code}' -X POST -H 'Content-Type: application/yaml' --data-binary $'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  k: "v"\n' "http://127.0.0.1:$API_PORT/api/v1/namespaces/default/configmaps")
+expect_eq "YAML request body accepted" "201" "$code"
+code=$(curl -s -o "$T/y.json" -w '%{http_code}' -X POST -H 'Content-Type: application/yaml' --data-binary $'metadata:\n  name: [x\n' "http://127.0.0.1:$API_PORT/api/v1/namespaces/default/configmaps")
+expect_eq "malformed YAML is 400" "400" "$code"
+expect_contains "malformed YAML says where" "line" "$(cat "$T/y.json")"
+
 # bad input
 out=$(k create -f - 2>&1 <<Y
 apiVersion: v1
