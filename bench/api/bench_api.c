@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "bus/bus.h"
 #include "plugin/plugin.h"
 
 static int port;
@@ -279,7 +280,9 @@ int main(int argc, char **argv)
     const char *settings[] = { setting, "retention=1m", NULL };
     if (skiff_instance_new(skiff_registry_find(reg, SKIFF_KIND_STORE, "lmdb"), "etcd", settings, NULL, &store, &err) < 0
         || skiff_instance_start(store, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
-    skiff_api_config_t cfg = { .listen = "127.0.0.1:0" };
+    skiff_bus_t *bus = NULL;
+    if (!getenv("API_BENCH_NO_CACHE") && skiff_bus_new(&bus, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .bus = bus };
     skiff_api_server_t *srv;
     if (skiff_api_server_new(&cfg, skiff_instance_ops(store), skiff_instance_self(store), &srv, &err) < 0
         || skiff_api_server_start(srv, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
@@ -289,7 +292,7 @@ int main(int argc, char **argv)
     skiff_api_response_t rs;
     skiff_api_server_handle(srv, &rq, &rs);
     skiff_api_response_free(&rs);
-    printf("# skiff API server bench (LMDB store in %s, port %d)\n", dir, port);
+    printf("# skiff API server bench (LMDB store in %s, port %d, watch cache %s)\n", dir, port, bus ? "on" : "off");
 
     int errors;
     if (creates > 0) {
@@ -332,6 +335,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < nwatch; i++) close(wc[i].fd);
     }
     skiff_api_server_free(srv);
+    skiff_bus_free(bus);
     skiff_instance_free(store);
     skiff_registry_free(reg);
     char cmd[1200];

@@ -33,6 +33,11 @@ typedef struct skiff_api_config {
     const char *service_cidr;    /* ClusterIP range; NULL = "10.96.0.0/12" */
     const char *node_port_range; /* NULL = "30000-32767" */
     int watch_bookmark_ms;       /* idle time before a BOOKMARK; 0 = 10000 */
+    /* With a bus, watches are served by a watch cache: one store watch per
+     * resource fanned out to every watcher (core/store/fanout) with a window
+     * of recent events; NULL = one store watch per watcher. Borrowed. */
+    struct skiff_bus *bus;
+    unsigned watch_window;       /* events kept per resource; 0 = 20000 */
 } skiff_api_config_t;
 
 typedef struct skiff_api_server skiff_api_server_t;

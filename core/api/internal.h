@@ -176,6 +176,7 @@ struct skiff_api_server {
     int np_next;
     pthread_mutex_t watch_mu;      /* list of live watches (ended at free) */
     skiff_api_stream_t *watches;  /* live watch streams */
+    struct skiff_fanout *fanouts[64]; /* watch cache, by resource index (NULL = direct) */
     int stopping;
 };
 

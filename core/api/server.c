@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "api/internal.h"
+#include "store/fanout.h"
 
 const char *const apisrv_verb_names[APISRV_NVERBS] = {
     "GET", "LIST", "WATCH", "CREATE", "UPDATE", "PATCH", "DELETE", "DELETECOLLECTION", "OTHER"
@@ -31,6 +32,13 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
                                    cfg && cfg->node_port_range ? cfg->node_port_range : "30000-32767", err);
     if (rc == 0 && apisrv_metrics_new(&s->metrics) < 0)
         rc = skiff_error_set(err, -ENOMEM, "apiserver: out of memory");
+    for (size_t i = 0; rc == 0 && cfg && cfg->bus && i < apisrv_nresources && i < 64; i++) {
+        char prefix[128];
+        apisrv_key_prefix(&apisrv_resources[i], NULL, prefix, sizeof prefix);
+        skiff_fanout_opts_t fo = { .size = sizeof fo, .history = cfg->watch_window ? cfg->watch_window : 20000,
+                                   .queue_len = 65536 };
+        rc = skiff_fanout_new(cfg->bus, store_ops, store_self, prefix, strlen(prefix), 0, &fo, &s->fanouts[i], err);
+    }
     if (rc < 0) { skiff_api_server_free(s); return rc; }
     *out = s;
     return 0;
@@ -50,6 +58,7 @@ void skiff_api_server_free(skiff_api_server_t *s)
     s->stopping = 1;
     apisrv_watch_stop_all(s);
     apisrv_httpd_stop(s);
+    for (size_t i = 0; i < 64; i++) skiff_fanout_free(s->fanouts[i]);
     apisrv_metrics_free(s->metrics);
     pthread_mutex_destroy(&s->alloc_mu);
     pthread_mutex_destroy(&s->watch_mu);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "api/internal.h"
+#include "store/fanout.h"
 
 #define QUEUE_MAX (64u * 1024u * 1024u)
 
@@ -34,6 +35,8 @@ struct skiff_api_stream {
     int ended;      /* nothing more will be queued */
     int cut;        /* fell behind */
     skiff_store_watch_t *sw;
+    skiff_fanout_sub_t *sub; /* from the watch cache instead of sw */
+    char prefix[400];
     const apisrv_resource_t *res;
     apisrv_filter_t *filter;
     int table, include, bookmarks;
@@ -148,6 +151,9 @@ static cJSON *tombstone(skiff_api_stream_t *w, const char *key, size_t key_len, 
 static void on_event(void *ud, const skiff_store_event_t *ev, const skiff_error_t *err)
 {
     skiff_api_stream_t *w = ud;
+    /* the watch cache covers the whole resource: keep this watch's namespace */
+    if (ev && (ev->kv.key_len < strlen(w->prefix) || memcmp(ev->kv.key, w->prefix, strlen(w->prefix)) != 0))
+        return;
     skiff_api_buf_t b;
     skiff_api_buf_init(&b);
     if (err) {
@@ -226,6 +232,7 @@ void skiff_api_stream_close(skiff_api_stream_t *w)
 {
     if (!w) return;
     skiff_api_server_t *s = w->s;
+    if (w->sub) skiff_fanout_unsubscribe(w->sub);
     if (w->sw) s->ops->unwatch(s->store, w->sw);
     pthread_mutex_lock(&s->watch_mu);
     for (skiff_api_stream_t **pp = &s->watches; *pp; pp = &(*pp)->next_live)
@@ -358,7 +365,18 @@ int apisrv_handle_watch(apisrv_call_t *c, const char *prefix, int64_t start_rev)
     w->next_live = s->watches;
     s->watches = w;
     pthread_mutex_unlock(&s->watch_mu);
-    int rc = s->ops->watch(s->store, prefix, strlen(prefix), from, on_event, w, &w->sw, &err);
+    snprintf(w->prefix, sizeof w->prefix, "%s", prefix);
+    int rc = SKIFF_E_COMPACTED;
+    skiff_fanout_t *fo = s->fanouts[apisrv_resource_index(c->res) < 64 ? apisrv_resource_index(c->res) : 0];
+    if (fo && apisrv_resource_index(c->res) < 64) {
+        rc = skiff_fanout_subscribe(fo, from, on_event, w, NULL, &w->sub, &err);
+        if (rc < 0) w->sub = NULL;
+    }
+    /* not in the cache's window (or no cache): straight from the store's history */
+    if (rc == SKIFF_E_COMPACTED) {
+        skiff_error_clear(&err);
+        rc = s->ops->watch(s->store, prefix, strlen(prefix), from, on_event, w, &w->sw, &err);
+    }
     if (rc < 0) {
         w->sw = NULL;
         if (rc != SKIFF_E_COMPACTED) { skiff_api_stream_close(w); return apisrv_fail_store(c, &err); }
