@@ -36,3 +36,12 @@ api_stop() {
 }
 
 k() { "$KUBECTL" --request-timeout=20s "$@"; }
+
+# After api_stop: the server's log has no sanitizer or runtime error report.
+api_log_clean() {
+  if grep -qE 'Sanitizer|runtime error:' "$T/server.log"; then
+    grep -E -A20 'Sanitizer|runtime error:' "$T/server.log" | head -40 | sed 's/^/# /'
+    return 1
+  fi
+  return 0
+}

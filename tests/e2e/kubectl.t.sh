@@ -249,4 +249,6 @@ done
 out=$(curl -s "http://127.0.0.1:$API_PORT/metrics")
 expect_contains "metrics: request counter" 'apiserver_request_total{verb="CREATE",resource="pods"' "$out"
 expect_contains "metrics: latency histogram" 'apiserver_request_duration_seconds_bucket{verb="LIST",resource="pods",le="+Inf"}' "$out"
+api_stop
+check "server shut down cleanly (no sanitizer reports)" api_log_clean
 done_testing

@@ -64,4 +64,6 @@ Y
 out=$(k get cm -o name 2>&1)
 expect_contains "writes after the second restart work" "configmap/cm-5" "$out"
 check "data dir store reused" test -f "$T/data/store/data.mdb"
+api_stop
+check "server shut down cleanly (no sanitizer reports)" api_log_clean
 done_testing
