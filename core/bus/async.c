@@ -39,26 +39,48 @@ void skiff_bus_ring_fini(skiff_bus_sub_t *s)
     pthread_cond_destroy(&s->not_full);
 }
 
-static void rq_push(skiff_bus_t *bus, skiff_bus_sub_t *s)
+/* Append n subscriptions to the ready queue with one lock and at most one
+ * wake-up call: a publisher fanning out to many subscribers would otherwise
+ * pay a lock and a futex wake per subscriber. */
+void skiff_bus_rq_push(skiff_bus_t *bus, skiff_bus_sub_t *const *subs, size_t n)
 {
+    if (n == 0)
+        return;
     pthread_mutex_lock(&bus->rq_lock);
-    s->rq_next = NULL;
-    if (bus->rq_tail)
-        bus->rq_tail->rq_next = s;
+    for (size_t i = 0; i < n; i++) {
+        skiff_bus_sub_t *s = subs[i];
+        s->rq_next = NULL;
+        if (bus->rq_tail)
+            bus->rq_tail->rq_next = s;
+        else
+            bus->rq_head = s;
+        bus->rq_tail = s;
+    }
+    if (n == 1)
+        pthread_cond_signal(&bus->rq_cond);
     else
-        bus->rq_head = s;
-    bus->rq_tail = s;
-    pthread_cond_signal(&bus->rq_cond);
+        pthread_cond_broadcast(&bus->rq_cond);
     pthread_mutex_unlock(&bus->rq_lock);
 }
 
-int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, size_t len)
+static void rq_push(skiff_bus_t *bus, skiff_bus_sub_t *s)
 {
+    skiff_bus_rq_push(bus, &s, 1);
+}
+
+int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, size_t len, int may_wait,
+                        int *wake)
+{
+    *wake = 0;
     int rc = 0;
     pthread_mutex_lock(&s->qlock);
     while (!atomic_load(&s->dead) && s->qcount == s->qcap) {
         if (s->on_full == SKIFF_BUS_FULL_DROP) {
             s->lost = 1;
+            goto out;
+        }
+        if (!may_wait) {
+            rc = -EAGAIN;
             goto out;
         }
         s->waiters++;
@@ -68,19 +90,23 @@ int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, s
     if (atomic_load(&s->dead))
         goto out;
     skiff_bus_slot_t *sl = &s->slots[(s->qhead + s->qcount) % s->qcap];
-    if (len > sl->cap) {
-        size_t cap = len < 64 ? 64 : len;
-        void *p = realloc(sl->data, cap);
-        if (!p) {
-            s->lost = 1; /* the subscriber learns of it from the next event */
-            rc = -ENOMEM;
-            goto out;
+    void *dst = sl->inl;
+    if (len > sizeof sl->inl) {
+        if (len > sl->cap) {
+            size_t cap = len < 256 ? 256 : len;
+            void *p = cap <= UINT32_MAX ? realloc(sl->data, cap) : NULL;
+            if (!p) {
+                s->lost = 1; /* the subscriber learns of it from the next event */
+                rc = -ENOMEM;
+                goto out;
+            }
+            sl->data = p;
+            sl->cap = (uint32_t)cap;
         }
-        sl->data = p;
-        sl->cap = cap;
+        dst = sl->data;
     }
     if (len)
-        memcpy(sl->data, payload, len);
+        memcpy(dst, payload, len);
     sl->len = len;
     sl->seq = seq;
     sl->flags = s->lost ? SKIFF_BUS_EV_LOST : 0;
@@ -89,7 +115,7 @@ int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, s
     if (!s->scheduled) {
         s->scheduled = 1;
         skiff_bus_sub_ref(s); /* the ready queue's ref */
-        rq_push(s->bus, s);
+        *wake = 1;
     }
 out:
     pthread_mutex_unlock(&s->qlock);
@@ -130,8 +156,8 @@ static void drain(skiff_bus_sub_t *s)
          * free slots, so payloads are read without the lock. */
         for (uint32_t i = 0; i < n; i++) {
             skiff_bus_slot_t *sl = &s->slots[(h + i) % s->qcap];
-            skiff_bus_event_t ev = { t->name, t->version, sl->flags, sl->seq,
-                                     sl->len ? sl->data : NULL, sl->len };
+            const void *pl = sl->len == 0 ? NULL : sl->len <= sizeof sl->inl ? (const void *)sl->inl : sl->data;
+            skiff_bus_event_t ev = { t->name, t->version, sl->flags, sl->seq, pl, sl->len };
             skiff_bus_deliver(s, &ev);
         }
         done += n;

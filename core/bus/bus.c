@@ -174,22 +174,32 @@ int skiff_bus_new(skiff_bus_t **out, skiff_error_t *err)
 
 static void unsubscribe(skiff_bus_sub_t *s);
 
+/* Unsubscribe every live subscription (of `owner` when by_owner). One at a
+ * time with the lock dropped, since unsubscribe waits for callbacks; ones
+ * another thread is already unsubscribing are left to it. */
+static void drop_subs(skiff_bus_t *bus, int by_owner, void *owner)
+{
+    for (;;) {
+        pthread_mutex_lock(&bus->lock);
+        skiff_bus_sub_t *s = bus->subs;
+        while (s && ((by_owner && s->owner != owner) || atomic_load(&s->closing)))
+            s = s->next;
+        if (s)
+            skiff_bus_sub_ref(s);
+        pthread_mutex_unlock(&bus->lock);
+        if (!s)
+            return;
+        unsubscribe(s);
+        skiff_bus_sub_unref(s);
+    }
+}
+
 void skiff_bus_free(skiff_bus_t *bus)
 {
     if (!bus)
         return;
     skiff_bus_workers_stop(bus);
-    for (;;) {
-        pthread_mutex_lock(&bus->lock);
-        skiff_bus_sub_t *s = bus->subs;
-        if (s)
-            skiff_bus_sub_ref(s);
-        pthread_mutex_unlock(&bus->lock);
-        if (!s)
-            break;
-        unsubscribe(s);
-        skiff_bus_sub_unref(s);
-    }
+    drop_subs(bus, 0, NULL);
     for (skiff_bus_topic_t *t = bus->topics, *nx; t; t = nx) {
         nx = t->next;
         snap_unref(t->snap);
@@ -282,12 +292,31 @@ int skiff_bus_publish(skiff_bus_topic_t *t, const void *payload, size_t len, ski
     int rc = 0;
     if (sn && sn->nasync) {
         /* seq and ring order must agree for every async subscriber. */
+        skiff_bus_sub_t *wake[64];
+        size_t nw = 0;
         pthread_mutex_lock(&t->pub_lock);
         seq = atomic_fetch_add(&t->seq, 1) + 1;
-        for (uint32_t i = 0; i < sn->n; i++)
-            if (sn->subs[i]->mode == SKIFF_BUS_ASYNC &&
-                skiff_bus_ring_push(sn->subs[i], seq, payload, len) < 0)
+        for (uint32_t i = 0; i < sn->n; i++) {
+            if (sn->subs[i]->mode != SKIFF_BUS_ASYNC)
+                continue;
+            int w, r = skiff_bus_ring_push(sn->subs[i], seq, payload, len, 0, &w);
+            if (r == -EAGAIN) {
+                /* About to wait for room: let the subscribers already
+                 * served start on their events meanwhile. */
+                skiff_bus_rq_push(t->bus, wake, nw);
+                nw = 0;
+                r = skiff_bus_ring_push(sn->subs[i], seq, payload, len, 1, &w);
+            }
+            if (r < 0)
                 rc = -ENOMEM;
+            if (w)
+                wake[nw++] = sn->subs[i];
+            if (nw == sizeof wake / sizeof wake[0]) {
+                skiff_bus_rq_push(t->bus, wake, nw);
+                nw = 0;
+            }
+        }
+        skiff_bus_rq_push(t->bus, wake, nw);
         pthread_mutex_unlock(&t->pub_lock);
     } else {
         seq = atomic_fetch_add(&t->seq, 1) + 1;
@@ -372,8 +401,13 @@ int skiff_bus_subscribe(skiff_bus_t *bus, void *owner, const char *name, uint32_
                              name, built_version, t->version);
     } else {
         s->topic = t;
-        if (snap_replace(t, s, NULL) < 0)
+        /* Set before the first callback can run, so a callback may
+         * unsubscribe itself through the caller's handle variable. */
+        *out = s;
+        if (snap_replace(t, s, NULL) < 0) {
+            *out = NULL;
             rc = skiff_error_set(err, -ENOMEM, "bus: out of memory subscribing to \"%s\"", name);
+        }
     }
     if (rc == 0) {
         s->next = bus->subs;
@@ -386,7 +420,6 @@ int skiff_bus_subscribe(skiff_bus_t *bus, void *owner, const char *name, uint32_
         skiff_bus_sub_unref(s);
         return rc;
     }
-    *out = s;
     return 0;
 }
 
@@ -434,19 +467,6 @@ void skiff_bus_unsubscribe(skiff_bus_sub_t *s)
 
 void skiff_bus_unsubscribe_owner(skiff_bus_t *bus, void *owner)
 {
-    if (!bus)
-        return;
-    for (;;) {
-        pthread_mutex_lock(&bus->lock);
-        skiff_bus_sub_t *s = bus->subs;
-        while (s && (s->owner != owner || atomic_load(&s->closing)))
-            s = s->next;
-        if (s)
-            skiff_bus_sub_ref(s);
-        pthread_mutex_unlock(&bus->lock);
-        if (!s)
-            return;
-        unsubscribe(s);
-        skiff_bus_sub_unref(s);
-    }
+    if (bus)
+        drop_subs(bus, 1, owner);
 }

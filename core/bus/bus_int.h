@@ -28,14 +28,18 @@ typedef struct skiff_bus_snap {
     skiff_bus_sub_t *subs[];
 } skiff_bus_snap_t;
 
-/* One slot of an async ring. `data` is grown on demand and reused, so after
- * the ring has wrapped once with a payload size, enqueue does not allocate. */
+/* One slot of an async ring. Payloads up to SKIFF_BUS_SLOT_INLINE bytes
+ * (handles, indices, small structs) live in the slot itself; larger ones go
+ * to `data`, grown on demand and reused, so after the ring has wrapped once
+ * with a payload size, enqueue does not allocate. */
+#define SKIFF_BUS_SLOT_INLINE 24u
 typedef struct skiff_bus_slot {
     uint64_t seq;
     uint32_t flags;
+    uint32_t cap; /* of data */
     size_t len;
-    size_t cap;
     void *data;
+    unsigned char inl[SKIFF_BUS_SLOT_INLINE];
 } skiff_bus_slot_t;
 
 struct skiff_bus_sub {
@@ -106,8 +110,13 @@ void skiff_bus_deliver(skiff_bus_sub_t *s, const skiff_bus_event_t *ev);
 /* async.c */
 int skiff_bus_ring_init(skiff_bus_sub_t *s, uint32_t cap, skiff_error_t *err);
 void skiff_bus_ring_fini(skiff_bus_sub_t *s);
-/* Copy one event into s's ring (may wait, per on_full). 0 or -ENOMEM. */
-int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, size_t len);
+/* Copy one event into s's ring. 0, -ENOMEM, or -EAGAIN when the ring is
+ * full, on_full is BLOCK and !may_wait (nothing was copied).
+ * *wake = 1: s was idle and is now scheduled (with the ready queue's ref);
+ * the caller must hand it to skiff_bus_rq_push. */
+int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, size_t len, int may_wait,
+                        int *wake);
+void skiff_bus_rq_push(skiff_bus_t *bus, skiff_bus_sub_t *const *subs, size_t n);
 /* Wake publishers blocked on s's full ring (after s->dead is set). */
 void skiff_bus_ring_wake(skiff_bus_sub_t *s);
 int skiff_bus_workers_start(skiff_bus_t *bus, int n, skiff_error_t *err);

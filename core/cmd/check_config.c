@@ -2,12 +2,17 @@
  * loaded to read their key tables, but nothing is initialised or started).
  * Every problem is printed as FILE:LINE: message; exit 2 if any. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
 #include "config/config.h"
 
 int skiff_cmd_check_config(int argc, char **argv)
 {
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: skiff check-config FILE\n");
+        return SKIFF_EXIT_OK;
+    }
     if (argc != 2 || argv[1][0] == '-') {
         fprintf(stderr, "usage: skiff check-config FILE\n");
         return SKIFF_EXIT_USAGE;

@@ -26,16 +26,25 @@ static void print_plugin(const skiff_plugin_t *d, const char *path)
         printf("    (no config keys)\n");
         return;
     }
-    for (const skiff_config_key_t *k = d->config; k->name; k++) {
-        char def[128];
-        if (k->flags & SKIFF_CFG_REQUIRED)
-            snprintf(def, sizeof def, "required");
-        else if (k->default_value)
-            snprintf(def, sizeof def, "default \"%s\"", k->default_value);
-        else
-            snprintf(def, sizeof def, "optional");
-        printf("    %-18s %-9s %-22s %s\n", k->name, skiff_cfg_type_name(k->type), def,
-               k->description ? k->description : "");
+    /* Columns as wide as this plugin's longest name and default. */
+    int wname = 4, wdef = 8;
+    char def[160];
+    for (int pass = 0; pass < 2; pass++) {
+        for (const skiff_config_key_t *k = d->config; k->name; k++) {
+            if (k->flags & SKIFF_CFG_REQUIRED)
+                snprintf(def, sizeof def, "required");
+            else if (k->default_value)
+                snprintf(def, sizeof def, "default \"%s\"", k->default_value);
+            else
+                snprintf(def, sizeof def, "optional");
+            if (pass == 0) {
+                if ((int)strlen(k->name) > wname) wname = (int)strlen(k->name);
+                if ((int)strlen(def) > wdef) wdef = (int)strlen(def);
+                continue;
+            }
+            printf("    %-*s  %-8s  %-*s  %s\n", wname, k->name, skiff_cfg_type_name(k->type), wdef,
+                   def, k->description ? k->description : "");
+        }
     }
 }
 
@@ -45,6 +54,10 @@ int skiff_cmd_plugins(int argc, char **argv)
     int np = 0;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: skiff plugins [--plugin-path DIR|FILE.so]...\n");
+            return SKIFF_EXIT_OK;
+        }
         if (strcmp(argv[i], "--plugin-path") == 0 && i + 1 < argc)
             v = argv[++i];
         else if (strncmp(argv[i], "--plugin-path=", 14) == 0)

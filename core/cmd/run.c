@@ -26,7 +26,10 @@ int skiff_cmd_run(int argc, char **argv)
             file = argv[i] + 9;
         else if (strcmp(argv[i], "--once") == 0)
             once = 1;
-        else
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: skiff run --config FILE [--once]\n");
+            return SKIFF_EXIT_OK;
+        } else
             return usage();
     }
     if (!file) return usage();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/suggest.h"
 
@@ -248,7 +249,7 @@ static void load_plugin_path(loader_t *L, const config_setting_t *pp)
                 }
             }
         } else {
-            problem(L, line, "plugin_path must be a string or a list of strings, not a %s",
+            problem(L, line, "plugin_path must be a string or a list of strings (got %s)",
                     type_word(t));
             return;
         }
@@ -270,6 +271,9 @@ static void load_plugin_path(loader_t *L, const config_setting_t *pp)
         }
     }
     group_report_t g = { L, line };
+    struct stat st;
+    /* Only paths the file names must exist; a missing default is just empty. */
+    if (!pp && stat(cfg->plugin_path[0], &st) < 0) return;
     for (size_t i = 0; i < cfg->n_plugin_path; i++)
         skiff_registry_add_path(cfg->registry, cfg->plugin_path[i], registry_problem, &g);
 }
@@ -347,7 +351,7 @@ static size_t plugin_names(const skiff_registry_t *reg, uint32_t kind, const cha
 static void path_list(const skiff_cluster_config_t *cfg, char *buf, size_t len)
 {
     size_t used = 0;
-    buf[0] = '\0';
+    snprintf(buf, len, "%s", cfg->n_plugin_path ? "" : "empty");
     for (size_t i = 0; i < cfg->n_plugin_path && used < len; i++) {
         int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", cfg->plugin_path[i]);
         if (w < 0) break;
@@ -532,7 +536,7 @@ int skiff_config_load(const char *file, skiff_config_report_fn report, void *ud,
         if (config_error_type(&cfg->cfg) == CONFIG_ERR_FILE_IO)
             problem(&L, 0, "cannot read the config file: %m");
         else
-            problem(&L, config_error_line(&cfg->cfg), "syntax error: %s",
+            problem(&L, config_error_line(&cfg->cfg), "%s (libconfig syntax, see docs/config.md)",
                     config_error_text(&cfg->cfg));
     } else {
         const config_setting_t *root = config_root_setting(&cfg->cfg);

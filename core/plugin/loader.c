@@ -66,8 +66,10 @@ int skiff_plugin_check_desc(const char *what, const void *sym, size_t sym_size,
     if (!out->version) out->version = "";
     if (!out->description) out->description = "";
     skiff_error_t terr;
-    if (skiff_settings_check_table(out->config, &terr) < 0)
-        return skiff_error_set(err, SKIFF_E_INVALID, "%s: config key table: %s", what, terr.msg);
+    if (skiff_settings_check_table(out->config, &terr) < 0 ||
+        skiff_settings_check_fill(out->config, out->instance_size, &terr) < 0)
+        return skiff_error_set(err, SKIFF_E_INVALID, "%s: config key table: %.400s", what,
+                               terr.msg);
     return 0;
 }
 

@@ -50,7 +50,7 @@ static const char *raw_kind_name(skiff_raw_kind_t k)
     case SKIFF_RAW_LIST: return "list of strings";
     case SKIFF_RAW_OTHER: break;
     }
-    return "group or mixed list";
+    return "a group or a list of non-strings";
 }
 
 static void free_list(char **list)
@@ -248,12 +248,16 @@ int skiff_settings_build(const skiff_config_key_t *keys, const char *where,
     s->n = nk;
     s->v = calloc(nk ? nk : 1, sizeof *s->v);
     const char **names = calloc(nk ? nk : 1, sizeof *names);
+    char *given = NULL;
     if (!s->v || !names) goto oom;
     for (size_t k = 0; k < nk; k++) {
         s->v[k].key = &keys[k];
         names[k] = keys[k].name;
     }
 
+    /* Keys given but refused are not "missing" as well. */
+    given = calloc(nk ? nk : 1, 1);
+    if (!given) goto oom;
     for (size_t i = 0; i < n; i++) {
         const skiff_raw_setting_t *r = &raw[i];
         size_t k = 0;
@@ -270,6 +274,7 @@ int skiff_settings_build(const skiff_config_key_t *keys, const char *where,
             problems++;
             continue;
         }
+        given[k] = 1;
         if (s->v[k].set) {
             /* Later wins, as with repeated command-line flags; libconfig
              * files cannot repeat a key, so this only happens for strings. */
@@ -285,7 +290,7 @@ int skiff_settings_build(const skiff_config_key_t *keys, const char *where,
 
     for (size_t k = 0; k < nk; k++) {
         setting_value_t *v = &s->v[k];
-        if (v->set) continue;
+        if (v->set || given[k]) continue;
         if (keys[k].default_value) {
             skiff_raw_setting_t d = { .key = keys[k].name, .kind = SKIFF_RAW_TEXT,
                                       .str = keys[k].default_value };
@@ -304,6 +309,7 @@ int skiff_settings_build(const skiff_config_key_t *keys, const char *where,
         }
     }
     free(names);
+    free(given);
     if (problems) {
         skiff_settings_free(s);
         return problems;
@@ -312,6 +318,7 @@ int skiff_settings_build(const skiff_config_key_t *keys, const char *where,
     return 0;
 oom:
     free(names);
+    free(given);
     skiff_settings_free(s);
     return SKIFF_E_NOSPACE;
 }
@@ -442,6 +449,20 @@ int skiff_settings_check_table(const skiff_config_key_t *keys, skiff_error_t *er
             if (rc < 0)
                 return skiff_error_set(err, SKIFF_E_INVALID, "bad default: %s", msg);
         }
+    }
+    return 0;
+}
+
+int skiff_settings_check_fill(const skiff_config_key_t *keys, size_t instance_size,
+                              skiff_error_t *err)
+{
+    for (size_t k = 0; keys && keys[k].name; k++) {
+        if (!(keys[k].flags & SKIFF_CFG_FILL)) continue;
+        size_t sz = fill_size(keys[k].type);
+        if (keys[k].offset > instance_size || sz > instance_size - keys[k].offset)
+            return skiff_error_set(err, SKIFF_E_INVALID,
+                                   "key \"%s\" is filled at offset %zu, outside the %zu-byte instance",
+                                   keys[k].name, keys[k].offset, instance_size);
     }
     return 0;
 }

@@ -78,6 +78,10 @@ int skiff_settings_fill(const skiff_settings_t *s, void *block, size_t block_siz
  * that parse. The message names the key. */
 int skiff_settings_check_table(const skiff_config_key_t *keys, skiff_error_t *err);
 
+/* Check that every SKIFF_CFG_FILL key's value fits the instance block. */
+int skiff_settings_check_fill(const skiff_config_key_t *keys, size_t instance_size,
+                              skiff_error_t *err);
+
 /* "string", "int", "bool", "double", "quantity", "duration", "strlist". */
 const char *skiff_cfg_type_name(uint32_t type);
 

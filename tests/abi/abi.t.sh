@@ -51,7 +51,7 @@ expect_loader_error small "$A/small" \
 expect_loader_error dup "$A/dup" \
   "$A/dup/dup-b.so: duplicate admission plugin \"dup\" (already loaded from $A/dup/dup-a.so)"
 expect_loader_error unresolved "$A/unresolved" \
-  "$A/unresolved/unresolved.so: unresolved symbol \"skiff_core_secret_function\" (a plugin may use only the host table and the libraries it links)"
+  "$A/unresolved/unresolved.so: unresolved symbol \"skiff_log_enabled\" (a plugin may use only the host table and the libraries it links)"
 expect_loader_error nodir "$A/no-such-dir" \
   "$A/no-such-dir: no such plugin directory"
 
@@ -98,8 +98,12 @@ while IFS= read -r f; do sos+=("$f"); done < <(find "$SKIFF_ROOT/$BUILD/plugins"
 sos+=("$A/wrongkind/wrongkind.so" "$A/initfail/initfail.so" "$A/dup/dup-a.so" "$A/dup/dup-b.so"
       "$A/badmagic/badmagic.so" "$A/major/major.so" "$A/minor/minor.so" "$A/small/small.so"
       "$A/unresolved/unresolved.so")
+# Under ASan every exported global gets a compiler-made "__odr_asan.<name>"
+# twin (ODR-violation detection); it is instrumentation, not the plugin's.
+odr='^$'
+[ -n "${SKIFF_SANITIZED:-}" ] && odr='^__odr_asan\.skiff_plugin$'
 for so in "${sos[@]}"; do
-  exports=$(nm -D --defined-only "$so" 2>&1 | awk '{print $NF}' | sort | tr '\n' ' ')
+  exports=$(nm -D --defined-only "$so" 2>&1 | awk '{print $NF}' | grep -v "$odr" | sort | tr '\n' ' ')
   expect_eq "nm -D: ${so#$SKIFF_ROOT/} exports only skiff_plugin" "skiff_plugin " "$exports"
 done
 

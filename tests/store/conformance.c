@@ -59,5 +59,6 @@ int main(int argc, char **argv)
         regfree(&re);
     free(all);
     free(g_settings);
+    store_unload();
     return failed ? 1 : 0;
 }

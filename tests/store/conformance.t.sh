@@ -30,6 +30,7 @@ for so in "${sos[@]}"; do
   # shellcheck disable=SC2046
   out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$bin" "$so" $(settings_for "$name") 2>&1)
   rc=$?
+  failed_before=$_tap_failed
   # Re-number the suite's TAP lines into this script's sequence, prefixed by plugin.
   while IFS= read -r line; do
     case "$line" in
@@ -40,6 +41,7 @@ for so in "${sos[@]}"; do
       *) echo "# $name: $line" ;;
     esac
   done <<<"$out"
-  [ $rc -eq 0 ] || notok "$name: conformance suite exited with status $rc"
+  # A crash (no "not ok" for it) still counts as a failure.
+  [ $rc -eq 0 ] || [ "$_tap_failed" -gt "$failed_before" ] || notok "$name: conformance suite exited with status $rc"
 done
 done_testing

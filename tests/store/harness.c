@@ -287,6 +287,22 @@ size_t wcol_wait(wcol_t *c, size_t n, int timeout_ms)
     return got;
 }
 
+size_t wcol_n(wcol_t *c)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->n;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+int wcol_ended(wcol_t *c)
+{
+    pthread_mutex_lock(&c->mu);
+    int e = c->ended;
+    pthread_mutex_unlock(&c->mu);
+    return e;
+}
+
 int wcol_wait_end(wcol_t *c, int timeout_ms)
 {
     int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;

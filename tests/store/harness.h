@@ -92,6 +92,9 @@ void wcol_fini(wcol_t *c);
 void wcol_cb(void *ud, const skiff_store_event_t *ev, const skiff_error_t *err);
 size_t wcol_wait(wcol_t *c, size_t n, int timeout_ms);
 int wcol_wait_end(wcol_t *c, int timeout_ms);
+/* Events so far / final errors so far, read under the collector's lock. */
+size_t wcol_n(wcol_t *c);
+int wcol_ended(wcol_t *c);
 void watch(st_t *st, wcol_t *c, const char *prefix, int64_t start);
 
 #endif

@@ -1,112 +1,71 @@
-/* TEMPORARY: a minimal dlopen loader and host table until the core's loader
- * (core/plugin/plugin.h) lands on main; then this file calls it instead. */
-#include <dlfcn.h>
-#include <stdarg.h>
+/* Instantiating a store plugin through the core's real loader: the same
+ * checks (magic, ABI, key table, defaults, conversion) as `skiff run`. The
+ * registry is kept for the process, so each plugin file is loaded once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <skiff/plugin.h>
+#include "plugin/plugin.h"
 
 #include "loader.h"
 
 struct store_handle {
-    const skiff_plugin_t *desc;
-    void *self;
-    int started;
+    skiff_instance_t *inst;
 };
 
-static int h_log_enabled(skiff_ctx_t *ctx, int level) { return level <= SKIFF_LOG_WARN; }
-static void h_log(skiff_ctx_t *ctx, int level, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "# [store] ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-}
-static int64_t h_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-static int64_t h_real(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-static const skiff_host_t host = {
-    .size = sizeof(skiff_host_t), .abi_major = SKIFF_ABI_MAJOR, .abi_minor = SKIFF_ABI_MINOR,
-    .log_enabled = h_log_enabled, .log = h_log,
-    .clock_realtime_ns = h_real, .clock_monotonic_ns = h_mono,
-    .alloc = malloc, .calloc = calloc, .realloc = realloc, .free = free,
-};
+static skiff_registry_t *g_reg;
+static char *g_loaded; /* path of the file g_reg holds */
 
-static int parse_duration(const char *v, int64_t *ms)
+static const skiff_plugin_t *loader_desc(const char *so_path, skiff_error_t *err)
 {
-    double total = 0;
-    const char *p = v;
-    while (*p) {
-        char *e;
-        double n = strtod(p, &e);
-        if (e == p)
-            return -1;
-        double mul;
-        if (!strncmp(e, "ms", 2)) { mul = 1; e += 2; }
-        else if (*e == 's') { mul = 1000; e++; }
-        else if (*e == 'm') { mul = 60000; e++; }
-        else if (*e == 'h') { mul = 3600000; e++; }
-        else return -1;
-        total += n * mul;
-        p = e;
+    if (!g_reg) {
+        if (skiff_registry_new(&g_reg, err) != 0)
+            return NULL;
     }
-    *ms = (int64_t)total;
-    return 0;
+    if (!g_loaded) {
+        size_t before = skiff_registry_count(g_reg);
+        if (skiff_registry_load_file(g_reg, so_path, err) != 0)
+            return NULL;
+        if (skiff_registry_count(g_reg) != before + 1) {
+            skiff_error_set(err, SKIFF_E_INTERNAL, "%s: loaded, but the registry did not grow", so_path);
+            return NULL;
+        }
+        g_loaded = strdup(so_path);
+    } else if (strcmp(g_loaded, so_path) != 0) {
+        skiff_error_set(err, SKIFF_E_INVALID, "one plugin per run (%s already loaded)", g_loaded);
+        return NULL;
+    }
+    const skiff_plugin_t *d = skiff_registry_at(g_reg, skiff_registry_count(g_reg) - 1);
+    if (d->kind != SKIFF_KIND_STORE) {
+        skiff_error_set(err, SKIFF_E_INVALID, "%s: a %s plugin, not a store", so_path,
+                        skiff_kind_name(d->kind) ? skiff_kind_name(d->kind) : "unknown");
+        return NULL;
+    }
+    return d;
 }
 
 int store_open(const char *so_path, const char *const *settings, store_handle_t **out,
                skiff_error_t *err)
 {
     *out = NULL;
-    void *dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL); /* kept open for the process */
-    if (!dl)
-        return skiff_error_set(err, SKIFF_E_INVALID, "%s", dlerror());
-    const skiff_plugin_t *d = dlsym(dl, SKIFF_PLUGIN_SYMBOL);
-    if (!d || d->magic != SKIFF_PLUGIN_MAGIC || d->kind != SKIFF_KIND_STORE)
-        return skiff_error_set(err, SKIFF_E_INVALID, "%s: not a skiff store plugin", so_path);
+    const skiff_plugin_t *d = loader_desc(so_path, err);
+    if (!d)
+        return err && err->code ? err->code : SKIFF_E_INVALID;
     store_handle_t *h = calloc(1, sizeof *h);
-    h->desc = d;
-    h->self = calloc(1, d->instance_size ? d->instance_size : 1);
-    for (const skiff_config_key_t *k = d->config; k && k->name; k++) {
-        const char *v = k->default_value;
-        size_t nl = strlen(k->name);
-        for (const char *const *s = settings; s && *s; s++)
-            if (!strncmp(*s, k->name, nl) && (*s)[nl] == '=')
-                v = *s + nl + 1;
-        if (!v || !(k->flags & SKIFF_CFG_FILL))
-            continue;
-        char *base = (char *)h->self + k->offset;
-        if (k->type == SKIFF_CFG_INT)
-            *(int64_t *)base = strtoll(v, NULL, 10);
-        else if (k->type == SKIFF_CFG_DURATION && parse_duration(v, (int64_t *)base) != 0)
-            return skiff_error_set(err, SKIFF_E_INVALID, "%s: bad duration \"%s\"", k->name, v);
-        else if (k->type == SKIFF_CFG_STRING)
-            *(const char **)base = v;
-        else if (k->type == SKIFF_CFG_BOOL)
-            *(int *)base = !strcmp(v, "true") || !strcmp(v, "1");
-    }
-    int rc = d->init ? d->init(&host, NULL, h->self, err) : 0;
-    if (rc == 0 && d->start) {
-        rc = d->start(h->self, err);
-        h->started = rc == 0;
-    }
+    if (!h)
+        return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    int rc = skiff_instance_new(d, "conformance", settings, NULL, &h->inst, err);
+    if (rc == 0)
+        rc = skiff_instance_start(h->inst, err);
     if (rc != 0) {
         store_close(h);
         return rc;
+    }
+    const skiff_store_ops_t *ops = skiff_instance_ops(h->inst);
+    if (!ops || ops->size < sizeof(skiff_store_ops_t)) {
+        store_close(h);
+        return skiff_error_set(err, SKIFF_E_VERSION, "%s: store ops table is %u bytes, expected %zu",
+                               so_path, ops ? ops->size : 0, sizeof(skiff_store_ops_t));
     }
     *out = h;
     return 0;
@@ -116,13 +75,17 @@ void store_close(store_handle_t *h)
 {
     if (!h)
         return;
-    if (h->started && h->desc->stop)
-        h->desc->stop(h->self);
-    if (h->desc->fini)
-        h->desc->fini(h->self);
-    free(h->self);
+    skiff_instance_free(h->inst);
     free(h);
 }
 
-const skiff_store_ops_t *store_ops(const store_handle_t *h) { return h->desc->ops; }
-void *store_self(const store_handle_t *h) { return h->self; }
+const skiff_store_ops_t *store_ops(const store_handle_t *h) { return skiff_instance_ops(h->inst); }
+void *store_self(const store_handle_t *h) { return skiff_instance_self(h->inst); }
+
+void store_unload(void)
+{
+    skiff_registry_free(g_reg);
+    g_reg = NULL;
+    free(g_loaded);
+    g_loaded = NULL;
+}

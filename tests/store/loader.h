@@ -14,5 +14,7 @@ int store_open(const char *so_path, const char *const *settings, store_handle_t 
 void store_close(store_handle_t *h);
 const skiff_store_ops_t *store_ops(const store_handle_t *h);
 void *store_self(const store_handle_t *h);
+/* Unload the plugin file (every handle closed first). */
+void store_unload(void);
 
 #endif

@@ -32,14 +32,41 @@ int lmdb_hist_cmp(const MDB_val *a, const MDB_val *b)
     return memcmp((const char *)a->mv_data + al, (const char *)b->mv_data + bl, 8);
 }
 
+size_t lmdb_enc(const char *key, size_t kl, unsigned char *out)
+{
+    if (kl <= LMDB_SHORT_MAX) {
+        memcpy(out, key, kl);
+        return kl;
+    }
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (size_t i = 0; i < kl; i++) h = (h ^ (unsigned char)key[i]) * 0x100000001b3ull;
+    memcpy(out, key, LMDB_SHORT_MAX);
+    out[LMDB_SHORT_MAX] = 0xff;
+    lmdb_be64(out + LMDB_SHORT_MAX + 1, h);
+    return LMDB_ENC_MAX;
+}
+
 int lmdb_rec_decode(const MDB_val *v, lmdb_rec_t *rec, const void **value, size_t *value_len)
 {
     if (v->mv_size < sizeof *rec) return -1;
     memcpy(rec, v->mv_data, sizeof *rec);
     if (rec->type != SKIFF_STORE_EV_PUT && rec->type != SKIFF_STORE_EV_DELETE) return -1;
-    if (value) *value = (const char *)v->mv_data + sizeof *rec;
-    if (value_len) *value_len = v->mv_size - sizeof *rec;
+    if (rec->klen > SKIFF_STORE_KEY_MAX || v->mv_size < sizeof *rec + rec->klen) return -1;
+    if (value) *value = (const char *)v->mv_data + sizeof *rec + rec->klen;
+    if (value_len) *value_len = v->mv_size - sizeof *rec - rec->klen;
     return 0;
+}
+
+void lmdb_rec_key(const MDB_val *k, size_t klen_part, const MDB_val *v, const lmdb_rec_t *rec,
+                  const char **key, size_t *kl)
+{
+    if (rec->klen) {
+        *key = (const char *)v->mv_data + sizeof *rec;
+        *kl = rec->klen;
+    } else {
+        *key = k->mv_data;
+        *kl = klen_part;
+    }
 }
 
 int lmdb_mdb_error(lmdb_store_t *s, int rc, const char *what, skiff_error_t *err)
@@ -63,6 +90,10 @@ int lmdb_mdb_error(lmdb_store_t *s, int rc, const char *what, skiff_error_t *err
         return skiff_error_set(err, SKIFF_E_NOSPACE,
                                "%s: %s: no space left on device; nothing was written",
                                s->data_file, what);
+    case MDB_KEYEXIST: /* see LMDB_COLLISION */
+        return skiff_error_set(err, SKIFF_E_INTERNAL,
+                               "%s: %s: two keys longer than %d bytes share a hash; refused",
+                               s->data_file, what, LMDB_SHORT_MAX);
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_INVALID:

@@ -28,11 +28,20 @@
 #include <skiff/store.h>
 
 #define LMDB_FORMAT 1
+
+/* LMDB keys are at most 511 bytes. Keys up to LMDB_SHORT_MAX are stored as
+ * they are; a longer key is stored as its first LMDB_SHORT_MAX bytes, 0xff and
+ * a 64-bit hash of the whole key, with the whole key in the record. That
+ * keeps every key in its place in the order except among long keys that
+ * share their first LMDB_SHORT_MAX bytes: readers sort such a group in
+ * memory by the full key. */
+#define LMDB_SHORT_MAX 480
+#define LMDB_ENC_MAX (LMDB_SHORT_MAX + 9)
 #define LMDB_HIDDEN __attribute__((visibility("hidden")))
 
 typedef struct lmdb_rec {
     uint32_t type; /* SKIFF_STORE_EV_PUT / _DELETE */
-    uint32_t pad;
+    uint32_t klen; /* long keys: the full key's length; it follows the header */
     int64_t create_rev;
     int64_t mod_rev;
     int64_t version;
@@ -99,6 +108,22 @@ typedef struct lmdb_store {
     _Atomic int64_t compacted;
     int purge_pending; /* history below `compacted` still to delete */
 
+    /* write-ahead log (lmdb_wal.c); written by the writer thread only */
+    int wal_fd;
+    uint64_t wal_off, wal_undo;
+    uint64_t wal_seq;      /* last logged batch */
+    uint64_t wal_seq_base; /* batch seq the current segment starts after */
+    unsigned char *wal_buf;
+    size_t wal_len, wal_cap;
+    int64_t ckpt_last_ns;
+    MDB_txn *pin_cur;      /* read txn pinning the newest checkpoint */
+    /* checkpoint thread hand-off, under mu */
+    pthread_t ckpt_th;
+    pthread_cond_t ckpt_cond;
+    int ckpt_running, ckpt_busy, ckpt_stop, ckpt_old_fd;
+    MDB_txn *ckpt_old_pin;
+    uint64_t ckpt_snap;
+
     struct skiff_store_watch *watches;
 
     lmdb_lease_t *leases;
@@ -113,12 +138,17 @@ typedef struct lmdb_store {
 LMDB_HIDDEN int lmdb_hist_cmp(const MDB_val *a, const MDB_val *b);
 LMDB_HIDDEN void lmdb_be64(unsigned char *p, uint64_t v);
 LMDB_HIDDEN uint64_t lmdb_get_be64(const unsigned char *p);
+LMDB_HIDDEN size_t lmdb_enc(const char *key, size_t kl, unsigned char *out);
+/* The user key of an entry: the LMDB key itself, or the one in the record. */
+LMDB_HIDDEN void lmdb_rec_key(const MDB_val *k, size_t klen_part, const MDB_val *v,
+                              const lmdb_rec_t *rec, const char **key, size_t *kl);
 LMDB_HIDDEN int lmdb_rec_decode(const MDB_val *v, lmdb_rec_t *rec, const void **value,
                                 size_t *value_len);
 LMDB_HIDDEN int lmdb_mdb_error(lmdb_store_t *s, int rc, const char *what, skiff_error_t *err);
 LMDB_HIDDEN int lmdb_meta_get(lmdb_store_t *s, MDB_txn *t, const char *name, int64_t *out);
 LMDB_HIDDEN int lmdb_meta_put(lmdb_store_t *s, MDB_txn *t, const char *name, int64_t v);
-/* Latest hist entry of key with rev <= at; 0 found, MDB_NOTFOUND, or error. */
+/* Latest hist entry of key with rev <= at; 0 found, MDB_NOTFOUND, or error.
+ * `key` is the ENCODED key (lmdb_enc). */
 LMDB_HIDDEN int lmdb_hist_at(lmdb_store_t *s, MDB_cursor *c, const char *key, size_t key_len,
                              int64_t at, lmdb_rec_t *rec, MDB_val *val, unsigned char *buf);
 LMDB_HIDDEN void *lmdb_alloc(lmdb_store_t *s, size_t n);
@@ -137,6 +167,18 @@ LMDB_HIDDEN int lmdb_revision(void *self, int64_t *current, int64_t *compacted,
 LMDB_HIDDEN int lmdb_writer_start(lmdb_store_t *s, skiff_error_t *err);
 LMDB_HIDDEN void lmdb_writer_stop(lmdb_store_t *s);
 LMDB_HIDDEN void lmdb_writer_free(lmdb_store_t *s);
+LMDB_HIDDEN int lmdb_writer_alloc(lmdb_store_t *s, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_replay_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq,
+                                  skiff_error_t *err);
+
+/* lmdb_wal.c */
+LMDB_HIDDEN int lmdb_wal_restore_meta(lmdb_store_t *s, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_wal_open(lmdb_store_t *s, uint64_t seq, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_wal_append(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq);
+LMDB_HIDDEN void lmdb_wal_undo(lmdb_store_t *s);
+LMDB_HIDDEN void lmdb_wal_maybe_checkpoint(lmdb_store_t *s, int force);
+LMDB_HIDDEN int lmdb_ckpt_start(lmdb_store_t *s, skiff_error_t *err);
+LMDB_HIDDEN void lmdb_wal_close(lmdb_store_t *s);
 LMDB_HIDDEN int lmdb_submit(lmdb_store_t *s, lmdb_req_t *r);
 LMDB_HIDDEN int lmdb_txn(void *self, const skiff_store_cmp_t *cmps, size_t ncmps,
                          const skiff_store_op_t *ops, size_t nops, skiff_store_txn_res_t *res,

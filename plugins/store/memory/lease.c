@@ -1,6 +1,7 @@
 /* Leases: a TTL that deletes its keys when it runs out. A timer thread wakes
  * every lease_check_interval and expires every lease past its deadline, each
- * as one revision of DELETEs (as etcd's lessor revokes). Lease state is
+ * as one revision of DELETEs (as etcd's lessor revokes); every
+ * compact_interval it also applies retention (retention.c). Lease state is
  * guarded by the store's write lock because expiry writes keys. */
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,11 @@ static void *lease_timer(void *arg)
             break;
         pthread_mutex_unlock(&s->timer_mu);
         lease_tick(s);
+        int64_t now = lease_now(s);
+        if (now >= s->next_compact_ns) {
+            s->next_compact_ns = now + s->compact_interval_ms * 1000000;
+            memory_retention_tick(s, now);
+        }
         pthread_mutex_lock(&s->timer_mu);
     }
     pthread_mutex_unlock(&s->timer_mu);
@@ -232,6 +238,7 @@ int memory_timer_start(memory_store_t *s, skiff_error_t *err)
     pthread_mutex_lock(&s->timer_mu);
     s->timer_stop = 0;
     pthread_mutex_unlock(&s->timer_mu);
+    s->next_compact_ns = lease_now(s) + s->compact_interval_ms * 1000000;
     int rc = pthread_create(&s->timer, NULL, lease_timer, s);
     if (rc)
         return skiff_error_set(err, -rc, "cannot start the lease timer thread: %s", strerror(rc));

@@ -3,7 +3,8 @@
  * with replay, leases) for tests and simulations. Nothing survives fini.
  * The plugin's descriptor and lifecycle live here; the data structures are in
  * index.c (ordered key index), kv.c (MVCC ops, history log), watch.c (watch
- * hub) and lease.c (leases and their timer). */
+ * hub), lease.c (leases and the timer thread) and retention.c (automatic
+ * compaction). */
 #include <string.h>
 
 #include "memory.h"
@@ -21,6 +22,12 @@ static const skiff_config_key_t memory_config[] = {
     { "lease_check_interval", SKIFF_CFG_DURATION, "50ms", SKIFF_CFG_FILL,
       offsetof(memory_store_t, lease_check_interval_ms),
       "how often expired leases are looked for; a lease's keys go at most this long after its TTL" },
+    { "retention_revisions", SKIFF_CFG_INT, "0", SKIFF_CFG_FILL, offsetof(memory_store_t, retention_revisions),
+      "keep this many revisions of history, compacting older ones (0 = no limit by count)" },
+    { "retention", SKIFF_CFG_DURATION, "10m", SKIFF_CFG_FILL, offsetof(memory_store_t, retention_ms),
+      "keep history this long, compacting older revisions (0 = no limit by age)" },
+    { "compact_interval", SKIFF_CFG_DURATION, "1s", SKIFF_CFG_FILL, offsetof(memory_store_t, compact_interval_ms),
+      "how often retention is checked" },
     SKIFF_CONFIG_END,
 };
 
@@ -37,6 +44,16 @@ static int memory_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, s
         return skiff_error_set(err, SKIFF_E_INVALID,
                                "lease_check_interval: %lld ms is out of range (1ms to 1h)",
                                (long long)s->lease_check_interval_ms);
+    if (s->retention_revisions < 0)
+        return skiff_error_set(err, SKIFF_E_INVALID, "retention_revisions: %lld is negative",
+                               (long long)s->retention_revisions);
+    if (s->retention_ms < 0)
+        return skiff_error_set(err, SKIFF_E_INVALID, "retention: %lld ms is negative",
+                               (long long)s->retention_ms);
+    if (s->compact_interval_ms < 1 || s->compact_interval_ms > 24 * 3600 * 1000)
+        return skiff_error_set(err, SKIFF_E_INVALID,
+                               "compact_interval: %lld ms is out of range (1ms to 24h)",
+                               (long long)s->compact_interval_ms);
 
     /* Writers first: a steady stream of readers (ranges, the hub) must not
      * starve txns. No code path takes the read lock recursively. */
@@ -100,6 +117,7 @@ static void memory_fini(void *self)
         pthread_cond_destroy(&s->timer_cv);
     }
     memory_lease_fini(s);
+    memory_retention_fini(s);
     if (s->inited & MEMORY_INIT_INDEX)
         memory_kv_fini(s);
     if (s->inited & MEMORY_INIT_LOCK)

@@ -126,6 +126,9 @@ typedef struct memory_store {
     /* Filled by the host from the key table (SKIFF_CFG_FILL). */
     int64_t watch_batch;
     int64_t lease_check_interval_ms;
+    int64_t retention_revisions;
+    int64_t retention_ms;
+    int64_t compact_interval_ms;
 
     const skiff_host_t *host;
     skiff_ctx_t *ctx;
@@ -143,6 +146,11 @@ typedef struct memory_store {
     int64_t next_lease;
 
     memory_hub_t hub;
+
+    /* Retention (retention.c, timer thread only): (time, revision) samples. */
+    int64_t *samp_ns, *samp_rev;
+    size_t nsamp, samp_cap;
+    int64_t next_compact_ns;
 
     pthread_mutex_t timer_mu;
     pthread_cond_t timer_cv;
@@ -183,6 +191,11 @@ int memory_lease_attach(memory_store_t *s, memory_lease_t *l, const char *key, s
 int memory_timer_start(memory_store_t *s, skiff_error_t *err);
 void memory_timer_stop(memory_store_t *s);
 void memory_lease_fini(memory_store_t *s);
+
+/* retention.c: compact history older than the retention settings; called
+ * by the timer thread every compact_interval. */
+void memory_retention_tick(memory_store_t *s, int64_t now_ns);
+void memory_retention_fini(memory_store_t *s);
 
 /* watch.c */
 int memory_watch(void *self, const char *prefix, size_t prefix_len, int64_t start_rev,

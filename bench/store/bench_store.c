@@ -1,0 +1,299 @@
+/* bench_store — skiff's side of `make bench-store`: the lmdb store plugin
+ * loaded in-process and driven through its ops table.
+ *
+ *   bench_store [--dir DIR] [--duration 10s] [--clients 64] [--plugin PATH]
+ *
+ * Prints one line per figure, `metric <name> <value> <unit>`:
+ *   fsync.floor          write+fdatasync of 256 bytes in a loop, same filesystem
+ *   lmdb.put.c1          durable puts/s of 256-byte values to fresh keys, 1 client
+ *   lmdb.put.c<N>        the same from N concurrent clients (threads)
+ *   lmdb.range10k.ms     median of 15 range reads of 10,000 keys under a prefix
+ *   lmdb.watch.p50_us/p99_us  from just before a put to its watch callback
+ * Lines starting with '#' are commentary.
+ */
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coreload.h"
+#include "util/quantity.h"
+
+static const skiff_plugin_t *plug;
+static const skiff_store_ops_t *ops;
+static void *store;
+static char value[256];
+
+static int64_t now_ns(void) { return cl_mono_ns(); }
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double fsync_floor(const char *dir, double secs)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fsync-floor", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) { perror(path); return -1; }
+    int64_t t0 = now_ns(), end = t0 + (int64_t)(secs * 1e9);
+    long n = 0;
+    while (now_ns() < end) {
+        if (write(fd, value, sizeof value) != (ssize_t)sizeof value || fdatasync(fd) != 0) {
+            perror("fsync floor");
+            close(fd);
+            return -1;
+        }
+        n++;
+    }
+    double rate = n / ((now_ns() - t0) / 1e9);
+    close(fd);
+    unlink(path);
+    return rate;
+}
+
+typedef struct putter {
+    int id;
+    int clients;
+    int64_t end_ns;
+    long done;
+    int failed;
+    pthread_t th;
+} putter_t;
+
+static void *put_main(void *arg)
+{
+    putter_t *p = arg;
+    char key[64];
+    while (now_ns() < p->end_ns) {
+        int kl = snprintf(key, sizeof key, "/bench/c%d/%d/%ld", p->clients, p->id, p->done);
+        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, (size_t)kl, value, sizeof value, 0 };
+        skiff_store_txn_res_t res;
+        skiff_error_t err = { 0 };
+        if (ops->txn(store, NULL, 0, &op, 1, &res, &err) != 0) {
+            fprintf(stderr, "bench_store: put: %s\n", err.msg);
+            p->failed = 1;
+            break;
+        }
+        p->done++;
+    }
+    return NULL;
+}
+
+static double put_rate(int clients, double secs)
+{
+    putter_t *p = calloc((size_t)clients, sizeof *p);
+    int64_t t0 = now_ns(), end = t0 + (int64_t)(secs * 1e9);
+    for (int i = 0; i < clients; i++) {
+        p[i] = (putter_t){ .id = i, .clients = clients, .end_ns = end };
+        pthread_create(&p[i].th, NULL, put_main, &p[i]);
+    }
+    long total = 0;
+    int failed = 0;
+    for (int i = 0; i < clients; i++) {
+        pthread_join(p[i].th, NULL);
+        total += p[i].done;
+        failed |= p[i].failed;
+    }
+    double el = (now_ns() - t0) / 1e9;
+    free(p);
+    return failed ? -1 : total / el;
+}
+
+static int count_cb(void *ud, const skiff_store_kv_t *kv)
+{
+    (void)kv;
+    (*(long *)ud)++;
+    return 0;
+}
+
+static double range10k(void)
+{
+    char key[64];
+    skiff_error_t err = { 0 };
+    /* 10,000 keys, loaded 500 per txn */
+    for (int b = 0; b < 20; b++) {
+        skiff_store_op_t op[500];
+        static char keys[500][32];
+        for (int i = 0; i < 500; i++) {
+            int kl = snprintf(keys[i], sizeof keys[i], "/registry/pods/p%05d", b * 500 + i);
+            op[i] = (skiff_store_op_t){ SKIFF_STORE_OP_PUT, keys[i], (size_t)kl, value, sizeof value, 0 };
+        }
+        skiff_store_txn_res_t res;
+        if (ops->txn(store, NULL, 0, op, 500, &res, &err) != 0) {
+            fprintf(stderr, "bench_store: load: %s\n", err.msg);
+            return -1;
+        }
+    }
+    snprintf(key, sizeof key, "/registry/pods/");
+    int64_t t[15];
+    for (int r = 0; r < 15; r++) {
+        long n = 0;
+        skiff_store_range_req_t q = { .key = key, .key_len = strlen(key), .prefix = 1 };
+        skiff_store_range_res_t res;
+        int64_t t0 = now_ns();
+        if (ops->range(store, &q, count_cb, &n, &res, &err) != 0 || n != 10000) {
+            fprintf(stderr, "bench_store: range: %s (%ld keys)\n", err.msg, n);
+            return -1;
+        }
+        t[r] = now_ns() - t0;
+    }
+    qsort(t, 15, sizeof t[0], cmp_i64);
+    return t[7] / 1e6;
+}
+
+#define WATCH_N 5000
+
+typedef struct wlat {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int64_t at[WATCH_N];
+    int n;
+} wlat_t;
+
+static void on_watch(void *ud, const skiff_store_event_t *ev, const skiff_error_t *err)
+{
+    wlat_t *w = ud;
+    int64_t t = now_ns();
+    pthread_mutex_lock(&w->mu);
+    if (!err && ev && w->n < WATCH_N) w->at[w->n++] = t;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static int watch_latency(double secs, double *p50, double *p99)
+{
+    static wlat_t w;
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    skiff_store_watch_t *h;
+    skiff_error_t err = { 0 };
+    if (ops->watch(store, "/lat/", 5, 0, on_watch, &w, &h, &err) != 0) {
+        fprintf(stderr, "bench_store: watch: %s\n", err.msg);
+        return -1;
+    }
+    static int64_t sent[WATCH_N];
+    int n = 0;
+    int64_t end = now_ns() + (int64_t)(secs * 1e9);
+    while (n < WATCH_N && now_ns() < end) {
+        char key[32];
+        int kl = snprintf(key, sizeof key, "/lat/%d", n);
+        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, (size_t)kl, value, sizeof value, 0 };
+        skiff_store_txn_res_t res;
+        sent[n] = now_ns();
+        if (ops->txn(store, NULL, 0, &op, 1, &res, &err) != 0) {
+            fprintf(stderr, "bench_store: watch put: %s\n", err.msg);
+            return -1;
+        }
+        n++;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 10;
+    pthread_mutex_lock(&w.mu);
+    while (w.n < n && pthread_cond_timedwait(&w.cond, &w.mu, &ts) == 0) {}
+    int got = w.n;
+    pthread_mutex_unlock(&w.mu);
+    ops->unwatch(store, h);
+    if (got < n) {
+        fprintf(stderr, "bench_store: watch delivered %d of %d events\n", got, n);
+        return -1;
+    }
+    int64_t *lat = malloc((size_t)n * sizeof *lat);
+    for (int i = 0; i < n; i++) lat[i] = w.at[i] - sent[i];
+    qsort(lat, (size_t)n, sizeof *lat, cmp_i64);
+    *p50 = lat[n / 2] / 1e3;
+    *p99 = lat[(n * 99) / 100] / 1e3;
+    printf("# watch: %d samples, max %.0f us\n", n, lat[n - 1] / 1e3);
+    free(lat);
+    return 0;
+}
+
+static double parse_secs(const char *s)
+{
+    int64_t ms;
+    if (skiff_duration_parse(s, &ms, NULL) != 0) return -1;
+    return ms / 1000.0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = NULL, *plugin = NULL;
+    double secs = 10;
+    int clients = 64;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
+        else if (!strcmp(argv[i], "--duration") && i + 1 < argc) secs = parse_secs(argv[++i]);
+        else if (!strcmp(argv[i], "--clients") && i + 1 < argc) clients = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--plugin") && i + 1 < argc) plugin = argv[++i];
+        else {
+            fprintf(stderr, "usage: %s [--dir DIR] [--duration 10s] [--clients 64] [--plugin lmdb.so]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (secs <= 0 || clients < 1) { fprintf(stderr, "bench_store: bad --duration or --clients\n"); return 2; }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    char plugbuf[4096], dirbuf[4096];
+    if (!plugin) {
+        const char *b = getenv("BUILD");
+        snprintf(plugbuf, sizeof plugbuf, "%s/plugins/store/lmdb.so", b && *b ? b : "build");
+        plugin = plugbuf;
+    }
+    char *tmp = NULL;
+    if (!dir) {
+        snprintf(dirbuf, sizeof dirbuf, "/tmp/skiff-bench-store.XXXXXX");
+        tmp = mkdtemp(dirbuf);
+        if (!tmp) { perror("mkdtemp"); return 1; }
+        dir = tmp;
+    }
+    memset(value, 'v', sizeof value);
+    skiff_error_t err = { 0 };
+    plug = cl_load(plugin, &err);
+    if (!plug) { fprintf(stderr, "bench_store: %s\n", err.msg); return 1; }
+    ops = plug->ops;
+
+    double floor = fsync_floor(dir, secs / 4 > 1 ? secs / 4 : 1);
+    if (floor < 0) return 1;
+    printf("metric fsync.floor %.0f ops/s\n", floor);
+
+    char pathset[4200];
+    snprintf(pathset, sizeof pathset, "path=%s/lmdb", dir);
+    const char *set[] = { pathset, "retention=0", NULL };
+    if (cl_instance_new(plug, set, &store, &err) != 0) {
+        fprintf(stderr, "bench_store: open: %s\n", err.msg);
+        return 1;
+    }
+    int rc = 0;
+    double r1 = put_rate(1, secs);
+    if (r1 < 0) rc = 1;
+    else printf("metric lmdb.put.c1 %.0f ops/s\n", r1);
+    double rn = rc ? -1 : put_rate(clients, secs);
+    if (rn < 0) rc = 1;
+    else printf("metric lmdb.put.c%d %.0f ops/s\n", clients, rn);
+    double rr = rc ? -1 : range10k();
+    if (rr < 0) rc = 1;
+    else printf("metric lmdb.range10k.ms %.3f ms\n", rr);
+    double p50, p99;
+    if (!rc && watch_latency(secs / 2 > 1 ? secs / 2 : 1, &p50, &p99) == 0) {
+        printf("metric lmdb.watch.p50_us %.0f us\n", p50);
+        printf("metric lmdb.watch.p99_us %.0f us\n", p99);
+    } else {
+        rc = 1;
+    }
+    if (!rc) printf("# single client: fsync floor / lmdb = %.2f\n", floor / r1);
+    cl_instance_free(store);
+    if (tmp) {
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+        if (system(cmd) != 0) fprintf(stderr, "bench_store: could not remove %s\n", tmp);
+    }
+    return rc;
+}
