@@ -124,6 +124,9 @@ typedef struct lmdb_store {
     MDB_txn *ckpt_old_pin;
     uint64_t ckpt_snap;
 
+    /* writer statistics (writer thread only) */
+    int64_t st_batches, st_reqs, st_apply_ns, st_log_ns, st_commit_ns, st_since_ns;
+
     struct skiff_store_watch *watches;
 
     lmdb_lease_t *leases;
