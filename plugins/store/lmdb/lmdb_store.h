@@ -83,6 +83,7 @@ typedef struct lmdb_store {
     int64_t retention_revisions;
     int64_t retention_ms;
     int64_t compact_interval_ms;
+    int64_t checkpoint_ms;
     int verify;
 
     const skiff_host_t *host;
@@ -121,6 +122,8 @@ typedef struct lmdb_store {
     pthread_t ckpt_th;
     pthread_cond_t ckpt_cond;
     int ckpt_running, ckpt_busy, ckpt_stop, ckpt_old_fd;
+    uint64_t last_seg_bytes;
+    int spare_ready; /* a zero-filled segment file waits in <path>/wal-spare.tmp */
     MDB_txn *ckpt_old_pin;
     uint64_t ckpt_snap;
 
