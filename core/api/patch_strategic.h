@@ -15,10 +15,10 @@
  *   {"$patch":"merge"}    the default; accepted and dropped.
  *   "$retainKeys":[...]   original keys not listed are cleared first.
  *   "$deleteFromPrimitiveList/<f>":[...]  those values leave list f.
- *   "$setElementOrder/<f>":[...]  list f is reordered to this order; items
- *                         the order does not name keep their relative order
- *                         after the named ones (a simplification of kube's
- *                         interleaving).
+ *   "$setElementOrder/<f>":[...]  list f is reordered: the items it names
+ *                         follow it, the others keep their live order and are
+ *                         interleaved by live position (kube's
+ *                         normalizeElementOrder + mergeSortedSlice).
  * Directives never reach the result.
  */
 #ifndef SKIFF_CORE_API_PATCH_STRATEGIC_H

@@ -90,8 +90,12 @@ static void test_directives(void **state)
             "{'spec':{'containers':[{'name':'a','image':'1'},{'name':'c','image':'3'}]}}");
     ok_case("Pod", pod, "{'spec':{'containers':[{'name':'z','image':'9'},{'$patch':'replace'}]}}",
             "{'spec':{'containers':[{'name':'z','image':'9'}]}}");
+    /* live [a,b,c], order [c,a]: b (server-only, live index 1) goes before c (index 2), as kube's mergeSortedSlice. */
     ok_case("Pod", pod, "{'spec':{'$setElementOrder/containers':[{'name':'c'},{'name':'a'}],'containers':[{'name':'a','image':'7'}]}}",
-            "{'spec':{'containers':[{'name':'c','image':'3'},{'name':'a','image':'7'},{'name':'b','image':'2'}]}}");
+            "{'spec':{'containers':[{'name':'b','image':'2'},{'name':'c','image':'3'},{'name':'a','image':'7'}]}}");
+    /* live [a,b,c], order [a,c,d] with d new: b stays between a and c. */
+    ok_case("Pod", pod, "{'spec':{'$setElementOrder/containers':[{'name':'a'},{'name':'c'},{'name':'d'}],'containers':[{'name':'d','image':'4'}]}}",
+            "{'spec':{'containers':[{'name':'a','image':'1'},{'name':'b','image':'2'},{'name':'c','image':'3'},{'name':'d','image':'4'}]}}");
     ok_case("Pod", "{'metadata':{'labels':{'a':'1','b':'2'}}}", "{'metadata':{'labels':{'$patch':'replace','c':'3'}}}",
             "{'metadata':{'labels':{'c':'3'}}}");
     ok_case("Pod", "{'metadata':{'labels':{'a':'1'}},'spec':{'x':1}}", "{'metadata':{'labels':{'$patch':'delete'}}}",
@@ -100,7 +104,9 @@ static void test_directives(void **state)
     ok_case("ConfigMap", "{'metadata':{'finalizers':['a','b','c']}}", "{'metadata':{'$deleteFromPrimitiveList/finalizers':['b','x']}}",
             "{'metadata':{'finalizers':['a','c']}}");
     ok_case("ConfigMap", "{'metadata':{'finalizers':['a','b','c']}}", "{'metadata':{'$setElementOrder/finalizers':['c','a']}}",
-            "{'metadata':{'finalizers':['c','a','b']}}");
+            "{'metadata':{'finalizers':['b','c','a']}}");
+    ok_case("ConfigMap", "{'metadata':{'finalizers':['a','b']}}", "{'metadata':{'$setElementOrder/finalizers':['x','b','a'],'finalizers':['x']}}",
+            "{'metadata':{'finalizers':['x','b','a']}}");
     /* $retainKeys: volume source switched from emptyDir to hostPath. */
     ok_case("Pod", "{'spec':{'volumes':[{'name':'v','emptyDir':{}}]}}",
             "{'spec':{'volumes':[{'name':'v','$retainKeys':['hostPath','name'],'hostPath':{'path':'/x'}}]}}",
