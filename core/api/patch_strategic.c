@@ -39,6 +39,8 @@ static void smp_show(const cJSON *v, char *buf, size_t len)
 
 static int merge_map(cJSON *orig, const cJSON *patch, const char *type, const char *path, int depth, skiff_error_t *err);
 static int merge_list(cJSON *orig, const cJSON *patch, const skiff_api_field_t *f, const char *path, int depth, skiff_error_t *err);
+static int merge_list_items(cJSON *orig, const cJSON *patch, const skiff_api_field_t *f, const char *key,
+                            const char *path, int depth, skiff_error_t *err);
 
 /* A new value built from patch value `p` as if merged into nothing: nested
  * directives are applied (and vanish) and nulls are dropped. *out is NULL
@@ -179,6 +181,22 @@ static int merge_list(cJSON *orig, const cJSON *patch, const skiff_api_field_t *
         return 0;
     }
 
+    /* kube's mergeSlice ends with normalizeElementOrder(patch items,
+     * server-only items, patch, original): the items the patch names follow
+     * the patch's order, server-only items are interleaved by live position,
+     * and new items come before later server-only ones. */
+    cJSON *before = cJSON_Duplicate(orig, 1);
+    if (!before) return smp_oom(err);
+    int rc = merge_list_items(orig, patch, f, key, path, depth, err);
+    if (rc == 0) rc = apply_order(orig, patch, key, before, path, err);
+    cJSON_Delete(before);
+    return rc;
+}
+
+static int merge_list_items(cJSON *orig, const cJSON *patch, const skiff_api_field_t *f, const char *key,
+                            const char *path, int depth, skiff_error_t *err)
+{
+    char ipath[PATH_MAX_LEN];
     if (!key) {
         /* A primitive set (finalizers): add the values not yet present. */
         for (const cJSON *p = patch->child; p; p = p->next) {
