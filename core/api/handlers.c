@@ -530,13 +530,14 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
                                         "deletionGracePeriodSeconds", "generation" };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         set_item(meta, keep[i], cJSON_Duplicate(get(ometa, keep[i]), 1));
+    reset_extra(c);
+    if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
+    if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
+    /* compared after defaulting: a body without defaults is no spec change */
     if (!status_only && !cJSON_Compare(get(nobj, "spec"), get(oldobj, "spec"), 1)) {
         const cJSON *g = get(ometa, "generation");
         set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
     }
-    reset_extra(c);
-    if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
-    if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
     /* deleting and the last finalizer is gone: the object goes now */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
     if (remove && c->res->on_delete) { reset_extra(c); c->res->on_delete(c, oldobj); }

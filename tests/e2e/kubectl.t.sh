@@ -50,6 +50,10 @@ expect_contains "deployment row" "web    0/2" "$out"
 out=$(k scale deploy web --replicas=3 2>&1); expect_eq "scale" "deployment.apps/web scaled" "$out"
 expect_eq "scale set spec.replicas" "3" "$(k get deploy web -o jsonpath='{.spec.replicas}')"
 expect_eq "scale bumped generation" "$((gen1+2))" "$(k get deploy web -o jsonpath='{.metadata.generation}')"
+out=$(k replace -f "$T/deploy.yaml" 2>&1); expect_eq "replace deployment" "deployment.apps/web replaced" "$out"
+expect_eq "replace with a spec change bumps generation" "$((gen1+3)) 2" "$(k get deploy web -o jsonpath='{.metadata.generation} {.spec.replicas}')"
+k replace -f "$T/deploy.yaml" >/dev/null 2>&1
+expect_eq "replace without a spec change (defaults omitted) keeps generation" "$((gen1+3))" "$(k get deploy web -o jsonpath='{.metadata.generation}')"
 
 cat >"$T/pod.yaml" <<Y
 apiVersion: v1
