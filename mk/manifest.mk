@@ -25,3 +25,25 @@ fuzz-yaml-run: $(FUZZ_YAML)
 ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
 TEST_EXTRA += $(FUZZ_YAML)
 endif
+
+# `make bench-manifest`: decode/encode throughput, and (when Go and Debian's
+# sigs.k8s.io/yaml are there) kubectl's YAMLToJSON on the same input.
+BENCH_MANIFEST := $(BUILD)/bench/bench_manifest
+Y2J_BENCH := $(BUILD)/bench/y2j
+Y2J_GO := GO111MODULE=off GOPROXY=off GOFLAGS= GOTOOLCHAIN=local GOPATH=/usr/share/gocode \
+	GOCACHE=$(abspath $(BUILD))/bench/gocache
+
+$(BENCH_MANIFEST): bench/manifest/bench_manifest.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBCORE) $(CORE_LIBS)
+
+$(Y2J_BENCH): bench/manifest/y2j/main.go
+	@mkdir -p $(dir $@)
+	cd bench/manifest/y2j && $(Y2J_GO) go build -o $(abspath $@) .
+
+.PHONY: bench-manifest
+bench-manifest: $(BENCH_MANIFEST)
+	$(BENCH_MANIFEST) 2000 7 $(BUILD)/bench/manifest-list.yaml
+	@if command -v go >/dev/null && [ -d /usr/share/gocode/src/sigs.k8s.io/yaml ]; then \
+	  $(MAKE) --no-print-directory -s $(Y2J_BENCH) && $(Y2J_BENCH) $(BUILD)/bench/manifest-list.yaml 7; \
+	else echo "(go or sigs.k8s.io/yaml missing: no comparison)"; fi

@@ -519,8 +519,11 @@ int skiff_api_field_get_default(const cJSON *obj, const char *field, char *buf, 
     else if (cJSON_IsString(cur)) snprintf(buf, len, "%s", cur->valuestring);
     else if (cJSON_IsBool(cur)) snprintf(buf, len, "%s", cJSON_IsTrue(cur) ? "true" : "false");
     else if (cJSON_IsNumber(cur)) {
-        if (cur->valuedouble == (double)(long long)cur->valuedouble) snprintf(buf, len, "%lld", (long long)cur->valuedouble);
-        else snprintf(buf, len, "%g", cur->valuedouble);
+        double d = cur->valuedouble;
+        /* Integral values print as integers (as Go's int fields); the range
+         * check keeps the cast defined. */
+        if (d > -9e18 && d < 9e18 && d == (double)(long long)d) snprintf(buf, len, "%lld", (long long)d);
+        else snprintf(buf, len, "%g", d);
     } else snprintf(buf, len, "%s", "");
     return 0;
 }

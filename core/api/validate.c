@@ -259,16 +259,31 @@ int skiff_api_validate_object_meta(const cJSON *obj, skiff_api_name_rule_t rule,
         total++;
     }
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(md, "labels"), *e;
+    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(md, "annotations");
+    /* Kubernetes fails to decode such a body; say so instead of walking it. */
+    if (labels && !cJSON_IsObject(labels) && !cJSON_IsNull(labels)) {
+        if (skiff_api_causes_add(causes, "FieldValueInvalid", "metadata.labels", "Invalid value: must be a map of strings")) return -ENOMEM;
+        total++;
+        labels = NULL;
+    }
+    if (ann && !cJSON_IsObject(ann) && !cJSON_IsNull(ann)) {
+        if (skiff_api_causes_add(causes, "FieldValueInvalid", "metadata.annotations", "Invalid value: must be a map of strings")) return -ENOMEM;
+        total++;
+        ann = NULL;
+    }
     cJSON_ArrayForEach(e, labels) {
         n = skiff_api_check_qualified_name(e->string, msgs);
         if ((rc = add_all(causes, "metadata.labels", e->string, msgs, n)) < 0) return rc;
         total += rc;
-        if (!cJSON_IsString(e)) continue;
+        if (!cJSON_IsString(e)) {
+            if (skiff_api_causes_add(causes, "FieldValueInvalid", "metadata.labels", "Invalid value: label values must be strings")) return -ENOMEM;
+            total++;
+            continue;
+        }
         n = skiff_api_check_label_value(e->valuestring, msgs);
         if ((rc = add_all(causes, "metadata.labels", e->valuestring, msgs, n)) < 0) return rc;
         total += rc;
     }
-    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(md, "annotations");
     size_t bytes = 0;
     cJSON_ArrayForEach(e, ann) {
         char *lower = strdup(e->string);

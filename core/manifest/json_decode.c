@@ -274,6 +274,7 @@ int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest
                                skiff_error_t *err)
 {
     *doc = NULL;
+    if (!buf) len = 0, buf = "";
     skiff_manifest_limits_t lim;
     skiff_manifest_limits(opts, &lim);
     if (len > lim.max_bytes)
@@ -302,6 +303,7 @@ int skiff_manifest_decode_body_opts(const char *buf, size_t len, const skiff_man
                                     skiff_error_t *err)
 {
     *doc = NULL;
+    if (!buf) len = 0, buf = "";
     skiff_manifest_limits_t lim;
     skiff_manifest_limits(opts, &lim);
     if (len > lim.max_bytes)

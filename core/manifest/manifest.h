@@ -9,9 +9,9 @@
  * borrowed for the call and need not be NUL-terminated.
  *
  * Errors: bad input is SKIFF_E_INVALID with "line L, column C: what" (both
- * 1-based; column counts characters), or, where a JSON tree carries no
- * positions, the path of the offending field ("spec.replicas: ..."). Input over
- * the size limit is SKIFF_E_TOOLARGE; an allocation failure is -ENOMEM.
+ * 1-based; column counts characters); only a duplicate JSON key, found
+ * after parsing, is named by its path instead (`duplicate field "spec.x"`).
+ * Input over the size limit is SKIFF_E_TOOLARGE; allocation failure -ENOMEM.
  * Nothing aborts on bad input.
  *
  * How a YAML scalar becomes JSON (the rule, default mode)
@@ -38,10 +38,11 @@
  *
  * NOTE: kubectl 1.32 itself (sigs.k8s.io/yaml over go-yaml v2) reads YAML
  * 1.1: "on"/"yes"/"y" -> true, 0755 -> 493, 0x1F -> 31, and a key on: -> "true".
- * Pass SKIFF_MANIFEST_YAML11 to get exactly that (checked against
- * sigs.k8s.io/yaml's YAMLToJSON): then plain scalars are typed as go-yaml v2
+ * Pass SKIFF_MANIFEST_YAML11 to type plain scalars and keys as go-yaml v2
  * does (underscores ignored in numbers, 0x/0o/0b/leading-0 octal ints, y/n/
- * yes/no/on/off in three cases as bools). The default keeps such values as
+ * yes/no/on/off in three cases as bools), checked against sigs.k8s.io/yaml's
+ * YAMLToJSON on ~100 inputs. The checks below (duplicate keys, 2^53, NUL,
+ * merge precedence) stay stricter than kubectl in both modes. The default keeps such values as
  * the strings that were written, which is what the author almost always
  * meant; the one common casualty is a volume's `defaultMode: 0644`, which
  * stays the string "0644" (write 420, or decode with SKIFF_MANIFEST_YAML11).
@@ -136,8 +137,10 @@ int skiff_manifest_decode_body_opts(const char *buf, size_t len, const skiff_man
  * "123", "true", "", "null", "1.5", "a: b" ...), multi-line strings as
  * literal blocks. *out is a NUL-terminated string the caller frees; *outlen
  * (may be NULL) its length. Decoding the result in either mode gives back an
- * equal tree (cJSON_Compare). cJSON raw items and non-finite numbers are
- * SKIFF_E_INVALID. */
+ * equal tree (cJSON_Compare) — the fuzz target checks exactly that. cJSON raw
+ * items, non-finite numbers and strings that are not UTF-8 are
+ * SKIFF_E_INVALID; an object built with a duplicate key is written as is
+ * (and will not decode back). */
 int skiff_manifest_encode_yaml(const cJSON *doc, char **out, size_t *outlen, skiff_error_t *err);
 
 /* Encode each element of the array `docs` as one document of a stream, with

@@ -208,6 +208,13 @@ static void test_keys_conversion(void **state)
 static void test_multidoc(void **state)
 {
     want_docs("", NULL, "[]");
+    cJSON *none = NULL;
+    skiff_error_t e0 = {0};
+    assert_int_equal(skiff_manifest_decode_yaml(NULL, 0, NULL, &none, &e0), 0); /* NULL input is empty */
+    assert_int_equal(cJSON_GetArraySize(none), 0);
+    cJSON_Delete(none);
+    assert_int_equal(skiff_manifest_decode_json(NULL, 0, NULL, &none, &e0), SKIFF_E_INVALID);
+    assert_int_equal(skiff_manifest_decode_body(NULL, 0, 0, 0, &none, &e0), SKIFF_E_INVALID);
     want_docs("# only a comment\n", NULL, "[]");
     want_docs("---\n---\n...\n", NULL, "[]");
     want_docs("a: 1\n---\n# empty\n---\nb: 2\n---\nnull\n---\n- x\n", NULL, "[{\"a\": 1}, {\"b\": 2}, [\"x\"]]");

@@ -489,6 +489,7 @@ static int decode_stream(const char *buf, size_t len, const skiff_manifest_opts_
                          cJSON **out, skiff_error_t *err)
 {
     *out = NULL;
+    if (!buf) len = 0, buf = ""; /* libyaml asserts on a NULL input */
     dec_t d = {.buf = buf, .len = len, .err = err, .max_docs = max_docs};
     skiff_manifest_limits(opts, &d.lim);
     if (len > d.lim.max_bytes)
