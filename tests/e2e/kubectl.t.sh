@@ -95,6 +95,8 @@ out=$(k get pods --sort-by=.metadata.name -o custom-columns=N:.metadata.name --n
 expect_eq "--sort-by (includeObject=Object)" "pod-a
 pod-b" "$out"
 out=$(k get pods --sort-by=.metadata.name 2>&1); expect_contains "--sort-by table" "pod-b" "$out"
+out=$(k get pods --chunk-size=1 -o name 2>&1); expect_eq "paging with --chunk-size (limit/continue)" "pod/pod-a
+pod/pod-b" "$out"
 out=$(k get all 2>&1)
 expect_contains "get all: pods" "pod/pod-a" "$out"
 expect_contains "get all: services" "service/kubernetes" "$out"
@@ -251,7 +253,8 @@ for f in major minor gitVersion gitCommit gitTreeState buildDate goVersion compi
   expect_contains "/version/ has $f" "\"$f\":\"" "$out"
 done
 out=$(curl -s "http://127.0.0.1:$API_PORT/metrics")
-expect_contains "metrics: request counter" 'apiserver_request_total{verb="CREATE",resource="pods"' "$out"
+expect_contains "metrics: request counter" 'apiserver_request_total{verb="CREATE",resource="pods",code="201"}' "$out"
+expect_contains "metrics: errors counted by code" 'apiserver_request_total{verb="GET",resource="pods",code="404"}' "$out"
 expect_contains "metrics: latency histogram" 'apiserver_request_duration_seconds_bucket{verb="LIST",resource="pods",le="+Inf"}' "$out"
 api_stop
 check "server shut down cleanly (no sanitizer reports)" api_log_clean
