@@ -56,11 +56,28 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
+/* mkdir -p: a newcomer's first `make run` points at a path whose parents
+ * may not exist yet. */
+static int mkdir_parents(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0700);
+}
+
 static int take_lock(lmdb_store_t *s, skiff_error_t *err)
 {
     struct stat st;
     if (stat(s->path, &st) != 0) {
-        if (errno != ENOENT || mkdir(s->path, 0700) != 0)
+        if (errno != ENOENT || mkdir_parents(s->path) != 0)
             return skiff_error_set(err, -errno, "data directory %s: cannot create: %s", s->path,
                                    strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
