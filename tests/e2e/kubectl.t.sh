@@ -14,6 +14,7 @@ for r in "deployments deploy apps/v1" "replicasets rs apps/v1" "daemonsets ds ap
   expect_contains "api-resources lists ${r%% *}" "$r" "$(echo "$out" | sed 's/  */ /g')"
 done
 
+expect_eq "aggregated discovery: api-resources needs 2 requests" "2" "$(k api-resources -v=6 2>&1 | grep -c 'GET http')"
 out=$(k get ns 2>&1)
 expect_contains "default namespace exists" "default" "$out"
 expect_contains "kube-system namespace exists" "kube-system" "$out"
@@ -141,6 +142,17 @@ k apply -f "$T/node.yaml" >/dev/null 2>&1
 out=$(k cordon node-1 2>&1); expect_eq "cordon" "node/node-1 cordoned" "$out"
 out=$(k get nodes 2>&1); expect_contains "cordoned node status" "Ready,SchedulingDisabled" "$out"
 out=$(k uncordon node-1 2>&1); expect_eq "uncordon" "node/node-1 uncordoned" "$out"
+k create -f - >/dev/null 2>&1 <<Y
+apiVersion: v1
+kind: Pod
+metadata: {name: on-node}
+spec: {nodeName: node-1, terminationGracePeriodSeconds: 0, containers: [{name: c, image: busybox}]}
+Y
+out=$(timeout 30 "$KUBECTL" drain node-1 --force --ignore-daemonsets 2>&1); rc=$?
+expect_eq "drain exits 0" "0" "$rc"
+expect_contains "drain evicts through pods/eviction" "pod/on-node evicted" "$out"
+out=$(k get pod on-node 2>&1); expect_contains "evicted pod is gone" "NotFound" "$out"
+k uncordon node-1 >/dev/null 2>&1
 out=$(k get nodes 2>&1); expect_contains "node table" "node-1   Ready    <none>   " "$out"
 
 uid=$(k get pod pod-a -o jsonpath='{.metadata.uid}')
