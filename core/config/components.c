@@ -4,6 +4,8 @@
 #include "config/config.h"
 #include "sched/component.h"
 
+#include "api/component.h"
+
 static const skiff_config_key_t apiserver_keys[] = {
     { "listen", SKIFF_CFG_STRING, "127.0.0.1:6443", 0, 0,
       "address:port the API server listens on" },
@@ -11,6 +13,8 @@ static const skiff_config_key_t apiserver_keys[] = {
       "directory for the API server's own state (certificates, tokens)" },
     { "service_cidr", SKIFF_CFG_STRING, "10.96.0.0/12", 0, 0,
       "IP range ClusterIP services are allocated from" },
+    { "node_port_range", SKIFF_CFG_STRING, "30000-32767", 0, 0,
+      "port range NodePort services are allocated from (LOW-HIGH)" },
     SKIFF_CONFIG_END,
 };
 
@@ -27,7 +31,7 @@ static const char *const scheduler_groups[] = { "profiles", NULL };
 static const skiff_config_key_t no_keys[] = { SKIFF_CONFIG_END };
 
 static const skiff_component_t components[] = {
-    { "apiserver", apiserver_keys, NULL, NULL },
+    { "apiserver", apiserver_keys, skiff_api_component_start, skiff_api_component_stop },
     { "scheduler", scheduler_keys, skiff_sched_component_start, skiff_sched_component_stop,
       scheduler_groups },
     { "controllers", no_keys, NULL, NULL },
