@@ -442,6 +442,42 @@ static void test_permit_timeout_and_allow(void **state)
     skiff_sched_free(s);
 }
 
+static void test_queue_order(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 1 };
+    skiff_sched_t *s;
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
+    /* Queued before the scheduling thread runs: it applies every event,
+     * then pops by priority (higher first), then age. */
+    add_node(s, "n1", "64");
+    static const struct { const char *name; int prio; } pods[] = {
+        { "low-a", 0 }, { "high", 100 }, { "mid", 50 }, { "low-b", 0 }, { "neg", -5 },
+    };
+    for (size_t i = 0; i < 5; i++) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"priority\":%d}}", pods[i].name, pods[i].prio);
+        assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse(buf), &err), 0);
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL); /* distinct ages */
+    }
+    assert_int_equal(skiff_sched_start(s, &err), 0);
+    assert_int_equal(wait_for(&R.n_bound, 5, 5000), 5);
+    assert_string_equal(R.bound[0], "high=n1");
+    assert_string_equal(R.bound[1], "mid=n1");
+    assert_string_equal(R.bound[2], "low-a=n1");
+    assert_string_equal(R.bound[3], "low-b=n1");
+    assert_string_equal(R.bound[4], "neg=n1");
+    /* a pod the scheduler cannot view is refused with the field at fault */
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{}}"), &err), SKIFF_E_INVALID);
+    assert_string_equal(err.msg, "pod: metadata.name: required");
+    skiff_sched_free(s);
+}
+
 int main(void)
 {
     pthread_mutex_init(&R.mu, NULL);
@@ -456,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_retry_on_node_add),
         cmocka_unit_test(test_unreserve_after_failed_bind),
         cmocka_unit_test(test_permit_timeout_and_allow),
+        cmocka_unit_test(test_queue_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
