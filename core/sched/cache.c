@@ -272,6 +272,7 @@ void sched_cache_free(sched_cache_t *c)
 {
     sched_label_free(c);
     sched_terms_free(c);
+    free(c->orphans);
     free(c->aff_nodes);
     free(c->aff_snap);
     sched_map_each(&c->pods, free_pod_cb, NULL);
@@ -281,4 +282,45 @@ void sched_cache_free(sched_cache_t *c)
     free(c->list);
     free(c->snap);
     memset(c, 0, sizeof *c);
+}
+
+/* Pods bound to a node not in the cache yet: pods and nodes come from two
+ * watches, so a bound pod may arrive before its node. They are counted on
+ * the node when it arrives. */
+int sched_cache_orphan_add(sched_cache_t *c, sched_pod_rec_t *p)
+{
+    if (p->orphan) return 0;
+    if (c->n_orphans == c->cap_orphans) {
+        size_t cap = c->cap_orphans ? c->cap_orphans * 2 : 16;
+        sched_pod_rec_t **o = realloc(c->orphans, cap * sizeof *o);
+        if (!o) return -1;
+        c->orphans = o;
+        c->cap_orphans = cap;
+    }
+    p->orphan = 1;
+    p->orphan_idx = c->n_orphans;
+    c->orphans[c->n_orphans++] = p;
+    return 0;
+}
+
+void sched_cache_orphan_remove(sched_cache_t *c, sched_pod_rec_t *p)
+{
+    if (!p->orphan) return;
+    size_t i = p->orphan_idx;
+    c->n_orphans--;
+    if (i != c->n_orphans) {
+        c->orphans[i] = c->orphans[c->n_orphans];
+        c->orphans[i]->orphan_idx = i;
+    }
+    p->orphan = 0;
+}
+
+void sched_cache_adopt(sched_cache_t *c, sched_node_rec_t *n)
+{
+    for (size_t i = 0; i < c->n_orphans;) {
+        sched_pod_rec_t *p = c->orphans[i];
+        if (strcmp(p->view.node_name, n->view.name) != 0) { i++; continue; }
+        sched_cache_orphan_remove(c, p);
+        sched_cache_pod_place(c, p, n, 0);
+    }
 }

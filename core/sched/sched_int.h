@@ -62,6 +62,8 @@ typedef struct sched_pod_rec {
     char *key;                  /* "ns/name" */
     /* queue state */
     int where;                  /* SCHED_Q_* */
+    int orphan;                 /* bound to a node the cache has not seen yet */
+    size_t orphan_idx;
     size_t heap_idx;
     int attempts;
     int64_t queued_ns;          /* when it entered the active queue (order) */
@@ -135,7 +137,13 @@ typedef struct sched_cache {
     size_t n_aff_nodes, cap_aff_nodes;
     uint64_t node_gen;          /* bumped on node add/update/delete */
     sched_map_t terms;          /* first matchLabel "key\x01value" (or "") -> sched_term_list_t */
+    struct sched_pod_rec **orphans; /* bound pods whose node has not arrived (watch order) */
+    size_t n_orphans, cap_orphans;
 } sched_cache_t;
+int sched_cache_orphan_add(sched_cache_t *c, struct sched_pod_rec *p);
+void sched_cache_orphan_remove(sched_cache_t *c, struct sched_pod_rec *p);
+/* Place the orphans bound to node n (just added or back). */
+void sched_cache_adopt(sched_cache_t *c, sched_node_rec_t *n);
 
 typedef struct sched_term_ref {
     struct sched_pod_rec *rec;

@@ -478,6 +478,29 @@ static void test_queue_order(void **state)
     skiff_sched_free(s);
 }
 
+/* A bound pod may arrive before its node (two watches): it is counted on
+ * the node once the node arrives. */
+static void test_bound_pod_before_node(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"old\"},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"800m\"}}}]}}"), &err), 0);
+    add_node(s, "n1", "1");
+    add_pod(s, "new", "400m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    assert_string_equal(R.failed[0], "new: 0/1 nodes are available: 1 Insufficient cpu.");
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    skiff_sched_stats_t st;
+    skiff_sched_stats(s, &st);
+    assert_int_equal(st.pods, 1);
+    assert_int_equal(st.nodes, 1);
+    skiff_sched_free(s);
+}
+
 int main(void)
 {
     pthread_mutex_init(&R.mu, NULL);
@@ -493,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_unreserve_after_failed_bind),
         cmocka_unit_test(test_permit_timeout_and_allow),
         cmocka_unit_test(test_queue_order),
+        cmocka_unit_test(test_bound_pod_before_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
