@@ -56,4 +56,6 @@ expect_contains "misspelt key: nearest suggested" "did you mean \"percentage_of_
 write_cfg ''
 run_cli run --config "$T/s.cfg" --once
 expect_eq "no profiles: one default profile of every instance" 0 "$rc"
+run_cli check-config "$SKIFF_ROOT/examples/scheduler.cfg"
+expect_eq "examples/scheduler.cfg passes check-config" 0 "$rc"
 done_testing
