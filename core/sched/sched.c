@@ -262,6 +262,10 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
     }
     p->profile = profile_of(s, p->view.scheduler_name);
     if (p->profile < 0) return; /* another scheduler's pod: stays Pending */
+    /* A pod being deleted is not scheduled (kube-scheduler's skipPodSchedule). */
+    if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->obj, "metadata"),
+                                         "deletionTimestamp"))
+        return;
     sched_queue_add(&s->queue, p, sched_now_ns());
 }
 
