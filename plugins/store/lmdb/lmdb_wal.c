@@ -41,6 +41,7 @@
  * appending write needs, which on ext4 under load is most of its cost. */
 #define SPARE_MAX (32ull << 20) /* sized to twice what the last segment used */
 #define SPARE_MIN (1ull << 20)
+#define FIRST_ROOM (256ull << 10)
 #define SPARE_NAME "wal-spare.tmp"
 
 static uint64_t hash64(uint64_t h, const void *p, size_t n)
@@ -558,6 +559,13 @@ int lmdb_wal_open(lmdb_store_t *s, uint64_t seq, skiff_error_t *err)
             rc = create_segment(s, seq, &s->wal_fd, &s->wal_off);
         }
         if (rc == 0) {
+            /* a little zero-filled room, so the first writes overwrite
+             * rather than append (the checkpoint thread sizes later ones) */
+            static const char zero[1 << 16];
+            int zrc = 0;
+            for (uint64_t off = s->wal_off; off < FIRST_ROOM && !zrc; off += sizeof zero)
+                zrc = write_all(s->wal_fd, zero, sizeof zero, (off_t)off);
+            if (!zrc) fdatasync(s->wal_fd);
             delete_segments_before(s, seq);
             s->wal_seq_base = seq;
             s->host->free(segs);
