@@ -159,7 +159,9 @@ static int do_get(apisrv_call_t *c)
 typedef struct list_ctx {
     apisrv_call_t *c;
     skiff_api_buf_t *b;
-    cJSON *table;
+    int table, include;          /* rows are rendered straight into b */
+    char *scratch;               /* reused print buffer for rows */
+    size_t scratch_len;
     apisrv_filter_t *f;
     int64_t limit, n;
     char *last_key;
@@ -178,7 +180,22 @@ static int list_cb(void *ud, const skiff_store_kv_t *kv)
         if (!apisrv_filter_match(l->f, l->c->res, obj)) { cJSON_Delete(obj); goto seen; }
     }
     if (l->table) {
-        apisrv_table_add(l->c, l->table, obj);
+        cJSON *row = apisrv_table_row(l->c->res, obj, l->include, l->c->now_ns);
+        if (!row) { l->oom = 1; return 1; }
+        if (l->n) skiff_api_buf_putc(l->b, ',');
+        if (!l->scratch) {
+            l->scratch_len = 64 * 1024;
+            l->scratch = malloc(l->scratch_len);
+        }
+        if (l->scratch && cJSON_PrintPreallocated(row, l->scratch, (int)l->scratch_len, 0)) {
+            skiff_api_buf_puts(l->b, l->scratch);
+        } else {
+            char *txt = cJSON_PrintUnformatted(row);
+            if (!txt) { cJSON_Delete(row); l->oom = 1; return 1; }
+            skiff_api_buf_puts(l->b, txt);
+            free(txt);
+        }
+        cJSON_Delete(row);
     } else {
         if (l->n) skiff_api_buf_putc(l->b, ',');
         apisrv_obj_emit(l->b, kv->value, kv->value_len, kv->mod_rev);
@@ -284,8 +301,18 @@ static int do_list(apisrv_call_t *c)
     skiff_api_buf_init(&b);
     list_ctx_t l = { .c = c, .b = &b, .f = f, .limit = parse_limit(apisrv_param(c, "limit")) };
     if (c->table) {
-        l.table = apisrv_table_new(c, 1);
-        if (!l.table) { apisrv_filter_free(f); return apisrv_fail(c, 500, "InternalError", "out of memory"); }
+        /* the Table's head (columns), then rows as they are read */
+        cJSON *t = apisrv_table_new(c, 1);
+        if (t) { cJSON_DeleteItemFromObjectCaseSensitive(t, "rows"); cJSON_DeleteItemFromObjectCaseSensitive(t, "metadata"); }
+        char *head = t ? cJSON_PrintUnformatted(t) : NULL;
+        cJSON_Delete(t);
+        if (!head) { apisrv_filter_free(f); return apisrv_fail(c, 500, "InternalError", "out of memory"); }
+        head[strlen(head) - 1] = '\0';
+        skiff_api_buf_puts(&b, head);
+        skiff_api_buf_puts(&b, ",\"rows\":[");
+        free(head);
+        l.table = 1;
+        l.include = apisrv_include_mode(c);
     } else {
         char av[64];
         apisrv_resource_api_version(c->res, av, sizeof av);
@@ -300,8 +327,8 @@ static int do_list(apisrv_call_t *c)
     skiff_error_clear(&err);
     int rc = c->s->ops->range(c->s->store, &rq, list_cb, &l, &rs, &err);
     apisrv_filter_free(f);
+    free(l.scratch);
     if (rc < 0 || l.oom) {
-        cJSON_Delete(l.table);
         skiff_api_buf_free(&b);
         free(l.last_key);
         if (rc == SKIFF_E_COMPACTED && cont)
@@ -314,13 +341,6 @@ static int do_list(apisrv_call_t *c)
     free(l.last_key);
     char rvs[24];
     snprintf(rvs, sizeof rvs, "%lld", (long long)rs.rev);
-    if (c->table) {
-        cJSON *m = get(l.table, "metadata");
-        cJSON_AddStringToObject(m, "resourceVersion", rvs);
-        if (token[0]) cJSON_AddStringToObject(m, "continue", token);
-        skiff_api_buf_free(&b);
-        return apisrv_reply_json(c, 200, l.table);
-    }
     skiff_api_buf_printf(&b, "],\"metadata\":{\"resourceVersion\":\"%s\"", rvs);
     if (token[0]) skiff_api_buf_printf(&b, ",\"continue\":\"%s\"", token);
     skiff_api_buf_puts(&b, "}}");
@@ -530,13 +550,14 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
                                         "deletionGracePeriodSeconds", "generation" };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         set_item(meta, keep[i], cJSON_Duplicate(get(ometa, keep[i]), 1));
+    reset_extra(c);
+    if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
+    if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
+    /* compared after defaulting: a body without defaults is no spec change */
     if (!status_only && !cJSON_Compare(get(nobj, "spec"), get(oldobj, "spec"), 1)) {
         const cJSON *g = get(ometa, "generation");
         set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
     }
-    reset_extra(c);
-    if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
-    if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
     /* deleting and the last finalizer is gone: the object goes now */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
     if (remove && c->res->on_delete) { reset_extra(c); c->res->on_delete(c, oldobj); }

@@ -52,8 +52,12 @@ int apisrv_patch_apply(apisrv_call_t *c, int type, const cJSON *doc, const cJSON
         rc = skiff_api_json_patch(doc, patch, out, &err);
         if (rc < 0) {
             int code = skiff_api_json_patch_http_status(rc);
-            return apisrv_fail(c, code, code == 409 ? "Conflict" : code == 422 ? "Invalid" : "BadRequest",
-                               "%s", err.msg), -1;
+            if (code == 422) {
+                apisrv_invalid_t inv = { 0 };
+                apisrv_invalid_add(&inv, "FieldValueInvalid", "patch", "%s", err.msg);
+                return apisrv_fail_invalid(c, c->name, &inv), -1;
+            }
+            return apisrv_fail(c, code, code == 409 ? "Conflict" : "BadRequest", "%s", err.msg), -1;
         }
         break;
 #endif
@@ -94,8 +98,12 @@ int apisrv_patch_apply(apisrv_call_t *c, int type, const cJSON *doc, const cJSON
     }
     if (rc < 0) {
         if (rc == -ENOMEM) apisrv_fail(c, 500, "InternalError", "out of memory applying the patch");
-        else apisrv_fail(c, rc == SKIFF_E_CONFLICT ? 409 : 422, rc == SKIFF_E_CONFLICT ? "Conflict" : "Invalid",
-                         "%s", err.msg[0] ? err.msg : "the patch could not be applied");
+        else if (rc == SKIFF_E_CONFLICT) apisrv_fail(c, 409, "Conflict", "%s", err.msg);
+        else {
+            apisrv_invalid_t inv = { 0 };
+            apisrv_invalid_add(&inv, "FieldValueInvalid", "patch", "%s", err.msg[0] ? err.msg : "the patch could not be applied");
+            apisrv_fail_invalid(c, c->name, &inv);
+        }
         return -1;
     }
     return 0;

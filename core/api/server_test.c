@@ -210,6 +210,7 @@ typedef struct events {
     pthread_mutex_t mu;
     char log[4096];
     int ended;
+    int bookmarks;
 } events_t;
 
 static void on_ev(void *ud, const char *type, const char *obj, size_t len)
@@ -217,7 +218,8 @@ static void on_ev(void *ud, const char *type, const char *obj, size_t len)
     events_t *e = ud;
     pthread_mutex_lock(&e->mu);
     if (!type) e->ended = 1;
-    else if (strcmp(type, "BOOKMARK") != 0) {
+    else if (strcmp(type, "BOOKMARK") == 0) e->bookmarks++;
+    else {
         cJSON *o = cJSON_ParseWithLength(obj, len);
         const char *n = str(o, "metadata", "name");
         const cJSON *code = cJSON_GetObjectItem(o, "code");
@@ -256,6 +258,9 @@ static void watch_round(fx_t *f, skiff_api_client_t *cl)
     skiff_api_client_watch_t *w;
     assert_int_equal(skiff_api_client_watch(cl, "/api/v1/namespaces/default/secrets", "0", on_ev, &e, &w, &err), 0);
     assert_true(wait_for(&e, "ADDED s0;"));
+    /* idle: BOOKMARKs (every 200 ms in this fixture) */
+    for (int i = 0; i < 300 && !e.bookmarks; i++) usleep(10000);
+    assert_true(e.bookmarks > 0);
     assert_int_equal(skiff_api_client_create(cl, "/api/v1/namespaces/default/secrets", "{\"metadata\":{\"name\":\"s1\"}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_patch(cl, "/api/v1/namespaces/default/secrets/s1", "application/merge-patch+json", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_delete(cl, "/api/v1/namespaces/default/secrets/s1", NULL, &err), 0);
@@ -407,6 +412,25 @@ static void test_bad_input(void **state)
     skiff_api_result_free(&r);
 }
 
+static void test_deletecollection(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    skiff_api_result_t r;
+    for (int i = 0; i < 4; i++) {
+        char b[128];
+        snprintf(b, sizeof b, "{\"metadata\":{\"name\":\"d%d\",\"labels\":{\"del\":\"%s\"}}}", i, i < 3 ? "yes" : "no");
+        assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/configmaps", b, NULL, &err), 0);
+    }
+    assert_int_equal(skiff_api_client_do(f->cl, "DELETE", "/api/v1/namespaces/default/configmaps", "labelSelector=del%3Dyes", NULL, NULL, 0, NULL, &err), 0);
+    assert_int_equal(skiff_api_client_list(f->cl, "/api/v1/namespaces/default/configmaps", NULL, NULL, &r, &err), 0);
+    cJSON *o = parse(&r);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "items")), 1);
+    assert_string_equal(str(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "items"), 0), "metadata", "name"), "d3");
+    cJSON_Delete(o);
+    skiff_api_result_free(&r);
+}
+
 static void test_quantities_normalised(void **state)
 {
     fx_t *f = *state;
@@ -440,6 +464,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_finalizers_and_graceful_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quantities_normalised, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deletecollection, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
