@@ -22,14 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "minihost.h"
+#include "coreload.h"
+#include "log/log.h"
+#include "util/quantity.h"
 
 static const skiff_plugin_t *plug;
 static const skiff_store_ops_t *ops;
 static void *store;
 static char value[256];
 
-static int64_t now_ns(void) { return mh_mono(); }
+static int64_t now_ns(void) { return cl_mono_ns(); }
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -219,7 +221,7 @@ static int watch_latency(double secs, double *p50, double *p99)
 static double parse_secs(const char *s)
 {
     int64_t ms;
-    if (mh_parse_duration(s, &ms) != 0) return -1;
+    if (skiff_duration_parse(s, &ms, NULL) != 0) return -1;
     return ms / 1000.0;
 }
 
@@ -240,6 +242,8 @@ int main(int argc, char **argv)
     }
     if (secs <= 0 || clients < 1) { fprintf(stderr, "bench_store: bad --duration or --clients\n"); return 2; }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    skiff_log_set_level(SKIFF_LOG_WARN);
+    skiff_log_init_env(); /* SKIFF_LOG=debug shows the store writer's statistics */
     char plugbuf[4096], dirbuf[4096];
     if (!plugin) {
         const char *b = getenv("BUILD");
@@ -255,7 +259,7 @@ int main(int argc, char **argv)
     }
     memset(value, 'v', sizeof value);
     skiff_error_t err = { 0 };
-    plug = mh_load(plugin, &err);
+    plug = cl_load(plugin, &err);
     if (!plug) { fprintf(stderr, "bench_store: %s\n", err.msg); return 1; }
     ops = plug->ops;
 
@@ -266,7 +270,7 @@ int main(int argc, char **argv)
     char pathset[4200];
     snprintf(pathset, sizeof pathset, "path=%s/lmdb", dir);
     const char *set[] = { pathset, "retention=0", NULL };
-    if (mh_instance_new(plug, set, &store, &err) != 0) {
+    if (cl_instance_new(plug, set, &store, &err) != 0) {
         fprintf(stderr, "bench_store: open: %s\n", err.msg);
         return 1;
     }
@@ -288,7 +292,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
     if (!rc) printf("# single client: fsync floor / lmdb = %.2f\n", floor / r1);
-    mh_instance_free(plug, store);
+    cl_instance_free(store);
     if (tmp) {
         char cmd[4200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

@@ -90,19 +90,23 @@ int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, s
     if (atomic_load(&s->dead))
         goto out;
     skiff_bus_slot_t *sl = &s->slots[(s->qhead + s->qcount) % s->qcap];
-    if (len > sl->cap) {
-        size_t cap = len < 64 ? 64 : len;
-        void *p = realloc(sl->data, cap);
-        if (!p) {
-            s->lost = 1; /* the subscriber learns of it from the next event */
-            rc = -ENOMEM;
-            goto out;
+    void *dst = sl->inl;
+    if (len > sizeof sl->inl) {
+        if (len > sl->cap) {
+            size_t cap = len < 256 ? 256 : len;
+            void *p = cap <= UINT32_MAX ? realloc(sl->data, cap) : NULL;
+            if (!p) {
+                s->lost = 1; /* the subscriber learns of it from the next event */
+                rc = -ENOMEM;
+                goto out;
+            }
+            sl->data = p;
+            sl->cap = (uint32_t)cap;
         }
-        sl->data = p;
-        sl->cap = cap;
+        dst = sl->data;
     }
     if (len)
-        memcpy(sl->data, payload, len);
+        memcpy(dst, payload, len);
     sl->len = len;
     sl->seq = seq;
     sl->flags = s->lost ? SKIFF_BUS_EV_LOST : 0;
@@ -152,8 +156,8 @@ static void drain(skiff_bus_sub_t *s)
          * free slots, so payloads are read without the lock. */
         for (uint32_t i = 0; i < n; i++) {
             skiff_bus_slot_t *sl = &s->slots[(h + i) % s->qcap];
-            skiff_bus_event_t ev = { t->name, t->version, sl->flags, sl->seq,
-                                     sl->len ? sl->data : NULL, sl->len };
+            const void *pl = sl->len == 0 ? NULL : sl->len <= sizeof sl->inl ? (const void *)sl->inl : sl->data;
+            skiff_bus_event_t ev = { t->name, t->version, sl->flags, sl->seq, pl, sl->len };
             skiff_bus_deliver(s, &ev);
         }
         done += n;

@@ -12,7 +12,8 @@
  * How it behaves (implementation: bus.c, async.c):
  *  - publish never holds a lock while a callback runs and a sync publish
  *    never allocates. Async publish copies the payload into the subscriber's
- *    preallocated ring (slot buffers are reused once grown).
+ *    preallocated ring: up to 24 bytes inside the slot, larger payloads in a
+ *    per-slot buffer that is reused once grown.
  *  - Full async queue: SKIFF_BUS_FULL_BLOCK makes publish() wait for room —
  *    and while it waits, other publishers of the same topic wait too
  *    (that is what keeps per-topic order); SKIFF_BUS_FULL_DROP drops the event
@@ -23,6 +24,8 @@
  *    variable SKIFF_BUS_WORKERS=1..16 overrides). One subscriber is served by
  *    one worker at a time, in batches, so a slow callback holds up only its
  *    own worker; more slow subscribers than workers stall async delivery.
+ *  - subscribe sets *out before the first callback can run (even one on
+ *    another thread), so a callback may unsubscribe itself through it.
  *  - unsubscribe from inside the subscription's own callback returns at once;
  *    free_ud then runs when that callback returns, on its thread. From
  *    anywhere else it waits for running callbacks first. Two callbacks that

@@ -28,14 +28,18 @@ typedef struct skiff_bus_snap {
     skiff_bus_sub_t *subs[];
 } skiff_bus_snap_t;
 
-/* One slot of an async ring. `data` is grown on demand and reused, so after
- * the ring has wrapped once with a payload size, enqueue does not allocate. */
+/* One slot of an async ring. Payloads up to SKIFF_BUS_SLOT_INLINE bytes
+ * (handles, indices, small structs) live in the slot itself; larger ones go
+ * to `data`, grown on demand and reused, so after the ring has wrapped once
+ * with a payload size, enqueue does not allocate. */
+#define SKIFF_BUS_SLOT_INLINE 24u
 typedef struct skiff_bus_slot {
     uint64_t seq;
     uint32_t flags;
+    uint32_t cap; /* of data */
     size_t len;
-    size_t cap;
     void *data;
+    unsigned char inl[SKIFF_BUS_SLOT_INLINE];
 } skiff_bus_slot_t;
 
 struct skiff_bus_sub {

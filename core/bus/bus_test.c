@@ -685,6 +685,60 @@ static void test_free_pending(void **state)
     }
 }
 
+/* Payloads of every size class (empty, inline in the slot, heap-grown,
+ * shrinking again) arrive byte-exact through a ring that wraps many times. */
+typedef struct sizes {
+    atomic_long count;
+    atomic_long bad;
+} sizes_t;
+
+static size_t size_for(uint64_t seq)
+{
+    static const size_t sz[] = { 0, 1, 23, 24, 25, 300, 5000, 24, 2, 70000, 8 };
+    return sz[seq % (sizeof sz / sizeof sz[0])];
+}
+
+static void sizes_cb(void *ud, const skiff_bus_event_t *ev)
+{
+    sizes_t *z = ud;
+    size_t want = size_for(ev->seq);
+    int ok = ev->len == want && (want == 0) == (ev->payload == NULL);
+    for (size_t i = 0; ok && i < want; i++)
+        ok = ((const unsigned char *)ev->payload)[i] == (unsigned char)(ev->seq * 31 + i);
+    if (!ok)
+        atomic_fetch_add(&z->bad, 1);
+    atomic_fetch_add(&z->count, 1);
+}
+
+static void test_payload_sizes(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    skiff_bus_t *bus;
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    skiff_bus_topic_t *t;
+    assert_int_equal(skiff_bus_topic_open(bus, "sizes", 1, &t, &err), 0);
+    sizes_t za = { 0, 0 }, zs = { 0, 0 };
+    skiff_bus_sub_opts_t o = { sizeof o, SKIFF_BUS_ASYNC, 7, SKIFF_BUS_FULL_BLOCK };
+    skiff_bus_sub_t *sa, *ss;
+    assert_int_equal(skiff_bus_subscribe(bus, NULL, "sizes", 1, &o, sizes_cb, &za, NULL, &sa, &err), 0);
+    assert_int_equal(skiff_bus_subscribe(bus, NULL, "sizes", 1, NULL, sizes_cb, &zs, NULL, &ss, &err), 0);
+    unsigned char *buf = malloc(70000);
+    for (uint64_t seq = 1; seq <= N; seq++) {
+        size_t n = size_for(seq);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (unsigned char)(seq * 31 + i);
+        assert_int_equal(skiff_bus_publish(t, n ? buf : NULL, n, &err), 0);
+    }
+    assert_true(wait_for(&za.count, N));
+    assert_int_equal(atomic_load(&zs.count), N);
+    assert_int_equal(atomic_load(&za.bad), 0);
+    assert_int_equal(atomic_load(&zs.bad), 0);
+    free(buf);
+    skiff_bus_free(bus);
+}
+
 /* A callback that publishes (re-entrantly) to another topic and to its own. */
 typedef struct reent {
     skiff_bus_topic_t *other;
@@ -753,6 +807,7 @@ int main(void)
         cmocka_unit_test_teardown(test_concurrent_publishers, check_violations),
         cmocka_unit_test_teardown(test_free_pending, check_violations),
         cmocka_unit_test_teardown(test_reentrant_publish, check_violations),
+        cmocka_unit_test_teardown(test_payload_sizes, check_violations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

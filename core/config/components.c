@@ -3,6 +3,8 @@
  * make `skiff run` start a component, set its start/stop functions. */
 #include "config/config.h"
 
+#include "api/component.h"
+
 static const skiff_config_key_t apiserver_keys[] = {
     { "listen", SKIFF_CFG_STRING, "127.0.0.1:6443", 0, 0,
       "address:port the API server listens on" },
@@ -10,13 +12,15 @@ static const skiff_config_key_t apiserver_keys[] = {
       "directory for the API server's own state (certificates, tokens)" },
     { "service_cidr", SKIFF_CFG_STRING, "10.96.0.0/12", 0, 0,
       "IP range ClusterIP services are allocated from" },
+    { "node_port_range", SKIFF_CFG_STRING, "30000-32767", 0, 0,
+      "port range NodePort services are allocated from (LOW-HIGH)" },
     SKIFF_CONFIG_END,
 };
 
 static const skiff_config_key_t no_keys[] = { SKIFF_CONFIG_END };
 
 static const skiff_component_t components[] = {
-    { "apiserver", apiserver_keys, NULL, NULL },
+    { "apiserver", apiserver_keys, skiff_api_component_start, skiff_api_component_stop },
     { "scheduler", no_keys, NULL, NULL },
     { "controllers", no_keys, NULL, NULL },
     { "agent", no_keys, NULL, NULL },

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../../tests/store/lmdb/minihost.h"
+#include "../../../tests/store/lmdb/coreload.h"
 
 extern const skiff_plugin_t skiff_plugin;
 static const skiff_store_ops_t *ops;
@@ -26,7 +26,7 @@ static void *open_with(fx_t *f, const char *extra1, const char *extra2, int *rc,
 {
     const char *set[] = { f->pathset, extra1, extra2, NULL };
     void *s = NULL;
-    *rc = mh_instance_new(&skiff_plugin, set, &s, err);
+    *rc = cl_instance_new(&skiff_plugin, set, &s, err);
     return s;
 }
 
@@ -48,7 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *f = *state;
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     if (system(cmd) != 0) return -1;
@@ -482,22 +482,49 @@ static void test_reopen_lock_corrupt(void **state)
     assert_int_equal(rc, SKIFF_E_LOCKED);
     assert_non_null(strstr(err.msg, "in use by another skiff process"));
     assert_non_null(strstr(err.msg, f->dir));
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     f->s = open_with(f, NULL, NULL, &rc, &err);
     assert_int_equal(rc, 0);
     got_t g = { 0 };
     assert_int_equal(ops->get(f->s, "p", 1, 0, collect, &g, &err), 0);
     assert_string_equal(g.vals[0], "persist");
     assert_int_equal(put(f->s, "q", "2", lid), 2); /* the lease survived */
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     f->s = NULL;
-    /* damage the file's header pages */
-    char file[128];
+    /* A damaged header of the data file is repaired from the write-ahead
+     * log's checkpoint copy; a damaged log header is reported by path. */
+    char file[128], walglob[160], wal[256] = "";
     snprintf(file, sizeof file, "%s/data/data.mdb", f->dir);
-    int fd = open(file, O_WRONLY);
-    assert_true(fd >= 0);
     char junk[8192];
     memset(junk, 0x5a, sizeof junk);
+    int fd = open(file, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, junk, sizeof junk, 0), (ssize_t)sizeof junk);
+    close(fd);
+    f->s = open_with(f, NULL, NULL, &rc, &err);
+    assert_int_equal(rc, 0);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ops->get(f->s, "q", 1, 0, collect, &g, &err), 0);
+    cl_instance_free(f->s);
+    f->s = NULL;
+    snprintf(walglob, sizeof walglob, "ls %s/data/wal-*.log", f->dir);
+    FILE *ls = popen(walglob, "r");
+    assert_non_null(ls);
+    assert_non_null(fgets(wal, sizeof wal, ls));
+    pclose(ls);
+    wal[strcspn(wal, "\n")] = 0;
+    fd = open(wal, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, junk, 64, 0), 64);
+    close(fd);
+    s2 = open_with(f, NULL, NULL, &rc, &err);
+    assert_null(s2);
+    assert_int_equal(rc, SKIFF_E_CORRUPT);
+    assert_non_null(strstr(err.msg, wal));
+    /* without a log, a damaged data file header is reported by path */
+    assert_int_equal(unlink(wal), 0);
+    fd = open(file, O_WRONLY);
+    assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, junk, sizeof junk, 0), (ssize_t)sizeof junk);
     close(fd);
     s2 = open_with(f, NULL, NULL, &rc, &err);
@@ -520,7 +547,7 @@ static void test_reopen_lock_corrupt(void **state)
 static void test_map_full(void **state)
 {
     fx_t *f = *state;
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s/data", f->dir);
     assert_int_equal(system(cmd), 0);
@@ -553,7 +580,7 @@ static void test_map_full(void **state)
         int64_t cur;
         ops->revision(f->s, &cur, NULL, &err);
         assert_int_equal(cur, acked);
-        mh_instance_free(&skiff_plugin, f->s);
+        cl_instance_free(f->s);
         f->s = open_with(f, "map_size=1Mi", "retention=0", &rc, &err);
         assert_int_equal(rc, 0);
     }
@@ -600,7 +627,7 @@ static void test_concurrent_writers(void **state)
 static void test_retention(void **state)
 {
     fx_t *f = *state;
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     int rc;
     skiff_error_t err = { 0 };
     f->s = open_with(f, "retention_revisions=10", "compact_interval=20ms", &rc, &err);
