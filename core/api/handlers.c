@@ -325,7 +325,16 @@ static int do_list(apisrv_call_t *c)
     skiff_store_range_res_t rs = { 0 };
     skiff_error_t err;
     skiff_error_clear(&err);
-    int rc = c->s->ops->range(c->s->store, &rq, list_cb, &l, &rs, &err);
+    int rc = 1;
+    size_t ri = apisrv_resource_index(c->res);
+    const char *rvq = apisrv_param(c, "resourceVersion"), *rvm = apisrv_param(c, "resourceVersionMatch");
+    if (!(cont && *cont) && !(rvm && *rvm) && ri < 64 && c->s->caches[ri]) {
+        /* from memory: "0" = any state; otherwise every acknowledged write */
+        int64_t min_rev = rvq && strcmp(rvq, "0") == 0 ? 0 : __atomic_load_n(&c->s->last_write[ri], __ATOMIC_ACQUIRE);
+        rc = apisrv_cache_list(c->s->caches[ri], prefix, min_rev, 2000, rq.limit, list_cb, &l, &rs);
+        __atomic_add_fetch(rc == 0 ? &c->s->cache_hits : &c->s->cache_misses, 1, __ATOMIC_RELAXED);
+    }
+    if (rc == 1) rc = c->s->ops->range(c->s->store, &rq, list_cb, &l, &rs, &err);
     apisrv_filter_free(f);
     free(l.scratch);
     if (rc < 0 || l.oom) {
@@ -358,7 +367,9 @@ static int txn(apisrv_call_t *c, const skiff_store_cmp_t *cmp0, const skiff_stor
     ops[0] = *op0;
     memcpy(cmps + 1, c->xcmp, sizeof(skiff_store_cmp_t) * (size_t)c->nxc);
     memcpy(ops + 1, c->xop, sizeof(skiff_store_op_t) * (size_t)c->nxo);
-    return c->s->ops->txn(c->s->store, cmps, 1 + (size_t)c->nxc, ops, 1 + (size_t)c->nxo, res, err);
+    int rc = c->s->ops->txn(c->s->store, cmps, 1 + (size_t)c->nxc, ops, 1 + (size_t)c->nxo, res, err);
+    if (rc == 0 && res->succeeded) apisrv_note_write(c->s, c->res, res->rev);
+    return rc;
 }
 
 static void reset_extra(apisrv_call_t *c) { c->nx = c->nxc = c->nxo = 0; c->alloc_auto = 0; }
@@ -777,6 +788,7 @@ static int purge_namespace(apisrv_call_t *c, const char *ns)
             skiff_store_op_t d = { SKIFF_STORE_OP_DELETE, ks.keys[j], strlen(ks.keys[j]), NULL, 0, 0 };
             skiff_store_txn_res_t res;
             rc = c->s->ops->txn(c->s->store, NULL, 0, &d, 1, &res, &err);
+            if (rc == 0 && res.succeeded) apisrv_note_write(c->s, r, res.rev);
         }
         for (size_t j = 0; j < ks.n; j++) free(ks.keys[j]);
         free(ks.keys);

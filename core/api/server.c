@@ -35,13 +35,21 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
     for (size_t i = 0; rc == 0 && cfg && cfg->bus && i < apisrv_nresources && i < 64; i++) {
         char prefix[128];
         apisrv_key_prefix(&apisrv_resources[i], NULL, prefix, sizeof prefix);
-        skiff_fanout_opts_t fo = { .size = sizeof fo, .history = cfg->watch_window ? cfg->watch_window : 20000,
-                                   .queue_len = 65536 };
-        rc = skiff_fanout_new(cfg->bus, store_ops, store_self, prefix, strlen(prefix), 0, &fo, &s->fanouts[i], err);
+        rc = apisrv_cache_new(s, cfg->bus, prefix, cfg->watch_window ? cfg->watch_window : 20000,
+                              &s->caches[i], &s->fanouts[i], err);
     }
     if (rc < 0) { skiff_api_server_free(s); return rc; }
     *out = s;
     return 0;
+}
+
+void apisrv_note_write(skiff_api_server_t *s, const apisrv_resource_t *r, int64_t rev)
+{
+    size_t i = apisrv_resource_index(r);
+    if (i >= 64) return;
+    int64_t cur = __atomic_load_n(&s->last_write[i], __ATOMIC_RELAXED);
+    while (cur < rev && !__atomic_compare_exchange_n(&s->last_write[i], &cur, rev, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        ;
 }
 
 int skiff_api_server_start(skiff_api_server_t *s, skiff_error_t *err)
@@ -58,6 +66,7 @@ void skiff_api_server_free(skiff_api_server_t *s)
     s->stopping = 1;
     apisrv_watch_stop_all(s);
     apisrv_httpd_stop(s);
+    for (size_t i = 0; i < 64; i++) apisrv_cache_free(s->caches[i]);
     for (size_t i = 0; i < 64; i++) skiff_fanout_free(s->fanouts[i]);
     apisrv_metrics_free(s->metrics);
     pthread_mutex_destroy(&s->alloc_mu);

@@ -431,6 +431,30 @@ static void test_deletecollection(void **state)
     skiff_api_result_free(&r);
 }
 
+/* every list after an acknowledged write sees it (the cache catches up first) */
+static void test_list_reads_own_writes(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    skiff_api_result_t r;
+    for (int i = 0; i < 200; i++) {
+        char b[128], want[64];
+        snprintf(b, sizeof b, "{\"metadata\":{\"name\":\"rw-%03d\"}}", i);
+        assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/configmaps", b, NULL, &err), 0);
+        if (i % 3 == 0) {
+            snprintf(b, sizeof b, "/api/v1/namespaces/default/configmaps/rw-%03d", i);
+            assert_int_equal(skiff_api_client_delete(f->cl, b, NULL, &err), 0);
+        }
+        assert_int_equal(skiff_api_client_list(f->cl, "/api/v1/namespaces/default/configmaps", NULL, NULL, &r, &err), 0);
+        snprintf(want, sizeof want, "\"name\":\"rw-%03d\"", i);
+        if ((strstr(r.body, want) != NULL) != (i % 3 != 0)) fail_msg("list after write %d: %.300s", i, r.body);
+        cJSON *o = parse(&r);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "items")), i + 1 - (i / 3 + 1));
+        cJSON_Delete(o);
+        skiff_api_result_free(&r);
+    }
+}
+
 static void test_quantities_normalised(void **state)
 {
     fx_t *f = *state;
@@ -465,6 +489,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quantities_normalised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deletecollection, setup, teardown),
+        /* the same with the watch/list cache */
+        cmocka_unit_test_setup_teardown(test_create_get_semantics, setup_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_list_paging, setup_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_deletecollection, setup_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_list_reads_own_writes, setup_cache, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -267,6 +267,9 @@ done
 out=$(curl -s "http://127.0.0.1:$API_PORT/metrics")
 expect_contains "metrics: request counter" 'apiserver_request_total{verb="CREATE",resource="pods",code="201"}' "$out"
 expect_contains "metrics: errors counted by code" 'apiserver_request_total{verb="GET",resource="pods",code="404"}' "$out"
+hits=$(echo "$out" | sed -n 's/^apiserver_watch_cache_list_total{result="hit"} //p')
+misses=$(echo "$out" | sed -n 's/^apiserver_watch_cache_list_total{result="miss"} //p')
+check "lists are served from the watch cache ($hits hits, $misses misses)" test "${hits:-0}" -gt 20 -a "${misses:-1}" -eq 0
 expect_contains "metrics: latency histogram" 'apiserver_request_duration_seconds_bucket{verb="LIST",resource="pods",le="+Inf"}' "$out"
 api_stop
 check "server shut down cleanly (no sanitizer reports)" api_log_clean
