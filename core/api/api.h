@@ -68,6 +68,7 @@ typedef struct skiff_api_request {
     const char *accept;       /* may be NULL */
     const char *body;         /* may be NULL with body_len 0 */
     size_t body_len;
+    const char *user_agent;   /* may be NULL; names the field manager when the query does not */
 } skiff_api_request_t;
 
 typedef struct skiff_api_stream skiff_api_stream_t;

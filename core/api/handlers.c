@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/apply.h"
 #include "api/body.h"
 #include "api/names.h"
 #include "api/patch.h"
@@ -569,6 +570,40 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
         const cJSON *g = get(ometa, "generation");
         set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
     }
+    /* once server-side apply manages an object, other writers' fields are
+     * recorded too, so a later apply sees who owns what (conflicts) */
+    if (get(ometa, "managedFields") && c->patch_type != APISRV_PATCH_APPLY) {
+        char ts[40], ua[64] = "unknown";
+        apisrv_format_time(c->now_ns, ts, sizeof ts);
+        const char *mgr = apisrv_param(c, "fieldManager");
+        if (c->req->user_agent && *c->req->user_agent) /* kube: the User-Agent up to '/' */
+            snprintf(ua, sizeof ua, "%.*s", (int)strcspn(c->req->user_agent, "/"), c->req->user_agent);
+        skiff_api_apply_opts_t o = { .manager = mgr && *mgr ? mgr : ua, .api_version = av,
+                                     .kind = c->res->kind, .time = ts };
+        skiff_error_t aerr;
+        if (!get(meta, "managedFields")) set_item(meta, "managedFields", cJSON_Duplicate(get(ometa, "managedFields"), 1));
+        /* server-owned metadata is nobody's field */
+        static const char *const own[] = { "resourceVersion", "generation", "uid", "creationTimestamp" };
+        cJSON *saved[4], *old2 = cJSON_Duplicate(oldobj, 1);
+        cJSON *m2 = get(old2, "metadata");
+        for (int k = 0; k < 4; k++) {
+            saved[k] = cJSON_DetachItemFromObjectCaseSensitive(meta, own[k]);
+            cJSON_DeleteItemFromObjectCaseSensitive(m2, own[k]);
+        }
+        int arc = old2 ? skiff_api_apply_record_update(nobj, old2, &o, &aerr) : -ENOMEM;
+        for (int k = 0; k < 4; k++) if (saved[k]) cJSON_AddItemToObject(meta, own[k], saved[k]);
+        cJSON_Delete(old2);
+        /* an empty f:metadata owns nothing (the map itself is no field) */
+        cJSON *mf;
+        cJSON_ArrayForEach(mf, get(meta, "managedFields")) {
+            cJSON *fv = get(mf, "fieldsV1"), *fm = get(fv, "f:metadata");
+            if (cJSON_IsObject(fm) && !fm->child) cJSON_DeleteItemFromObjectCaseSensitive(fv, "f:metadata");
+        }
+        if (arc == -ENOMEM) {
+            cJSON_Delete(nobj);
+            return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
+        }
+    }
     /* deleting and the last finalizer is gone: the object goes now */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
     if (remove && c->res->on_delete) { reset_extra(c); c->res->on_delete(c, oldobj); }
@@ -632,6 +667,7 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
         if (ptype < 0)
             return apisrv_fail(c, 415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json");
     }
+    c->patch_type = ptype;
     cJSON *body = apisrv_body_parse(c, patch);
     if (!body) return 0;
     int scale = strcmp(c->sub, "scale") == 0, status_only = strcmp(c->sub, "status") == 0;

@@ -93,6 +93,7 @@ struct apisrv_call {
     int nx;                       /* keys used */
     int nxc, nxo;                 /* compares, ops */
     int alloc_auto;               /* an allocation was picked by us (retry on clash) */
+    int patch_type;               /* APISRV_PATCH_* of a PATCH, else 0 */
     char xkeys[APISRV_MAX_EXTRA][80];
     skiff_store_cmp_t xcmp[APISRV_MAX_EXTRA];
     skiff_store_op_t xop[APISRV_MAX_EXTRA];
