@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "coreload.h"
+#include "log/log.h"
 #include "util/quantity.h"
 
 static const skiff_plugin_t *plug;
@@ -241,6 +242,8 @@ int main(int argc, char **argv)
     }
     if (secs <= 0 || clients < 1) { fprintf(stderr, "bench_store: bad --duration or --clients\n"); return 2; }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    skiff_log_set_level(SKIFF_LOG_WARN);
+    skiff_log_init_env(); /* SKIFF_LOG=debug shows the store writer's statistics */
     char plugbuf[4096], dirbuf[4096];
     if (!plugin) {
         const char *b = getenv("BUILD");

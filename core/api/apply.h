@@ -14,6 +14,10 @@
  *    manager owns is a conflict: without force the call fails with
  *    SKIFF_E_CONFLICT (HTTP 409, reason Conflict) and a message/causes
  *    list worded as kube's; with force the field changes hands.
+ * Left to the caller (as kube-apiserver does before merging): the applied
+ * object must carry apiVersion and kind and its metadata.name must match
+ * the URL; a metadata.resourceVersion in it is a precondition (409 if it
+ * differs from live) — it is otherwise merged in like any field.
  * Simplifications (documented, deliberate): list items are keyed by the
  * single merge key of the table (kube uses listMapKeys, e.g. containerPort
  * + protocol); ownership of a whole map/list by another manager is checked

@@ -34,6 +34,9 @@ static const skiff_config_key_t lmdb_config[] = {
       "keep history this long, compacting older revisions (0 = no limit by age)" },
     { "compact_interval", SKIFF_CFG_DURATION, "1s", SKIFF_CFG_FILL,
       offsetof(lmdb_store_t, compact_interval_ms), "how often retention is checked" },
+    { "checkpoint_interval", SKIFF_CFG_DURATION, "1s", SKIFF_CFG_FILL,
+      offsetof(lmdb_store_t, checkpoint_ms),
+      "how often the write-ahead log is folded into the data file (and older log segments dropped)" },
     { "verify_on_start", SKIFF_CFG_BOOL, "true", SKIFF_CFG_FILL, offsetof(lmdb_store_t, verify),
       "walk every table at start so a damaged file is reported before it is used" },
     SKIFF_CONFIG_END,
@@ -308,6 +311,7 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     if (s->retention_revisions < 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "retention_revisions: %lld is negative",
                                (long long)s->retention_revisions);
+    if (s->checkpoint_ms <= 0) s->checkpoint_ms = 1000;
     if (s->retention_ms < 0 || s->compact_interval_ms < 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "retention and compact_interval must not be negative");
     s->data_file = path_join(s, s->path, "data.mdb");

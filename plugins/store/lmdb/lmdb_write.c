@@ -330,8 +330,28 @@ static int apply_batch(lmdb_store_t *s, MDB_txn *t, lmdb_req_t **reqs, size_t n,
     return 0;
 }
 
+/* Where the writer's time goes, logged at debug level every few seconds. */
+static void batch_stats(lmdb_store_t *s, size_t n, int64_t t0, int64_t t1, int64_t t2, int64_t t3)
+{
+    s->st_batches++;
+    s->st_reqs += n;
+    s->st_apply_ns += t1 - t0;
+    s->st_log_ns += t2 - t1;
+    s->st_commit_ns += t3 - t2;
+    if (t3 - s->st_since_ns < 5000000000LL) return;
+    if (s->host->log_enabled(s->ctx, SKIFF_LOG_DEBUG) && s->st_batches)
+        s->host->log(s->ctx, SKIFF_LOG_DEBUG,
+                     "writer: %lld batches, %.1f requests each; per batch: apply %.0f us, "
+                     "log+fdatasync %.0f us, commit %.0f us", (long long)s->st_batches,
+                     (double)s->st_reqs / s->st_batches, s->st_apply_ns / 1e3 / s->st_batches,
+                     s->st_log_ns / 1e3 / s->st_batches, s->st_commit_ns / 1e3 / s->st_batches);
+    s->st_batches = s->st_reqs = s->st_apply_ns = s->st_log_ns = s->st_commit_ns = 0;
+    s->st_since_ns = t3;
+}
+
 static void run_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, unsigned char *buf)
 {
+    int64_t t0 = s->host->clock_monotonic_ns();
     MDB_txn *t;
     batch_state_t b = { .buf = buf };
     int changed = 0;
@@ -342,13 +362,16 @@ static void run_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, unsigned cha
         finish(s, reqs, n, rc, "write");
         return;
     }
+    int64_t t1 = s->host->clock_monotonic_ns();
     /* Durable first (one sequential fdatasync), visible second. */
     if (changed && (rc = lmdb_wal_append(s, reqs, n, (uint64_t)b.seq))) {
         mdb_txn_abort(t);
         finish(s, reqs, n, rc, "write-ahead log");
         return;
     }
+    int64_t t2 = s->host->clock_monotonic_ns();
     rc = mdb_txn_commit(t);
+    batch_stats(s, n, t0, t1, t2, s->host->clock_monotonic_ns());
     if (rc) {
         if (changed) lmdb_wal_undo(s);
         finish(s, reqs, n, rc, "commit");
