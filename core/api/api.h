@@ -38,6 +38,7 @@ typedef struct skiff_api_config {
      * of recent events; NULL = one store watch per watcher. Borrowed. */
     struct skiff_bus *bus;
     unsigned watch_window;       /* events kept per resource; 0 = 20000 */
+    int64_t event_ttl_ms;        /* Events expire after this; 0 = 1h, < 0 = never */
 } skiff_api_config_t;
 
 typedef struct skiff_api_server skiff_api_server_t;

@@ -483,7 +483,7 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
             return reply_obj(c, 201, work);
         }
         skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_ABSENT, key, strlen(key), 0 };
-        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, 0 };
+        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, apisrv_write_lease(c) };
         skiff_store_txn_res_t res = { 0 };
         skiff_error_t err;
         skiff_error_clear(&err);
@@ -625,7 +625,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (dry_run(c)) { free(enc); set_rv(nobj, kv->mod_rev); *out = nobj; return 0; }
     skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_MOD_REV, key, strlen(key), kv->mod_rev };
     skiff_store_op_t op = { remove ? SKIFF_STORE_OP_DELETE : SKIFF_STORE_OP_PUT, key, strlen(key),
-                            remove ? NULL : enc, remove ? 0 : len, 0 };
+                            remove ? NULL : enc, remove ? 0 : len, remove ? 0 : apisrv_write_lease(c) };
     skiff_store_txn_res_t res = { 0 };
     skiff_error_t err;
     skiff_error_clear(&err);
@@ -889,7 +889,7 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
             if (!dry_run(c)) {
                 reset_extra(c);
                 skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_MOD_REV, key, strlen(key), kv.mod_rev };
-                skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, 0 };
+                skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, apisrv_write_lease(c) };
                 skiff_store_txn_res_t res = { 0 };
                 skiff_error_t err;
                 skiff_error_clear(&err);

@@ -181,6 +181,8 @@ struct skiff_api_server {
     struct apisrv_cache *caches[64];  /* list cache on the same fan-out (cache.c) */
     int64_t last_write[64];           /* revision of the last write acknowledged, by resource */
     unsigned long long cache_hits, cache_misses; /* lists served from the cache / sent to the store */
+    int64_t event_ttl_ms;             /* events expire this long after their last write (0 = never) */
+    int64_t event_lease, event_lease_until; /* shared lease of events written now (alloc_mu) */
     int stopping;
 };
 
@@ -200,6 +202,9 @@ void apisrv_cache_free(apisrv_cache_t *c);
 int apisrv_cache_list(apisrv_cache_t *c, const char *prefix, int64_t min_rev, int wait_ms,
                       int64_t limit, skiff_store_kv_cb cb, void *ud, skiff_store_range_res_t *res);
 void apisrv_note_write(skiff_api_server_t *s, const apisrv_resource_t *r, int64_t rev);
+/* The store lease a write of this resource attaches (events expire, as
+ * kube-apiserver's --event-ttl); 0 = none. */
+int64_t apisrv_write_lease(apisrv_call_t *c);
 /* handlers.c */
 int apisrv_handle_resource(apisrv_call_t *c);
 /* discovery.c / openapi.c / metrics.c */

@@ -26,6 +26,8 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
     s->store = store_self;
     snprintf(s->listen, sizeof s->listen, "%s", cfg && cfg->listen ? cfg->listen : "");
     s->bookmark_ms = cfg && cfg->watch_bookmark_ms > 0 ? cfg->watch_bookmark_ms : 10000;
+    s->event_ttl_ms = cfg && cfg->event_ttl_ms ? cfg->event_ttl_ms : 3600 * 1000;
+    if (s->event_ttl_ms < 0) s->event_ttl_ms = 0;
     pthread_mutex_init(&s->alloc_mu, NULL);
     pthread_mutex_init(&s->watch_mu, NULL);
     int rc = apisrv_service_ranges(s, cfg && cfg->service_cidr ? cfg->service_cidr : "10.96.0.0/12",
@@ -50,6 +52,31 @@ void apisrv_note_write(skiff_api_server_t *s, const apisrv_resource_t *r, int64_
     int64_t cur = __atomic_load_n(&s->last_write[i], __ATOMIC_RELAXED);
     while (cur < rev && !__atomic_compare_exchange_n(&s->last_write[i], &cur, rev, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
         ;
+}
+
+/* One lease per minute (a tenth of the TTL when that is short) for every
+ * event written in it, living event_ttl past that window: events go an hour after their last write without a lease per
+ * event (as kube-apiserver reuses etcd leases). */
+int64_t apisrv_write_lease(apisrv_call_t *c)
+{
+    skiff_api_server_t *s = c->s;
+    if (!s->event_ttl_ms || strcmp(c->res->kind, "Event") != 0 || !s->ops->lease_grant) return 0;
+    int64_t now = c->now_ns / 1000000, id = 0;
+    int64_t window = s->event_ttl_ms >= 600000 ? 60000 : s->event_ttl_ms / 10 + 1;
+    pthread_mutex_lock(&s->alloc_mu);
+    if (s->event_lease && now < s->event_lease_until) {
+        id = s->event_lease;
+    } else {
+        skiff_error_t err;
+        if (s->ops->lease_grant(s->store, s->event_ttl_ms + window, &id, &err) == 0) {
+            s->event_lease = id;
+            s->event_lease_until = now + window;
+        } else {
+            id = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->alloc_mu);
+    return id;
 }
 
 int skiff_api_server_start(skiff_api_server_t *s, skiff_error_t *err)

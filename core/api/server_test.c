@@ -40,7 +40,8 @@ static int setup_with(void **state, int cache)
     assert_int_equal(skiff_instance_new(d, "mem", NULL, NULL, &f->store, &err), 0);
     assert_int_equal(skiff_instance_start(f->store, &err), 0);
     if (cache) assert_int_equal(skiff_bus_new(&f->bus, &err), 0);
-    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .service_cidr = "10.0.0.0/29", .watch_bookmark_ms = 200, .bus = f->bus };
+    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .service_cidr = "10.0.0.0/29", .watch_bookmark_ms = 200, .bus = f->bus,
+                               .event_ttl_ms = 400 };
     if (skiff_api_server_new(&cfg, skiff_instance_ops(f->store), skiff_instance_self(f->store), &f->srv, &err) < 0)
         fail_msg("%s", err.msg);
     assert_int_equal(skiff_api_client_local(f->srv, &f->cl, &err), 0);
@@ -455,6 +456,24 @@ static void test_list_reads_own_writes(void **state)
     }
 }
 
+/* events expire (event TTL through a store lease); other kinds do not */
+static void test_event_ttl(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/events",
+        "{\"metadata\":{\"name\":\"e1\"},\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p\"},\"reason\":\"R\",\"message\":\"m\"}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"name\":\"stays\"}}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_get(f->cl, "/api/v1/namespaces/default/events/e1", NULL, &err), 0);
+    int gone = 0;
+    for (int i = 0; i < 100 && !gone; i++) {
+        usleep(50000);
+        gone = skiff_api_client_get(f->cl, "/api/v1/namespaces/default/events/e1", NULL, &err) == SKIFF_E_NOTFOUND;
+    }
+    assert_true(gone);
+    assert_int_equal(skiff_api_client_get(f->cl, "/api/v1/namespaces/default/configmaps/stays", NULL, &err), 0);
+}
+
 static void test_quantities_normalised(void **state)
 {
     fx_t *f = *state;
@@ -489,6 +508,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quantities_normalised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deletecollection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_ttl, setup, teardown),
         /* the same with the watch/list cache */
         cmocka_unit_test_setup_teardown(test_create_get_semantics, setup_cache, teardown),
         cmocka_unit_test_setup_teardown(test_list_paging, setup_cache, teardown),
