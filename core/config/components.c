@@ -14,6 +14,8 @@ static const skiff_config_key_t apiserver_keys[] = {
       "IP range ClusterIP services are allocated from" },
     { "node_port_range", SKIFF_CFG_STRING, "30000-32767", 0, 0,
       "port range NodePort services are allocated from (LOW-HIGH)" },
+    { "event_ttl", SKIFF_CFG_DURATION, "1h", 0, 0,
+      "Events are deleted this long after their last update (0 = kept)" },
     SKIFF_CONFIG_END,
 };
 
