@@ -178,11 +178,16 @@ struct skiff_api_server {
     skiff_api_stream_t *watches;  /* live watch streams */
     struct skiff_fanout *fanouts[64]; /* watch cache, by resource index (NULL = direct) */
     int stopping;
+    struct skiff_adm_chain *admission; /* borrowed; NULL = no admission (admission.c) */
 };
 
 /* kinds.c: parse service_cidr / node_port_range into s */
 int apisrv_service_ranges(skiff_api_server_t *s, const char *cidr, const char *ports,
                           skiff_error_t *err);
+/* admission.c: run the admission chain for this call (op: SKIFF_ADM_*);
+ * obj may be changed by mutating plugins. Returns 0 = go on, -1 = refused
+ * (Status set: 403 Forbidden or 500 InternalError). */
+int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old);
 /* handlers.c */
 int apisrv_handle_resource(apisrv_call_t *c);
 /* discovery.c / openapi.c / metrics.c */
