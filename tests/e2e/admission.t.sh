@@ -11,6 +11,7 @@ plugins = {
   store = ( { plugin = "lmdb"; settings = { path = "$T/unused"; }; } );
   admission = (
     { plugin = "namespace-lifecycle"; },
+    { plugin = "limit-ranger"; },
     { plugin = "resource-quota"; }
   );
 };
@@ -67,6 +68,39 @@ k delete pod -n q qp-1 qp-2 qp-3 qp-4 qp-5 qp-6 qp-7 qp-8 qp-9 qp-10 --wait=fals
 k delete pods -n q --all --wait=false >/dev/null 2>&1
 expect_eq "deletes bring status.used down" "0" "$(k get quota pods-max -n q -o jsonpath='{.status.used.pods}')"
 out=$(k create -f "$T/qp-1.yaml" 2>&1); expect_eq "room again after deletes" "pod/qp-1 created" "$out"
+
+# ---- limit-ranger: defaults filled, min/max enforced
+k create ns lr >/dev/null 2>&1
+cat >"$T/lr.yaml" <<Y
+apiVersion: v1
+kind: LimitRange
+metadata: {name: defaults, namespace: lr}
+spec:
+  limits:
+  - type: Container
+    default: {cpu: 500m, memory: 256Mi}
+    defaultRequest: {cpu: 100m, memory: 64Mi}
+    min: {cpu: 50m}
+    max: {cpu: "1"}
+Y
+out=$(k create -f "$T/lr.yaml" 2>&1); expect_eq "create LimitRange" "limitrange/defaults created" "$out"
+cat >"$T/lr-pod.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata: {name: lrp, namespace: lr}
+spec: {containers: [{name: c, image: busybox:1.36}, {name: d, image: busybox:1.36, resources: {limits: {cpu: 800m}}}]}
+Y
+out=$(k create -f "$T/lr-pod.yaml" 2>&1); expect_eq "pod without resources created" "pod/lrp created" "$out"
+json=$(k get pod lrp -n lr -o json)
+res=$(echo "$json" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(json.dumps([c["resources"] for c in p["spec"]["containers"]], sort_keys=True))')
+expect_eq "LimitRange defaults filled (kubectl get -o json)" \
+  '[{"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}}, {"limits": {"cpu": "800m", "memory": "256Mi"}, "requests": {"cpu": "800m", "memory": "64Mi"}}]' "$res"
+expect_eq "limit-ranger annotation" "LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c; memory request for container d; memory limit for container d" \
+  "$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["annotations"]["kubernetes.io/limit-ranger"])')"
+sed 's/name: lrp/name: big/; s/cpu: 800m/cpu: "2"/' "$T/lr-pod.yaml" >"$T/lr-big.yaml"
+out=$(k create -f "$T/lr-big.yaml" 2>&1)
+expect_eq "max enforced with the Kubernetes message" \
+  'Error from server (Forbidden): error when creating "'"$T"'/lr-big.yaml": pods "big" is forbidden: limit-ranger: maximum cpu usage per Container is 1, but limit is 2' "$out"
 
 # ---- dryRun=All runs the chain and stores nothing
 out=$(k create -f "$T/pod-nons.yaml" --dry-run=server 2>&1); rc=$?
