@@ -52,14 +52,27 @@ void skiff_adm_chain_free(skiff_adm_chain_t *c)
 
 size_t skiff_adm_chain_len(const skiff_adm_chain_t *c) { return c ? c->n : 0; }
 
+/* The long reason of the current plugin call; host_data is the outcome. */
+typedef struct run_state { skiff_adm_outcome_t *out; char *reason; } run_state_t;
+
 static void add_warning(skiff_adm_request_t *req, const char *msg)
 {
-    skiff_adm_outcome_t *out = req->host_data;
+    run_state_t *rs = req->host_data;
+    skiff_adm_outcome_t *out = rs ? rs->out : NULL;
     if (!out || !msg || out->nwarnings >= SKIFF_ADM_MAX_WARNINGS) return;
     for (size_t i = 0; i < out->nwarnings; i++)
         if (strcmp(out->warnings[i], msg) == 0) return; /* once is enough */
     char *w = strdup(msg);
     if (w) out->warnings[out->nwarnings++] = w;
+}
+
+
+static void set_reason(skiff_adm_request_t *req, const char *msg)
+{
+    run_state_t *rs = req->host_data;
+    if (!rs || !msg) return;
+    free(rs->reason);
+    rs->reason = strdup(msg);
 }
 
 int skiff_adm_chain_run(const skiff_adm_chain_t *c, skiff_adm_request_t *req,
@@ -69,23 +82,30 @@ int skiff_adm_chain_run(const skiff_adm_chain_t *c, skiff_adm_request_t *req,
     if (!c) return 0;
     void (*prev_warn)(skiff_adm_request_t *, const char *) = req->warn;
     void *prev_data = req->host_data;
+    void (*prev_reason)(skiff_adm_request_t *, const char *) = req->set_reason;
+    run_state_t rs = { out, NULL };
     req->size = sizeof *req;
     req->warn = add_warning;
-    req->host_data = out;
+    req->set_reason = set_reason;
+    req->host_data = &rs;
     int ret = 0;
     for (size_t i = 0; i < c->n && !ret; i++) {
         const link_t *l = &c->links[i];
         skiff_adm_verdict_t v = SKIFF_ADM_ALLOW;
         skiff_error_t err;
         skiff_error_clear(&err);
+        free(rs.reason);
+        rs.reason = NULL;
         int rc = l->ops->admit(l->self, req, &v, &err);
+        if (rs.reason) snprintf(err.msg, sizeof err.msg, "%s", rs.reason); /* for messages below */
         if (rc < 0 || (v != SKIFF_ADM_ALLOW && v != SKIFF_ADM_DENY)) {
             out->code = SKIFF_ADM_OUT_ERROR;
             snprintf(out->plugin, sizeof out->plugin, "%s", l->name);
             if (rc >= 0)
                 snprintf(out->reason, sizeof out->reason, "returned unknown verdict %d", (int)v);
             else
-                snprintf(out->reason, sizeof out->reason, "%s", err.msg[0] ? err.msg : "failed without a message");
+                snprintf(out->reason, sizeof out->reason, "%s",
+                         rs.reason ? rs.reason : err.msg[0] ? err.msg : "failed without a message");
             skiff_log(SKIFF_LOG_ERROR, "admission",
                       "plugin %s failed on %s of %s%s%s %s/%s: %s; request refused", l->name,
                       req->op == SKIFF_ADM_CREATE ? "create" : req->op == SKIFF_ADM_UPDATE ? "update"
@@ -97,11 +117,14 @@ int skiff_adm_chain_run(const skiff_adm_chain_t *c, skiff_adm_request_t *req,
         } else if (v == SKIFF_ADM_DENY) {
             out->code = SKIFF_ADM_OUT_DENIED;
             snprintf(out->plugin, sizeof out->plugin, "%s", l->name);
-            snprintf(out->reason, sizeof out->reason, "%s", err.msg[0] ? err.msg : "denied");
+            snprintf(out->reason, sizeof out->reason, "%s",
+                     rs.reason ? rs.reason : err.msg[0] ? err.msg : "denied");
             ret = 1;
         }
     }
+    free(rs.reason);
     req->warn = prev_warn;
+    req->set_reason = prev_reason;
     req->host_data = prev_data;
     return ret;
 }

@@ -29,11 +29,12 @@ enum {
 };
 
 #define SKIFF_ADM_MAX_WARNINGS 16
+#define SKIFF_ADM_REASON_MAX 4096
 
 typedef struct skiff_adm_outcome {
     int code;                          /* SKIFF_ADM_OUT_* */
     char plugin[128];                  /* instance name that denied or failed */
-    char reason[SKIFF_ERROR_MSG_MAX];  /* its message */
+    char reason[SKIFF_ADM_REASON_MAX]; /* its message */
     size_t nwarnings;                  /* warnings added by plugins (malloc'd) */
     char *warnings[SKIFF_ADM_MAX_WARNINGS];
 } skiff_adm_outcome_t;

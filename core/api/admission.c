@@ -2,6 +2,7 @@
  * the request from the call, turn a refusal into the Status kube-apiserver
  * sends (403 Forbidden for a denial, 500 InternalError for a plugin error). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/admission.h"
@@ -42,12 +43,20 @@ int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old)
     if (!refused) return 0;
     char q[160];
     apisrv_resource_qualified(c->res, q, sizeof q);
+    /* formatted here, not by apisrv_fail (1 KiB): PodSecurity reasons run long */
+    char *msg = NULL;
+    int n;
     if (out.code == SKIFF_ADM_OUT_DENIED)
-        apisrv_fail(c, 403, "Forbidden", "%s \"%s\" is forbidden: %s: %s", q, c->name, out.plugin,
-                    out.reason);
+        n = asprintf(&msg, "%s \"%s\" is forbidden: %s: %s", q, c->name, out.plugin, out.reason);
     else
-        apisrv_fail(c, 500, "InternalError",
-                    "Internal error occurred: admission plugin \"%s\" failed on %s \"%s\": %s",
-                    out.plugin, q, c->name, out.reason);
+        n = asprintf(&msg, "Internal error occurred: admission plugin \"%s\" failed on %s \"%s\": %s",
+                     out.plugin, q, c->name, out.reason);
+    if (n < 0) {
+        apisrv_fail(c, 500, "InternalError", "out of memory");
+        return -1;
+    }
+    if (out.code == SKIFF_ADM_OUT_DENIED) apisrv_fail_causes(c, 403, "Forbidden", msg, NULL);
+    else apisrv_fail_causes(c, 500, "InternalError", msg, NULL);
+    free(msg);
     return -1;
 }

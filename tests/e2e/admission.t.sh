@@ -12,6 +12,7 @@ plugins = {
   admission = (
     { plugin = "namespace-lifecycle"; },
     { plugin = "limit-ranger"; },
+    { plugin = "pod-security"; settings = { enforce = "privileged"; }; },
     { plugin = "resource-quota"; }
   );
 };
@@ -101,6 +102,38 @@ sed 's/name: lrp/name: big/; s/cpu: 800m/cpu: "2"/' "$T/lr-pod.yaml" >"$T/lr-big
 out=$(k create -f "$T/lr-big.yaml" 2>&1)
 expect_eq "max enforced with the Kubernetes message" \
   'Error from server (Forbidden): error when creating "'"$T"'/lr-big.yaml": pods "big" is forbidden: limit-ranger: maximum cpu usage per Container is 1, but limit is 2' "$out"
+
+# ---- pod-security
+k create ns sec >/dev/null 2>&1
+out=$(k label ns sec pod-security.kubernetes.io/enforce=restricted 2>&1); expect_eq "label namespace restricted" "namespace/sec labeled" "$out"
+cat >"$T/priv.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata: {name: priv, namespace: sec}
+spec: {containers: [{name: c, image: busybox:1.36, securityContext: {privileged: true}}]}
+Y
+out=$(k create -f "$T/priv.yaml" 2>&1); rc=$?
+expect_eq "privileged pod in a restricted namespace exits 1" "1" "$rc"
+expect_eq "privileged pod refused with the standard PodSecurity message" \
+  'Error from server (Forbidden): error when creating "'"$T"'/priv.yaml": pods "priv" is forbidden: pod-security: violates PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true), allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")' "$out"
+cat >"$T/good.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata: {name: good, namespace: sec}
+spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: c
+    image: busybox:1.36
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+Y
+out=$(k create -f "$T/good.yaml" 2>&1); expect_eq "restricted-compliant pod admitted" "pod/good created" "$out"
+k create ns base >/dev/null 2>&1; k label ns base pod-security.kubernetes.io/enforce=baseline >/dev/null 2>&1
+sed 's/namespace: sec/namespace: base/' "$T/priv.yaml" >"$T/priv-base.yaml"
+out=$(k create -f "$T/priv-base.yaml" 2>&1)
+expect_contains "baseline refuses privileged only" 'violates PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)' "$out"
+sed 's/namespace: sec/namespace: default/' "$T/priv.yaml" >"$T/priv-def.yaml"
+out=$(k create -f "$T/priv-def.yaml" 2>&1); expect_eq "cluster default privileged admits it elsewhere" "pod/priv created" "$out"
 
 # ---- dryRun=All runs the chain and stores nothing
 out=$(k create -f "$T/pod-nons.yaml" --dry-run=server 2>&1); rc=$?

@@ -52,7 +52,11 @@ typedef struct skiff_adm_request {
      * the text is copied. Used e.g. by pod-security's warn mode. NULL when
      * the host collects no warnings. */
     void (*warn)(struct skiff_adm_request *req, const char *msg);
-    void *host_data;          /* the host's, for warn() */
+    void *host_data;          /* the host's, for warn() and set_reason() */
+    /* Give a denial or error reason longer than err->msg can hold
+     * (SKIFF_ERROR_MSG_MAX); it then replaces err->msg. Copied. NULL when
+     * the host has no such channel (err->msg is used, truncated). */
+    void (*set_reason)(struct skiff_adm_request *req, const char *msg);
 } skiff_adm_request_t;
 
 typedef enum skiff_adm_verdict {
