@@ -34,7 +34,9 @@ int skiff_adm_chain_new(skiff_instance_t *const *insts, size_t n, skiff_adm_chai
             if (!d || d->kind != SKIFF_KIND_ADMISSION) continue;
             const skiff_admission_ops_t *ops = skiff_instance_ops(insts[i]);
             if (!SKIFF_OPS_HAS(ops, skiff_admission_ops_t, admit)) continue;
-            if ((ops->mutating != 0) != phase) continue;
+            int mutating = SKIFF_OPS_HAS(ops, skiff_admission_ops_t, is_mutating)
+                               ? ops->is_mutating(skiff_instance_self(insts[i])) : ops->mutating;
+            if ((mutating != 0) != phase) continue;
             c->links[c->n++] = (link_t){ insts[i], ops, skiff_instance_self(insts[i]),
                                          skiff_instance_name(insts[i]) };
         }

@@ -420,6 +420,7 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
     if (check_meta(c, obj, &inv) < 0) return 0;
     if (inv.n) return apisrv_fail_invalid(c, c->name, &inv);
     if (apisrv_admit(c, SKIFF_ADM_CREATE, obj, NULL) < 0) return 0; /* admission.c */
+    meta = apisrv_obj_at(obj, "metadata"); /* a mutating plugin may have replaced it */
     if (namespace_usable(c) < 0) return 0;
     char uid[37], ts[40];
     apisrv_new_uid(uid);
@@ -538,6 +539,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
         set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
     }
     if (apisrv_admit(c, SKIFF_ADM_UPDATE, nobj, oldobj) < 0) { cJSON_Delete(nobj); return -1; } /* admission.c */
+    meta = apisrv_obj_at(nobj, "metadata"); /* a mutating plugin may have replaced it */
     reset_extra(c);
     if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
     if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }

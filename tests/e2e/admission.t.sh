@@ -13,7 +13,9 @@ plugins = {
     { plugin = "namespace-lifecycle"; },
     { plugin = "limit-ranger"; },
     { plugin = "pod-security"; settings = { enforce = "privileged"; }; },
-    { plugin = "resource-quota"; }
+    { plugin = "webhook"; instance = "mutating-webhooks"; settings = { phase = "mutating"; }; },
+    { plugin = "resource-quota"; },
+    { plugin = "webhook"; instance = "validating-webhooks"; settings = { phase = "validating"; }; }
   );
 };
 CFG
@@ -142,6 +144,64 @@ sed 's/qp-1/dry-1/' "$T/qp-1.yaml" >"$T/dry.yaml"
 out=$(k create -f "$T/dry.yaml" --dry-run=server 2>&1); expect_eq "dry-run create admitted" "pod/dry-1 created (server dry run)" "$out"
 out=$(k get pod dry-1 -n q 2>&1); expect_contains "dry-run stored nothing" "NotFound" "$out"
 expect_eq "dry-run charged no quota" "1" "$(k get quota pods-max -n q -o jsonpath='{.status.used.pods}')"
+
+# ---- webhooks (a python3 server written for the test)
+python3 "$SKIFF_ROOT/tests/e2e/webhook_server.py" "$T/hook.port" >"$T/hook.log" 2>&1 &
+HOOK_PID=$!
+on_exit "kill $HOOK_PID 2>/dev/null; wait $HOOK_PID 2>/dev/null"
+for i in $(seq 1 100); do [ -s "$T/hook.port" ] && break; sleep 0.05; done
+HP=$(cat "$T/hook.port")
+cat >"$T/hooks.yaml" <<Y
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: label-adder}
+webhooks:
+- name: label.test.skiff
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {url: "http://127.0.0.1:$HP/mutate"}
+  rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [configmaps]}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: name-checker}
+webhooks:
+- name: names.test.skiff
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: Fail
+  clientConfig: {url: "http://127.0.0.1:$HP/validate"}
+  rules: [{operations: [CREATE, UPDATE], apiGroups: [""], apiVersions: [v1], resources: [configmaps]}]
+Y
+out=$(k apply -f "$T/hooks.yaml" 2>&1)
+expect_eq "kubectl apply of webhook configurations" "mutatingwebhookconfiguration.admissionregistration.k8s.io/label-adder created
+validatingwebhookconfiguration.admissionregistration.k8s.io/name-checker created" "$out"
+out=$(k create configmap hooked --from-literal=a=1 2>&1); expect_eq "configmap created through the webhooks" "configmap/hooked created" "$out"
+expect_eq "mutating webhook added a label" "mutated" "$(k get cm hooked -o jsonpath='{.metadata.labels.webhook}')"
+out=$(k create configmap forbidden-name --from-literal=a=1 2>&1); rc=$?
+expect_eq "validating webhook denial exits 1" "1" "$rc"
+expect_contains "validating webhook denial message" 'configmaps "forbidden-name" is forbidden: validating-webhooks: admission webhook "names.test.skiff" denied the request: the name forbidden-name is not allowed' "$out"
+cat >"$T/slow.yaml" <<Y
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: slow}
+webhooks:
+- name: slow.test.skiff
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  timeoutSeconds: 1
+  failurePolicy: Fail
+  clientConfig: {url: "http://127.0.0.1:$HP/slow"}
+  rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [secrets]}]
+Y
+k apply -f "$T/slow.yaml" >/dev/null 2>&1
+out=$(k create secret generic s1 --from-literal=a=1 2>&1); rc=$?
+expect_eq "webhook past timeoutSeconds with failurePolicy Fail exits 1" "1" "$rc"
+expect_contains "…as a 500 InternalError naming the hook" 'Internal error occurred: admission plugin "validating-webhooks" failed on secrets "s1": failed calling webhook "slow.test.skiff": Post "http://127.0.0.1:'"$HP"'/slow": context deadline exceeded' "$out"
+check "the failure is logged" grep -q 'plugin validating-webhooks failed on create of secrets' "$T/server.log"
+sed -i 's/failurePolicy: Fail/failurePolicy: Ignore/' "$T/slow.yaml"
+k apply -f "$T/slow.yaml" >/dev/null 2>&1
+out=$(k create secret generic s2 --from-literal=a=1 2>&1); expect_eq "failurePolicy Ignore lets it through" "secret/s2 created" "$out"
 
 api_stop
 check "server log has no sanitizer report" api_log_clean

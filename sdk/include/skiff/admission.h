@@ -71,6 +71,12 @@ typedef struct skiff_admission_ops {
      * fails closed with 500). On deny, err->msg holds the reason. */
     int (*admit)(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
                  skiff_error_t *err);
+
+    /* --- 1.1. Per-instance phase: when set, decides the phase of each
+     * instance instead of `mutating` (non-zero = mutating phase); asked
+     * once, when the chain is built. Lets one plugin serve both phases
+     * (e.g. webhook instances for Mutating- and ValidatingWebhookConfigurations). */
+    int (*is_mutating)(void *self);
 } skiff_admission_ops_t;
 
 #endif
