@@ -36,9 +36,17 @@ int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old)
     };
     skiff_adm_outcome_t out;
     int refused = skiff_adm_chain_run(c->s->admission, &req, &out);
-    for (size_t i = 0; i < out.nwarnings; i++)
-        skiff_log(SKIFF_LOG_WARN, "admission", "warning for %s %s/%s: %s", c->res->plural, c->ns,
-                  c->name, out.warnings[i]);
+    for (size_t i = 0; i < out.nwarnings; i++) {
+        /* to the client as Warning headers (httpd.c); kept across retries once */
+        const char *w = out.warnings[i];
+        if (c->resp->warnings && strstr(c->resp->warnings, w)) continue;
+        char *nw = NULL;
+        if (asprintf(&nw, "%s%s%s", c->resp->warnings ? c->resp->warnings : "",
+                     c->resp->warnings ? "\n" : "", w) >= 0) {
+            free(c->resp->warnings);
+            c->resp->warnings = nw;
+        }
+    }
     skiff_adm_outcome_free(&out);
     if (!refused) return 0;
     char q[160];

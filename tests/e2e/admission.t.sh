@@ -134,6 +134,11 @@ k create ns base >/dev/null 2>&1; k label ns base pod-security.kubernetes.io/enf
 sed 's/namespace: sec/namespace: base/' "$T/priv.yaml" >"$T/priv-base.yaml"
 out=$(k create -f "$T/priv-base.yaml" 2>&1)
 expect_contains "baseline refuses privileged only" 'violates PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)' "$out"
+k create ns warned >/dev/null 2>&1; k label ns warned pod-security.kubernetes.io/warn=restricted >/dev/null 2>&1
+sed 's/namespace: sec/namespace: warned/' "$T/priv.yaml" >"$T/priv-warn.yaml"
+out=$(k create -f "$T/priv-warn.yaml" 2>&1)
+expect_contains "warn mode admits the pod" "pod/priv created" "$out"
+expect_contains "warn mode: kubectl prints the PodSecurity warning" 'Warning: would violate PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true)' "$out"
 sed 's/namespace: sec/namespace: default/' "$T/priv.yaml" >"$T/priv-def.yaml"
 out=$(k create -f "$T/priv-def.yaml" 2>&1); expect_eq "cluster default privileged admits it elsewhere" "pod/priv created" "$out"
 
@@ -176,7 +181,8 @@ Y
 out=$(k apply -f "$T/hooks.yaml" 2>&1)
 expect_eq "kubectl apply of webhook configurations" "mutatingwebhookconfiguration.admissionregistration.k8s.io/label-adder created
 validatingwebhookconfiguration.admissionregistration.k8s.io/name-checker created" "$out"
-out=$(k create configmap hooked --from-literal=a=1 2>&1); expect_eq "configmap created through the webhooks" "configmap/hooked created" "$out"
+out=$(k create configmap hooked --from-literal=a=1 2>&1); expect_eq "configmap created through the webhooks (with the hook's warning)" "Warning: checked by the test webhook
+configmap/hooked created" "$out"
 expect_eq "mutating webhook added a label" "mutated" "$(k get cm hooked -o jsonpath='{.metadata.labels.webhook}')"
 out=$(k create configmap forbidden-name --from-literal=a=1 2>&1); rc=$?
 expect_eq "validating webhook denial exits 1" "1" "$rc"
