@@ -12,11 +12,13 @@
 #include <cjson/cJSON.h>
 #include <skiff/skiff.h>
 
+#include "../common/adm_cache.h"
 #include "../common/adm_util.h"
 
 typedef struct lr {
     const skiff_host_t *host;
     skiff_ctx_t *ctx;
+    adm_cache_t cache; /* namespace -> its LimitRanges (items) */
 } lr_t;
 
 typedef struct lr_msgs {
@@ -50,8 +52,12 @@ static int lr_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff
         return skiff_error_set(err, SKIFF_E_VERSION,
                                "needs a host with the cluster API (ABI 1.1 api_list); this host speaks ABI %u.%u",
                                host->abi_major, host->abi_minor);
+    if (adm_cache_init(&l->cache, host, 30000, 2000) < 0)
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     return 0;
 }
+
+static void lr_fini(void *self) { adm_cache_fini(&((lr_t *)self)->cache); }
 
 static cJSON *obj_at(cJSON *o, const char *k)
 {
@@ -186,23 +192,22 @@ static int lr_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
 {
     lr_t *l = self;
     *verdict = SKIFF_ADM_ALLOW;
+    if (!req->group || !*req->group) {
+        /* a LimitRange written, or a namespace (re)created or deleted */
+        if (req->resource && strcmp(req->resource, "limitranges") == 0 && req->namespace_)
+            adm_cache_invalidate(&l->cache, req->namespace_);
+        if (req->resource && strcmp(req->resource, "namespaces") == 0 && req->name)
+            adm_cache_invalidate(&l->cache, req->name);
+    }
     if (req->op != SKIFF_ADM_CREATE || !req->object) return 0;
     if ((req->group && *req->group) || !req->resource || strcmp(req->resource, "pods") != 0) return 0;
     if ((req->subresource && *req->subresource) || !req->namespace_ || !*req->namespace_) return 0;
     char path[400];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/limitranges", req->namespace_);
-    char *json = NULL;
-    skiff_error_t e;
-    skiff_error_clear(&e);
-    int rc = l->host->api_list(l->ctx, path, NULL, NULL, &json, &e);
-    if (rc < 0) {
-        l->host->api_free(json);
-        return skiff_error_set(err, rc, "listing LimitRanges of %s: %s", req->namespace_, e.msg);
-    }
-    cJSON *list = cJSON_Parse(json);
-    l->host->api_free(json);
-    if (!list) return skiff_error_set(err, SKIFF_E_INTERNAL, "listing LimitRanges: unreadable answer");
-    const cJSON *items = adm_get(list, "items");
+    cJSON *list = NULL;
+    int rc = adm_cache_fetch(&l->cache, l->ctx, req->namespace_, path, 1, &list, err);
+    if (rc < 0) return rc;
+    const cJSON *items = list;
     if (cJSON_GetArraySize(items) == 0) { cJSON_Delete(list); return 0; }
     cJSON *pod = req->object;
     char note[400] = "";
@@ -268,5 +273,6 @@ SKIFF_PLUGIN_EXPORT const skiff_plugin_t skiff_plugin = {
     .config = NULL,
     .instance_size = sizeof(lr_t),
     .init = lr_init,
+    .fini = lr_fini,
     .ops = &lr_ops,
 };

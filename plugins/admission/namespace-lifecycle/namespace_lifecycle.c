@@ -11,12 +11,14 @@
 #include <cjson/cJSON.h>
 #include <skiff/skiff.h>
 
+#include "../common/adm_cache.h"
 #include "../common/adm_util.h"
 
 typedef struct nslc {
     const char *const *immortal; /* filled: namespaces that may not be deleted */
     const skiff_host_t *host;
     skiff_ctx_t *ctx;
+    adm_cache_t cache; /* namespace name -> the Namespace (or absent) */
 } nslc_t;
 
 static int nslc_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff_error_t *err)
@@ -28,8 +30,12 @@ static int nslc_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
         return skiff_error_set(err, SKIFF_E_VERSION,
                                "needs a host with the cluster API (ABI 1.1 api_get); this host speaks ABI %u.%u",
                                host->abi_major, host->abi_minor);
+    if (adm_cache_init(&n->cache, host, 30000, 2000) < 0)
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     return 0;
 }
+
+static void nslc_fini(void *self) { adm_cache_fini(&((nslc_t *)self)->cache); }
 
 static int nslc_immortal(const nslc_t *n, const char *name)
 {
@@ -51,6 +57,8 @@ static int nslc_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t 
     nslc_t *n = self;
     *verdict = SKIFF_ADM_ALLOW;
     const char *res = req->resource ? req->resource : "";
+    if (strcmp(res, "namespaces") == 0 && (!req->group || !*req->group) && req->name)
+        adm_cache_invalidate(&n->cache, req->name); /* it is being written */
     if (req->op == SKIFF_ADM_DELETE && strcmp(res, "namespaces") == 0 && (!req->group || !*req->group)) {
         if (req->name && nslc_immortal(n, req->name)) {
             *verdict = SKIFF_ADM_DENY;
@@ -61,23 +69,14 @@ static int nslc_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t 
     if (req->op != SKIFF_ADM_CREATE || !req->namespace_ || !*req->namespace_) return 0;
     char path[400];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s", req->namespace_);
-    char *json = NULL;
-    skiff_error_t e;
-    skiff_error_clear(&e);
-    int rc = n->host->api_get(n->ctx, path, &json, &e);
-    if (rc == SKIFF_E_NOTFOUND) {
-        n->host->api_free(json);
+    cJSON *ns = NULL;
+    int rc = adm_cache_fetch(&n->cache, n->ctx, req->namespace_, path, 0, &ns, err);
+    if (rc < 0) return rc;
+    if (!ns) {
         *verdict = SKIFF_ADM_DENY;
         skiff_error_set(err, SKIFF_E_NOTFOUND, "namespace \"%s\" does not exist", req->namespace_);
         return 0;
     }
-    if (rc < 0) {
-        n->host->api_free(json);
-        return skiff_error_set(err, rc, "looking up namespace \"%s\": %s", req->namespace_, e.msg);
-    }
-    cJSON *ns = cJSON_Parse(json);
-    n->host->api_free(json);
-    if (!ns) return skiff_error_set(err, SKIFF_E_INTERNAL, "namespace \"%s\": unreadable answer", req->namespace_);
     int terminating = adm_path(ns, "metadata.deletionTimestamp") != NULL
                       || (adm_str(ns, "status.phase") && strcmp(adm_str(ns, "status.phase"), "Terminating") == 0);
     cJSON_Delete(ns);
@@ -111,5 +110,6 @@ SKIFF_PLUGIN_EXPORT const skiff_plugin_t skiff_plugin = {
     .config = nslc_keys,
     .instance_size = sizeof(nslc_t),
     .init = nslc_init,
+    .fini = nslc_fini,
     .ops = &nslc_ops,
 };

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <skiff/skiff.h>
 
+#include "../common/adm_cache.h"
 #include "../common/adm_util.h"
 
 typedef struct ps {
@@ -24,6 +25,7 @@ typedef struct ps {
     const char *const *exempt;          /* filled */
     const skiff_host_t *host;
     skiff_ctx_t *ctx;
+    adm_cache_t cache; /* namespace name -> the Namespace (its labels pick the level) */
 } ps_t;
 
 enum { LVL_NONE = -1, LVL_PRIVILEGED = 0, LVL_BASELINE = 1, LVL_RESTRICTED = 2 };
@@ -52,8 +54,12 @@ static int ps_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff
         return skiff_error_set(err, SKIFF_E_VERSION,
                                "needs a host with the cluster API (ABI 1.1 api_get); this host speaks ABI %u.%u",
                                host->abi_major, host->abi_minor);
+    if (adm_cache_init(&p->cache, host, 30000, 2000) < 0)
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     return 0;
 }
+
+static void ps_fini(void *self) { adm_cache_fini(&((ps_t *)self)->cache); }
 
 /* ---- building messages --------------------------------------------------- */
 
@@ -475,6 +481,8 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
 {
     ps_t *p = self;
     *verdict = SKIFF_ADM_ALLOW;
+    if ((!req->group || !*req->group) && req->resource && strcmp(req->resource, "namespaces") == 0 && req->name)
+        adm_cache_invalidate(&p->cache, req->name); /* labels may change */
     if (req->op != SKIFF_ADM_CREATE || !req->object) return 0;
     if ((req->group && *req->group) || !req->resource || strcmp(req->resource, "pods") != 0) return 0;
     if ((req->subresource && *req->subresource) || !req->namespace_ || !*req->namespace_) return 0;
@@ -482,14 +490,9 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
         if (strcmp(*e, req->namespace_) == 0) return 0;
     char path[400];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s", req->namespace_);
-    char *json = NULL;
-    skiff_error_t e;
-    skiff_error_clear(&e);
-    int rc = p->host->api_get(p->ctx, path, &json, &e);
-    cJSON *ns = rc == 0 ? cJSON_Parse(json) : NULL;
-    p->host->api_free(json);
-    if (rc < 0 && rc != SKIFF_E_NOTFOUND)
-        return skiff_error_set(err, rc, "looking up namespace \"%s\": %s", req->namespace_, e.msg);
+    cJSON *ns = NULL;
+    int rc = adm_cache_fetch(&p->cache, p->ctx, req->namespace_, path, 0, &ns, err);
+    if (rc < 0) return rc;
     const cJSON *labels = adm_path(ns, "metadata.labels");
     mode_t_ enf, wrn, aud;
     ns_mode(labels, "enforce", p->enforce, &enf);
@@ -554,5 +557,6 @@ SKIFF_PLUGIN_EXPORT const skiff_plugin_t skiff_plugin = {
     .config = ps_keys,
     .instance_size = sizeof(ps_t),
     .init = ps_init,
+    .fini = ps_fini,
     .ops = &ps_ops,
 };

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 #include <skiff/skiff.h>
 
+#include "../common/adm_cache.h"
 #include "../common/adm_util.h"
 
 #define RQ_MAX_VALS 12
@@ -40,6 +41,7 @@ typedef struct rq {
     pthread_mutex_t mu;
     int mu_ok;
     rq_resv_t *resv;
+    adm_cache_t cache; /* namespace -> its ResourceQuotas (items; spec only is used) */
 } rq_t;
 
 static int rq_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff_error_t *err)
@@ -56,6 +58,8 @@ static int rq_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff
     if (pthread_mutex_init(&q->mu, NULL) != 0)
         return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     q->mu_ok = 1;
+    if (adm_cache_init(&q->cache, host, 30000, 2000) < 0)
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     return 0;
 }
 
@@ -68,6 +72,7 @@ static void rq_fini(void *self)
         free(r);
     }
     if (q->mu_ok) pthread_mutex_destroy(&q->mu);
+    adm_cache_fini(&q->cache);
     q->mu_ok = 0;
 }
 
@@ -256,6 +261,14 @@ static int rq_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
 {
     rq_t *q = self;
     *verdict = SKIFF_ADM_ALLOW;
+    if (!req->group || !*req->group) {
+        /* a quota's spec written (not its status), or a namespace (re)created or deleted */
+        if (req->resource && strcmp(req->resource, "resourcequotas") == 0 && req->namespace_
+            && !(req->subresource && *req->subresource))
+            adm_cache_invalidate(&q->cache, req->namespace_);
+        if (req->resource && strcmp(req->resource, "namespaces") == 0 && req->name)
+            adm_cache_invalidate(&q->cache, req->name);
+    }
     if (req->op != SKIFF_ADM_CREATE && req->op != SKIFF_ADM_DELETE) return 0;
     if ((req->subresource && *req->subresource) || !req->namespace_ || !*req->namespace_) return 0;
     if (!req->resource || !req->name) return 0;
@@ -269,13 +282,13 @@ static int rq_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     char path[600];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/resourcequotas", req->namespace_);
     cJSON *quotas = NULL;
-    int rc = api_list_json(q, path, &quotas, err);
+    int rc = adm_cache_fetch(&q->cache, q->ctx, req->namespace_, path, 1, &quotas, err);
     if (rc < 0) return rc;
     /* quotas that track something this object uses */
     const cJSON *qs[32];
     int nq = 0;
     const cJSON *it;
-    cJSON_ArrayForEach(it, adm_get(quotas, "items")) {
+    cJSON_ArrayForEach(it, quotas) {
         const cJSON *h;
         int hit = 0;
         cJSON_ArrayForEach(h, adm_path(it, "spec.hard")) {
