@@ -30,15 +30,20 @@ mk chain 'admission = ( { plugin = "namespace-lifecycle"; }, { plugin = "limit-r
     { plugin = "pod-security"; settings = { enforce = "privileged"; }; }, { plugin = "resource-quota"; } );'
 mk baseline 'admission = ( { plugin = "namespace-lifecycle"; }, { plugin = "limit-ranger"; },
     { plugin = "pod-security"; settings = { enforce = "baseline"; }; }, { plugin = "resource-quota"; } );'
-declare -A R
+declare -A R U
 for i in $(seq 1 "$RUNS"); do
   for c in none chain baseline; do
     rm -rf "$T/store-$c"
-    r=$("$ROOT/$B/bench/adm_bench" "$T/$c.cfg" $ARGS 2>/dev/null | sed -n 's/.*creates\/s \([0-9]*\).*/\1/p')
+    line=$("$ROOT/$B/bench/adm_bench" "$T/$c.cfg" $ARGS 2>/dev/null)
+    r=$(echo "$line" | sed -n 's/.*creates\/s \([0-9]*\).*/\1/p')
+    u=$(echo "$line" | sed -n 's/.*cpu-us\/create \([0-9.]*\).*/\1/p')
     R[$c]="${R[$c]:-} $r"
-    echo "run $i $c: $r creates/s"
+    U[$c]="${U[$c]:-} $u"
+    echo "run $i $c: $r creates/s, $u CPU us/create"
   done
 done
-med() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+med() { echo "$@" | tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+un=$(med ${U[none]}); uc=$(med ${U[chain]}); ub=$(med ${U[baseline]})
+echo "median CPU us/create: no chain $un, default chain $uc (+$(awk "BEGIN{printf \"%.1f\", $uc-$un}") us, $(awk "BEGIN{printf \"%.1f\", ($uc-$un)*100/$uc}")% of a create), chain with baseline enforced $ub (+$(awk "BEGIN{printf \"%.1f\", $ub-$un}") us)"
 n=$(med ${R[none]}); c=$(med ${R[chain]}); b=$(med ${R[baseline]})
 echo "median creates/s: no chain $n, default chain $c ($(awk "BEGIN{printf \"%.1f\", ($n-$c)*100/$n}")% less), chain with baseline enforced $b ($(awk "BEGIN{printf \"%.1f\", ($n-$b)*100/$n}")% less)"

@@ -36,6 +36,16 @@ out=$(k delete ns kube-system 2>&1); rc=$?
 expect_eq "deleting kube-system exits 1" "1" "$rc"
 expect_eq "kube-system is immortal" \
   'Error from server (Forbidden): namespaces "kube-system" is forbidden: namespace-lifecycle: this namespace may not be deleted' "$out"
+k create -f - >/dev/null 2>&1 <<Y
+apiVersion: v1
+kind: Namespace
+metadata: {name: going, finalizers: [example.com/hold]}
+Y
+k delete ns going --wait=false >/dev/null 2>&1
+sed 's/namespace: nope/namespace: going/' "$T/pod-nons.yaml" >"$T/pod-going.yaml"
+out=$(k create -f "$T/pod-going.yaml" 2>&1)
+expect_eq "create in a terminating namespace is refused" \
+  'Error from server (Forbidden): error when creating "'"$T"'/pod-going.yaml": pods "p" is forbidden: namespace-lifecycle: unable to create new content in namespace going because it is being terminated' "$out"
 for ns in default kube-system kube-public kube-node-lease; do
   expect_eq "system namespace $ns exists" "namespace/$ns" "$(k get ns "$ns" -o name 2>&1)"
 done

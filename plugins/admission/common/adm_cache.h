@@ -138,9 +138,13 @@ static inline void adm_cache_invalidate(adm_cache_t *c, const char *key)
 
 /* GET (list_items = 0) or LIST (1: the value is the list's `items`) `path`
  * through the cache under `key`. 0 with *out (caller frees; NULL when the
- * object does not exist), or a negative code with err set. */
-static inline int adm_cache_fetch(adm_cache_t *c, skiff_ctx_t *ctx, const char *key, const char *path,
-                                  int list_items, cJSON **out, skiff_error_t *err)
+ * object does not exist), or a negative code with err set. `reduce` (may be
+ * NULL) turns the fetched document into the (smaller) value to keep: it
+ * takes the document and returns the value, NULL on allocation failure. */
+typedef cJSON *(*adm_cache_reduce_fn)(cJSON *doc);
+static inline int adm_cache_fetch_r(adm_cache_t *c, skiff_ctx_t *ctx, const char *key, const char *path,
+                                    int list_items, adm_cache_reduce_fn reduce, cJSON **out,
+                                    skiff_error_t *err)
 {
     if (adm_cache_get(c, key, out)) return 0;
     int64_t start = c->host->clock_monotonic_ns();
@@ -168,9 +172,16 @@ static inline int adm_cache_fetch(adm_cache_t *c, skiff_ctx_t *ctx, const char *
         doc = items ? items : cJSON_CreateArray();
         if (!doc) return skiff_error_set(err, -ENOMEM, "out of memory");
     }
+    if (reduce && !(doc = reduce(doc))) return skiff_error_set(err, -ENOMEM, "out of memory");
     adm_cache_put(c, key, doc, start);
     *out = doc;
     return 0;
+}
+
+static inline int adm_cache_fetch(adm_cache_t *c, skiff_ctx_t *ctx, const char *key, const char *path,
+                                  int list_items, cJSON **out, skiff_error_t *err)
+{
+    return adm_cache_fetch_r(c, ctx, key, path, list_items, NULL, out, err);
 }
 
 #endif

@@ -52,7 +52,7 @@ static int lr_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff
         return skiff_error_set(err, SKIFF_E_VERSION,
                                "needs a host with the cluster API (ABI 1.1 api_list); this host speaks ABI %u.%u",
                                host->abi_major, host->abi_minor);
-    if (adm_cache_init(&l->cache, host, 30000, 2000) < 0)
+    if (adm_cache_init(&l->cache, host, 30000, 500) < 0)
         return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     return 0;
 }

@@ -30,7 +30,7 @@ static int nslc_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
         return skiff_error_set(err, SKIFF_E_VERSION,
                                "needs a host with the cluster API (ABI 1.1 api_get); this host speaks ABI %u.%u",
                                host->abi_major, host->abi_minor);
-    if (adm_cache_init(&n->cache, host, 30000, 2000) < 0)
+    if (adm_cache_init(&n->cache, host, 30000, 500) < 0)
         return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     return 0;
 }
@@ -49,6 +49,15 @@ static int nslc_immortal(const nslc_t *n, const char *name)
 static int nslc_allowed_while_terminating(const skiff_adm_request_t *req)
 {
     return req->resource && (strcmp(req->resource, "events") == 0);
+}
+
+/* What is kept of a Namespace: whether it is terminating. */
+static cJSON *nslc_reduce(cJSON *ns)
+{
+    int terminating = adm_path(ns, "metadata.deletionTimestamp") != NULL
+                      || (adm_str(ns, "status.phase") && strcmp(adm_str(ns, "status.phase"), "Terminating") == 0);
+    cJSON_Delete(ns);
+    return cJSON_CreateBool(terminating);
 }
 
 static int nslc_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
@@ -70,15 +79,14 @@ static int nslc_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t 
     char path[400];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s", req->namespace_);
     cJSON *ns = NULL;
-    int rc = adm_cache_fetch(&n->cache, n->ctx, req->namespace_, path, 0, &ns, err);
+    int rc = adm_cache_fetch_r(&n->cache, n->ctx, req->namespace_, path, 0, nslc_reduce, &ns, err);
     if (rc < 0) return rc;
     if (!ns) {
         *verdict = SKIFF_ADM_DENY;
         skiff_error_set(err, SKIFF_E_NOTFOUND, "namespace \"%s\" does not exist", req->namespace_);
         return 0;
     }
-    int terminating = adm_path(ns, "metadata.deletionTimestamp") != NULL
-                      || (adm_str(ns, "status.phase") && strcmp(adm_str(ns, "status.phase"), "Terminating") == 0);
+    int terminating = cJSON_IsTrue(ns);
     cJSON_Delete(ns);
     if (terminating && !nslc_allowed_while_terminating(req)) {
         *verdict = SKIFF_ADM_DENY;

@@ -58,7 +58,7 @@ static int rq_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff
     if (pthread_mutex_init(&q->mu, NULL) != 0)
         return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     q->mu_ok = 1;
-    if (adm_cache_init(&q->cache, host, 30000, 2000) < 0)
+    if (adm_cache_init(&q->cache, host, 30000, 500) < 0)
         return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     return 0;
 }
@@ -275,15 +275,16 @@ static int rq_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     const cJSON *obj = req->op == SKIFF_ADM_CREATE ? req->object : req->old_object;
     if (!obj) return 0;
 
-    rq_val_t delta[RQ_MAX_VALS];
-    int nd = 0;
-    usage_of(req->resource, req->group, obj, delta, &nd);
-
     char path[600];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/resourcequotas", req->namespace_);
     cJSON *quotas = NULL;
     int rc = adm_cache_fetch(&q->cache, q->ctx, req->namespace_, path, 1, &quotas, err);
     if (rc < 0) return rc;
+    if (cJSON_GetArraySize(quotas) == 0) { cJSON_Delete(quotas); return 0; } /* the common case */
+
+    rq_val_t delta[RQ_MAX_VALS];
+    int nd = 0;
+    usage_of(req->resource, req->group, obj, delta, &nd);
     /* quotas that track something this object uses */
     const cJSON *qs[32];
     int nq = 0;
