@@ -151,10 +151,11 @@ static void lr_check(const char *type, const cJSON *lim, const cJSON *reqs, cons
         adm_quantity_format(ratio, a, sizeof a);
         int has_lim = adm_quantity_at(lims, e->string, &lm) == 0;
         int has_req = adm_quantity_at(reqs, e->string, &rq) == 0;
-        if (!has_lim) {
-            lr_add(m, "%s max limit to request ratio per %s is %s, but no limit is specified", e->string, type, a);
-        } else if (!has_req || rq == 0) {
+        /* Kubernetes' limitRequestRatioConstraint: the request first */
+        if (!has_req || rq == 0) {
             lr_add(m, "%s max limit to request ratio per %s is %s, but no request is specified or request is 0", e->string, type, a);
+        } else if (!has_lim || lm == 0) {
+            lr_add(m, "%s max limit to request ratio per %s is %s, but no limit is specified or limit is 0", e->string, type, a);
         } else {
             double observed = (double)lm / (double)rq;
             if (observed * 1000.0 > (double)ratio)
