@@ -18,8 +18,9 @@
 #   BENCH_CLIENTS=64       concurrent clients of the many-client put workload
 #   BENCH_ETCD_CONNS=1     gRPC connections those clients share (0 = one each);
 #                          one is etcd's best case on this machine, see docs/performance.md
-#   BENCH_STORE=build/bench/bench_store   skiff's tool, called as
-#                          bench_store --dir DIR --duration DUR --clients N [BENCH_STORE_ARGS]
+#   BENCH_STORE=build/bench/bench_store   skiff's tool (bench/store/bench_store.c,
+#                          built here unless this is set), called as bench_store --dir DIR
+#                          --duration DUR --clients N --plugin lmdb.so [BENCH_STORE_ARGS]
 #   BENCH_STORE_ARGS=      extra arguments for bench_store
 #   BENCH_TMPDIR=$TMPDIR   where the data dirs go (one temp dir, removed after)
 #   BENCH_SKIP_DEPS=1      do not run scripts/deps.sh --bench
@@ -32,6 +33,7 @@ RUNS=${BENCH_RUNS:-3}
 DUR=${BENCH_DURATION:-10s}
 CLIENTS=${BENCH_CLIENTS:-64}
 CONNS=${BENCH_ETCD_CONNS:-1}
+BENCH_STORE_SET=${BENCH_STORE:-}
 BENCH_STORE=${BENCH_STORE:-$BUILD/bench/bench_store}
 ETCDLOAD=$BUILD/bench/etcdload
 
@@ -61,7 +63,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # etcd_pid and etcd_ep. Fsync behaviour is etcd's default (WAL fsync per
 # commit batch), i.e. durable.
 start_etcd() {
-  local dir=$1 cport pport i
+  local dir=$1 cport pport
   cport=$(free_port); pport=$(free_port)
   while [ "$pport" = "$cport" ]; do pport=$(free_port); done
   etcd --name bench --data-dir "$dir/data" \
@@ -73,7 +75,7 @@ start_etcd() {
     --logger zap --log-level warn >"$dir/etcd.log" 2>&1 &
   etcd_pid=$!
   etcd_ep=127.0.0.1:$cport
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     if curl -fsS --max-time 1 "http://$etcd_ep/health" 2>/dev/null | grep -q '"health":"true"'; then
       return 0
     fi
@@ -92,6 +94,13 @@ stop_etcd() {
   etcd_pid=
 }
 
+# skiff's side: build it when this tree has its rules (mk/lmdb.mk), so the
+# script measures the current sources also when run without make.
+LMDB_SO=$BUILD/plugins/store/lmdb.so
+if [ -z "${BENCH_STORE_SET:-}" ] && [ -f mk/lmdb.mk ]; then
+  make --no-print-directory BUILD="$BUILD" "$BENCH_STORE" "$LMDB_SO" >/dev/null \
+    || echo "run.sh: building $BENCH_STORE and $LMDB_SO failed (see above)" >&2
+fi
 have_skiff=0
 [ -x "$BENCH_STORE" ] && have_skiff=1
 
@@ -113,7 +122,7 @@ for r in $(seq 1 "$RUNS"); do
     d=$tmp/lmdb-$r; mkdir -p "$d"
     echo "# run $r/$RUNS: skiff lmdb in $d"
     # shellcheck disable=SC2086 # BENCH_STORE_ARGS is a word list by design
-    if ! "$BENCH_STORE" --dir "$d" --duration "$DUR" --clients "$CLIENTS" ${BENCH_STORE_ARGS:-} \
+    if ! "$BENCH_STORE" --dir "$d" --duration "$DUR" --clients "$CLIENTS" --plugin "$LMDB_SO" ${BENCH_STORE_ARGS:-} \
         | tee "$tmp/lmdb-$r.out"; then
       echo "run.sh: $BENCH_STORE failed in run $r (see above)" >&2; exit 1
     fi
@@ -158,8 +167,8 @@ if floor is not None:
 e64 = med("etcd.put.c" + clients)
 if not have_skiff:
     print()
-    print("store: skiff's side is MISSING: build/bench/bench_store is not built (the lmdb area's tool;"
-          " `make bench-store` builds it once it is on this branch). etcd's figures above are real;"
+    print("store: skiff's side is MISSING: build/bench/bench_store (bench/store/bench_store.c, the lmdb"
+          " area's tool, built by mk/lmdb.mk) is not built. etcd's figures above are real;"
           " no comparison was made.")
     sys.exit(2)
 l64, l1 = med("lmdb.put.c" + clients), med("lmdb.put.c1")
