@@ -260,8 +260,14 @@ static void watch_round(fx_t *f, skiff_api_client_t *cl)
     assert_int_equal(skiff_api_client_watch(cl, "/api/v1/namespaces/default/secrets", "0", on_ev, &e, &w, &err), 0);
     assert_true(wait_for(&e, "ADDED s0;"));
     /* idle: BOOKMARKs (every 200 ms in this fixture) */
-    for (int i = 0; i < 300 && !e.bookmarks; i++) usleep(10000);
-    assert_true(e.bookmarks > 0);
+    int bm = 0;
+    for (int i = 0; i < 300 && !bm; i++) {
+        usleep(10000);
+        pthread_mutex_lock(&e.mu);
+        bm = e.bookmarks;
+        pthread_mutex_unlock(&e.mu);
+    }
+    assert_true(bm > 0);
     assert_int_equal(skiff_api_client_create(cl, "/api/v1/namespaces/default/secrets", "{\"metadata\":{\"name\":\"s1\"}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_patch(cl, "/api/v1/namespaces/default/secrets/s1", "application/merge-patch+json", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_delete(cl, "/api/v1/namespaces/default/secrets/s1", NULL, &err), 0);
