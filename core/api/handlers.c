@@ -15,7 +15,7 @@
 #include "api/names.h"
 #include "api/patch.h"
 
-#define MAX_RETRIES 16
+#define MAX_RETRIES 64
 
 static cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
@@ -634,7 +634,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (rc < 0) { cJSON_Delete(nobj); return apisrv_fail_store(c, &err), -1; }
     if (!res.succeeded) {
         cJSON_Delete(nobj);
-        if (res.failed_cmp == 0 && !(rv && *rv)) return 1;
+        if (res.failed_cmp == 0 && !c->precondition) return 1;
         if (res.failed_cmp == 0) return fail_conflict(c), -1;
         if (c->alloc_auto) return 1;
         apisrv_invalid_add(&inv, "FieldValueInvalid", "spec", "Invalid value: %s: provided IP or port is already allocated",
@@ -671,7 +671,11 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
     cJSON *body = apisrv_body_parse(c, patch);
     if (!body) return 0;
     int scale = strcmp(c->sub, "scale") == 0, status_only = strcmp(c->sub, "status") == 0;
-    int rv_given = !patch && apisrv_str(body, "metadata.resourceVersion") && *apisrv_str(body, "metadata.resourceVersion");
+    /* a precondition only when the client sent a resourceVersion (in the
+     * body, or in a merge/strategic patch); otherwise lost races are retried */
+    const char *brv = cJSON_IsObject(body) ? apisrv_str(body, "metadata.resourceVersion") : NULL;
+    c->precondition = brv && *brv;
+    int rv_given = c->precondition;
     for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
         apisrv_kv_t kv;
         cJSON *old = NULL;
