@@ -825,9 +825,28 @@ static int purge_namespace(apisrv_call_t *c, const char *ns)
         int rc = c->s->ops->range(c->s->store, &rq, collect_key, &ks, &rs, &err);
         if (rc == 0 && ks.oom) rc = skiff_error_set(&err, -ENOMEM, "out of memory listing %s", prefix);
         for (size_t j = 0; rc == 0 && j < ks.n; j++) {
-            skiff_store_op_t d = { SKIFF_STORE_OP_DELETE, ks.keys[j], strlen(ks.keys[j]), NULL, 0, 0 };
+            skiff_store_op_t ops[APISRV_MAX_EXTRA + 1];
+            size_t nops = 1;
+            ops[0] = (skiff_store_op_t){ SKIFF_STORE_OP_DELETE, ks.keys[j], strlen(ks.keys[j]), NULL, 0, 0 };
+            if (r->on_delete) {
+                /* what the object holds (ClusterIPs, NodePorts) goes with it */
+                apisrv_kv_t kv;
+                skiff_error_t gerr;
+                if (apisrv_store_get(c->s, ks.keys[j], &kv, &gerr) == 0) {
+                    cJSON *o = apisrv_obj_decode(kv.value, kv.len, kv.mod_rev);
+                    free(kv.value);
+                    const apisrv_resource_t *saved = c->res;
+                    reset_extra(c);
+                    c->res = r;
+                    if (o) r->on_delete(c, o);
+                    c->res = saved;
+                    cJSON_Delete(o);
+                    memcpy(ops + 1, c->xop, sizeof(skiff_store_op_t) * (size_t)c->nxo);
+                    nops += (size_t)c->nxo;
+                }
+            }
             skiff_store_txn_res_t res;
-            rc = c->s->ops->txn(c->s->store, NULL, 0, &d, 1, &res, &err);
+            rc = c->s->ops->txn(c->s->store, NULL, 0, ops, nops, &res, &err);
             if (rc == 0 && res.succeeded) apisrv_note_write(c->s, r, res.rev);
         }
         for (size_t j = 0; j < ks.n; j++) free(ks.keys[j]);

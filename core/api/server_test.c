@@ -347,6 +347,13 @@ static void test_service_allocation(void **state)
     }
     /* full range: a clear error, not a duplicate */
     assert_int_not_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s9\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
+    /* deleting a namespace frees its services' addresses too */
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"other\"}}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/default/services/s5", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/other/services", "{\"metadata\":{\"name\":\"o1\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
+    assert_int_not_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s8\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/other", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s8\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
     /* deleting frees the address for reuse */
     assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/default/services/s0", NULL, &err), 0);
     assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s9\"},\"spec\":{\"ports\":[{\"port\":80}]}}", &r, &err), 0);
