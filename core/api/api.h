@@ -80,6 +80,8 @@ typedef struct skiff_api_response {
     char *body;                 /* malloc'd; owned by the response */
     size_t body_len;
     skiff_api_stream_t *stream; /* watch: chunks come from the stream (body is NULL) */
+    char *warnings;             /* malloc'd; "\n"-separated texts sent as `Warning: 299 - "..."`
+                                   headers (admission warnings); NULL = none */
 } skiff_api_response_t;
 
 /* Serve one request. Always fills `resp` (errors are Status bodies); returns

@@ -240,6 +240,7 @@ static int local_call(skiff_api_client_t *c, const char *method, const char *pat
     free(q);
     if (rc < 0 && !rs.body) return skiff_error_set(err, rc, "out of memory");
     skiff_api_stream_close(rs.stream);
+    free(rs.warnings); /* admission warnings: an HTTP-only header */
     res->code = rs.code;
     res->body = rs.body ? rs.body : strdup("");
     res->len = rs.body_len;

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "api/apply.h"
+#include <skiff/admission.h>
+
 #include "api/body.h"
 #include "api/names.h"
 #include "api/patch.h"
@@ -449,6 +451,8 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
     snprintf(c->name, sizeof c->name, "%s", name);
     if (check_meta(c, obj, &inv) < 0) return 0;
     if (inv.n) return apisrv_fail_invalid(c, c->name, &inv);
+    if (apisrv_admit(c, SKIFF_ADM_CREATE, obj, NULL) < 0) return 0; /* admission.c */
+    meta = apisrv_obj_at(obj, "metadata"); /* a mutating plugin may have replaced it */
     if (namespace_usable(c) < 0) return 0;
     char uid[37], ts[40];
     apisrv_new_uid(uid);
@@ -604,6 +608,11 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
             return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
         }
     }
+    if (apisrv_admit(c, SKIFF_ADM_UPDATE, nobj, oldobj) < 0) { cJSON_Delete(nobj); return -1; } /* admission.c */
+    meta = apisrv_obj_at(nobj, "metadata"); /* a mutating plugin may have replaced it */
+    reset_extra(c);
+    if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
+    if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
     /* deleting and the last finalizer is gone: the object goes now */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
     if (remove && c->res->on_delete) { reset_extra(c); c->res->on_delete(c, oldobj); }
@@ -881,6 +890,11 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
             free(kv.value);
             cJSON_Delete(old);
             return fail_conflict(c), -1;
+        }
+        if (apisrv_admit(c, SKIFF_ADM_DELETE, NULL, old) < 0) { /* admission.c */
+            free(kv.value);
+            cJSON_Delete(old);
+            return -1;
         }
         int64_t grace = o->grace;
         const char *node = apisrv_str(old, "spec.nodeName");

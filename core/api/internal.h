@@ -185,6 +185,7 @@ struct skiff_api_server {
     int64_t event_ttl_ms;             /* events expire this long after their last write (0 = never) */
     int64_t event_lease, event_lease_until; /* shared lease of events written now (alloc_mu) */
     int stopping;
+    struct skiff_adm_chain *admission; /* borrowed; NULL = no admission (admission.c) */
 };
 
 /* kinds.c: parse service_cidr / node_port_range into s */
@@ -206,6 +207,10 @@ void apisrv_note_write(skiff_api_server_t *s, const apisrv_resource_t *r, int64_
 /* The store lease a write of this resource attaches (events expire, as
  * kube-apiserver's --event-ttl); 0 = none. */
 int64_t apisrv_write_lease(apisrv_call_t *c);
+/* admission.c: run the admission chain for this call (op: SKIFF_ADM_*);
+ * obj may be changed by mutating plugins. Returns 0 = go on, -1 = refused
+ * (Status set: 403 Forbidden or 500 InternalError). */
+int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old);
 /* handlers.c */
 int apisrv_handle_resource(apisrv_call_t *c);
 /* discovery.c / openapi.c / metrics.c */

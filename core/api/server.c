@@ -109,6 +109,8 @@ void skiff_api_response_free(skiff_api_response_t *resp)
     resp->body_len = 0;
     skiff_api_stream_close(resp->stream);
     resp->stream = NULL;
+    free(resp->warnings);
+    resp->warnings = NULL;
 }
 
 const char *apisrv_param(const apisrv_call_t *c, const char *key)
