@@ -249,20 +249,8 @@ static char *node_json(sim_t *s, int i)
     return text;
 }
 
-static void renew_lease(sim_t *s, sim_node_t *nd)
+static int create_lease(sim_t *s, sim_node_t *nd, const char *now, skiff_error_t *err)
 {
-    char now[40], path[160], body[512];
-    sim_microtime(now, sizeof now);
-    snprintf(path, sizeof path, LEASE_NS_PATH "/%s", nd->name);
-    snprintf(body, sizeof body, "{\"spec\":{\"holderIdentity\":\"%s\",\"leaseDurationSeconds\":40,\"renewTime\":\"%s\"}}", nd->name, now);
-    skiff_error_t err;
-    skiff_error_clear(&err);
-    int rc = skiff_api_client_patch(s->client, path, "application/merge-patch+json", body, NULL, &err);
-    if (rc != SKIFF_E_NOTFOUND) {
-        if (rc < 0) skiff_log(SKIFF_LOG_WARN, SIM_LOG, "renewing the lease of %s: %s", nd->name, err.msg);
-        return;
-    }
-    /* missing (first start, or someone deleted it): create it */
     char own[256] = "";
     if (nd->uid[0])
         snprintf(own, sizeof own, ",\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":\"%s\",\"uid\":\"%s\"}]", nd->name, nd->uid);
@@ -271,8 +259,27 @@ static void renew_lease(sim_t *s, sim_node_t *nd)
              "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"kube-node-lease\"%s},"
              "\"spec\":{\"holderIdentity\":\"%s\",\"leaseDurationSeconds\":40,\"renewTime\":\"%s\"}}",
              nd->name, own, nd->name, now);
-    rc = skiff_api_client_create(s->client, LEASE_NS_PATH, lease, NULL, &err);
-    if (rc < 0 && rc != SKIFF_E_EXISTS) skiff_log(SKIFF_LOG_WARN, SIM_LOG, "creating the lease of %s: %s", nd->name, err.msg);
+    return skiff_api_client_create(s->client, LEASE_NS_PATH, lease, NULL, err);
+}
+
+/* Renew (merge patch); a missing lease is created. At registration the
+ * create comes first (one call instead of a failed patch and a create). */
+static void renew_lease(sim_t *s, sim_node_t *nd, int create_first)
+{
+    char now[40], path[160], body[512];
+    sim_microtime(now, sizeof now);
+    skiff_error_t err;
+    skiff_error_clear(&err);
+    int rc;
+    if (create_first && (rc = create_lease(s, nd, now, &err)) != SKIFF_E_EXISTS) {
+        if (rc < 0) skiff_log(SKIFF_LOG_WARN, SIM_LOG, "creating the lease of %s: %s", nd->name, err.msg);
+        return;
+    }
+    snprintf(path, sizeof path, LEASE_NS_PATH "/%s", nd->name);
+    snprintf(body, sizeof body, "{\"spec\":{\"holderIdentity\":\"%s\",\"leaseDurationSeconds\":40,\"renewTime\":\"%s\"}}", nd->name, now);
+    rc = skiff_api_client_patch(s->client, path, "application/merge-patch+json", body, NULL, &err);
+    if (rc == SKIFF_E_NOTFOUND) rc = create_lease(s, nd, now, &err); /* someone deleted it */
+    if (rc < 0 && rc != SKIFF_E_EXISTS) skiff_log(SKIFF_LOG_WARN, SIM_LOG, "renewing the lease of %s: %s", nd->name, err.msg);
 }
 
 static void update_status(sim_t *s, sim_node_t *nd)
@@ -333,7 +340,7 @@ static void register_node(sim_t *s, int i)
     s->registered_nodes++;
     pthread_mutex_unlock(&s->mu);
     cJSON_Delete(o);
-    renew_lease(s, nd);
+    renew_lease(s, nd, 1);
 }
 
 /* ---- node watch -------------------------------------------------------- */
@@ -418,7 +425,7 @@ static void *ticker_main(void *arg)
             pthread_mutex_unlock(&s->mu);
             if (skip) continue;
             if (nd->next_lease <= now) {
-                renew_lease(s, nd);
+                renew_lease(s, nd, 0);
                 nd->next_lease = now + s->heartbeat_ms;
             }
             if (nd->next_status <= now) {
@@ -530,4 +537,15 @@ void skiff_sim_component_stop(void *state)
     if (s->ticker_started) pthread_join(s->ticker, NULL);
     for (int w = 0; w < s->nworkers; w++) pthread_join(s->worker[w], NULL);
     sim_free(s);
+}
+
+void skiff_sim_stats(void *state, skiff_sim_stats_t *out)
+{
+    sim_t *s = state;
+    pthread_mutex_lock(&s->mu);
+    out->nodes_registered = s->registered_nodes;
+    out->pods_started = s->started_pods;
+    out->deletes_finished = s->finished_deletes;
+    out->jobs_pending = s->nheap;
+    pthread_mutex_unlock(&s->mu);
 }

@@ -28,6 +28,15 @@ int skiff_sim_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
                               void **state, skiff_error_t *err);
 void skiff_sim_component_stop(void *state);
 
+/* Counters of a running component (`state` from start), for benchmarks and
+ * logs: nodes registered, pods taken to Running, graceful deletions
+ * finished, jobs waiting (pods to start or finish). */
+typedef struct skiff_sim_stats {
+    uint64_t nodes_registered, pods_started, deletes_finished;
+    size_t jobs_pending;
+} skiff_sim_stats_t;
+void skiff_sim_stats(void *state, skiff_sim_stats_t *out);
+
 /* ---- IPv4 ranges -------------------------------------------------------- */
 
 typedef struct skiff_sim_cidr {
