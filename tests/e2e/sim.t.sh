@@ -107,6 +107,56 @@ k create -f "$T/pod.yaml" >/dev/null 2>&1
 wait_for "a recreated pod under the same name runs again" "Running" "$KUBECTL" get pod web -o jsonpath='{.status.phase}'
 check "and gets a fresh IP" test "$(k get pod web -o jsonpath='{.status.podIP}')" != "$ip"
 
+# a sim in another process, over HTTP (sim.server)
+cat >"$T/remote.cfg" <<CFG
+plugin_path = [ "$SKIFF_PLUGINS" ];
+components = { sim = true; };
+sim = { nodes = 2; name_prefix = "remote-"; heartbeat = "500ms"; pod_start_delay = "200ms";
+        server = "http://127.0.0.1:$API_PORT"; };
+CFG
+"$SKIFF_BIN" run --config "$T/remote.cfg" >>"$T/remote.log" 2>&1 &
+REMOTE_PID=$!
+on_exit "kill $REMOTE_PID 2>/dev/null; wait $REMOTE_PID 2>/dev/null"
+wait_for "a remote sim registers its nodes over HTTP" "node/remote-0 node/remote-1" bash -c "$KUBECTL get nodes -l type=sim -o name 2>/dev/null | grep remote | xargs"
+k create -f - >/dev/null 2>&1 <<Y
+apiVersion: v1
+kind: Pod
+metadata: {name: far}
+spec: {nodeName: remote-1, containers: [{name: main, image: busybox}]}
+Y
+wait_for "a pod on a remote sim node goes Running" "Running 10.244.1.2" "$KUBECTL" get pod far -o jsonpath='{.status.phase} {.status.podIP}'
+# a dead node finishes no deletion: the pod stays Terminating until it comes back
+k annotate node remote-1 sim.skiff.dev/heartbeat=stop >/dev/null 2>&1
+sleep 0.5
+k delete pod far --wait=false >/dev/null 2>&1
+sleep 1.2
+check "a pod deleted on a stopped node stays Terminating" test -n "$(k get pod far -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null)"
+k annotate node remote-1 sim.skiff.dev/heartbeat- >/dev/null 2>&1
+wait_for "and goes once the node's heartbeat resumes" "NotFound" bash -c "$KUBECTL get pod far 2>&1 | grep -o NotFound"
+kill "$REMOTE_PID"; wait "$REMOTE_PID" 2>/dev/null
+check "remote sim log has no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error:' '$T/remote.log'"
+
 api_stop
 check "server log has no sanitizer report" api_log_clean
+
+# bad settings are refused with the key at fault
+cat >"$T/bad.cfg" <<CFG
+plugin_path = [ "$SKIFF_PLUGINS" ];
+components = { apiserver = true; sim = true; };
+apiserver = { listen = "127.0.0.1:0"; };
+sim = { nodes = 3; taints = [ "dedicated" ]; };
+plugins = { store = ( { plugin = "memory"; } ); };
+CFG
+out=$("$SKIFF_BIN" run --config "$T/bad.cfg" --once 2>&1); rc=$?
+check "a bad taint fails the start (rc $rc)" test "$rc" -ne 0
+expect_contains "and says which and why" 'sim.taints[0] "dedicated": expected KEY[=VALUE]:EFFECT' "$out"
+sed -i 's/nodes = 3; taints = \[ "dedicated" \];/nodes = 300;/' "$T/bad.cfg"
+out=$("$SKIFF_BIN" run --config "$T/bad.cfg" --once 2>&1)
+expect_contains "300 nodes do not fit a /16 pod range" "sim.pod_cidr 10.244.0.0/16 has room for 256 /24 node ranges but sim.nodes = 300" "$out"
+printf 'plugin_path = [ "%s" ];\ncomponents = { sim = true; };\nsim = { nodes = 1; };\n' "$SKIFF_PLUGINS" >"$T/alone.cfg"
+out=$("$SKIFF_BIN" run --config "$T/alone.cfg" --once 2>&1)
+expect_contains "sim without an API server says what to do" "sim needs an API server: enable apiserver in this process" "$out"
+printf 'plugin_path = [ "%s" ];\nsim = { nodez = 1; };\n' "$SKIFF_PLUGINS" >"$T/typo.cfg"
+out=$("$SKIFF_BIN" check-config "$T/typo.cfg" 2>&1)
+expect_contains "check-config knows the sim keys" 'unknown key "nodez" in sim; did you mean "nodes"?' "$out"
 done_testing
