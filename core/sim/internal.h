@@ -33,6 +33,7 @@ typedef struct sim_pod {
     int node;
     uint32_t ip;             /* 0: none given */
     int state;
+    unsigned gen;            /* sim->pod_gen when last seen */
 } sim_pod_t;
 
 enum { SIM_JOB_START = 1, SIM_JOB_DELETE };
@@ -43,7 +44,8 @@ typedef struct sim_job {
     uint64_t seq;            /* FIFO among equal due times */
     char *key;               /* "namespace/name" */
     char uid[64];
-    cJSON *containers;       /* START: [{name,image}], owned */
+    cJSON *containers;       /* START: spec.containers, owned */
+    cJSON *init;             /* START: spec.initContainers (or NULL), owned */
 } sim_job_t;
 
 typedef struct sim {
@@ -72,6 +74,12 @@ typedef struct sim {
 
     skiff_api_client_watch_t *wnodes, *wpods; /* ticker thread */
     volatile int wnodes_ended, wpods_ended;
+    /* Where each watch resumes (the last resourceVersion seen, guarded by
+     * mu); "" after a 410 = list again. After a pod re-list, the first
+     * BOOKMARK sweeps pods the re-list did not show (deleted meanwhile). */
+    char nodes_rv[32], pods_rv[32];
+    unsigned pod_gen;
+    int pods_sweep;
 
     /* counters (guarded by mu): for logs and the benchmark */
     uint64_t started_pods, finished_deletes, registered_nodes;
@@ -83,6 +91,10 @@ void sim_time(char *buf, size_t len);
 void sim_microtime(char *buf, size_t len);
 /* The index of our node called `name`, or -1. */
 int sim_node_index(const sim_t *s, const char *name);
+
+/* Remember the resourceVersion of a watch event (mu held); ERROR (410
+ * Expired) clears it so the next watch lists again. */
+void sim_note_rv(char *rv, size_t len, const char *type, const cJSON *obj);
 
 /* pods.c */
 void sim_pods_watch_cb(void *ud, const char *type, const char *object, size_t len);

@@ -63,6 +63,7 @@ static void job_free(sim_job_t *j)
     if (!j) return;
     free(j->key);
     cJSON_Delete(j->containers);
+    cJSON_Delete(j->init);
     free(j);
 }
 
@@ -118,6 +119,19 @@ static sim_job_t *job_new(int kind, const char *key, const char *uid, int64_t du
 
 /* ---- the pod watch ------------------------------------------------------ */
 
+/* After a re-list (mu held): forget pods it did not show, freeing their IPs. */
+static void sweep(sim_t *s)
+{
+    size_t n = 0;
+    for (size_t b = 0; b < s->nbuckets; b++)
+        for (sim_pod_t *p = s->buckets[b], *nx; p; p = nx) {
+            nx = p->next;
+            if (p->gen != s->pod_gen) { pod_remove(s, p); n++; }
+        }
+    s->pods_sweep = 0;
+    if (n) skiff_log(SKIFF_LOG_INFO, SIM_LOG, "%zu pods deleted while the pod watch was down are forgotten", n);
+}
+
 static const char *str_at(const cJSON *o, const char *a, const char *b)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), b);
@@ -129,8 +143,12 @@ void sim_pods_watch_cb(void *ud, const char *type, const char *object, size_t le
     sim_t *s = ud;
     if (!type) { s->wpods_ended = 1; return; }
     int deleted = strcmp(type, "DELETED") == 0;
-    if (!deleted && strcmp(type, "ADDED") && strcmp(type, "MODIFIED")) return;
     cJSON *o = cJSON_ParseWithLength(object, len);
+    pthread_mutex_lock(&s->mu);
+    sim_note_rv(s->pods_rv, sizeof s->pods_rv, type, o);
+    if (strcmp(type, "BOOKMARK") == 0 && s->pods_sweep) sweep(s);
+    pthread_mutex_unlock(&s->mu);
+    if (!deleted && strcmp(type, "ADDED") && strcmp(type, "MODIFIED")) { cJSON_Delete(o); return; }
     int node = sim_node_index(s, str_at(o, "spec", "nodeName"));
     const char *ns = str_at(o, "metadata", "namespace"), *name = str_at(o, "metadata", "name");
     const char *uid = str_at(o, "metadata", "uid");
@@ -153,6 +171,7 @@ void sim_pods_watch_cb(void *ud, const char *type, const char *object, size_t le
         skiff_log(SKIFF_LOG_WARN, SIM_LOG, "pod %s: out of memory", key);
         goto out;
     }
+    p->gen = s->pod_gen;
     if (!p->state && ip) {
         /* found with an IP (we restarted): keep it from being given twice */
         uint32_t a;
@@ -173,6 +192,8 @@ void sim_pods_watch_cb(void *ud, const char *type, const char *object, size_t le
         sim_job_t *j = job_new(SIM_JOB_START, key, uid, sim_now_ms() + s->delay_ms);
         const cJSON *cs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "spec"), "containers");
         if (j && !(j->containers = cJSON_Duplicate(cs, 1))) j->containers = cJSON_CreateArray();
+        const cJSON *ic = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "spec"), "initContainers");
+        if (j && cJSON_GetArraySize(ic) > 0) j->init = cJSON_Duplicate(ic, 1);
         if (j) job_push(s, j);
     }
 out:
@@ -182,7 +203,42 @@ out:
 
 /* ---- the workers -------------------------------------------------------- */
 
-static char *start_patch(const sim_node_t *nd, const char *uid, uint32_t ip, const cJSON *containers)
+/* One status per container: running, or (init containers) terminated
+ * Completed, as the kubelet reports them once a pod is up. */
+static void add_statuses(cJSON *css, const char *uid, const char *now, const cJSON *containers, int init)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, containers) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(c, "name"), *im = cJSON_GetObjectItemCaseSensitive(c, "image");
+        const char *cn = cJSON_IsString(n) ? n->valuestring : "", *ci = cJSON_IsString(im) ? im->valuestring : "";
+        char id[512], cid[512];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", cn);
+        cJSON_AddStringToObject(x, "image", ci);
+        snprintf(id, sizeof id, "sim://%s", ci);
+        cJSON_AddStringToObject(x, "imageID", id);
+        snprintf(cid, sizeof cid, "sim://%s-%s", uid, cn);
+        cJSON_AddStringToObject(x, "containerID", cid);
+        cJSON_AddBoolToObject(x, "ready", 1);
+        cJSON_AddBoolToObject(x, "started", !init);
+        cJSON_AddNumberToObject(x, "restartCount", 0);
+        cJSON *state = cJSON_AddObjectToObject(x, "state");
+        if (init) {
+            cJSON *t = cJSON_AddObjectToObject(state, "terminated");
+            cJSON_AddNumberToObject(t, "exitCode", 0);
+            cJSON_AddStringToObject(t, "reason", "Completed");
+            cJSON_AddStringToObject(t, "startedAt", now);
+            cJSON_AddStringToObject(t, "finishedAt", now);
+            cJSON_AddStringToObject(t, "containerID", cid);
+        } else {
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(state, "running"), "startedAt", now);
+        }
+        cJSON_AddItemToArray(css, x);
+    }
+}
+
+static char *start_patch(const sim_node_t *nd, const char *uid, uint32_t ip, const cJSON *containers,
+                         const cJSON *init)
 {
     char now[32], ips[16];
     sim_time(now, sizeof now);
@@ -209,26 +265,8 @@ static char *start_patch(const sim_node_t *nd, const char *uid, uint32_t ip, con
     cJSON_AddStringToObject(a, "ip", ips);
     cJSON_AddItemToArray(cJSON_AddArrayToObject(st, "podIPs"), a);
     cJSON_AddStringToObject(st, "startTime", now);
-    cJSON *css = cJSON_AddArrayToObject(st, "containerStatuses");
-    const cJSON *c;
-    cJSON_ArrayForEach(c, containers) {
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(c, "name"), *im = cJSON_GetObjectItemCaseSensitive(c, "image");
-        const char *cn = cJSON_IsString(n) ? n->valuestring : "", *ci = cJSON_IsString(im) ? im->valuestring : "";
-        char id[512];
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "name", cn);
-        cJSON_AddStringToObject(x, "image", ci);
-        snprintf(id, sizeof id, "sim://%s", ci);
-        cJSON_AddStringToObject(x, "imageID", id);
-        snprintf(id, sizeof id, "sim://%s-%s", uid, cn);
-        cJSON_AddStringToObject(x, "containerID", id);
-        cJSON_AddBoolToObject(x, "ready", 1);
-        cJSON_AddBoolToObject(x, "started", 1);
-        cJSON_AddNumberToObject(x, "restartCount", 0);
-        cJSON *run = cJSON_AddObjectToObject(cJSON_AddObjectToObject(x, "state"), "running");
-        cJSON_AddStringToObject(run, "startedAt", now);
-        cJSON_AddItemToArray(css, x);
-    }
+    if (init) add_statuses(cJSON_AddArrayToObject(st, "initContainerStatuses"), uid, now, init, 1);
+    add_statuses(cJSON_AddArrayToObject(st, "containerStatuses"), uid, now, containers, 0);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return text;
@@ -257,7 +295,7 @@ static int run_start(sim_t *s, sim_job_t *j)
     }
     uint32_t ip = p->ip;
     pthread_mutex_unlock(&s->mu);
-    char *body = start_patch(nd, j->uid, ip, j->containers);
+    char *body = start_patch(nd, j->uid, ip, j->containers, j->init);
     if (!body) return 1;
     char path[600];
     pod_path(j->key, "/status", path, sizeof path);

@@ -345,12 +345,25 @@ static void register_node(sim_t *s, int i)
 
 /* ---- node watch -------------------------------------------------------- */
 
+void sim_note_rv(char *rv, size_t len, const char *type, const cJSON *obj)
+{
+    if (strcmp(type, "ERROR") == 0) {
+        rv[0] = '\0';
+        return;
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion");
+    if (cJSON_IsString(v) && strlen(v->valuestring) < len) strcpy(rv, v->valuestring);
+}
+
 static void nodes_watch_cb(void *ud, const char *type, const char *object, size_t len)
 {
     sim_t *s = ud;
     if (!type) { s->wnodes_ended = 1; return; }
-    if (strcmp(type, "ADDED") && strcmp(type, "MODIFIED") && strcmp(type, "DELETED")) return;
     cJSON *o = cJSON_ParseWithLength(object, len);
+    pthread_mutex_lock(&s->mu);
+    sim_note_rv(s->nodes_rv, sizeof s->nodes_rv, type, o);
+    pthread_mutex_unlock(&s->mu);
+    if (strcmp(type, "ADDED") && strcmp(type, "MODIFIED") && strcmp(type, "DELETED")) { cJSON_Delete(o); return; }
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(o, "metadata");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
     int i = cJSON_IsString(name) ? sim_node_index(s, name->valuestring) : -1;
@@ -376,18 +389,30 @@ static void restart_watches(sim_t *s)
 {
     skiff_error_t err;
     skiff_error_clear(&err);
+    char rv[32];
     if (!s->wnodes || s->wnodes_ended) {
         skiff_api_client_watch_stop(s->wnodes);
         s->wnodes = NULL;
         s->wnodes_ended = 0;
-        if (skiff_api_client_watch(s->client, "/api/v1/nodes", "", nodes_watch_cb, s, &s->wnodes, &err) < 0)
+        pthread_mutex_lock(&s->mu);
+        snprintf(rv, sizeof rv, "%s", s->nodes_rv);
+        pthread_mutex_unlock(&s->mu);
+        if (skiff_api_client_watch(s->client, "/api/v1/nodes", rv, nodes_watch_cb, s, &s->wnodes, &err) < 0)
             skiff_log(SKIFF_LOG_WARN, SIM_LOG, "watching nodes: %s", err.msg);
     }
     if (!s->wpods || s->wpods_ended) {
         skiff_api_client_watch_stop(s->wpods);
         s->wpods = NULL;
         s->wpods_ended = 0;
-        if (skiff_api_client_watch(s->client, "/api/v1/pods", "", sim_pods_watch_cb, s, &s->wpods, &err) < 0)
+        pthread_mutex_lock(&s->mu);
+        snprintf(rv, sizeof rv, "%s", s->pods_rv);
+        if (!rv[0]) {
+            /* a (re-)list: pods it does not show were deleted while we were away */
+            s->pod_gen++;
+            s->pods_sweep = 1;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (skiff_api_client_watch(s->client, "/api/v1/pods", rv, sim_pods_watch_cb, s, &s->wpods, &err) < 0)
             skiff_log(SKIFF_LOG_WARN, SIM_LOG, "watching pods: %s", err.msg);
     }
 }

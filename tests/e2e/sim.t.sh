@@ -79,6 +79,16 @@ check "second pod on the same node gets another IP ($ip2)" test -n "$ip2" -a "$i
 k create -f - >/dev/null 2>&1 <<Y
 apiVersion: v1
 kind: Pod
+metadata: {name: withinit}
+spec: {nodeName: sim-node-0, initContainers: [{name: setup, image: busybox}], containers: [{name: main, image: busybox}]}
+Y
+wait_for "a pod with an init container goes Running" "Running" "$KUBECTL" get pod withinit -o jsonpath='{.status.phase}'
+expect_eq "its init container is Completed" "setup Completed 0" \
+  "$(k get pod withinit -o jsonpath='{.status.initContainerStatuses[0].name} {.status.initContainerStatuses[0].state.terminated.reason} {.status.initContainerStatuses[0].state.terminated.exitCode}')"
+expect_contains "kubectl shows it 1/1 Running" "withinit   1/1     Running" "$(k get pod withinit 2>&1)"
+k create -f - >/dev/null 2>&1 <<Y
+apiVersion: v1
+kind: Pod
 metadata: {name: unbound}
 spec: {containers: [{name: main, image: busybox}]}
 Y
