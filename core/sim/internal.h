@@ -81,6 +81,12 @@ typedef struct sim {
     unsigned pod_gen;
     int pods_sweep;
 
+    /* warnings: at most 20 per 10 s (an unreachable server would otherwise
+     * log one line per node per heartbeat) */
+    pthread_mutex_t warn_mu;
+    int64_t warn_window;
+    unsigned warn_count, warn_dropped;
+
     /* counters (guarded by mu): for logs and the benchmark */
     uint64_t started_pods, finished_deletes, registered_nodes;
 } sim_t;
@@ -95,6 +101,9 @@ int sim_node_index(const sim_t *s, const char *name);
 /* Remember the resourceVersion of a watch event (mu held); ERROR (410
  * Expired) clears it so the next watch lists again. */
 void sim_note_rv(char *rv, size_t len, const char *type, const cJSON *obj);
+
+/* A rate-limited warning (any lock may be held). */
+void sim_warn(sim_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* pods.c */
 void sim_pods_watch_cb(void *ud, const char *type, const char *object, size_t len);

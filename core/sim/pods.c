@@ -74,7 +74,7 @@ static void job_push(sim_t *s, sim_job_t *j)
         size_t cap = s->capheap ? s->capheap * 2 : 1024;
         sim_job_t **h = realloc(s->heap, cap * sizeof *h);
         if (!h) {
-            skiff_log(SKIFF_LOG_WARN, SIM_LOG, "pod %s: out of memory, dropped", j->key);
+            sim_warn(s, "pod %s: out of memory, dropped", j->key);
             job_free(j);
             return;
         }
@@ -168,7 +168,7 @@ void sim_pods_watch_cb(void *ud, const char *type, const char *object, size_t le
     }
     if (deleted) goto out;
     if (!p && !(p = pod_add(s, key, uid, node))) {
-        skiff_log(SKIFF_LOG_WARN, SIM_LOG, "pod %s: out of memory", key);
+        sim_warn(s, "pod %s: out of memory", key);
         goto out;
     }
     p->gen = s->pod_gen;
@@ -290,7 +290,7 @@ static int run_start(sim_t *s, sim_job_t *j)
     skiff_error_clear(&err);
     if (!p->ip && skiff_sim_ippool_alloc(&nd->pool, &p->ip, &err) < 0) {
         pthread_mutex_unlock(&s->mu);
-        skiff_log(SKIFF_LOG_WARN, SIM_LOG, "pod %s on %s: %s", j->key, nd->name, err.msg);
+        sim_warn(s, "pod %s on %s: %s", j->key, nd->name, err.msg);
         return 1;
     }
     uint32_t ip = p->ip;
@@ -308,7 +308,7 @@ static int run_start(sim_t *s, sim_job_t *j)
         s->started_pods++;
         if (p && strcmp(p->uid, j->uid) == 0 && p->state == SIM_POD_QUEUED) p->state = SIM_POD_RUNNING;
     } else if (rc != SKIFF_E_NOTFOUND) {
-        skiff_log(SKIFF_LOG_WARN, SIM_LOG, "starting pod %s: %s", j->key, err.msg);
+        sim_warn(s, "starting pod %s: %s", j->key, err.msg);
         retry = 1;
     }
     pthread_mutex_unlock(&s->mu);
@@ -335,7 +335,7 @@ static int run_delete(sim_t *s, sim_job_t *j)
         pthread_mutex_unlock(&s->mu);
         return 0;
     }
-    skiff_log(SKIFF_LOG_WARN, SIM_LOG, "finishing the deletion of pod %s: %s", j->key, err.msg);
+    sim_warn(s, "finishing the deletion of pod %s: %s", j->key, err.msg);
     return 1;
 }
 

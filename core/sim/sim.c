@@ -2,6 +2,7 @@
  * ticker thread (lease and status heartbeats over a flat node table) and the
  * node watch that tells which nodes are annotated to stop. Pods: pods.c. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,29 @@ void sim_microtime(char *buf, size_t len)
     char b[32];
     strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf, len, "%s.%06ldZ", b, ts.tv_nsec / 1000);
+}
+
+void sim_warn(sim_t *s, const char *fmt, ...)
+{
+    int64_t now = sim_now_ms();
+    pthread_mutex_lock(&s->warn_mu);
+    if (now - s->warn_window >= 10000) {
+        if (s->warn_dropped)
+            skiff_log(SKIFF_LOG_WARN, SIM_LOG, "%u more warnings in the last 10 s not shown", s->warn_dropped);
+        s->warn_window = now;
+        s->warn_count = s->warn_dropped = 0;
+    }
+    int show = s->warn_count < 20;
+    if (show) s->warn_count++;
+    else s->warn_dropped++;
+    pthread_mutex_unlock(&s->warn_mu);
+    if (!show) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    skiff_log(SKIFF_LOG_WARN, SIM_LOG, "%s", msg);
 }
 
 int sim_node_index(const sim_t *s, const char *name)
@@ -272,14 +296,14 @@ static void renew_lease(sim_t *s, sim_node_t *nd, int create_first)
     skiff_error_clear(&err);
     int rc;
     if (create_first && (rc = create_lease(s, nd, now, &err)) != SKIFF_E_EXISTS) {
-        if (rc < 0) skiff_log(SKIFF_LOG_WARN, SIM_LOG, "creating the lease of %s: %s", nd->name, err.msg);
+        if (rc < 0) sim_warn(s, "creating the lease of %s: %s", nd->name, err.msg);
         return;
     }
     snprintf(path, sizeof path, LEASE_NS_PATH "/%s", nd->name);
     snprintf(body, sizeof body, "{\"spec\":{\"holderIdentity\":\"%s\",\"leaseDurationSeconds\":40,\"renewTime\":\"%s\"}}", nd->name, now);
     rc = skiff_api_client_patch(s->client, path, "application/merge-patch+json", body, NULL, &err);
     if (rc == SKIFF_E_NOTFOUND) rc = create_lease(s, nd, now, &err); /* someone deleted it */
-    if (rc < 0 && rc != SKIFF_E_EXISTS) skiff_log(SKIFF_LOG_WARN, SIM_LOG, "renewing the lease of %s: %s", nd->name, err.msg);
+    if (rc < 0 && rc != SKIFF_E_EXISTS) sim_warn(s, "renewing the lease of %s: %s", nd->name, err.msg);
 }
 
 static void update_status(sim_t *s, sim_node_t *nd)
@@ -296,7 +320,7 @@ static void update_status(sim_t *s, sim_node_t *nd)
         skiff_log(SKIFF_LOG_INFO, SIM_LOG, "node %s was deleted; no more heartbeats for it", nd->name);
         nd->gone = 1;
     } else if (rc < 0) {
-        skiff_log(SKIFF_LOG_WARN, SIM_LOG, "updating the status of %s: %s", nd->name, err.msg);
+        sim_warn(s, "updating the status of %s: %s", nd->name, err.msg);
     }
 }
 
@@ -306,7 +330,7 @@ static void register_node(sim_t *s, int i)
 {
     sim_node_t *nd = &s->nodes[i];
     char *body = node_json(s, i);
-    if (!body) { skiff_log(SKIFF_LOG_WARN, SIM_LOG, "node %s: out of memory", nd->name); return; }
+    if (!body) { sim_warn(s, "node %s: out of memory", nd->name); return; }
     skiff_api_result_t res = { 0 };
     skiff_error_t err;
     skiff_error_clear(&err);
@@ -320,7 +344,7 @@ static void register_node(sim_t *s, int i)
         if (rc == 0) update_status(s, nd);
     }
     if (rc < 0) {
-        skiff_log(SKIFF_LOG_WARN, SIM_LOG, "registering node %s: %s", nd->name, err.msg);
+        sim_warn(s, "registering node %s: %s", nd->name, err.msg);
         skiff_api_result_free(&res);
         return;
     }
@@ -335,7 +359,7 @@ static void register_node(sim_t *s, int i)
     pthread_mutex_lock(&s->mu);
     if (cJSON_IsString(pc) && skiff_sim_cidr_parse(pc->valuestring, &c, &e) == 0 &&
         (c.base != nd->pool.range.base || c.prefix != nd->pool.range.prefix) && skiff_sim_ippool_init(&nd->pool, &c, &e) < 0)
-        skiff_log(SKIFF_LOG_WARN, SIM_LOG, "node %s: spec.podCIDR: %s", nd->name, e.msg);
+        sim_warn(s, "node %s: spec.podCIDR: %s", nd->name, e.msg);
     nd->registered = 1;
     s->registered_nodes++;
     pthread_mutex_unlock(&s->mu);
@@ -398,7 +422,7 @@ static void restart_watches(sim_t *s)
         snprintf(rv, sizeof rv, "%s", s->nodes_rv);
         pthread_mutex_unlock(&s->mu);
         if (skiff_api_client_watch(s->client, "/api/v1/nodes", rv, nodes_watch_cb, s, &s->wnodes, &err) < 0)
-            skiff_log(SKIFF_LOG_WARN, SIM_LOG, "watching nodes: %s", err.msg);
+            sim_warn(s, "watching nodes: %s", err.msg);
     }
     if (!s->wpods || s->wpods_ended) {
         skiff_api_client_watch_stop(s->wpods);
@@ -413,7 +437,7 @@ static void restart_watches(sim_t *s)
         }
         pthread_mutex_unlock(&s->mu);
         if (skiff_api_client_watch(s->client, "/api/v1/pods", rv, sim_pods_watch_cb, s, &s->wpods, &err) < 0)
-            skiff_log(SKIFF_LOG_WARN, SIM_LOG, "watching pods: %s", err.msg);
+            sim_warn(s, "watching pods: %s", err.msg);
     }
 }
 
@@ -446,9 +470,19 @@ static void *ticker_main(void *arg)
         for (int i = 0; i < s->n; i++) {
             sim_node_t *nd = &s->nodes[i];
             pthread_mutex_lock(&s->mu);
-            int skip = !nd->registered || nd->gone || nd->stopped || s->stopping;
+            int skip = nd->gone || nd->stopped || s->stopping, registered = nd->registered;
             pthread_mutex_unlock(&s->mu);
             if (skip) continue;
+            if (!registered) {
+                /* the server was unreachable or refused: try again each heartbeat */
+                if (nd->next_lease <= now) {
+                    register_node(s, i);
+                    nd->next_lease = now + s->heartbeat_ms;
+                    nd->next_status = now + s->status_ms;
+                }
+                if (nd->next_lease < next) next = nd->next_lease;
+                continue;
+            }
             if (nd->next_lease <= now) {
                 renew_lease(s, nd, 0);
                 nd->next_lease = now + s->heartbeat_ms;
@@ -489,6 +523,7 @@ static void sim_free(sim_t *s)
     free(s->nodes);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->warn_mu);
     free(s);
 }
 
@@ -499,6 +534,8 @@ int skiff_sim_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
     sim_t *s = calloc(1, sizeof *s);
     if (!s) return skiff_error_set(err, -ENOMEM, "out of memory");
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->warn_mu, NULL);
+    s->warn_window = sim_now_ms();
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
