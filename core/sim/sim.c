@@ -334,14 +334,15 @@ static void register_node(sim_t *s, int i)
     skiff_api_result_t res = { 0 };
     skiff_error_t err;
     skiff_error_clear(&err);
-    int rc = skiff_api_client_create(s->client, "/api/v1/nodes", body, &res, &err);
+    int rc = skiff_api_client_create(s->client, "/api/v1/nodes", body, &res, &err), adopted = 0;
     free(body);
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/nodes/%s", nd->name);
     if (rc == SKIFF_E_EXISTS) {
+        /* registered before (we restarted): adopt it */
         skiff_api_result_free(&res);
-        char path[160];
-        snprintf(path, sizeof path, "/api/v1/nodes/%s", nd->name);
         rc = skiff_api_client_get(s->client, path, &res, &err);
-        if (rc == 0) update_status(s, nd);
+        adopted = 1;
     }
     if (rc < 0) {
         sim_warn(s, "registering node %s: %s", nd->name, err.msg);
@@ -354,12 +355,35 @@ static void register_node(sim_t *s, int i)
     const cJSON *uid = cJSON_GetObjectItemCaseSensitive(md, "uid");
     if (cJSON_IsString(uid)) snprintf(nd->uid, sizeof nd->uid, "%s", uid->valuestring);
     const cJSON *pc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "spec"), "podCIDR");
+    if (adopted) {
+        /* keep the conditions' lastTransitionTime: nothing transitioned */
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "status"), "conditions")) {
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "type"), *lt = cJSON_GetObjectItemCaseSensitive(c, "lastTransitionTime");
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(c, "status");
+            if (cJSON_IsString(t) && !strcmp(t->valuestring, "Ready") && cJSON_IsString(st) && !strcmp(st->valuestring, "True") &&
+                cJSON_IsString(lt) && strlen(lt->valuestring) < sizeof nd->since)
+                strcpy(nd->since, lt->valuestring);
+        }
+        if (!cJSON_IsString(pc) || !*pc->valuestring) {
+            char cidr[24], patch[160];
+            skiff_sim_cidr_format(&nd->pool.range, cidr, sizeof cidr);
+            snprintf(patch, sizeof patch, "{\"spec\":{\"podCIDR\":\"%s\",\"podCIDRs\":[\"%s\"]}}", cidr, cidr);
+            if (skiff_api_client_patch(s->client, path, "application/merge-patch+json", patch, NULL, &err) < 0)
+                sim_warn(s, "node %s: setting spec.podCIDR: %s", nd->name, err.msg);
+        }
+        update_status(s, nd);
+    }
     skiff_sim_cidr_t c;
+    skiff_sim_ippool_t pool;
     skiff_error_t e;
     pthread_mutex_lock(&s->mu);
-    if (cJSON_IsString(pc) && skiff_sim_cidr_parse(pc->valuestring, &c, &e) == 0 &&
-        (c.base != nd->pool.range.base || c.prefix != nd->pool.range.prefix) && skiff_sim_ippool_init(&nd->pool, &c, &e) < 0)
-        sim_warn(s, "node %s: spec.podCIDR: %s", nd->name, e.msg);
+    if (cJSON_IsString(pc) && *pc->valuestring && skiff_sim_cidr_parse(pc->valuestring, &c, &e) == 0 &&
+        (c.base != nd->pool.range.base || c.prefix != nd->pool.range.prefix)) {
+        /* the node's own podCIDR wins over ours */
+        if (skiff_sim_ippool_init(&pool, &c, &e) == 0) nd->pool = pool;
+        else sim_warn(s, "node %s: spec.podCIDR: %s; using %s", nd->name, e.msg, "the range from sim.pod_cidr");
+    }
     nd->registered = 1;
     s->registered_nodes++;
     pthread_mutex_unlock(&s->mu);

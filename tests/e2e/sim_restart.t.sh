@@ -29,10 +29,21 @@ run_pod a
 wait_for "pod a Running" "Running" "$KUBECTL" get pod a -o jsonpath='{.status.phase}'
 ipa=$(k get pod a -o jsonpath='{.status.podIP}')
 uid=$(k get node sim-node-0 -o jsonpath='{.metadata.uid}')
+# a node registered by someone else, without a podCIDR: sim adopts it once
+# its config covers the name
+k create -f - >/dev/null 2>&1 <<Y
+apiVersion: v1
+kind: Node
+metadata: {name: sim-node-2, labels: {mine: "yes"}}
+Y
+uid2=$(k get node sim-node-2 -o jsonpath='{.metadata.uid}')
 api_stop
+sed -i 's/nodes = 2;/nodes = 3;/' "$API_CFG"
 API_PORT=
 api_start
-wait_for "after a restart the nodes are Ready again" "Ready Ready" bash -c "$KUBECTL get nodes --no-headers 2>/dev/null | awk '{print \$2}' | xargs"
+wait_for "an existing node without podCIDR is adopted and given one" "$uid2 10.244.2.0/24 yes" \
+  "$KUBECTL" get node sim-node-2 -o jsonpath='{.metadata.uid} {.spec.podCIDR} {.metadata.labels.mine}'
+wait_for "after a restart the nodes are Ready again" "Ready Ready Ready" bash -c "$KUBECTL get nodes --no-headers 2>/dev/null | awk '{print \$2}' | xargs"
 expect_eq "the node was adopted, not re-created" "$uid" "$(k get node sim-node-0 -o jsonpath='{.metadata.uid}')"
 expect_eq "its lease still points at it" "$uid" "$(k get lease -n kube-node-lease sim-node-0 -o jsonpath='{.metadata.ownerReferences[0].uid}')"
 r1=$(k get lease -n kube-node-lease sim-node-0 -o jsonpath='{.spec.renewTime}')
