@@ -73,7 +73,7 @@ typedef struct sim {
     uint64_t seq;
 
     skiff_api_client_watch_t *wnodes, *wpods; /* ticker thread */
-    volatile int wnodes_ended, wpods_ended;
+    int wnodes_ended, wpods_ended; /* guarded by mu */
     /* Where each watch resumes (the last resourceVersion seen, guarded by
      * mu); "" after a 410 = list again. After a pod re-list, the first
      * BOOKMARK sweeps pods the re-list did not show (deleted meanwhile). */

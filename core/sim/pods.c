@@ -141,7 +141,12 @@ static const char *str_at(const cJSON *o, const char *a, const char *b)
 void sim_pods_watch_cb(void *ud, const char *type, const char *object, size_t len)
 {
     sim_t *s = ud;
-    if (!type) { s->wpods_ended = 1; return; }
+    if (!type) {
+        pthread_mutex_lock(&s->mu);
+        s->wpods_ended = 1;
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
     int deleted = strcmp(type, "DELETED") == 0;
     cJSON *o = cJSON_ParseWithLength(object, len);
     pthread_mutex_lock(&s->mu);

@@ -406,7 +406,12 @@ void sim_note_rv(char *rv, size_t len, const char *type, const cJSON *obj)
 static void nodes_watch_cb(void *ud, const char *type, const char *object, size_t len)
 {
     sim_t *s = ud;
-    if (!type) { s->wnodes_ended = 1; return; }
+    if (!type) {
+        pthread_mutex_lock(&s->mu);
+        s->wnodes_ended = 1;
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
     cJSON *o = cJSON_ParseWithLength(object, len);
     pthread_mutex_lock(&s->mu);
     sim_note_rv(s->nodes_rv, sizeof s->nodes_rv, type, o);
@@ -438,21 +443,24 @@ static void restart_watches(sim_t *s)
     skiff_error_t err;
     skiff_error_clear(&err);
     char rv[32];
-    if (!s->wnodes || s->wnodes_ended) {
+    pthread_mutex_lock(&s->mu);
+    int nodes_ended = s->wnodes_ended, pods_ended = s->wpods_ended;
+    pthread_mutex_unlock(&s->mu);
+    if (!s->wnodes || nodes_ended) {
         skiff_api_client_watch_stop(s->wnodes);
         s->wnodes = NULL;
-        s->wnodes_ended = 0;
         pthread_mutex_lock(&s->mu);
+        s->wnodes_ended = 0;
         snprintf(rv, sizeof rv, "%s", s->nodes_rv);
         pthread_mutex_unlock(&s->mu);
         if (skiff_api_client_watch(s->client, "/api/v1/nodes", rv, nodes_watch_cb, s, &s->wnodes, &err) < 0)
             sim_warn(s, "watching nodes: %s", err.msg);
     }
-    if (!s->wpods || s->wpods_ended) {
+    if (!s->wpods || pods_ended) {
         skiff_api_client_watch_stop(s->wpods);
         s->wpods = NULL;
-        s->wpods_ended = 0;
         pthread_mutex_lock(&s->mu);
+        s->wpods_ended = 0;
         snprintf(rv, sizeof rv, "%s", s->pods_rv);
         if (!rv[0]) {
             /* a (re-)list: pods it does not show were deleted while we were away */
