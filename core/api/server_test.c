@@ -40,7 +40,8 @@ static int setup_with(void **state, int cache)
     assert_int_equal(skiff_instance_new(d, "mem", NULL, NULL, &f->store, &err), 0);
     assert_int_equal(skiff_instance_start(f->store, &err), 0);
     if (cache) assert_int_equal(skiff_bus_new(&f->bus, &err), 0);
-    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .service_cidr = "10.0.0.0/29", .watch_bookmark_ms = 200, .bus = f->bus };
+    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .service_cidr = "10.0.0.0/29", .watch_bookmark_ms = 200, .bus = f->bus,
+                               .event_ttl_ms = 400 };
     if (skiff_api_server_new(&cfg, skiff_instance_ops(f->store), skiff_instance_self(f->store), &f->srv, &err) < 0)
         fail_msg("%s", err.msg);
     assert_int_equal(skiff_api_client_local(f->srv, &f->cl, &err), 0);
@@ -431,6 +432,48 @@ static void test_deletecollection(void **state)
     skiff_api_result_free(&r);
 }
 
+/* every list after an acknowledged write sees it (the cache catches up first) */
+static void test_list_reads_own_writes(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    skiff_api_result_t r;
+    for (int i = 0; i < 200; i++) {
+        char b[128], want[64];
+        snprintf(b, sizeof b, "{\"metadata\":{\"name\":\"rw-%03d\"}}", i);
+        assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/configmaps", b, NULL, &err), 0);
+        if (i % 3 == 0) {
+            snprintf(b, sizeof b, "/api/v1/namespaces/default/configmaps/rw-%03d", i);
+            assert_int_equal(skiff_api_client_delete(f->cl, b, NULL, &err), 0);
+        }
+        assert_int_equal(skiff_api_client_list(f->cl, "/api/v1/namespaces/default/configmaps", NULL, NULL, &r, &err), 0);
+        snprintf(want, sizeof want, "\"name\":\"rw-%03d\"", i);
+        if ((strstr(r.body, want) != NULL) != (i % 3 != 0)) fail_msg("list after write %d: %.300s", i, r.body);
+        cJSON *o = parse(&r);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "items")), i + 1 - (i / 3 + 1));
+        cJSON_Delete(o);
+        skiff_api_result_free(&r);
+    }
+}
+
+/* events expire (event TTL through a store lease); other kinds do not */
+static void test_event_ttl(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/events",
+        "{\"metadata\":{\"name\":\"e1\"},\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p\"},\"reason\":\"R\",\"message\":\"m\"}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"name\":\"stays\"}}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_get(f->cl, "/api/v1/namespaces/default/events/e1", NULL, &err), 0);
+    int gone = 0;
+    for (int i = 0; i < 100 && !gone; i++) {
+        usleep(50000);
+        gone = skiff_api_client_get(f->cl, "/api/v1/namespaces/default/events/e1", NULL, &err) == SKIFF_E_NOTFOUND;
+    }
+    assert_true(gone);
+    assert_int_equal(skiff_api_client_get(f->cl, "/api/v1/namespaces/default/configmaps/stays", NULL, &err), 0);
+}
+
 static void test_quantities_normalised(void **state)
 {
     fx_t *f = *state;
@@ -465,6 +508,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quantities_normalised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deletecollection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_ttl, setup, teardown),
+        /* the same with the watch/list cache */
+        cmocka_unit_test_setup_teardown(test_create_get_semantics, setup_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_list_paging, setup_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_deletecollection, setup_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_list_reads_own_writes, setup_cache, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
