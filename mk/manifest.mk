@@ -47,3 +47,30 @@ bench-manifest: $(BENCH_MANIFEST)
 	@if command -v go >/dev/null && [ -d /usr/share/gocode/src/sigs.k8s.io/yaml ]; then \
 	  $(MAKE) --no-print-directory -s $(Y2J_BENCH) && $(Y2J_BENCH) $(BUILD)/bench/manifest-list.yaml 7; \
 	else echo "(go or sigs.k8s.io/yaml missing: no comparison)"; fi
+
+# core/util/quantity's fuzz target (same shape): make fuzz-quantity
+FUZZ_QUANTITY := $(BUILD)/fuzz/quantity_fuzz
+QUANTITY_SRCS := core/util/quantity.c core/util/duration.c
+
+.PHONY: fuzz-quantity
+fuzz-quantity: $(FUZZ_QUANTITY)
+
+$(FUZZ_QUANTITY): core/util/fuzz/quantity_fuzz.c $(QUANTITY_SRCS) core/util/quantity.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -D_GNU_SOURCE -Isdk/include -Icore -o $@ $< $(QUANTITY_SRCS)
+
+ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
+TEST_EXTRA += $(FUZZ_QUANTITY)
+endif
+
+# tests/manifest/yaml11_oracle.t.sh: skiff's YAML 1.1 mode against kubectl's
+# sigs.k8s.io/yaml (the Go side is built only when the test runs and Go is there).
+MANIFEST_Y2J_DRIVER := $(BUILD)/tests-bin/manifest_y2j_driver
+$(MANIFEST_Y2J_DRIVER): tests/manifest/y2j_driver.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBCORE) $(CORE_LIBS)
+TEST_EXTRA += $(MANIFEST_Y2J_DRIVER)
+
+.PHONY: manifest-oracle
+manifest-oracle: $(MANIFEST_Y2J_DRIVER) $(Y2J_BENCH)

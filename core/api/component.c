@@ -87,6 +87,8 @@ int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
     skiff_settings_string(conf->settings, "service_cidr", &cfg.service_cidr);
     skiff_settings_string(conf->settings, "node_port_range", &cfg.node_port_range);
     skiff_settings_string(conf->settings, "data_dir", &data_dir);
+    int64_t ttl = 0;
+    if (skiff_settings_int(conf->settings, "event_ttl", &ttl) == 0) cfg.event_ttl_ms = ttl > 0 ? ttl : -1;
     cfg.bus = skiff_cluster_bus(cl);
     if (listen_override) cfg.listen = listen_override;
     if (data_dir_override) data_dir = data_dir_override;

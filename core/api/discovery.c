@@ -121,8 +121,88 @@ static int group_list(apisrv_call_t *c, const char *only)
     return apisrv_reply_json(c, 200, l);
 }
 
+/* Aggregated discovery (apidiscovery.k8s.io/v2): /api or /apis in one
+ * answer, so kubectl skips the per-group-version requests. */
+static cJSON *gk(const char *group, const char *version, const char *kind)
+{
+    cJSON *k = cJSON_CreateObject();
+    cJSON_AddStringToObject(k, "group", group);
+    cJSON_AddStringToObject(k, "version", version);
+    cJSON_AddStringToObject(k, "kind", kind);
+    return k;
+}
+
+static void agg_sub(cJSON *subs, const char *name, cJSON *kind, const char *const *v, int nv)
+{
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddStringToObject(x, "subresource", name);
+    cJSON_AddItemToObject(x, "responseKind", kind);
+    cJSON_AddItemToObject(x, "verbs", cJSON_CreateStringArray(v, nv));
+    cJSON_AddItemToArray(subs, x);
+}
+
+static int aggregated(apisrv_call_t *c, int core)
+{
+    static const char *const gpu[] = { "get", "patch", "update" };
+    static const char *const create[] = { "create" };
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "kind", "APIGroupDiscoveryList");
+    cJSON_AddStringToObject(l, "apiVersion", "apidiscovery.k8s.io/v2");
+    cJSON_AddObjectToObject(l, "metadata");
+    cJSON *items = cJSON_AddArrayToObject(l, "items");
+    for (size_t i = 0; i < apisrv_nresources; i++) {
+        const apisrv_resource_t *r = &apisrv_resources[i];
+        if ((*r->group == '\0') != core) continue;
+        cJSON *grp = NULL, *it;
+        cJSON_ArrayForEach(it, items) if (strcmp(apisrv_str(it, "metadata.name"), r->group) == 0) grp = it;
+        if (!grp) {
+            grp = cJSON_CreateObject();
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(grp, "metadata"), "name", r->group);
+            cJSON *vs = cJSON_AddArrayToObject(grp, "versions");
+            cJSON *v = cJSON_CreateObject();
+            cJSON_AddStringToObject(v, "version", r->version);
+            cJSON_AddArrayToObject(v, "resources");
+            cJSON_AddStringToObject(v, "freshness", "Current");
+            cJSON_AddItemToArray(vs, v);
+            cJSON_AddItemToArray(items, grp);
+        }
+        cJSON *res = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(grp, "versions"), 0), "resources");
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "resource", r->plural);
+        cJSON_AddItemToObject(x, "responseKind", gk(r->group, r->version, r->kind));
+        cJSON_AddStringToObject(x, "scope", r->namespaced ? "Namespaced" : "Cluster");
+        cJSON_AddStringToObject(x, "singularResource", r->singular);
+        cJSON_AddItemToObject(x, "verbs", verbs(all_verbs, 8));
+        if (r->short_names[0]) {
+            cJSON *sn = cJSON_AddArrayToObject(x, "shortNames");
+            for (int k = 0; k < 3 && r->short_names[k]; k++) cJSON_AddItemToArray(sn, cJSON_CreateString(r->short_names[k]));
+        }
+        if (r->in_all) cJSON_AddItemToArray(cJSON_AddArrayToObject(x, "categories"), cJSON_CreateString("all"));
+        if (r->subs) {
+            cJSON *subs = cJSON_AddArrayToObject(x, "subresources");
+            if (r->subs & APISRV_SUB_STATUS) agg_sub(subs, "status", gk(r->group, r->version, r->kind), gpu, 3);
+            if (r->subs & APISRV_SUB_SCALE) agg_sub(subs, "scale", gk("autoscaling", "v1", "Scale"), gpu, 3);
+            if (r->subs & APISRV_SUB_BINDING) agg_sub(subs, "binding", gk("", "v1", "Binding"), create, 1);
+            if (r->subs & APISRV_SUB_EVICTION) agg_sub(subs, "eviction", gk("policy", "v1", "Eviction"), create, 1);
+        }
+        cJSON_AddItemToArray(res, x);
+    }
+    int rc = apisrv_reply_json(c, 200, l);
+    snprintf(c->resp->content_type, sizeof c->resp->content_type,
+             "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+    return rc;
+}
+
+static int wants_aggregated(const apisrv_call_t *c)
+{
+    const char *a = c->req->accept;
+    return a && strstr(a, "g=apidiscovery.k8s.io") && strstr(a, "v=v2;") && strstr(a, "as=APIGroupDiscoveryList");
+}
+
 int apisrv_handle_discovery(apisrv_call_t *c, char **segs, int nseg)
 {
+    if (nseg == 1 && (strcmp(segs[0], "api") == 0 || strcmp(segs[0], "apis") == 0) && wants_aggregated(c))
+        return aggregated(c, strcmp(segs[0], "api") == 0);
     if (nseg == 1 && strcmp(segs[0], "version") == 0) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddStringToObject(v, "major", "1");

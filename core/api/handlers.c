@@ -12,6 +12,7 @@
 
 #include <skiff/admission.h>
 
+#include "api/apply.h"
 #include "api/body.h"
 #include "api/names.h"
 #include "api/patch.h"
@@ -161,7 +162,9 @@ static int do_get(apisrv_call_t *c)
 typedef struct list_ctx {
     apisrv_call_t *c;
     skiff_api_buf_t *b;
-    cJSON *table;
+    int table, include;          /* rows are rendered straight into b */
+    char *scratch;               /* reused print buffer for rows */
+    size_t scratch_len;
     apisrv_filter_t *f;
     int64_t limit, n;
     char *last_key;
@@ -180,7 +183,22 @@ static int list_cb(void *ud, const skiff_store_kv_t *kv)
         if (!apisrv_filter_match(l->f, l->c->res, obj)) { cJSON_Delete(obj); goto seen; }
     }
     if (l->table) {
-        apisrv_table_add(l->c, l->table, obj);
+        cJSON *row = apisrv_table_row(l->c->res, obj, l->include, l->c->now_ns);
+        if (!row) { l->oom = 1; return 1; }
+        if (l->n) skiff_api_buf_putc(l->b, ',');
+        if (!l->scratch) {
+            l->scratch_len = 64 * 1024;
+            l->scratch = malloc(l->scratch_len);
+        }
+        if (l->scratch && cJSON_PrintPreallocated(row, l->scratch, (int)l->scratch_len, 0)) {
+            skiff_api_buf_puts(l->b, l->scratch);
+        } else {
+            char *txt = cJSON_PrintUnformatted(row);
+            if (!txt) { cJSON_Delete(row); l->oom = 1; return 1; }
+            skiff_api_buf_puts(l->b, txt);
+            free(txt);
+        }
+        cJSON_Delete(row);
     } else {
         if (l->n) skiff_api_buf_putc(l->b, ',');
         apisrv_obj_emit(l->b, kv->value, kv->value_len, kv->mod_rev);
@@ -286,8 +304,18 @@ static int do_list(apisrv_call_t *c)
     skiff_api_buf_init(&b);
     list_ctx_t l = { .c = c, .b = &b, .f = f, .limit = parse_limit(apisrv_param(c, "limit")) };
     if (c->table) {
-        l.table = apisrv_table_new(c, 1);
-        if (!l.table) { apisrv_filter_free(f); return apisrv_fail(c, 500, "InternalError", "out of memory"); }
+        /* the Table's head (columns), then rows as they are read */
+        cJSON *t = apisrv_table_new(c, 1);
+        if (t) { cJSON_DeleteItemFromObjectCaseSensitive(t, "rows"); cJSON_DeleteItemFromObjectCaseSensitive(t, "metadata"); }
+        char *head = t ? cJSON_PrintUnformatted(t) : NULL;
+        cJSON_Delete(t);
+        if (!head) { apisrv_filter_free(f); return apisrv_fail(c, 500, "InternalError", "out of memory"); }
+        head[strlen(head) - 1] = '\0';
+        skiff_api_buf_puts(&b, head);
+        skiff_api_buf_puts(&b, ",\"rows\":[");
+        free(head);
+        l.table = 1;
+        l.include = apisrv_include_mode(c);
     } else {
         char av[64];
         apisrv_resource_api_version(c->res, av, sizeof av);
@@ -300,10 +328,19 @@ static int do_list(apisrv_call_t *c)
     skiff_store_range_res_t rs = { 0 };
     skiff_error_t err;
     skiff_error_clear(&err);
-    int rc = c->s->ops->range(c->s->store, &rq, list_cb, &l, &rs, &err);
+    int rc = 1;
+    size_t ri = apisrv_resource_index(c->res);
+    const char *rvq = apisrv_param(c, "resourceVersion"), *rvm = apisrv_param(c, "resourceVersionMatch");
+    if (!(cont && *cont) && !(rvm && *rvm) && ri < 64 && c->s->caches[ri]) {
+        /* from memory: "0" = any state; otherwise every acknowledged write */
+        int64_t min_rev = rvq && strcmp(rvq, "0") == 0 ? 0 : __atomic_load_n(&c->s->last_write[ri], __ATOMIC_ACQUIRE);
+        rc = apisrv_cache_list(c->s->caches[ri], prefix, min_rev, 2000, rq.limit, list_cb, &l, &rs);
+        __atomic_add_fetch(rc == 0 ? &c->s->cache_hits : &c->s->cache_misses, 1, __ATOMIC_RELAXED);
+    }
+    if (rc == 1) rc = c->s->ops->range(c->s->store, &rq, list_cb, &l, &rs, &err);
     apisrv_filter_free(f);
+    free(l.scratch);
     if (rc < 0 || l.oom) {
-        cJSON_Delete(l.table);
         skiff_api_buf_free(&b);
         free(l.last_key);
         if (rc == SKIFF_E_COMPACTED && cont)
@@ -316,13 +353,6 @@ static int do_list(apisrv_call_t *c)
     free(l.last_key);
     char rvs[24];
     snprintf(rvs, sizeof rvs, "%lld", (long long)rs.rev);
-    if (c->table) {
-        cJSON *m = get(l.table, "metadata");
-        cJSON_AddStringToObject(m, "resourceVersion", rvs);
-        if (token[0]) cJSON_AddStringToObject(m, "continue", token);
-        skiff_api_buf_free(&b);
-        return apisrv_reply_json(c, 200, l.table);
-    }
     skiff_api_buf_printf(&b, "],\"metadata\":{\"resourceVersion\":\"%s\"", rvs);
     if (token[0]) skiff_api_buf_printf(&b, ",\"continue\":\"%s\"", token);
     skiff_api_buf_puts(&b, "}}");
@@ -340,7 +370,9 @@ static int txn(apisrv_call_t *c, const skiff_store_cmp_t *cmp0, const skiff_stor
     ops[0] = *op0;
     memcpy(cmps + 1, c->xcmp, sizeof(skiff_store_cmp_t) * (size_t)c->nxc);
     memcpy(ops + 1, c->xop, sizeof(skiff_store_op_t) * (size_t)c->nxo);
-    return c->s->ops->txn(c->s->store, cmps, 1 + (size_t)c->nxc, ops, 1 + (size_t)c->nxo, res, err);
+    int rc = c->s->ops->txn(c->s->store, cmps, 1 + (size_t)c->nxc, ops, 1 + (size_t)c->nxo, res, err);
+    if (rc == 0 && res->succeeded) apisrv_note_write(c->s, c->res, res->rev);
+    return rc;
 }
 
 static void reset_extra(apisrv_call_t *c) { c->nx = c->nxc = c->nxo = 0; c->alloc_auto = 0; }
@@ -455,7 +487,7 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
             return reply_obj(c, 201, work);
         }
         skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_ABSENT, key, strlen(key), 0 };
-        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, 0 };
+        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, apisrv_write_lease(c) };
         skiff_store_txn_res_t res = { 0 };
         skiff_error_t err;
         skiff_error_clear(&err);
@@ -534,15 +566,50 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
                                         "deletionGracePeriodSeconds", "generation" };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         set_item(meta, keep[i], cJSON_Duplicate(get(ometa, keep[i]), 1));
-    if (!status_only && !cJSON_Compare(get(nobj, "spec"), get(oldobj, "spec"), 1)) {
-        const cJSON *g = get(ometa, "generation");
-        set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
-    }
     if (apisrv_admit(c, SKIFF_ADM_UPDATE, nobj, oldobj) < 0) { cJSON_Delete(nobj); return -1; } /* admission.c */
     meta = apisrv_obj_at(nobj, "metadata"); /* a mutating plugin may have replaced it */
     reset_extra(c);
     if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
     if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
+    /* compared after defaulting: a body without defaults is no spec change */
+    if (!status_only && !cJSON_Compare(get(nobj, "spec"), get(oldobj, "spec"), 1)) {
+        const cJSON *g = get(ometa, "generation");
+        set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
+    }
+    /* once server-side apply manages an object, other writers' fields are
+     * recorded too, so a later apply sees who owns what (conflicts) */
+    if (get(ometa, "managedFields") && c->patch_type != APISRV_PATCH_APPLY) {
+        char ts[40], ua[64] = "unknown";
+        apisrv_format_time(c->now_ns, ts, sizeof ts);
+        const char *mgr = apisrv_param(c, "fieldManager");
+        if (c->req->user_agent && *c->req->user_agent) /* kube: the User-Agent up to '/' */
+            snprintf(ua, sizeof ua, "%.*s", (int)strcspn(c->req->user_agent, "/"), c->req->user_agent);
+        skiff_api_apply_opts_t o = { .manager = mgr && *mgr ? mgr : ua, .api_version = av,
+                                     .kind = c->res->kind, .time = ts };
+        skiff_error_t aerr;
+        if (!get(meta, "managedFields")) set_item(meta, "managedFields", cJSON_Duplicate(get(ometa, "managedFields"), 1));
+        /* server-owned metadata is nobody's field */
+        static const char *const own[] = { "resourceVersion", "generation", "uid", "creationTimestamp" };
+        cJSON *saved[4], *old2 = cJSON_Duplicate(oldobj, 1);
+        cJSON *m2 = get(old2, "metadata");
+        for (int k = 0; k < 4; k++) {
+            saved[k] = cJSON_DetachItemFromObjectCaseSensitive(meta, own[k]);
+            cJSON_DeleteItemFromObjectCaseSensitive(m2, own[k]);
+        }
+        int arc = old2 ? skiff_api_apply_record_update(nobj, old2, &o, &aerr) : -ENOMEM;
+        for (int k = 0; k < 4; k++) if (saved[k]) cJSON_AddItemToObject(meta, own[k], saved[k]);
+        cJSON_Delete(old2);
+        /* an empty f:metadata owns nothing (the map itself is no field) */
+        cJSON *mf;
+        cJSON_ArrayForEach(mf, get(meta, "managedFields")) {
+            cJSON *fv = get(mf, "fieldsV1"), *fm = get(fv, "f:metadata");
+            if (cJSON_IsObject(fm) && !fm->child) cJSON_DeleteItemFromObjectCaseSensitive(fv, "f:metadata");
+        }
+        if (arc == -ENOMEM) {
+            cJSON_Delete(nobj);
+            return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
+        }
+    }
     /* deleting and the last finalizer is gone: the object goes now */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
     if (remove && c->res->on_delete) { reset_extra(c); c->res->on_delete(c, oldobj); }
@@ -564,7 +631,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (dry_run(c)) { free(enc); set_rv(nobj, kv->mod_rev); *out = nobj; return 0; }
     skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_MOD_REV, key, strlen(key), kv->mod_rev };
     skiff_store_op_t op = { remove ? SKIFF_STORE_OP_DELETE : SKIFF_STORE_OP_PUT, key, strlen(key),
-                            remove ? NULL : enc, remove ? 0 : len, 0 };
+                            remove ? NULL : enc, remove ? 0 : len, remove ? 0 : apisrv_write_lease(c) };
     skiff_store_txn_res_t res = { 0 };
     skiff_error_t err;
     skiff_error_clear(&err);
@@ -606,6 +673,7 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
         if (ptype < 0)
             return apisrv_fail(c, 415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json");
     }
+    c->patch_type = ptype;
     cJSON *body = apisrv_body_parse(c, patch);
     if (!body) return 0;
     int scale = strcmp(c->sub, "scale") == 0, status_only = strcmp(c->sub, "status") == 0;
@@ -762,6 +830,7 @@ static int purge_namespace(apisrv_call_t *c, const char *ns)
             skiff_store_op_t d = { SKIFF_STORE_OP_DELETE, ks.keys[j], strlen(ks.keys[j]), NULL, 0, 0 };
             skiff_store_txn_res_t res;
             rc = c->s->ops->txn(c->s->store, NULL, 0, &d, 1, &res, &err);
+            if (rc == 0 && res.succeeded) apisrv_note_write(c->s, r, res.rev);
         }
         for (size_t j = 0; j < ks.n; j++) free(ks.keys[j]);
         free(ks.keys);
@@ -831,7 +900,7 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
             if (!dry_run(c)) {
                 reset_extra(c);
                 skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_MOD_REV, key, strlen(key), kv.mod_rev };
-                skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, 0 };
+                skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, apisrv_write_lease(c) };
                 skiff_store_txn_res_t res = { 0 };
                 skiff_error_t err;
                 skiff_error_clear(&err);

@@ -11,9 +11,19 @@
 
 static cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
+/* Wrongly typed values are reported (kube refuses to decode them), never
+ * silently replaced by the default. */
+static __thread apisrv_invalid_t *tls_inv;
+
+static void type_error(const char *k, const char *want)
+{
+    if (tls_inv) apisrv_invalid_add(tls_inv, "FieldValueInvalid", k, "Invalid value: must be %s", want);
+}
+
 static void def_str(cJSON *o, const char *k, const char *v)
 {
     cJSON *x = get(o, k);
+    if (x && !cJSON_IsString(x) && !cJSON_IsNull(x)) { type_error(k, "a string"); return; }
     if (!cJSON_IsString(x) || !*x->valuestring) {
         cJSON_DeleteItemFromObjectCaseSensitive(o, k);
         cJSON_AddStringToObject(o, k, v);
@@ -22,7 +32,9 @@ static void def_str(cJSON *o, const char *k, const char *v)
 
 static void def_num(cJSON *o, const char *k, double v)
 {
-    if (!cJSON_IsNumber(get(o, k))) {
+    cJSON *x = get(o, k);
+    if (x && !cJSON_IsNumber(x) && !cJSON_IsNull(x)) { type_error(k, "an integer"); return; }
+    if (!cJSON_IsNumber(x)) {
         cJSON_DeleteItemFromObjectCaseSensitive(o, k);
         cJSON_AddNumberToObject(o, k, v);
     }
@@ -133,6 +145,7 @@ static void default_podspec(cJSON *spec, const char *path, apisrv_invalid_t *inv
 
 int apisrv_prepare_pod(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
+    tls_inv = inv;
     (void)c;
     cJSON *spec = get(obj, "spec");
     if (!cJSON_IsObject(spec)) {
@@ -186,6 +199,7 @@ static int labels_match_selector(const cJSON *ml, const cJSON *labels)
 
 int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
+    tls_inv = inv;
     const char *kind = c->res->kind;
     cJSON *spec = get(obj, "spec");
     if (!cJSON_IsObject(spec)) {
@@ -237,6 +251,7 @@ int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apis
 
 int apisrv_prepare_namespace(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
+    tls_inv = inv;
     (void)c; (void)old; (void)inv;
     cJSON *st = apisrv_obj_at(obj, "status");
     def_str(st, "phase", "Active");
@@ -282,6 +297,7 @@ static int is_b64(const char *s)
 
 int apisrv_prepare_secret(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
+    tls_inv = inv;
     (void)c; (void)old;
     def_str(obj, "type", "Opaque");
     cJSON *sd = cJSON_DetachItemFromObjectCaseSensitive(obj, "stringData");
@@ -311,6 +327,7 @@ int apisrv_prepare_secret(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv
 
 int apisrv_prepare_event(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
+    tls_inv = inv;
     (void)old;
     cJSON *io = get(obj, "involvedObject");
     if (!cJSON_IsObject(io)) {
@@ -374,6 +391,7 @@ static void add_release(apisrv_call_t *c, const char *kind, const char *val)
 
 int apisrv_prepare_service(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
+    tls_inv = inv;
     skiff_api_server_t *s = c->s;
     cJSON *spec = apisrv_obj_at(obj, "spec");
     def_str(spec, "type", "ClusterIP");
@@ -499,6 +517,7 @@ void apisrv_release_service(apisrv_call_t *c, const cJSON *obj)
  * into map[string]string / map[string][]byte and refuses anything else). */
 int apisrv_prepare_configmap(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
+    tls_inv = inv;
     (void)c; (void)old;
     const cJSON *x;
     cJSON_ArrayForEach(x, get(obj, "data")) {

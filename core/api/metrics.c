@@ -9,7 +9,9 @@
 
 static const double BUCKETS[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60 };
 #define NBUCKETS (sizeof BUCKETS / sizeof BUCKETS[0])
-#define NCODES 6 /* 1xx..5xx, other */
+/* the codes the server answers, then "other" */
+static const int CODES[] = { 200, 201, 400, 403, 404, 405, 409, 410, 413, 415, 422, 500, 504 };
+#define NCODES (sizeof CODES / sizeof CODES[0] + 1)
 #define MAXRES 64
 
 typedef struct cell {
@@ -40,7 +42,8 @@ void apisrv_metrics_observe(apisrv_metrics_t *m, const apisrv_resource_t *r, int
     if (!r) ri = MAXRES;
     if (verb < 0 || verb >= APISRV_NVERBS) verb = APISRV_VERB_OTHER;
     cell_t *c = &m->cells[ri][verb];
-    int ci = code >= 100 && code < 600 ? code / 100 - 1 : 5;
+    size_t ci = NCODES - 1;
+    for (size_t k = 0; k < NCODES - 1; k++) if (CODES[k] == code) { ci = k; break; }
     __atomic_add_fetch(&c->codes[ci], 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&c->count, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&c->sum_us, (unsigned long long)(ns / 1000), __ATOMIC_RELAXED);
@@ -54,17 +57,19 @@ int apisrv_handle_metrics(apisrv_call_t *c)
     apisrv_metrics_t *m = c->s->metrics;
     skiff_api_buf_t b;
     skiff_api_buf_init(&b);
-    static const char *const code_names[NCODES] = { "1xx", "2xx", "3xx", "4xx", "5xx", "other" };
-    skiff_api_buf_puts(&b, "# HELP apiserver_request_total Counter of apiserver requests broken out by verb, resource and HTTP code class.\n"
+    skiff_api_buf_puts(&b, "# HELP apiserver_request_total Counter of apiserver requests broken out by verb, resource and HTTP response code.\n"
                            "# TYPE apiserver_request_total counter\n");
     for (size_t ri = 0; ri <= MAXRES; ri++) {
         const char *rn = ri < apisrv_nresources ? apisrv_resources[ri].plural : ri == MAXRES ? "" : NULL;
         if (!rn) continue;
         for (int v = 0; v < APISRV_NVERBS; v++)
-            for (int k = 0; k < NCODES; k++) {
+            for (size_t k = 0; k < NCODES; k++) {
                 unsigned long long n = __atomic_load_n(&m->cells[ri][v].codes[k], __ATOMIC_RELAXED);
+                char cn[16];
+                if (k < NCODES - 1) snprintf(cn, sizeof cn, "%d", CODES[k]);
+                else snprintf(cn, sizeof cn, "other");
                 if (n) skiff_api_buf_printf(&b, "apiserver_request_total{verb=\"%s\",resource=\"%s\",code=\"%s\"} %llu\n",
-                                            apisrv_verb_names[v], rn, code_names[k], n);
+                                            apisrv_verb_names[v], rn, cn, n);
             }
     }
     skiff_api_buf_puts(&b, "# HELP apiserver_request_duration_seconds Response latency distribution in seconds for each verb and resource.\n"
@@ -90,6 +95,11 @@ int apisrv_handle_metrics(apisrv_call_t *c)
                                  apisrv_verb_names[v], rn, count);
         }
     }
+    skiff_api_buf_printf(&b, "# HELP apiserver_watch_cache_list_total Lists answered from the watch cache (hit) or sent to the store (miss).\n"
+                             "# TYPE apiserver_watch_cache_list_total counter\n"
+                             "apiserver_watch_cache_list_total{result=\"hit\"} %llu\n"
+                             "apiserver_watch_cache_list_total{result=\"miss\"} %llu\n",
+                         __atomic_load_n(&c->s->cache_hits, __ATOMIC_RELAXED), __atomic_load_n(&c->s->cache_misses, __ATOMIC_RELAXED));
     int rc = apisrv_reply_buf(c, 200, &b);
     snprintf(c->resp->content_type, sizeof c->resp->content_type, "text/plain; version=0.0.4; charset=utf-8");
     return rc;

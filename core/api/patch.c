@@ -52,8 +52,12 @@ int apisrv_patch_apply(apisrv_call_t *c, int type, const cJSON *doc, const cJSON
         rc = skiff_api_json_patch(doc, patch, out, &err);
         if (rc < 0) {
             int code = skiff_api_json_patch_http_status(rc);
-            return apisrv_fail(c, code, code == 409 ? "Conflict" : code == 422 ? "Invalid" : "BadRequest",
-                               "%s", err.msg), -1;
+            if (code == 422) {
+                apisrv_invalid_t inv = { 0 };
+                apisrv_invalid_add(&inv, "FieldValueInvalid", "patch", "%s", err.msg);
+                return apisrv_fail_invalid(c, c->name, &inv), -1;
+            }
+            return apisrv_fail(c, code, code == 409 ? "Conflict" : "BadRequest", "%s", err.msg), -1;
         }
         break;
 #endif
@@ -76,8 +80,22 @@ int apisrv_patch_apply(apisrv_call_t *c, int type, const cJSON *doc, const cJSON
         }
         skiff_api_apply_opts_t o = { .manager = mgr, .api_version = av, .kind = kind, .time = ts,
                                      .force = apisrv_param_true(c, "force") };
+        /* identity fields are the server's, not anyone's managed fields */
+        const char *pn = cJSON_IsObject(patch) ? apisrv_str(patch, "metadata.name") : NULL;
+        if (pn && *pn && c->name[0] && strcmp(pn, c->name) != 0) {
+            apisrv_fail(c, 400, "BadRequest", "the name of the object (%s) does not match the name on the URL (%s)", pn, c->name);
+            return -1;
+        }
+        cJSON *cfg = cJSON_Duplicate(patch, 1);
+        cJSON *md = cJSON_GetObjectItemCaseSensitive(cfg, "metadata");
+        static const char *const ident[] = { "name", "namespace", "resourceVersion", "uid", "creationTimestamp",
+                                             "generation", "managedFields", "selfLink" };
+        for (size_t k = 0; cJSON_IsObject(md) && k < sizeof ident / sizeof ident[0]; k++)
+            cJSON_DeleteItemFromObjectCaseSensitive(md, ident[k]);
+        if (cJSON_IsObject(md) && !md->child) cJSON_DeleteItemFromObjectCaseSensitive(cfg, "metadata");
         cJSON *causes = NULL;
-        rc = skiff_api_apply(doc, patch, &o, out, &causes, &err);
+        rc = cfg ? skiff_api_apply(doc, cfg, &o, out, &causes, &err) : -ENOMEM;
+        cJSON_Delete(cfg);
         if (rc == SKIFF_E_CONFLICT) {
             apisrv_fail_causes(c, 409, "Conflict", err.msg, causes);
             cJSON_Delete(causes);
@@ -94,8 +112,12 @@ int apisrv_patch_apply(apisrv_call_t *c, int type, const cJSON *doc, const cJSON
     }
     if (rc < 0) {
         if (rc == -ENOMEM) apisrv_fail(c, 500, "InternalError", "out of memory applying the patch");
-        else apisrv_fail(c, rc == SKIFF_E_CONFLICT ? 409 : 422, rc == SKIFF_E_CONFLICT ? "Conflict" : "Invalid",
-                         "%s", err.msg[0] ? err.msg : "the patch could not be applied");
+        else if (rc == SKIFF_E_CONFLICT) apisrv_fail(c, 409, "Conflict", "%s", err.msg);
+        else {
+            apisrv_invalid_t inv = { 0 };
+            apisrv_invalid_add(&inv, "FieldValueInvalid", "patch", "%s", err.msg[0] ? err.msg : "the patch could not be applied");
+            apisrv_fail_invalid(c, c->name, &inv);
+        }
         return -1;
     }
     return 0;

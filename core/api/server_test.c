@@ -40,7 +40,8 @@ static int setup_with(void **state, int cache)
     assert_int_equal(skiff_instance_new(d, "mem", NULL, NULL, &f->store, &err), 0);
     assert_int_equal(skiff_instance_start(f->store, &err), 0);
     if (cache) assert_int_equal(skiff_bus_new(&f->bus, &err), 0);
-    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .service_cidr = "10.0.0.0/29", .watch_bookmark_ms = 200, .bus = f->bus };
+    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .service_cidr = "10.0.0.0/29", .watch_bookmark_ms = 200, .bus = f->bus,
+                               .event_ttl_ms = 400 };
     if (skiff_api_server_new(&cfg, skiff_instance_ops(f->store), skiff_instance_self(f->store), &f->srv, &err) < 0)
         fail_msg("%s", err.msg);
     assert_int_equal(skiff_api_client_local(f->srv, &f->cl, &err), 0);
@@ -210,6 +211,7 @@ typedef struct events {
     pthread_mutex_t mu;
     char log[4096];
     int ended;
+    int bookmarks;
 } events_t;
 
 static void on_ev(void *ud, const char *type, const char *obj, size_t len)
@@ -217,7 +219,8 @@ static void on_ev(void *ud, const char *type, const char *obj, size_t len)
     events_t *e = ud;
     pthread_mutex_lock(&e->mu);
     if (!type) e->ended = 1;
-    else if (strcmp(type, "BOOKMARK") != 0) {
+    else if (strcmp(type, "BOOKMARK") == 0) e->bookmarks++;
+    else {
         cJSON *o = cJSON_ParseWithLength(obj, len);
         const char *n = str(o, "metadata", "name");
         const cJSON *code = cJSON_GetObjectItem(o, "code");
@@ -256,6 +259,9 @@ static void watch_round(fx_t *f, skiff_api_client_t *cl)
     skiff_api_client_watch_t *w;
     assert_int_equal(skiff_api_client_watch(cl, "/api/v1/namespaces/default/secrets", "0", on_ev, &e, &w, &err), 0);
     assert_true(wait_for(&e, "ADDED s0;"));
+    /* idle: BOOKMARKs (every 200 ms in this fixture) */
+    for (int i = 0; i < 300 && !e.bookmarks; i++) usleep(10000);
+    assert_true(e.bookmarks > 0);
     assert_int_equal(skiff_api_client_create(cl, "/api/v1/namespaces/default/secrets", "{\"metadata\":{\"name\":\"s1\"}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_patch(cl, "/api/v1/namespaces/default/secrets/s1", "application/merge-patch+json", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_delete(cl, "/api/v1/namespaces/default/secrets/s1", NULL, &err), 0);
@@ -407,6 +413,67 @@ static void test_bad_input(void **state)
     skiff_api_result_free(&r);
 }
 
+static void test_deletecollection(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    skiff_api_result_t r;
+    for (int i = 0; i < 4; i++) {
+        char b[128];
+        snprintf(b, sizeof b, "{\"metadata\":{\"name\":\"d%d\",\"labels\":{\"del\":\"%s\"}}}", i, i < 3 ? "yes" : "no");
+        assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/configmaps", b, NULL, &err), 0);
+    }
+    assert_int_equal(skiff_api_client_do(f->cl, "DELETE", "/api/v1/namespaces/default/configmaps", "labelSelector=del%3Dyes", NULL, NULL, 0, NULL, &err), 0);
+    assert_int_equal(skiff_api_client_list(f->cl, "/api/v1/namespaces/default/configmaps", NULL, NULL, &r, &err), 0);
+    cJSON *o = parse(&r);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "items")), 1);
+    assert_string_equal(str(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "items"), 0), "metadata", "name"), "d3");
+    cJSON_Delete(o);
+    skiff_api_result_free(&r);
+}
+
+/* every list after an acknowledged write sees it (the cache catches up first) */
+static void test_list_reads_own_writes(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    skiff_api_result_t r;
+    for (int i = 0; i < 200; i++) {
+        char b[128], want[64];
+        snprintf(b, sizeof b, "{\"metadata\":{\"name\":\"rw-%03d\"}}", i);
+        assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/configmaps", b, NULL, &err), 0);
+        if (i % 3 == 0) {
+            snprintf(b, sizeof b, "/api/v1/namespaces/default/configmaps/rw-%03d", i);
+            assert_int_equal(skiff_api_client_delete(f->cl, b, NULL, &err), 0);
+        }
+        assert_int_equal(skiff_api_client_list(f->cl, "/api/v1/namespaces/default/configmaps", NULL, NULL, &r, &err), 0);
+        snprintf(want, sizeof want, "\"name\":\"rw-%03d\"", i);
+        if ((strstr(r.body, want) != NULL) != (i % 3 != 0)) fail_msg("list after write %d: %.300s", i, r.body);
+        cJSON *o = parse(&r);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "items")), i + 1 - (i / 3 + 1));
+        cJSON_Delete(o);
+        skiff_api_result_free(&r);
+    }
+}
+
+/* events expire (event TTL through a store lease); other kinds do not */
+static void test_event_ttl(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/events",
+        "{\"metadata\":{\"name\":\"e1\"},\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p\"},\"reason\":\"R\",\"message\":\"m\"}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"name\":\"stays\"}}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_get(f->cl, "/api/v1/namespaces/default/events/e1", NULL, &err), 0);
+    int gone = 0;
+    for (int i = 0; i < 100 && !gone; i++) {
+        usleep(50000);
+        gone = skiff_api_client_get(f->cl, "/api/v1/namespaces/default/events/e1", NULL, &err) == SKIFF_E_NOTFOUND;
+    }
+    assert_true(gone);
+    assert_int_equal(skiff_api_client_get(f->cl, "/api/v1/namespaces/default/configmaps/stays", NULL, &err), 0);
+}
+
 static void test_quantities_normalised(void **state)
 {
     fx_t *f = *state;
@@ -440,6 +507,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_finalizers_and_graceful_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quantities_normalised, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deletecollection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_ttl, setup, teardown),
+        /* the same with the watch/list cache */
+        cmocka_unit_test_setup_teardown(test_create_get_semantics, setup_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_list_paging, setup_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_deletecollection, setup_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_list_reads_own_writes, setup_cache, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,9 +210,21 @@ static int add_all(cJSON *causes, const char *field, const char *value, const ch
     return n;
 }
 
+skiff_api_name_rule_t skiff_api_name_rule_for_kind(const char *kind)
+{
+    static const char *const rbac[] = { "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", NULL };
+    if (!kind) return SKIFF_API_NAME_SUBDOMAIN;
+    if (!strcmp(kind, "Namespace")) return SKIFF_API_NAME_LABEL;
+    if (!strcmp(kind, "Service")) return SKIFF_API_NAME_DNS1035;
+    for (int i = 0; rbac[i]; i++) if (!strcmp(kind, rbac[i])) return SKIFF_API_NAME_PATH_SEGMENT;
+    return SKIFF_API_NAME_SUBDOMAIN;
+}
+
+/* The name rule proper; path-segment checks are made for every rule. */
 static int check_name(const char *v, skiff_api_name_rule_t rule, const char **msgs)
 {
     switch (rule) {
+    case SKIFF_API_NAME_PATH_SEGMENT: return 0;
     case SKIFF_API_NAME_LABEL: return skiff_api_check_dns1123_label(v, msgs);
     case SKIFF_API_NAME_DNS1035: return skiff_api_check_dns1035_label(v, msgs);
     default: return skiff_api_check_dns1123_subdomain(v, msgs);

@@ -19,19 +19,12 @@
 
 #define QUEUE_MAX (64u * 1024u * 1024u)
 
-typedef struct chunk {
-    struct chunk *next;
-    size_t len;
-    char data[];
-} chunk_t;
-
 struct skiff_api_stream {
     skiff_api_server_t *s;
     skiff_api_stream_t *next_live;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    chunk_t *head, *tail;
-    size_t queued;
+    skiff_api_buf_t q;  /* queued event lines; handed to the reader whole */
     int ended;      /* nothing more will be queued */
     int cut;        /* fell behind */
     skiff_store_watch_t *sw;
@@ -64,33 +57,21 @@ static int64_t real_ns(void)
 static void push_locked(skiff_api_stream_t *w, skiff_api_buf_t *b)
 {
     if (w->ended || b->oom) return;
-    if (w->queued + b->len > QUEUE_MAX) {
+    if (w->q.len + b->len > QUEUE_MAX || w->q.oom) {
         w->cut = 1;
         w->ended = 1;
+        skiff_api_buf_free(&w->q);
         char *st = apisrv_status_json(410, "Expired", "the watch fell too far behind and was closed; list again");
         if (st) {
-            size_t n = strlen(st) + 32;
-            chunk_t *c = malloc(sizeof *c + n);
-            if (c) {
-                c->len = (size_t)snprintf(c->data, n, "{\"type\":\"ERROR\",\"object\":%s}\n", st);
-                c->next = NULL;
-                if (w->tail) w->tail->next = c; else w->head = c;
-                w->tail = c;
-            }
+            skiff_api_buf_printf(&w->q, "{\"type\":\"ERROR\",\"object\":%s}\n", st);
             free(st);
         }
         pthread_cond_broadcast(&w->cv);
         return;
     }
-    chunk_t *c = malloc(sizeof *c + b->len);
-    if (!c) return;
-    memcpy(c->data, b->data, b->len);
-    c->len = b->len;
-    c->next = NULL;
-    if (w->tail) w->tail->next = c; else w->head = c;
-    w->tail = c;
-    w->queued += b->len;
-    pthread_cond_broadcast(&w->cv);
+    int was_empty = w->q.len == 0;
+    skiff_api_buf_add(&w->q, b->data, b->len);
+    if (was_empty) pthread_cond_broadcast(&w->cv);
 }
 
 /* Build one event line into b. `val` is a stored value (borrowed) or NULL
@@ -238,7 +219,7 @@ void skiff_api_stream_close(skiff_api_stream_t *w)
     for (skiff_api_stream_t **pp = &s->watches; *pp; pp = &(*pp)->next_live)
         if (*pp == w) { *pp = w->next_live; break; }
     pthread_mutex_unlock(&s->watch_mu);
-    for (chunk_t *c = w->head, *n; c; c = n) { n = c->next; free(c); }
+    skiff_api_buf_free(&w->q);
     apisrv_filter_free(w->filter);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
@@ -264,7 +245,7 @@ int skiff_api_stream_next(skiff_api_stream_t *w, char **out, size_t *len, int ti
     pthread_mutex_lock(&w->mu);
     int64_t until = mono_ns() + (int64_t)timeout_ms * 1000000;
     for (;;) {
-        if (w->head) break;
+        if (w->q.len) break;
         if (w->ended) { pthread_mutex_unlock(&w->mu); return -1; }
         int64_t now = mono_ns();
         if (w->deadline_ns && now >= w->deadline_ns) { w->ended = 1; continue; }
@@ -291,20 +272,9 @@ int skiff_api_stream_next(skiff_api_stream_t *w, char **out, size_t *len, int ti
         ts.tv_nsec = abs % 1000000000;
         pthread_cond_timedwait(&w->cv, &w->mu, &ts);
     }
-    size_t total = 0;
-    for (chunk_t *c = w->head; c && total < (1u << 20); c = c->next) total += c->len;
-    char *buf = malloc(total ? total : 1);
-    if (!buf) { pthread_mutex_unlock(&w->mu); return 0; }
     size_t o = 0;
-    while (w->head && o + w->head->len <= total) {
-        chunk_t *c = w->head;
-        memcpy(buf + o, c->data, c->len);
-        o += c->len;
-        w->queued -= c->len;
-        w->head = c->next;
-        if (!w->head) w->tail = NULL;
-        free(c);
-    }
+    char *buf = skiff_api_buf_take(&w->q, &o);
+    if (!buf) { pthread_mutex_unlock(&w->mu); return 0; }
     if (w->bookmarks) w->next_bookmark_ns = mono_ns() + (int64_t)w->s->bookmark_ms * 1000000;
     pthread_mutex_unlock(&w->mu);
     *out = buf;
@@ -343,18 +313,9 @@ int apisrv_handle_watch(apisrv_call_t *c, const char *prefix, int64_t start_rev)
         skiff_store_range_res_t rs = { 0 };
         int rc = s->ops->range(s->store, &rq, initial_cb, &in, &rs, &err);
         if (rc < 0) { skiff_api_buf_free(&in.b); skiff_api_stream_close(w); return apisrv_fail_store(c, &err); }
-        if (in.b.len) {
-            /* the initial state goes as one chunk, however large */
-            chunk_t *ch = malloc(sizeof *ch + in.b.len);
-            if (ch) {
-                memcpy(ch->data, in.b.data, in.b.len);
-                ch->len = in.b.len;
-                ch->next = NULL;
-                w->head = w->tail = ch;
-                w->queued = ch->len;
-            }
-        }
-        skiff_api_buf_free(&in.b);
+        /* the initial state is queued whole, however large */
+        if (in.b.oom) { skiff_api_buf_free(&in.b); skiff_api_stream_close(w); return apisrv_fail(c, 500, "InternalError", "out of memory"); }
+        w->q = in.b;
         w->last_rev = rs.rev;
         from = rs.rev + 1;
     } else {

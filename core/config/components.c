@@ -2,6 +2,7 @@
  * To add a component or a key, edit this table (and docs/config.md); to
  * make `skiff run` start a component, set its start/stop functions. */
 #include "config/config.h"
+#include "sched/component.h"
 
 #include "api/component.h"
 
@@ -14,14 +15,27 @@ static const skiff_config_key_t apiserver_keys[] = {
       "IP range ClusterIP services are allocated from" },
     { "node_port_range", SKIFF_CFG_STRING, "30000-32767", 0, 0,
       "port range NodePort services are allocated from (LOW-HIGH)" },
+    { "event_ttl", SKIFF_CFG_DURATION, "1h", 0, 0,
+      "Events are deleted this long after their last update (0 = kept)" },
     SKIFF_CONFIG_END,
 };
+
+static const skiff_config_key_t scheduler_keys[] = {
+    { "percentage_of_nodes_to_score", SKIFF_CFG_INT, "0", 0, 0,
+      "share of nodes filtered per pod once enough fit; 0 = adaptive (50 - nodes/125, min 5)" },
+    { "parallelism", SKIFF_CFG_INT, "2", 0, 0, "worker threads for filter and score" },
+    { "pod_initial_backoff", SKIFF_CFG_DURATION, "1s", 0, 0, "first retry delay of a pod" },
+    { "pod_max_backoff", SKIFF_CFG_DURATION, "10s", 0, 0, "longest retry delay of a pod" },
+    SKIFF_CONFIG_END,
+};
+static const char *const scheduler_groups[] = { "profiles", NULL };
 
 static const skiff_config_key_t no_keys[] = { SKIFF_CONFIG_END };
 
 static const skiff_component_t components[] = {
     { "apiserver", apiserver_keys, skiff_api_component_start, skiff_api_component_stop },
-    { "scheduler", no_keys, NULL, NULL },
+    { "scheduler", scheduler_keys, skiff_sched_component_start, skiff_sched_component_stop,
+      scheduler_groups },
     { "controllers", no_keys, NULL, NULL },
     { "agent", no_keys, NULL, NULL },
     { "proxy", no_keys, NULL, NULL },

@@ -88,6 +88,11 @@
 enum {
     /* Type plain scalars as kubectl (go-yaml v2, YAML 1.1) does; see above. */
     SKIFF_MANIFEST_YAML11 = 1u << 0,
+    /* A key repeated in one mapping/object is not an error: the later value
+     * replaces the earlier, as encoding/json and sigs.k8s.io/yaml do (the API
+     * server's fieldValidation=Ignore/Warn). The first duplicate is described
+     * in warn_buf, if given, for a Warn response header. */
+    SKIFF_MANIFEST_DUPLICATES_LAST_WINS = 1u << 1,
 };
 
 typedef struct skiff_manifest_opts {
@@ -95,6 +100,8 @@ typedef struct skiff_manifest_opts {
     int max_depth;          /* 0: SKIFF_MANIFEST_MAX_DEPTH; capped at SKIFF_MANIFEST_DEPTH_CAP */
     size_t max_alias_nodes; /* 0: SKIFF_MANIFEST_MAX_ALIAS_NODES */
     unsigned flags;         /* SKIFF_MANIFEST_* */
+    char *warn_buf;         /* optional, caller-owned: set to "" on entry, then the first warning */
+    size_t warn_len;
 } skiff_manifest_opts_t;
 
 /* Decode a YAML stream into *docs, a new cJSON array with one element per
@@ -146,5 +153,13 @@ int skiff_manifest_encode_yaml(const cJSON *doc, char **out, size_t *outlen, ski
 /* Encode each element of the array `docs` as one document of a stream, with
  * "---" between documents. An empty array gives an empty string. */
 int skiff_manifest_encode_yaml_stream(const cJSON *docs, char **out, size_t *outlen, skiff_error_t *err);
+
+/* The shortest decimal text that reads back as exactly d ("0.1", "1.5",
+ * "1e+20"; integral values below 2^53 without a fraction). For a number
+ * field that Kubernetes reads as text — a resource quantity sent as a JSON
+ * number (`cpu: 0.1`) — this recovers what the client wrote, so
+ * skiff_quantity_canonical() sees "0.1", not 0.1000000000000000055. d must
+ * be finite; len of 32 is always enough. */
+void skiff_manifest_format_number(double d, char *buf, size_t len);
 
 #endif

@@ -14,6 +14,7 @@ for r in "deployments deploy apps/v1" "replicasets rs apps/v1" "daemonsets ds ap
   expect_contains "api-resources lists ${r%% *}" "$r" "$(echo "$out" | sed 's/  */ /g')"
 done
 
+expect_eq "aggregated discovery: api-resources needs 2 requests" "2" "$(k api-resources -v=6 2>&1 | grep -c 'GET http')"
 out=$(k get ns 2>&1)
 expect_contains "default namespace exists" "default" "$out"
 expect_contains "kube-system namespace exists" "kube-system" "$out"
@@ -50,6 +51,10 @@ expect_contains "deployment row" "web    0/2" "$out"
 out=$(k scale deploy web --replicas=3 2>&1); expect_eq "scale" "deployment.apps/web scaled" "$out"
 expect_eq "scale set spec.replicas" "3" "$(k get deploy web -o jsonpath='{.spec.replicas}')"
 expect_eq "scale bumped generation" "$((gen1+2))" "$(k get deploy web -o jsonpath='{.metadata.generation}')"
+out=$(k replace -f "$T/deploy.yaml" 2>&1); expect_eq "replace deployment" "deployment.apps/web replaced" "$out"
+expect_eq "replace with a spec change bumps generation" "$((gen1+3)) 2" "$(k get deploy web -o jsonpath='{.metadata.generation} {.spec.replicas}')"
+k replace -f "$T/deploy.yaml" >/dev/null 2>&1
+expect_eq "replace without a spec change (defaults omitted) keeps generation" "$((gen1+3))" "$(k get deploy web -o jsonpath='{.metadata.generation}')"
 
 cat >"$T/pod.yaml" <<Y
 apiVersion: v1
@@ -91,6 +96,8 @@ out=$(k get pods --sort-by=.metadata.name -o custom-columns=N:.metadata.name --n
 expect_eq "--sort-by (includeObject=Object)" "pod-a
 pod-b" "$out"
 out=$(k get pods --sort-by=.metadata.name 2>&1); expect_contains "--sort-by table" "pod-b" "$out"
+out=$(k get pods --chunk-size=1 -o name 2>&1); expect_eq "paging with --chunk-size (limit/continue)" "pod/pod-a
+pod/pod-b" "$out"
 out=$(k get all 2>&1)
 expect_contains "get all: pods" "pod/pod-a" "$out"
 expect_contains "get all: services" "service/kubernetes" "$out"
@@ -118,6 +125,27 @@ data: {a: "1"}
 Y
 out=$(k apply --server-side -f "$T/cm.yaml" 2>&1); expect_eq "apply --server-side creates" "configmap/cfg serverside-applied" "$out"
 expect_eq "ssa managedFields manager" "kubectl" "$(k get cm cfg -o jsonpath='{.metadata.managedFields[0].manager}' --show-managed-fields)"
+cat >"$T/ssa.yaml" <<Y
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ssa}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ssa}}
+  template:
+    metadata: {labels: {app: ssa}}
+    spec: {containers: [{name: c, image: nginx}]}
+Y
+k apply --server-side -f "$T/ssa.yaml" >/dev/null 2>&1
+k scale deploy ssa --replicas=3 >/dev/null 2>&1
+k label deploy ssa x=y >/dev/null 2>&1
+out=$(k apply --server-side -f "$T/ssa.yaml" 2>&1); rc=$?
+expect_eq "apply --server-side after scale exits 1" "1" "$rc"
+expect_contains "ssa conflict names the other manager's field" 'Apply failed with 1 conflict: conflict with "kubectl' "$out"
+expect_contains "ssa conflict is on .spec.replicas only" 'using apps/v1: .spec.replicas' "$out"
+out=$(k apply --server-side --force-conflicts -f "$T/ssa.yaml" 2>&1); expect_eq "--force-conflicts takes the field" "deployment.apps/ssa serverside-applied" "$out"
+expect_eq "forced apply set replicas, kept the label" '2 {"x":"y"}' "$(k get deploy ssa -o jsonpath='{.spec.replicas} {.metadata.labels}')"
+k delete deploy ssa >/dev/null 2>&1
 sed -i 's/"1"/"2"/' "$T/cm.yaml"
 out=$(k replace -f "$T/cm.yaml" 2>&1); expect_eq "replace" "configmap/cfg replaced" "$out"
 expect_eq "replace took effect" "2" "$(k get cm cfg -o jsonpath='{.data.a}')"
@@ -135,6 +163,17 @@ k apply -f "$T/node.yaml" >/dev/null 2>&1
 out=$(k cordon node-1 2>&1); expect_eq "cordon" "node/node-1 cordoned" "$out"
 out=$(k get nodes 2>&1); expect_contains "cordoned node status" "Ready,SchedulingDisabled" "$out"
 out=$(k uncordon node-1 2>&1); expect_eq "uncordon" "node/node-1 uncordoned" "$out"
+k create -f - >/dev/null 2>&1 <<Y
+apiVersion: v1
+kind: Pod
+metadata: {name: on-node}
+spec: {nodeName: node-1, terminationGracePeriodSeconds: 0, containers: [{name: c, image: busybox}]}
+Y
+out=$(timeout 30 "$KUBECTL" drain node-1 --force --ignore-daemonsets 2>&1); rc=$?
+expect_eq "drain exits 0" "0" "$rc"
+expect_contains "drain evicts through pods/eviction" "pod/on-node evicted" "$out"
+out=$(k get pod on-node 2>&1); expect_contains "evicted pod is gone" "NotFound" "$out"
+k uncordon node-1 >/dev/null 2>&1
 out=$(k get nodes 2>&1); expect_contains "node table" "node-1   Ready    <none>   " "$out"
 
 uid=$(k get pod pod-a -o jsonpath='{.metadata.uid}')
@@ -241,13 +280,17 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API_PORT/api/v1
 expect_eq "unknown resource is 404" "404" "$code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data '{"metadata":{"name":"n"},"data":{"a":1e999}}' "http://127.0.0.1:$API_PORT/api/v1/namespaces/default/configmaps")
 case "$code" in 201|400|422) ok "huge number handled ($code)";; *) notok "huge number: $code";; esac
-check "server still serving after bad input" curl -sf "http://127.0.0.1:$API_PORT/healthz"
+check "server still serving after bad input" curl -sf -o /dev/null "http://127.0.0.1:$API_PORT/healthz"
 out=$(curl -s "http://127.0.0.1:$API_PORT/version/")
 for f in major minor gitVersion gitCommit gitTreeState buildDate goVersion compiler platform; do
   expect_contains "/version/ has $f" "\"$f\":\"" "$out"
 done
 out=$(curl -s "http://127.0.0.1:$API_PORT/metrics")
-expect_contains "metrics: request counter" 'apiserver_request_total{verb="CREATE",resource="pods"' "$out"
+expect_contains "metrics: request counter" 'apiserver_request_total{verb="CREATE",resource="pods",code="201"}' "$out"
+expect_contains "metrics: errors counted by code" 'apiserver_request_total{verb="GET",resource="pods",code="404"}' "$out"
+hits=$(echo "$out" | sed -n 's/^apiserver_watch_cache_list_total{result="hit"} //p')
+misses=$(echo "$out" | sed -n 's/^apiserver_watch_cache_list_total{result="miss"} //p')
+check "lists are served from the watch cache ($hits hits, $misses misses)" test "${hits:-0}" -gt 20 -a "${misses:-1}" -eq 0
 expect_contains "metrics: latency histogram" 'apiserver_request_duration_seconds_bucket{verb="LIST",resource="pods",le="+Inf"}' "$out"
 api_stop
 check "server shut down cleanly (no sanitizer reports)" api_log_clean

@@ -1,18 +1,46 @@
-// y2j times sigs.k8s.io/yaml.YAMLToJSON (what kubectl uses) on a file, for
-// comparison with bench_manifest on the same bytes. Usage: y2j FILE RUNS
+// y2j runs sigs.k8s.io/yaml.YAMLToJSON (what kubectl uses) in two ways:
+//   y2j FILE RUNS   times it on FILE (for `make bench-manifest`)
+//   y2j -batch      reads file paths from stdin and prints, per file, the JSON
+//                   on one line or "ERR <message>" (the oracle for
+//                   tests/manifest/yaml11_oracle.t.sh)
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
 )
 
+func batch() {
+	sc := bufio.NewScanner(os.Stdin)
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	for sc.Scan() {
+		b, err := os.ReadFile(sc.Text())
+		if err != nil {
+			fmt.Fprintf(out, "ERR %s\n", err)
+			continue
+		}
+		j, err := yaml.YAMLToJSON(b)
+		if err != nil {
+			fmt.Fprintf(out, "ERR %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+			continue
+		}
+		fmt.Fprintf(out, "%s\n", j)
+	}
+}
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-batch" {
+		batch()
+		return
+	}
 	b, err := os.ReadFile(os.Args[1])
 	if err != nil {
 		panic(err)

@@ -23,6 +23,16 @@ CORE = [("pods", "Pod", True), ("nodes", "Node", False), ("namespaces", "Namespa
         ("serviceaccounts", "ServiceAccount", True), ("services", "Service", True),
         ("resourcequotas", "ResourceQuota", True)]
 APPS = [("deployments", "Deployment", True)]
+GROUPS = {
+    "apps/v1": APPS,
+    "batch/v1": [("jobs", "Job", True), ("cronjobs", "CronJob", True)],
+    "rbac.authorization.k8s.io/v1": [("roles", "Role", True), ("rolebindings", "RoleBinding", True),
+                                     ("clusterroles", "ClusterRole", False),
+                                     ("clusterrolebindings", "ClusterRoleBinding", False)],
+    "scheduling.k8s.io/v1": [("priorityclasses", "PriorityClass", False)],
+    "policy/v1": [("poddisruptionbudgets", "PodDisruptionBudget", True)],
+    "networking.k8s.io/v1": [("ingresses", "Ingress", True)],
+}
 
 
 def resources(lst):
@@ -53,14 +63,15 @@ class H(http.server.BaseHTTPRequestHandler):
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:%d" % PORT}]})
         if p == "/apis":
             return self.reply(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
-                 "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}]})
+                {"name": gv.split("/")[0], "versions": [{"groupVersion": gv, "version": "v1"}],
+                 "preferredVersion": {"groupVersion": gv, "version": "v1"}} for gv in GROUPS]})
         if p == "/api/v1":
             return self.reply(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1",
                                     "resources": resources(CORE)})
-        if p == "/apis/apps/v1":
-            return self.reply(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1",
-                                    "resources": resources(APPS)})
+        if p.startswith("/apis/") and p[len("/apis/"):] in GROUPS:
+            gv = p[len("/apis/"):]
+            return self.reply(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                                    "resources": resources(GROUPS[gv])})
         parts = p.strip("/").split("/")
         if LIVE and len(parts) >= 4 and not p.startswith("/openapi"):
             # .../<resource>/<name>[/<sub>]: serve a live object if we have one.

@@ -34,6 +34,9 @@ static const skiff_config_key_t lmdb_config[] = {
       "keep history this long, compacting older revisions (0 = no limit by age)" },
     { "compact_interval", SKIFF_CFG_DURATION, "1s", SKIFF_CFG_FILL,
       offsetof(lmdb_store_t, compact_interval_ms), "how often retention is checked" },
+    { "checkpoint_interval", SKIFF_CFG_DURATION, "1s", SKIFF_CFG_FILL,
+      offsetof(lmdb_store_t, checkpoint_ms),
+      "how often the write-ahead log is folded into the data file (and older log segments dropped)" },
     { "verify_on_start", SKIFF_CFG_BOOL, "true", SKIFF_CFG_FILL, offsetof(lmdb_store_t, verify),
       "walk every table at start so a damaged file is reported before it is used" },
     SKIFF_CONFIG_END,
@@ -56,11 +59,28 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
+/* mkdir -p: a newcomer's first `make run` points at a path whose parents
+ * may not exist yet. */
+static int mkdir_parents(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0700);
+}
+
 static int take_lock(lmdb_store_t *s, skiff_error_t *err)
 {
     struct stat st;
     if (stat(s->path, &st) != 0) {
-        if (errno != ENOENT || mkdir(s->path, 0700) != 0)
+        if (errno != ENOENT || mkdir_parents(s->path) != 0)
             return skiff_error_set(err, -errno, "data directory %s: cannot create: %s", s->path,
                                    strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
@@ -271,13 +291,13 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     s->wal_fd = -1;
     s->ckpt_old_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->ckpt_cond, NULL);
     pthread_cond_init(&s->q_cond, NULL);
     pthread_cond_init(&s->rev_cond, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->jan_cond, &ca);
+    pthread_cond_init(&s->ckpt_cond, &ca);
     pthread_condattr_destroy(&ca);
     if (!s->path || !*s->path)
         return skiff_error_set(err, SKIFF_E_INVALID, "path: the data directory must be set");
@@ -291,6 +311,7 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     if (s->retention_revisions < 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "retention_revisions: %lld is negative",
                                (long long)s->retention_revisions);
+    if (s->checkpoint_ms <= 0) s->checkpoint_ms = 1000;
     if (s->retention_ms < 0 || s->compact_interval_ms < 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "retention and compact_interval must not be negative");
     s->data_file = path_join(s, s->path, "data.mdb");

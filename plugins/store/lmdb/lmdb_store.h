@@ -62,10 +62,9 @@ typedef struct lmdb_req {
     int64_t lease;   /* GRANT out / REVOKE in */
     int64_t ttl_ms;  /* GRANT */
     int wrote;       /* this request changed the store in the open batch */
-    int done;
+    _Atomic int done; /* set last by the writer; the caller futex-waits on it */
     int rc;
     skiff_error_t *err;
-    pthread_cond_t cond; /* signalled under s->mu when done */
 } lmdb_req_t;
 
 typedef struct lmdb_lease {
@@ -83,6 +82,7 @@ typedef struct lmdb_store {
     int64_t retention_revisions;
     int64_t retention_ms;
     int64_t compact_interval_ms;
+    int64_t checkpoint_ms;
     int verify;
 
     const skiff_host_t *host;
@@ -121,8 +121,13 @@ typedef struct lmdb_store {
     pthread_t ckpt_th;
     pthread_cond_t ckpt_cond;
     int ckpt_running, ckpt_busy, ckpt_stop, ckpt_old_fd;
+    uint64_t last_seg_bytes;
+    int spare_ready; /* a zero-filled segment file waits in <path>/wal-spare.tmp */
     MDB_txn *ckpt_old_pin;
     uint64_t ckpt_snap;
+
+    /* writer statistics (writer thread only) */
+    int64_t st_batches, st_reqs, st_apply_ns, st_log_ns, st_commit_ns, st_since_ns;
 
     struct skiff_store_watch *watches;
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "coreload.h"
+#include "log/log.h"
 
 #define THREADS 4
 
@@ -333,6 +334,8 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    skiff_log_set_level(SKIFF_LOG_WARN);
+    skiff_log_init_env(); /* SKIFF_LOG=debug shows checkpoints and replays */
     skiff_error_t err = { 0 };
     plug = cl_load(argv[2], &err);
     if (!plug) { fprintf(stderr, "%s\n", err.msg); return 2; }
