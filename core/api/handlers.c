@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/apply.h"
 #include <skiff/admission.h>
 
+#include "api/apply.h"
 #include "api/body.h"
 #include "api/names.h"
 #include "api/patch.h"
@@ -566,6 +566,8 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
                                         "deletionGracePeriodSeconds", "generation" };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         set_item(meta, keep[i], cJSON_Duplicate(get(ometa, keep[i]), 1));
+    if (apisrv_admit(c, SKIFF_ADM_UPDATE, nobj, oldobj) < 0) { cJSON_Delete(nobj); return -1; } /* admission.c */
+    meta = apisrv_obj_at(nobj, "metadata"); /* a mutating plugin may have replaced it */
     reset_extra(c);
     if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
     if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
@@ -608,11 +610,6 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
             return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
         }
     }
-    if (apisrv_admit(c, SKIFF_ADM_UPDATE, nobj, oldobj) < 0) { cJSON_Delete(nobj); return -1; } /* admission.c */
-    meta = apisrv_obj_at(nobj, "metadata"); /* a mutating plugin may have replaced it */
-    reset_extra(c);
-    if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
-    if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
     /* deleting and the last finalizer is gone: the object goes now */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
     if (remove && c->res->on_delete) { reset_extra(c); c->res->on_delete(c, oldobj); }
