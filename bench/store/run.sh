@@ -63,7 +63,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # etcd_pid and etcd_ep. Fsync behaviour is etcd's default (WAL fsync per
 # commit batch), i.e. durable.
 start_etcd() {
-  local dir=$1 cport pport i
+  local dir=$1 cport pport
   cport=$(free_port); pport=$(free_port)
   while [ "$pport" = "$cport" ]; do pport=$(free_port); done
   etcd --name bench --data-dir "$dir/data" \
@@ -75,7 +75,7 @@ start_etcd() {
     --logger zap --log-level warn >"$dir/etcd.log" 2>&1 &
   etcd_pid=$!
   etcd_ep=127.0.0.1:$cport
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     if curl -fsS --max-time 1 "http://$etcd_ep/health" 2>/dev/null | grep -q '"health":"true"'; then
       return 0
     fi

@@ -38,6 +38,7 @@ typedef struct skiff_api_config {
      * of recent events; NULL = one store watch per watcher. Borrowed. */
     struct skiff_bus *bus;
     unsigned watch_window;       /* events kept per resource; 0 = 20000 */
+    int64_t event_ttl_ms;        /* Events expire after this; 0 = 1h, < 0 = never */
 } skiff_api_config_t;
 
 typedef struct skiff_api_server skiff_api_server_t;
@@ -68,6 +69,7 @@ typedef struct skiff_api_request {
     const char *accept;       /* may be NULL */
     const char *body;         /* may be NULL with body_len 0 */
     size_t body_len;
+    const char *user_agent;   /* may be NULL; names the field manager when the query does not */
 } skiff_api_request_t;
 
 typedef struct skiff_api_stream skiff_api_stream_t;
@@ -78,6 +80,8 @@ typedef struct skiff_api_response {
     char *body;                 /* malloc'd; owned by the response */
     size_t body_len;
     skiff_api_stream_t *stream; /* watch: chunks come from the stream (body is NULL) */
+    char *warnings;             /* malloc'd; "\n"-separated texts sent as `Warning: 299 - "..."`
+                                   headers (admission warnings); NULL = none */
 } skiff_api_response_t;
 
 /* Serve one request. Always fills `resp` (errors are Status bodies); returns

@@ -4,7 +4,10 @@
  * What it does, as kube-apiserver does for the common case:
  *  - the applied configuration is merged into the live object (maps
  *    recursively, lists by the merge keys of patch_schema.h, other lists
- *    replaced whole);
+ *    replaced whole); merged lists are ordered as structured-merge-diff
+ *    orders them: items only in the live list keep their place, applied
+ *    items follow the applied order (a new container listed last lands
+ *    last);
  *  - each field manager's fields are kept in metadata.managedFields entries
  *    {manager, operation:"Apply"|"Update", apiVersion, time?, fieldsType:
  *    "FieldsV1", fieldsV1}; fields this manager applied last time and no

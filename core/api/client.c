@@ -125,7 +125,7 @@ void skiff_api_watch_feed(skiff_api_client_watch_t *w, const char *data, size_t 
         cJSON *ev = cJSON_ParseWithLength(w->partial, w->plen);
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
         const cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
-        if (cJSON_IsString(type) && obj && !w->stop) {
+        if (cJSON_IsString(type) && obj && !STOPPED(w)) {
             char *o = cJSON_PrintUnformatted(obj);
             if (o) w->cb(w->ud, type->valuestring, o, strlen(o));
             free(o);
@@ -141,7 +141,7 @@ static void *watch_main(void *arg)
     skiff_error_t err;
     skiff_error_clear(&err);
     w->c->t->stream(w->c, w->path, w->query, w, &err);
-    if (!w->stop) w->cb(w->ud, NULL, NULL, 0);
+    if (!STOPPED(w)) w->cb(w->ud, NULL, NULL, 0);
     return NULL;
 }
 
@@ -170,7 +170,7 @@ int skiff_api_client_watch(skiff_api_client_t *c, const char *path, const char *
 void skiff_api_client_watch_stop(skiff_api_client_watch_t *w)
 {
     if (!w) return;
-    w->stop = 1;
+    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
     pthread_join(w->th, NULL);
     free(w->path);
     free(w->query);
@@ -240,6 +240,7 @@ static int local_call(skiff_api_client_t *c, const char *method, const char *pat
     free(q);
     if (rc < 0 && !rs.body) return skiff_error_set(err, rc, "out of memory");
     skiff_api_stream_close(rs.stream);
+    free(rs.warnings); /* admission warnings: an HTTP-only header */
     res->code = rs.code;
     res->body = rs.body ? rs.body : strdup("");
     res->len = rs.body_len;
@@ -269,7 +270,7 @@ static int local_stream(skiff_api_client_t *c, const char *path, const char *que
         skiff_api_response_free(&rs);
         return 0;
     }
-    while (!w->stop) {
+    while (!STOPPED(w)) {
         char *data;
         size_t len;
         int r = skiff_api_stream_next(rs.stream, &data, &len, 200);

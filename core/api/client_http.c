@@ -69,7 +69,7 @@ static int http_call(skiff_api_client_t *c, const char *method, const char *path
 static size_t stream_write(char *p, size_t size, size_t n, void *ud)
 {
     skiff_api_client_watch_t *w = ud;
-    if (w->stop) return 0;
+    if (STOPPED(w)) return 0;
     skiff_api_watch_feed(w, p, size * n);
     return size * n;
 }
@@ -77,7 +77,7 @@ static size_t stream_write(char *p, size_t size, size_t n, void *ud)
 static int stream_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c2, curl_off_t d)
 {
     (void)a; (void)b; (void)c2; (void)d;
-    return ((skiff_api_client_watch_t *)ud)->stop ? 1 : 0;
+    return STOPPED((skiff_api_client_watch_t *)ud) ? 1 : 0;
 }
 
 static int http_stream(skiff_api_client_t *c, const char *path, const char *query,
@@ -95,7 +95,7 @@ static int http_stream(skiff_api_client_t *c, const char *path, const char *quer
     CURLcode cc = curl_easy_perform(h);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
-    if (cc != CURLE_OK && !w->stop)
+    if (cc != CURLE_OK && !STOPPED(w))
         return skiff_error_set(err, SKIFF_E_CLOSED, "watch %s%s: %s", c->base, path, curl_easy_strerror(cc));
     return 0;
 }

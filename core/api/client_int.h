@@ -28,10 +28,12 @@ struct skiff_api_client_watch {
     void *ud;
     char *path, *query;
     pthread_t th;
-    volatile int stop;
+    int stop;        /* set by watch_stop (atomic) */
     char *partial;   /* http: an unfinished line */
     size_t plen;
 };
+
+#define STOPPED(w) __atomic_load_n(&(w)->stop, __ATOMIC_ACQUIRE)
 
 /* Feed bytes of a watch stream; complete lines become callbacks. */
 void skiff_api_watch_feed(skiff_api_client_watch_t *w, const char *data, size_t len);

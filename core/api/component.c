@@ -4,11 +4,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api/admission.h"
 #include "api/component.h"
+#include "plugin/host_api.h"
 #include "log/log.h"
 
 static const char *listen_override, *data_dir_override;
 static skiff_api_server_t *current;
+
+/* What the component owns besides the server: the admission chain and the
+ * in-process client plugins reach through the host table. */
+typedef struct apisrv_component {
+    skiff_api_server_t *s;
+    skiff_adm_chain_t *chain;
+    skiff_api_client_t *client;
+} apisrv_component_t;
 
 void skiff_api_component_set_listen(const char *listen) { listen_override = listen; }
 void skiff_api_component_set_data_dir(const char *dir) { data_dir_override = dir; }
@@ -77,15 +87,33 @@ int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
     skiff_settings_string(conf->settings, "service_cidr", &cfg.service_cidr);
     skiff_settings_string(conf->settings, "node_port_range", &cfg.node_port_range);
     skiff_settings_string(conf->settings, "data_dir", &data_dir);
+    int64_t ttl = 0;
+    if (skiff_settings_int(conf->settings, "event_ttl", &ttl) == 0) cfg.event_ttl_ms = ttl > 0 ? ttl : -1;
     cfg.bus = skiff_cluster_bus(cl);
     if (listen_override) cfg.listen = listen_override;
     if (data_dir_override) data_dir = data_dir_override;
     skiff_api_server_t *s;
     int rc = skiff_api_server_new(&cfg, skiff_instance_ops(store), skiff_instance_self(store), &s, err);
     if (rc < 0) return rc;
+    apisrv_component_t *st = calloc(1, sizeof *st);
+    if (!st) { skiff_api_server_free(s); return skiff_error_set(err, -ENOMEM, "apiserver: out of memory"); }
+    st->s = s;
+    /* the admission chain: the cluster's admission instances in config order */
+    size_t nadm = skiff_cluster_of_kind(cl, SKIFF_KIND_ADMISSION, NULL, 0);
+    skiff_instance_t **adm = nadm ? calloc(nadm, sizeof *adm) : NULL;
+    if (nadm && !adm) rc = skiff_error_set(err, -ENOMEM, "apiserver: out of memory");
+    if (rc == 0) skiff_cluster_of_kind(cl, SKIFF_KIND_ADMISSION, adm, nadm);
+    if (rc == 0) rc = skiff_adm_chain_new(adm, nadm, &st->chain, err);
+    free(adm);
+    if (rc == 0) rc = skiff_api_client_local(s, &st->client, err);
+    if (rc < 0) { skiff_api_component_stop(st); return rc; }
+    skiff_api_server_set_admission(s, st->chain);
+    skiff_host_set_api_client(st->client);
+    if (nadm)
+        skiff_log(SKIFF_LOG_INFO, "apiserver", "admission chain: %zu plugin(s)", skiff_adm_chain_len(st->chain));
     bootstrap(s);
     rc = skiff_api_server_start(s, err);
-    if (rc < 0) { skiff_api_server_free(s); return rc; }
+    if (rc < 0) { skiff_api_component_stop(st); return rc; }
     char url[160];
     const char *colon = cfg.listen ? strrchr(cfg.listen, ':') : NULL;
     snprintf(url, sizeof url, "http://%.*s:%d", colon ? (int)(colon - cfg.listen) : 9, colon ? cfg.listen : "127.0.0.1",
@@ -107,12 +135,18 @@ int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
         skiff_log(SKIFF_LOG_INFO, "apiserver", "try: skiff kubeconfig --server %s > kubeconfig && KUBECONFIG=kubeconfig kubectl get namespaces", url);
     }
     current = s;
-    *state = s;
+    *state = st;
     return 0;
 }
 
 void skiff_api_component_stop(void *state)
 {
-    if (current == state) current = NULL;
-    skiff_api_server_free(state);
+    apisrv_component_t *st = state;
+    if (!st) return;
+    if (current == st->s) current = NULL;
+    skiff_host_set_api_client(NULL);
+    skiff_api_server_free(st->s);
+    skiff_api_client_free(st->client);
+    skiff_adm_chain_free(st->chain);
+    free(st);
 }

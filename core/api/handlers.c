@@ -10,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <skiff/admission.h>
+
+#include "api/apply.h"
 #include "api/body.h"
 #include "api/names.h"
 #include "api/patch.h"
 
-#define MAX_RETRIES 16
+#define MAX_RETRIES 64
 
 static cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
@@ -325,7 +328,16 @@ static int do_list(apisrv_call_t *c)
     skiff_store_range_res_t rs = { 0 };
     skiff_error_t err;
     skiff_error_clear(&err);
-    int rc = c->s->ops->range(c->s->store, &rq, list_cb, &l, &rs, &err);
+    int rc = 1;
+    size_t ri = apisrv_resource_index(c->res);
+    const char *rvq = apisrv_param(c, "resourceVersion"), *rvm = apisrv_param(c, "resourceVersionMatch");
+    if (!(cont && *cont) && !(rvm && *rvm) && ri < 64 && c->s->caches[ri]) {
+        /* from memory: "0" = any state; otherwise every acknowledged write */
+        int64_t min_rev = rvq && strcmp(rvq, "0") == 0 ? 0 : __atomic_load_n(&c->s->last_write[ri], __ATOMIC_ACQUIRE);
+        rc = apisrv_cache_list(c->s->caches[ri], prefix, min_rev, 2000, rq.limit, list_cb, &l, &rs);
+        __atomic_add_fetch(rc == 0 ? &c->s->cache_hits : &c->s->cache_misses, 1, __ATOMIC_RELAXED);
+    }
+    if (rc == 1) rc = c->s->ops->range(c->s->store, &rq, list_cb, &l, &rs, &err);
     apisrv_filter_free(f);
     free(l.scratch);
     if (rc < 0 || l.oom) {
@@ -358,7 +370,9 @@ static int txn(apisrv_call_t *c, const skiff_store_cmp_t *cmp0, const skiff_stor
     ops[0] = *op0;
     memcpy(cmps + 1, c->xcmp, sizeof(skiff_store_cmp_t) * (size_t)c->nxc);
     memcpy(ops + 1, c->xop, sizeof(skiff_store_op_t) * (size_t)c->nxo);
-    return c->s->ops->txn(c->s->store, cmps, 1 + (size_t)c->nxc, ops, 1 + (size_t)c->nxo, res, err);
+    int rc = c->s->ops->txn(c->s->store, cmps, 1 + (size_t)c->nxc, ops, 1 + (size_t)c->nxo, res, err);
+    if (rc == 0 && res->succeeded) apisrv_note_write(c->s, c->res, res->rev);
+    return rc;
 }
 
 static void reset_extra(apisrv_call_t *c) { c->nx = c->nxc = c->nxo = 0; c->alloc_auto = 0; }
@@ -437,6 +451,8 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
     snprintf(c->name, sizeof c->name, "%s", name);
     if (check_meta(c, obj, &inv) < 0) return 0;
     if (inv.n) return apisrv_fail_invalid(c, c->name, &inv);
+    if (apisrv_admit(c, SKIFF_ADM_CREATE, obj, NULL) < 0) return 0; /* admission.c */
+    meta = apisrv_obj_at(obj, "metadata"); /* a mutating plugin may have replaced it */
     if (namespace_usable(c) < 0) return 0;
     char uid[37], ts[40];
     apisrv_new_uid(uid);
@@ -471,7 +487,7 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
             return reply_obj(c, 201, work);
         }
         skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_ABSENT, key, strlen(key), 0 };
-        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, 0 };
+        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, apisrv_write_lease(c) };
         skiff_store_txn_res_t res = { 0 };
         skiff_error_t err;
         skiff_error_clear(&err);
@@ -550,6 +566,8 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
                                         "deletionGracePeriodSeconds", "generation" };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         set_item(meta, keep[i], cJSON_Duplicate(get(ometa, keep[i]), 1));
+    if (apisrv_admit(c, SKIFF_ADM_UPDATE, nobj, oldobj) < 0) { cJSON_Delete(nobj); return -1; } /* admission.c */
+    meta = apisrv_obj_at(nobj, "metadata"); /* a mutating plugin may have replaced it */
     reset_extra(c);
     if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
     if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
@@ -557,6 +575,40 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (!status_only && !cJSON_Compare(get(nobj, "spec"), get(oldobj, "spec"), 1)) {
         const cJSON *g = get(ometa, "generation");
         set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
+    }
+    /* once server-side apply manages an object, other writers' fields are
+     * recorded too, so a later apply sees who owns what (conflicts) */
+    if (get(ometa, "managedFields") && c->patch_type != APISRV_PATCH_APPLY) {
+        char ts[40], ua[64] = "unknown";
+        apisrv_format_time(c->now_ns, ts, sizeof ts);
+        const char *mgr = apisrv_param(c, "fieldManager");
+        if (c->req->user_agent && *c->req->user_agent) /* kube: the User-Agent up to '/' */
+            snprintf(ua, sizeof ua, "%.*s", (int)strcspn(c->req->user_agent, "/"), c->req->user_agent);
+        skiff_api_apply_opts_t o = { .manager = mgr && *mgr ? mgr : ua, .api_version = av,
+                                     .kind = c->res->kind, .time = ts };
+        skiff_error_t aerr;
+        if (!get(meta, "managedFields")) set_item(meta, "managedFields", cJSON_Duplicate(get(ometa, "managedFields"), 1));
+        /* server-owned metadata is nobody's field */
+        static const char *const own[] = { "resourceVersion", "generation", "uid", "creationTimestamp" };
+        cJSON *saved[4], *old2 = cJSON_Duplicate(oldobj, 1);
+        cJSON *m2 = get(old2, "metadata");
+        for (int k = 0; k < 4; k++) {
+            saved[k] = cJSON_DetachItemFromObjectCaseSensitive(meta, own[k]);
+            cJSON_DeleteItemFromObjectCaseSensitive(m2, own[k]);
+        }
+        int arc = old2 ? skiff_api_apply_record_update(nobj, old2, &o, &aerr) : -ENOMEM;
+        for (int k = 0; k < 4; k++) if (saved[k]) cJSON_AddItemToObject(meta, own[k], saved[k]);
+        cJSON_Delete(old2);
+        /* an empty f:metadata owns nothing (the map itself is no field) */
+        cJSON *mf;
+        cJSON_ArrayForEach(mf, get(meta, "managedFields")) {
+            cJSON *fv = get(mf, "fieldsV1"), *fm = get(fv, "f:metadata");
+            if (cJSON_IsObject(fm) && !fm->child) cJSON_DeleteItemFromObjectCaseSensitive(fv, "f:metadata");
+        }
+        if (arc == -ENOMEM) {
+            cJSON_Delete(nobj);
+            return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
+        }
     }
     /* deleting and the last finalizer is gone: the object goes now */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
@@ -579,7 +631,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (dry_run(c)) { free(enc); set_rv(nobj, kv->mod_rev); *out = nobj; return 0; }
     skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_MOD_REV, key, strlen(key), kv->mod_rev };
     skiff_store_op_t op = { remove ? SKIFF_STORE_OP_DELETE : SKIFF_STORE_OP_PUT, key, strlen(key),
-                            remove ? NULL : enc, remove ? 0 : len, 0 };
+                            remove ? NULL : enc, remove ? 0 : len, remove ? 0 : apisrv_write_lease(c) };
     skiff_store_txn_res_t res = { 0 };
     skiff_error_t err;
     skiff_error_clear(&err);
@@ -588,7 +640,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (rc < 0) { cJSON_Delete(nobj); return apisrv_fail_store(c, &err), -1; }
     if (!res.succeeded) {
         cJSON_Delete(nobj);
-        if (res.failed_cmp == 0 && !(rv && *rv)) return 1;
+        if (res.failed_cmp == 0 && !c->precondition) return 1;
         if (res.failed_cmp == 0) return fail_conflict(c), -1;
         if (c->alloc_auto) return 1;
         apisrv_invalid_add(&inv, "FieldValueInvalid", "spec", "Invalid value: %s: provided IP or port is already allocated",
@@ -621,10 +673,15 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
         if (ptype < 0)
             return apisrv_fail(c, 415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json");
     }
+    c->patch_type = ptype;
     cJSON *body = apisrv_body_parse(c, patch);
     if (!body) return 0;
     int scale = strcmp(c->sub, "scale") == 0, status_only = strcmp(c->sub, "status") == 0;
-    int rv_given = !patch && apisrv_str(body, "metadata.resourceVersion") && *apisrv_str(body, "metadata.resourceVersion");
+    /* a precondition only when the client sent a resourceVersion (in the
+     * body, or in a merge/strategic patch); otherwise lost races are retried */
+    const char *brv = cJSON_IsObject(body) ? apisrv_str(body, "metadata.resourceVersion") : NULL;
+    c->precondition = brv && *brv;
+    int rv_given = c->precondition;
     for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
         apisrv_kv_t kv;
         cJSON *old = NULL;
@@ -774,9 +831,29 @@ static int purge_namespace(apisrv_call_t *c, const char *ns)
         int rc = c->s->ops->range(c->s->store, &rq, collect_key, &ks, &rs, &err);
         if (rc == 0 && ks.oom) rc = skiff_error_set(&err, -ENOMEM, "out of memory listing %s", prefix);
         for (size_t j = 0; rc == 0 && j < ks.n; j++) {
-            skiff_store_op_t d = { SKIFF_STORE_OP_DELETE, ks.keys[j], strlen(ks.keys[j]), NULL, 0, 0 };
+            skiff_store_op_t ops[APISRV_MAX_EXTRA + 1];
+            size_t nops = 1;
+            ops[0] = (skiff_store_op_t){ SKIFF_STORE_OP_DELETE, ks.keys[j], strlen(ks.keys[j]), NULL, 0, 0 };
+            if (r->on_delete) {
+                /* what the object holds (ClusterIPs, NodePorts) goes with it */
+                apisrv_kv_t kv;
+                skiff_error_t gerr;
+                if (apisrv_store_get(c->s, ks.keys[j], &kv, &gerr) == 0) {
+                    cJSON *o = apisrv_obj_decode(kv.value, kv.len, kv.mod_rev);
+                    free(kv.value);
+                    const apisrv_resource_t *saved = c->res;
+                    reset_extra(c);
+                    c->res = r;
+                    if (o) r->on_delete(c, o);
+                    c->res = saved;
+                    cJSON_Delete(o);
+                    memcpy(ops + 1, c->xop, sizeof(skiff_store_op_t) * (size_t)c->nxo);
+                    nops += (size_t)c->nxo;
+                }
+            }
             skiff_store_txn_res_t res;
-            rc = c->s->ops->txn(c->s->store, NULL, 0, &d, 1, &res, &err);
+            rc = c->s->ops->txn(c->s->store, NULL, 0, ops, nops, &res, &err);
+            if (rc == 0 && res.succeeded) apisrv_note_write(c->s, r, res.rev);
         }
         for (size_t j = 0; j < ks.n; j++) free(ks.keys[j]);
         free(ks.keys);
@@ -811,6 +888,11 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
             cJSON_Delete(old);
             return fail_conflict(c), -1;
         }
+        if (apisrv_admit(c, SKIFF_ADM_DELETE, NULL, old) < 0) { /* admission.c */
+            free(kv.value);
+            cJSON_Delete(old);
+            return -1;
+        }
         int64_t grace = o->grace;
         const char *node = apisrv_str(old, "spec.nodeName");
         const char *phase = apisrv_str(old, "status.phase");
@@ -841,7 +923,7 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
             if (!dry_run(c)) {
                 reset_extra(c);
                 skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_MOD_REV, key, strlen(key), kv.mod_rev };
-                skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, 0 };
+                skiff_store_op_t op = { SKIFF_STORE_OP_PUT, key, strlen(key), enc, len, apisrv_write_lease(c) };
                 skiff_store_txn_res_t res = { 0 };
                 skiff_error_t err;
                 skiff_error_clear(&err);

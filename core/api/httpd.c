@@ -73,12 +73,32 @@ static void stream_free(void *cls)
     free(ss);
 }
 
+/* One `Warning: 299 - "text"` header per line of warnings (admission
+ * warnings; kubectl prints "Warning: text"). */
+static void add_warnings(struct MHD_Response *r, const char *warnings)
+{
+    for (const char *p = warnings; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char h[1200];
+        size_t o = (size_t)snprintf(h, sizeof h, "299 - \"");
+        for (size_t i = 0; i < n && o + 3 < sizeof h; i++) {
+            if (p[i] == '"' || p[i] == '\\') h[o++] = '\\';
+            h[o++] = p[i];
+        }
+        snprintf(h + o, sizeof h - o, "\"");
+        MHD_add_response_header(r, "Warning", h);
+        p = nl ? nl + 1 : p + n;
+    }
+}
+
 static enum MHD_Result send_simple(struct MHD_Connection *conn, int code, const char *ctype,
-                                   char *body, size_t len)
+                                   char *body, size_t len, const char *warnings)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) { free(body); return MHD_NO; }
     MHD_add_response_header(r, "Content-Type", ctype);
+    add_warnings(r, warnings);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)code, r);
     MHD_destroy_response(r);
     return ret;
@@ -115,7 +135,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         char *st = apisrv_status_json(c->too_large ? 413 : 500, c->too_large ? "RequestEntityTooLarge" : "InternalError",
                                       c->too_large ? "Request entity too large: limit is 3145728" : "out of memory reading the body");
         if (!st) return MHD_NO;
-        return send_simple(conn, c->too_large ? 413 : 500, "application/json", st, strlen(st));
+        return send_simple(conn, c->too_large ? 413 : 500, "application/json", st, strlen(st), NULL);
     }
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, c);
     skiff_api_request_t req = {
@@ -127,6 +147,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
         .body = c->body.data,
         .body_len = c->body.len,
+        .user_agent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
     };
     skiff_api_response_t resp;
     if (skiff_api_server_handle(s, &req, &resp) < 0 && !resp.body && !resp.stream) return MHD_NO;
@@ -134,6 +155,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         stream_state_t *ss = calloc(1, sizeof *ss);
         if (!ss) { skiff_api_response_free(&resp); return MHD_NO; }
         ss->st = resp.stream;
+        free(resp.warnings); /* no Warning headers on streams */
         struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, ss, stream_free);
         if (!r) { stream_free(ss); return MHD_NO; }
         MHD_add_response_header(r, "Content-Type", resp.content_type);
@@ -145,7 +167,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     char *body = resp.body;
     resp.body = NULL;
     if (!body) { body = strdup(""); if (!body) return MHD_NO; }
-    return send_simple(conn, resp.code, resp.content_type[0] ? resp.content_type : "application/json", body, resp.body_len);
+    enum MHD_Result ret = send_simple(conn, resp.code, resp.content_type[0] ? resp.content_type : "application/json",
+                                      body, resp.body_len, resp.warnings);
+    skiff_api_response_free(&resp);
+    return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

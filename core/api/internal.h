@@ -93,6 +93,8 @@ struct apisrv_call {
     int nx;                       /* keys used */
     int nxc, nxo;                 /* compares, ops */
     int alloc_auto;               /* an allocation was picked by us (retry on clash) */
+    int patch_type;               /* APISRV_PATCH_* of a PATCH, else 0 */
+    int precondition;             /* the client sent a resourceVersion: conflicts are 409, not retried */
     char xkeys[APISRV_MAX_EXTRA][80];
     skiff_store_cmp_t xcmp[APISRV_MAX_EXTRA];
     skiff_store_op_t xop[APISRV_MAX_EXTRA];
@@ -177,12 +179,38 @@ struct skiff_api_server {
     pthread_mutex_t watch_mu;      /* list of live watches (ended at free) */
     skiff_api_stream_t *watches;  /* live watch streams */
     struct skiff_fanout *fanouts[64]; /* watch cache, by resource index (NULL = direct) */
+    struct apisrv_cache *caches[64];  /* list cache on the same fan-out (cache.c) */
+    int64_t last_write[64];           /* revision of the last write acknowledged, by resource */
+    unsigned long long cache_hits, cache_misses; /* lists served from the cache / sent to the store */
+    int64_t event_ttl_ms;             /* events expire this long after their last write (0 = never) */
+    int64_t event_lease, event_lease_until; /* shared lease of events written now (alloc_mu) */
     int stopping;
+    struct skiff_adm_chain *admission; /* borrowed; NULL = no admission (admission.c) */
 };
 
 /* kinds.c: parse service_cidr / node_port_range into s */
 int apisrv_service_ranges(skiff_api_server_t *s, const char *cidr, const char *ports,
                           skiff_error_t *err);
+/* admission.c: run the admission chain for this call (op: SKIFF_ADM_*);
+ * obj may be changed by mutating plugins. Returns 0 = go on, -1 = refused
+ * (Status set: 403 Forbidden or 500 InternalError). */
+int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old);
+/* cache.c: the list cache of one resource (see cache.c for consistency) */
+typedef struct apisrv_cache apisrv_cache_t;
+struct skiff_bus;
+struct skiff_fanout;
+int apisrv_cache_new(skiff_api_server_t *s, struct skiff_bus *bus, const char *prefix,
+                     unsigned window, apisrv_cache_t **out, struct skiff_fanout **fanout,
+                     skiff_error_t *err);
+void apisrv_cache_free(apisrv_cache_t *c);
+/* Entries under prefix in key order once the cache is at >= min_rev (waits
+ * up to wait_ms). 0 = served (res filled), 1 = not usable: read the store. */
+int apisrv_cache_list(apisrv_cache_t *c, const char *prefix, int64_t min_rev, int wait_ms,
+                      int64_t limit, skiff_store_kv_cb cb, void *ud, skiff_store_range_res_t *res);
+void apisrv_note_write(skiff_api_server_t *s, const apisrv_resource_t *r, int64_t rev);
+/* The store lease a write of this resource attaches (events expire, as
+ * kube-apiserver's --event-ttl); 0 = none. */
+int64_t apisrv_write_lease(apisrv_call_t *c);
 /* handlers.c */
 int apisrv_handle_resource(apisrv_call_t *c);
 /* discovery.c / openapi.c / metrics.c */

@@ -117,6 +117,9 @@ static void test_server_side_apply(void **state)
     assert_string_equal(at(out, POD_SPEC "containers.0.image")->valuestring, "nginx:1.26");
     assert_string_equal(at(out, POD_SPEC "containers.0.imagePullPolicy")->valuestring, "IfNotPresent");
     assert_int_equal(cJSON_GetArraySize(at(out, POD_SPEC "containers")), 3);
+    /* server-side apply order: live-only 'side' keeps its place, new 'log' follows the applied order */
+    assert_string_equal(at(out, POD_SPEC "containers.1.name")->valuestring, "side");
+    assert_string_equal(at(out, POD_SPEC "containers.2.name")->valuestring, "log");
     assert_string_equal(at(out, "metadata.managedFields.0.manager")->valuestring, "kubectl");
     assert_string_equal(at(out, "metadata.managedFields.0.operation")->valuestring, "Apply");
 

@@ -95,6 +95,11 @@ int apisrv_handle_metrics(apisrv_call_t *c)
                                  apisrv_verb_names[v], rn, count);
         }
     }
+    skiff_api_buf_printf(&b, "# HELP apiserver_watch_cache_list_total Lists answered from the watch cache (hit) or sent to the store (miss).\n"
+                             "# TYPE apiserver_watch_cache_list_total counter\n"
+                             "apiserver_watch_cache_list_total{result=\"hit\"} %llu\n"
+                             "apiserver_watch_cache_list_total{result=\"miss\"} %llu\n",
+                         __atomic_load_n(&c->s->cache_hits, __ATOMIC_RELAXED), __atomic_load_n(&c->s->cache_misses, __ATOMIC_RELAXED));
     int rc = apisrv_reply_buf(c, 200, &b);
     snprintf(c->resp->content_type, sizeof c->resp->content_type, "text/plain; version=0.0.4; charset=utf-8");
     return rc;

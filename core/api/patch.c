@@ -80,8 +80,22 @@ int apisrv_patch_apply(apisrv_call_t *c, int type, const cJSON *doc, const cJSON
         }
         skiff_api_apply_opts_t o = { .manager = mgr, .api_version = av, .kind = kind, .time = ts,
                                      .force = apisrv_param_true(c, "force") };
+        /* identity fields are the server's, not anyone's managed fields */
+        const char *pn = cJSON_IsObject(patch) ? apisrv_str(patch, "metadata.name") : NULL;
+        if (pn && *pn && c->name[0] && strcmp(pn, c->name) != 0) {
+            apisrv_fail(c, 400, "BadRequest", "the name of the object (%s) does not match the name on the URL (%s)", pn, c->name);
+            return -1;
+        }
+        cJSON *cfg = cJSON_Duplicate(patch, 1);
+        cJSON *md = cJSON_GetObjectItemCaseSensitive(cfg, "metadata");
+        static const char *const ident[] = { "name", "namespace", "resourceVersion", "uid", "creationTimestamp",
+                                             "generation", "managedFields", "selfLink" };
+        for (size_t k = 0; cJSON_IsObject(md) && k < sizeof ident / sizeof ident[0]; k++)
+            cJSON_DeleteItemFromObjectCaseSensitive(md, ident[k]);
+        if (cJSON_IsObject(md) && !md->child) cJSON_DeleteItemFromObjectCaseSensitive(cfg, "metadata");
         cJSON *causes = NULL;
-        rc = skiff_api_apply(doc, patch, &o, out, &causes, &err);
+        rc = cfg ? skiff_api_apply(doc, cfg, &o, out, &causes, &err) : -ENOMEM;
+        cJSON_Delete(cfg);
         if (rc == SKIFF_E_CONFLICT) {
             apisrv_fail_causes(c, 409, "Conflict", err.msg, causes);
             cJSON_Delete(causes);

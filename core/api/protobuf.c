@@ -252,6 +252,15 @@ MSG(m_ingspec, "IngressSpec",
     { 3, "rules", PB_MSG, REP, &m_ingrule }, { 4, "ingressClassName", PB_STR, 0, NULL });
 MSG(m_ingress, "Ingress", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_ingspec });
 
+/* ---- authentication.k8s.io/v1 (POST serviceaccounts/<sa>/token) ---- */
+MSG(m_boundref, "BoundObjectReference",
+    { 1, "kind", PB_STR, 0, NULL }, { 2, "apiVersion", PB_STR, 0, NULL }, { 3, "name", PB_STR, 0, NULL },
+    { 4, "uid", PB_STR, 0, NULL });
+MSG(m_tokenreqspec, "TokenRequestSpec",
+    { 1, "audiences", PB_STR, REP, NULL }, { 3, "boundObjectRef", PB_MSG, KEEP, &m_boundref },
+    { 4, "expirationSeconds", PB_INT, KEEP, NULL });
+MSG(m_tokenrequest, "TokenRequest", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_tokenreqspec });
+
 static const struct { const char *api_version, *kind; const pb_msg_t *msg; } pb_kinds[] = {
     { "v1", "Namespace", &m_namespace },
     { "v1", "ConfigMap", &m_configmap },
@@ -270,6 +279,7 @@ static const struct { const char *api_version, *kind; const pb_msg_t *msg; } pb_
     { "scheduling.k8s.io/v1", "PriorityClass", &m_priorityclass },
     { "policy/v1", "PodDisruptionBudget", &m_pdb },
     { "networking.k8s.io/v1", "Ingress", &m_ingress },
+    { "authentication.k8s.io/v1", "TokenRequest", &m_tokenrequest },
 };
 
 /* ---------- decoding ---------- */

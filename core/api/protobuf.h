@@ -21,7 +21,8 @@
  * Service, ResourceQuota, Pod; apps/v1 Deployment; batch/v1 Job, CronJob;
  * rbac.authorization.k8s.io/v1 Role, ClusterRole, RoleBinding,
  * ClusterRoleBinding; scheduling.k8s.io/v1 PriorityClass; policy/v1
- * PodDisruptionBudget; networking.k8s.io/v1 Ingress.
+ * PodDisruptionBudget; networking.k8s.io/v1 Ingress; authentication.k8s.io/v1
+ * TokenRequest (`kubectl create token`, POST .../serviceaccounts/<sa>/token).
  */
 #ifndef SKIFF_CORE_API_PROTOBUF_H
 #define SKIFF_CORE_API_PROTOBUF_H

@@ -168,6 +168,13 @@ static void test_more_kinds(void **state)
     assert_json(o, "{'apiVersion':'policy/v1','kind':'PodDisruptionBudget','metadata':{'name':'pdb'},"
                    "'spec':{'minAvailable':1,'selector':{'matchLabels':{'app':'web'}}}}");
     cJSON_Delete(o);
+    o = decode_file("create-token.pb");
+    assert_json(o, "{'apiVersion':'authentication.k8s.io/v1','kind':'TokenRequest','spec':{'audiences':['api'],'expirationSeconds':3600}}");
+    cJSON_Delete(o);
+    o = decode_file("create-service-externalname.pb");
+    assert_string_equal(str_at(o, "spec", "type", NULL), "ExternalName");
+    assert_string_equal(str_at(o, "spec", "externalName", NULL), "foo.com");
+    cJSON_Delete(o);
     o = decode_file("create-ingress.pb");
     assert_json(o, "{'apiVersion':'networking.k8s.io/v1','kind':'Ingress','metadata':{'name':'ing'},'spec':{'rules':[{"
                    "'host':'foo.com','http':{'paths':[{'path':'/bar','backend':{'service':{'name':'svc','port':{'number':80}}},"

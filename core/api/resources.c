@@ -37,6 +37,11 @@ const apisrv_resource_t apisrv_resources[] = {
     { "coordination.k8s.io", "v1", "leases", "lease", "Lease", 1, { NULL }, 0, 0, 0, 0, COLS(lease) },
     { "discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", 1, { NULL }, 0,
       0, 0, 0, COLS(endpointslice) },
+    /* read by admission/webhook through the in-process client */
+    { "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
+      "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", 0, { NULL }, 0, 0, 0, 0, COLS(created) },
+    { "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
+      "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", 0, { NULL }, 0, 0, 0, 0, COLS(created) },
 };
 const size_t apisrv_nresources = sizeof apisrv_resources / sizeof apisrv_resources[0];
 

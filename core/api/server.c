@@ -26,6 +26,8 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
     s->store = store_self;
     snprintf(s->listen, sizeof s->listen, "%s", cfg && cfg->listen ? cfg->listen : "");
     s->bookmark_ms = cfg && cfg->watch_bookmark_ms > 0 ? cfg->watch_bookmark_ms : 10000;
+    s->event_ttl_ms = cfg && cfg->event_ttl_ms ? cfg->event_ttl_ms : 3600 * 1000;
+    if (s->event_ttl_ms < 0) s->event_ttl_ms = 0;
     pthread_mutex_init(&s->alloc_mu, NULL);
     pthread_mutex_init(&s->watch_mu, NULL);
     int rc = apisrv_service_ranges(s, cfg && cfg->service_cidr ? cfg->service_cidr : "10.96.0.0/12",
@@ -35,13 +37,46 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
     for (size_t i = 0; rc == 0 && cfg && cfg->bus && i < apisrv_nresources && i < 64; i++) {
         char prefix[128];
         apisrv_key_prefix(&apisrv_resources[i], NULL, prefix, sizeof prefix);
-        skiff_fanout_opts_t fo = { .size = sizeof fo, .history = cfg->watch_window ? cfg->watch_window : 20000,
-                                   .queue_len = 65536 };
-        rc = skiff_fanout_new(cfg->bus, store_ops, store_self, prefix, strlen(prefix), 0, &fo, &s->fanouts[i], err);
+        rc = apisrv_cache_new(s, cfg->bus, prefix, cfg->watch_window ? cfg->watch_window : 20000,
+                              &s->caches[i], &s->fanouts[i], err);
     }
     if (rc < 0) { skiff_api_server_free(s); return rc; }
     *out = s;
     return 0;
+}
+
+void apisrv_note_write(skiff_api_server_t *s, const apisrv_resource_t *r, int64_t rev)
+{
+    size_t i = apisrv_resource_index(r);
+    if (i >= 64) return;
+    int64_t cur = __atomic_load_n(&s->last_write[i], __ATOMIC_RELAXED);
+    while (cur < rev && !__atomic_compare_exchange_n(&s->last_write[i], &cur, rev, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        ;
+}
+
+/* One lease per minute (a tenth of the TTL when that is short) for every
+ * event written in it, living event_ttl past that window: events go an hour after their last write without a lease per
+ * event (as kube-apiserver reuses etcd leases). */
+int64_t apisrv_write_lease(apisrv_call_t *c)
+{
+    skiff_api_server_t *s = c->s;
+    if (!s->event_ttl_ms || strcmp(c->res->kind, "Event") != 0 || !s->ops->lease_grant) return 0;
+    int64_t now = c->now_ns / 1000000, id = 0;
+    int64_t window = s->event_ttl_ms >= 600000 ? 60000 : s->event_ttl_ms / 10 + 1;
+    pthread_mutex_lock(&s->alloc_mu);
+    if (s->event_lease && now < s->event_lease_until) {
+        id = s->event_lease;
+    } else {
+        skiff_error_t err;
+        if (s->ops->lease_grant(s->store, s->event_ttl_ms + window, &id, &err) == 0) {
+            s->event_lease = id;
+            s->event_lease_until = now + window;
+        } else {
+            id = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->alloc_mu);
+    return id;
 }
 
 int skiff_api_server_start(skiff_api_server_t *s, skiff_error_t *err)
@@ -58,6 +93,7 @@ void skiff_api_server_free(skiff_api_server_t *s)
     s->stopping = 1;
     apisrv_watch_stop_all(s);
     apisrv_httpd_stop(s);
+    for (size_t i = 0; i < 64; i++) apisrv_cache_free(s->caches[i]);
     for (size_t i = 0; i < 64; i++) skiff_fanout_free(s->fanouts[i]);
     apisrv_metrics_free(s->metrics);
     pthread_mutex_destroy(&s->alloc_mu);
@@ -73,6 +109,8 @@ void skiff_api_response_free(skiff_api_response_t *resp)
     resp->body_len = 0;
     skiff_api_stream_close(resp->stream);
     resp->stream = NULL;
+    free(resp->warnings);
+    resp->warnings = NULL;
 }
 
 const char *apisrv_param(const apisrv_call_t *c, const char *key)

@@ -65,7 +65,10 @@ struct skiff_bus_sub {
     pthread_mutex_t qlock;
     pthread_cond_t not_full;
     skiff_bus_slot_t *slots;
-    uint32_t qcap, qhead, qcount;
+    uint32_t qcap;    /* queue_len: events queued and not yet started */
+    uint32_t qphys;   /* slots allocated: qcap + what a worker may hold */
+    uint32_t qhead, qcount;
+    uint32_t claimed; /* slots at qhead a worker is delivering */
     int lost;      /* an event was dropped; flag the next one */
     int scheduled; /* on the ready queue or being drained by a worker */
     int waiters;   /* publishers blocked on not_full */

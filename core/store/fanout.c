@@ -7,8 +7,9 @@
  * bytes exist once, a subscriber can join in the past (its cursor starts
  * inside the window) without a second store watch, and a subscriber that
  * cannot keep up is detected twice over: its bus queue overflows
- * (SKIFF_BUS_EV_LOST) or its cursor falls out of the window. Both end it with
- * SKIFF_E_COMPACTED, as the Kubernetes watch cache ends a slow watcher.
+ * (SKIFF_BUS_EV_LOST) while it is more than queue_len events behind, or its
+ * cursor falls out of the window. Both end it with SKIFF_E_COMPACTED, as the
+ * Kubernetes watch cache ends a slow watcher.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -202,12 +203,20 @@ static void sub_on_kick(void *ud, const skiff_bus_event_t *bev)
     if (atomic_load(&s->closed))
         return;
     if (bev->flags & SKIFF_BUS_EV_LOST) {
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "watch subscriber fell more than %u events behind and was cut off; re-list and watch again",
-                 f->qlen);
-        sub_end(s, SKIFF_E_COMPACTED, msg);
-        return;
+        /* Its wake-up queue overflowed. Kicks are only wake-ups, so that
+         * alone loses nothing (the bus guarantees a queued kick starts after
+         * any dropped one); what counts is how far behind it really is. */
+        pthread_mutex_lock(&f->lock);
+        uint64_t lag = f->next_idx - s->cursor;
+        pthread_mutex_unlock(&f->lock);
+        if (lag > f->qlen) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "watch subscriber fell %llu events behind (more than %u) and was cut off; "
+                     "re-list and watch again", (unsigned long long)lag, f->qlen);
+            sub_end(s, SKIFF_E_COMPACTED, msg);
+            return;
+        }
     }
     /* Whatever the kick says, walk to the end of the window: a kick dropped
      * on a full queue then costs nothing (the queued ones still reach the

@@ -7,11 +7,12 @@
  * and live ones follow, in revision order, with no gap and no duplicate.
  * Delivery runs on the event bus's async workers (ASYNC + DROP), so a slow
  * subscriber never slows the store or the others: when its bounded queue
- * overflows, or it falls behind the window, it gets SKIFF_E_COMPACTED as a
- * final error — like a Kubernetes watcher getting 410 Gone, it must re-list
- * and watch again. Memory is bounded by history events, plus up to 16
- * events per subscriber being delivered (already out of the window), plus a
- * bus ring of queue_len 56-byte slots per subscriber (57 KiB at the default),
+ * overflows while it is more than queue_len events behind, or it falls out
+ * of the window, it gets SKIFF_E_COMPACTED as a final error — like a
+ * Kubernetes watcher getting 410 Gone, it must re-list and watch again.
+ * Memory is bounded by history events, plus up to 16 events per subscriber
+ * being delivered (already out of the window), plus a bus ring of
+ * queue_len + 16 slots of 56 bytes per subscriber (58 KiB at the default),
  * whatever the subscribers do.
  *
  * Ownership and lifetime:
@@ -39,7 +40,7 @@ typedef struct skiff_fanout_sub skiff_fanout_sub_t;
 typedef struct skiff_fanout_opts {
     uint32_t size;      /* sizeof(skiff_fanout_opts_t) */
     uint32_t history;   /* events kept for late joiners; 0 = 4096 */
-    uint32_t queue_len; /* per-subscriber backlog before cut-off; 0 = 1024 */
+    uint32_t queue_len; /* per-subscriber backlog (events) before cut-off; 0 = 1024 */
 } skiff_fanout_opts_t;
 
 typedef struct skiff_fanout_stats {

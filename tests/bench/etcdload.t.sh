@@ -4,7 +4,7 @@
 # on loopback it prints every metric line with a plausible value. Short
 # durations: this checks the tool, it does not benchmark.
 . "$SKIFF_ROOT/tests/lib.sh"
-cd "$SKIFF_ROOT"
+cd "$SKIFF_ROOT" || exit 1
 
 if ! command -v etcd >/dev/null || ! command -v go >/dev/null \
    || [ ! -d /usr/share/gocode/src/go.etcd.io/etcd/clientv3 ]; then

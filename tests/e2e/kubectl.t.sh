@@ -125,6 +125,27 @@ data: {a: "1"}
 Y
 out=$(k apply --server-side -f "$T/cm.yaml" 2>&1); expect_eq "apply --server-side creates" "configmap/cfg serverside-applied" "$out"
 expect_eq "ssa managedFields manager" "kubectl" "$(k get cm cfg -o jsonpath='{.metadata.managedFields[0].manager}' --show-managed-fields)"
+cat >"$T/ssa.yaml" <<Y
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ssa}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ssa}}
+  template:
+    metadata: {labels: {app: ssa}}
+    spec: {containers: [{name: c, image: nginx}]}
+Y
+k apply --server-side -f "$T/ssa.yaml" >/dev/null 2>&1
+k scale deploy ssa --replicas=3 >/dev/null 2>&1
+k label deploy ssa x=y >/dev/null 2>&1
+out=$(k apply --server-side -f "$T/ssa.yaml" 2>&1); rc=$?
+expect_eq "apply --server-side after scale exits 1" "1" "$rc"
+expect_contains "ssa conflict names the other manager's field" 'Apply failed with 1 conflict: conflict with "kubectl' "$out"
+expect_contains "ssa conflict is on .spec.replicas only" 'using apps/v1: .spec.replicas' "$out"
+out=$(k apply --server-side --force-conflicts -f "$T/ssa.yaml" 2>&1); expect_eq "--force-conflicts takes the field" "deployment.apps/ssa serverside-applied" "$out"
+expect_eq "forced apply set replicas, kept the label" '2 {"x":"y"}' "$(k get deploy ssa -o jsonpath='{.spec.replicas} {.metadata.labels}')"
+k delete deploy ssa >/dev/null 2>&1
 sed -i 's/"1"/"2"/' "$T/cm.yaml"
 out=$(k replace -f "$T/cm.yaml" 2>&1); expect_eq "replace" "configmap/cfg replaced" "$out"
 expect_eq "replace took effect" "2" "$(k get cm cfg -o jsonpath='{.data.a}')"
@@ -267,6 +288,9 @@ done
 out=$(curl -s "http://127.0.0.1:$API_PORT/metrics")
 expect_contains "metrics: request counter" 'apiserver_request_total{verb="CREATE",resource="pods",code="201"}' "$out"
 expect_contains "metrics: errors counted by code" 'apiserver_request_total{verb="GET",resource="pods",code="404"}' "$out"
+hits=$(echo "$out" | sed -n 's/^apiserver_watch_cache_list_total{result="hit"} //p')
+misses=$(echo "$out" | sed -n 's/^apiserver_watch_cache_list_total{result="miss"} //p')
+check "lists are served from the watch cache ($hits hits, $misses misses)" test "${hits:-0}" -gt 20 -a "${misses:-1}" -eq 0
 expect_contains "metrics: latency histogram" 'apiserver_request_duration_seconds_bucket{verb="LIST",resource="pods",le="+Inf"}' "$out"
 api_stop
 check "server shut down cleanly (no sanitizer reports)" api_log_clean

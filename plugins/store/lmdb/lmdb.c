@@ -291,13 +291,13 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     s->wal_fd = -1;
     s->ckpt_old_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->ckpt_cond, NULL);
     pthread_cond_init(&s->q_cond, NULL);
     pthread_cond_init(&s->rev_cond, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->jan_cond, &ca);
+    pthread_cond_init(&s->ckpt_cond, &ca);
     pthread_condattr_destroy(&ca);
     if (!s->path || !*s->path)
         return skiff_error_set(err, SKIFF_E_INVALID, "path: the data directory must be set");

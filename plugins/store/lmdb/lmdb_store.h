@@ -62,10 +62,9 @@ typedef struct lmdb_req {
     int64_t lease;   /* GRANT out / REVOKE in */
     int64_t ttl_ms;  /* GRANT */
     int wrote;       /* this request changed the store in the open batch */
-    int done;
+    _Atomic int done; /* set last by the writer; the caller futex-waits on it */
     int rc;
     skiff_error_t *err;
-    pthread_cond_t cond; /* signalled under s->mu when done */
 } lmdb_req_t;
 
 typedef struct lmdb_lease {

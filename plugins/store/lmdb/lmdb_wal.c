@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lmdb_store.h"
@@ -41,6 +42,8 @@
  * appending write needs, which on ext4 under load is most of its cost. */
 #define SPARE_MAX (32ull << 20) /* sized to twice what the last segment used */
 #define SPARE_MIN (1ull << 20)
+#define FIRST_ROOM (256ull << 10)
+#define TRICKLE_MS 20
 #define SPARE_NAME "wal-spare.tmp"
 
 static uint64_t hash64(uint64_t h, const void *p, size_t n)
@@ -558,6 +561,13 @@ int lmdb_wal_open(lmdb_store_t *s, uint64_t seq, skiff_error_t *err)
             rc = create_segment(s, seq, &s->wal_fd, &s->wal_off);
         }
         if (rc == 0) {
+            /* a little zero-filled room, so the first writes overwrite
+             * rather than append (the checkpoint thread sizes later ones) */
+            static const char zero[1 << 16];
+            int zrc = 0;
+            for (uint64_t off = s->wal_off; off < FIRST_ROOM && !zrc; off += sizeof zero)
+                zrc = write_all(s->wal_fd, zero, sizeof zero, (off_t)off);
+            if (!zrc) fdatasync(s->wal_fd);
             delete_segments_before(s, seq);
             s->wal_seq_base = seq;
             s->host->free(segs);
@@ -627,8 +637,25 @@ static void *ckpt_main(void *arg)
 {
     lmdb_store_t *s = arg;
     pthread_mutex_lock(&s->mu);
+    int dfd = -1;
+    mdb_env_get_fd(s->env, &dfd);
     for (;;) {
-        while (!s->ckpt_stop && !s->ckpt_busy) pthread_cond_wait(&s->ckpt_cond, &s->mu);
+        while (!s->ckpt_stop && !s->ckpt_busy) {
+            /* Between checkpoints, start writing dirty data pages back every
+             * few ms (without waiting), so a checkpoint's sync finds little
+             * left and the disk sees a trickle, not a burst that stalls the
+             * log's fdatasync behind it. */
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += TRICKLE_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+            if (pthread_cond_timedwait(&s->ckpt_cond, &s->mu, &ts) == ETIMEDOUT && dfd >= 0 &&
+                !s->ckpt_busy && !s->ckpt_stop) {
+                pthread_mutex_unlock(&s->mu);
+                sync_file_range(dfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+                pthread_mutex_lock(&s->mu);
+            }
+        }
         if (!s->ckpt_busy && s->ckpt_stop) break;
         MDB_txn *old_pin = s->ckpt_old_pin;
         int old_fd = s->ckpt_old_fd;

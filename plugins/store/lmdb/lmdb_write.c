@@ -10,6 +10,9 @@
  * acknowledged is lost.
  */
 #include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -282,11 +285,15 @@ static void finish(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, int mdb_rc, con
         } else if (r->kind == LMDB_REQ_REVOKE) {
             lmdb_lease_remove_locked(s, r->lease);
         }
-        r->done = 1;
-        pthread_cond_signal(&r->cond);
     }
     pthread_cond_broadcast(&s->rev_cond);
     pthread_mutex_unlock(&s->mu);
+    /* Wake the callers outside the lock, so none wakes only to wait for it.
+     * After its flag is set a request may be gone: touch it no more. */
+    for (size_t i = 0; i < n; i++) {
+        atomic_store_explicit(&reqs[i]->done, 1, memory_order_release);
+        syscall(SYS_futex, (int *)&reqs[i]->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
 }
 
 /* Apply a batch inside t. *changed: the batch altered the store (it then
@@ -539,23 +546,21 @@ void lmdb_writer_free(lmdb_store_t *s)
 int lmdb_submit(lmdb_store_t *s, lmdb_req_t *r)
 {
     r->next = NULL;
-    r->done = 0;
+    atomic_store(&r->done, 0);
     r->rc = 0;
     r->wrote = 0;
-    pthread_cond_init(&r->cond, NULL);
     pthread_mutex_lock(&s->mu);
     if (s->writer_stop || !s->writer_running) {
         pthread_mutex_unlock(&s->mu);
-        pthread_cond_destroy(&r->cond);
         return skiff_error_set(r->err, SKIFF_E_CLOSED, "store %s is closed", s->path);
     }
     if (s->q_tail) s->q_tail->next = r;
     else s->q_head = r;
     s->q_tail = r;
     pthread_cond_signal(&s->q_cond);
-    while (!r->done) pthread_cond_wait(&r->cond, &s->mu);
     pthread_mutex_unlock(&s->mu);
-    pthread_cond_destroy(&r->cond);
+    while (!atomic_load_explicit(&r->done, memory_order_acquire))
+        syscall(SYS_futex, (int *)&r->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
     return r->rc;
 }
 
