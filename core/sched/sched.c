@@ -325,11 +325,12 @@ static void apply(skiff_sched_t *s, sched_event_t *ev)
     skiff_error_t err;
     switch (ev->type) {
     case EV_NODE_SET: {
-        sched_node_rec_t *n = sched_cache_node_set(&s->cache, ev->obj, &err);
+        int changed = 1;
+        sched_node_rec_t *n = sched_cache_node_set(&s->cache, ev->obj, &changed, &err);
         ev->obj = NULL; /* the cache took it */
         if (n) {
             if (s->cache.n_orphans) sched_cache_adopt(&s->cache, n);
-            sched_queue_move_all(&s->queue, sched_now_ns());
+            if (changed) sched_queue_move_all(&s->queue, sched_now_ns());
         }
         break;
     }

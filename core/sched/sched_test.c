@@ -478,6 +478,52 @@ static void test_queue_order(void **state)
     skiff_sched_free(s);
 }
 
+/* gpu: one example.com/gpu per node (reads the cache's requested scalars). */
+static void gpu_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                       const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    if (!pod->requests.n_scalar) return;
+    for (size_t i = 0; i < node->requested.n_scalar; i++)
+        if (strcmp(node->requested.scalar[i].name, "example.com/gpu") == 0 && node->requested.scalar[i].value > 0)
+            skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE, "Insufficient example.com/gpu");
+}
+static const skiff_scheduler_ops_t GPU_OPS = { .size = sizeof GPU_OPS, .filter = gpu_filter };
+
+/* A node update that changes nothing a plugin reads (a heartbeat) does not
+ * retry unschedulable pods; one that adds room does. Requested extended
+ * resources survive node updates. */
+static void test_node_heartbeat_is_not_an_event(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "gpu", NULL, &GPU_OPS, 0 },
+                                        { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 3, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    skiff_error_t err;
+    add_node(s, "n1", "1");
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"g\"},\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"100m\",\"example.com/gpu\":\"1\"}}}]}}"), &err), 0);
+    assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
+    add_pod(s, "big", "2", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(skiff_sched_node_update(s, cJSON_Parse("{\"metadata\":{\"name\":\"n1\"},\"status\":{\"allocatable\":{\"cpu\":\"1\",\"memory\":\"8Gi\",\"pods\":\"110\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}"), &err), 0);
+        assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    }
+    struct timespec ts = { 0, 100000000 };
+    nanosleep(&ts, NULL);
+    assert_int_equal(R.n_failed, 1); /* no retry, no new event */
+    /* the gpu is still counted after the updates: a second gpu pod does not fit */
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"g2\"},\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"100m\",\"example.com/gpu\":\"1\"}}}]}}"), &err), 0);
+    assert_int_equal(wait_for(&R.n_failed, 2, 5000), 2);
+    assert_string_equal(R.failed[1], "g2: 0/1 nodes are available: 1 Insufficient example.com/gpu.");
+    add_node(s, "n1", "4"); /* an update that adds cpu */
+    assert_int_equal(wait_for(&R.n_bound, 2, 5000), 2);
+    assert_string_equal(R.bound[1], "big=n1");
+    skiff_sched_free(s);
+}
+
 /* A bound pod may arrive before its node (two watches): it is counted on
  * the node once the node arrives. */
 static void test_bound_pod_before_node(void **state)
@@ -517,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_permit_timeout_and_allow),
         cmocka_unit_test(test_queue_order),
         cmocka_unit_test(test_bound_pod_before_node),
+        cmocka_unit_test(test_node_heartbeat_is_not_an_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
