@@ -94,6 +94,7 @@ struct apisrv_call {
     int nxc, nxo;                 /* compares, ops */
     int alloc_auto;               /* an allocation was picked by us (retry on clash) */
     int patch_type;               /* APISRV_PATCH_* of a PATCH, else 0 */
+    int precondition;             /* the client sent a resourceVersion: conflicts are 409, not retried */
     char xkeys[APISRV_MAX_EXTRA][80];
     skiff_store_cmp_t xcmp[APISRV_MAX_EXTRA];
     skiff_store_op_t xop[APISRV_MAX_EXTRA];
@@ -190,6 +191,10 @@ struct skiff_api_server {
 /* kinds.c: parse service_cidr / node_port_range into s */
 int apisrv_service_ranges(skiff_api_server_t *s, const char *cidr, const char *ports,
                           skiff_error_t *err);
+/* admission.c: run the admission chain for this call (op: SKIFF_ADM_*);
+ * obj may be changed by mutating plugins. Returns 0 = go on, -1 = refused
+ * (Status set: 403 Forbidden or 500 InternalError). */
+int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old);
 /* cache.c: the list cache of one resource (see cache.c for consistency) */
 typedef struct apisrv_cache apisrv_cache_t;
 struct skiff_bus;
@@ -206,10 +211,6 @@ void apisrv_note_write(skiff_api_server_t *s, const apisrv_resource_t *r, int64_
 /* The store lease a write of this resource attaches (events expire, as
  * kube-apiserver's --event-ttl); 0 = none. */
 int64_t apisrv_write_lease(apisrv_call_t *c);
-/* admission.c: run the admission chain for this call (op: SKIFF_ADM_*);
- * obj may be changed by mutating plugins. Returns 0 = go on, -1 = refused
- * (Status set: 403 Forbidden or 500 InternalError). */
-int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old);
 /* handlers.c */
 int apisrv_handle_resource(apisrv_call_t *c);
 /* discovery.c / openapi.c / metrics.c */
