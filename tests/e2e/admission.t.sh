@@ -14,8 +14,8 @@ plugins = {
     { plugin = "limit-ranger"; },
     { plugin = "pod-security"; settings = { enforce = "privileged"; }; },
     { plugin = "webhook"; instance = "mutating-webhooks"; settings = { phase = "mutating"; }; },
-    { plugin = "resource-quota"; },
-    { plugin = "webhook"; instance = "validating-webhooks"; settings = { phase = "validating"; }; }
+    { plugin = "webhook"; instance = "validating-webhooks"; settings = { phase = "validating"; }; },
+    { plugin = "resource-quota"; }
   );
 };
 CFG
