@@ -5,6 +5,7 @@
 #include "sched/component.h"
 
 #include "api/component.h"
+#include "controller/component.h"
 
 static const skiff_config_key_t apiserver_keys[] = {
     { "listen", SKIFF_CFG_STRING, "127.0.0.1:6443", 0, 0,
@@ -30,13 +31,23 @@ static const skiff_config_key_t scheduler_keys[] = {
 };
 static const char *const scheduler_groups[] = { "profiles", NULL };
 
+static const skiff_config_key_t controllers_keys[] = {
+    { "enable", SKIFF_CFG_STRLIST, NULL, 0, 0,
+      "controllers to run (replicaset, deployment, garbagecollector); empty = all" },
+    { "workers", SKIFF_CFG_INT, "2", 0, 0, "worker threads per controller (1..64)" },
+    { "server", SKIFF_CFG_STRING, NULL, 0, 0,
+      "API server URL (http://HOST:PORT) to run against another process; default: this process's apiserver" },
+    { "resync", SKIFF_CFG_DURATION, "10m", 0, 0, "every cached object is re-synced this often (0 = never)" },
+    SKIFF_CONFIG_END,
+};
+
 static const skiff_config_key_t no_keys[] = { SKIFF_CONFIG_END };
 
 static const skiff_component_t components[] = {
     { "apiserver", apiserver_keys, skiff_api_component_start, skiff_api_component_stop },
     { "scheduler", scheduler_keys, skiff_sched_component_start, skiff_sched_component_stop,
       scheduler_groups },
-    { "controllers", no_keys, NULL, NULL },
+    { "controllers", controllers_keys, skiff_ctrl_component_start, skiff_ctrl_component_stop },
     { "agent", no_keys, NULL, NULL },
     { "proxy", no_keys, NULL, NULL },
     { "sim", no_keys, NULL, NULL },
