@@ -4,9 +4,11 @@
 #include "controller/controller.h"
 
 extern const skiff_controller_t skiff_controller_replicaset;
+extern const skiff_controller_t skiff_controller_deployment;
 
 static const skiff_controller_t *const builtin[] = {
     &skiff_controller_replicaset,
+    &skiff_controller_deployment,
 };
 
 const skiff_controller_t *const *skiff_controllers_builtin(size_t *n)

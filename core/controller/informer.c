@@ -109,8 +109,19 @@ static cJSON *cache_del(skiff_informer_t *inf, const char *key)
     return o;
 }
 
+/* List items come without kind/apiVersion; controllers need them (events,
+ * owner references), so the cache always has them. */
+static void add_type(skiff_informer_t *inf, cJSON *obj)
+{
+    if (!cJSON_IsObject(obj) || cJSON_GetObjectItemCaseSensitive(obj, "kind")) return;
+    const char *p = inf->res->prefix;
+    cJSON_AddStringToObject(obj, "kind", inf->res->kind);
+    cJSON_AddStringToObject(obj, "apiVersion", !strncmp(p, "/apis/", 6) ? p + 6 : p + 5);
+}
+
 static void apply_event(skiff_informer_t *inf, const char *type, cJSON *obj)
 {
+    add_type(inf, obj);
     const char *rv = skiff_obj_str(obj, "metadata.resourceVersion");
     if (!strcmp(type, "BOOKMARK")) {
         pthread_mutex_lock(&inf->mu);
