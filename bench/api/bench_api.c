@@ -153,7 +153,7 @@ typedef struct wconn {
     int fd;
     int state;        /* 0 headers, 1 chunk size, 2 chunk data, 3 chunk CRLF */
     size_t chunk_left;
-    char line[65536];
+    char line[512];
     size_t ll;
     char hdr[4096];
     size_t hl;
@@ -199,13 +199,20 @@ static void feed(wconn_t *c, const char *p, size_t n, double t)
             } else if (ch != '\r' && c->hl < sizeof c->hdr - 1) c->hdr[c->hl++] = ch;
         } else if (c->state == 2) {
             size_t take = n - i < c->chunk_left ? n - i : c->chunk_left;
-            for (size_t k = 0; k < take; k++) {
-                char ch = p[i + k];
-                if (ch == '\n') {
-                    c->line[c->ll] = '\0';
-                    on_line(c, c->line, c->ll, t);
-                    c->ll = 0;
-                } else if (c->ll < sizeof c->line - 1) c->line[c->ll++] = ch;
+            const char *q = p + i, *end = p + i + take;
+            while (q < end) {
+                const char *nl = memchr(q, '\n', (size_t)(end - q));
+                size_t seg = (size_t)((nl ? nl : end) - q);
+                /* only the head of a line matters (type, metadata.name come first) */
+                size_t room = sizeof c->line - 1 - c->ll;
+                size_t cp = seg < room ? seg : room;
+                memcpy(c->line + c->ll, q, cp);
+                c->ll += cp;
+                if (!nl) break;
+                c->line[c->ll] = '\0';
+                on_line(c, c->line, c->ll, t);
+                c->ll = 0;
+                q = nl + 1;
             }
             i += take;
             c->chunk_left -= take;

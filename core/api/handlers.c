@@ -17,7 +17,7 @@
 #include "api/names.h"
 #include "api/patch.h"
 
-#define MAX_RETRIES 16
+#define MAX_RETRIES 64
 
 static cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
@@ -643,7 +643,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (rc < 0) { cJSON_Delete(nobj); return apisrv_fail_store(c, &err), -1; }
     if (!res.succeeded) {
         cJSON_Delete(nobj);
-        if (res.failed_cmp == 0 && !(rv && *rv)) return 1;
+        if (res.failed_cmp == 0 && !c->precondition) return 1;
         if (res.failed_cmp == 0) return fail_conflict(c), -1;
         if (c->alloc_auto) return 1;
         apisrv_invalid_add(&inv, "FieldValueInvalid", "spec", "Invalid value: %s: provided IP or port is already allocated",
@@ -680,7 +680,11 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
     cJSON *body = apisrv_body_parse(c, patch);
     if (!body) return 0;
     int scale = strcmp(c->sub, "scale") == 0, status_only = strcmp(c->sub, "status") == 0;
-    int rv_given = !patch && apisrv_str(body, "metadata.resourceVersion") && *apisrv_str(body, "metadata.resourceVersion");
+    /* a precondition only when the client sent a resourceVersion (in the
+     * body, or in a merge/strategic patch); otherwise lost races are retried */
+    const char *brv = cJSON_IsObject(body) ? apisrv_str(body, "metadata.resourceVersion") : NULL;
+    c->precondition = brv && *brv;
+    int rv_given = c->precondition;
     for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
         apisrv_kv_t kv;
         cJSON *old = NULL;
@@ -830,9 +834,28 @@ static int purge_namespace(apisrv_call_t *c, const char *ns)
         int rc = c->s->ops->range(c->s->store, &rq, collect_key, &ks, &rs, &err);
         if (rc == 0 && ks.oom) rc = skiff_error_set(&err, -ENOMEM, "out of memory listing %s", prefix);
         for (size_t j = 0; rc == 0 && j < ks.n; j++) {
-            skiff_store_op_t d = { SKIFF_STORE_OP_DELETE, ks.keys[j], strlen(ks.keys[j]), NULL, 0, 0 };
+            skiff_store_op_t ops[APISRV_MAX_EXTRA + 1];
+            size_t nops = 1;
+            ops[0] = (skiff_store_op_t){ SKIFF_STORE_OP_DELETE, ks.keys[j], strlen(ks.keys[j]), NULL, 0, 0 };
+            if (r->on_delete) {
+                /* what the object holds (ClusterIPs, NodePorts) goes with it */
+                apisrv_kv_t kv;
+                skiff_error_t gerr;
+                if (apisrv_store_get(c->s, ks.keys[j], &kv, &gerr) == 0) {
+                    cJSON *o = apisrv_obj_decode(kv.value, kv.len, kv.mod_rev);
+                    free(kv.value);
+                    const apisrv_resource_t *saved = c->res;
+                    reset_extra(c);
+                    c->res = r;
+                    if (o) r->on_delete(c, o);
+                    c->res = saved;
+                    cJSON_Delete(o);
+                    memcpy(ops + 1, c->xop, sizeof(skiff_store_op_t) * (size_t)c->nxo);
+                    nops += (size_t)c->nxo;
+                }
+            }
             skiff_store_txn_res_t res;
-            rc = c->s->ops->txn(c->s->store, NULL, 0, &d, 1, &res, &err);
+            rc = c->s->ops->txn(c->s->store, NULL, 0, ops, nops, &res, &err);
             if (rc == 0 && res.succeeded) apisrv_note_write(c->s, r, res.rev);
         }
         for (size_t j = 0; j < ks.n; j++) free(ks.keys[j]);

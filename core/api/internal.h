@@ -94,6 +94,7 @@ struct apisrv_call {
     int nxc, nxo;                 /* compares, ops */
     int alloc_auto;               /* an allocation was picked by us (retry on clash) */
     int patch_type;               /* APISRV_PATCH_* of a PATCH, else 0 */
+    int precondition;             /* the client sent a resourceVersion: conflicts are 409, not retried */
     char xkeys[APISRV_MAX_EXTRA][80];
     skiff_store_cmp_t xcmp[APISRV_MAX_EXTRA];
     skiff_store_op_t xop[APISRV_MAX_EXTRA];

@@ -260,8 +260,14 @@ static void watch_round(fx_t *f, skiff_api_client_t *cl)
     assert_int_equal(skiff_api_client_watch(cl, "/api/v1/namespaces/default/secrets", "0", on_ev, &e, &w, &err), 0);
     assert_true(wait_for(&e, "ADDED s0;"));
     /* idle: BOOKMARKs (every 200 ms in this fixture) */
-    for (int i = 0; i < 300 && !e.bookmarks; i++) usleep(10000);
-    assert_true(e.bookmarks > 0);
+    int bm = 0;
+    for (int i = 0; i < 300 && !bm; i++) {
+        usleep(10000);
+        pthread_mutex_lock(&e.mu);
+        bm = e.bookmarks;
+        pthread_mutex_unlock(&e.mu);
+    }
+    assert_true(bm > 0);
     assert_int_equal(skiff_api_client_create(cl, "/api/v1/namespaces/default/secrets", "{\"metadata\":{\"name\":\"s1\"}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_patch(cl, "/api/v1/namespaces/default/secrets/s1", "application/merge-patch+json", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_delete(cl, "/api/v1/namespaces/default/secrets/s1", NULL, &err), 0);
@@ -341,6 +347,13 @@ static void test_service_allocation(void **state)
     }
     /* full range: a clear error, not a duplicate */
     assert_int_not_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s9\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
+    /* deleting a namespace frees its services' addresses too */
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"other\"}}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/default/services/s5", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/other/services", "{\"metadata\":{\"name\":\"o1\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
+    assert_int_not_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s8\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/other", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s8\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
     /* deleting frees the address for reuse */
     assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/default/services/s0", NULL, &err), 0);
     assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s9\"},\"spec\":{\"ports\":[{\"port\":80}]}}", &r, &err), 0);
@@ -456,6 +469,42 @@ static void test_list_reads_own_writes(void **state)
     }
 }
 
+typedef struct patcher { fx_t *f; int id, failures; } patcher_t;
+
+static void *patch_many(void *arg)
+{
+    patcher_t *p = arg;
+    for (int i = 0; i < 50; i++) {
+        char b[128];
+        skiff_error_t err;
+        snprintf(b, sizeof b, "{\"data\":{\"k%d-%d\":\"v\"}}", p->id, i);
+        if (skiff_api_client_patch(p->f->cl, "/api/v1/namespaces/default/configmaps/hot", "application/merge-patch+json", b, NULL, &err) != 0)
+            p->failures++;
+    }
+    return NULL;
+}
+
+/* concurrent patches without a precondition never fail: lost races retry */
+static void test_concurrent_patches(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    skiff_api_result_t r;
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"name\":\"hot\"}}", NULL, &err), 0);
+    pthread_t th[8];
+    patcher_t p[8];
+    for (int i = 0; i < 8; i++) { p[i] = (patcher_t){ f, i, 0 }; pthread_create(&th[i], NULL, patch_many, &p[i]); }
+    for (int i = 0; i < 8; i++) { pthread_join(th[i], NULL); assert_int_equal(p[i].failures, 0); }
+    assert_int_equal(skiff_api_client_get(f->cl, "/api/v1/namespaces/default/configmaps/hot", &r, &err), 0);
+    cJSON *o = parse(&r);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "data")), 400);
+    cJSON_Delete(o);
+    skiff_api_result_free(&r);
+    /* with a stale resourceVersion in the patch: 409, no retry */
+    assert_int_equal(skiff_api_client_patch(f->cl, "/api/v1/namespaces/default/configmaps/hot", "application/merge-patch+json",
+                                            "{\"metadata\":{\"resourceVersion\":\"2\"},\"data\":{\"x\":\"y\"}}", NULL, &err), SKIFF_E_CONFLICT);
+}
+
 /* events expire (event TTL through a store lease); other kinds do not */
 static void test_event_ttl(void **state)
 {
@@ -509,6 +558,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quantities_normalised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deletecollection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_ttl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_patches, setup, teardown),
         /* the same with the watch/list cache */
         cmocka_unit_test_setup_teardown(test_create_get_semantics, setup_cache, teardown),
         cmocka_unit_test_setup_teardown(test_list_paging, setup_cache, teardown),

@@ -79,7 +79,9 @@ static void push_locked(skiff_api_stream_t *w, skiff_api_buf_t *b)
 static void event_line(skiff_api_stream_t *w, skiff_api_buf_t *b, const char *type,
                        const char *val, size_t len, int64_t rv, cJSON *obj)
 {
-    skiff_api_buf_printf(b, "{\"type\":\"%s\",\"object\":", type);
+    skiff_api_buf_puts(b, "{\"type\":\"");
+    skiff_api_buf_puts(b, type);
+    skiff_api_buf_puts(b, "\",\"object\":");
     if (w->table) {
         if (!obj) obj = apisrv_obj_decode(val, len, rv);
         cJSON *t = cJSON_CreateObject();

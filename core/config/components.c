@@ -6,6 +6,7 @@
 
 #include "api/component.h"
 #include "controller/component.h"
+#include "sim/sim.h"
 
 static const skiff_config_key_t apiserver_keys[] = {
     { "listen", SKIFF_CFG_STRING, "127.0.0.1:6443", 0, 0,
@@ -41,6 +42,26 @@ static const skiff_config_key_t controllers_keys[] = {
     SKIFF_CONFIG_END,
 };
 
+static const skiff_config_key_t sim_keys[] = {
+    { "nodes", SKIFF_CFG_INT, "0", 0, 0, "how many simulated nodes to register" },
+    { "name_prefix", SKIFF_CFG_STRING, "sim-node-", 0, 0, "node names are PREFIX0, PREFIX1, ..." },
+    { "cpu", SKIFF_CFG_QUANTITY, "32", 0, 0, "each node's cpu capacity (and allocatable)" },
+    { "memory", SKIFF_CFG_QUANTITY, "256Gi", 0, 0, "each node's memory capacity" },
+    { "pods", SKIFF_CFG_INT, "110", 0, 0, "each node's pod capacity" },
+    { "ephemeral_storage", SKIFF_CFG_QUANTITY, "100Gi", 0, 0, "each node's ephemeral-storage capacity" },
+    { "labels", SKIFF_CFG_STRLIST, NULL, 0, 0, "extra node labels, \"key=value\"" },
+    { "taints", SKIFF_CFG_STRLIST, NULL, 0, 0, "node taints, \"key[=value]:Effect\"" },
+    { "zones", SKIFF_CFG_INT, "0", 0, 0, "spread nodes over this many topology.kubernetes.io/zone values (zone-0...); 0 = no zone label" },
+    { "heartbeat", SKIFF_CFG_DURATION, "10s", 0, 0, "how often each node renews its Lease in kube-node-lease" },
+    { "status_interval", SKIFF_CFG_DURATION, "1m", 0, 0, "how often each node's conditions (lastHeartbeatTime) are updated" },
+    { "pod_start_delay", SKIFF_CFG_DURATION, "1s", 0, 0, "how long a pod bound to a simulated node stays Pending before Running" },
+    { "pod_cidr", SKIFF_CFG_STRING, "10.244.0.0/16", 0, 0, "cluster pod range; node N gets its N-th /24 as spec.podCIDR" },
+    { "node_cidr", SKIFF_CFG_STRING, "172.18.0.0/16", 0, 0, "node InternalIPs (node N gets base+N+2)" },
+    { "server", SKIFF_CFG_STRING, NULL, 0, 0, "API server URL for a sim in another process; unset = the in-process API server" },
+    { "workers", SKIFF_CFG_INT, "2", 0, 0, "threads doing pod status updates and deletions" },
+    SKIFF_CONFIG_END,
+};
+
 static const skiff_config_key_t no_keys[] = { SKIFF_CONFIG_END };
 
 static const skiff_component_t components[] = {
@@ -50,7 +71,7 @@ static const skiff_component_t components[] = {
     { "controllers", controllers_keys, skiff_ctrl_component_start, skiff_ctrl_component_stop },
     { "agent", no_keys, NULL, NULL },
     { "proxy", no_keys, NULL, NULL },
-    { "sim", no_keys, NULL, NULL },
+    { "sim", sim_keys, skiff_sim_component_start, skiff_sim_component_stop },
 };
 
 const skiff_component_t *skiff_components(size_t *n)

@@ -213,7 +213,10 @@ int sched_cache_pod_place(sched_cache_t *c, sched_pod_rec_t *p, sched_node_rec_t
     p->node = n;
     p->assumed = assumed;
     c->n_bound++;
-    if (sched_label_add(c, p) < 0) { sched_cache_pod_unplace(c, p); return -1; }
+    if (sched_label_add(c, p) < 0 || (pod_has_affinity(&p->view) && sched_terms_add(c, p) < 0)) {
+        sched_cache_pod_unplace(c, p);
+        return -1;
+    }
     return 0;
 }
 
@@ -222,6 +225,7 @@ void sched_cache_pod_unplace(sched_cache_t *c, sched_pod_rec_t *p)
     sched_node_rec_t *n = p->node;
     if (!n) return;
     sched_label_remove(c, p);
+    sched_terms_remove(c, p);
     size_t i = p->node_idx, last = n->view.n_pods - 1;
     if (i != last) {
         n->pods[i] = n->pods[last];
@@ -244,6 +248,7 @@ void sched_pod_rec_unref(sched_pod_rec_t *p)
 {
     if (!p) return;
     free(p->label_pos);
+    free(p->term_pos);
     sched_arena_free(&p->arena);
     cJSON_Delete(p->obj);
     free(p->key);
@@ -266,6 +271,7 @@ static void free_node_cb(void *ud, void *val)
 void sched_cache_free(sched_cache_t *c)
 {
     sched_label_free(c);
+    sched_terms_free(c);
     free(c->aff_nodes);
     free(c->aff_snap);
     sched_map_each(&c->pods, free_pod_cb, NULL);

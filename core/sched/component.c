@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/component.h"
+#include "sched/api_link.h"
 #include "sched/component.h"
 
 typedef struct sched_component {
+    sched_api_link_t *link;     /* NULL when no API server runs in this process */
     skiff_sched_t *sched;
     skiff_sched_profile_conf_t *profiles;
     size_t n_profiles;
@@ -174,8 +177,14 @@ int skiff_sched_component_start(skiff_cluster_t *cl, const skiff_component_conf_
     skiff_sched_options_t o = { .profiles = c->profiles, .n_profiles = c->n_profiles,
                                 .parallelism = (int)par, .backoff_initial_ms = ib, .backoff_max_ms = mb };
     skiff_sched_sink_t sink = { NULL, unwired_bind, NULL, NULL };
+    skiff_api_server_t *srv = skiff_api_component_server();
+    if (srv && (rc = sched_api_link_new(srv, &c->link, &sink, err)) < 0) {
+        skiff_sched_component_stop(c);
+        return rc;
+    }
     if ((rc = skiff_sched_new(&o, &sink, &c->sched, err)) < 0 ||
-        (rc = skiff_sched_start(c->sched, err)) < 0) {
+        (rc = skiff_sched_start(c->sched, err)) < 0 ||
+        (c->link && (rc = sched_api_link_start(c->link, c->sched, err)) < 0)) {
         skiff_sched_component_stop(c);
         return rc;
     }
@@ -187,7 +196,9 @@ void skiff_sched_component_stop(void *state)
 {
     sched_component_t *c = state;
     if (!c) return;
-    skiff_sched_free(c->sched);
+    sched_api_link_stop(c->link);   /* no more feeding */
+    skiff_sched_free(c->sched);     /* no more binding */
+    sched_api_link_free(c->link);
     skiff_sched_profiles_free(c->profiles, c->n_profiles);
     free(c);
 }

@@ -12,10 +12,13 @@
  * Without `profiles`, one "default-scheduler" profile holds every
  * scheduler instance in config order, weight 1.
  *
- * The source (pods, nodes) and sink (bind, events) are the API server's
- * in-process client once it exists; until then the component runs with a
- * binder that reports the API is not wired, and nothing feeds it — see
- * skiff_sched_component_scheduler() to feed it in-process.
+ * When the apiserver component runs in the same process (it starts first),
+ * the scheduler is fed by watches of /api/v1/nodes and /api/v1/pods through
+ * the in-process client (api_link.c), binds through pods/binding and
+ * reports FailedScheduling / Scheduled events and PodScheduled=False.
+ * Without an API server in the process nothing feeds it (binds would fail
+ * with "no API client wired"); skiff_sched_component_scheduler() lets a
+ * caller feed it in-process.
  */
 #ifndef SKIFF_CORE_SCHED_COMPONENT_H
 #define SKIFF_CORE_SCHED_COMPONENT_H

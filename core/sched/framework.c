@@ -68,6 +68,28 @@ static size_t state_pods_with_label(const skiff_sched_state_t *st, const char *k
     return n;
 }
 
+static int state_each_term_for(const skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                               int (*fn)(void *, const skiff_sched_pod_t *, const skiff_sched_node_t *, int, size_t),
+                               void *ud)
+{
+    const sched_cycle_t *cy = (const sched_cycle_t *)st;
+    if (cy->cache) return sched_terms_each(cy->cache, pod, fn, ud);
+    /* A test state: every term of every pod on the nodes. */
+    for (size_t k = 0; k < st->n_nodes; k++)
+        for (size_t j = 0; j < st->nodes[k]->n_pods; j++) {
+            const skiff_sched_pod_t *o = st->nodes[k]->pods[j];
+            int rc = 0;
+            for (size_t t = 0; t < o->anti_affinity.n_required && !rc; t++)
+                rc = fn(ud, o, st->nodes[k], SKIFF_SCHED_TERM_REQUIRED_ANTI, t);
+            for (size_t t = 0; t < o->affinity.n_preferred && !rc; t++)
+                rc = fn(ud, o, st->nodes[k], SKIFF_SCHED_TERM_PREFERRED_AFFINITY, t);
+            for (size_t t = 0; t < o->anti_affinity.n_preferred && !rc; t++)
+                rc = fn(ud, o, st->nodes[k], SKIFF_SCHED_TERM_PREFERRED_ANTI, t);
+            if (rc) return rc;
+        }
+    return 0;
+}
+
 void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_cache_t *c,
                       const sched_profile_t *prof, sched_pod_rec_t *pod)
 {
@@ -78,6 +100,7 @@ void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_ca
     cy->st.n_nodes = c->n_list;
     cy->st.n_pods_with_affinity = c->n_affinity;
     cy->st.pods_with_label = state_pods_with_label;
+    cy->st.each_term_for = state_each_term_for;
     cy->st.nodes_generation = c->node_gen;
     cy->st.affinity_nodes = c->aff_snap;
     cy->st.n_affinity_nodes = c->n_aff_nodes;
@@ -178,6 +201,13 @@ static void filter_chunk(void *ud, size_t begin, size_t end, int worker)
     size_t local[64], nl = 0;
     for (size_t i = begin; i < end; i++) {
         size_t idx = (j->start + i) % j->n;
+        /* Node views are scattered; fetch a few ahead while this one is filtered. */
+        if (i + 4 < end) {
+            const char *ahead = (const char *)j->c->snap[(j->start + i + 4) % j->n];
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + 64);
+            __builtin_prefetch(ahead + 128);
+        }
         if (filter_node(j, idx) && nl < 64) local[nl++] = idx;
     }
     atomic_fetch_add(&fw->n_processed, end - begin);

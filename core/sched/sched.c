@@ -243,6 +243,7 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
     p->profile = -1;
     sched_pod_rec_t *old = sched_map_get(&s->cache.pods, p->key);
     int bound = p->view.node_name[0] != '\0';
+    int was_placed = old && old->node; /* read before pod_forget frees old */
     if (old) {
         if (old->in_flight) { sched_pod_rec_unref(p); return; } /* our cycle decides */
         p->attempts = old->attempts;
@@ -254,7 +255,7 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
     if (bound) {
         sched_node_rec_t *n = sched_map_get(&s->cache.nodes, p->view.node_name);
         if (n) sched_cache_pod_place(&s->cache, p, n, 0);
-        if (!old || !old->node) sched_queue_move_all(&s->queue, sched_now_ns());
+        if (!was_placed) sched_queue_move_all(&s->queue, sched_now_ns());
         return;
     }
     p->profile = profile_of(s, p->view.scheduler_name);

@@ -76,6 +76,8 @@ typedef struct sched_pod_rec {
     int deleted;                /* deleted while in flight */
     size_t node_idx;            /* index in node->pods */
     size_t *label_pos;          /* per label: index in its label list (placed pods) */
+    size_t *term_pos;           /* per indexed term: index in its term list */
+    size_t n_term_pos;
     int refs;
 } sched_pod_rec_t;
 
@@ -132,7 +134,26 @@ typedef struct sched_cache {
     const skiff_sched_node_t **aff_snap;
     size_t n_aff_nodes, cap_aff_nodes;
     uint64_t node_gen;          /* bumped on node add/update/delete */
+    sched_map_t terms;          /* first matchLabel "key\x01value" (or "") -> sched_term_list_t */
 } sched_cache_t;
+
+typedef struct sched_term_ref {
+    struct sched_pod_rec *rec;
+    int kind;
+    size_t index;
+    size_t slot;                /* index in rec->term_pos */
+} sched_term_ref_t;
+typedef struct sched_term_list {
+    char *key;
+    sched_term_ref_t *refs;
+    size_t n, cap;
+} sched_term_list_t;
+int sched_terms_add(sched_cache_t *c, struct sched_pod_rec *p);
+void sched_terms_remove(sched_cache_t *c, struct sched_pod_rec *p);
+int sched_terms_each(const sched_cache_t *c, const skiff_sched_pod_t *pod,
+                     int (*fn)(void *, const skiff_sched_pod_t *, const skiff_sched_node_t *, int, size_t),
+                     void *ud);
+void sched_terms_free(sched_cache_t *c);
 
 /* label.c: placed pods by label, so a selector with matchLabels finds its
  * candidates without walking every pod. */

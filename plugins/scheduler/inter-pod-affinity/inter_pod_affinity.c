@@ -93,6 +93,38 @@ static int ipa_walk_one(void *ud, const skiff_sched_pod_t *o, const skiff_sched_
     return add_pair(w->into, node, w->term->topology_key, w->delta) < 0 ? -1 : 0;
 }
 
+/* Existing pods' terms that select the incoming pod, from the host's term
+ * index: required anti-affinity into existing_anti (filter), preferred
+ * terms into score (+/- weight). */
+typedef struct ipa_terms_walk {
+    ipa_state_t *s;
+    const skiff_sched_pod_t *pod;
+    int scoring;
+} ipa_terms_walk_t;
+
+static int ipa_term_one(void *ud, const skiff_sched_pod_t *o, const skiff_sched_node_t *node,
+                        int kind, size_t i)
+{
+    ipa_terms_walk_t *w = ud;
+    if (!w->scoring && kind == SKIFF_SCHED_TERM_REQUIRED_ANTI && i < o->anti_affinity.n_required &&
+        sp_term_selects(&o->anti_affinity.required[i], o->namespace_, w->pod))
+        return add_pair(&w->s->existing_anti, node, o->anti_affinity.required[i].topology_key, 1) < 0 ? -1 : 0;
+    if (w->scoring && kind == SKIFF_SCHED_TERM_PREFERRED_AFFINITY && i < o->affinity.n_preferred &&
+        sp_term_selects(&o->affinity.preferred[i].term, o->namespace_, w->pod))
+        return add_pair(&w->s->score, node, o->affinity.preferred[i].term.topology_key,
+                        o->affinity.preferred[i].weight) < 0 ? -1 : 0;
+    if (w->scoring && kind == SKIFF_SCHED_TERM_PREFERRED_ANTI && i < o->anti_affinity.n_preferred &&
+        sp_term_selects(&o->anti_affinity.preferred[i].term, o->namespace_, w->pod))
+        return add_pair(&w->s->score, node, o->anti_affinity.preferred[i].term.topology_key,
+                        -o->anti_affinity.preferred[i].weight) < 0 ? -1 : 0;
+    return 0;
+}
+
+static int ipa_has_term_index(const skiff_sched_state_t *st)
+{
+    return SKIFF_STATE_HAS(st, each_term_for) && st->each_term_for != NULL;
+}
+
 static void ipa_pre_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
                            skiff_sched_status_t *out)
 {
@@ -103,8 +135,14 @@ static void ipa_pre_filter(void *self, skiff_sched_state_t *st, const skiff_sche
     ipa_state_t *s = ipa_state_new();
     int rc = s ? 0 : -1;
     /* Existing pods whose required anti-affinity selects this pod. */
-    size_t na;
-    const skiff_sched_node_t *const *an = sp_affinity_nodes(st, &na);
+    size_t na = 0;
+    const skiff_sched_node_t *const *an = NULL;
+    if (rc == 0 && theirs && ipa_has_term_index(st)) {
+        ipa_terms_walk_t tw = { s, pod, 0 };
+        rc = st->each_term_for(st, pod, ipa_term_one, &tw);
+    } else {
+        an = sp_affinity_nodes(st, &na);
+    }
     for (size_t k = 0; k < na && rc == 0 && theirs; k++) {
         const skiff_sched_node_t *node = an[k];
         if (!node->n_pods_with_affinity) continue;
@@ -184,8 +222,14 @@ static void ipa_pre_score(void *self, skiff_sched_state_t *st, const skiff_sched
         rc = sp_each_candidate(st, &anti->preferred[t].term.selector, ipa_walk_one, &w);
     }
     /* Existing pods' preferred terms over this pod. */
-    size_t na;
-    const skiff_sched_node_t *const *an = sp_affinity_nodes(st, &na);
+    size_t na = 0;
+    const skiff_sched_node_t *const *an = NULL;
+    if (rc == 0 && theirs && ipa_has_term_index(st)) {
+        ipa_terms_walk_t tw = { s, pod, 1 };
+        rc = st->each_term_for(st, pod, ipa_term_one, &tw);
+    } else {
+        an = sp_affinity_nodes(st, &na);
+    }
     for (size_t k = 0; k < na && rc == 0 && theirs; k++) {
         const skiff_sched_node_t *node = an[k];
         if (!node->n_pods_with_affinity) continue;

@@ -293,6 +293,22 @@ struct skiff_sched_state {
     /* The nodes with n_pods_with_affinity > 0. */
     const skiff_sched_node_t *const *affinity_nodes;
     size_t n_affinity_nodes;
+    /* Terms of placed pods that may select `pod`: each required
+     * anti-affinity and preferred (anti-)affinity term whose first
+     * matchLabel `pod` carries, and every such term without matchLabels.
+     * fn gets the owning pod, its node, the kind (SKIFF_SCHED_TERM_*) and
+     * the term's index in that list; the caller still checks the term.
+     * Stops at fn's first non-zero return and returns it. May be NULL. */
+    int (*each_term_for)(const skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                         int (*fn)(void *ud, const skiff_sched_pod_t *owner,
+                                   const skiff_sched_node_t *node, int kind, size_t index),
+                         void *ud);
+};
+
+enum {
+    SKIFF_SCHED_TERM_REQUIRED_ANTI = 1,     /* owner->anti_affinity.required[index] */
+    SKIFF_SCHED_TERM_PREFERRED_AFFINITY = 2, /* owner->affinity.preferred[index] */
+    SKIFF_SCHED_TERM_PREFERRED_ANTI = 3,    /* owner->anti_affinity.preferred[index] */
 };
 
 /* True when the state has `field` (a host of an older minor may not). */
