@@ -61,9 +61,16 @@ static cJSON *child(const cJSON *o, const char *path)
 }
 
 static int64_t rs_replicas(const cJSON *rs) { return skiff_obj_int(rs, "spec.replicas", 1); }
+/* Annotation keys hold dots: not for the dotted-path helpers. */
+static const char *annotation(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(child(o, "metadata.annotations"), key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 static int64_t rs_revision(const cJSON *rs)
 {
-    const char *r = skiff_obj_str(child(rs, "metadata.annotations"), REV_ANN);
+    const char *r = annotation(rs, REV_ANN);
     return r ? strtoll(r, NULL, 10) : 0;
 }
 
@@ -74,6 +81,10 @@ static cJSON *template_sans_hash(const cJSON *tpl)
     cJSON *t = cJSON_Duplicate(tpl, 1);
     cJSON *labels = child(t, "metadata.labels");
     if (labels) cJSON_DeleteItemFromObjectCaseSensitive(labels, HASH_LABEL);
+    /* kubectl rollout undo sends "creationTimestamp": null, which kube's
+     * semantic equality takes for the unset time */
+    cJSON *md = child(t, "metadata");
+    if (md) cJSON_DeleteItemFromObjectCaseSensitive(md, "creationTimestamp");
     return t;
 }
 
@@ -480,7 +491,7 @@ static int set_revision(dep_t *x, skiff_error_t *err)
 {
     char num[24], path[512], body[256];
     snprintf(num, sizeof num, "%lld", (long long)rs_revision(x->new_rs));
-    const char *cur = skiff_obj_str(child(x->d, "metadata.annotations"), REV_ANN);
+    const char *cur = annotation(x->d, REV_ANN);
     if (cur && !strcmp(cur, num)) return 0;
     snprintf(body, sizeof body, "{\"metadata\":{\"annotations\":{\"" REV_ANN "\":\"%s\"}}}", num);
     snprintf(path, sizeof path, "/apis/apps/v1/namespaces/%s/deployments/%s", x->ns, x->name);
