@@ -24,7 +24,7 @@ static void pod_path(const cJSON *pod, char *out, size_t n, const char *sub)
 
 /* Adopt: add our controller reference (the uid precondition makes a pod
  * recreated meanwhile fail rather than be adopted by mistake). */
-static int adopt(skiff_podctl_t *pc, const cJSON *pod, skiff_error_t *err)
+static int adopt(skiff_podctl_t *pc, const cJSON *pod, cJSON **adopted, skiff_error_t *err)
 {
     cJSON *patch = cJSON_CreateObject();
     cJSON *md = cJSON_AddObjectToObject(patch, "metadata");
@@ -36,8 +36,11 @@ static int adopt(skiff_podctl_t *pc, const cJSON *pod, skiff_error_t *err)
     char *body = cJSON_PrintUnformatted(patch), path[512];
     cJSON_Delete(patch);
     pod_path(pod, path, sizeof path, NULL);
-    int rc = body ? skiff_api_client_patch(skiff_ctrl_client(pc->c), path, "application/merge-patch+json", body, NULL, err) : SKIFF_E_NOSPACE;
+    skiff_api_result_t res = { 0 };
+    int rc = body ? skiff_api_client_patch(skiff_ctrl_client(pc->c), path, "application/merge-patch+json", body, &res, err) : SKIFF_E_NOSPACE;
     free(body);
+    if (rc == 0) *adopted = cJSON_ParseWithLength(res.body, res.len);
+    skiff_api_result_free(&res);
     return rc == SKIFF_E_NOTFOUND ? 0 : rc;
 }
 
@@ -89,6 +92,7 @@ int skiff_podctl_claim(skiff_podctl_t *pc, skiff_error_t *err)
     const char *ns = skiff_obj_str(pc->owner, "metadata.namespace");
     int deleting = skiff_obj_str(pc->owner, "metadata.deletionTimestamp") != NULL;
     cJSON *pods = skiff_informer_list(skiff_ctrl_informer(pc->c, "pods"), ns, NULL, NULL, NULL), *p;
+    cJSON *adopted = cJSON_CreateArray();
     int rc = 0;
     cJSON_ArrayForEach(p, pods) {
         const cJSON *ref = skiff_obj_controller_ref(p);
@@ -96,12 +100,27 @@ int skiff_podctl_claim(skiff_podctl_t *pc, skiff_error_t *err)
         if (u && !strcmp(u, owner_uid(pc))) {
             if (!matches(pc, p) && skiff_pod_active(p)) { int r = release(pc, p, err); if (r < 0) rc = r; }
         } else if (!ref && !deleting && matches(pc, p) && skiff_pod_active(p)) {
-            int r = adopt(pc, p, err);
+            cJSON *a = NULL;
+            int r = adopt(pc, p, &a, err);
             if (r < 0) rc = r;
+            if (a && adopted) cJSON_AddItemToArray(adopted, a);
+            else cJSON_Delete(a);
         }
     }
     cJSON_Delete(pods);
     skiff_podctl_refresh(pc);
+    /* the cache has not seen the adoption yet: count the adopted pods now,
+     * or they would be created a second time */
+    while (adopted && pc->active && cJSON_GetArraySize(adopted) > 0) {
+        cJSON *a = cJSON_DetachItemFromArray(adopted, 0);
+        char k[512], k2[512];
+        skiff_obj_key(a, k, sizeof k);
+        int dup = 0;
+        cJSON_ArrayForEach(p, pc->active) { skiff_obj_key(p, k2, sizeof k2); if (!strcmp(k, k2)) dup = 1; }
+        if (dup) cJSON_Delete(a);
+        else cJSON_AddItemToArray(pc->active, a);
+    }
+    cJSON_Delete(adopted);
     return rc;
 }
 
