@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <skiff/admission.h>
 
@@ -18,6 +19,16 @@
 #include "api/patch.h"
 
 #define MAX_RETRIES 64
+
+/* Writers that keep losing the same compare-and-swap race (a hot object under
+ * many concurrent patches, or a descheduled thread on a loaded machine) back
+ * off with jitter so the convoy breaks up before MAX_RETRIES runs out. */
+static void lost_race_backoff(int attempt)
+{
+    if (attempt < 4) return;
+    unsigned cap = 100u * (unsigned)(attempt < 20 ? attempt : 20); /* up to 2 ms */
+    usleep(1 + (unsigned)(random() % cap));
+}
 
 static cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
@@ -749,6 +760,7 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
         cJSON_Delete(incoming);
         if (rc == 1) {
             if (rv_given) { cJSON_Delete(body); return fail_conflict(c); }
+            lost_race_backoff(attempt);
             continue;
         }
         cJSON_Delete(body);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "manifest/manifest.h"
 #include "api/kinds.h"
 #include "util/quantity.h"
 
@@ -59,7 +60,7 @@ static void normalise_resources(cJSON *res, const char *path, apisrv_invalid_t *
         cJSON_ArrayForEach(q, m) {
             char f[256], txt[64], out[64];
             snprintf(f, sizeof f, "%s.resources.%s[%s]", path, groups[g], q->string);
-            if (cJSON_IsNumber(q)) snprintf(txt, sizeof txt, "%.17g", q->valuedouble);
+            if (cJSON_IsNumber(q)) skiff_manifest_format_number(q->valuedouble, txt, sizeof txt); /* 0.1, not 0.10000000000000001 (→ 101m) */
             else if (cJSON_IsString(q)) snprintf(txt, sizeof txt, "%s", q->valuestring);
             else {
                 apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: must be a quantity");
