@@ -17,6 +17,15 @@ for p in /api/v1/namespaces/default/configmaps /api/v1/namespaces/default/config
     'Unsupported value: \"Nope\": supported values: \"Foreground\", \"Background\", \"Orphan\"' "$out"
 done
 
+# Regression: a non-string strategy.type was passed to strcmp as NULL (UBSan
+# null-argument report; a segfault without sanitizers).
+for k in 'deployments strategy' 'daemonsets updateStrategy'; do
+  set -- $k
+  out=$(curl -s -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$API_PORT/apis/apps/v1/namespaces/default/$1" \
+    -d '{"apiVersion":"apps/v1","kind":"'"$([ "$1" = deployments ] && echo Deployment || echo DaemonSet)"'","metadata":{"name":"st"},"spec":{"'"$2"'":{"type":{"a":1}},"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}')
+  expect_contains "$1 with a non-string $2.type: 422 Invalid" '"code":422' "$out"
+done
+
 # The random part: seeded, so a failure replays with the same seed.
 n=${HOSTILE_REQUESTS:-1500}
 for seed in 1 2; do
