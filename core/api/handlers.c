@@ -799,10 +799,10 @@ static int parse_delete_options(apisrv_call_t *c, del_opts_t *o)
     if (r) snprintf(o->rv, sizeof o->rv, "%s", r);
     const char *pp = apisrv_str(b, "propagationPolicy");
     if (pp && strcmp(pp, "Orphan") && strcmp(pp, "Background") && strcmp(pp, "Foreground")) {
-        cJSON_Delete(b);
         apisrv_invalid_t inv = { 0 };
         apisrv_invalid_add(&inv, "FieldValueNotSupported", "propagationPolicy",
                            "Unsupported value: \"%s\": supported values: \"Foreground\", \"Background\", \"Orphan\"", pp);
+        cJSON_Delete(b); /* only now: pp points into b */
         return apisrv_fail_invalid(c, c->name, &inv), -1;
     }
     cJSON_Delete(b);

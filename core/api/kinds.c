@@ -213,7 +213,8 @@ int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apis
         def_num(spec, "progressDeadlineSeconds", 600);
         cJSON *st = apisrv_obj_at(spec, "strategy");
         def_str(st, "type", "RollingUpdate");
-        if (strcmp(apisrv_str(st, "type"), "RollingUpdate") == 0) {
+        const char *type = apisrv_str(st, "type"); /* NULL when not a string: def_str reported it */
+        if (type && strcmp(type, "RollingUpdate") == 0) {
             cJSON *ru = apisrv_obj_at(st, "rollingUpdate");
             if (!get(ru, "maxUnavailable")) cJSON_AddStringToObject(ru, "maxUnavailable", "25%");
             if (!get(ru, "maxSurge")) cJSON_AddStringToObject(ru, "maxSurge", "25%");
@@ -221,7 +222,8 @@ int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apis
     } else if (strcmp(kind, "DaemonSet") == 0) {
         cJSON *st = apisrv_obj_at(spec, "updateStrategy");
         def_str(st, "type", "RollingUpdate");
-        if (strcmp(apisrv_str(st, "type"), "RollingUpdate") == 0) {
+        const char *type = apisrv_str(st, "type");
+        if (type && strcmp(type, "RollingUpdate") == 0) {
             cJSON *ru = apisrv_obj_at(st, "rollingUpdate");
             if (!get(ru, "maxUnavailable")) cJSON_AddNumberToObject(ru, "maxUnavailable", 1);
             if (!get(ru, "maxSurge")) cJSON_AddNumberToObject(ru, "maxSurge", 0);
