@@ -74,6 +74,7 @@ typedef struct bench {
     skiff_api_client_t *c;
     int from, to, threads;     /* creator range [from, to) */
     int create_errors;
+    int64_t creates_done;      /* when the last creator thread finished */
     char first_error[300];
 } bench_t;
 
@@ -158,6 +159,7 @@ static int create_and_wait(bench_t *b, int from, int to)
         pthread_create(&th[k], NULL, create_pods, &cr[k]);
     }
     for (int k = 0; k < b->threads; k++) pthread_join(th[k], NULL);
+    b->creates_done = now_ns();
     int last = -1;
     int64_t last_change = now_ns();
     for (;;) {
@@ -337,8 +339,9 @@ static double run(const char *label, const char *cfg_file, int nodes, int warm, 
     double p50 = nl ? (double)lat[nl / 2] / 1e6 : 0, p99 = nl ? (double)lat[(size_t)(nl * 0.99)] / 1e6 : 0;
     double pps = t1 > t0 ? measured / ((double)(t1 - t0) / 1e9) : 0;
     printf("%-12s %5d nodes, %6d pods measured (%d placed first), %d creator threads: %7.0f pods/s, "
-           "p50 %.1f ms, p99 %.1f ms, %.0f pods per CPU-second, placement %s\n",
+           "p50 %.1f ms, p99 %.1f ms, %.0f pods per CPU-second, creates done at %.2f s, placement %s\n",
            label, nodes, measured, warm, threads, pps, p50, p99, cpu_used > 0 ? measured / cpu_used : 0,
+           (double)(b.creates_done - t0) / 1e9,
            problems ? "INVALID" : "valid");
     fflush(stdout);
 
