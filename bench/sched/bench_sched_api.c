@@ -75,7 +75,7 @@ typedef struct bench {
     int from, to, threads;     /* creator range [from, to) */
     int create_errors;
     int64_t creates_done;      /* when the last creator thread finished */
-    char first_error[300];
+    char first_error[600];
 } bench_t;
 
 /* The watch callback runs on the watch's thread for every pod event: find
