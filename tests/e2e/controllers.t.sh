@@ -160,6 +160,55 @@ out=$(k delete deploy web 2>&1); expect_eq "delete deployment" 'deployment.apps 
 wait_for "its ReplicaSets are deleted (garbage collector)" "0" bash -c "$KUBECTL get rs -l app=web --no-headers 2>/dev/null | wc -l"
 wait_for "its pods are deleted (Terminating at most)" "0" bash -c "$KUBECTL get pods -l app=web --no-headers 2>/dev/null | grep -vc Terminating"
 
+# propagation policies
+mk_deploy() { # name replicas [grace]
+  cat <<Y | k apply -f - >/dev/null 2>&1
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $1}
+spec:
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec: {terminationGracePeriodSeconds: ${3:-1}, containers: [{name: c, image: nginx}]}
+Y
+}
+mk_deploy orph 2
+timeout 60 "$KUBECTL" rollout status deploy/orph --timeout=50s >/dev/null 2>&1
+rs=$(k get rs -l app=orph -o jsonpath='{.items[0].metadata.name}')
+out=$(k delete deploy orph --cascade=orphan 2>&1); expect_eq "delete --cascade=orphan" 'deployment.apps "orph" deleted' "$out"
+wait_for "orphan: the deployment goes (finalizer removed)" "" bash -c "$KUBECTL get deploy orph -o name 2>/dev/null"
+wait_for "orphan: its ReplicaSet stays, without owner" "$rs " jp rs/"$rs" '{.metadata.name} {.metadata.ownerReferences[*].name}'
+expect_eq "orphan: its pods stay" "2" "$(k get pods -l app=orph --no-headers 2>&1 | grep -vc Terminating)"
+out=$(k delete rs "$rs" --cascade=orphan 2>&1); expect_eq "delete rs --cascade=orphan" "replicaset.apps \"$rs\" deleted" "$out"
+wait_for "orphan: pods lose their owner reference" "" bash -c "$KUBECTL get pods -l app=orph -o jsonpath='{.items[*].metadata.ownerReferences[*].name}'"
+k delete pods -l app=orph --wait=false >/dev/null 2>&1
+
+mk_deploy fg 2 4
+timeout 60 "$KUBECTL" rollout status deploy/fg --timeout=50s >/dev/null 2>&1
+(timeout 8 "$KUBECTL" get deploy fg -w -o json >"$T/fg.watch" 2>&1 &)
+sleep 1
+k delete deploy fg --cascade=foreground --wait=false >/dev/null 2>&1
+wait_for "foreground: pods go first" "0" bash -c "$KUBECTL get pods -l app=fg --no-headers 2>/dev/null | wc -l"
+wait_for "foreground: then the ReplicaSet and the deployment" "" bash -c "$KUBECTL get deploy,rs -l app=fg -o name 2>/dev/null; $KUBECTL get deploy fg -o name 2>/dev/null"
+sleep 1
+expect_contains "foreground: the deployment waited with the foregroundDeletion finalizer" '"foregroundDeletion"' "$(cat "$T/fg.watch")"
+
+mk_deploy bg 2
+timeout 60 "$KUBECTL" rollout status deploy/bg --timeout=50s >/dev/null 2>&1
+out=$(k delete deploy bg --cascade=background 2>&1); expect_eq "delete --cascade=background" 'deployment.apps "bg" deleted' "$out"
+wait_for "background: ReplicaSet and pods are collected" "0" bash -c "$KUBECTL get rs,pods -l app=bg --no-headers 2>/dev/null | wc -l"
+
+# a namespace with a deployment in it
+k create namespace team >/dev/null 2>&1
+k create deployment api --image=nginx --replicas=2 -n team >/dev/null 2>&1
+timeout 60 "$KUBECTL" rollout status deploy/api -n team --timeout=50s >/dev/null 2>&1; rc=$?
+expect_eq "deployment in a new namespace rolls out" "0" "$rc"
+out=$(k delete namespace team 2>&1); expect_eq "delete namespace" 'namespace "team" deleted' "$out"
+sleep 1
+expect_eq "nothing of it is left or recreated" "" "$(k get deploy,rs,pods -n team -o name 2>/dev/null)"
+
 api_stop
 check "server shut down cleanly (no sanitizer reports)" api_log_clean
 done_testing
