@@ -98,6 +98,25 @@ out=$(k scale deploy/web --replicas=2 2>&1); expect_eq "scale down" "deployment.
 wait_for "scaled down to 2" "2 2" jp deploy/web '{.status.replicas} {.status.availableReplicas}'
 wait_for "2 pods left" "2" bash -c "$KUBECTL get pods -l app=web --no-headers 2>/dev/null | grep -vc Terminating"
 
+# Endpoints and EndpointSlices follow the Service's ready pods
+cat <<Y | k apply -f - >/dev/null 2>&1
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}
+Y
+wait_for "Endpoints: two ready addresses, targetPort" "2 8080 http" bash -c "$KUBECTL get endpoints web -o jsonpath='{.subsets[0].addresses[*].ip}' | wc -w | tr -d ' ' | tr '\n' ' '; $KUBECTL get endpoints web -o jsonpath='{.subsets[0].ports[0].port} {.subsets[0].ports[0].name}'"
+ips=$(k get pods -l app=web -o jsonpath='{.items[*].status.podIP}' | tr ' ' '\n' | sort | tr '\n' ' ')
+expect_eq "Endpoints addresses are the pods' IPs" "$ips" "$(k get endpoints web -o jsonpath='{.subsets[0].addresses[*].ip}' | tr ' ' '\n' | sort | tr '\n' ' ')"
+expect_eq "EndpointSlice: labels, owner, 2 ready endpoints" "web endpointslice-controller.k8s.io Service/web IPv4 true true 8080" \
+  "$(k get endpointslices -l kubernetes.io/service-name=web -o jsonpath='{.items[0].metadata.labels.kubernetes\.io/service-name} {.items[0].metadata.labels.endpointslice\.kubernetes\.io/managed-by} {.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name} {.items[0].addressType} {.items[0].endpoints[*].conditions.ready} {.items[0].ports[0].port}')"
+k scale deploy/web --replicas=3 >/dev/null 2>&1
+wait_for "Endpoints follow a scale-up" "3" bash -c "$KUBECTL get endpoints web -o jsonpath='{.subsets[0].addresses[*].ip}' | wc -w | tr -d ' '"
+wait_for "EndpointSlice follows a scale-up" "3" bash -c "$KUBECTL get endpointslices -l kubernetes.io/service-name=web -o jsonpath='{.items[0].endpoints[*].addresses[0]}' | wc -w | tr -d ' '"
+k scale deploy/web --replicas=2 >/dev/null 2>&1
+k delete svc web >/dev/null 2>&1
+wait_for "Service deleted: its Endpoints and EndpointSlice go" "0" bash -c "$KUBECTL get endpoints,endpointslices -l kubernetes.io/service-name=web -o name 2>/dev/null | wc -l; $KUBECTL get endpoints web -o name 2>/dev/null"
+
 out=$(k rollout pause deploy/web 2>&1); expect_eq "rollout pause" "deployment.apps/web paused" "$out"
 k set image deploy/web nginx=nginx:1.27 >/dev/null 2>&1
 wait_for "paused: Progressing Unknown DeploymentPaused" "Unknown/DeploymentPaused" jp deploy/web '{.status.conditions[?(@.type=="Progressing")].status}/{.status.conditions[?(@.type=="Progressing")].reason}'
