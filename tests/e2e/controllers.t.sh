@@ -11,12 +11,13 @@ cat >"$API_CFG" <<CFG
 plugin_path = [ "$SKIFF_PLUGINS" ];
 components = { apiserver = true; scheduler = true; sim = true; controllers = true; };
 apiserver = { listen = "127.0.0.1:6443"; };
-sim = { nodes = 2; heartbeat = "1s"; status_interval = "2s"; pod_start_delay = "200ms"; };
-controllers = { workers = 2; };
+sim = { nodes = 3; heartbeat = "1s"; status_interval = "2s"; pod_start_delay = "200ms"; };
+controllers = { workers = 2; node_monitor_grace_period = "3s"; };
 plugins = {
   store = ( { plugin = "memory"; } );
   scheduler = (
     { plugin = "node-resources-fit"; instance = "fit"; },
+    { plugin = "taint-toleration"; instance = "taints"; },
     { plugin = "least-allocated"; instance = "least"; },
     { plugin = "default-binder"; instance = "binder"; }
   );
@@ -178,6 +179,34 @@ wait_for "RS replaces the released pod" "2" bash -c "$KUBECTL get pods -l app=fe
 out=$(k delete deploy web 2>&1); expect_eq "delete deployment" 'deployment.apps "web" deleted' "$out"
 wait_for "its ReplicaSets are deleted (garbage collector)" "0" bash -c "$KUBECTL get rs -l app=web --no-headers 2>/dev/null | wc -l"
 wait_for "its pods are deleted (Terminating at most)" "0" bash -c "$KUBECTL get pods -l app=web --no-headers 2>/dev/null | grep -vc Terminating"
+
+# node lifecycle: a node stops renewing its lease → Unknown, tainted, pods evicted and recreated elsewhere
+cat <<Y | k apply -f - >/dev/null 2>&1
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nl}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: nl}}
+  template:
+    metadata: {labels: {app: nl}}
+    spec: {containers: [{name: c, image: nginx}]}
+Y
+timeout 60 "$KUBECTL" rollout status deploy/nl --timeout=50s >/dev/null 2>&1
+dead=$(k get pods -l app=nl -o jsonpath='{.items[0].spec.nodeName}')
+on_dead=$(k get pods -l app=nl --field-selector spec.nodeName="$dead" -o name | wc -l)
+k annotate node "$dead" sim.skiff.dev/heartbeat=stop >/dev/null 2>&1
+wait_for "node without heartbeat becomes Unknown (NotReady)" "Unknown NodeStatusUnknown" jp node/"$dead" '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}'
+expect_contains "kubectl shows it NotReady" "NotReady" "$(k get node "$dead" --no-headers 2>&1)"
+wait_for "unreachable taints" "node.kubernetes.io/unreachable:NoSchedule node.kubernetes.io/unreachable:NoExecute " \
+  jp node/"$dead" '{range .spec.taints[*]}{.key}:{.effect} {end}'
+wait_for "its $on_dead pod(s) evicted (Terminating)" "$on_dead" bash -c "$KUBECTL get pods -l app=nl --field-selector spec.nodeName=$dead -o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}{\"\\n\"}{end}' | grep -c ."
+wait_for "replacements Running on the other nodes" "3" bash -c "$KUBECTL get pods -l app=nl -o wide --no-headers | grep -v Terminating | grep Running | grep -vc ' $dead '"
+out=$(k get events --field-selector reason=NodeNotReady -o jsonpath='{.items[*].message}' 2>&1)
+expect_contains "NodeNotReady event" "Node $dead status is now: NodeNotReady" "$out"
+k annotate node "$dead" sim.skiff.dev/heartbeat- >/dev/null 2>&1
+wait_for "heartbeat back: Ready, taints removed" "True " jp node/"$dead" '{.status.conditions[?(@.type=="Ready")].status} {.spec.taints[*].key}'
+k delete deploy nl >/dev/null 2>&1
 
 # propagation policies
 mk_deploy() { # name replicas [grace]
