@@ -5,6 +5,7 @@
 #include "sched/component.h"
 
 #include "api/component.h"
+#include "controller/component.h"
 #include "sim/sim.h"
 
 static const skiff_config_key_t apiserver_keys[] = {
@@ -30,6 +31,16 @@ static const skiff_config_key_t scheduler_keys[] = {
     SKIFF_CONFIG_END,
 };
 static const char *const scheduler_groups[] = { "profiles", NULL };
+
+static const skiff_config_key_t controllers_keys[] = {
+    { "enable", SKIFF_CFG_STRLIST, NULL, 0, 0,
+      "controllers to run (replicaset, deployment, garbagecollector); empty = all" },
+    { "workers", SKIFF_CFG_INT, "2", 0, 0, "worker threads per controller (1..64)" },
+    { "server", SKIFF_CFG_STRING, NULL, 0, 0,
+      "API server URL (http://HOST:PORT) to run against another process; default: this process's apiserver" },
+    { "resync", SKIFF_CFG_DURATION, "10m", 0, 0, "every cached object is re-synced this often (0 = never)" },
+    SKIFF_CONFIG_END,
+};
 
 static const skiff_config_key_t sim_keys[] = {
     { "nodes", SKIFF_CFG_INT, "0", 0, 0, "how many simulated nodes to register" },
@@ -57,7 +68,7 @@ static const skiff_component_t components[] = {
     { "apiserver", apiserver_keys, skiff_api_component_start, skiff_api_component_stop },
     { "scheduler", scheduler_keys, skiff_sched_component_start, skiff_sched_component_stop,
       scheduler_groups },
-    { "controllers", no_keys, NULL, NULL },
+    { "controllers", controllers_keys, skiff_ctrl_component_start, skiff_ctrl_component_stop },
     { "agent", no_keys, NULL, NULL },
     { "proxy", no_keys, NULL, NULL },
     { "sim", sim_keys, skiff_sim_component_start, skiff_sim_component_stop },
