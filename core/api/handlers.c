@@ -778,6 +778,15 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
 
 /* ---- delete --------------------------------------------------------------- */
 
+/* A grace period from a request, clamped: 1e300 cast to int64 is undefined,
+ * and now_ns + grace * 1e9 must not overflow (the sanitized server died on
+ * ?gracePeriodSeconds=99999999999999). Negative (or NaN) means "the default". */
+#define GRACE_MAX_SECONDS (1LL << 32) /* ~136 years */
+static int64_t grace_clamp(double d)
+{
+    return !(d >= 0) ? -1 : d > (double)GRACE_MAX_SECONDS ? GRACE_MAX_SECONDS : (int64_t)d;
+}
+
 typedef struct del_opts {
     int64_t grace;      /* -1 = default */
     char uid[64], rv[32]; /* preconditions */
@@ -789,12 +798,12 @@ static int parse_delete_options(apisrv_call_t *c, del_opts_t *o)
     memset(o, 0, sizeof *o);
     o->grace = -1;
     const char *g = apisrv_param(c, "gracePeriodSeconds");
-    if (g && *g) o->grace = strtoll(g, NULL, 10);
+    if (g && *g) o->grace = grace_clamp((double)strtoll(g, NULL, 10));
     if (c->req->body_len == 0) return 0;
     cJSON *b = apisrv_body_parse(c, 1);
     if (!b) return -1;
     const cJSON *gp = get(b, "gracePeriodSeconds");
-    if (cJSON_IsNumber(gp)) o->grace = (int64_t)gp->valuedouble;
+    if (cJSON_IsNumber(gp)) o->grace = grace_clamp(gp->valuedouble);
     const char *u = apisrv_str(b, "preconditions.uid"), *r = apisrv_str(b, "preconditions.resourceVersion");
     if (u) snprintf(o->uid, sizeof o->uid, "%s", u);
     if (r) snprintf(o->rv, sizeof o->rv, "%s", r);
@@ -916,7 +925,7 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
             const cJSON *t = get(get(old, "spec"), "terminationGracePeriodSeconds");
             /* a pod on a node is stopped by its node agent, which then deletes it */
             if (is_pod && node && *node && cJSON_IsNumber(t) && !(phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))))
-                grace = (int64_t)t->valuedouble;
+                grace = grace_clamp(t->valuedouble);
         }
         if (!(is_pod && node && *node)) grace = 0;
         /* Orphan and Foreground propagation are finalizers the garbage
@@ -1136,7 +1145,7 @@ static int do_eviction(apisrv_call_t *c)
     memset(&o, 0, sizeof o);
     o.grace = -1;
     const cJSON *gp = get(get(b, "deleteOptions"), "gracePeriodSeconds");
-    if (cJSON_IsNumber(gp)) o.grace = (int64_t)gp->valuedouble;
+    if (cJSON_IsNumber(gp)) o.grace = grace_clamp(gp->valuedouble);
     cJSON_Delete(b);
     cJSON *out;
     if (delete_one(c, &o, &out) < 0) return 0;
