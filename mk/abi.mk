@@ -8,7 +8,7 @@ ABI_SO := $(foreach c,$(ABI_CASES),$(ABI_DIR)/$(c)/$(c).so) \
           $(ABI_DIR)/unresolved/unresolved.so
 
 define ABI_RULE
-$(ABI_DIR)/$(1)/$(1).so: tests/abi/$(1).c
+$(ABI_DIR)/$(1)/$(1).so: tests/abi/$(1).c $(wildcard sdk/include/skiff/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(PLUGIN_CFLAGS) $$(PLUGIN_LDFLAGS) -o $$@ $$<
 endef
@@ -18,12 +18,12 @@ $(ABI_DIR)/notelf/notelf.so: tests/abi/notelf.txt
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-$(ABI_DIR)/dup/dup-a.so $(ABI_DIR)/dup/dup-b.so: tests/abi/dup.c
+$(ABI_DIR)/dup/dup-a.so $(ABI_DIR)/dup/dup-b.so: tests/abi/dup.c $(wildcard sdk/include/skiff/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
 
 # Linked without --no-undefined / -z defs on purpose: the loader must catch it.
-$(ABI_DIR)/unresolved/unresolved.so: tests/abi/unresolved.c
+$(ABI_DIR)/unresolved/unresolved.so: tests/abi/unresolved.c $(wildcard sdk/include/skiff/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(LDFLAGS_ALL) -shared -o $@ $<
 

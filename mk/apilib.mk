@@ -22,3 +22,12 @@ $(BUILD)/fuzz/protobuf_fuzz: core/api/fuzz/protobuf_fuzz.c $(API_LIB_SRCS)
 
 .PHONY: fuzz-api
 fuzz-api: $(BUILD)/fuzz/patch_fuzz $(BUILD)/fuzz/protobuf_fuzz
+
+# make bench-apilib: ops/s of the patchers, apply, protobuf decode, selectors (not part of make test).
+$(BUILD)/bench/apilib_bench: tests/bench/apilib_bench.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBCORE) $(CORE_LIBS)
+
+.PHONY: bench-apilib
+bench-apilib: $(BUILD)/bench/apilib_bench
+	$(BUILD)/bench/apilib_bench core/api/testdata/create-deployment.pb

@@ -1,15 +1,16 @@
 # lmdb store: the crash-test driver (tests/store/crash.t.sh) and the store
-# benchmark (`make bench-store`). Both load the plugin .so in-process.
+# benchmark (`make bench-store`). Both load the plugin .so in-process through
+# the core's loader (core/plugin).
 LMDB_CRASH := $(BUILD)/tests-bin/store_crash
 LMDB_BENCH := $(BUILD)/bench/bench_store
 
-$(LMDB_CRASH): tests/store/lmdb/crash_driver.c tests/store/lmdb/minihost.h
+$(LMDB_CRASH): tests/store/lmdb/crash_driver.c tests/store/lmdb/coreload.h $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/store/lmdb $(LDFLAGS_ALL) -o $@ $< -ldl
+	$(CC) $(CFLAGS_ALL) -Itests/store/lmdb $(LDFLAGS_ALL) -o $@ $< $(LIBCORE) $(CORE_LIBS)
 
-$(LMDB_BENCH): bench/store/bench_store.c tests/store/lmdb/minihost.h
+$(LMDB_BENCH): bench/store/bench_store.c tests/store/lmdb/coreload.h $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/store/lmdb $(LDFLAGS_ALL) -o $@ $< -ldl -lm
+	$(CC) $(CFLAGS_ALL) -Itests/store/lmdb $(LDFLAGS_ALL) -o $@ $< $(LIBCORE) $(CORE_LIBS)
 
 TEST_EXTRA += $(LMDB_CRASH) $(BUILD)/plugins/store/lmdb.so
 

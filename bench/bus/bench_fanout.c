@@ -82,6 +82,10 @@ static unsigned long long slowest(counter_t *c, int k)
 {
     unsigned long long m = ~0ull;
     for (int i = 0; i < k; i++) {
+        if (atomic_load(&c[i].ended)) {
+            fprintf(stderr, "bench_fanout: subscriber %d of %d was cut off; the figures would be wrong\n", i, k);
+            exit(1);
+        }
         unsigned long long v = atomic_load_explicit(&c[i].n, memory_order_relaxed);
         if (v < m)
             m = v;
@@ -139,11 +143,6 @@ static double run(skiff_bus_t *bus, int k, double secs)
         nanosleep(&ts, NULL);
     }
     t1 = now_s();
-    for (int i = 0; i < k; i++)
-        if (atomic_load(&c[i].ended)) {
-            fprintf(stderr, "bench_fanout: a subscriber was cut off\n");
-            exit(1);
-        }
     skiff_fanout_free(f);
     free(c);
     return (double)emitted * k / (t1 - t0);

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "api/fieldset.h"
+#include "api/json_limits.h"
 #include "api/json_util.h"
+#include "api/patch_schema.h"
 #include "api/patch_strategic.h"
 
 #define MAX_CONFLICTS 64
@@ -207,6 +209,107 @@ static int prune_dropped(const char *const *segs, int n, void *arg)
     return 0;
 }
 
+/* ---- list order after apply, as structured-merge-diff's visitListItems ---- */
+
+static int ord_same(const cJSON *a, const cJSON *b, const char *key)
+{
+    if (!key) return cJSON_Compare(a, b, 1);
+    const cJSON *ka = cJSON_IsObject(a) ? cJSON_GetObjectItemCaseSensitive(a, key) : NULL;
+    const cJSON *kb = cJSON_IsObject(b) ? cJSON_GetObjectItemCaseSensitive(b, key) : NULL;
+    return ka && kb && cJSON_Compare(ka, kb, 1);
+}
+
+static int ord_find(cJSON *const *v, int n, const cJSON *x, const char *key)
+{
+    for (int i = 0; i < n; i++) if (ord_same(v[i], x, key)) return i;
+    return -1;
+}
+
+static cJSON **ord_items(const cJSON *arr, int *n)
+{
+    *n = cJSON_GetArraySize(arr);
+    cJSON **v = calloc((size_t)(*n ? *n : 1), sizeof *v);
+    int i = 0;
+    if (v) for (cJSON *c = arr ? arr->child : NULL; c; c = c->next) v[i++] = c;
+    return v;
+}
+
+/* Reorder `res` (the merged list): live items (L) keep their order, applied
+ * items (R) theirs; shared items are placed in R's order, L-only items stay
+ * where they were and R-only items come where R has them. */
+static int ssa_order_list(cJSON *res, const cJSON *live, const cJSON *cfg, const char *key)
+{
+    int nl, nr, nres, no = 0;
+    cJSON **L = ord_items(live, &nl), **R = ord_items(cfg, &nr), **X = ord_items(res, &nres);
+    cJSON **out = calloc((size_t)(nl + nr + 1), sizeof *out), **shared = calloc((size_t)(nr + 1), sizeof *shared);
+    int rc = -ENOMEM;
+    if (!L || !R || !X || !out || !shared) goto done;
+    int ns = 0, si = 0;
+    for (int j = 0; j < nr; j++) if (ord_find(L, nl, R[j], key) >= 0) shared[ns++] = R[j];
+    cJSON *next = ns ? shared[si++] : NULL;
+    for (int li = 0, ri = 0; li < nl || ri < nr;) {
+        int before_l = li, before_r = ri;
+        if (li < nl && ri < nr) {
+            if (ord_same(L[li], R[ri], key)) {
+                out[no++] = R[ri];
+                li++, ri++;
+                next = si < ns ? shared[si++] : NULL;
+                continue;
+            }
+            if (ord_find(R, nr, L[li], key) >= 0 && next && !ord_same(next, L[li], key)) { li++; continue; }
+        }
+        if (li < nl && ord_find(R, nr, L[li], key) < 0) { out[no++] = L[li++]; continue; }
+        if (ri < nr) {
+            out[no++] = R[ri];
+            if (next && ord_same(next, R[ri], key)) next = si < ns ? shared[si++] : NULL;
+            ri++;
+            continue;
+        }
+        if (li == before_l && ri == before_r) li++; /* cannot happen; never loop forever */
+    }
+    /* Move the merged items into that order; anything unmatched keeps its place at the end. */
+    for (int k = 0; k < no; k++) {
+        for (int i = 0; i < nres; i++) {
+            if (!X[i] || !ord_same(X[i], out[k], key)) continue;
+            cJSON_AddItemToArray(res, cJSON_DetachItemViaPointer(res, X[i]));
+            X[i] = NULL;
+            break;
+        }
+    }
+    for (int i = 0; i < nres; i++)
+        if (X[i]) cJSON_AddItemToArray(res, cJSON_DetachItemViaPointer(res, X[i]));
+    rc = 0;
+done:
+    free(L); free(R); free(X); free(out); free(shared);
+    return rc;
+}
+
+static int ssa_reorder(cJSON *res, const cJSON *live, const cJSON *cfg, const char *type, int depth)
+{
+    if (!cJSON_IsObject(res) || !cJSON_IsObject(cfg) || depth > SKIFF_API_MAX_DEPTH) return 0;
+    for (const cJSON *c = cfg->child; c; c = c->next) {
+        const skiff_api_field_t *f = skiff_api_schema_field(type, c->string);
+        cJSON *r = cJSON_GetObjectItemCaseSensitive(res, c->string);
+        const cJSON *l = cJSON_IsObject(live) ? cJSON_GetObjectItemCaseSensitive(live, c->string) : NULL;
+        int rc = 0;
+        if (cJSON_IsObject(c)) {
+            rc = ssa_reorder(r, l, c, f ? f->child : NULL, depth + 1);
+        } else if (cJSON_IsArray(c) && cJSON_IsArray(r) && f && (f->flags & SKIFF_API_FIELD_MERGE)) {
+            rc = ssa_order_list(r, cJSON_IsArray(l) ? l : NULL, c, f->merge_key);
+            for (const cJSON *ci = c->child; !rc && f->merge_key && ci; ci = ci->next) {
+                cJSON *ri = NULL;
+                const cJSON *li = NULL;
+                for (cJSON *x = r->child; x && !ri; x = x->next) if (ord_same(x, ci, f->merge_key)) ri = x;
+                for (const cJSON *x = cJSON_IsArray(l) ? l->child : NULL; x && !li; x = x->next)
+                    if (ord_same(x, ci, f->merge_key)) li = x;
+                rc = ssa_reorder(ri, li, ci, f->child, depth + 1);
+            }
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 int skiff_api_apply(const cJSON *live, const cJSON *applied, const skiff_api_apply_opts_t *o,
                     cJSON **out, cJSON **causes, skiff_error_t *err)
 {
@@ -252,6 +355,8 @@ int skiff_api_apply(const cJSON *live, const cJSON *applied, const skiff_api_app
     cJSON *cmd = cJSON_GetObjectItemCaseSensitive(cfg, "metadata");
     if (cJSON_IsObject(cmd)) cJSON_DeleteItemFromObjectCaseSensitive(cmd, "managedFields");
     if ((rc = skiff_api_strategic_patch_inplace(res, cfg, o->kind, err))) goto fail_c;
+    /* Lists ordered as server-side apply orders them, not as a strategic patch. */
+    if (ssa_reorder(res, live, cfg, skiff_api_schema_root(o->kind), 0)) { rc = ap_oom(err); goto fail_c; }
 
     cJSON *entry = new_entry(o, "Apply", cur);
     if (!entry) { rc = ap_oom(err); goto fail_c; }

@@ -4,7 +4,10 @@
  * What it does, as kube-apiserver does for the common case:
  *  - the applied configuration is merged into the live object (maps
  *    recursively, lists by the merge keys of patch_schema.h, other lists
- *    replaced whole);
+ *    replaced whole); merged lists are ordered as structured-merge-diff
+ *    orders them: items only in the live list keep their place, applied
+ *    items follow the applied order (a new container listed last lands
+ *    last);
  *  - each field manager's fields are kept in metadata.managedFields entries
  *    {manager, operation:"Apply"|"Update", apiVersion, time?, fieldsType:
  *    "FieldsV1", fieldsV1}; fields this manager applied last time and no
@@ -14,6 +17,10 @@
  *    manager owns is a conflict: without force the call fails with
  *    SKIFF_E_CONFLICT (HTTP 409, reason Conflict) and a message/causes
  *    list worded as kube's; with force the field changes hands.
+ * Left to the caller (as kube-apiserver does before merging): the applied
+ * object must carry apiVersion and kind and its metadata.name must match
+ * the URL; a metadata.resourceVersion in it is a precondition (409 if it
+ * differs from live) — it is otherwise merged in like any field.
  * Simplifications (documented, deliberate): list items are keyed by the
  * single merge key of the table (kube uses listMapKeys, e.g. containerPort
  * + protocol); ownership of a whole map/list by another manager is checked

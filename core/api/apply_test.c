@@ -159,6 +159,34 @@ static void test_errors_and_record_create(void **state)
     cJSON_Delete(upd); cJSON_Delete(obj); cJSON_Delete(a);
 }
 
+static void test_list_order(void **state)
+{
+    /* Live-only items keep their place, applied items follow the applied order
+     * (structured-merge-diff's visitListItems), unlike a strategic patch. */
+    skiff_api_apply_opts_t o = { .manager = "m", .api_version = "v1", .kind = "Pod" };
+    cJSON *live = tj("{'spec':{'containers':[{'name':'a','image':'1'},{'name':'side','image':'s'}]}}");
+    cJSON *out = apply_ok(live, "{'spec':{'containers':[{'name':'a','image':'2'},{'name':'log','image':'l'}]}}", &o);
+    strip_mf(out);
+    assert_json(out, "{'metadata':{},'spec':{'containers':[{'name':'a','image':'2'},{'name':'side','image':'s'},{'name':'log','image':'l'}]}}");
+    cJSON_Delete(out);
+    out = apply_ok(live, "{'spec':{'containers':[{'name':'x','image':'x'},{'name':'a','image':'1'}]}}", &o);
+    strip_mf(out);
+    assert_json(out, "{'metadata':{},'spec':{'containers':[{'name':'x','image':'x'},{'name':'a','image':'1'},{'name':'side','image':'s'}]}}");
+    cJSON_Delete(out);
+    out = apply_ok(live, "{'spec':{'containers':[{'name':'side','image':'s'},{'name':'a','image':'1'}]}}", &o);
+    strip_mf(out);
+    assert_json(out, "{'metadata':{},'spec':{'containers':[{'name':'side','image':'s'},{'name':'a','image':'1'}]}}");
+    cJSON_Delete(out);
+    /* Nested lists (env in a container) and primitive sets (finalizers) too. */
+    cJSON *live2 = tj("{'metadata':{'finalizers':['f1','f2']},'spec':{'containers':[{'name':'a','env':[{'name':'A','value':'1'},{'name':'B','value':'2'}]}]}}");
+    out = apply_ok(live2, "{'metadata':{'finalizers':['f3','f1']},'spec':{'containers':[{'name':'a','env':[{'name':'C','value':'3'},{'name':'B','value':'2'}]}]}}", &o);
+    strip_mf(out);
+    assert_json(out, "{'metadata':{'finalizers':['f3','f1','f2']},'spec':{'containers':[{'name':'a','env':"
+                     "[{'name':'A','value':'1'},{'name':'C','value':'3'},{'name':'B','value':'2'}]}]}}");
+    cJSON_Delete(out);
+    cJSON_Delete(live); cJSON_Delete(live2);
+}
+
 static void test_fieldset_format(void **state)
 {
     const char *segs[] = { "f:spec", "f:containers", "k:{\"name\":\"nginx\"}", "f:image" };
@@ -182,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_conflict_with_other_manager),
         cmocka_unit_test(test_two_conflicts_message),
         cmocka_unit_test(test_errors_and_record_create),
+        cmocka_unit_test(test_list_order),
         cmocka_unit_test(test_fieldset_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

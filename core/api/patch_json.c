@@ -243,6 +243,10 @@ int skiff_api_json_patch(const cJSON *doc, const cJSON *patch, cJSON **out, skif
     if (!out) return skiff_error_set(err, SKIFF_E_INVALID, "json patch: no output");
     *out = NULL;
     if (!cJSON_IsArray(patch)) return skiff_error_set(err, SKIFF_E_INVALID, "json patch: the patch must be a JSON array of operations");
+    int nops = cJSON_GetArraySize(patch);
+    if (nops > SKIFF_API_JSON_PATCH_MAX_OPS)
+        return skiff_error_set(err, SKIFF_E_TOOLARGE, "The allowed maximum operations in a JSON patch is %d, got %d",
+                               SKIFF_API_JSON_PATCH_MAX_OPS, nops);
     cJSON *d = doc ? cJSON_Duplicate(doc, 1) : cJSON_CreateNull();
     if (!d) return skiff_error_set(err, -ENOMEM, "json patch: out of memory");
     int i = 0;
@@ -262,6 +266,7 @@ int skiff_api_json_patch_http_status(int code)
     case SKIFF_E_INVALID: return 400;
     case SKIFF_E_NOTFOUND: return 422;
     case SKIFF_API_E_TEST_FAILED: return 422;
+    case SKIFF_E_TOOLARGE: return 422;
     default: return 500;
     }
 }

@@ -27,9 +27,13 @@
  *                      unequal: 422 like kube-apiserver (which wraps every
  *                      apply error in 422 Invalid); a server that prefers 409
  *                      can tell it apart by this code.
+ *   SKIFF_E_TOOLARGE — more than SKIFF_API_JSON_PATCH_MAX_OPS operations:
+ *                      kube-apiserver answers 422 with `The allowed maximum
+ *                      operations in a JSON patch is 10000, got N`.
  * Messages name the op index and path, e.g.
  *   `json patch op 1 (replace "/spec/foo"): doc is missing path "/spec/foo"`. */
 #define SKIFF_API_E_TEST_FAILED SKIFF_E_CONFLICT
+#define SKIFF_API_JSON_PATCH_MAX_OPS 10000
 
 /* Apply the JSON patch array `patch` to `doc`; a NEW tree goes to *out
  * (caller frees with cJSON_Delete). `doc` and `patch` are borrowed and never
@@ -41,7 +45,7 @@ int skiff_api_json_patch(const cJSON *doc, const cJSON *patch, cJSON **out, skif
 cJSON *skiff_api_json_pointer_get(const cJSON *doc, const char *pointer, skiff_error_t *err);
 
 /* HTTP status the API server answers for a code from skiff_api_json_patch:
- * 400, 422, or 500 for anything else (-ENOMEM). */
+ * 400, 422 (also for SKIFF_E_TOOLARGE), or 500 for anything else (-ENOMEM). */
 int skiff_api_json_patch_http_status(int code);
 
 #endif

@@ -94,6 +94,20 @@ static void test_test_op_distinct(void **state)
     assert_int_equal(skiff_api_json_patch_http_status(SKIFF_E_NOTFOUND), 422);
 }
 
+static void test_op_limit(void **state)
+{
+    cJSON *d = tj("{'a':0}"), *p = cJSON_CreateArray(), *out = NULL;
+    for (int i = 0; i < SKIFF_API_JSON_PATCH_MAX_OPS; i++) cJSON_AddItemToArray(p, tj("{'op':'replace','path':'/a','value':1}"));
+    skiff_error_t err = {0};
+    assert_int_equal(skiff_api_json_patch(d, p, &out, &err), 0);
+    cJSON_Delete(out);
+    cJSON_AddItemToArray(p, tj("{'op':'replace','path':'/a','value':1}"));
+    assert_int_equal(skiff_api_json_patch(d, p, &out, &err), SKIFF_E_TOOLARGE);
+    assert_string_equal(err.msg, "The allowed maximum operations in a JSON patch is 10000, got 10001");
+    assert_int_equal(skiff_api_json_patch_http_status(SKIFF_E_TOOLARGE), 422);
+    cJSON_Delete(d); cJSON_Delete(p);
+}
+
 static void test_pointer_get(void **state)
 {
     cJSON *d = tj("{'a':{'b':[10,20]},'':3}");
@@ -113,6 +127,7 @@ int main(void)
         cmocka_unit_test(test_rollout_undo_body),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_test_op_distinct),
+        cmocka_unit_test(test_op_limit),
         cmocka_unit_test(test_pointer_get),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

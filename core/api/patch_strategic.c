@@ -39,6 +39,8 @@ static void smp_show(const cJSON *v, char *buf, size_t len)
 
 static int merge_map(cJSON *orig, const cJSON *patch, const char *type, const char *path, int depth, skiff_error_t *err);
 static int merge_list(cJSON *orig, const cJSON *patch, const skiff_api_field_t *f, const char *path, int depth, skiff_error_t *err);
+static int merge_list_items(cJSON *orig, const cJSON *patch, const skiff_api_field_t *f, const char *key,
+                            const char *path, int depth, skiff_error_t *err);
 
 /* A new value built from patch value `p` as if merged into nothing: nested
  * directives are applied (and vanish) and nulls are dropped. *out is NULL
@@ -79,34 +81,72 @@ static const char *directive_of(const cJSON *item)
     return cJSON_IsString(d) ? d->valuestring : (d ? "" : NULL);
 }
 
-/* Reorder list `l` per `order`: named items first in that order, then the
- * rest in their current order. Entries are maps holding the merge key, or
- * primitives for a primitive list. */
-static int apply_order(cJSON *l, const cJSON *order, const char *key, const char *path, skiff_error_t *err)
+/* Position of `item` in `list` by merge key (or value for primitives), -1 if absent. */
+static int order_index(const cJSON *list, const cJSON *item, const char *key)
+{
+    const cJSON *want = key ? item_key(item, key) : item;
+    int i = 0;
+    if (!want) return -1;
+    for (const cJSON *o = list ? list->child : NULL; o; o = o->next, i++) {
+        const cJSON *have = key ? item_key(o, key) : o;
+        if (have && cJSON_Compare(have, want, 1)) return i;
+    }
+    return -1;
+}
+
+typedef struct { cJSON *it; int idx; int seq; } ord_t;
+
+static int ord_cmp(const void *a, const void *b)
+{
+    const ord_t *x = a, *y = b;
+    /* Unknown positions (-1) go last; ties keep their current order. */
+    if (x->idx != y->idx) {
+        if (x->idx < 0) return 1;
+        if (y->idx < 0) return -1;
+        return x->idx < y->idx ? -1 : 1;
+    }
+    return x->seq - y->seq;
+}
+
+/* $setElementOrder as kube's normalizeElementOrder: the items the order
+ * names (P) follow the order; the others (S, server-only) keep the order
+ * they had in the live list `before`; then S is interleaved into P by
+ * position in `before` (mergeSortedSlice). Entries are maps holding the
+ * merge key, or values for a primitive list. */
+static int apply_order(cJSON *l, const cJSON *order, const char *key, const cJSON *before, const char *path,
+                       skiff_error_t *err)
 {
     if (!cJSON_IsArray(order))
         return skiff_error_set(err, SKIFF_E_INVALID, "%s: $setElementOrder must be a list", path);
-    if (!cJSON_IsArray(l)) return 0;
-    cJSON *sorted = cJSON_CreateArray();
-    if (!sorted) return smp_oom(err);
-    for (const cJSON *o = order->child; o; o = o->next) {
-        const cJSON *want = key ? item_key(o, key) : o;
-        if (!want) {
-            cJSON_Delete(sorted);
+    for (const cJSON *o = order->child; o; o = o->next)
+        if (key && !item_key(o, key))
             return skiff_error_set(err, SKIFF_E_INVALID, "%s: $setElementOrder entry does not contain the merge key %s",
                                    path, key);
-        }
-        for (cJSON *it = l->child; it;) {
-            cJSON *nx = it->next;
-            const cJSON *have = key ? item_key(it, key) : it;
-            if (have && cJSON_Compare(have, want, 1))
-                cJSON_AddItemToArray(sorted, cJSON_DetachItemViaPointer(l, it));
-            it = nx;
-        }
+    if (!cJSON_IsArray(l) || !l->child) return 0;
+    int n = cJSON_GetArraySize(l), np = 0, ns = 0, seq = 0;
+    ord_t *pv = calloc((size_t)n, sizeof *pv), *sv = calloc((size_t)n, sizeof *sv);
+    if (!pv || !sv) { free(pv); free(sv); return smp_oom(err); }
+    while (l->child) {
+        cJSON *it = cJSON_DetachItemViaPointer(l, l->child);
+        int oi = order_index(order, it, key);
+        if (oi >= 0) pv[np++] = (ord_t){ it, oi, seq++ };
+        else sv[ns++] = (ord_t){ it, order_index(before, it, key), seq++ };
     }
-    while (l->child) cJSON_AddItemToArray(sorted, cJSON_DetachItemViaPointer(l, l->child));
-    while (sorted->child) cJSON_AddItemToArray(l, cJSON_DetachItemViaPointer(sorted, sorted->child));
-    cJSON_Delete(sorted);
+    if (np > 1) qsort(pv, (size_t)np, sizeof *pv, ord_cmp);
+    if (ns > 1) qsort(sv, (size_t)ns, sizeof *sv, ord_cmp);
+    int i = 0, j = 0;
+    while (i < ns || j < np) {
+        cJSON *take;
+        if (i >= ns) take = pv[j++].it;
+        else if (j >= np) take = sv[i++].it;
+        else {
+            int li = sv[i].idx, ri = order_index(before, pv[j].it, key);
+            take = (li >= 0 && ri >= 0 && li < ri) ? sv[i++].it : pv[j++].it;
+        }
+        cJSON_AddItemToArray(l, take);
+    }
+    free(pv);
+    free(sv);
     return 0;
 }
 
@@ -141,6 +181,22 @@ static int merge_list(cJSON *orig, const cJSON *patch, const skiff_api_field_t *
         return 0;
     }
 
+    /* kube's mergeSlice ends with normalizeElementOrder(patch items,
+     * server-only items, patch, original): the items the patch names follow
+     * the patch's order, server-only items are interleaved by live position,
+     * and new items come before later server-only ones. */
+    cJSON *before = cJSON_Duplicate(orig, 1);
+    if (!before) return smp_oom(err);
+    int rc = merge_list_items(orig, patch, f, key, path, depth, err);
+    if (rc == 0) rc = apply_order(orig, patch, key, before, path, err);
+    cJSON_Delete(before);
+    return rc;
+}
+
+static int merge_list_items(cJSON *orig, const cJSON *patch, const skiff_api_field_t *f, const char *key,
+                            const char *path, int depth, skiff_error_t *err)
+{
+    char ipath[PATH_MAX_LEN];
     if (!key) {
         /* A primitive set (finalizers): add the values not yet present. */
         for (const cJSON *p = patch->child; p; p = p->next) {
@@ -217,10 +273,9 @@ static int is_directive_key(const char *k)
            !strncmp(k, P_DELPRIM, strlen(P_DELPRIM));
 }
 
-static int merge_map(cJSON *orig, const cJSON *patch, const char *type, const char *path, int depth, skiff_error_t *err)
+static int merge_map_body(cJSON *orig, const cJSON *patch, const char *type, const char *path, int depth,
+                          skiff_error_t *err)
 {
-    if (depth > SKIFF_API_MAX_DEPTH)
-        return skiff_error_set(err, SKIFF_E_INVALID, "%s: nested deeper than %d levels", path, SKIFF_API_MAX_DEPTH);
     char cpath[PATH_MAX_LEN];
 
     const char *d = directive_of(patch);
@@ -310,16 +365,41 @@ static int merge_map(cJSON *orig, const cJSON *patch, const char *type, const ch
         if (skiff_api_json_set(orig, k, v)) { cJSON_Delete(v); return smp_oom(err); }
     }
 
-    /* Orders last: they apply to the merged lists. */
+    return SMP_KEEP;
+}
+
+static int merge_map(cJSON *orig, const cJSON *patch, const char *type, const char *path, int depth, skiff_error_t *err)
+{
+    if (depth > SKIFF_API_MAX_DEPTH)
+        return skiff_error_set(err, SKIFF_E_INVALID, "%s: nested deeper than %d levels", path, SKIFF_API_MAX_DEPTH);
+    /* Lists named by $setElementOrder are ordered against their live order,
+     * so keep a copy of them from before the merge. */
+    cJSON *before = NULL;
     for (const cJSON *p = patch->child; p; p = p->next) {
         if (!p->string || strncmp(p->string, P_ORDER, strlen(P_ORDER))) continue;
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(orig, p->string + strlen(P_ORDER));
+        if (!cJSON_IsArray(l)) continue;
+        cJSON *dup = cJSON_Duplicate(l, 1);
+        if (!before) before = cJSON_CreateObject();
+        if (!before || !dup || !cJSON_AddItemToObject(before, p->string + strlen(P_ORDER), dup)) {
+            cJSON_Delete(dup);
+            cJSON_Delete(before);
+            return smp_oom(err);
+        }
+    }
+    int rc = merge_map_body(orig, patch, type, path, depth, err);
+    /* Orders last: they apply to the merged lists. */
+    for (const cJSON *p = patch->child; p && rc == SMP_KEEP; p = p->next) {
+        if (!p->string || strncmp(p->string, P_ORDER, strlen(P_ORDER))) continue;
         const char *field = p->string + strlen(P_ORDER);
+        char cpath[PATH_MAX_LEN];
         path_join(cpath, path, field);
         const skiff_api_field_t *f = skiff_api_schema_field(type, field);
-        int rc = apply_order(cJSON_GetObjectItemCaseSensitive(orig, field), p, f ? f->merge_key : NULL, cpath, err);
-        if (rc) return rc;
+        rc = apply_order(cJSON_GetObjectItemCaseSensitive(orig, field), p, f ? f->merge_key : NULL,
+                         cJSON_GetObjectItemCaseSensitive(before, field), cpath, err);
     }
-    return SMP_KEEP;
+    cJSON_Delete(before);
+    return rc;
 }
 
 int skiff_api_strategic_patch_inplace(cJSON *doc, const cJSON *patch, const char *kind, skiff_error_t *err)

@@ -7,7 +7,12 @@
  * item by item on their merge key (containers by name, container ports by
  * containerPort, service ports by port, volumeMounts by mountPath... see
  * patch_schema.h), primitive lists (finalizers) as sets. Other lists are
- * replaced. Directives honoured:
+ * replaced. Merged lists are ordered as kube's mergeSlice orders them: the
+ * items the patch names follow the patch's order, the others keep their
+ * live order and are interleaved by live position, so without
+ * $setElementOrder a new item lands before the server-only items after it
+ * (kube's known "prepend"; kubectl always sends $setElementOrder).
+ * Directives honoured:
  *   {"$patch":"replace"}  in a map: the map replaces the original whole;
  *                         as a list item: the list is replaced by the others.
  *   {"$patch":"delete"}   in a map: the map is deleted; as a list item with
@@ -15,10 +20,10 @@
  *   {"$patch":"merge"}    the default; accepted and dropped.
  *   "$retainKeys":[...]   original keys not listed are cleared first.
  *   "$deleteFromPrimitiveList/<f>":[...]  those values leave list f.
- *   "$setElementOrder/<f>":[...]  list f is reordered to this order; items
- *                         the order does not name keep their relative order
- *                         after the named ones (a simplification of kube's
- *                         interleaving).
+ *   "$setElementOrder/<f>":[...]  list f is reordered: the items it names
+ *                         follow it, the others keep their live order and are
+ *                         interleaved by live position (kube's
+ *                         normalizeElementOrder + mergeSortedSlice).
  * Directives never reach the result.
  */
 #ifndef SKIFF_CORE_API_PATCH_STRATEGIC_H

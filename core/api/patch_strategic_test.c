@@ -54,14 +54,17 @@ static void test_rollout_restart_and_cordon(void **state)
 
 static void test_merge_keys_by_kind(void **state)
 {
-    /* Pod: pod spec at spec; env by name, ports by containerPort, volumeMounts by mountPath. */
+    /* Pod: pod spec at spec; env by name, ports by containerPort, volumeMounts by mountPath.
+     * Without $setElementOrder kube orders like mergeSlice's normalizeElementOrder: a new item
+     * (443) goes before server-only items that follow it (80); Z comes after X because Y, which
+     * the patch names first, is after X in the live list. */
     ok_case("Pod",
             "{'spec':{'containers':[{'name':'a','env':[{'name':'X','value':'1'},{'name':'Y','value':'2'}],"
             "'ports':[{'containerPort':80,'name':'http'}],'volumeMounts':[{'mountPath':'/d','name':'v'}]}]}}",
             "{'spec':{'containers':[{'name':'a','env':[{'name':'Y','value':'3'},{'name':'Z','value':'4'}],"
             "'ports':[{'containerPort':443}],'volumeMounts':[{'mountPath':'/d','readOnly':true}]}]}}",
             "{'spec':{'containers':[{'name':'a','env':[{'name':'X','value':'1'},{'name':'Y','value':'3'},{'name':'Z','value':'4'}],"
-            "'ports':[{'containerPort':80,'name':'http'},{'containerPort':443}],'volumeMounts':[{'mountPath':'/d','name':'v','readOnly':true}]}]}}");
+            "'ports':[{'containerPort':443},{'containerPort':80,'name':'http'}],'volumeMounts':[{'mountPath':'/d','name':'v','readOnly':true}]}]}}");
     /* The same body against an unknown kind replaces the lists. */
     ok_case("Widget", "{'spec':{'containers':[{'name':'a','image':'x'}]}}", "{'spec':{'containers':[{'name':'b'}]}}",
             "{'spec':{'containers':[{'name':'b'}]}}");
@@ -71,7 +74,7 @@ static void test_merge_keys_by_kind(void **state)
     /* CronJob: spec.jobTemplate.spec.template.spec. */
     ok_case("CronJob", "{'spec':{'jobTemplate':{'spec':{'template':{'spec':{'containers':[{'name':'a','image':'1'}]}}}}}}",
             "{'spec':{'jobTemplate':{'spec':{'template':{'spec':{'containers':[{'name':'b','image':'2'}]}}}}}}",
-            "{'spec':{'jobTemplate':{'spec':{'template':{'spec':{'containers':[{'name':'a','image':'1'},{'name':'b','image':'2'}]}}}}}}");
+            "{'spec':{'jobTemplate':{'spec':{'template':{'spec':{'containers':[{'name':'b','image':'2'},{'name':'a','image':'1'}]}}}}}}");
     /* Service ports by port; tolerations (no strategy) replaced. */
     ok_case("Service", "{'spec':{'ports':[{'port':80,'targetPort':8080},{'port':443}]}}",
             "{'spec':{'ports':[{'port':80,'targetPort':9090}]}}",
@@ -90,8 +93,12 @@ static void test_directives(void **state)
             "{'spec':{'containers':[{'name':'a','image':'1'},{'name':'c','image':'3'}]}}");
     ok_case("Pod", pod, "{'spec':{'containers':[{'name':'z','image':'9'},{'$patch':'replace'}]}}",
             "{'spec':{'containers':[{'name':'z','image':'9'}]}}");
+    /* live [a,b,c], order [c,a]: b (server-only, live index 1) goes before c (index 2), as kube's mergeSortedSlice. */
     ok_case("Pod", pod, "{'spec':{'$setElementOrder/containers':[{'name':'c'},{'name':'a'}],'containers':[{'name':'a','image':'7'}]}}",
-            "{'spec':{'containers':[{'name':'c','image':'3'},{'name':'a','image':'7'},{'name':'b','image':'2'}]}}");
+            "{'spec':{'containers':[{'name':'b','image':'2'},{'name':'c','image':'3'},{'name':'a','image':'7'}]}}");
+    /* live [a,b,c], order [a,c,d] with d new: b stays between a and c. */
+    ok_case("Pod", pod, "{'spec':{'$setElementOrder/containers':[{'name':'a'},{'name':'c'},{'name':'d'}],'containers':[{'name':'d','image':'4'}]}}",
+            "{'spec':{'containers':[{'name':'a','image':'1'},{'name':'b','image':'2'},{'name':'c','image':'3'},{'name':'d','image':'4'}]}}");
     ok_case("Pod", "{'metadata':{'labels':{'a':'1','b':'2'}}}", "{'metadata':{'labels':{'$patch':'replace','c':'3'}}}",
             "{'metadata':{'labels':{'c':'3'}}}");
     ok_case("Pod", "{'metadata':{'labels':{'a':'1'}},'spec':{'x':1}}", "{'metadata':{'labels':{'$patch':'delete'}}}",
@@ -100,7 +107,9 @@ static void test_directives(void **state)
     ok_case("ConfigMap", "{'metadata':{'finalizers':['a','b','c']}}", "{'metadata':{'$deleteFromPrimitiveList/finalizers':['b','x']}}",
             "{'metadata':{'finalizers':['a','c']}}");
     ok_case("ConfigMap", "{'metadata':{'finalizers':['a','b','c']}}", "{'metadata':{'$setElementOrder/finalizers':['c','a']}}",
-            "{'metadata':{'finalizers':['c','a','b']}}");
+            "{'metadata':{'finalizers':['b','c','a']}}");
+    ok_case("ConfigMap", "{'metadata':{'finalizers':['a','b']}}", "{'metadata':{'$setElementOrder/finalizers':['x','b','a'],'finalizers':['x']}}",
+            "{'metadata':{'finalizers':['x','b','a']}}");
     /* $retainKeys: volume source switched from emptyDir to hostPath. */
     ok_case("Pod", "{'spec':{'volumes':[{'name':'v','emptyDir':{}}]}}",
             "{'spec':{'volumes':[{'name':'v','$retainKeys':['hostPath','name'],'hostPath':{'path':'/x'}}]}}",

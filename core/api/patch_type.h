@@ -5,7 +5,9 @@
  *   application/merge-patch+json          -> skiff_api_merge_patch     (patch_merge.h)
  *   application/strategic-merge-patch+json -> skiff_api_strategic_patch (patch_strategic.h)
  *   application/apply-patch+yaml          -> skiff_api_apply           (apply.h; kubectl sends
- *                                            JSON, which is YAML too: parse the body as JSON)
+ *                                            JSON, which is YAML too; other clients may send
+ *                                            YAML: decode with skiff_manifest_decode_body,
+ *                                            core/manifest/manifest.h)
  * Parameters after ';' (charset) are ignored, case-insensitively.
  */
 #ifndef SKIFF_CORE_API_PATCH_TYPE_H

@@ -192,6 +192,75 @@ MSG(m_deployment, "Deployment",
     { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_deployspec },
     { 3, "status", PB_MSG, 0, &m_deploystatus });
 
+/* ---- batch/v1 ---- */
+MSG(m_jobspec, "JobSpec",
+    { 1, "parallelism", PB_INT, KEEP, NULL }, { 2, "completions", PB_INT, KEEP, NULL },
+    { 3, "activeDeadlineSeconds", PB_INT, KEEP, NULL }, { 4, "selector", PB_MSG, KEEP, &m_labelselector },
+    { 5, "manualSelector", PB_BOOL, KEEP, NULL }, { 6, "template", PB_MSG, 0, &m_podtemplatespec },
+    { 7, "backoffLimit", PB_INT, KEEP, NULL }, { 8, "ttlSecondsAfterFinished", PB_INT, KEEP, NULL },
+    { 9, "completionMode", PB_STR, 0, NULL }, { 10, "suspend", PB_BOOL, KEEP, NULL });
+MSG(m_job, "Job", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_jobspec });
+MSG(m_jobtemplate, "JobTemplateSpec", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_jobspec });
+MSG(m_cronjobspec, "CronJobSpec",
+    { 1, "schedule", PB_STR, 0, NULL }, { 2, "startingDeadlineSeconds", PB_INT, KEEP, NULL },
+    { 3, "concurrencyPolicy", PB_STR, 0, NULL }, { 4, "suspend", PB_BOOL, KEEP, NULL },
+    { 5, "jobTemplate", PB_MSG, 0, &m_jobtemplate }, { 6, "successfulJobsHistoryLimit", PB_INT, KEEP, NULL },
+    { 7, "failedJobsHistoryLimit", PB_INT, KEEP, NULL }, { 8, "timeZone", PB_STR, 0, NULL });
+MSG(m_cronjob, "CronJob", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_cronjobspec });
+
+/* ---- rbac.authorization.k8s.io/v1 ---- */
+MSG(m_policyrule, "PolicyRule",
+    { 1, "verbs", PB_STR, REP, NULL }, { 2, "apiGroups", PB_STR, REP, NULL }, { 3, "resources", PB_STR, REP, NULL },
+    { 4, "resourceNames", PB_STR, REP, NULL }, { 5, "nonResourceURLs", PB_STR, REP, NULL });
+MSG(m_aggrule, "AggregationRule", { 1, "clusterRoleSelectors", PB_MSG, REP, &m_labelselector });
+MSG(m_subject, "Subject",
+    { 1, "kind", PB_STR, 0, NULL }, { 2, "apiGroup", PB_STR, 0, NULL }, { 3, "name", PB_STR, 0, NULL },
+    { 4, "namespace", PB_STR, 0, NULL });
+MSG(m_roleref, "RoleRef", { 1, "apiGroup", PB_STR, 0, NULL }, { 2, "kind", PB_STR, 0, NULL }, { 3, "name", PB_STR, 0, NULL });
+MSG(m_role, "Role", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "rules", PB_MSG, REP, &m_policyrule });
+MSG(m_clusterrole, "ClusterRole",
+    { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "rules", PB_MSG, REP, &m_policyrule },
+    { 3, "aggregationRule", PB_MSG, KEEP, &m_aggrule });
+MSG(m_rolebinding, "RoleBinding",
+    { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "subjects", PB_MSG, REP, &m_subject },
+    { 3, "roleRef", PB_MSG, 0, &m_roleref });
+
+/* ---- scheduling.k8s.io/v1, policy/v1, networking.k8s.io/v1 ---- */
+MSG(m_priorityclass, "PriorityClass",
+    { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "value", PB_INT, KEEP, NULL },
+    { 3, "globalDefault", PB_BOOL, 0, NULL }, { 4, "description", PB_STR, 0, NULL },
+    { 5, "preemptionPolicy", PB_STR, 0, NULL });
+MSG(m_pdbspec, "PodDisruptionBudgetSpec",
+    { 1, "minAvailable", PB_IOS, KEEP, NULL }, { 2, "selector", PB_MSG, KEEP, &m_labelselector },
+    { 3, "maxUnavailable", PB_IOS, KEEP, NULL }, { 4, "unhealthyPodEvictionPolicy", PB_STR, 0, NULL });
+MSG(m_pdb, "PodDisruptionBudget", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_pdbspec });
+MSG(m_svcbackendport, "ServiceBackendPort", { 1, "name", PB_STR, 0, NULL }, { 2, "number", PB_INT, 0, NULL });
+MSG(m_ingsvcbackend, "IngressServiceBackend",
+    { 1, "name", PB_STR, 0, NULL }, { 2, "port", PB_MSG, 0, &m_svcbackendport });
+MSG(m_typedlocalref, "TypedLocalObjectReference",
+    { 1, "apiGroup", PB_STR, KEEP, NULL }, { 2, "kind", PB_STR, 0, NULL }, { 3, "name", PB_STR, 0, NULL });
+MSG(m_ingbackend, "IngressBackend",
+    { 3, "resource", PB_MSG, KEEP, &m_typedlocalref }, { 4, "service", PB_MSG, KEEP, &m_ingsvcbackend });
+MSG(m_httppath, "HTTPIngressPath",
+    { 1, "path", PB_STR, 0, NULL }, { 2, "backend", PB_MSG, 0, &m_ingbackend }, { 3, "pathType", PB_STR, 0, NULL });
+MSG(m_httprule, "HTTPIngressRuleValue", { 1, "paths", PB_MSG, REP, &m_httppath });
+MSG(m_ingrulevalue, "IngressRuleValue", { 1, "http", PB_MSG, KEEP, &m_httprule });
+MSG(m_ingrule, "IngressRule", { 1, "host", PB_STR, 0, NULL }, { 2, "ingressRuleValue", PB_INLINE, 0, &m_ingrulevalue });
+MSG(m_ingtls, "IngressTLS", { 1, "hosts", PB_STR, REP, NULL }, { 2, "secretName", PB_STR, 0, NULL });
+MSG(m_ingspec, "IngressSpec",
+    { 1, "defaultBackend", PB_MSG, KEEP, &m_ingbackend }, { 2, "tls", PB_MSG, REP, &m_ingtls },
+    { 3, "rules", PB_MSG, REP, &m_ingrule }, { 4, "ingressClassName", PB_STR, 0, NULL });
+MSG(m_ingress, "Ingress", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_ingspec });
+
+/* ---- authentication.k8s.io/v1 (POST serviceaccounts/<sa>/token) ---- */
+MSG(m_boundref, "BoundObjectReference",
+    { 1, "kind", PB_STR, 0, NULL }, { 2, "apiVersion", PB_STR, 0, NULL }, { 3, "name", PB_STR, 0, NULL },
+    { 4, "uid", PB_STR, 0, NULL });
+MSG(m_tokenreqspec, "TokenRequestSpec",
+    { 1, "audiences", PB_STR, REP, NULL }, { 3, "boundObjectRef", PB_MSG, KEEP, &m_boundref },
+    { 4, "expirationSeconds", PB_INT, KEEP, NULL });
+MSG(m_tokenrequest, "TokenRequest", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_tokenreqspec });
+
 static const struct { const char *api_version, *kind; const pb_msg_t *msg; } pb_kinds[] = {
     { "v1", "Namespace", &m_namespace },
     { "v1", "ConfigMap", &m_configmap },
@@ -201,6 +270,16 @@ static const struct { const char *api_version, *kind; const pb_msg_t *msg; } pb_
     { "v1", "ResourceQuota", &m_resourcequota },
     { "v1", "Pod", &m_pod },
     { "apps/v1", "Deployment", &m_deployment },
+    { "batch/v1", "Job", &m_job },
+    { "batch/v1", "CronJob", &m_cronjob },
+    { "rbac.authorization.k8s.io/v1", "Role", &m_role },
+    { "rbac.authorization.k8s.io/v1", "ClusterRole", &m_clusterrole },
+    { "rbac.authorization.k8s.io/v1", "RoleBinding", &m_rolebinding },
+    { "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", &m_rolebinding },
+    { "scheduling.k8s.io/v1", "PriorityClass", &m_priorityclass },
+    { "policy/v1", "PodDisruptionBudget", &m_pdb },
+    { "networking.k8s.io/v1", "Ingress", &m_ingress },
+    { "authentication.k8s.io/v1", "TokenRequest", &m_tokenrequest },
 };
 
 /* ---------- decoding ---------- */

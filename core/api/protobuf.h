@@ -6,7 +6,8 @@
  * magic "k8s\0", then a runtime.Unknown {typeMeta{apiVersion=1,kind=2}=1,
  * raw=2, contentEncoding=3, contentType=4} whose raw holds the typed object.
  * This decodes the typed object with a field table taken from the
- * generated.proto of k8s.io/api (core/v1, apps/v1) and apimachinery
+ * generated.proto of k8s.io/api (core, apps, batch, rbac, scheduling,
+ * policy, networking v1) and apimachinery
  * (meta/v1), producing the JSON kubectl would have sent for the same
  * command: zero scalars and empty strings of plain (non-pointer) fields are
  * left out, as Go's omitempty does; pointer fields (replicas,
@@ -15,8 +16,13 @@
  * its string; IntOrString a number or a string; Time an RFC 3339 string.
  * Unknown fields are skipped; unknown kinds are refused.
  *
- * Kinds: v1 Namespace, ConfigMap, Secret, ServiceAccount, Service,
- * ResourceQuota, Pod; apps/v1 Deployment.
+ * Kinds (every one `kubectl create <kind>` sends as protobuf, captured from
+ * kubectl 1.32, plus Pod): v1 Namespace, ConfigMap, Secret, ServiceAccount,
+ * Service, ResourceQuota, Pod; apps/v1 Deployment; batch/v1 Job, CronJob;
+ * rbac.authorization.k8s.io/v1 Role, ClusterRole, RoleBinding,
+ * ClusterRoleBinding; scheduling.k8s.io/v1 PriorityClass; policy/v1
+ * PodDisruptionBudget; networking.k8s.io/v1 Ingress; authentication.k8s.io/v1
+ * TokenRequest (`kubectl create token`, POST .../serviceaccounts/<sa>/token).
  */
 #ifndef SKIFF_CORE_API_PROTOBUF_H
 #define SKIFF_CORE_API_PROTOBUF_H

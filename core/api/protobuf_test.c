@@ -130,12 +130,65 @@ static void test_service_quota(void **state)
     cJSON_Delete(o);
 }
 
+static void test_more_kinds(void **state)
+{
+    cJSON *o = decode_file("create-job.pb");
+    assert_json(o, "{'apiVersion':'batch/v1','kind':'Job','metadata':{'name':'j'},'spec':{'template':{'spec':{"
+                   "'containers':[{'name':'j','image':'busybox','command':['echo','hi']}],'restartPolicy':'Never'}}}}");
+    cJSON_Delete(o);
+    o = decode_file("create-cronjob.pb");
+    assert_json(o, "{'apiVersion':'batch/v1','kind':'CronJob','metadata':{'name':'cj'},'spec':{'schedule':'*/5 * * * *',"
+                   "'jobTemplate':{'metadata':{'name':'cj'},'spec':{'template':{'spec':{'containers':[{'name':'cj',"
+                   "'image':'busybox','command':['date']}],'restartPolicy':'OnFailure'}}}}}}");
+    cJSON_Delete(o);
+    /* apiGroups [""] (the core group) keeps its empty string. */
+    o = decode_file("create-role.pb");
+    assert_json(o, "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'Role','metadata':{'name':'r'},"
+                   "'rules':[{'verbs':['get','list'],'apiGroups':[''],'resources':['pods']}]}");
+    cJSON_Delete(o);
+    o = decode_file("create-rolebinding.pb");
+    assert_json(o, "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'RoleBinding','metadata':{'name':'rb'},"
+                   "'subjects':[{'kind':'User','apiGroup':'rbac.authorization.k8s.io','name':'alice'},"
+                   "{'kind':'ServiceAccount','name':'sa','namespace':'default'}],"
+                   "'roleRef':{'apiGroup':'rbac.authorization.k8s.io','kind':'Role','name':'r'}}");
+    cJSON_Delete(o);
+    o = decode_file("create-clusterrole.pb");
+    assert_json(o, "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'ClusterRole','metadata':{'name':'cr'},"
+                   "'rules':[{'verbs':['get'],'apiGroups':[''],'resources':['nodes']}]}");
+    cJSON_Delete(o);
+    o = decode_file("create-clusterrolebinding.pb");
+    assert_string_equal(str_at(o, "roleRef", "kind", NULL), "ClusterRole");
+    assert_string_equal(str_at(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "subjects"), 0), "kind", NULL, NULL), "Group");
+    cJSON_Delete(o);
+    o = decode_file("create-priorityclass.pb");
+    assert_json(o, "{'apiVersion':'scheduling.k8s.io/v1','kind':'PriorityClass','metadata':{'name':'pc'},'value':1000,"
+                   "'description':'high','preemptionPolicy':'PreemptLowerPriority'}");
+    cJSON_Delete(o);
+    o = decode_file("create-pdb.pb");
+    assert_json(o, "{'apiVersion':'policy/v1','kind':'PodDisruptionBudget','metadata':{'name':'pdb'},"
+                   "'spec':{'minAvailable':1,'selector':{'matchLabels':{'app':'web'}}}}");
+    cJSON_Delete(o);
+    o = decode_file("create-token.pb");
+    assert_json(o, "{'apiVersion':'authentication.k8s.io/v1','kind':'TokenRequest','spec':{'audiences':['api'],'expirationSeconds':3600}}");
+    cJSON_Delete(o);
+    o = decode_file("create-service-externalname.pb");
+    assert_string_equal(str_at(o, "spec", "type", NULL), "ExternalName");
+    assert_string_equal(str_at(o, "spec", "externalName", NULL), "foo.com");
+    cJSON_Delete(o);
+    o = decode_file("create-ingress.pb");
+    assert_json(o, "{'apiVersion':'networking.k8s.io/v1','kind':'Ingress','metadata':{'name':'ing'},'spec':{'rules':[{"
+                   "'host':'foo.com','http':{'paths':[{'path':'/bar','backend':{'service':{'name':'svc','port':{'number':80}}},"
+                   "'pathType':'Exact'}]}}]}}");
+    cJSON_Delete(o);
+}
+
 /* Every truncation and every single-byte corruption of every fixture must
  * decode or fail cleanly (ASan in `make test-asan` checks the "cleanly"). */
 static void test_truncated_and_corrupt(void **state)
 {
     const char *files[] = { "create-deployment.pb", "create-service-nodeport.pb", "create-quota.pb",
-                            "create-configmap-binary.pb", "create-secret-docker-registry.pb" };
+                            "create-configmap-binary.pb", "create-secret-docker-registry.pb", "create-cronjob.pb",
+                            "create-rolebinding.pb", "create-ingress.pb", "create-pdb.pb" };
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         size_t len;
         unsigned char *b = load(files[f], &len);
@@ -276,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_configmap_secret_sa),
         cmocka_unit_test(test_deployment),
         cmocka_unit_test(test_service_quota),
+        cmocka_unit_test(test_more_kinds),
         cmocka_unit_test(test_truncated_and_corrupt),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hand_built_fields),

@@ -500,6 +500,34 @@ int skiff_api_field_selector_check(const skiff_api_field_selector_t *sel, const 
     return 0;
 }
 
+const char *const *skiff_api_field_selector_allowed(const char *resource)
+{
+    /* From the field label conversion funcs of k8s.io/kubernetes pkg/apis/<group>/v1 and
+     * the registries' GetAttrs (kube 1.32). */
+    static const char *const meta[] = { "metadata.name", "metadata.namespace", NULL };
+    static const char *const pods[] = { "metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy",
+                                        "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork",
+                                        "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName", NULL };
+    static const char *const events[] = { "metadata.name", "metadata.namespace", "involvedObject.kind",
+                                          "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                                          "involvedObject.apiVersion", "involvedObject.resourceVersion",
+                                          "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type", NULL };
+    static const char *const nodes[] = { "metadata.name", "spec.unschedulable", NULL };
+    static const char *const namespaces[] = { "metadata.name", "status.phase", NULL };
+    static const char *const secrets[] = { "metadata.name", "metadata.namespace", "type", NULL };
+    static const char *const replicas[] = { "metadata.name", "metadata.namespace", "status.replicas", NULL };
+    static const char *const jobs[] = { "metadata.name", "metadata.namespace", "status.successful", NULL };
+    static const char *const csr[] = { "metadata.name", "spec.signerName", NULL };
+    static const struct { const char *res; const char *const *f; } t[] = {
+        { "pods", pods }, { "events", events }, { "nodes", nodes }, { "namespaces", namespaces },
+        { "secrets", secrets }, { "replicasets", replicas }, { "replicationcontrollers", replicas },
+        { "jobs", jobs }, { "certificatesigningrequests", csr },
+    };
+    for (size_t i = 0; resource && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].res, resource)) return t[i].f;
+    return meta;
+}
+
 int skiff_api_field_get_default(const cJSON *obj, const char *field, char *buf, size_t len, void *arg)
 {
     (void)arg;
@@ -519,8 +547,11 @@ int skiff_api_field_get_default(const cJSON *obj, const char *field, char *buf, 
     else if (cJSON_IsString(cur)) snprintf(buf, len, "%s", cur->valuestring);
     else if (cJSON_IsBool(cur)) snprintf(buf, len, "%s", cJSON_IsTrue(cur) ? "true" : "false");
     else if (cJSON_IsNumber(cur)) {
-        if (cur->valuedouble == (double)(long long)cur->valuedouble) snprintf(buf, len, "%lld", (long long)cur->valuedouble);
-        else snprintf(buf, len, "%g", cur->valuedouble);
+        double d = cur->valuedouble;
+        /* Integral values print as integers (as Go's int fields); the range
+         * check keeps the cast defined. */
+        if (d > -9e18 && d < 9e18 && d == (double)(long long)d) snprintf(buf, len, "%lld", (long long)d);
+        else snprintf(buf, len, "%g", d);
     } else snprintf(buf, len, "%s", "");
     return 0;
 }

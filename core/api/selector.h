@@ -86,6 +86,12 @@ int skiff_api_field_selector_parse(const char *text, skiff_api_field_selector_t 
  * `field label not supported: spec.foo` (kube answers 400 BadRequest). */
 int skiff_api_field_selector_check(const skiff_api_field_selector_t *sel, const char *const *allowed, skiff_error_t *err);
 
+/* The fields kube-apiserver supports in field selectors for a resource
+ * (plural name: "pods", "events", "nodes", "namespaces", "secrets",
+ * "replicasets", "jobs", "services"...); always metadata.name and
+ * metadata.namespace. A static NULL-terminated list, never freed. */
+const char *const *skiff_api_field_selector_allowed(const char *resource);
+
 /* How the server exposes an object's fields: write the value of `field` for
  * `obj` into buf (NUL-terminated) and return 0, or return non-zero if the
  * field is unknown for this resource (the object then does not match). */

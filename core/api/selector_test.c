@@ -174,6 +174,16 @@ static void test_field_selectors(void **state)
     const char *allowed[] = { "metadata.name", "metadata.namespace", NULL };
     assert_int_equal(skiff_api_field_selector_check(s, allowed, &err), SKIFF_E_INVALID);
     assert_string_equal(err.msg, "field label not supported: spec.foo");
+    assert_int_equal(skiff_api_field_selector_check(s, skiff_api_field_selector_allowed("configmaps"), &err), SKIFF_E_INVALID);
+    skiff_api_field_selector_t *ok_sel = NULL;
+    assert_int_equal(skiff_api_field_selector_parse("spec.nodeName=n1,status.phase!=Failed", &ok_sel, &err), 0);
+    assert_int_equal(skiff_api_field_selector_check(ok_sel, skiff_api_field_selector_allowed("pods"), &err), 0);
+    assert_int_equal(skiff_api_field_selector_check(ok_sel, skiff_api_field_selector_allowed("configmaps"), &err), SKIFF_E_INVALID);
+    assert_string_equal(err.msg, "field label not supported: spec.nodeName");
+    skiff_api_field_selector_free(ok_sel);
+    assert_int_equal(skiff_api_field_selector_parse("involvedObject.uid=u,involvedObject.namespace=", &ok_sel, &err), 0);
+    assert_int_equal(skiff_api_field_selector_check(ok_sel, skiff_api_field_selector_allowed("events"), &err), 0);
+    skiff_api_field_selector_free(ok_sel);
     /* A callback that knows only metadata.name: unknown fields never match. */
     int calls = 0;
     cJSON *o = tj(pod);

@@ -210,9 +210,21 @@ static int add_all(cJSON *causes, const char *field, const char *value, const ch
     return n;
 }
 
+skiff_api_name_rule_t skiff_api_name_rule_for_kind(const char *kind)
+{
+    static const char *const rbac[] = { "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", NULL };
+    if (!kind) return SKIFF_API_NAME_SUBDOMAIN;
+    if (!strcmp(kind, "Namespace")) return SKIFF_API_NAME_LABEL;
+    if (!strcmp(kind, "Service")) return SKIFF_API_NAME_DNS1035;
+    for (int i = 0; rbac[i]; i++) if (!strcmp(kind, rbac[i])) return SKIFF_API_NAME_PATH_SEGMENT;
+    return SKIFF_API_NAME_SUBDOMAIN;
+}
+
+/* The name rule proper; path-segment checks are made for every rule. */
 static int check_name(const char *v, skiff_api_name_rule_t rule, const char **msgs)
 {
     switch (rule) {
+    case SKIFF_API_NAME_PATH_SEGMENT: return 0;
     case SKIFF_API_NAME_LABEL: return skiff_api_check_dns1123_label(v, msgs);
     case SKIFF_API_NAME_DNS1035: return skiff_api_check_dns1035_label(v, msgs);
     default: return skiff_api_check_dns1123_subdomain(v, msgs);
@@ -259,16 +271,31 @@ int skiff_api_validate_object_meta(const cJSON *obj, skiff_api_name_rule_t rule,
         total++;
     }
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(md, "labels"), *e;
+    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(md, "annotations");
+    /* Kubernetes fails to decode such a body; say so instead of walking it. */
+    if (labels && !cJSON_IsObject(labels) && !cJSON_IsNull(labels)) {
+        if (skiff_api_causes_add(causes, "FieldValueInvalid", "metadata.labels", "Invalid value: must be a map of strings")) return -ENOMEM;
+        total++;
+        labels = NULL;
+    }
+    if (ann && !cJSON_IsObject(ann) && !cJSON_IsNull(ann)) {
+        if (skiff_api_causes_add(causes, "FieldValueInvalid", "metadata.annotations", "Invalid value: must be a map of strings")) return -ENOMEM;
+        total++;
+        ann = NULL;
+    }
     cJSON_ArrayForEach(e, labels) {
         n = skiff_api_check_qualified_name(e->string, msgs);
         if ((rc = add_all(causes, "metadata.labels", e->string, msgs, n)) < 0) return rc;
         total += rc;
-        if (!cJSON_IsString(e)) continue;
+        if (!cJSON_IsString(e)) {
+            if (skiff_api_causes_add(causes, "FieldValueInvalid", "metadata.labels", "Invalid value: label values must be strings")) return -ENOMEM;
+            total++;
+            continue;
+        }
         n = skiff_api_check_label_value(e->valuestring, msgs);
         if ((rc = add_all(causes, "metadata.labels", e->valuestring, msgs, n)) < 0) return rc;
         total += rc;
     }
-    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(md, "annotations");
     size_t bytes = 0;
     cJSON_ArrayForEach(e, ann) {
         char *lower = strdup(e->string);

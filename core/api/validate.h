@@ -48,7 +48,13 @@ typedef enum {
     SKIFF_API_NAME_SUBDOMAIN, /* default: ConfigMap, Secret, Pod, Deployment... */
     SKIFF_API_NAME_LABEL,     /* Namespace */
     SKIFF_API_NAME_DNS1035,   /* Service */
+    SKIFF_API_NAME_PATH_SEGMENT, /* RBAC kinds: any path segment ("system:controller:x") */
 } skiff_api_name_rule_t;
+
+/* kube's name rule for a kind: Namespace -> LABEL, Service -> DNS1035,
+ * Role/ClusterRole/RoleBinding/ClusterRoleBinding -> PATH_SEGMENT, anything
+ * else -> SUBDOMAIN. */
+skiff_api_name_rule_t skiff_api_name_rule_for_kind(const char *kind);
 
 /* ValidateObjectMeta: metadata.name (or generateName) by `rule` (and as a
  * path segment), metadata.namespace as a label when `namespaced`, labels,

@@ -118,6 +118,33 @@ static void test_object_meta_and_status(void **state)
     cJSON_Delete(x);
     cJSON_Delete(causes);
 
+    /* Labels that are not a map, or values that are not strings: causes, not a crash. */
+    causes = cJSON_CreateArray();
+    x = tj("{'metadata':{'name':'a','labels':[{'name':'x'}],'annotations':'s'}}");
+    assert_int_equal(skiff_api_validate_object_meta(x, SKIFF_API_NAME_SUBDOMAIN, 1, causes), 2);
+    cJSON_Delete(x);
+    x = tj("{'metadata':{'name':'a','labels':{'k':1}}}");
+    assert_int_equal(skiff_api_validate_object_meta(x, SKIFF_API_NAME_SUBDOMAIN, 1, causes), 1);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(causes, 2), "message")->valuestring,
+                        "Invalid value: label values must be strings");
+    cJSON_Delete(x);
+    cJSON_Delete(causes);
+
+    /* Rules per kind; RBAC names only need to be path segments. */
+    assert_int_equal(skiff_api_name_rule_for_kind("Namespace"), SKIFF_API_NAME_LABEL);
+    assert_int_equal(skiff_api_name_rule_for_kind("Service"), SKIFF_API_NAME_DNS1035);
+    assert_int_equal(skiff_api_name_rule_for_kind("ClusterRole"), SKIFF_API_NAME_PATH_SEGMENT);
+    assert_int_equal(skiff_api_name_rule_for_kind("Deployment"), SKIFF_API_NAME_SUBDOMAIN);
+    causes = cJSON_CreateArray();
+    x = tj("{'metadata':{'name':'system:controller:x'}}");
+    assert_int_equal(skiff_api_validate_object_meta(x, SKIFF_API_NAME_PATH_SEGMENT, 0, causes), 0);
+    assert_int_equal(skiff_api_validate_object_meta(x, SKIFF_API_NAME_SUBDOMAIN, 0, causes), 1);
+    cJSON_Delete(x);
+    x = tj("{'metadata':{'name':'a/b'}}");
+    assert_int_equal(skiff_api_validate_object_meta(x, SKIFF_API_NAME_PATH_SEGMENT, 0, causes), 1);
+    cJSON_Delete(x);
+    cJSON_Delete(causes);
+
     /* Go-style quoting of odd values. */
     causes = cJSON_CreateArray();
     assert_int_equal(skiff_api_causes_invalid(causes, "f", "a\"b\n", "bad"), 0);

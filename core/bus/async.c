@@ -18,10 +18,13 @@
 
 int skiff_bus_ring_init(skiff_bus_sub_t *s, uint32_t cap, skiff_error_t *err)
 {
-    s->slots = calloc(cap, sizeof *s->slots);
+    /* CHUNK extra slots: events a worker has taken for delivery stop
+     * counting against `cap` (see skiff_bus_ring_push). */
+    s->slots = calloc((size_t)cap + CHUNK, sizeof *s->slots);
     if (!s->slots)
         return skiff_error_set(err, -ENOMEM, "bus: out of memory for an async queue of %u events", cap);
     s->qcap = cap;
+    s->qphys = cap + CHUNK;
     pthread_mutex_init(&s->qlock, NULL);
     pthread_cond_init(&s->not_full, NULL);
     return 0;
@@ -31,7 +34,7 @@ void skiff_bus_ring_fini(skiff_bus_sub_t *s)
 {
     if (!s->slots)
         return;
-    for (uint32_t i = 0; i < s->qcap; i++)
+    for (uint32_t i = 0; i < s->qphys; i++)
         free(s->slots[i].data);
     free(s->slots);
     s->slots = NULL;
@@ -74,7 +77,11 @@ int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, s
     *wake = 0;
     int rc = 0;
     pthread_mutex_lock(&s->qlock);
-    while (!atomic_load(&s->dead) && s->qcount == s->qcap) {
+    /* Full means qcap events not yet started: the ones a worker is already
+     * delivering don't count. So when an event is dropped, some queued event
+     * will still start after it — a subscriber that treats events as
+     * wake-ups ("look for new work") can never miss one. */
+    while (!atomic_load(&s->dead) && s->qcount - s->claimed >= s->qcap) {
         if (s->on_full == SKIFF_BUS_FULL_DROP) {
             s->lost = 1;
             goto out;
@@ -89,20 +96,24 @@ int skiff_bus_ring_push(skiff_bus_sub_t *s, uint64_t seq, const void *payload, s
     }
     if (atomic_load(&s->dead))
         goto out;
-    skiff_bus_slot_t *sl = &s->slots[(s->qhead + s->qcount) % s->qcap];
-    if (len > sl->cap) {
-        size_t cap = len < 64 ? 64 : len;
-        void *p = realloc(sl->data, cap);
-        if (!p) {
-            s->lost = 1; /* the subscriber learns of it from the next event */
-            rc = -ENOMEM;
-            goto out;
+    skiff_bus_slot_t *sl = &s->slots[(s->qhead + s->qcount) % s->qphys];
+    void *dst = sl->inl;
+    if (len > sizeof sl->inl) {
+        if (len > sl->cap) {
+            size_t cap = len < 256 ? 256 : len;
+            void *p = cap <= UINT32_MAX ? realloc(sl->data, cap) : NULL;
+            if (!p) {
+                s->lost = 1; /* the subscriber learns of it from the next event */
+                rc = -ENOMEM;
+                goto out;
+            }
+            sl->data = p;
+            sl->cap = (uint32_t)cap;
         }
-        sl->data = p;
-        sl->cap = cap;
+        dst = sl->data;
     }
     if (len)
-        memcpy(sl->data, payload, len);
+        memcpy(dst, payload, len);
     sl->len = len;
     sl->seq = seq;
     sl->flags = s->lost ? SKIFF_BUS_EV_LOST : 0;
@@ -146,21 +157,25 @@ static void drain(skiff_bus_sub_t *s)
             return;
         }
         uint32_t n = s->qcount < CHUNK ? s->qcount : CHUNK, h = s->qhead;
+        s->claimed = n;
+        if (s->waiters) /* claimed events stop counting: there is room */
+            pthread_cond_broadcast(&s->not_full);
         pthread_mutex_unlock(&s->qlock);
 
         /* Slots [h, h+n) are ours until qcount drops: publishers only write
          * free slots, so payloads are read without the lock. */
         for (uint32_t i = 0; i < n; i++) {
-            skiff_bus_slot_t *sl = &s->slots[(h + i) % s->qcap];
-            skiff_bus_event_t ev = { t->name, t->version, sl->flags, sl->seq,
-                                     sl->len ? sl->data : NULL, sl->len };
+            skiff_bus_slot_t *sl = &s->slots[(h + i) % s->qphys];
+            const void *pl = sl->len == 0 ? NULL : sl->len <= sizeof sl->inl ? (const void *)sl->inl : sl->data;
+            skiff_bus_event_t ev = { t->name, t->version, sl->flags, sl->seq, pl, sl->len };
             skiff_bus_deliver(s, &ev);
         }
         done += n;
 
         pthread_mutex_lock(&s->qlock);
-        s->qhead = (s->qhead + n) % s->qcap;
+        s->qhead = (s->qhead + n) % s->qphys;
         s->qcount -= n;
+        s->claimed = 0;
         if (s->waiters)
             pthread_cond_broadcast(&s->not_full);
         pthread_mutex_unlock(&s->qlock);

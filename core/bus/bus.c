@@ -401,8 +401,13 @@ int skiff_bus_subscribe(skiff_bus_t *bus, void *owner, const char *name, uint32_
                              name, built_version, t->version);
     } else {
         s->topic = t;
-        if (snap_replace(t, s, NULL) < 0)
+        /* Set before the first callback can run, so a callback may
+         * unsubscribe itself through the caller's handle variable. */
+        *out = s;
+        if (snap_replace(t, s, NULL) < 0) {
+            *out = NULL;
             rc = skiff_error_set(err, -ENOMEM, "bus: out of memory subscribing to \"%s\"", name);
+        }
     }
     if (rc == 0) {
         s->next = bus->subs;
@@ -415,7 +420,6 @@ int skiff_bus_subscribe(skiff_bus_t *bus, void *owner, const char *name, uint32_
         skiff_bus_sub_unref(s);
         return rc;
     }
-    *out = s;
     return 0;
 }
 

@@ -12,17 +12,23 @@
  * How it behaves (implementation: bus.c, async.c):
  *  - publish never holds a lock while a callback runs and a sync publish
  *    never allocates. Async publish copies the payload into the subscriber's
- *    preallocated ring (slot buffers are reused once grown).
+ *    preallocated ring: up to 24 bytes inside the slot, larger payloads in a
+ *    per-slot buffer that is reused once grown.
  *  - Full async queue: SKIFF_BUS_FULL_BLOCK makes publish() wait for room —
  *    and while it waits, other publishers of the same topic wait too
  *    (that is what keeps per-topic order); SKIFF_BUS_FULL_DROP drops the event
  *    for that subscriber only and flags its next delivered event
- *    SKIFF_BUS_EV_LOST (seq then also shows the gap). The event a worker is
- *    delivering still occupies its slot.
+ *    SKIFF_BUS_EV_LOST (seq then also shows the gap). "Full" means
+ *    queue_len events queued and not yet started; the few (up to 16) a
+ *    worker has already taken for delivery don't count, so when an event is
+ *    dropped at least one queued event still starts after it — a subscriber
+ *    that treats events as wake-ups never misses one.
  *  - Async callbacks run on a pool of worker threads (4; the environment
  *    variable SKIFF_BUS_WORKERS=1..16 overrides). One subscriber is served by
  *    one worker at a time, in batches, so a slow callback holds up only its
  *    own worker; more slow subscribers than workers stall async delivery.
+ *  - subscribe sets *out before the first callback can run (even one on
+ *    another thread), so a callback may unsubscribe itself through it.
  *  - unsubscribe from inside the subscription's own callback returns at once;
  *    free_ud then runs when that callback returns, on its thread. From
  *    anywhere else it waits for running callbacks first. Two callbacks that

@@ -28,14 +28,18 @@ typedef struct skiff_bus_snap {
     skiff_bus_sub_t *subs[];
 } skiff_bus_snap_t;
 
-/* One slot of an async ring. `data` is grown on demand and reused, so after
- * the ring has wrapped once with a payload size, enqueue does not allocate. */
+/* One slot of an async ring. Payloads up to SKIFF_BUS_SLOT_INLINE bytes
+ * (handles, indices, small structs) live in the slot itself; larger ones go
+ * to `data`, grown on demand and reused, so after the ring has wrapped once
+ * with a payload size, enqueue does not allocate. */
+#define SKIFF_BUS_SLOT_INLINE 24u
 typedef struct skiff_bus_slot {
     uint64_t seq;
     uint32_t flags;
+    uint32_t cap; /* of data */
     size_t len;
-    size_t cap;
     void *data;
+    unsigned char inl[SKIFF_BUS_SLOT_INLINE];
 } skiff_bus_slot_t;
 
 struct skiff_bus_sub {
@@ -61,7 +65,10 @@ struct skiff_bus_sub {
     pthread_mutex_t qlock;
     pthread_cond_t not_full;
     skiff_bus_slot_t *slots;
-    uint32_t qcap, qhead, qcount;
+    uint32_t qcap;    /* queue_len: events queued and not yet started */
+    uint32_t qphys;   /* slots allocated: qcap + what a worker may hold */
+    uint32_t qhead, qcount;
+    uint32_t claimed; /* slots at qhead a worker is delivering */
     int lost;      /* an event was dropped; flag the next one */
     int scheduled; /* on the ready queue or being drained by a worker */
     int waiters;   /* publishers blocked on not_full */

@@ -30,5 +30,7 @@ int skiff_cmd_check_config(int argc, char **argv);
 int skiff_cmd_run(int argc, char **argv);
 int skiff_cmd_version(int argc, char **argv);
 int skiff_cmd_help(int argc, char **argv);
+int skiff_cmd_server(int argc, char **argv);
+int skiff_cmd_kubeconfig(int argc, char **argv);
 
 #endif

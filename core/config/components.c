@@ -2,6 +2,11 @@
  * To add a component or a key, edit this table (and docs/config.md); to
  * make `skiff run` start a component, set its start/stop functions. */
 #include "config/config.h"
+#include "sched/component.h"
+
+#include "api/component.h"
+#include "controller/component.h"
+#include "sim/sim.h"
 
 static const skiff_config_key_t apiserver_keys[] = {
     { "listen", SKIFF_CFG_STRING, "127.0.0.1:6443", 0, 0,
@@ -10,18 +15,63 @@ static const skiff_config_key_t apiserver_keys[] = {
       "directory for the API server's own state (certificates, tokens)" },
     { "service_cidr", SKIFF_CFG_STRING, "10.96.0.0/12", 0, 0,
       "IP range ClusterIP services are allocated from" },
+    { "node_port_range", SKIFF_CFG_STRING, "30000-32767", 0, 0,
+      "port range NodePort services are allocated from (LOW-HIGH)" },
+    { "event_ttl", SKIFF_CFG_DURATION, "1h", 0, 0,
+      "Events are deleted this long after their last update (0 = kept)" },
+    SKIFF_CONFIG_END,
+};
+
+static const skiff_config_key_t scheduler_keys[] = {
+    { "percentage_of_nodes_to_score", SKIFF_CFG_INT, "0", 0, 0,
+      "share of nodes filtered per pod once enough fit; 0 = adaptive (50 - nodes/125, min 5)" },
+    { "parallelism", SKIFF_CFG_INT, "2", 0, 0, "worker threads for filter and score" },
+    { "pod_initial_backoff", SKIFF_CFG_DURATION, "1s", 0, 0, "first retry delay of a pod" },
+    { "pod_max_backoff", SKIFF_CFG_DURATION, "10s", 0, 0, "longest retry delay of a pod" },
+    SKIFF_CONFIG_END,
+};
+static const char *const scheduler_groups[] = { "profiles", NULL };
+
+static const skiff_config_key_t controllers_keys[] = {
+    { "enable", SKIFF_CFG_STRLIST, NULL, 0, 0,
+      "controllers to run (replicaset, deployment, garbagecollector); empty = all" },
+    { "workers", SKIFF_CFG_INT, "2", 0, 0, "worker threads per controller (1..64)" },
+    { "server", SKIFF_CFG_STRING, NULL, 0, 0,
+      "API server URL (http://HOST:PORT) to run against another process; default: this process's apiserver" },
+    { "resync", SKIFF_CFG_DURATION, "10m", 0, 0, "every cached object is re-synced this often (0 = never)" },
+    SKIFF_CONFIG_END,
+};
+
+static const skiff_config_key_t sim_keys[] = {
+    { "nodes", SKIFF_CFG_INT, "0", 0, 0, "how many simulated nodes to register" },
+    { "name_prefix", SKIFF_CFG_STRING, "sim-node-", 0, 0, "node names are PREFIX0, PREFIX1, ..." },
+    { "cpu", SKIFF_CFG_QUANTITY, "32", 0, 0, "each node's cpu capacity (and allocatable)" },
+    { "memory", SKIFF_CFG_QUANTITY, "256Gi", 0, 0, "each node's memory capacity" },
+    { "pods", SKIFF_CFG_INT, "110", 0, 0, "each node's pod capacity" },
+    { "ephemeral_storage", SKIFF_CFG_QUANTITY, "100Gi", 0, 0, "each node's ephemeral-storage capacity" },
+    { "labels", SKIFF_CFG_STRLIST, NULL, 0, 0, "extra node labels, \"key=value\"" },
+    { "taints", SKIFF_CFG_STRLIST, NULL, 0, 0, "node taints, \"key[=value]:Effect\"" },
+    { "zones", SKIFF_CFG_INT, "0", 0, 0, "spread nodes over this many topology.kubernetes.io/zone values (zone-0...); 0 = no zone label" },
+    { "heartbeat", SKIFF_CFG_DURATION, "10s", 0, 0, "how often each node renews its Lease in kube-node-lease" },
+    { "status_interval", SKIFF_CFG_DURATION, "1m", 0, 0, "how often each node's conditions (lastHeartbeatTime) are updated" },
+    { "pod_start_delay", SKIFF_CFG_DURATION, "1s", 0, 0, "how long a pod bound to a simulated node stays Pending before Running" },
+    { "pod_cidr", SKIFF_CFG_STRING, "10.244.0.0/16", 0, 0, "cluster pod range; node N gets its N-th /24 as spec.podCIDR" },
+    { "node_cidr", SKIFF_CFG_STRING, "172.18.0.0/16", 0, 0, "node InternalIPs (node N gets base+N+2)" },
+    { "server", SKIFF_CFG_STRING, NULL, 0, 0, "API server URL for a sim in another process; unset = the in-process API server" },
+    { "workers", SKIFF_CFG_INT, "2", 0, 0, "threads doing pod status updates and deletions" },
     SKIFF_CONFIG_END,
 };
 
 static const skiff_config_key_t no_keys[] = { SKIFF_CONFIG_END };
 
 static const skiff_component_t components[] = {
-    { "apiserver", apiserver_keys, NULL, NULL },
-    { "scheduler", no_keys, NULL, NULL },
-    { "controllers", no_keys, NULL, NULL },
+    { "apiserver", apiserver_keys, skiff_api_component_start, skiff_api_component_stop },
+    { "scheduler", scheduler_keys, skiff_sched_component_start, skiff_sched_component_stop,
+      scheduler_groups },
+    { "controllers", controllers_keys, skiff_ctrl_component_start, skiff_ctrl_component_stop },
     { "agent", no_keys, NULL, NULL },
     { "proxy", no_keys, NULL, NULL },
-    { "sim", no_keys, NULL, NULL },
+    { "sim", sim_keys, skiff_sim_component_start, skiff_sim_component_stop },
 };
 
 const skiff_component_t *skiff_components(size_t *n)

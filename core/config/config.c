@@ -116,16 +116,27 @@ static void free_raw(skiff_raw_setting_t *raw, size_t n)
 
 /* The members of a libconfig group as raw typed settings. Strings are
  * borrowed from the parsed file; list arrays are allocated (free_raw). */
-static int raw_from_group(const config_setting_t *g, skiff_raw_setting_t **out, size_t *n_out)
+/* A member a component reads itself (skiff_component_t.groups). */
+static int is_own_group(const char *const *groups, const char *name)
+{
+    for (const char *const *p = groups; p && *p; p++)
+        if (name && strcmp(*p, name) == 0) return 1;
+    return 0;
+}
+
+static int raw_from_group_skip(const config_setting_t *g, const char *const *skip,
+                               skiff_raw_setting_t **out, size_t *n_out)
 {
     int n = g ? config_setting_length(g) : 0;
     *out = NULL;
     *n_out = 0;
     skiff_raw_setting_t *raw = calloc(n > 0 ? (size_t)n : 1, sizeof *raw);
     if (!raw) return -1;
-    for (int i = 0; i < n; i++) {
-        config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-        skiff_raw_setting_t *r = &raw[i];
+    int i = 0;
+    for (int k = 0; k < n; k++) {
+        config_setting_t *s = config_setting_get_elem(g, (unsigned)k);
+        if (is_own_group(skip, config_setting_name(s))) continue;
+        skiff_raw_setting_t *r = &raw[i++];
         r->key = config_setting_name(s);
         r->line = line_of(s);
         switch (config_setting_type(s)) {
@@ -174,8 +185,13 @@ static int raw_from_group(const config_setting_t *g, skiff_raw_setting_t **out, 
         }
     }
     *out = raw;
-    *n_out = (size_t)n;
+    *n_out = (size_t)i;
     return 0;
+}
+
+static int raw_from_group(const config_setting_t *g, skiff_raw_setting_t **out, size_t *n_out)
+{
+    return raw_from_group_skip(g, NULL, out, n_out);
 }
 
 /* "key=value" strings for the raw settings, NULL-terminated. */
@@ -326,7 +342,7 @@ static void load_components(loader_t *L, const config_setting_t *root)
         cc->setting = g;
         skiff_raw_setting_t *raw;
         size_t n;
-        if (raw_from_group(g, &raw, &n) < 0) { free_raw(raw, n); L->oom = 1; break; }
+        if (raw_from_group_skip(g, comps[c].groups, &raw, &n) < 0) { free_raw(raw, n); L->oom = 1; break; }
         group_report_t gr = { L, line_of(g) };
         int rc = skiff_settings_build(comps[c].keys, comps[c].name, raw, n, settings_problem, &gr,
                                       &cc->settings);

@@ -43,6 +43,11 @@ typedef struct skiff_component {
     int (*start)(skiff_cluster_t *cl, const skiff_component_conf_t *conf, void **state,
                  skiff_error_t *err);
     void (*stop)(void *state);
+    /* Members of the component's group that it reads itself from
+     * conf->setting (lists of groups a key table cannot type, e.g. the
+     * scheduler's profiles); NULL-terminated, may be NULL. The key
+     * checker skips them. */
+    const char *const *groups;
 } skiff_component_t;
 
 /* The component table, *n entries. */

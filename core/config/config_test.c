@@ -86,8 +86,16 @@ static void test_components_and_defaults(void **state)
     assert_int_equal(cfg->n_plugin_path, 1);
     assert_string_equal(cfg->plugin_path[0], dir);
 
-    /* An empty cluster assembles and tears down. */
+    /* The API server refuses to start without a store instance. */
     skiff_cluster_t *cl;
+    assert_int_equal(skiff_cluster_assemble(cfg, NULL, &cl, &err), SKIFF_E_INVALID);
+    assert_non_null(strstr(err.msg, "the API server needs a store"));
+    skiff_config_free(cfg);
+
+    /* With no component enabled, an empty cluster assembles and tears down. */
+    snprintf(text, sizeof text, "plugin_path = \"%s\";\ncomponents = { apiserver = false; };\n", dir);
+    path = write_cfg("b.cfg", text);
+    assert_int_equal(skiff_config_load(path, collect, &l, &cfg, &err), 0);
     assert_int_equal(skiff_cluster_assemble(cfg, NULL, &cl, &err), 0);
     assert_int_equal(skiff_cluster_count(cl), 0);
     assert_null(skiff_cluster_find(cl, SKIFF_KIND_STORE, "main"));

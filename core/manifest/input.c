@@ -1,5 +1,8 @@
 /* core/manifest/input.c — limits, positions and UTF-8 checks shared by the
  * JSON and YAML decoders. */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "manifest/manifest_int.h"
 
 void skiff_manifest_limits(const skiff_manifest_opts_t *opts, skiff_manifest_limits_t *out)
@@ -10,6 +13,18 @@ void skiff_manifest_limits(const skiff_manifest_opts_t *opts, skiff_manifest_lim
     if (out->max_depth > SKIFF_MANIFEST_DEPTH_CAP) out->max_depth = SKIFF_MANIFEST_DEPTH_CAP;
     out->max_alias_nodes = opts && opts->max_alias_nodes ? opts->max_alias_nodes : SKIFF_MANIFEST_MAX_ALIAS_NODES;
     out->flags = opts ? opts->flags : 0;
+    out->warn_buf = opts && opts->warn_len ? opts->warn_buf : NULL;
+    out->warn_len = out->warn_buf ? opts->warn_len : 0;
+    if (out->warn_buf) out->warn_buf[0] = '\0';
+}
+
+void skiff_manifest_warn(const skiff_manifest_limits_t *lim, const char *fmt, ...)
+{
+    if (!lim->warn_buf || lim->warn_buf[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(lim->warn_buf, lim->warn_len, fmt, ap);
+    va_end(ap);
 }
 
 void skiff_manifest_position(const char *buf, size_t len, size_t off, size_t *line, size_t *col)

@@ -236,18 +236,30 @@ static int json_validate(const char *buf, size_t len, int max_depth, skiff_error
     return rc;
 }
 
-/* Duplicate keys, with the path of the object holding them. */
-static int json_check_dups(const cJSON *n, char *path, size_t plen, size_t cap, skiff_error_t *err)
+/* Duplicate keys, with the path of the object holding them: an error, or
+ * with DUPLICATES_LAST_WINS the earlier item is dropped (encoding/json keeps
+ * the last) and the first one noted as a warning. */
+static int json_check_dups(cJSON *n, char *path, size_t plen, size_t cap, const skiff_manifest_limits_t *lim,
+                           skiff_error_t *err)
 {
     if (cJSON_IsObject(n) && n->child && n->child->next) {
         skiff_strmap_t seen = {0};
-        for (const cJSON *c = n->child; c; c = c->next) {
-            if (skiff_strmap_get(&seen, c->string)) {
+        for (cJSON *c = n->child; c; c = c->next) {
+            skiff_strmap_entry_t *e = skiff_strmap_get(&seen, c->string);
+            if (e && (lim->flags & SKIFF_MANIFEST_DUPLICATES_LAST_WINS)) {
+                skiff_manifest_warn(lim, "duplicate field \"%s%s%.200s\"", path, plen ? "." : "", c->string);
+                cJSON *earlier = e->p;
+                e->key = c->string; /* repoint before the earlier key is freed */
+                e->p = c;
+                cJSON_Delete(cJSON_DetachItemViaPointer(n, earlier));
+                continue;
+            }
+            if (e) {
                 skiff_strmap_free(&seen);
                 return skiff_error_set(err, SKIFF_E_INVALID, "duplicate field \"%s%s%.200s\"", path,
                                        plen ? "." : "", c->string);
             }
-            if (skiff_strmap_put(&seen, c->string, 0, 0)) {
+            if (skiff_strmap_put(&seen, c->string, 0, 0, c)) {
                 skiff_strmap_free(&seen);
                 return skiff_error_set(err, -ENOMEM, "out of memory while decoding JSON");
             }
@@ -256,14 +268,14 @@ static int json_check_dups(const cJSON *n, char *path, size_t plen, size_t cap, 
     }
     if (!cJSON_IsObject(n) && !cJSON_IsArray(n)) return 0;
     int idx = 0;
-    for (const cJSON *c = n->child; c; c = c->next, idx++) {
+    for (cJSON *c = n->child; c; c = c->next, idx++) {
         size_t nlen;
         if (cJSON_IsObject(n))
             nlen = (size_t)snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", c->string);
         else
             nlen = (size_t)snprintf(path + plen, cap - plen, "[%d]", idx);
         size_t np = plen + nlen < cap ? plen + nlen : cap - 1;
-        int rc = json_check_dups(c, path, np, cap, err);
+        int rc = json_check_dups(c, path, np, cap, lim, err);
         path[plen] = '\0';
         if (rc) return rc;
     }
@@ -274,6 +286,7 @@ int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest
                                skiff_error_t *err)
 {
     *doc = NULL;
+    if (!buf) len = 0, buf = "";
     skiff_manifest_limits_t lim;
     skiff_manifest_limits(opts, &lim);
     if (len > lim.max_bytes)
@@ -290,7 +303,7 @@ int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest
         return skiff_error_set(err, -ENOMEM, "out of memory while decoding JSON");
     }
     char path[512] = "";
-    if ((rc = json_check_dups(root, path, 0, sizeof path, err))) {
+    if ((rc = json_check_dups(root, path, 0, sizeof path, &lim, err))) {
         cJSON_Delete(root);
         return rc;
     }
@@ -302,6 +315,7 @@ int skiff_manifest_decode_body_opts(const char *buf, size_t len, const skiff_man
                                     skiff_error_t *err)
 {
     *doc = NULL;
+    if (!buf) len = 0, buf = "";
     skiff_manifest_limits_t lim;
     skiff_manifest_limits(opts, &lim);
     if (len > lim.max_bytes)

@@ -9,9 +9,9 @@
  * borrowed for the call and need not be NUL-terminated.
  *
  * Errors: bad input is SKIFF_E_INVALID with "line L, column C: what" (both
- * 1-based; column counts characters), or, where a JSON tree carries no
- * positions, the path of the offending field ("spec.replicas: ..."). Input over
- * the size limit is SKIFF_E_TOOLARGE; an allocation failure is -ENOMEM.
+ * 1-based; column counts characters); only a duplicate JSON key, found
+ * after parsing, is named by its path instead (`duplicate field "spec.x"`).
+ * Input over the size limit is SKIFF_E_TOOLARGE; allocation failure -ENOMEM.
  * Nothing aborts on bad input.
  *
  * How a YAML scalar becomes JSON (the rule, default mode)
@@ -38,10 +38,11 @@
  *
  * NOTE: kubectl 1.32 itself (sigs.k8s.io/yaml over go-yaml v2) reads YAML
  * 1.1: "on"/"yes"/"y" -> true, 0755 -> 493, 0x1F -> 31, and a key on: -> "true".
- * Pass SKIFF_MANIFEST_YAML11 to get exactly that (checked against
- * sigs.k8s.io/yaml's YAMLToJSON): then plain scalars are typed as go-yaml v2
+ * Pass SKIFF_MANIFEST_YAML11 to type plain scalars and keys as go-yaml v2
  * does (underscores ignored in numbers, 0x/0o/0b/leading-0 octal ints, y/n/
- * yes/no/on/off in three cases as bools). The default keeps such values as
+ * yes/no/on/off in three cases as bools), checked against sigs.k8s.io/yaml's
+ * YAMLToJSON on ~100 inputs. The checks below (duplicate keys, 2^53, NUL,
+ * merge precedence) stay stricter than kubectl in both modes. The default keeps such values as
  * the strings that were written, which is what the author almost always
  * meant; the one common casualty is a volume's `defaultMode: 0644`, which
  * stays the string "0644" (write 420, or decode with SKIFF_MANIFEST_YAML11).
@@ -87,6 +88,11 @@
 enum {
     /* Type plain scalars as kubectl (go-yaml v2, YAML 1.1) does; see above. */
     SKIFF_MANIFEST_YAML11 = 1u << 0,
+    /* A key repeated in one mapping/object is not an error: the later value
+     * replaces the earlier, as encoding/json and sigs.k8s.io/yaml do (the API
+     * server's fieldValidation=Ignore/Warn). The first duplicate is described
+     * in warn_buf, if given, for a Warn response header. */
+    SKIFF_MANIFEST_DUPLICATES_LAST_WINS = 1u << 1,
 };
 
 typedef struct skiff_manifest_opts {
@@ -94,6 +100,8 @@ typedef struct skiff_manifest_opts {
     int max_depth;          /* 0: SKIFF_MANIFEST_MAX_DEPTH; capped at SKIFF_MANIFEST_DEPTH_CAP */
     size_t max_alias_nodes; /* 0: SKIFF_MANIFEST_MAX_ALIAS_NODES */
     unsigned flags;         /* SKIFF_MANIFEST_* */
+    char *warn_buf;         /* optional, caller-owned: set to "" on entry, then the first warning */
+    size_t warn_len;
 } skiff_manifest_opts_t;
 
 /* Decode a YAML stream into *docs, a new cJSON array with one element per
@@ -136,12 +144,22 @@ int skiff_manifest_decode_body_opts(const char *buf, size_t len, const skiff_man
  * "123", "true", "", "null", "1.5", "a: b" ...), multi-line strings as
  * literal blocks. *out is a NUL-terminated string the caller frees; *outlen
  * (may be NULL) its length. Decoding the result in either mode gives back an
- * equal tree (cJSON_Compare). cJSON raw items and non-finite numbers are
- * SKIFF_E_INVALID. */
+ * equal tree (cJSON_Compare) — the fuzz target checks exactly that. cJSON raw
+ * items, non-finite numbers and strings that are not UTF-8 are
+ * SKIFF_E_INVALID; an object built with a duplicate key is written as is
+ * (and will not decode back). */
 int skiff_manifest_encode_yaml(const cJSON *doc, char **out, size_t *outlen, skiff_error_t *err);
 
 /* Encode each element of the array `docs` as one document of a stream, with
  * "---" between documents. An empty array gives an empty string. */
 int skiff_manifest_encode_yaml_stream(const cJSON *docs, char **out, size_t *outlen, skiff_error_t *err);
+
+/* The shortest decimal text that reads back as exactly d ("0.1", "1.5",
+ * "1e+20"; integral values below 2^53 without a fraction). For a number
+ * field that Kubernetes reads as text — a resource quantity sent as a JSON
+ * number (`cpu: 0.1`) — this recovers what the client wrote, so
+ * skiff_quantity_canonical() sees "0.1", not 0.1000000000000000055. d must
+ * be finite; len of 32 is always enough. */
+void skiff_manifest_format_number(double d, char *buf, size_t len);
 
 #endif

@@ -55,6 +55,7 @@ typedef struct {
     const char *key; /* borrowed: must outlive the map */
     uint32_t hash;
     long a, b;       /* caller's payload (line/column, an index...) */
+    void *p;
 } skiff_strmap_entry_t;
 
 typedef struct {
@@ -65,7 +66,7 @@ typedef struct {
 /* Find key; NULL when absent. */
 skiff_strmap_entry_t *skiff_strmap_get(const skiff_strmap_t *m, const char *key);
 /* Insert or replace; -ENOMEM on allocation failure. */
-int skiff_strmap_put(skiff_strmap_t *m, const char *key, long a, long b);
+int skiff_strmap_put(skiff_strmap_t *m, const char *key, long a, long b, void *p);
 void skiff_strmap_free(skiff_strmap_t *m);
 
 /* ---- positions ---- */
@@ -82,7 +83,12 @@ typedef struct {
     int max_depth;
     size_t max_alias_nodes;
     unsigned flags;
+    char *warn_buf;
+    size_t warn_len;
 } skiff_manifest_limits_t;
+
+/* Record the first warning in the caller's buffer (if any and still empty). */
+void skiff_manifest_warn(const skiff_manifest_limits_t *lim, const char *fmt, ...) SKIFF_PRINTF(2, 3);
 
 void skiff_manifest_limits(const skiff_manifest_opts_t *opts, skiff_manifest_limits_t *out);
 

@@ -205,9 +205,43 @@ static void test_keys_conversion(void **state)
     want_docs("a: {x: 1}\nb: {x: 2}\n", NULL, "[{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}}]");
 }
 
+static void test_duplicates_allowed(void **state)
+{
+    char warn[200] = "junk";
+    skiff_manifest_opts_t o = {.flags = SKIFF_MANIFEST_DUPLICATES_LAST_WINS, .warn_buf = warn, .warn_len = sizeof warn};
+    want_docs("a: 1\nb: 2\na: 3\n", &o, "[{\"b\": 2, \"a\": 3}]");
+    assert_string_equal(warn, "line 3, column 1: duplicate key \"a\" (first at line 1, column 1); the later value is kept");
+    /* only the first is reported; a third occurrence also replaces */
+    want_docs("x: {k: 1, k: 2, k: {z: 3}}\ny: 0\ny: 1\n", &o, "[{\"x\": {\"k\": {\"z\": 3}}, \"y\": 1}]");
+    assert_non_null(strstr(warn, "line 1, column 11: duplicate key \"k\""));
+    /* an anchor on the replaced value still works */
+    want_docs("a: &x [1]\na: 2\nb: *x\n", &o, "[{\"a\": 2, \"b\": [1]}]");
+    want_docs("a: 1\n", &o, "[{\"a\": 1}]");
+    assert_string_equal(warn, ""); /* cleared on entry */
+    /* JSON: the last wins too */
+    cJSON *doc = NULL;
+    skiff_error_t err = {0};
+    const char *j = "{\"m\": {\"k\": 1, \"q\": 0, \"k\": 2, \"k\": 3}}";
+    assert_int_equal(skiff_manifest_decode_json(j, strlen(j), &o, &doc, &err), 0);
+    cJSON *want = cJSON_Parse("{\"m\": {\"q\": 0, \"k\": 3}}");
+    assert_true(cJSON_Compare(doc, want, 1));
+    assert_string_equal(warn, "duplicate field \"m.k\"");
+    cJSON_Delete(want);
+    cJSON_Delete(doc);
+    assert_int_equal(skiff_manifest_decode_body_opts(j, strlen(j), &o, &doc, &err), 0);
+    cJSON_Delete(doc);
+}
+
 static void test_multidoc(void **state)
 {
     want_docs("", NULL, "[]");
+    cJSON *none = NULL;
+    skiff_error_t e0 = {0};
+    assert_int_equal(skiff_manifest_decode_yaml(NULL, 0, NULL, &none, &e0), 0); /* NULL input is empty */
+    assert_int_equal(cJSON_GetArraySize(none), 0);
+    cJSON_Delete(none);
+    assert_int_equal(skiff_manifest_decode_json(NULL, 0, NULL, &none, &e0), SKIFF_E_INVALID);
+    assert_int_equal(skiff_manifest_decode_body(NULL, 0, 0, 0, &none, &e0), SKIFF_E_INVALID);
     want_docs("# only a comment\n", NULL, "[]");
     want_docs("---\n---\n...\n", NULL, "[]");
     want_docs("a: 1\n---\n# empty\n---\nb: 2\n---\nnull\n---\n- x\n", NULL, "[{\"a\": 1}, {\"b\": 2}, [\"x\"]]");
@@ -441,6 +475,21 @@ static void test_encode(void **state)
     assert_int_equal(skiff_manifest_encode_yaml(bad, &out, NULL, &err), SKIFF_E_INVALID);
     assert_non_null(strstr(err.msg, "not valid UTF-8"));
     cJSON_Delete(bad);
+}
+
+static void test_format_number(void **state)
+{
+    static const struct { double d; const char *s; } cases[] = {
+        {0.1, "0.1"}, {1.5, "1.5"}, {0.25, "0.25"}, {100, "100"}, {-3, "-3"}, {0, "0"}, {1e20, "1e+20"},
+        {9007199254740991.0, "9007199254740991"}, {9007199254740992.0, "9007199254740992.0"},
+        {1.0 / 3, "0.3333333333333333"}, {123456.789, "123456.789"}, {5e-324, "5e-324"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[32];
+        skiff_manifest_format_number(cases[i].d, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].s);
+        assert_true(strtod(buf, NULL) == cases[i].d);
+    }
 }
 
 static void test_encode_stream(void **state)
@@ -742,10 +791,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalars_default), cmocka_unit_test(test_scalars_yaml11),
-        cmocka_unit_test(test_keys_conversion), cmocka_unit_test(test_multidoc),
+        cmocka_unit_test(test_keys_conversion), cmocka_unit_test(test_duplicates_allowed),
+        cmocka_unit_test(test_multidoc),
         cmocka_unit_test(test_anchors),         cmocka_unit_test(test_billion_laughs),
         cmocka_unit_test(test_depth),           cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_encode),          cmocka_unit_test(test_encode_stream),
+        cmocka_unit_test(test_format_number),
         cmocka_unit_test(test_roundtrip),       cmocka_unit_test(test_json),
         cmocka_unit_test(test_body),            cmocka_unit_test(test_many_keys),
     };

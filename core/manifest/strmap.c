@@ -46,13 +46,14 @@ static int strmap_grow(skiff_strmap_t *m)
     return 0;
 }
 
-int skiff_strmap_put(skiff_strmap_t *m, const char *key, long a, long b)
+int skiff_strmap_put(skiff_strmap_t *m, const char *key, long a, long b, void *p)
 {
     skiff_strmap_entry_t *e = skiff_strmap_get(m, key);
     if (e) {
         e->key = key;
         e->a = a;
         e->b = b;
+        e->p = p;
         return 0;
     }
     if ((m->count + 1) * 2 > m->cap) {
@@ -62,7 +63,7 @@ int skiff_strmap_put(skiff_strmap_t *m, const char *key, long a, long b)
     uint32_t h = strmap_hash(key);
     size_t i = h & (m->cap - 1);
     while (m->slots[i].key) i = (i + 1) & (m->cap - 1);
-    m->slots[i] = (skiff_strmap_entry_t){.key = key, .hash = h, .a = a, .b = b};
+    m->slots[i] = (skiff_strmap_entry_t){.key = key, .hash = h, .a = a, .b = b, .p = p};
     m->count++;
     return 0;
 }

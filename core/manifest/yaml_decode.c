@@ -18,6 +18,7 @@ typedef struct {
     /* mapping state */
     char *key;    /* owned pending key, NULL while a key is expected */
     bool key_merge;
+    cJSON *replace; /* the earlier item of a duplicate key (DUPLICATES_LAST_WINS) */
     size_t key_line, key_col;
     skiff_strmap_t keys; /* key (borrowed from the item) -> line, column */
     cJSON *merges;       /* merge sources, applied when the mapping closes */
@@ -44,7 +45,7 @@ typedef struct {
     anchor_t *anchors;
     size_t nanchors, capanchors;
     skiff_strmap_t anchor_map; /* name -> index in anchors */
-    cJSON *graveyard;          /* merge sources kept until the document ends */
+    cJSON *graveyard;          /* merge sources and replaced duplicates, kept until the document ends */
     size_t alias_nodes;
 } dec_t;
 
@@ -99,7 +100,7 @@ static int anchor_add(dec_t *d, char *name, cJSON *node, bool owned)
     *a = (anchor_t){.name = name, .node = node, .owned = owned};
     subtree_size(node, &a->nodes, &a->depth);
     d->nanchors++;
-    if (skiff_strmap_put(&d->anchor_map, name, (long)(d->nanchors - 1), 0)) return dec_nomem(d);
+    if (skiff_strmap_put(&d->anchor_map, name, (long)(d->nanchors - 1), 0, NULL)) return dec_nomem(d);
     return 0;
 }
 
@@ -177,13 +178,36 @@ static int attach(dec_t *d, cJSON *node, yaml_mark_t m)
     }
     char *key = f->key;
     f->key = NULL;
+    if (f->replace) {
+        /* The map entry borrows the old item's key: repoint it before the
+         * old item (and its key) is freed. */
+        skiff_strmap_entry_t *e = skiff_strmap_get(&f->keys, key);
+        cJSON *old = f->replace;
+        f->replace = NULL;
+        if (node->string && !(node->type & cJSON_StringIsConst)) cJSON_free(node->string);
+        node->type &= ~cJSON_StringIsConst;
+        node->string = key;
+        if (!e || (!d->graveyard && !(d->graveyard = cJSON_CreateArray()))) {
+            cJSON_Delete(node);
+            return e ? dec_nomem(d) : skiff_error_set(d->err, SKIFF_E_INTERNAL, "duplicate key bookkeeping lost");
+        }
+        /* The later value goes last; the earlier is kept until the document
+         * ends, since an anchor may still point at it. */
+        cJSON_AddItemToArray(d->graveyard, cJSON_DetachItemViaPointer(f->node, old));
+        cJSON_AddItemToArray(f->node, node);
+        e->key = node->string;
+        e->a = (long)f->key_line;
+        e->b = (long)f->key_col;
+        e->p = node;
+        return 0;
+    }
     if (!cJSON_AddItemToObject(f->node, key, node)) {
         free(key);
         cJSON_Delete(node);
         return dec_nomem(d);
     }
     free(key);
-    if (skiff_strmap_put(&f->keys, node->string, (long)f->key_line, (long)f->key_col)) return dec_nomem(d);
+    if (skiff_strmap_put(&f->keys, node->string, (long)f->key_line, (long)f->key_col, node)) return dec_nomem(d);
     return 0;
 }
 
@@ -197,7 +221,11 @@ static int set_key(dec_t *d, char *key, bool merge, yaml_mark_t m)
         return 0;
     }
     skiff_strmap_entry_t *e = skiff_strmap_get(&f->keys, key);
-    if (e) {
+    if (e && (d->lim.flags & SKIFF_MANIFEST_DUPLICATES_LAST_WINS)) {
+        skiff_manifest_warn(&d->lim, "line %zu, column %zu: duplicate key \"%.200s\" (first at line %ld, column "
+                            "%ld); the later value is kept", m.line + 1, m.column + 1, key, e->a, e->b);
+        f->replace = e->p;
+    } else if (e) {
         int rc = dec_fail(d, m, SKIFF_E_INVALID, "duplicate key \"%.200s\" (first at line %ld, column %ld)", key,
                           e->a, e->b);
         free(key);
@@ -410,7 +438,7 @@ static int apply_merges(dec_t *d, frame_t *f, yaml_mark_t m)
                     cJSON_Delete(copy);
                     return dec_nomem(d);
                 }
-                if (skiff_strmap_put(&f->keys, copy->string, (long)m.line + 1, (long)m.column + 1))
+                if (skiff_strmap_put(&f->keys, copy->string, (long)m.line + 1, (long)m.column + 1, copy))
                     return dec_nomem(d);
             }
         }
@@ -489,6 +517,7 @@ static int decode_stream(const char *buf, size_t len, const skiff_manifest_opts_
                          cJSON **out, skiff_error_t *err)
 {
     *out = NULL;
+    if (!buf) len = 0, buf = ""; /* libyaml asserts on a NULL input */
     dec_t d = {.buf = buf, .len = len, .err = err, .max_docs = max_docs};
     skiff_manifest_limits(opts, &d.lim);
     if (len > d.lim.max_bytes)

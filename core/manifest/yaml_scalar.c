@@ -317,6 +317,8 @@ void skiff_manifest_format_float32_key(double d, char *buf, size_t len)
     snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, (double)f);
 }
 
+void skiff_manifest_format_number(double d, char *buf, size_t len) { skiff_manifest_format_double(d, buf, len); }
+
 void skiff_manifest_format_double(double d, char *buf, size_t len)
 {
     if (d == floor(d) && fabs(d) < SKIFF_MANIFEST_EXACT_INT_LIMIT) {

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log/log.h"
+#include "plugin/host_api.h"
 
 static int host_log_enabled(skiff_ctx_t *ctx, int level)
 {
@@ -113,6 +114,13 @@ static const skiff_host_t host_table = {
     .calloc = host_calloc,
     .realloc = host_realloc,
     .free = host_free,
+    .api_get = skiff_host_api_get,
+    .api_list = skiff_host_api_list,
+    .api_create = skiff_host_api_create,
+    .api_update = skiff_host_api_update,
+    .api_patch = skiff_host_api_patch,
+    .api_delete = skiff_host_api_delete,
+    .api_free = skiff_host_api_free,
 };
 
 const skiff_host_t *skiff_host_table(void) { return &host_table; }

@@ -1,14 +1,15 @@
 /* core/store/fanout: one store watch, many subscribers (see fanout.h).
  *
  * The window is a ring of refcounted event copies indexed by a running event
- * number. The bus carries only "events below N are available" kicks, one per
+ * number. The bus carries only "new events are available" kicks, one per
  * store event, to each subscriber's ASYNC+DROP queue; the subscriber's
- * callback walks its own cursor through the window up to N. So the payload
+ * callback walks its own cursor through the window to its end. So the payload
  * bytes exist once, a subscriber can join in the past (its cursor starts
  * inside the window) without a second store watch, and a subscriber that
  * cannot keep up is detected twice over: its bus queue overflows
- * (SKIFF_BUS_EV_LOST) or its cursor falls out of the window. Both end it with
- * SKIFF_E_COMPACTED, as the Kubernetes watch cache ends a slow watcher.
+ * (SKIFF_BUS_EV_LOST) while it is more than queue_len events behind, or its
+ * cursor falls out of the window. Both end it with SKIFF_E_COMPACTED, as the
+ * Kubernetes watch cache ends a slow watcher.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,7 +31,8 @@ typedef struct fo_event {
     unsigned char bytes[];
 } fo_event_t;
 
-/* The kick every subscriber's queue receives: events with index < upto exist. */
+/* The kick every subscriber's queue receives: events with index < upto
+ * exist. Subscribers walk to the window's end anyway; upto is for debugging. */
 typedef struct fo_kick {
     uint64_t upto;
 } fo_kick_t;
@@ -201,17 +203,27 @@ static void sub_on_kick(void *ud, const skiff_bus_event_t *bev)
     if (atomic_load(&s->closed))
         return;
     if (bev->flags & SKIFF_BUS_EV_LOST) {
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "watch subscriber fell more than %u events behind and was cut off; re-list and watch again",
-                 f->qlen);
-        sub_end(s, SKIFF_E_COMPACTED, msg);
-        return;
+        /* Its wake-up queue overflowed. Kicks are only wake-ups, so that
+         * alone loses nothing (the bus guarantees a queued kick starts after
+         * any dropped one); what counts is how far behind it really is. */
+        pthread_mutex_lock(&f->lock);
+        uint64_t lag = f->next_idx - s->cursor;
+        pthread_mutex_unlock(&f->lock);
+        if (lag > f->qlen) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "watch subscriber fell %llu events behind (more than %u) and was cut off; "
+                     "re-list and watch again", (unsigned long long)lag, f->qlen);
+            sub_end(s, SKIFF_E_COMPACTED, msg);
+            return;
+        }
     }
-    fo_kick_t k;
-    if (bev->len != sizeof k)
+    /* Whatever the kick says, walk to the end of the window: a kick dropped
+     * on a full queue then costs nothing (the queued ones still reach the
+     * end), and the store's final error is seen even if its kick was the
+     * one dropped. */
+    if (bev->len != sizeof(fo_kick_t))
         return;
-    memcpy(&k, bev->payload, sizeof k);
     while (!atomic_load(&s->closed)) {
         pthread_mutex_lock(&f->lock);
         if (s->cursor < f->first_idx) {
@@ -232,16 +244,15 @@ static void sub_on_kick(void *ud, const skiff_bus_event_t *bev)
             sub_end(s, code, msg);
             return;
         }
-        if (s->cursor >= k.upto || s->cursor >= f->next_idx) {
+        if (s->cursor >= f->next_idx) {
             pthread_mutex_unlock(&f->lock);
             return;
         }
         /* Take a few events per lock: the window lock is shared by every
          * subscriber's worker and the store's thread. */
         fo_event_t *batch[FANOUT_BATCH];
-        uint64_t end = k.upto < f->next_idx ? k.upto : f->next_idx;
         size_t n = 0;
-        while (s->cursor < end && n < FANOUT_BATCH) {
+        while (s->cursor < f->next_idx && n < FANOUT_BATCH) {
             fo_event_t *e = f->hist[s->cursor % f->cap];
             atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
             batch[n++] = e;
@@ -429,10 +440,14 @@ int skiff_fanout_subscribe(skiff_fanout_t *f, int64_t start_rev, skiff_store_wat
         /* Subscribing under f->lock: no event can be appended between
          * placing the cursor and the bus delivering our first kick. */
         skiff_bus_sub_opts_t o = { sizeof o, SKIFF_BUS_ASYNC, f->qlen, SKIFF_BUS_FULL_DROP };
+        /* The handle is the caller's before any callback can use it. */
+        *out = s;
         rc = skiff_bus_subscribe(f->bus, f, f->topic_name, FANOUT_TOPIC_VERSION, &o, sub_on_kick, s, sub_free,
                                  &s->bsub, err);
         if (rc == 0)
             f->nsubs++;
+        else
+            *out = NULL;
     }
     uint64_t upto = f->next_idx;
     int replay = rc == 0 && s->cursor < upto;
@@ -441,7 +456,6 @@ int skiff_fanout_subscribe(skiff_fanout_t *f, int64_t start_rev, skiff_store_wat
         free(s);
         return rc;
     }
-    *out = s;
     if (replay)
         kick(f, upto); /* others just find nothing new past their cursors */
     return 0;

@@ -7,11 +7,13 @@
  * and live ones follow, in revision order, with no gap and no duplicate.
  * Delivery runs on the event bus's async workers (ASYNC + DROP), so a slow
  * subscriber never slows the store or the others: when its bounded queue
- * overflows, or it falls behind the window, it gets SKIFF_E_COMPACTED as a
- * final error — like a Kubernetes watcher getting 410 Gone, it must re-list
- * and watch again. Memory is bounded by history events, plus up to 16
- * events per subscriber being delivered (already out of the window), plus
- * queue_len small entries per subscriber, whatever the subscribers do.
+ * overflows while it is more than queue_len events behind, or it falls out
+ * of the window, it gets SKIFF_E_COMPACTED as a final error — like a
+ * Kubernetes watcher getting 410 Gone, it must re-list and watch again.
+ * Memory is bounded by history events, plus up to 16 events per subscriber
+ * being delivered (already out of the window), plus a bus ring of
+ * queue_len + 16 slots of 56 bytes per subscriber (58 KiB at the default),
+ * whatever the subscribers do.
  *
  * Ownership and lifetime:
  *  - Each store event is copied once (key, value, prev) into a refcounted
@@ -38,7 +40,7 @@ typedef struct skiff_fanout_sub skiff_fanout_sub_t;
 typedef struct skiff_fanout_opts {
     uint32_t size;      /* sizeof(skiff_fanout_opts_t) */
     uint32_t history;   /* events kept for late joiners; 0 = 4096 */
-    uint32_t queue_len; /* per-subscriber backlog before cut-off; 0 = 1024 */
+    uint32_t queue_len; /* per-subscriber backlog (events) before cut-off; 0 = 1024 */
 } skiff_fanout_opts_t;
 
 typedef struct skiff_fanout_stats {
@@ -71,7 +73,9 @@ void skiff_fanout_free(skiff_fanout_t *f);
  * stream: SKIFF_E_COMPACTED when cut off, or the store watch's own error.
  * Errors: SKIFF_E_COMPACTED when start_rev is older than the window (or the
  * fan-out's start) — re-list then — the store watch's error if it has already
- * ended, SKIFF_E_INVALID, -ENOMEM. On error free_ud is not called. */
+ * ended, SKIFF_E_INVALID, -ENOMEM. On error free_ud is not called and
+ * *out is NULL. *out is set before the first callback can run, so a callback
+ * may unsubscribe itself through it. */
 int skiff_fanout_subscribe(skiff_fanout_t *f, int64_t start_rev, skiff_store_watch_cb cb, void *ud,
                            skiff_bus_free_fn free_ud, skiff_fanout_sub_t **out, skiff_error_t *err);
 

@@ -608,6 +608,144 @@ static void test_store_error_ends_all(void **state)
     fake_del(st);
 }
 
+/* The store's final error reaches a subscriber whose queue was full when it
+ * came (its kick dropped): the kicks still queued walk to the end of the
+ * window and find it. */
+static void test_final_error_survives_full_queue(void **state)
+{
+    (void)state;
+    skiff_bus_t *bus;
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    fake_store_t *st = fake_new();
+    skiff_fanout_t *f = fanout(bus, st, 0, 64, 2);
+    rec_t *r = sub_slow(f, 0, 16, 50); /* 50 ms per event: the queue of 2 overflows */
+    for (int v = 0; v < 5; v++)
+        fake_put(st, "/pods/a", v);
+    fake_fail(st, SKIFF_E_INTERNAL, "store went away");
+    assert_true(wait_final(r));
+    assert_int_equal(atomic_load(&r->final_code), SKIFF_E_INTERNAL);
+    assert_int_equal(atomic_load(&r->count), 5); /* everything, then the error */
+    expect_stream(r, st, 1, 5);
+    skiff_fanout_free(f);
+    assert_int_equal(atomic_load(&r->freed), 1);
+    rec_del(r);
+    skiff_bus_free(bus);
+    fake_del(st);
+}
+
+/* Subscribers come and go (at random revisions in the window, from inside
+ * and outside callbacks) while the store streams: every stream must be
+ * gap-free from exactly where it asked to start, or end in COMPACTED. */
+typedef struct churn_sub {
+    int64_t start;     /* requested start (0 = now) */
+    int64_t last;      /* last revision seen */
+    atomic_long count;
+    atomic_int ended;
+    atomic_int freed;
+    long self_unsub_at;
+    skiff_fanout_sub_t *h;
+} churn_sub_t;
+
+static void churn_cb(void *ud, const skiff_store_event_t *ev, const skiff_error_t *err)
+{
+    churn_sub_t *c = ud;
+    if (atomic_load(&c->ended) || atomic_load(&c->freed))
+        atomic_fetch_add(&violations, 1);
+    if (err) {
+        if (err->code != SKIFF_E_COMPACTED)
+            atomic_fetch_add(&violations, 1);
+        atomic_store(&c->ended, 1);
+        return;
+    }
+    int64_t rev = ev->kv.mod_rev;
+    if (c->last ? rev != c->last + 1 : (c->start && rev != c->start))
+        atomic_fetch_add(&violations, 1);
+    c->last = rev;
+    if (atomic_fetch_add(&c->count, 1) + 1 == c->self_unsub_at)
+        skiff_fanout_unsubscribe(c->h);
+}
+
+static void churn_free(void *ud)
+{
+    churn_sub_t *c = ud;
+    if (atomic_fetch_add(&c->freed, 1) != 0)
+        atomic_fetch_add(&violations, 1);
+}
+
+typedef struct emitter {
+    fake_store_t *st;
+    int n;
+    atomic_int done;
+} emitter_t;
+
+static void *emit_main(void *arg)
+{
+    emitter_t *em = arg;
+    for (int v = 0; v < em->n; v++) {
+        fake_put(em->st, "/pods/churn", v);
+        if (v % 64 == 63)
+            sleep_ms(1);
+    }
+    atomic_store(&em->done, 1);
+    return NULL;
+}
+
+static void test_churn(void **state)
+{
+    (void)state;
+    enum { N = 4000, MAXS = 400 };
+    skiff_bus_t *bus;
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    fake_store_t *st = fake_new();
+    skiff_fanout_t *f = fanout(bus, st, 0, 256, 128);
+    emitter_t em = { st, N, 0 };
+    pthread_t th;
+    pthread_create(&th, NULL, emit_main, &em);
+    churn_sub_t *subs = calloc(MAXS, sizeof *subs);
+    int n = 0, live_from = 0;
+    unsigned seed = 7;
+    while (!atomic_load(&em.done) && n < MAXS) {
+        churn_sub_t *c = &subs[n];
+        skiff_fanout_stats_t s;
+        skiff_fanout_stats(f, &s);
+        seed = seed * 1103515245u + 12345u;
+        /* now, or somewhere in (or just before) the window */
+        c->start = (seed >> 8) % 3 == 0 || s.last_rev < s.oldest_rev
+                       ? 0 : s.oldest_rev + (int64_t)((seed >> 12) % (uint64_t)(s.last_rev - s.oldest_rev + 2));
+        c->self_unsub_at = (seed >> 4) % 4 == 0 ? (long)((seed >> 16) % 50) + 1 : 0;
+        int rc = skiff_fanout_subscribe(f, c->start, churn_cb, c, churn_free, &c->h, &err);
+        if (rc == SKIFF_E_COMPACTED)
+            continue; /* the window moved on between stats and subscribe */
+        assert_int_equal(rc, 0);
+        n++;
+        /* Unsubscribe an older one from this thread now and then. */
+        if (n - live_from > 8) {
+            churn_sub_t *o = &subs[live_from++];
+            if (!o->self_unsub_at) /* the others may have gone already: free ends them */
+                skiff_fanout_unsubscribe(o->h);
+        }
+        sleep_ms(1);
+    }
+    pthread_join(th, NULL);
+    skiff_fanout_free(f); /* ends everyone left, free_ud once each */
+    long delivered = 0, ended = 0, replayed = 0;
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(atomic_load(&subs[i].freed), 1);
+        delivered += atomic_load(&subs[i].count);
+        ended += atomic_load(&subs[i].ended);
+        replayed += subs[i].start != 0;
+    }
+    print_message("# churn: %d subscribers (%ld from the window), %ld events delivered, %ld cut off\n", n,
+                  replayed, delivered, ended);
+    assert_true(n > 20);
+    assert_true(delivered > 0);
+    free(subs);
+    skiff_bus_free(bus);
+    fake_del(st);
+}
+
 static int check_violations(void **state)
 {
     (void)state;
@@ -625,6 +763,8 @@ int main(void)
         cmocka_unit_test_teardown(test_slow_subscriber_cut_off, check_violations),
         cmocka_unit_test_teardown(test_unsubscribe_during_delivery, check_violations),
         cmocka_unit_test_teardown(test_store_error_ends_all, check_violations),
+        cmocka_unit_test_teardown(test_final_error_survives_full_queue, check_violations),
+        cmocka_unit_test_teardown(test_churn, check_violations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,6 +250,8 @@ static void test_canonical(void **state)
         {"007", "7"},
         {"1.0Gi", "1Gi"},
         {"1073741824", "1073741824"}, /* written as decimal: stays decimal */
+        {"76062.5Ki", "77888000"},   /* binary but not a Ki multiple: plain digits, as Kubernetes */
+        {"77888000", "77888k"},      /* ...which read back as decimal print like this */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[64] = "";

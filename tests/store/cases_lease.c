@@ -125,9 +125,43 @@ static void lease_revoke(void **state)
     assert_true(st->ops->lease_grant(st->self, -5, &empty, &err) < 0);
 }
 
+
+static void many_leases_expire(void **state)
+{
+    st_t *st = *state;
+    skiff_error_t err = { 0 };
+    kvc_t kv;
+    int64_t ids[50];
+    /* TTLs long enough for a durable store to make its 100 puts first */
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(st->ops->lease_grant(st->self, 1500 + (i % 5) * 20, &ids[i], &err), 0);
+    for (int i = 0; i < 50; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "ml/%d", i);
+        put_lease(st, k, "v", ids[i]);
+        put_lease(st, "ml/shared", "v", ids[0]); /* re-put under the same lease: one deletion */
+    }
+    int64_t before = cur_rev(st, NULL);
+    int64_t t0 = now_ns();
+    for (;;) {
+        coll_t c;
+        skiff_store_range_res_t res;
+        assert_int_equal(range(st, "ml/", NULL, 1, 0, 0, &c, &res), 0);
+        if (c.n == 0 || now_ns() - t0 > 5000000000ll)
+            break;
+        sleep_ms(10);
+    }
+    assert_int_equal(get(st, "ml/49", 0, &kv), SKIFF_E_NOTFOUND);
+    assert_int_equal(get(st, "ml/shared", 0, &kv), SKIFF_E_NOTFOUND);
+    assert_int_equal(cur_rev(st, NULL), before + 50); /* one revision per lease */
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(st->ops->lease_keepalive(st->self, ids[i], &err), SKIFF_E_NOLEASE);
+}
+
 const struct CMUnitTest store_lease_cases[] = {
     CASE(lease_expiry),
     CASE(lease_keepalive),
     CASE(lease_revoke),
+    CASE(many_leases_expire),
 };
 const size_t store_lease_ncases = sizeof store_lease_cases / sizeof store_lease_cases[0];

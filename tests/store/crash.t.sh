@@ -9,4 +9,5 @@ if [ ! -x "$drv" ] || [ ! -f "$so" ]; then notok "crash driver or lmdb plugin no
 rounds=${SKIFF_CRASH_ROUNDS:-200}
 seed=${SKIFF_CRASH_SEED:-$(date +%s)}
 echo "# seed $seed (rerun with SKIFF_CRASH_SEED=$seed)"
-"$drv" crash "$so" "$T/data" "$rounds" "$seed" retention=0
+# checkpoints every few ms, so kills also land in and between them
+"$drv" crash "$so" "$T/data" "$rounds" "$seed" retention=0 checkpoint_interval=5ms

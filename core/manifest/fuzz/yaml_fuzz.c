@@ -37,8 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *buf = (const char *)data;
     skiff_error_t err = {0};
+    char warn[128];
     for (int m = 0; m < 2; m++) {
-        skiff_manifest_opts_t o = {.flags = m ? SKIFF_MANIFEST_YAML11 : 0, .max_alias_nodes = 20000};
+        /* the second pass also lets duplicates through (last wins) */
+        skiff_manifest_opts_t o = {.flags = m ? SKIFF_MANIFEST_YAML11 | SKIFF_MANIFEST_DUPLICATES_LAST_WINS : 0,
+                                   .max_alias_nodes = 20000, .warn_buf = warn, .warn_len = sizeof warn};
         cJSON *docs = NULL;
         if (skiff_manifest_decode_yaml(buf, size, &o, &docs, &err) == 0) {
             check_roundtrip(docs);
@@ -48,6 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     cJSON *doc = NULL;
+    skiff_manifest_opts_t lenient = {.flags = SKIFF_MANIFEST_DUPLICATES_LAST_WINS};
+    if (skiff_manifest_decode_body_opts(buf, size, &lenient, &doc, &err) == 0) {
+        cJSON *docs = cJSON_CreateArray();
+        if (!docs) abort();
+        cJSON_AddItemToArray(docs, doc);
+        check_roundtrip(docs);
+        cJSON_Delete(docs);
+    }
+    doc = NULL;
     if (skiff_manifest_decode_body(buf, size, 0, 0, &doc, &err) == 0) {
         cJSON *docs = cJSON_CreateArray();
         if (!docs) abort();

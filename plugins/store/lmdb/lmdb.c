@@ -34,6 +34,9 @@ static const skiff_config_key_t lmdb_config[] = {
       "keep history this long, compacting older revisions (0 = no limit by age)" },
     { "compact_interval", SKIFF_CFG_DURATION, "1s", SKIFF_CFG_FILL,
       offsetof(lmdb_store_t, compact_interval_ms), "how often retention is checked" },
+    { "checkpoint_interval", SKIFF_CFG_DURATION, "1s", SKIFF_CFG_FILL,
+      offsetof(lmdb_store_t, checkpoint_ms),
+      "how often the write-ahead log is folded into the data file (and older log segments dropped)" },
     { "verify_on_start", SKIFF_CFG_BOOL, "true", SKIFF_CFG_FILL, offsetof(lmdb_store_t, verify),
       "walk every table at start so a damaged file is reported before it is used" },
     SKIFF_CONFIG_END,
@@ -56,11 +59,28 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
+/* mkdir -p: a newcomer's first `make run` points at a path whose parents
+ * may not exist yet. */
+static int mkdir_parents(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0700);
+}
+
 static int take_lock(lmdb_store_t *s, skiff_error_t *err)
 {
     struct stat st;
     if (stat(s->path, &st) != 0) {
-        if (errno != ENOENT || mkdir(s->path, 0700) != 0)
+        if (errno != ENOENT || mkdir_parents(s->path) != 0)
             return skiff_error_set(err, -errno, "data directory %s: cannot create: %s", s->path,
                                    strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
@@ -195,6 +215,21 @@ static int verify(lmdb_store_t *s, skiff_error_t *err)
     return 0;
 }
 
+static int load_meta(lmdb_store_t *s, int64_t *format, int64_t *cur, int64_t *compacted,
+                     int64_t *seq, skiff_error_t *err)
+{
+    MDB_txn *t;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t);
+    if (rc) return lmdb_mdb_error(s, rc, "open", err);
+    if ((rc = lmdb_meta_get(s, t, "format", format)) || (rc = lmdb_meta_get(s, t, "rev", cur)) ||
+        (rc = lmdb_meta_get(s, t, "compacted", compacted)) || (rc = lmdb_meta_get(s, t, "seq", seq))) {
+        mdb_txn_abort(t);
+        return lmdb_mdb_error(s, rc, "read meta", err);
+    }
+    mdb_txn_abort(t);
+    return 0;
+}
+
 static int open_store(lmdb_store_t *s, skiff_error_t *err)
 {
     struct stat st;
@@ -205,10 +240,13 @@ static int open_store(lmdb_store_t *s, skiff_error_t *err)
         if ((rc = create_store(s, err))) return rc;
     } else if (st.st_size < 2 * 4096) {
         return corrupt(s, "file is truncated", err);
+    } else if ((rc = lmdb_wal_restore_meta(s, err))) {
+        return rc;
     }
     if ((rc = env_new(s, &s->env)))
         return skiff_error_set(err, SKIFF_E_INTERNAL, "%s: %s", s->data_file, mdb_strerror(rc));
-    rc = mdb_env_open(s->env, s->data_file, MDB_NOSUBDIR | MDB_NOTLS, 0600);
+    /* No LMDB sync: durability comes from the write-ahead log (lmdb_wal.c). */
+    rc = mdb_env_open(s->env, s->data_file, MDB_NOSUBDIR | MDB_NOTLS | MDB_NOSYNC, 0600);
     if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED ||
         rc == MDB_PAGE_NOTFOUND)
         return corrupt(s, mdb_strerror(rc), err);
@@ -223,15 +261,8 @@ static int open_store(lmdb_store_t *s, skiff_error_t *err)
     if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
         return corrupt(s, "not a skiff store (its tables are missing)", err);
     if (rc) return lmdb_mdb_error(s, rc, "open tables", err);
-    MDB_txn *t;
-    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t))) return lmdb_mdb_error(s, rc, "open", err);
-    int64_t format, cur, compacted;
-    if ((rc = lmdb_meta_get(s, t, "format", &format)) || (rc = lmdb_meta_get(s, t, "rev", &cur)) ||
-        (rc = lmdb_meta_get(s, t, "compacted", &compacted))) {
-        mdb_txn_abort(t);
-        return lmdb_mdb_error(s, rc, "read meta", err);
-    }
-    mdb_txn_abort(t);
+    int64_t format, cur, compacted, seq;
+    if ((rc = load_meta(s, &format, &cur, &compacted, &seq, err))) return rc;
     if (format == 0) return corrupt(s, "no format record", err);
     if (format != LMDB_FORMAT)
         return skiff_error_set(err, SKIFF_E_VERSION, "%s: store format %lld, this plugin reads %d",
@@ -240,8 +271,14 @@ static int open_store(lmdb_store_t *s, skiff_error_t *err)
         return corrupt(s, "revision records are inconsistent", err);
     atomic_store(&s->cur_rev, cur);
     atomic_store(&s->compacted, compacted);
-    s->purge_pending = compacted > 0;
     if (s->verify && (rc = verify(s, err))) return rc;
+    /* replay what the log holds beyond the checkpoint */
+    if ((rc = lmdb_writer_alloc(s, err)) || (rc = lmdb_wal_open(s, (uint64_t)seq, err))) return rc;
+    if ((rc = load_meta(s, &format, &cur, &compacted, &seq, err))) return rc;
+    s->wal_seq = (uint64_t)seq;
+    atomic_store(&s->cur_rev, cur);
+    atomic_store(&s->compacted, compacted);
+    s->purge_pending = compacted > 0;
     return 0;
 }
 
@@ -251,6 +288,8 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     s->host = host;
     s->ctx = ctx;
     s->lock_fd = -1;
+    s->wal_fd = -1;
+    s->ckpt_old_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->q_cond, NULL);
     pthread_cond_init(&s->rev_cond, NULL);
@@ -258,6 +297,7 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->jan_cond, &ca);
+    pthread_cond_init(&s->ckpt_cond, &ca);
     pthread_condattr_destroy(&ca);
     if (!s->path || !*s->path)
         return skiff_error_set(err, SKIFF_E_INVALID, "path: the data directory must be set");
@@ -271,13 +311,15 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     if (s->retention_revisions < 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "retention_revisions: %lld is negative",
                                (long long)s->retention_revisions);
+    if (s->checkpoint_ms <= 0) s->checkpoint_ms = 1000;
     if (s->retention_ms < 0 || s->compact_interval_ms < 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "retention and compact_interval must not be negative");
     s->data_file = path_join(s, s->path, "data.mdb");
     if (!s->data_file) return skiff_error_set(err, -ENOMEM, "out of memory");
     int rc;
     if ((rc = take_lock(s, err)) || (rc = open_store(s, err)) || (rc = lmdb_lease_load(s, err)) ||
-        (rc = lmdb_writer_start(s, err)) || (rc = lmdb_janitor_start(s, err)))
+        (rc = lmdb_writer_start(s, err)) || (rc = lmdb_ckpt_start(s, err)) ||
+        (rc = lmdb_janitor_start(s, err)))
         return rc;
     if (host->log_enabled(ctx, SKIFF_LOG_INFO))
         host->log(ctx, SKIFF_LOG_INFO, "opened %s at revision %lld (compacted %lld)", s->data_file,
@@ -296,6 +338,7 @@ static void lmdb_fini(void *self)
     lmdb_janitor_stop(s);
     lmdb_watch_close_all(s);
     lmdb_writer_stop(s);
+    lmdb_wal_close(s);
     lmdb_writer_free(s);
     if (s->env) {
         mdb_env_close(s->env);
@@ -316,6 +359,7 @@ static void lmdb_fini(void *self)
     pthread_cond_destroy(&s->q_cond);
     pthread_cond_destroy(&s->rev_cond);
     pthread_cond_destroy(&s->jan_cond);
+    pthread_cond_destroy(&s->ckpt_cond);
     pthread_mutex_destroy(&s->mu);
     s->host = NULL;
 }

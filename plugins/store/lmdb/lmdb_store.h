@@ -62,10 +62,9 @@ typedef struct lmdb_req {
     int64_t lease;   /* GRANT out / REVOKE in */
     int64_t ttl_ms;  /* GRANT */
     int wrote;       /* this request changed the store in the open batch */
-    int done;
+    _Atomic int done; /* set last by the writer; the caller futex-waits on it */
     int rc;
     skiff_error_t *err;
-    pthread_cond_t cond; /* signalled under s->mu when done */
 } lmdb_req_t;
 
 typedef struct lmdb_lease {
@@ -83,6 +82,7 @@ typedef struct lmdb_store {
     int64_t retention_revisions;
     int64_t retention_ms;
     int64_t compact_interval_ms;
+    int64_t checkpoint_ms;
     int verify;
 
     const skiff_host_t *host;
@@ -107,6 +107,27 @@ typedef struct lmdb_store {
     _Atomic int64_t cur_rev;
     _Atomic int64_t compacted;
     int purge_pending; /* history below `compacted` still to delete */
+
+    /* write-ahead log (lmdb_wal.c); written by the writer thread only */
+    int wal_fd;
+    uint64_t wal_off, wal_undo;
+    uint64_t wal_seq;      /* last logged batch */
+    uint64_t wal_seq_base; /* batch seq the current segment starts after */
+    unsigned char *wal_buf;
+    size_t wal_len, wal_cap;
+    int64_t ckpt_last_ns;
+    MDB_txn *pin_cur;      /* read txn pinning the newest checkpoint */
+    /* checkpoint thread hand-off, under mu */
+    pthread_t ckpt_th;
+    pthread_cond_t ckpt_cond;
+    int ckpt_running, ckpt_busy, ckpt_stop, ckpt_old_fd;
+    uint64_t last_seg_bytes;
+    int spare_ready; /* a zero-filled segment file waits in <path>/wal-spare.tmp */
+    MDB_txn *ckpt_old_pin;
+    uint64_t ckpt_snap;
+
+    /* writer statistics (writer thread only) */
+    int64_t st_batches, st_reqs, st_apply_ns, st_log_ns, st_commit_ns, st_since_ns;
 
     struct skiff_store_watch *watches;
 
@@ -151,6 +172,18 @@ LMDB_HIDDEN int lmdb_revision(void *self, int64_t *current, int64_t *compacted,
 LMDB_HIDDEN int lmdb_writer_start(lmdb_store_t *s, skiff_error_t *err);
 LMDB_HIDDEN void lmdb_writer_stop(lmdb_store_t *s);
 LMDB_HIDDEN void lmdb_writer_free(lmdb_store_t *s);
+LMDB_HIDDEN int lmdb_writer_alloc(lmdb_store_t *s, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_replay_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq,
+                                  skiff_error_t *err);
+
+/* lmdb_wal.c */
+LMDB_HIDDEN int lmdb_wal_restore_meta(lmdb_store_t *s, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_wal_open(lmdb_store_t *s, uint64_t seq, skiff_error_t *err);
+LMDB_HIDDEN int lmdb_wal_append(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq);
+LMDB_HIDDEN void lmdb_wal_undo(lmdb_store_t *s);
+LMDB_HIDDEN void lmdb_wal_maybe_checkpoint(lmdb_store_t *s, int force);
+LMDB_HIDDEN int lmdb_ckpt_start(lmdb_store_t *s, skiff_error_t *err);
+LMDB_HIDDEN void lmdb_wal_close(lmdb_store_t *s);
 LMDB_HIDDEN int lmdb_submit(lmdb_store_t *s, lmdb_req_t *r);
 LMDB_HIDDEN int lmdb_txn(void *self, const skiff_store_cmp_t *cmps, size_t ncmps,
                          const skiff_store_op_t *ops, size_t nops, skiff_store_txn_res_t *res,

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../../tests/store/lmdb/minihost.h"
+#include "../../../tests/store/lmdb/coreload.h"
 
 extern const skiff_plugin_t skiff_plugin;
 static const skiff_store_ops_t *ops;
@@ -26,7 +26,7 @@ static void *open_with(fx_t *f, const char *extra1, const char *extra2, int *rc,
 {
     const char *set[] = { f->pathset, extra1, extra2, NULL };
     void *s = NULL;
-    *rc = mh_instance_new(&skiff_plugin, set, &s, err);
+    *rc = cl_instance_new(&skiff_plugin, set, &s, err);
     return s;
 }
 
@@ -48,7 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *f = *state;
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     if (system(cmd) != 0) return -1;
@@ -183,81 +183,6 @@ static void test_txn_compares(void **state)
     assert_int_equal(res.rev, 4);
 }
 
-/* Keys longer than LMDB's own limit, sharing long prefixes, keep their order. */
-static int collect_len(void *ud, const skiff_store_kv_t *kv)
-{
-    got_t *g = ud;
-    if (g->n < 64) {
-        g->kv[g->n] = *kv;
-        snprintf(g->keys[g->n], 64, "%zu:%c", kv->key_len, kv->key[kv->key_len - 1]);
-    }
-    g->n++;
-    return 0;
-}
-
-static void test_long_keys(void **state)
-{
-    fx_t *f = *state;
-    static char k[8][SKIFF_STORE_KEY_MAX];
-    /* lengths/last bytes chosen so hash order and key order differ */
-    size_t len[8] = { 10, 480, 481, 600, 4096, 700, 481, 2000 };
-    char last[8] = { 'a', 'b', 'c', 'd', 'e', 'f', 'a', 'z' };
-    skiff_error_t err = { 0 };
-    for (int i = 0; i < 8; i++) {
-        memset(k[i], 'p', len[i]);
-        k[i][len[i] - 1] = last[i];
-        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, k[i], len[i], "v", 1, 0 };
-        skiff_store_txn_res_t res;
-        assert_int_equal(ops->txn(f->s, NULL, 0, &op, 1, &res, &err), 0);
-        assert_int_equal(res.rev, i + 1);
-    }
-    /* expected order: plain byte order of the full keys */
-    const char *want[8] = { "10:a", "480:b", "481:a", "481:c", "600:d", "700:f", "4096:e", "2000:z" };
-    for (int pass = 0; pass < 2; pass++) {
-        got_t g = { 0 };
-        skiff_store_range_req_t q = { .key = "p", .key_len = 1, .prefix = 1, .rev = pass ? 8 : 0 };
-        skiff_store_range_res_t res;
-        if (pass) put(f->s, "zzz", "bump", 0); /* so rev 8 is an old revision */
-        assert_int_equal(ops->range(f->s, &q, collect_len, &g, &res, &err), 0);
-        assert_int_equal(g.n, 8);
-        for (int i = 0; i < 8; i++) assert_string_equal(g.keys[i], want[i]);
-        /* page through with limit 3 */
-        int total = 0;
-        static char from[SKIFF_STORE_KEY_MAX + 1];
-        size_t fl = 1;
-        from[0] = 'p';
-        for (;;) {
-            got_t p = { 0 };
-            skiff_store_range_req_t pq = { .key = from, .key_len = fl, .end = "q", .end_len = 1,
-                                           .rev = pass ? 8 : 0, .limit = 3 };
-            assert_int_equal(ops->range(f->s, &pq, collect_len, &p, &res, &err), 0);
-            for (int i = 0; i < p.n; i++) assert_string_equal(p.keys[i], want[total + i]);
-            total += p.n;
-            if (!res.more) break;
-            memcpy(from, p.kv[p.n - 1].key, p.kv[p.n - 1].key_len);
-            from[p.kv[p.n - 1].key_len] = 0;
-            fl = p.kv[p.n - 1].key_len + 1;
-        }
-        assert_int_equal(total, 8);
-    }
-    /* get, compare and delete of one long key */
-    got_t g = { 0 };
-    assert_int_equal(ops->get(f->s, k[4], len[4], 0, collect_len, &g, &err), 0);
-    assert_int_equal(g.kv[0].key_len, 4096);
-    assert_int_equal(g.kv[0].mod_rev, 5);
-    skiff_store_cmp_t c = { SKIFF_STORE_CMP_MOD_REV, k[4], len[4], 5 };
-    skiff_store_op_t d = { SKIFF_STORE_OP_DELETE, k[4], len[4] };
-    skiff_store_txn_res_t res;
-    assert_int_equal(ops->txn(f->s, &c, 1, &d, 1, &res, &err), 0);
-    assert_true(res.succeeded);
-    assert_int_equal(res.deleted, 1);
-    assert_int_equal(ops->get(f->s, k[4], len[4], 0, collect_len, &g, &err), SKIFF_E_NOTFOUND);
-    memset(&g, 0, sizeof g);
-    assert_int_equal(ops->get(f->s, k[4], len[4], 8, collect_len, &g, &err), 0);
-    assert_int_equal(g.n, 1);
-    assert_int_equal(ops->get(f->s, k[2], len[2], 0, collect_len, &g, &err), 0);
-}
-
 static void test_range_limit_old_rev(void **state)
 {
     fx_t *f = *state;
@@ -354,6 +279,115 @@ static int wait_events(evlog_t *l, int n)
     int got = l->n;
     pthread_mutex_unlock(&l->mu);
     return got;
+}
+
+/* Keys longer than LMDB's own limit, sharing long prefixes, keep their order. */
+static int collect_len(void *ud, const skiff_store_kv_t *kv)
+{
+    got_t *g = ud;
+    if (g->n < 64) {
+        g->kv[g->n] = *kv;
+        snprintf(g->keys[g->n], 64, "%zu:%c", kv->key_len, kv->key[kv->key_len - 1]);
+    }
+    g->n++;
+    return 0;
+}
+
+static void test_long_keys(void **state)
+{
+    fx_t *f = *state;
+    static char k[8][SKIFF_STORE_KEY_MAX];
+    /* lengths/last bytes chosen so hash order and key order differ */
+    size_t len[8] = { 10, 480, 481, 600, 4096, 700, 481, 2000 };
+    char last[8] = { 'a', 'b', 'c', 'd', 'e', 'f', 'a', 'z' };
+    skiff_error_t err = { 0 };
+    for (int i = 0; i < 8; i++) {
+        memset(k[i], 'p', len[i]);
+        k[i][len[i] - 1] = last[i];
+        skiff_store_op_t op = { SKIFF_STORE_OP_PUT, k[i], len[i], "v", 1, 0 };
+        skiff_store_txn_res_t res;
+        assert_int_equal(ops->txn(f->s, NULL, 0, &op, 1, &res, &err), 0);
+        assert_int_equal(res.rev, i + 1);
+    }
+    /* expected order: plain byte order of the full keys */
+    const char *want[8] = { "10:a", "480:b", "481:a", "481:c", "600:d", "700:f", "4096:e", "2000:z" };
+    for (int pass = 0; pass < 2; pass++) {
+        got_t g = { 0 };
+        skiff_store_range_req_t q = { .key = "p", .key_len = 1, .prefix = 1, .rev = pass ? 8 : 0 };
+        skiff_store_range_res_t res;
+        if (pass) put(f->s, "zzz", "bump", 0); /* so rev 8 is an old revision */
+        assert_int_equal(ops->range(f->s, &q, collect_len, &g, &res, &err), 0);
+        assert_int_equal(g.n, 8);
+        for (int i = 0; i < 8; i++) assert_string_equal(g.keys[i], want[i]);
+        /* page through with limit 3 */
+        int total = 0;
+        static char from[SKIFF_STORE_KEY_MAX + 1];
+        size_t fl = 1;
+        from[0] = 'p';
+        for (;;) {
+            got_t p = { 0 };
+            skiff_store_range_req_t pq = { .key = from, .key_len = fl, .end = "q", .end_len = 1,
+                                           .rev = pass ? 8 : 0, .limit = 3 };
+            assert_int_equal(ops->range(f->s, &pq, collect_len, &p, &res, &err), 0);
+            for (int i = 0; i < p.n; i++) assert_string_equal(p.keys[i], want[total + i]);
+            total += p.n;
+            if (!res.more) break;
+            memcpy(from, p.kv[p.n - 1].key, p.kv[p.n - 1].key_len);
+            from[p.kv[p.n - 1].key_len] = 0;
+            fl = p.kv[p.n - 1].key_len + 1;
+        }
+        assert_int_equal(total, 8);
+    }
+    /* get, compare and delete of one long key */
+    got_t g = { 0 };
+    assert_int_equal(ops->get(f->s, k[4], len[4], 0, collect_len, &g, &err), 0);
+    assert_int_equal(g.kv[0].key_len, 4096);
+    assert_int_equal(g.kv[0].mod_rev, 5);
+    skiff_store_cmp_t c = { SKIFF_STORE_CMP_MOD_REV, k[4], len[4], 5 };
+    skiff_store_op_t d = { SKIFF_STORE_OP_DELETE, k[4], len[4] };
+    skiff_store_txn_res_t res;
+    assert_int_equal(ops->txn(f->s, &c, 1, &d, 1, &res, &err), 0);
+    assert_true(res.succeeded);
+    assert_int_equal(res.deleted, 1);
+    assert_int_equal(ops->get(f->s, k[4], len[4], 0, collect_len, &g, &err), SKIFF_E_NOTFOUND);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ops->get(f->s, k[4], len[4], 8, collect_len, &g, &err), 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(ops->get(f->s, k[2], len[2], 0, collect_len, &g, &err), 0);
+    /* watch replay of long keys, with previous values */
+    static char v2[8] = "v2";
+    skiff_store_op_t up = { SKIFF_STORE_OP_PUT, k[7], len[7], v2, 2, 0 };
+    assert_int_equal(ops->txn(f->s, NULL, 0, &up, 1, &res, &err), 0); /* rev 11 */
+    evlog_t *l = calloc(1, sizeof *l);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cond, NULL);
+    skiff_store_watch_t *w;
+    assert_int_equal(ops->watch(f->s, "p", 1, 5, on_event, l, &w, &err), 0);
+    assert_int_equal(wait_events(l, 6), 6); /* 5..8 puts, 10 delete, 11 put (9 is "zzz") */
+    ops->unwatch(f->s, w);
+    assert_int_equal(l->n, 6);
+    assert_int_equal(l->type[4], SKIFF_STORE_EV_DELETE);
+    assert_int_equal(l->rev[4], 10);
+    assert_int_equal(l->rev[5], 11);
+    assert_true(l->has_prev[5]);
+    assert_string_equal(l->prev[5], "v");
+    assert_string_equal(l->val[5], "v2");
+    free(l);
+    /* a lease on a long key; compaction over long keys */
+    int64_t id;
+    assert_int_equal(ops->lease_grant(f->s, 60000, &id, &err), 0);
+    skiff_store_op_t lp = { SKIFF_STORE_OP_PUT, k[3], len[3], "l", 1, id };
+    assert_int_equal(ops->txn(f->s, NULL, 0, &lp, 1, &res, &err), 0); /* rev 12 */
+    assert_int_equal(ops->lease_revoke(f->s, id, &err), 0);               /* rev 13 */
+    assert_int_equal(ops->get(f->s, k[3], len[3], 0, collect_len, &g, &err), SKIFF_E_NOTFOUND);
+    assert_int_equal(ops->compact(f->s, 13, &err), 0);
+    usleep(100000);
+    memset(&g, 0, sizeof g);
+    skiff_store_range_req_t q = { .key = "p", .key_len = 1, .prefix = 1, .rev = 13 };
+    skiff_store_range_res_t rr;
+    assert_int_equal(ops->range(f->s, &q, collect_len, &g, &rr, &err), 0);
+    assert_int_equal(g.n, 6); /* 8 less the deleted 4096 and the revoked 600 */
+    assert_string_equal(g.keys[5], "2000:z");
 }
 
 static void test_watch(void **state)
@@ -482,22 +516,49 @@ static void test_reopen_lock_corrupt(void **state)
     assert_int_equal(rc, SKIFF_E_LOCKED);
     assert_non_null(strstr(err.msg, "in use by another skiff process"));
     assert_non_null(strstr(err.msg, f->dir));
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     f->s = open_with(f, NULL, NULL, &rc, &err);
     assert_int_equal(rc, 0);
     got_t g = { 0 };
     assert_int_equal(ops->get(f->s, "p", 1, 0, collect, &g, &err), 0);
     assert_string_equal(g.vals[0], "persist");
     assert_int_equal(put(f->s, "q", "2", lid), 2); /* the lease survived */
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     f->s = NULL;
-    /* damage the file's header pages */
-    char file[128];
+    /* A damaged header of the data file is repaired from the write-ahead
+     * log's checkpoint copy; a damaged log header is reported by path. */
+    char file[128], walglob[160], wal[256] = "";
     snprintf(file, sizeof file, "%s/data/data.mdb", f->dir);
-    int fd = open(file, O_WRONLY);
-    assert_true(fd >= 0);
     char junk[8192];
     memset(junk, 0x5a, sizeof junk);
+    int fd = open(file, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, junk, sizeof junk, 0), (ssize_t)sizeof junk);
+    close(fd);
+    f->s = open_with(f, NULL, NULL, &rc, &err);
+    assert_int_equal(rc, 0);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ops->get(f->s, "q", 1, 0, collect, &g, &err), 0);
+    cl_instance_free(f->s);
+    f->s = NULL;
+    snprintf(walglob, sizeof walglob, "ls %s/data/wal-*.log", f->dir);
+    FILE *ls = popen(walglob, "r");
+    assert_non_null(ls);
+    assert_non_null(fgets(wal, sizeof wal, ls));
+    pclose(ls);
+    wal[strcspn(wal, "\n")] = 0;
+    fd = open(wal, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, junk, 64, 0), 64);
+    close(fd);
+    s2 = open_with(f, NULL, NULL, &rc, &err);
+    assert_null(s2);
+    assert_int_equal(rc, SKIFF_E_CORRUPT);
+    assert_non_null(strstr(err.msg, wal));
+    /* without a log, a damaged data file header is reported by path */
+    assert_int_equal(unlink(wal), 0);
+    fd = open(file, O_WRONLY);
+    assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, junk, sizeof junk, 0), (ssize_t)sizeof junk);
     close(fd);
     s2 = open_with(f, NULL, NULL, &rc, &err);
@@ -520,7 +581,7 @@ static void test_reopen_lock_corrupt(void **state)
 static void test_map_full(void **state)
 {
     fx_t *f = *state;
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s/data", f->dir);
     assert_int_equal(system(cmd), 0);
@@ -553,7 +614,7 @@ static void test_map_full(void **state)
         int64_t cur;
         ops->revision(f->s, &cur, NULL, &err);
         assert_int_equal(cur, acked);
-        mh_instance_free(&skiff_plugin, f->s);
+        cl_instance_free(f->s);
         f->s = open_with(f, "map_size=1Mi", "retention=0", &rc, &err);
         assert_int_equal(rc, 0);
     }
@@ -600,7 +661,7 @@ static void test_concurrent_writers(void **state)
 static void test_retention(void **state)
 {
     fx_t *f = *state;
-    mh_instance_free(&skiff_plugin, f->s);
+    cl_instance_free(f->s);
     int rc;
     skiff_error_t err = { 0 };
     f->s = open_with(f, "retention_revisions=10", "compact_interval=20ms", &rc, &err);

@@ -67,7 +67,7 @@ static int replay(skiff_store_watch_t *w)
     MDB_cursor *rc_cur = NULL, *hc = NULL;
     if ((rc = mdb_cursor_open(t, s->rev, &rc_cur)) || (rc = mdb_cursor_open(t, s->hist, &hc)))
         goto mdb_fail_cur;
-    unsigned char start[12] = { 0 }, buf[SKIFF_STORE_KEY_MAX + 16];
+    unsigned char start[12] = { 0 }, buf[LMDB_ENC_MAX + 16], enc[LMDB_ENC_MAX];
     lmdb_be64(start, (uint64_t)w->next_rev);
     MDB_val k = { sizeof start, start }, v;
     int64_t last = w->next_rev - 1, nrevs = 0, resume = 0;
@@ -87,7 +87,8 @@ static int replay(skiff_store_watch_t *w)
         memset(&ev, 0, sizeof ev);
         lmdb_rec_t rec;
         MDB_val hv;
-        if ((rc = lmdb_hist_at(s, hc, key, kl, r, &rec, &hv, buf))) break;
+        size_t el = lmdb_enc(key, kl, enc); /* hist is keyed by the encoded key */
+        if ((rc = lmdb_hist_at(s, hc, (const char *)enc, el, r, &rec, &hv, buf))) break;
         if (rec.mod_rev != r) { rc = MDB_CORRUPTED; break; }
         const void *val;
         size_t vl;
@@ -104,7 +105,7 @@ static int replay(skiff_store_watch_t *w)
             ev.kv.lease = rec.lease;
         }
         lmdb_rec_t prev;
-        rc = lmdb_hist_at(s, hc, key, kl, r - 1, &prev, &hv, buf);
+        rc = lmdb_hist_at(s, hc, (const char *)enc, el, r - 1, &prev, &hv, buf);
         if (rc && rc != MDB_NOTFOUND) break;
         if (rc == 0 && prev.type == SKIFF_STORE_EV_PUT) {
             lmdb_rec_decode(&hv, &prev, &val, &vl);

@@ -5,8 +5,16 @@
  * Objects are cJSON trees (the plugin links libcjson itself; the tree is the
  * host's). A mutating plugin may change `req->object` in place; everything
  * else in the request is borrowed and read-only for the call.
- * The full request/verdict contract is filled in by the admission issue; the
- * slots below are the 1.0 shape.
+ *
+ * Verdicts: return 0 with SKIFF_ADM_ALLOW, or 0 with SKIFF_ADM_DENY and the
+ * reason in err->msg (the host answers 403 Forbidden, message
+ * `<resource> "<name>" is forbidden: <instance>: <reason>`). A negative
+ * return is an *error* (the plugin could not decide: a lookup failed, a
+ * webhook timed out under failurePolicy Fail...): the request fails closed
+ * with 500 InternalError and the host logs err->msg. admit() runs on API
+ * server threads, concurrently; it may call the host's api_* slots (1.1).
+ * With req->dry_run set nothing will be stored: a plugin must not keep
+ * side effects (quota reservations, status updates).
  */
 #ifndef SKIFF_ADMISSION_H
 #define SKIFF_ADMISSION_H
@@ -38,6 +46,17 @@ typedef struct skiff_adm_request {
     int dry_run;
     struct cJSON *object;     /* new object (NULL on delete); mutable for mutators */
     const struct cJSON *old_object; /* NULL on create */
+
+    /* --- 1.1 (read only when within req->size) */
+    /* Attach a warning to the response (kubectl prints "Warning: <msg>");
+     * the text is copied. Used e.g. by pod-security's warn mode. NULL when
+     * the host collects no warnings. */
+    void (*warn)(struct skiff_adm_request *req, const char *msg);
+    void *host_data;          /* the host's, for warn() and set_reason() */
+    /* Give a denial or error reason longer than err->msg can hold
+     * (SKIFF_ERROR_MSG_MAX); it then replaces err->msg. Copied. NULL when
+     * the host has no such channel (err->msg is used, truncated). */
+    void (*set_reason)(struct skiff_adm_request *req, const char *msg);
 } skiff_adm_request_t;
 
 typedef enum skiff_adm_verdict {
@@ -52,6 +71,12 @@ typedef struct skiff_admission_ops {
      * fails closed with 500). On deny, err->msg holds the reason. */
     int (*admit)(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
                  skiff_error_t *err);
+
+    /* --- 1.1. Per-instance phase: when set, decides the phase of each
+     * instance instead of `mutating` (non-zero = mutating phase); asked
+     * once, when the chain is built. Lets one plugin serve both phases
+     * (e.g. webhook instances for Mutating- and ValidatingWebhookConfigurations). */
+    int (*is_mutating)(void *self);
 } skiff_admission_ops_t;
 
 #endif

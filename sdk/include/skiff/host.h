@@ -80,6 +80,36 @@ typedef struct skiff_host {
     void (*free)(void *p);
 
     /* Slots added in later minors go below, never above. */
+
+    /* --- cluster API (1.1). The API server running in this process, called
+     * in-process (no HTTP). Check with SKIFF_HOST_HAS(host, api_get): a 1.0
+     * host lacks them; without an API server in the process every call fails
+     * with SKIFF_E_UNSUPPORTED.
+     * Paths are API paths ("/api/v1/namespaces/default/pods/x",
+     * "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations");
+     * bodies and results are JSON text. Returns 0 for a 2xx answer, else a
+     * negative code mapped from the Status (404 SKIFF_E_NOTFOUND, 409
+     * AlreadyExists SKIFF_E_EXISTS, other 409 SKIFF_E_CONFLICT, 400/422
+     * SKIFF_E_INVALID, else SKIFF_E_INTERNAL) with the Status message in err.
+     * json_out may be NULL; when not, it receives the response body
+     * (object, list or Status) on success *and* on a Status failure, to be
+     * released with api_free(); it is NULL when no answer came.
+     * Selectors are raw (not URL-encoded) and may be NULL. A write made from
+     * inside an admission call passes through the admission chain itself:
+     * a plugin must not hold a lock its own admit() takes while it writes. */
+    int (*api_get)(skiff_ctx_t *ctx, const char *path, char **json_out, skiff_error_t *err);
+    int (*api_list)(skiff_ctx_t *ctx, const char *path, const char *label_selector,
+                    const char *field_selector, char **json_out, skiff_error_t *err);
+    int (*api_create)(skiff_ctx_t *ctx, const char *path, const char *json, char **json_out,
+                      skiff_error_t *err);
+    int (*api_update)(skiff_ctx_t *ctx, const char *path, const char *json, char **json_out,
+                      skiff_error_t *err);
+    /* content_type: application/merge-patch+json, application/json-patch+json
+     * or application/strategic-merge-patch+json */
+    int (*api_patch)(skiff_ctx_t *ctx, const char *path, const char *content_type,
+                     const char *json, char **json_out, skiff_error_t *err);
+    int (*api_delete)(skiff_ctx_t *ctx, const char *path, char **json_out, skiff_error_t *err);
+    void (*api_free)(char *json); /* NULL is fine */
 } skiff_host_t;
 
 /* True when the host provides `slot` (it is within the host's table and set). */

@@ -25,7 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "minihost.h"
+#include "coreload.h"
+#include "log/log.h"
 
 #define THREADS 4
 
@@ -56,7 +57,7 @@ static void *open_store(const char *dir, char **extra, int *rc, skiff_error_t *e
     for (int i = 0; extra && extra[i] && n < 15; i++) set[n++] = extra[i];
     set[n] = NULL;
     void *s = NULL;
-    *rc = mh_instance_new(plug, set, &s, err);
+    *rc = cl_instance_new(plug, set, &s, err);
     return s;
 }
 
@@ -268,7 +269,7 @@ static int crash_main(const char *dir, int rounds, unsigned seed, char **extra)
         int v = verify(s, &acks, before, why, sizeof why);
         tap(v == 0, "round %d: killed %s%d ms; %zu acknowledged puts and %ld multi-key txns intact%s%s",
             r, early ? "anywhere (even opening) at " : "writing after ", delay_us / 1000, acks.n - before, multi, v ? ": " : "", why);
-        mh_instance_free(plug, s);
+        cl_instance_free(s);
     }
     /* once more, everything from every round */
     int rc;
@@ -279,7 +280,7 @@ static int crash_main(const char *dir, int rounds, unsigned seed, char **extra)
     tap(v == 0, "all rounds: %zu acknowledged puts and %ld multi-key txns present%s%s", acks.n,
         total_multi, v ? ": " : "", s ? why : err.msg);
     tap(acks.n > (size_t)rounds, "writes were acknowledged in the rounds (%zu)", acks.n);
-    mh_instance_free(plug, s);
+    cl_instance_free(s);
     for (size_t i = 0; i < acks.n; i++) free(acks.single[i]);
     free(acks.single);
     return 0;
@@ -311,7 +312,7 @@ static int fill_main(const char *dir, char **extra)
     rc = ops->range(s, &q, NULL, NULL, &res, &err);
     tap(rc == 0 && res.count == acked, "all %ld acknowledged keys readable while full (%lld)", acked,
         (long long)res.count);
-    mh_instance_free(plug, s);
+    cl_instance_free(s);
     s = open_store(dir, extra, &rc, &err);
     tap(s != NULL, "reopens after the disk filled%s%s", s ? "" : ": ", s ? "" : err.msg);
     if (!s) return 1;
@@ -321,7 +322,7 @@ static int fill_main(const char *dir, char **extra)
     int64_t cur;
     ops->revision(s, &cur, NULL, &err);
     tap(cur == acked, "revision %lld matches the acknowledged writes", (long long)cur);
-    mh_instance_free(plug, s);
+    cl_instance_free(s);
     return 0;
 }
 
@@ -333,8 +334,10 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    skiff_log_set_level(SKIFF_LOG_WARN);
+    skiff_log_init_env(); /* SKIFF_LOG=debug shows checkpoints and replays */
     skiff_error_t err = { 0 };
-    plug = mh_load(argv[2], &err);
+    plug = cl_load(argv[2], &err);
     if (!plug) { fprintf(stderr, "%s\n", err.msg); return 2; }
     ops = plug->ops;
     int rc;

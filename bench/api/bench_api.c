@@ -1,0 +1,352 @@
+/* bench/api — API server throughput over HTTP with the LMDB store:
+ *   1. pod creates, C concurrent keep-alive clients (target >= 10,000/s, C=32)
+ *   2. one LIST of N pods (target N=100,000 in < 1 s), JSON and Table
+ *   3. W watchers each receiving every event of a B-pod burst (target
+ *      W=1,000, B=10,000, p99 delivery latency < 100 ms)
+ * The server runs in this process (its own HTTP threads); clients speak raw
+ * HTTP/1.1 over loopback so the client side costs little.
+ * usage: api_bench --plugins DIR [--creates N] [--clients C] [--list N]
+ *                  [--watchers W] [--burst B] [--dir TMPDIR] */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "bus/bus.h"
+#include "plugin/plugin.h"
+
+static int port;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int dial(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) { perror("connect"); exit(1); }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0) { perror("write"); exit(1); }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Read one response with Content-Length; returns the status code. */
+static int read_response(int fd, char *buf, size_t cap, size_t *body_len)
+{
+    size_t have = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + have, cap - have - 1);
+        if (r <= 0) { fprintf(stderr, "read: connection closed\n"); exit(1); }
+        have += (size_t)r;
+        buf[have] = '\0';
+        char *hend = strstr(buf, "\r\n\r\n");
+        if (!hend) continue;
+        char *cl = strcasestr(buf, "Content-Length:");
+        size_t len = cl && cl < hend ? strtoul(cl + 15, NULL, 10) : 0;
+        size_t hdr = (size_t)(hend + 4 - buf);
+        if (have >= hdr + len) {
+            if (body_len) *body_len = len;
+            return atoi(buf + 9);
+        }
+        if (hdr + len + 1 > cap) { fprintf(stderr, "response too large for the buffer\n"); exit(1); }
+    }
+}
+
+static const char POD[] =
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"bench\"}},"
+    "\"spec\":{\"containers\":[{\"name\":\"main\",\"image\":\"busybox:1.36\",\"command\":[\"sleep\",\"3600\"]}]}}";
+
+static int create_pod(int fd, const char *name, char *buf, size_t cap)
+{
+    char body[512], req[1024];
+    int bl = snprintf(body, sizeof body, POD, name);
+    int rl = snprintf(req, sizeof req,
+                      "POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      "Accept: application/json\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+    write_all(fd, req, (size_t)rl);
+    return read_response(fd, buf, cap, NULL);
+}
+
+typedef struct worker {
+    int id, n;
+    const char *prefix;
+    double *sent;      /* per pod index send time (burst) */
+    int base;
+    int errors;
+} worker_t;
+
+static void *create_worker(void *arg)
+{
+    worker_t *w = arg;
+    int fd = dial();
+    char buf[16384], name[64];
+    for (int i = 0; i < w->n; i++) {
+        int idx = w->base + i;
+        snprintf(name, sizeof name, "%s-%d", w->prefix, idx);
+        if (w->sent) w->sent[idx] = now_s();
+        if (create_pod(fd, name, buf, sizeof buf) != 201) w->errors++;
+    }
+    close(fd);
+    return NULL;
+}
+
+static double run_creates(const char *prefix, int total, int clients, double *sent, int *errors)
+{
+    pthread_t th[256];
+    worker_t w[256];
+    double t0 = now_s();
+    int per = total / clients;
+    for (int i = 0; i < clients; i++) {
+        w[i] = (worker_t){ .id = i, .n = per + (i < total % clients), .prefix = prefix, .sent = sent };
+        w[i].base = i * per + (i < total % clients ? i : total % clients);
+        pthread_create(&th[i], NULL, create_worker, &w[i]);
+    }
+    *errors = 0;
+    for (int i = 0; i < clients; i++) { pthread_join(th[i], NULL); *errors += w[i].errors; }
+    return now_s() - t0;
+}
+
+static double time_list(const char *accept, size_t *bytes)
+{
+    int fd = dial();
+    char req[512];
+    int rl = snprintf(req, sizeof req, "GET /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nAccept: %s\r\n\r\n", accept);
+    size_t cap = 1u << 30;
+    char *buf = malloc(cap);
+    double t0 = now_s();
+    write_all(fd, req, (size_t)rl);
+    int code = read_response(fd, buf, cap, bytes);
+    double t = now_s() - t0;
+    if (code != 200) fprintf(stderr, "list: HTTP %d\n", code);
+    free(buf);
+    close(fd);
+    return t;
+}
+
+/* ---- watchers: one epoll thread reads every stream (chunked) ---- */
+
+typedef struct wconn {
+    int fd;
+    int state;        /* 0 headers, 1 chunk size, 2 chunk data, 3 chunk CRLF */
+    size_t chunk_left;
+    char line[512];
+    size_t ll;
+    char hdr[4096];
+    size_t hl;
+    int got;
+} wconn_t;
+
+static wconn_t *wc;
+static int nwatch, burst;
+static double *sent_at;
+static unsigned long long hist[100001]; /* 0.1 ms buckets up to 10 s */
+static long long delivered;
+
+static void on_line(wconn_t *c, const char *line, size_t n, double t)
+{
+    (void)n;
+    const char *p = strstr(line, "\"name\":\"bw-");
+    if (!p) return;
+    int idx = atoi(p + 11);
+    if (idx < 0 || idx >= burst) return;
+    double lat = t - sent_at[idx];
+    long b = (long)(lat * 10000);
+    if (b < 0) b = 0;
+    if (b > 100000) b = 100000;
+    hist[b]++;
+    delivered++;
+    c->got++;
+}
+
+static void feed(wconn_t *c, const char *p, size_t n, double t)
+{
+    for (size_t i = 0; i < n;) {
+        if (c->state == 0) {
+            if (c->hl < sizeof c->hdr - 1) c->hdr[c->hl++] = p[i];
+            i++;
+            if (c->hl >= 4 && memcmp(c->hdr + c->hl - 4, "\r\n\r\n", 4) == 0) { c->state = 1; c->hl = 0; }
+        } else if (c->state == 1) {
+            char ch = p[i++];
+            if (ch == '\n') {
+                c->hdr[c->hl] = '\0';
+                c->chunk_left = strtoul(c->hdr, NULL, 16);
+                c->hl = 0;
+                c->state = c->chunk_left ? 2 : 0;
+            } else if (ch != '\r' && c->hl < sizeof c->hdr - 1) c->hdr[c->hl++] = ch;
+        } else if (c->state == 2) {
+            size_t take = n - i < c->chunk_left ? n - i : c->chunk_left;
+            const char *q = p + i, *end = p + i + take;
+            while (q < end) {
+                const char *nl = memchr(q, '\n', (size_t)(end - q));
+                size_t seg = (size_t)((nl ? nl : end) - q);
+                /* only the head of a line matters (type, metadata.name come first) */
+                size_t room = sizeof c->line - 1 - c->ll;
+                size_t cp = seg < room ? seg : room;
+                memcpy(c->line + c->ll, q, cp);
+                c->ll += cp;
+                if (!nl) break;
+                c->line[c->ll] = '\0';
+                on_line(c, c->line, c->ll, t);
+                c->ll = 0;
+                q = nl + 1;
+            }
+            i += take;
+            c->chunk_left -= take;
+            if (!c->chunk_left) c->state = 3;
+        } else {
+            if (p[i++] == '\n') c->state = 1;
+        }
+    }
+}
+
+static void *watch_reader(void *arg)
+{
+    (void)arg;
+    int ep = epoll_create1(0);
+    for (int i = 0; i < nwatch; i++) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+        epoll_ctl(ep, EPOLL_CTL_ADD, wc[i].fd, &ev);
+    }
+    char buf[1 << 16];
+    long long want = (long long)nwatch * burst;
+    double deadline = now_s() + 600;
+    while (__atomic_load_n(&delivered, __ATOMIC_RELAXED) < want && now_s() < deadline) {
+        struct epoll_event evs[64];
+        int n = epoll_wait(ep, evs, 64, 1000);
+        for (int k = 0; k < n; k++) {
+            wconn_t *c = &wc[evs[k].data.u32];
+            ssize_t r = read(c->fd, buf, sizeof buf);
+            if (r > 0) feed(c, buf, (size_t)r, now_s());
+            else { epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL); }
+        }
+    }
+    close(ep);
+    return NULL;
+}
+
+static double pct(double q)
+{
+    unsigned long long total = 0, acc = 0;
+    for (int i = 0; i <= 100000; i++) total += hist[i];
+    for (int i = 0; i <= 100000; i++) {
+        acc += hist[i];
+        if ((double)acc >= q * (double)total) return i / 10.0;
+    }
+    return 10000;
+}
+
+int main(int argc, char **argv)
+{
+    const char *plugins = "build/plugins", *dir = NULL;
+    int creates = 20000, clients = 32, list_n = 100000;
+    nwatch = 1000;
+    burst = 10000;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--plugins")) plugins = argv[i + 1];
+        else if (!strcmp(argv[i], "--creates")) creates = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--clients")) clients = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--list")) list_n = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--watchers")) nwatch = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--burst")) burst = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--dir")) dir = argv[i + 1];
+    }
+    if (clients > 256) clients = 256;
+    char tmpl[] = "/tmp/skiff-bench-api.XXXXXX";
+    if (!dir) dir = mkdtemp(tmpl);
+    char path[1024], setting[1100];
+    snprintf(path, sizeof path, "%s/store/lmdb.so", plugins);
+    skiff_error_t err;
+    skiff_registry_t *reg;
+    skiff_instance_t *store;
+    if (skiff_registry_new(&reg, &err) < 0 || skiff_registry_load_file(reg, path, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    snprintf(setting, sizeof setting, "path=%s/store", dir);
+    const char *settings[] = { setting, "retention=1m", NULL };
+    if (skiff_instance_new(skiff_registry_find(reg, SKIFF_KIND_STORE, "lmdb"), "etcd", settings, NULL, &store, &err) < 0
+        || skiff_instance_start(store, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    skiff_bus_t *bus = NULL;
+    if (!getenv("API_BENCH_NO_CACHE") && skiff_bus_new(&bus, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .bus = bus };
+    skiff_api_server_t *srv;
+    if (skiff_api_server_new(&cfg, skiff_instance_ops(store), skiff_instance_self(store), &srv, &err) < 0
+        || skiff_api_server_start(srv, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    port = skiff_api_server_port(srv);
+    static const char ns[] = "{\"metadata\":{\"name\":\"default\"}}";
+    skiff_api_request_t rq = { .method = "POST", .path = "/api/v1/namespaces", .body = ns, .body_len = sizeof ns - 1 };
+    skiff_api_response_t rs;
+    skiff_api_server_handle(srv, &rq, &rs);
+    skiff_api_response_free(&rs);
+    printf("# skiff API server bench (LMDB store in %s, port %d, watch cache %s)\n", dir, port, bus ? "on" : "off");
+
+    int errors;
+    if (creates > 0) {
+        double t = run_creates("c", creates, clients, NULL, &errors);
+        printf("creates: %d pods, %d clients: %.2f s, %.0f creates/s (%d errors)\n", creates, clients, t, creates / t, errors);
+    }
+    if (list_n > 0) {
+        int more = list_n - (creates > 0 ? creates : 0);
+        if (more > 0) run_creates("l", more, clients, NULL, &errors);
+        size_t bytes = 0;
+        double tj[3], tt[3];
+        for (int i = 0; i < 3; i++) tj[i] = time_list("application/json", &bytes);
+        printf("list: %d pods as JSON (%.1f MB): %.3f s / %.3f s / %.3f s\n", list_n, bytes / 1e6, tj[0], tj[1], tj[2]);
+        for (int i = 0; i < 3; i++) tt[i] = time_list("application/json;as=Table;v=v1;g=meta.k8s.io", &bytes);
+        printf("list: %d pods as Table (%.1f MB): %.3f s / %.3f s / %.3f s\n", list_n, bytes / 1e6, tt[0], tt[1], tt[2]);
+    }
+    if (nwatch > 0 && burst > 0) {
+        int64_t cur = 0;
+        const skiff_store_ops_t *ops = skiff_instance_ops(store);
+        ops->revision(skiff_instance_self(store), &cur, NULL, &err);
+        wc = calloc((size_t)nwatch, sizeof *wc);
+        sent_at = calloc((size_t)burst, sizeof *sent_at);
+        for (int i = 0; i < nwatch; i++) {
+            wc[i].fd = dial();
+            char req[256];
+            int rl = snprintf(req, sizeof req, "GET /api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n", (long long)cur);
+            write_all(wc[i].fd, req, (size_t)rl);
+        }
+        usleep(500000);
+        pthread_t rd;
+        pthread_create(&rd, NULL, watch_reader, NULL);
+        double t0 = now_s();
+        double tc = run_creates("bw", burst, clients, sent_at, &errors);
+        pthread_join(rd, NULL);
+        double t = now_s() - t0;
+        int short_ = 0;
+        for (int i = 0; i < nwatch; i++) if (wc[i].got < burst) short_++;
+        printf("watch: %d watchers x %d-pod burst (created in %.2f s): %lld/%lld events in %.2f s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d watchers short\n",
+               nwatch, burst, tc, delivered, (long long)nwatch * burst, t, pct(0.5), pct(0.99), pct(1.0), short_);
+        for (int i = 0; i < nwatch; i++) close(wc[i].fd);
+    }
+    skiff_api_server_free(srv);
+    skiff_bus_free(bus);
+    skiff_instance_free(store);
+    skiff_registry_free(reg);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (strncmp(dir, "/tmp/skiff-bench-api.", 21) == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return 0;
+}

@@ -1,0 +1,139 @@
+/* core/admission/chain — see chain.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admission/chain.h"
+#include "log/log.h"
+
+typedef struct link {
+    skiff_instance_t *inst;
+    const skiff_admission_ops_t *ops;
+    void *self;
+    const char *name;
+} link_t;
+
+struct skiff_adm_chain {
+    size_t n;
+    link_t *links; /* mutating ones first, then validating, each in config order */
+};
+
+int skiff_adm_chain_new(skiff_instance_t *const *insts, size_t n, skiff_adm_chain_t **out,
+                        skiff_error_t *err)
+{
+    *out = NULL;
+    skiff_adm_chain_t *c = calloc(1, sizeof *c);
+    if (!c || (n && !(c->links = calloc(n, sizeof *c->links)))) {
+        free(c);
+        return skiff_error_set(err, -ENOMEM, "admission: out of memory");
+    }
+    /* Two passes keep the phases apart while preserving config order inside each. */
+    for (int phase = 1; phase >= 0; phase--) {
+        for (size_t i = 0; i < n; i++) {
+            const skiff_plugin_t *d = skiff_instance_desc(insts[i]);
+            if (!d || d->kind != SKIFF_KIND_ADMISSION) continue;
+            const skiff_admission_ops_t *ops = skiff_instance_ops(insts[i]);
+            if (!SKIFF_OPS_HAS(ops, skiff_admission_ops_t, admit)) continue;
+            int mutating = SKIFF_OPS_HAS(ops, skiff_admission_ops_t, is_mutating)
+                               ? ops->is_mutating(skiff_instance_self(insts[i])) : ops->mutating;
+            if ((mutating != 0) != phase) continue;
+            c->links[c->n++] = (link_t){ insts[i], ops, skiff_instance_self(insts[i]),
+                                         skiff_instance_name(insts[i]) };
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+void skiff_adm_chain_free(skiff_adm_chain_t *c)
+{
+    if (!c) return;
+    free(c->links);
+    free(c);
+}
+
+size_t skiff_adm_chain_len(const skiff_adm_chain_t *c) { return c ? c->n : 0; }
+
+/* The long reason of the current plugin call; host_data is the outcome. */
+typedef struct run_state { skiff_adm_outcome_t *out; char *reason; } run_state_t;
+
+static void add_warning(skiff_adm_request_t *req, const char *msg)
+{
+    run_state_t *rs = req->host_data;
+    skiff_adm_outcome_t *out = rs ? rs->out : NULL;
+    if (!out || !msg || out->nwarnings >= SKIFF_ADM_MAX_WARNINGS) return;
+    for (size_t i = 0; i < out->nwarnings; i++)
+        if (strcmp(out->warnings[i], msg) == 0) return; /* once is enough */
+    char *w = strdup(msg);
+    if (w) out->warnings[out->nwarnings++] = w;
+}
+
+
+static void set_reason(skiff_adm_request_t *req, const char *msg)
+{
+    run_state_t *rs = req->host_data;
+    if (!rs || !msg) return;
+    free(rs->reason);
+    rs->reason = strdup(msg);
+}
+
+int skiff_adm_chain_run(const skiff_adm_chain_t *c, skiff_adm_request_t *req,
+                        skiff_adm_outcome_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c) return 0;
+    void (*prev_warn)(skiff_adm_request_t *, const char *) = req->warn;
+    void *prev_data = req->host_data;
+    void (*prev_reason)(skiff_adm_request_t *, const char *) = req->set_reason;
+    run_state_t rs = { out, NULL };
+    req->size = sizeof *req;
+    req->warn = add_warning;
+    req->set_reason = set_reason;
+    req->host_data = &rs;
+    int ret = 0;
+    for (size_t i = 0; i < c->n && !ret; i++) {
+        const link_t *l = &c->links[i];
+        skiff_adm_verdict_t v = SKIFF_ADM_ALLOW;
+        skiff_error_t err;
+        skiff_error_clear(&err);
+        free(rs.reason);
+        rs.reason = NULL;
+        int rc = l->ops->admit(l->self, req, &v, &err);
+        if (rs.reason) snprintf(err.msg, sizeof err.msg, "%s", rs.reason); /* for messages below */
+        if (rc < 0 || (v != SKIFF_ADM_ALLOW && v != SKIFF_ADM_DENY)) {
+            out->code = SKIFF_ADM_OUT_ERROR;
+            snprintf(out->plugin, sizeof out->plugin, "%s", l->name);
+            if (rc >= 0)
+                snprintf(out->reason, sizeof out->reason, "returned unknown verdict %d", (int)v);
+            else
+                snprintf(out->reason, sizeof out->reason, "%s",
+                         rs.reason ? rs.reason : err.msg[0] ? err.msg : "failed without a message");
+            skiff_log(SKIFF_LOG_ERROR, "admission",
+                      "plugin %s failed on %s of %s%s%s %s/%s: %s; request refused", l->name,
+                      req->op == SKIFF_ADM_CREATE ? "create" : req->op == SKIFF_ADM_UPDATE ? "update"
+                      : req->op == SKIFF_ADM_DELETE ? "delete" : "connect",
+                      req->resource ? req->resource : "", req->subresource && *req->subresource ? "/" : "", req->subresource ? req->subresource : "",
+                      req->namespace_ ? req->namespace_ : "", req->name ? req->name : "",
+                      out->reason);
+            ret = 1;
+        } else if (v == SKIFF_ADM_DENY) {
+            out->code = SKIFF_ADM_OUT_DENIED;
+            snprintf(out->plugin, sizeof out->plugin, "%s", l->name);
+            snprintf(out->reason, sizeof out->reason, "%s",
+                     rs.reason ? rs.reason : err.msg[0] ? err.msg : "denied");
+            ret = 1;
+        }
+    }
+    free(rs.reason);
+    req->warn = prev_warn;
+    req->set_reason = prev_reason;
+    req->host_data = prev_data;
+    return ret;
+}
+
+void skiff_adm_outcome_free(skiff_adm_outcome_t *out)
+{
+    if (!out) return;
+    for (size_t i = 0; i < out->nwarnings; i++) free(out->warnings[i]);
+    out->nwarnings = 0;
+}

@@ -1,0 +1,168 @@
+/* core/api/objects — how objects are stored and served.
+ *
+ * Stored form: compact JSON whose text starts with {"metadata":{ and carries
+ * no resourceVersion. The resourceVersion IS the store's mod_rev, so it is
+ * spliced into the text on the way out — lists and watches copy bytes and
+ * never parse objects they do not need to look at. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "api/internal.h"
+
+static const char META_PREFIX[] = "{\"metadata\":{";
+
+int apisrv_key(const apisrv_resource_t *r, const char *ns, const char *name, char *buf,
+               size_t len)
+{
+    int n = r->namespaced ? snprintf(buf, len, "/registry/%s/%s/%s", r->plural, ns, name)
+                          : snprintf(buf, len, "/registry/%s/%s", r->plural, name);
+    return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+int apisrv_key_prefix(const apisrv_resource_t *r, const char *ns, char *buf, size_t len)
+{
+    int n = r->namespaced && ns && *ns ? snprintf(buf, len, "/registry/%s/%s/", r->plural, ns)
+                                       : snprintf(buf, len, "/registry/%s/", r->plural);
+    return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+char *apisrv_obj_encode(cJSON *obj, size_t *len)
+{
+    cJSON *meta = cJSON_DetachItemFromObjectCaseSensitive(obj, "metadata");
+    if (!meta || !cJSON_IsObject(meta)) {
+        cJSON_Delete(meta);
+        meta = cJSON_CreateObject();
+        if (!meta) return NULL;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
+    /* metadata goes first so the text begins with META_PREFIX */
+    if (!meta->string) {
+        meta->string = strdup("metadata");
+        if (!meta->string) { cJSON_Delete(meta); return NULL; }
+        meta->type &= ~cJSON_StringIsConst;
+    }
+    meta->next = obj->child;
+    meta->prev = obj->child ? obj->child->prev : meta;
+    if (obj->child) obj->child->prev = meta;
+    obj->child = meta;
+    char *s = cJSON_PrintUnformatted(obj);
+    if (s && len) *len = strlen(s);
+    return s;
+}
+
+void apisrv_obj_emit(skiff_api_buf_t *b, const char *val, size_t len, int64_t rv)
+{
+    size_t pl = sizeof META_PREFIX - 1;
+    if (len > pl && memcmp(val, META_PREFIX, pl) == 0) {
+        skiff_api_buf_reserve(b, len + 48);
+        skiff_api_buf_add(b, META_PREFIX, pl);
+        skiff_api_buf_printf(b, "\"resourceVersion\":\"%lld\"", (long long)rv);
+        if (val[pl] != '}') skiff_api_buf_putc(b, ',');
+        skiff_api_buf_add(b, val + pl, len - pl);
+        return;
+    }
+    /* written by something else: parse and re-emit */
+    cJSON *o = apisrv_obj_decode(val, len, rv);
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (s) { skiff_api_buf_puts(b, s); free(s); }
+    else skiff_api_buf_puts(b, "{}");
+}
+
+cJSON *apisrv_obj_decode(const char *val, size_t len, int64_t rv)
+{
+    cJSON *o = cJSON_ParseWithLength(val, len);
+    if (!o || !cJSON_IsObject(o)) { cJSON_Delete(o); return NULL; }
+    cJSON *meta = apisrv_obj_at(o, "metadata");
+    if (!meta) { cJSON_Delete(o); return NULL; }
+    char rvs[24];
+    snprintf(rvs, sizeof rvs, "%lld", (long long)rv);
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
+    cJSON_AddStringToObject(meta, "resourceVersion", rvs);
+    return o;
+}
+
+void apisrv_format_time(int64_t ns, char *buf, size_t len)
+{
+    time_t t = (time_t)(ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int64_t apisrv_parse_time(const char *s)
+{
+    if (!s) return 0;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end) return 0;
+    return (int64_t)timegm(&tm) * 1000000000;
+}
+
+void apisrv_new_uid(char out[37])
+{
+    unsigned char r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        for (size_t i = 0; i < sizeof r; i++) r[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (i * 131) ^ rand());
+    }
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+             r[13], r[14], r[15]);
+}
+
+/* k8s.io/apimachinery/pkg/util/duration.HumanDuration */
+void apisrv_human_age(int64_t s, char *buf, size_t len)
+{
+    if (s < -1) { snprintf(buf, len, "<invalid>"); return; }
+    if (s < 0) s = 0;
+    int64_t m = s / 60, h = s / 3600, d = h / 24, y = d / 365;
+    if (s < 120) snprintf(buf, len, "%llds", (long long)s);
+    else if (m < 10) {
+        if (s % 60 == 0) snprintf(buf, len, "%lldm", (long long)m);
+        else snprintf(buf, len, "%lldm%llds", (long long)m, (long long)(s % 60));
+    } else if (m < 180) snprintf(buf, len, "%lldm", (long long)m);
+    else if (h < 8) {
+        if (m % 60 == 0) snprintf(buf, len, "%lldh", (long long)h);
+        else snprintf(buf, len, "%lldh%lldm", (long long)h, (long long)(m % 60));
+    } else if (h < 48) snprintf(buf, len, "%lldh", (long long)h);
+    else if (h < 192) {
+        if (h % 24 == 0) snprintf(buf, len, "%lldd", (long long)d);
+        else snprintf(buf, len, "%lldd%lldh", (long long)d, (long long)(h % 24));
+    } else if (y < 2) snprintf(buf, len, "%lldd", (long long)d);
+    else if (y < 8) {
+        if (d % 365 == 0) snprintf(buf, len, "%lldy", (long long)y);
+        else snprintf(buf, len, "%lldy%lldd", (long long)y, (long long)(d % 365));
+    } else snprintf(buf, len, "%lldy", (long long)y);
+}
+
+const char *apisrv_str(const cJSON *obj, const char *path)
+{
+    char part[128];
+    const cJSON *cur = obj;
+    while (cur && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof part) return NULL;
+        memcpy(part, path, n);
+        part[n] = '\0';
+        cur = cJSON_GetObjectItemCaseSensitive(cur, part);
+        path += n + (dot ? 1 : 0);
+    }
+    return cJSON_IsString(cur) ? cur->valuestring : NULL;
+}
+
+cJSON *apisrv_obj_at(cJSON *obj, const char *key)
+{
+    cJSON *x = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (cJSON_IsObject(x)) return x;
+    if (x) cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    return cJSON_AddObjectToObject(obj, key);
+}

@@ -1,0 +1,352 @@
+/* core/api/watch — watch streams: one store watch per stream, events turned
+ * into newline-delimited JSON (or one-row Tables) and queued for the HTTP
+ * thread, which drains them as chunks.
+ *
+ * Semantics (as kube-apiserver): resourceVersion "" or "0" first sends the
+ * current objects as ADDED; otherwise only changes after that revision; a
+ * compacted revision gives an ERROR event with a 410 Expired Status; label
+ * and field selectors turn an object leaving the selection into DELETED and
+ * one entering it into ADDED; BOOKMARKs (allowWatchBookmarks) carry the last
+ * revision sent; timeoutSeconds ends the stream cleanly. A watcher whose
+ * queue grows past QUEUE_MAX is cut off with 410 (it lists again). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/internal.h"
+#include "store/fanout.h"
+
+#define QUEUE_MAX (64u * 1024u * 1024u)
+
+struct skiff_api_stream {
+    skiff_api_server_t *s;
+    skiff_api_stream_t *next_live;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    skiff_api_buf_t q;  /* queued event lines; handed to the reader whole */
+    int ended;      /* nothing more will be queued */
+    int cut;        /* fell behind */
+    skiff_store_watch_t *sw;
+    skiff_fanout_sub_t *sub; /* from the watch cache instead of sw */
+    char prefix[400];
+    const apisrv_resource_t *res;
+    apisrv_filter_t *filter;
+    int table, include, bookmarks;
+    int64_t last_rev;
+    int64_t deadline_ns;  /* monotonic; 0 = none */
+    int64_t next_bookmark_ns;
+    char kind[64], api_version[64];
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* queue a line; caller holds mu */
+static void push_locked(skiff_api_stream_t *w, skiff_api_buf_t *b)
+{
+    if (w->ended || b->oom) return;
+    if (w->q.len + b->len > QUEUE_MAX || w->q.oom) {
+        w->cut = 1;
+        w->ended = 1;
+        skiff_api_buf_free(&w->q);
+        char *st = apisrv_status_json(410, "Expired", "the watch fell too far behind and was closed; list again");
+        if (st) {
+            skiff_api_buf_printf(&w->q, "{\"type\":\"ERROR\",\"object\":%s}\n", st);
+            free(st);
+        }
+        pthread_cond_broadcast(&w->cv);
+        return;
+    }
+    int was_empty = w->q.len == 0;
+    skiff_api_buf_add(&w->q, b->data, b->len);
+    if (was_empty) pthread_cond_broadcast(&w->cv);
+}
+
+/* Build one event line into b. `val` is a stored value (borrowed) or NULL
+ * (then obj is used). */
+static void event_line(skiff_api_stream_t *w, skiff_api_buf_t *b, const char *type,
+                       const char *val, size_t len, int64_t rv, cJSON *obj)
+{
+    skiff_api_buf_puts(b, "{\"type\":\"");
+    skiff_api_buf_puts(b, type);
+    skiff_api_buf_puts(b, "\",\"object\":");
+    if (w->table) {
+        if (!obj) obj = apisrv_obj_decode(val, len, rv);
+        cJSON *t = cJSON_CreateObject();
+        cJSON_AddStringToObject(t, "kind", "Table");
+        cJSON_AddStringToObject(t, "apiVersion", "meta.k8s.io/v1");
+        char rvs[24];
+        snprintf(rvs, sizeof rvs, "%lld", (long long)rv);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(t, "metadata"), "resourceVersion", rvs);
+        cJSON *rows = cJSON_AddArrayToObject(t, "rows");
+        if (obj) cJSON_AddItemToArray(rows, apisrv_table_row(w->res, obj, w->include, real_ns()));
+        obj = NULL;
+        char *s = cJSON_PrintUnformatted(t);
+        cJSON_Delete(t);
+        if (s) { skiff_api_buf_puts(b, s); free(s); }
+        else skiff_api_buf_puts(b, "{}");
+    } else if (obj) {
+        char *s = cJSON_PrintUnformatted(obj);
+        if (s) { skiff_api_buf_puts(b, s); free(s); }
+        else skiff_api_buf_puts(b, "{}");
+    } else {
+        apisrv_obj_emit(b, val, len, rv);
+    }
+    cJSON_Delete(obj);
+    skiff_api_buf_puts(b, "}\n");
+}
+
+static cJSON *tombstone(skiff_api_stream_t *w, const char *key, size_t key_len, int64_t rv)
+{
+    /* key = /registry/<plural>/[<ns>/]<name> */
+    char k[600];
+    snprintf(k, sizeof k, "%.*s", (int)(key_len < sizeof k ? key_len : sizeof k - 1), key);
+    char *p = k + strlen("/registry/");
+    p = strchr(p, '/');
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", w->kind);
+    cJSON_AddStringToObject(o, "apiVersion", w->api_version);
+    cJSON *m = cJSON_AddObjectToObject(o, "metadata");
+    if (p) {
+        p++;
+        char *slash = w->res->namespaced ? strchr(p, '/') : NULL;
+        if (slash) { *slash = '\0'; cJSON_AddStringToObject(m, "name", slash + 1); cJSON_AddStringToObject(m, "namespace", p); }
+        else cJSON_AddStringToObject(m, "name", p);
+    }
+    char rvs[24];
+    snprintf(rvs, sizeof rvs, "%lld", (long long)rv);
+    cJSON_AddStringToObject(m, "resourceVersion", rvs);
+    return o;
+}
+
+static void on_event(void *ud, const skiff_store_event_t *ev, const skiff_error_t *err)
+{
+    skiff_api_stream_t *w = ud;
+    /* the watch cache covers the whole resource: keep this watch's namespace */
+    if (ev && (ev->kv.key_len < strlen(w->prefix) || memcmp(ev->kv.key, w->prefix, strlen(w->prefix)) != 0))
+        return;
+    skiff_api_buf_t b;
+    skiff_api_buf_init(&b);
+    if (err) {
+        if (err->code == SKIFF_E_COMPACTED) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "too old resource version: %lld (%s)", (long long)w->last_rev, err->msg);
+            char *st = apisrv_status_json(410, "Expired", msg);
+            if (st) { skiff_api_buf_printf(&b, "{\"type\":\"ERROR\",\"object\":%s}\n", st); free(st); }
+        }
+        pthread_mutex_lock(&w->mu);
+        push_locked(w, &b);
+        w->ended = 1;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        skiff_api_buf_free(&b);
+        return;
+    }
+    int64_t rv = ev->kv.mod_rev;
+    const char *type = NULL;
+    cJSON *obj = NULL;
+    int filtered = !apisrv_filter_empty(w->filter);
+    if (ev->type == SKIFF_STORE_EV_PUT) {
+        int was = ev->has_prev && ev->prev.value;
+        if (filtered) {
+            obj = apisrv_obj_decode(ev->kv.value, ev->kv.value_len, rv);
+            int now_in = obj && apisrv_filter_match(w->filter, w->res, obj);
+            int before = 0;
+            if (was) {
+                cJSON *p = apisrv_obj_decode(ev->prev.value, ev->prev.value_len, ev->prev.mod_rev);
+                before = p && apisrv_filter_match(w->filter, w->res, p);
+                cJSON_Delete(p);
+            }
+            if (now_in) type = before ? "MODIFIED" : "ADDED";
+            else if (before) type = "DELETED";
+            if (!type) { cJSON_Delete(obj); obj = NULL; }
+        } else {
+            type = was || ev->kv.version > 1 ? "MODIFIED" : "ADDED";
+        }
+        if (type) event_line(w, &b, type, ev->kv.value, ev->kv.value_len, rv, obj);
+    } else {
+        if (ev->has_prev && ev->prev.value) {
+            obj = apisrv_obj_decode(ev->prev.value, ev->prev.value_len, rv);
+            if (filtered && obj && !apisrv_filter_match(w->filter, w->res, obj)) { cJSON_Delete(obj); obj = NULL; }
+            else if (!obj) obj = tombstone(w, ev->kv.key, ev->kv.key_len, rv);
+        } else if (!filtered) {
+            obj = tombstone(w, ev->kv.key, ev->kv.key_len, rv);
+        }
+        if (obj) event_line(w, &b, "DELETED", NULL, 0, rv, obj);
+    }
+    pthread_mutex_lock(&w->mu);
+    if (rv > w->last_rev) w->last_rev = rv;
+    if (b.len) push_locked(w, &b);
+    pthread_mutex_unlock(&w->mu);
+    skiff_api_buf_free(&b);
+}
+
+typedef struct initial {
+    skiff_api_stream_t *w;
+    skiff_api_buf_t b;
+} initial_t;
+
+static int initial_cb(void *ud, const skiff_store_kv_t *kv)
+{
+    initial_t *in = ud;
+    skiff_api_stream_t *w = in->w;
+    cJSON *obj = NULL;
+    if (!apisrv_filter_empty(w->filter)) {
+        obj = apisrv_obj_decode(kv->value, kv->value_len, kv->mod_rev);
+        if (!obj || !apisrv_filter_match(w->filter, w->res, obj)) { cJSON_Delete(obj); return 0; }
+    }
+    event_line(w, &in->b, "ADDED", kv->value, kv->value_len, kv->mod_rev, obj);
+    return in->b.oom;
+}
+
+void skiff_api_stream_close(skiff_api_stream_t *w)
+{
+    if (!w) return;
+    skiff_api_server_t *s = w->s;
+    if (w->sub) skiff_fanout_unsubscribe(w->sub);
+    if (w->sw) s->ops->unwatch(s->store, w->sw);
+    pthread_mutex_lock(&s->watch_mu);
+    for (skiff_api_stream_t **pp = &s->watches; *pp; pp = &(*pp)->next_live)
+        if (*pp == w) { *pp = w->next_live; break; }
+    pthread_mutex_unlock(&s->watch_mu);
+    skiff_api_buf_free(&w->q);
+    apisrv_filter_free(w->filter);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+}
+
+void apisrv_watch_stop_all(skiff_api_server_t *s)
+{
+    pthread_mutex_lock(&s->watch_mu);
+    for (skiff_api_stream_t *w = s->watches; w; w = w->next_live) {
+        pthread_mutex_lock(&w->mu);
+        w->ended = 1;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+    pthread_mutex_unlock(&s->watch_mu);
+}
+
+int skiff_api_stream_next(skiff_api_stream_t *w, char **out, size_t *len, int timeout_ms)
+{
+    *out = NULL;
+    *len = 0;
+    pthread_mutex_lock(&w->mu);
+    int64_t until = mono_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        if (w->q.len) break;
+        if (w->ended) { pthread_mutex_unlock(&w->mu); return -1; }
+        int64_t now = mono_ns();
+        if (w->deadline_ns && now >= w->deadline_ns) { w->ended = 1; continue; }
+        if (w->bookmarks && now >= w->next_bookmark_ns && w->last_rev > 0) {
+            skiff_api_buf_t b;
+            skiff_api_buf_init(&b);
+            skiff_api_buf_printf(&b, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%lld\"}}}\n",
+                                 w->kind, w->api_version, (long long)w->last_rev);
+            push_locked(w, &b);
+            skiff_api_buf_free(&b);
+            w->next_bookmark_ns = now + (int64_t)w->s->bookmark_ms * 1000000;
+            continue;
+        }
+        if (now >= until) { pthread_mutex_unlock(&w->mu); return 0; }
+        int64_t wake = until;
+        if (w->deadline_ns && w->deadline_ns < wake) wake = w->deadline_ns;
+        if (w->bookmarks && w->next_bookmark_ns < wake) wake = w->next_bookmark_ns;
+        /* condvar uses CLOCK_REALTIME by default: wait relative */
+        int64_t rel = wake - now;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t abs = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + rel;
+        ts.tv_sec = abs / 1000000000;
+        ts.tv_nsec = abs % 1000000000;
+        pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+    }
+    size_t o = 0;
+    char *buf = skiff_api_buf_take(&w->q, &o);
+    if (!buf) { pthread_mutex_unlock(&w->mu); return 0; }
+    if (w->bookmarks) w->next_bookmark_ns = mono_ns() + (int64_t)w->s->bookmark_ms * 1000000;
+    pthread_mutex_unlock(&w->mu);
+    *out = buf;
+    *len = o;
+    return 1;
+}
+
+int apisrv_handle_watch(apisrv_call_t *c, const char *prefix, int64_t start_rev)
+{
+    skiff_api_server_t *s = c->s;
+    skiff_api_stream_t *w = calloc(1, sizeof *w);
+    if (!w) return apisrv_fail(c, 500, "InternalError", "out of memory");
+    w->s = s;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->res = c->res;
+    w->table = c->table;
+    w->include = apisrv_include_mode(c);
+    w->bookmarks = apisrv_param_true(c, "allowWatchBookmarks");
+    snprintf(w->kind, sizeof w->kind, "%s", c->res->kind);
+    apisrv_resource_api_version(c->res, w->api_version, sizeof w->api_version);
+    w->next_bookmark_ns = mono_ns() + (int64_t)s->bookmark_ms * 1000000;
+    const char *ts = apisrv_param(c, "timeoutSeconds");
+    if (ts && *ts) {
+        long long t = strtoll(ts, NULL, 10);
+        if (t > 0) w->deadline_ns = mono_ns() + t * 1000000000LL;
+    }
+    if (apisrv_filter_new(c, &w->filter) < 0) { skiff_api_stream_close(w); return 0; }
+    skiff_error_t err;
+    skiff_error_clear(&err);
+    int64_t from;
+    if (start_rev <= 0) {
+        initial_t in = { .w = w };
+        skiff_api_buf_init(&in.b);
+        skiff_store_range_req_t rq = { .key = prefix, .key_len = strlen(prefix), .prefix = 1 };
+        skiff_store_range_res_t rs = { 0 };
+        int rc = s->ops->range(s->store, &rq, initial_cb, &in, &rs, &err);
+        if (rc < 0) { skiff_api_buf_free(&in.b); skiff_api_stream_close(w); return apisrv_fail_store(c, &err); }
+        /* the initial state is queued whole, however large */
+        if (in.b.oom) { skiff_api_buf_free(&in.b); skiff_api_stream_close(w); return apisrv_fail(c, 500, "InternalError", "out of memory"); }
+        w->q = in.b;
+        w->last_rev = rs.rev;
+        from = rs.rev + 1;
+    } else {
+        w->last_rev = start_rev;
+        from = start_rev + 1;
+    }
+    pthread_mutex_lock(&s->watch_mu);
+    w->next_live = s->watches;
+    s->watches = w;
+    pthread_mutex_unlock(&s->watch_mu);
+    snprintf(w->prefix, sizeof w->prefix, "%s", prefix);
+    int rc = SKIFF_E_COMPACTED;
+    skiff_fanout_t *fo = s->fanouts[apisrv_resource_index(c->res) < 64 ? apisrv_resource_index(c->res) : 0];
+    if (fo && apisrv_resource_index(c->res) < 64) {
+        rc = skiff_fanout_subscribe(fo, from, on_event, w, NULL, &w->sub, &err);
+        if (rc < 0) w->sub = NULL;
+    }
+    /* not in the cache's window (or no cache): straight from the store's history */
+    if (rc == SKIFF_E_COMPACTED) {
+        skiff_error_clear(&err);
+        rc = s->ops->watch(s->store, prefix, strlen(prefix), from, on_event, w, &w->sw, &err);
+    }
+    if (rc < 0) {
+        w->sw = NULL;
+        if (rc != SKIFF_E_COMPACTED) { skiff_api_stream_close(w); return apisrv_fail_store(c, &err); }
+        on_event(w, NULL, &err);
+    }
+    c->resp->code = 200;
+    snprintf(c->resp->content_type, sizeof c->resp->content_type, "application/json");
+    c->resp->stream = w;
+    return 0;
+}

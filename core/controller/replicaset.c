@@ -1,0 +1,116 @@
+/* core/controller/replicaset — the ReplicaSet controller, as
+ * kube-controller-manager's: keeps spec.replicas active pods owned by each
+ * ReplicaSet (controller ownerReference), adopts matching orphans and
+ * releases owned pods that no longer match, creates in slow-start batches
+ * (1, 2, 4, ... stopping at the first failure), deletes the least useful
+ * pods first, and writes status. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/selector.h"
+#include "controller/controller.h"
+#include "controller/expect.h"
+#include "controller/podctl.h"
+#include "log/log.h"
+
+#define RS_BURST 500
+
+static const char *const rs_watches[] = { "replicasets", "pods", NULL };
+
+static void rs_on_event(skiff_ctrl_t *c, const char *resource, skiff_ev_t ev, const cJSON *obj, const cJSON *old)
+{
+    skiff_expect_t *x = *skiff_ctrl_state(c);
+    char key[512];
+    if (!strcmp(resource, "replicasets")) {
+        skiff_obj_key(obj, key, sizeof key);
+        if (ev == SKIFF_EV_DELETE) skiff_expect_forget(x, key);
+        skiff_ctrl_enqueue(c, key);
+        return;
+    }
+    const cJSON *ref = skiff_obj_controller_ref(obj);
+    const char *ns = skiff_obj_str(obj, "metadata.namespace");
+    if (ref) {
+        const char *kind = skiff_obj_str(ref, "kind"), *name = skiff_obj_str(ref, "name");
+        if (!kind || strcmp(kind, "ReplicaSet") || !name || !ns) return;
+        snprintf(key, sizeof key, "%s/%s", ns, name);
+        if (ev == SKIFF_EV_ADD) skiff_expect_observed(x, key, 1);
+        else if (ev == SKIFF_EV_DELETE) skiff_expect_observed(x, key, 0);
+        else if (ev == SKIFF_EV_UPDATE && skiff_obj_str(obj, "metadata.deletionTimestamp") &&
+                 !(old && skiff_obj_str(old, "metadata.deletionTimestamp")))
+            skiff_expect_observed(x, key, 0);
+        skiff_ctrl_enqueue(c, key);
+        /* a controller ref removed: the old owner must look again */
+    }
+    const cJSON *oref = old ? skiff_obj_controller_ref(old) : NULL;
+    if (oref && ns && (!ref || strcmp(skiff_obj_str(oref, "uid") ? skiff_obj_str(oref, "uid") : "",
+                                      skiff_obj_str(ref, "uid") ? skiff_obj_str(ref, "uid") : ""))) {
+        const char *name = skiff_obj_str(oref, "name");
+        if (name) { snprintf(key, sizeof key, "%s/%s", ns, name); skiff_ctrl_enqueue(c, key); }
+    }
+    if (!ref && ns && ev != SKIFF_EV_DELETE) {
+        /* an orphan: every ReplicaSet of its namespace may adopt it */
+        cJSON *all = skiff_informer_list(skiff_ctrl_informer(c, "replicasets"), ns, NULL, NULL, NULL), *rs;
+        cJSON_ArrayForEach(rs, all) {
+            skiff_obj_key(rs, key, sizeof key);
+            skiff_ctrl_enqueue(c, key);
+        }
+        cJSON_Delete(all);
+    }
+}
+
+static int rs_init(skiff_ctrl_t *c, skiff_error_t *err)
+{
+    skiff_expect_t *x = skiff_expect_new();
+    if (!x) return skiff_error_set(err, SKIFF_E_NOSPACE, "replicaset: out of memory");
+    *skiff_ctrl_state(c) = x;
+    return 0;
+}
+
+static void rs_fini(void *state) { skiff_expect_free(state); }
+
+static int rs_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
+{
+    skiff_expect_t *x = *skiff_ctrl_state(c);
+    cJSON *rs = skiff_informer_get(skiff_ctrl_informer(c, "replicasets"), key);
+    if (!rs) return 0;
+    if (!cJSON_GetObjectItemCaseSensitive(rs, "kind")) {
+        cJSON_AddStringToObject(rs, "kind", "ReplicaSet");
+        cJSON_AddStringToObject(rs, "apiVersion", "apps/v1");
+    }
+    skiff_podctl_t pc = { .c = c, .owner = rs, .owner_kind = "ReplicaSet", .owner_api = "apps/v1" };
+    int rc = skiff_podctl_claim(&pc, err);
+    if (rc < 0) { cJSON_Delete(rs); return rc; }
+    int64_t want = skiff_obj_int(rs, "spec.replicas", 1);
+    int deleting = skiff_obj_str(rs, "metadata.deletionTimestamp") != NULL;
+    int diff = (int)cJSON_GetArraySize(pc.active) - (int)want;
+    if (!deleting && skiff_expect_satisfied(x, key) && diff != 0) {
+        if (diff < 0) {
+            int n = -diff > RS_BURST ? RS_BURST : -diff;
+            skiff_expect_set(x, key, n, 0);
+            int made = skiff_podctl_create(&pc, n, err);
+            if (made < n) skiff_expect_set(x, key, made, 0); /* the failed ones will never be seen */
+            if (made < n) rc = made < 0 ? made : SKIFF_E_INTERNAL;
+        } else {
+            skiff_expect_set(x, key, 0, diff);
+            int gone = skiff_podctl_delete(&pc, diff, err);
+            if (gone < diff) { skiff_expect_set(x, key, 0, gone < 0 ? 0 : gone); rc = gone < 0 ? gone : SKIFF_E_INTERNAL; }
+        }
+        skiff_podctl_refresh(&pc);
+    }
+    int src = skiff_podctl_status(&pc, err);
+    if (rc == 0) rc = src;
+    skiff_podctl_done(&pc);
+    cJSON_Delete(rs);
+    return rc;
+}
+
+const skiff_controller_t skiff_controller_replicaset = {
+    .name = "replicaset",
+    .watches = rs_watches,
+    .on_event = rs_on_event,
+    .sync = rs_sync,
+    .init = rs_init,
+    .fini = rs_fini,
+};

@@ -1,0 +1,267 @@
+/* The scheduler wired to the API server of this process (in-process client,
+ * core/api/client.h): watches of nodes and pods feed the scheduler; binds
+ * go through pods/binding; failures become FailedScheduling events and the
+ * PodScheduled=False condition, successes a Scheduled event — the wording
+ * kube-scheduler uses. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <pthread.h>
+
+#include <cjson/cJSON.h>
+
+#include "api/client.h"
+#include "sched/api_link.h"
+
+struct sched_api_link {
+    skiff_api_client_t *client;
+    skiff_sched_t *sched;
+    skiff_api_client_watch_t *nodes, *pods;
+    /* A watch whose stream ended (server restart of the stream, 410 Gone
+     * after compaction) is started again from the current state by the
+     * supervisor thread; re-listed objects replace what the scheduler has. */
+    pthread_t super;
+    int super_running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int quit, nodes_ended, pods_ended;
+};
+
+static void rfc3339(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, skiff_error_t *err)
+{
+    sched_api_link_t *l = ud;
+    cJSON *b = cJSON_CreateObject();
+    cJSON *meta = cJSON_AddObjectToObject(b, "metadata");
+    cJSON *target = cJSON_AddObjectToObject(b, "target");
+    cJSON_AddStringToObject(b, "apiVersion", "v1");
+    cJSON_AddStringToObject(b, "kind", "Binding");
+    cJSON_AddStringToObject(meta, "name", pod->name);
+    cJSON_AddStringToObject(meta, "namespace", pod->namespace_);
+    if (pod->uid[0]) cJSON_AddStringToObject(meta, "uid", pod->uid);
+    cJSON_AddStringToObject(target, "apiVersion", "v1");
+    cJSON_AddStringToObject(target, "kind", "Node");
+    cJSON_AddStringToObject(target, "name", node);
+    char *json = cJSON_PrintUnformatted(b);
+    cJSON_Delete(b);
+    if (!json) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/binding", pod->namespace_, pod->name);
+    int rc = skiff_api_client_create(l->client, path, json, NULL, err);
+    free(json);
+    return rc;
+}
+
+static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *type,
+                       const char *reason, const char *message)
+{
+    char ts[32], name[400], path[400];
+    rfc3339(ts, sizeof ts);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(name, sizeof name, "%s.%llx", pod->name,
+             (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "apiVersion", "v1");
+    cJSON_AddStringToObject(e, "kind", "Event");
+    cJSON *meta = cJSON_AddObjectToObject(e, "metadata");
+    cJSON_AddStringToObject(meta, "name", name);
+    cJSON_AddStringToObject(meta, "namespace", pod->namespace_);
+    cJSON *io = cJSON_AddObjectToObject(e, "involvedObject");
+    cJSON_AddStringToObject(io, "apiVersion", "v1");
+    cJSON_AddStringToObject(io, "kind", "Pod");
+    cJSON_AddStringToObject(io, "name", pod->name);
+    cJSON_AddStringToObject(io, "namespace", pod->namespace_);
+    if (pod->uid[0]) cJSON_AddStringToObject(io, "uid", pod->uid);
+    cJSON_AddStringToObject(e, "reason", reason);
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON_AddStringToObject(e, "type", type);
+    cJSON *src = cJSON_AddObjectToObject(e, "source");
+    cJSON_AddStringToObject(src, "component", pod->scheduler_name);
+    cJSON_AddStringToObject(e, "reportingComponent", pod->scheduler_name);
+    cJSON_AddStringToObject(e, "action", "Scheduling");
+    cJSON_AddStringToObject(e, "firstTimestamp", ts);
+    cJSON_AddStringToObject(e, "lastTimestamp", ts);
+    cJSON_AddNumberToObject(e, "count", 1);
+    char *json = cJSON_PrintUnformatted(e);
+    cJSON_Delete(e);
+    if (!json) return;
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", pod->namespace_);
+    skiff_error_t err;
+    skiff_api_client_create(l->client, path, json, NULL, &err); /* best effort, as client-go's recorder */
+    free(json);
+}
+
+static void link_failed(void *ud, const skiff_sched_pod_t *pod, int error, const char *message)
+{
+    sched_api_link_t *l = ud;
+    link_event(l, pod, "Warning", "FailedScheduling", message);
+    /* PodScheduled=False, as kube-scheduler's updatePod: strategic merge
+     * keyed by condition type. */
+    char ts[32], path[600];
+    rfc3339(ts, sizeof ts);
+    cJSON *p = cJSON_CreateObject();
+    cJSON *conds = cJSON_AddArrayToObject(cJSON_AddObjectToObject(p, "status"), "conditions");
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "type", "PodScheduled");
+    cJSON_AddStringToObject(c, "status", "False");
+    cJSON_AddNullToObject(c, "lastProbeTime");
+    cJSON_AddStringToObject(c, "lastTransitionTime", ts);
+    cJSON_AddStringToObject(c, "reason", error ? "SchedulerError" : "Unschedulable");
+    cJSON_AddStringToObject(c, "message", message);
+    cJSON_AddItemToArray(conds, c);
+    char *json = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    if (!json) return;
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/status", pod->namespace_, pod->name);
+    skiff_error_t err;
+    skiff_api_client_patch(l->client, path, "application/strategic-merge-patch+json", json, NULL, &err);
+    free(json);
+}
+
+static void link_bound(void *ud, const skiff_sched_pod_t *pod, const char *node)
+{
+    char msg[600];
+    snprintf(msg, sizeof msg, "Successfully assigned %s/%s to %s", pod->namespace_, pod->name, node);
+    link_event(ud, pod, "Normal", "Scheduled", msg);
+}
+
+static void ended(sched_api_link_t *l, int *flag)
+{
+    pthread_mutex_lock(&l->mu);
+    *flag = 1;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void node_cb(void *ud, const char *type, const char *object, size_t len)
+{
+    sched_api_link_t *l = ud;
+    if (!type) { ended(l, &l->nodes_ended); return; }
+    if (!object) return;
+    skiff_error_t err;
+    if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
+        cJSON *o = cJSON_ParseWithLength(object, len);
+        if (o) skiff_sched_node_update(l->sched, o, &err);
+    } else if (strcmp(type, "DELETED") == 0) {
+        cJSON *o = cJSON_ParseWithLength(object, len);
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name");
+        if (cJSON_IsString(n)) skiff_sched_node_delete(l->sched, n->valuestring, &err);
+        cJSON_Delete(o);
+    }
+}
+
+static void pod_cb(void *ud, const char *type, const char *object, size_t len)
+{
+    sched_api_link_t *l = ud;
+    if (!type) { ended(l, &l->pods_ended); return; }
+    if (!object) return;
+    skiff_error_t err;
+    int added = strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0;
+    if (!added && strcmp(type, "DELETED") != 0) return;
+    cJSON *o = cJSON_ParseWithLength(object, len);
+    if (!o) return;
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
+    const cJSON *phase = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "status"), "phase");
+    /* Finished pods hold no resources: for the scheduler they are gone. */
+    int done = cJSON_IsString(phase) && (strcmp(phase->valuestring, "Succeeded") == 0 ||
+                                         strcmp(phase->valuestring, "Failed") == 0);
+    if (added && !done) {
+        skiff_sched_pod_update(l->sched, o, &err);
+        return;
+    }
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(meta, "name");
+    if (cJSON_IsString(n))
+        skiff_sched_pod_delete(l->sched, cJSON_IsString(ns) ? ns->valuestring : "default", n->valuestring, &err);
+    cJSON_Delete(o);
+}
+
+static void *supervise(void *arg)
+{
+    sched_api_link_t *l = arg;
+    pthread_mutex_lock(&l->mu);
+    while (!l->quit) {
+        if (!l->nodes_ended && !l->pods_ended) {
+            pthread_cond_wait(&l->cv, &l->mu);
+            continue;
+        }
+        int n = l->nodes_ended, p = l->pods_ended;
+        l->nodes_ended = l->pods_ended = 0;
+        pthread_mutex_unlock(&l->mu);
+        struct timespec pause = { 0, 200000000 }; /* do not spin on a failing server */
+        nanosleep(&pause, NULL);
+        skiff_error_t err;
+        if (n) {
+            skiff_api_client_watch_stop(l->nodes);
+            l->nodes = NULL;
+            skiff_api_client_watch(l->client, "/api/v1/nodes", "", node_cb, l, &l->nodes, &err);
+        }
+        if (p) {
+            skiff_api_client_watch_stop(l->pods);
+            l->pods = NULL;
+            skiff_api_client_watch(l->client, "/api/v1/pods", "", pod_cb, l, &l->pods, &err);
+        }
+        pthread_mutex_lock(&l->mu);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+int sched_api_link_new(skiff_api_server_t *srv, sched_api_link_t **out, skiff_sched_sink_t *sink,
+                       skiff_error_t *err)
+{
+    *out = NULL;
+    sched_api_link_t *l = calloc(1, sizeof *l);
+    if (!l) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    int rc = skiff_api_client_local(srv, &l->client, err);
+    if (rc < 0) { free(l); return rc; }
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    *sink = (skiff_sched_sink_t){ l, link_bind, link_failed, link_bound };
+    *out = l;
+    return 0;
+}
+
+int sched_api_link_start(sched_api_link_t *l, skiff_sched_t *s, skiff_error_t *err)
+{
+    l->sched = s;
+    int rc = skiff_api_client_watch(l->client, "/api/v1/nodes", "", node_cb, l, &l->nodes, err);
+    if (rc == 0) rc = skiff_api_client_watch(l->client, "/api/v1/pods", "", pod_cb, l, &l->pods, err);
+    if (rc == 0 && pthread_create(&l->super, NULL, supervise, l) == 0) l->super_running = 1;
+    return rc;
+}
+
+void sched_api_link_stop(sched_api_link_t *l)
+{
+    if (!l) return;
+    if (l->super_running) {
+        pthread_mutex_lock(&l->mu);
+        l->quit = 1;
+        pthread_cond_signal(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->super, NULL);
+        l->super_running = 0;
+    }
+    skiff_api_client_watch_stop(l->pods);
+    skiff_api_client_watch_stop(l->nodes);
+    l->pods = l->nodes = NULL;
+}
+
+void sched_api_link_free(sched_api_link_t *l)
+{
+    if (!l) return;
+    sched_api_link_stop(l);
+    skiff_api_client_free(l->client);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    free(l);
+}

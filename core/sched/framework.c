@@ -1,0 +1,423 @@
+/* One scheduling cycle of a profile up to choosing a node: PreFilter,
+ * Filter over the snapshot (in parallel, stopping once enough feasible nodes
+ * are found, starting where the last cycle stopped), PostFilter, PreScore,
+ * Score + NormalizeScore with weights, and the pick (highest total, ties
+ * broken at random as kube-scheduler's selectHost does). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/sched_int.h"
+
+static void *state_get(const skiff_sched_state_t *st, const void *self)
+{
+    const sched_cycle_t *cy = (const sched_cycle_t *)st;
+    for (size_t i = 0; i < cy->n_slots; i++)
+        if (cy->slots[i].key == self) return cy->slots[i].data;
+    return NULL;
+}
+
+static int state_put(skiff_sched_state_t *st, const void *self, void *data, void (*free_fn)(void *))
+{
+    sched_cycle_t *cy = (sched_cycle_t *)st;
+    for (size_t i = 0; i < cy->n_slots; i++)
+        if (cy->slots[i].key == self) {
+            if (cy->slots[i].free_fn && cy->slots[i].data != data) cy->slots[i].free_fn(cy->slots[i].data);
+            cy->slots[i].data = data;
+            cy->slots[i].free_fn = free_fn;
+            return 0;
+        }
+    if (cy->n_slots == sizeof cy->slots / sizeof cy->slots[0]) {
+        if (free_fn) free_fn(data);
+        return SKIFF_E_FULL;
+    }
+    cy->slots[cy->n_slots++] = (sched_slot_t){ self, data, free_fn };
+    return 0;
+}
+
+static size_t state_pods_with_label(const skiff_sched_state_t *st, const char *key,
+                                    const char *value, const skiff_sched_pod_t *const **pods,
+                                    const skiff_sched_node_t *const **nodes)
+{
+    const sched_cycle_t *cy = (const sched_cycle_t *)st;
+    if (cy->cache) return sched_label_lookup(cy->cache, key, value, pods, nodes);
+    /* A test state: walk the nodes into the cycle's scratch arrays. */
+    sched_cycle_t *m = (sched_cycle_t *)cy;
+    size_t n = 0;
+    for (size_t i = 0; i < st->n_nodes; i++)
+        for (size_t j = 0; j < st->nodes[i]->n_pods; j++) {
+            const skiff_sched_pod_t *p = st->nodes[i]->pods[j];
+            const char *v = skiff_sched_label(p->labels, p->n_labels, key);
+            if (!v || strcmp(v, value) != 0) continue;
+            if (n == m->t_cap) {
+                size_t cap = m->t_cap ? m->t_cap * 2 : 16;
+                const skiff_sched_pod_t **a = realloc(m->t_pods, cap * sizeof *a);
+                if (!a) return n;
+                m->t_pods = a;
+                const skiff_sched_node_t **b = realloc(m->t_nodes, cap * sizeof *b);
+                if (!b) return n;
+                m->t_nodes = b;
+                m->t_cap = cap;
+            }
+            m->t_pods[n] = p;
+            m->t_nodes[n] = st->nodes[i];
+            n++;
+        }
+    *pods = m->t_pods;
+    *nodes = m->t_nodes;
+    return n;
+}
+
+static int state_each_term_for(const skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                               int (*fn)(void *, const skiff_sched_pod_t *, const skiff_sched_node_t *, int, size_t),
+                               void *ud)
+{
+    const sched_cycle_t *cy = (const sched_cycle_t *)st;
+    if (cy->cache) return sched_terms_each(cy->cache, pod, fn, ud);
+    /* A test state: every term of every pod on the nodes. */
+    for (size_t k = 0; k < st->n_nodes; k++)
+        for (size_t j = 0; j < st->nodes[k]->n_pods; j++) {
+            const skiff_sched_pod_t *o = st->nodes[k]->pods[j];
+            int rc = 0;
+            for (size_t t = 0; t < o->anti_affinity.n_required && !rc; t++)
+                rc = fn(ud, o, st->nodes[k], SKIFF_SCHED_TERM_REQUIRED_ANTI, t);
+            for (size_t t = 0; t < o->affinity.n_preferred && !rc; t++)
+                rc = fn(ud, o, st->nodes[k], SKIFF_SCHED_TERM_PREFERRED_AFFINITY, t);
+            for (size_t t = 0; t < o->anti_affinity.n_preferred && !rc; t++)
+                rc = fn(ud, o, st->nodes[k], SKIFF_SCHED_TERM_PREFERRED_ANTI, t);
+            if (rc) return rc;
+        }
+    return 0;
+}
+
+void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_cache_t *c,
+                      const sched_profile_t *prof, sched_pod_rec_t *pod)
+{
+    memset(cy, 0, sizeof *cy);
+    cy->st.size = sizeof cy->st;
+    cy->st.handle = h;
+    cy->st.nodes = c->snap;
+    cy->st.n_nodes = c->n_list;
+    cy->st.n_pods_with_affinity = c->n_affinity;
+    cy->st.pods_with_label = state_pods_with_label;
+    cy->st.each_term_for = state_each_term_for;
+    cy->st.nodes_generation = c->node_gen;
+    cy->st.affinity_nodes = c->aff_snap;
+    cy->st.n_affinity_nodes = c->n_aff_nodes;
+    cy->cache = c;
+    cy->st.state_get = state_get;
+    cy->st.state_put = state_put;
+    cy->prof = prof;
+    cy->pod = pod;
+}
+
+void sched_cycle_clear(sched_cycle_t *cy)
+{
+    for (size_t i = 0; i < cy->n_slots; i++)
+        if (cy->slots[i].free_fn) cy->slots[i].free_fn(cy->slots[i].data);
+    cy->n_slots = 0;
+    free(cy->t_pods);
+    free(cy->t_nodes);
+    cy->t_pods = NULL;
+    cy->t_nodes = NULL;
+    cy->t_cap = 0;
+}
+
+#define HAS(ops, f) SKIFF_OPS_HAS((ops), skiff_scheduler_ops_t, f)
+
+static int fw_reserve(sched_fw_t *fw, size_t n_nodes, size_t n_plugins, size_t n_feasible)
+{
+    if (n_nodes > fw->cap) {
+        size_t cap = n_nodes + n_nodes / 2 + 16;
+        char(*r)[256] = realloc(fw->reason, cap * sizeof *r);
+        if (!r) return -1;
+        fw->reason = r;
+        unsigned char *v = realloc(fw->visited, cap);
+        if (!v) return -1;
+        fw->visited = v;
+        size_t *f = realloc(fw->feasible, cap * sizeof *f);
+        if (!f) return -1;
+        fw->feasible = f;
+        int64_t *t = realloc(fw->total, cap * sizeof *t);
+        if (!t) return -1;
+        fw->total = t;
+        fw->cap = cap;
+    }
+    size_t need = (n_plugins ? n_plugins : 1) * (n_feasible ? n_feasible : 1);
+    if (need > fw->cap_scores) {
+        int64_t *s = realloc(fw->scores, need * sizeof *s);
+        if (!s) return -1;
+        fw->scores = s;
+        fw->cap_scores = need;
+    }
+    return 0;
+}
+
+typedef struct filter_job {
+    sched_fw_t *fw;
+    sched_cycle_t *cy;
+    sched_cache_t *c;
+    size_t start, n, to_find;
+} filter_job_t;
+
+/* Filter one node; 1 when every filter passed, else its reason is kept. */
+static int filter_node(filter_job_t *j, size_t idx)
+{
+    sched_fw_t *fw = j->fw;
+    sched_cycle_t *cy = j->cy;
+    const skiff_sched_node_t *node = j->c->snap[idx];
+    const sched_profile_t *prof = cy->prof;
+    fw->visited[idx] = 1;
+    fw->reason[idx][0] = '\0';
+    for (size_t k = 0; k < prof->n_plugins; k++) {
+        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+        if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
+        skiff_sched_status_t s;
+        s.code = SKIFF_SCHED_SUCCESS;
+        s.reason[0] = '\0';
+        ops->filter(prof->plugins[k].self, &cy->st, &cy->pod->view, node, &s);
+        if (s.code == SKIFF_SCHED_SUCCESS || s.code == SKIFF_SCHED_SKIP) continue;
+        if (s.code == SKIFF_SCHED_ERROR) {
+            if (atomic_exchange(&fw->error, 1) == 0)
+                snprintf(fw->error_msg, sizeof fw->error_msg, "running \"%s\" filter plugin: %s",
+                         prof->plugins[k].name, s.reason);
+            atomic_store(&fw->stop, 1);
+            return 0;
+        }
+        memcpy(fw->reason[idx], s.reason, sizeof s.reason);
+        if (!fw->reason[idx][0]) snprintf(fw->reason[idx], 256, "%s", prof->plugins[k].name);
+        return 0;
+    }
+    return 1;
+}
+
+/* One chunk: feasible nodes are gathered locally and published with one
+ * atomic add, so workers do not fight over a counter per node. */
+static void filter_chunk(void *ud, size_t begin, size_t end, int worker)
+{
+    (void)worker;
+    filter_job_t *j = ud;
+    sched_fw_t *fw = j->fw;
+    size_t local[64], nl = 0;
+    for (size_t i = begin; i < end; i++) {
+        size_t idx = (j->start + i) % j->n;
+        /* Node views are scattered; fetch a few ahead while this one is filtered. */
+        if (i + 4 < end) {
+            const char *ahead = (const char *)j->c->snap[(j->start + i + 4) % j->n];
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + 64);
+            __builtin_prefetch(ahead + 128);
+        }
+        if (filter_node(j, idx) && nl < 64) local[nl++] = idx;
+    }
+    atomic_fetch_add(&fw->n_processed, end - begin);
+    if (!nl) return;
+    size_t f = atomic_fetch_add(&fw->n_feasible, nl);
+    for (size_t k = 0; k < nl && f + k < j->to_find; k++) fw->feasible[f + k] = local[k];
+    if (f + nl >= j->to_find) atomic_store(&fw->stop, 1);
+}
+
+typedef struct score_job {
+    sched_fw_t *fw;
+    sched_cycle_t *cy;
+    sched_cache_t *c;
+    size_t nf;
+} score_job_t;
+
+static void score_chunk(void *ud, size_t begin, size_t end, int worker)
+{
+    (void)worker;
+    score_job_t *j = ud;
+    const sched_profile_t *prof = j->cy->prof;
+    for (size_t i = begin; i < end; i++) {
+    const skiff_sched_node_t *node = j->c->snap[j->fw->feasible[i]];
+    for (size_t k = 0; k < prof->n_plugins; k++) {
+        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+        if (!HAS(ops, score) || j->cy->skip_score[k]) continue;
+        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+        int64_t v = ops->score(prof->plugins[k].self, &j->cy->st, &j->cy->pod->view, node, &s);
+        if (s.code == SKIFF_SCHED_ERROR) {
+            if (atomic_exchange(&j->fw->error, 1) == 0)
+                snprintf(j->fw->error_msg, sizeof j->fw->error_msg, "running \"%s\" score plugin: %s",
+                         prof->plugins[k].name, s.reason);
+            v = 0;
+        }
+        j->fw->scores[k * j->nf + i] = v;
+    }
+    }
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *s = x;
+    return x;
+}
+
+static int fail_error(sched_fw_result_t *res, const char *msg)
+{
+    res->code = SKIFF_SCHED_ERROR;
+    res->message = strdup(msg);
+    return 0;
+}
+
+int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched_fw_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    const sched_profile_t *prof = cy->prof;
+    const skiff_sched_pod_t *pod = &cy->pod->view;
+    size_t n = c->n_list;
+    char buf[400];
+    if (n == 0) {
+        res->code = SKIFF_SCHED_UNSCHEDULABLE;
+        res->message = strdup("no nodes available to schedule pods");
+        return 0;
+    }
+    if (fw_reserve(fw, n, prof->n_plugins, n) < 0) return fail_error(res, "out of memory");
+
+    /* PreFilter */
+    for (size_t k = 0; k < prof->n_plugins; k++) {
+        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+        if (!HAS(ops, pre_filter)) continue;
+        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+        ops->pre_filter(prof->plugins[k].self, &cy->st, pod, &s);
+        if (s.code == SKIFF_SCHED_SKIP) { cy->skip_filter[k] = 1; continue; }
+        if (s.code == SKIFF_SCHED_SUCCESS) continue;
+        if (s.code == SKIFF_SCHED_UNSCHEDULABLE || s.code == SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE) {
+            res->code = s.code;
+            res->message = skiff_sched_fit_message(n, NULL, 0, s.reason[0] ? s.reason : prof->plugins[k].name, NULL);
+            return 0;
+        }
+        snprintf(buf, sizeof buf, "running PreFilter plugin \"%s\": %s", prof->plugins[k].name, s.reason);
+        return fail_error(res, buf);
+    }
+
+    /* Filter */
+    size_t to_find = skiff_sched_nodes_to_find(n, prof->percentage);
+    memset(fw->visited, 0, n);
+    atomic_store(&fw->n_feasible, 0);
+    atomic_store(&fw->n_processed, 0);
+    atomic_store(&fw->stop, 0);
+    atomic_store(&fw->error, 0);
+    size_t start = fw->next_start % n;
+    filter_job_t fj = { fw, cy, c, start, n, to_find };
+    size_t n_filters = 0;
+    for (size_t k = 0; k < prof->n_plugins; k++)
+        n_filters += HAS(prof->plugins[k].ops, filter) && !cy->skip_filter[k];
+    sched_pool_run(fw->pool, n, (to_find < n ? to_find : n) * (n_filters ? n_filters : 1),
+                   filter_chunk, &fj, &fw->stop);
+    if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
+    size_t nf = atomic_load(&fw->n_feasible);
+    if (nf > to_find) nf = to_find;
+    fw->next_start = (start + atomic_load(&fw->n_processed)) % n;
+
+    if (nf == 0) {
+        /* PostFilter (preemption's place): its message is appended as a hint. */
+        char post[256] = "";
+        for (size_t k = 0; k < prof->n_plugins; k++) {
+            const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+            if (!HAS(ops, post_filter)) continue;
+            skiff_sched_status_t s = { SKIFF_SCHED_UNSCHEDULABLE, "" };
+            ops->post_filter(prof->plugins[k].self, &cy->st, pod, &s);
+            if (s.reason[0] && !post[0]) snprintf(post, sizeof post, "%s", s.reason);
+        }
+        const char **reasons = malloc(n * sizeof *reasons);
+        if (!reasons) return fail_error(res, "out of memory");
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fw->visited[i] && fw->reason[i][0]) reasons[m++] = fw->reason[i];
+        res->code = SKIFF_SCHED_UNSCHEDULABLE;
+        res->message = skiff_sched_fit_message(n, reasons, m, NULL, post);
+        free(reasons);
+        return 0;
+    }
+
+    if (nf == 1) { /* nothing to compare: kube-scheduler skips scoring too */
+        res->node = c->list[fw->feasible[0]];
+        return 0;
+    }
+
+    /* PreScore */
+    int any_score = 0;
+    for (size_t k = 0; k < prof->n_plugins; k++) {
+        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+        if (!HAS(ops, score)) continue;
+        if (HAS(ops, pre_score)) {
+            skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+            ops->pre_score(prof->plugins[k].self, &cy->st, pod, &s);
+            if (s.code == SKIFF_SCHED_SKIP) { cy->skip_score[k] = 1; continue; }
+            if (s.code != SKIFF_SCHED_SUCCESS) {
+                snprintf(buf, sizeof buf, "running PreScore plugin \"%s\": %s", prof->plugins[k].name, s.reason);
+                return fail_error(res, buf);
+            }
+        }
+        any_score = 1;
+    }
+
+    memset(fw->total, 0, nf * sizeof *fw->total);
+    if (any_score) {
+        if (fw_reserve(fw, n, prof->n_plugins, nf) < 0) return fail_error(res, "out of memory");
+        score_job_t sj = { fw, cy, c, nf };
+        atomic_store(&fw->error, 0);
+        size_t n_scores = 0;
+        for (size_t k = 0; k < prof->n_plugins; k++)
+            n_scores += HAS(prof->plugins[k].ops, score) && !cy->skip_score[k];
+        sched_pool_run(fw->pool, nf, nf * n_scores, score_chunk, &sj, NULL);
+        if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
+        for (size_t k = 0; k < prof->n_plugins; k++) {
+            const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+            if (!HAS(ops, score) || cy->skip_score[k]) continue;
+            int64_t *sc = &fw->scores[k * nf];
+            if (HAS(ops, normalize_score)) {
+                skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+                ops->normalize_score(prof->plugins[k].self, &cy->st, pod, sc, nf, &s);
+                if (s.code == SKIFF_SCHED_ERROR) {
+                    snprintf(buf, sizeof buf, "running NormalizeScore plugin \"%s\": %s", prof->plugins[k].name, s.reason);
+                    return fail_error(res, buf);
+                }
+            }
+            int64_t w = prof->plugins[k].weight > 0 ? prof->plugins[k].weight : 1;
+            for (size_t i = 0; i < nf; i++) {
+                if (sc[i] < 0 || sc[i] > SKIFF_SCHED_MAX_SCORE) {
+                    snprintf(buf, sizeof buf, "plugin \"%s\" returns an invalid score %lld, it should in the range of [0, 100] after normalizing",
+                             prof->plugins[k].name, (long long)sc[i]);
+                    return fail_error(res, buf);
+                }
+                fw->total[i] += sc[i] * w;
+            }
+        }
+    }
+
+    /* selectHost: the highest total; among equals each is as likely. */
+    size_t best = 0, ties = 1;
+    for (size_t i = 1; i < nf; i++) {
+        if (fw->total[i] > fw->total[best]) { best = i; ties = 1; }
+        else if (fw->total[i] == fw->total[best] && rng_next(&fw->rng) % ++ties == 0) best = i;
+    }
+    res->node = c->list[fw->feasible[best]];
+    return 0;
+}
+
+/* Unreserve every plugin that has it, in reverse order (idempotent ops). */
+void sched_fw_unreserve(sched_cycle_t *cy, const char *node)
+{
+    const sched_profile_t *prof = cy->prof;
+    for (size_t k = prof->n_plugins; k-- > 0;) {
+        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+        if (HAS(ops, unreserve)) ops->unreserve(prof->plugins[k].self, &cy->st, &cy->pod->view, node);
+    }
+}
+
+void sched_fw_free(sched_fw_t *fw)
+{
+    sched_pool_free(fw->pool);
+    free(fw->reason);
+    free(fw->visited);
+    free(fw->feasible);
+    free(fw->scores);
+    free(fw->total);
+    memset(fw, 0, sizeof *fw);
+}

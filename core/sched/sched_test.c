@@ -1,0 +1,569 @@
+/* Tests for core/sched: the pieces (nodes to find, FailedScheduling
+ * wording, views) and the framework end to end with in-test plugins and a
+ * recording sink (profiles, weights, permit wait/timeout/allow, unreserve
+ * after a failed bind, retry on node add, assumed pods counted). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "sched/sched.h"
+
+/* ---- pieces ------------------------------------------------------------- */
+
+static void test_nodes_to_find(void **state)
+{
+    (void)state;
+    assert_int_equal(skiff_sched_nodes_to_find(50, 0), 50);
+    assert_int_equal(skiff_sched_nodes_to_find(99, 10), 99);
+    assert_int_equal(skiff_sched_nodes_to_find(1000, 0), 420);   /* 50 - 8 = 42% */
+    assert_int_equal(skiff_sched_nodes_to_find(5000, 0), 500);   /* 50 - 40 = 10% */
+    assert_int_equal(skiff_sched_nodes_to_find(6000, 0), 300);   /* 50 - 48 = 2% -> 5% */
+    assert_int_equal(skiff_sched_nodes_to_find(200, 10), 100);   /* at least 100 */
+    assert_int_equal(skiff_sched_nodes_to_find(5000, 30), 1500);
+    assert_int_equal(skiff_sched_nodes_to_find(5000, 100), 5000);
+}
+
+static void test_fit_message(void **state)
+{
+    (void)state;
+    const char *r[] = { "Insufficient cpu", "node(s) had untolerated taint {dedicated: gpu}",
+                        "Insufficient cpu", "Insufficient cpu",
+                        "node(s) had untolerated taint {dedicated: gpu}" };
+    char *m = skiff_sched_fit_message(5, r, 5, NULL, NULL);
+    assert_string_equal(m, "0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu.");
+    free(m);
+    /* several reasons from one node; byte order puts "10 ..." before "2 ..." */
+    const char *r2[12];
+    for (int i = 0; i < 10; i++) r2[i] = "Insufficient cpu\nInsufficient memory";
+    r2[10] = r2[11] = "Too many pods";
+    m = skiff_sched_fit_message(12, r2, 12, NULL, NULL);
+    assert_string_equal(m, "0/12 nodes are available: 10 Insufficient cpu, 10 Insufficient memory, 2 Too many pods.");
+    free(m);
+    m = skiff_sched_fit_message(3, NULL, 0, "node(s) didn't match pod topology spread constraints", "no preemption victims");
+    assert_string_equal(m, "0/3 nodes are available: node(s) didn't match pod topology spread constraints. no preemption victims.");
+    free(m);
+}
+
+static void test_pod_view(void **state)
+{
+    (void)state;
+    cJSON *o = cJSON_Parse(
+        "{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"uid\":\"u1\",\"labels\":{\"app\":\"web\"}},"
+        "\"spec\":{\"priority\":7,\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"250m\",\"memory\":\"1Gi\",\"example.com/gpu\":\"2\"}}},"
+        "{\"name\":\"b\"}],\"initContainers\":[{\"resources\":{\"requests\":{\"cpu\":\"2\"}}}],"
+        "\"overhead\":{\"cpu\":\"10m\"},"
+        "\"tolerations\":[{\"key\":\"k\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}],"
+        "\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"In\",\"values\":[\"a\",\"b\"]}]}]}}}}}");
+    skiff_sched_pod_t *p;
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_pod_view(o, &p, &err), 0);
+    assert_string_equal(p->namespace_, "ns");
+    assert_string_equal(p->scheduler_name, "default-scheduler");
+    assert_int_equal(p->priority, 7);
+    assert_int_equal(p->requests.milli_cpu, 2010);             /* init container wins, + overhead */
+    assert_int_equal(p->requests.memory, 1024LL * 1024 * 1024);
+    assert_int_equal(p->requests.n_scalar, 1);
+    assert_int_equal(p->requests.scalar[0].value, 2);
+    assert_int_equal(p->non_zero_milli_cpu, 2010);
+    assert_int_equal(p->non_zero_memory, 1024LL * 1024 * 1024 + 200LL * 1024 * 1024); /* b gets 200Mi */
+    assert_int_equal(p->n_tolerations, 1);
+    assert_int_equal(p->tolerations[0].op, SKIFF_SCHED_TOL_EXISTS);
+    assert_int_equal(p->n_required_terms, 1);
+    assert_int_equal(p->required_terms[0].exprs[0].n_values, 2);
+    skiff_sched_pod_view_free(p);
+    cJSON_Delete(o);
+
+    o = cJSON_Parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Near\"}]}]}}}}}");
+    assert_int_equal(skiff_sched_pod_view(o, &p, &err), SKIFF_E_INVALID);
+    assert_string_equal(err.msg, "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: \"Near\" is not a valid node selector operator");
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"1Q\"}}}]}}");
+    assert_int_equal(skiff_sched_pod_view(o, &p, &err), SKIFF_E_INVALID);
+    assert_non_null(strstr(err.msg, "spec.containers[0].resources.requests.cpu: "));
+    cJSON_Delete(o);
+
+    o = cJSON_Parse("{\"metadata\":{\"name\":\"n1\",\"labels\":{\"zone\":\"a\"}},\"spec\":{\"taints\":[{\"key\":\"k\",\"value\":\"v\",\"effect\":\"NoExecute\"}]},"
+                    "\"status\":{\"allocatable\":{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"110\",\"example.com/gpu\":\"1\"}}}");
+    skiff_sched_node_t *n;
+    assert_int_equal(skiff_sched_node_view(o, &n, &err), 0);
+    assert_int_equal(n->allocatable.milli_cpu, 4000);
+    assert_int_equal(n->allocatable.pods, 110);
+    assert_int_equal(n->allocatable.n_scalar, 1);
+    assert_int_equal(n->taints[0].effect, SKIFF_SCHED_EFFECT_NO_EXECUTE);
+    skiff_sched_node_view_free(n);
+    cJSON_Delete(o);
+}
+
+/* ---- a recording sink ---------------------------------------------------------- */
+
+typedef struct rec {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char bound[64][64];     /* "pod=node" */
+    int n_bound;
+    char failed[64][300];
+    int n_failed;
+    int fail_binds;         /* binds to refuse before accepting */
+} rec_t;
+
+static rec_t R;
+
+static void rec_reset(void)
+{
+    pthread_mutex_destroy(&R.mu);
+    pthread_cond_destroy(&R.cv);
+    memset(&R, 0, sizeof R);
+    pthread_mutex_init(&R.mu, NULL);
+    pthread_cond_init(&R.cv, NULL);
+}
+
+static int sink_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, skiff_error_t *err)
+{
+    (void)ud;
+    pthread_mutex_lock(&R.mu);
+    if (R.fail_binds > 0) {
+        R.fail_binds--;
+        pthread_mutex_unlock(&R.mu);
+        return skiff_error_set(err, SKIFF_E_CONFLICT, "pod %s is being deleted", pod->name);
+    }
+    if (R.n_bound < 64) snprintf(R.bound[R.n_bound++], 64, "%s=%s", pod->name, node);
+    pthread_cond_broadcast(&R.cv);
+    pthread_mutex_unlock(&R.mu);
+    return 0;
+}
+
+static void sink_failed(void *ud, const skiff_sched_pod_t *pod, int error, const char *msg)
+{
+    (void)ud;
+    pthread_mutex_lock(&R.mu);
+    if (R.n_failed < 64) snprintf(R.failed[R.n_failed++], 300, "%s%s: %s", error ? "error " : "", pod->name, msg);
+    pthread_cond_broadcast(&R.cv);
+    pthread_mutex_unlock(&R.mu);
+}
+
+static const skiff_sched_sink_t SINK = { NULL, sink_bind, sink_failed, NULL };
+
+static int wait_for(int *counter, int n, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+    pthread_mutex_lock(&R.mu);
+    while (*counter < n)
+        if (pthread_cond_timedwait(&R.cv, &R.mu, &ts) != 0) break;
+    int got = *counter;
+    pthread_mutex_unlock(&R.mu);
+    return got;
+}
+
+/* ---- in-test plugins ---------------------------------------------------------- */
+
+/* fit: the cpu request must fit (reads the cache's requested, assumed included). */
+static void cpu_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                       const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    if (pod->requests.milli_cpu > node->allocatable.milli_cpu - node->requested.milli_cpu)
+        skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE, "Insufficient cpu");
+}
+
+/* only: accepts only the node named by self. */
+static void only_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                        const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)st; (void)pod;
+    if (strcmp(node->name, self) != 0)
+        skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE, "node(s) didn't match the test");
+}
+
+/* prefer: 100 (or 60 for "b") on the node named by self, else 0. */
+static int64_t prefer_score(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                            const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)st; (void)pod; (void)out;
+    if (strcmp(node->name, self) != 0) return 0;
+    return strcmp(self, "b") == 0 ? 60 : 100;
+}
+
+static int reserves, unreserves;
+static void count_reserve(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                          const char *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st; (void)pod; (void)node; (void)out;
+    __atomic_add_fetch(&reserves, 1, __ATOMIC_SEQ_CST);
+}
+static void count_unreserve(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                            const char *node)
+{
+    (void)self; (void)st; (void)pod; (void)node;
+    __atomic_add_fetch(&unreserves, 1, __ATOMIC_SEQ_CST);
+}
+
+static int64_t permit_wait_ms;
+static void wait_permit(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                        const char *node, int64_t *wait_ms, skiff_sched_status_t *out)
+{
+    (void)self; (void)st; (void)pod; (void)node;
+    out->code = SKIFF_SCHED_WAIT;
+    *wait_ms = permit_wait_ms;
+}
+
+static void handle_bind(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                        const char *node, skiff_sched_status_t *out)
+{
+    (void)self;
+    skiff_error_t err;
+    if (st->handle->bind(st->handle, pod, node, &err) < 0)
+        skiff_sched_status_set(out, SKIFF_SCHED_ERROR, err.msg);
+}
+
+static const skiff_scheduler_ops_t CPU_OPS = { .size = sizeof CPU_OPS, .filter = cpu_filter,
+                                               .reserve = count_reserve, .unreserve = count_unreserve };
+static const skiff_scheduler_ops_t ONLY_OPS = { .size = sizeof ONLY_OPS, .filter = only_filter };
+static const skiff_scheduler_ops_t PREFER_OPS = { .size = sizeof PREFER_OPS, .score = prefer_score };
+static const skiff_scheduler_ops_t PERMIT_OPS = { .size = sizeof PERMIT_OPS, .permit = wait_permit };
+static const skiff_scheduler_ops_t BIND_OPS = { .size = sizeof BIND_OPS, .bind = handle_bind };
+
+static char PERMIT_SELF[] = "permit";
+
+static cJSON *node_json(const char *name, const char *cpu)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"%s\"},\"status\":{\"allocatable\":{\"cpu\":\"%s\",\"memory\":\"8Gi\",\"pods\":\"110\"}}}", name, cpu);
+    return cJSON_Parse(buf);
+}
+
+static cJSON *pod_json(const char *name, const char *cpu, const char *scheduler)
+{
+    char buf[400];
+    snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"%s\",\"uid\":\"uid-%s\"},\"spec\":{\"schedulerName\":\"%s\",\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"%s\"}}}]}}",
+             name, name, scheduler, cpu);
+    return cJSON_Parse(buf);
+}
+
+static skiff_sched_t *make(const skiff_sched_profile_conf_t *profiles, size_t n)
+{
+    skiff_sched_options_t o = { .profiles = profiles, .n_profiles = n, .parallelism = 2,
+                                .backoff_initial_ms = 10, .backoff_max_ms = 40, .seed = 1 };
+    skiff_sched_t *s;
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
+    assert_int_equal(skiff_sched_start(s, &err), 0);
+    return s;
+}
+
+static void add_node(skiff_sched_t *s, const char *name, const char *cpu)
+{
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_node_add(s, node_json(name, cpu), &err), 0);
+}
+
+static void add_pod(skiff_sched_t *s, const char *name, const char *cpu, const char *sched)
+{
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_pod_add(s, pod_json(name, cpu, sched), &err), 0);
+}
+
+static void test_weights(void **state)
+{
+    (void)state;
+    rec_reset();
+    for (int w = 1; w <= 2; w++) {
+        skiff_sched_plugin_ref_t refs[] = {
+            { "cpu", NULL, &CPU_OPS, 0 }, { "prefer-a", "a", &PREFER_OPS, 1 },
+            { "prefer-b", "b", &PREFER_OPS, w }, { "binder", NULL, &BIND_OPS, 0 },
+        };
+        skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 4, 0 };
+        skiff_sched_t *s = make(&prof, 1);
+        add_node(s, "a", "4");
+        add_node(s, "b", "4");
+        add_node(s, "c", "4");
+        char name[16];
+        snprintf(name, sizeof name, "w%d", w);
+        add_pod(s, name, "1", "default-scheduler");
+        assert_int_equal(wait_for(&R.n_bound, w, 5000), w);
+        skiff_sched_free(s);
+    }
+    assert_string_equal(R.bound[0], "w1=a"); /* 100*1 > 60*1 */
+    assert_string_equal(R.bound[1], "w2=b"); /* 60*2 > 100*1 */
+}
+
+static void test_profiles_and_unknown_scheduler(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t p1[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "only-a", "a", &ONLY_OPS, 0 },
+                                      { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_plugin_ref_t p2[] = { { "only-c", "c", &ONLY_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t profs[] = { { "default-scheduler", p1, 3, 0 }, { "second", p2, 2, 0 } };
+    skiff_sched_t *s = make(profs, 2);
+    add_node(s, "a", "4");
+    add_node(s, "b", "4");
+    add_node(s, "c", "4");
+    add_pod(s, "x", "1", "default-scheduler");
+    add_pod(s, "y", "1", "second");
+    add_pod(s, "z", "1", "nobody");
+    assert_int_equal(wait_for(&R.n_bound, 2, 5000), 2);
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    int saw_x = 0, saw_y = 0;
+    for (int i = 0; i < R.n_bound; i++) {
+        saw_x |= strcmp(R.bound[i], "x=a") == 0;
+        saw_y |= strcmp(R.bound[i], "y=c") == 0;
+    }
+    assert_true(saw_x && saw_y);
+    assert_int_equal(R.n_bound, 2);   /* z names no profile: stays Pending, */
+    assert_int_equal(R.n_failed, 0);  /* without an event either */
+    skiff_sched_free(s);
+
+    /* configuration errors say which profile */
+    skiff_sched_profile_conf_t dup[] = { { "default-scheduler", p1, 3, 0 }, { "default-scheduler", p2, 2, 0 } };
+    skiff_sched_options_t o = { .profiles = dup, .n_profiles = 2 };
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), SKIFF_E_INVALID);
+    assert_string_equal(err.msg, "scheduler: duplicate profile \"default-scheduler\"");
+    skiff_sched_profile_conf_t nobind = { "p", p1, 2, 0 };
+    o.profiles = &nobind;
+    o.n_profiles = 1;
+    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), SKIFF_E_INVALID);
+    assert_string_equal(err.msg, "scheduler: profile \"p\" has no bind plugin (add default-binder)");
+}
+
+static void test_assumed_pods_count_and_message(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    add_node(s, "n1", "1");
+    add_pod(s, "p1", "400m", "default-scheduler");
+    add_pod(s, "p2", "400m", "default-scheduler");
+    add_pod(s, "p3", "400m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_bound, 2, 5000), 2);
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    assert_string_equal(R.failed[0], "p3: 0/1 nodes are available: 1 Insufficient cpu.");
+    /* deleting a bound pod frees its share: p3 is retried and fits */
+    skiff_error_t err;
+    char victim[64];
+    snprintf(victim, sizeof victim, "%s", R.bound[0]);
+    *strchr(victim, '=') = '\0';
+    assert_int_equal(skiff_sched_pod_delete(s, "default", victim, &err), 0);
+    assert_int_equal(wait_for(&R.n_bound, 3, 5000), 3);
+    assert_string_equal(R.bound[2], "p3=n1");
+    skiff_sched_free(s);
+}
+
+static void test_retry_on_node_add(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    add_pod(s, "p", "2", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    assert_string_equal(R.failed[0], "p: no nodes available to schedule pods");
+    add_node(s, "small", "1");
+    assert_int_equal(wait_for(&R.n_failed, 2, 5000), 2);
+    assert_string_equal(R.failed[1], "p: 0/1 nodes are available: 1 Insufficient cpu.");
+    add_node(s, "big", "4");
+    assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
+    assert_string_equal(R.bound[0], "p=big");
+    skiff_sched_free(s);
+}
+
+static void test_unreserve_after_failed_bind(void **state)
+{
+    (void)state;
+    rec_reset();
+    reserves = unreserves = 0;
+    R.fail_binds = 1;
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    add_node(s, "n1", "1");
+    add_pod(s, "p", "800m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    assert_string_equal(R.failed[0], "error p: running Bind plugin \"binder\": pod p is being deleted");
+    /* the assumed 800m was forgotten, or the retry would not fit on 1 cpu */
+    assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
+    assert_string_equal(R.bound[0], "p=n1");
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    assert_int_equal(__atomic_load_n(&reserves, __ATOMIC_SEQ_CST), 2);
+    assert_int_equal(__atomic_load_n(&unreserves, __ATOMIC_SEQ_CST), 1);
+    skiff_sched_free(s);
+}
+
+static void test_permit_timeout_and_allow(void **state)
+{
+    (void)state;
+    rec_reset();
+    reserves = unreserves = 0;
+    permit_wait_ms = 50;
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "gang", PERMIT_SELF, &PERMIT_OPS, 0 },
+                                        { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 3, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    add_node(s, "n1", "4");
+    add_pod(s, "p", "1", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    assert_string_equal(R.failed[0], "p: rejected due to timeout after waiting 50ms at plugin gang");
+    assert_true(__atomic_load_n(&unreserves, __ATOMIC_SEQ_CST) >= 1);
+    assert_int_equal(R.n_bound, 0);
+    skiff_sched_free(s);
+
+    /* a long wait ended early by the plugin allowing the pod */
+    rec_reset();
+    permit_wait_ms = 60000;
+    s = make(&prof, 1);
+    add_node(s, "n1", "4");
+    add_pod(s, "q", "1", "default-scheduler");
+    const skiff_sched_handle_t *h = skiff_sched_handle(s);
+    int rc = SKIFF_E_NOTFOUND;
+    for (int i = 0; i < 500 && rc != 0; i++) {
+        rc = h->permit_allow(h, "uid-q", PERMIT_SELF);
+        if (rc) { struct timespec ts = { 0, 10000000 }; nanosleep(&ts, NULL); }
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
+    assert_string_equal(R.bound[0], "q=n1");
+    assert_int_equal(h->permit_allow(h, "uid-q", PERMIT_SELF), SKIFF_E_NOTFOUND);
+    skiff_sched_free(s);
+}
+
+static void test_queue_order(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 1 };
+    skiff_sched_t *s;
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
+    /* Queued before the scheduling thread runs: it applies every event,
+     * then pops by priority (higher first), then age. */
+    add_node(s, "n1", "64");
+    static const struct { const char *name; int prio; } pods[] = {
+        { "low-a", 0 }, { "high", 100 }, { "mid", 50 }, { "low-b", 0 }, { "neg", -5 },
+    };
+    for (size_t i = 0; i < 5; i++) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"priority\":%d}}", pods[i].name, pods[i].prio);
+        assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse(buf), &err), 0);
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL); /* distinct ages */
+    }
+    assert_int_equal(skiff_sched_start(s, &err), 0);
+    assert_int_equal(wait_for(&R.n_bound, 5, 5000), 5);
+    assert_string_equal(R.bound[0], "high=n1");
+    assert_string_equal(R.bound[1], "mid=n1");
+    assert_string_equal(R.bound[2], "low-a=n1");
+    assert_string_equal(R.bound[3], "low-b=n1");
+    assert_string_equal(R.bound[4], "neg=n1");
+    /* a pod the scheduler cannot view is refused with the field at fault */
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{}}"), &err), SKIFF_E_INVALID);
+    assert_string_equal(err.msg, "pod: metadata.name: required");
+    skiff_sched_free(s);
+}
+
+/* gpu: one example.com/gpu per node (reads the cache's requested scalars). */
+static void gpu_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                       const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    if (!pod->requests.n_scalar) return;
+    for (size_t i = 0; i < node->requested.n_scalar; i++)
+        if (strcmp(node->requested.scalar[i].name, "example.com/gpu") == 0 && node->requested.scalar[i].value > 0)
+            skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE, "Insufficient example.com/gpu");
+}
+static const skiff_scheduler_ops_t GPU_OPS = { .size = sizeof GPU_OPS, .filter = gpu_filter };
+
+/* A node update that changes nothing a plugin reads (a heartbeat) does not
+ * retry unschedulable pods; one that adds room does. Requested extended
+ * resources survive node updates. */
+static void test_node_heartbeat_is_not_an_event(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "gpu", NULL, &GPU_OPS, 0 },
+                                        { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 3, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    skiff_error_t err;
+    add_node(s, "n1", "1");
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"g\"},\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"100m\",\"example.com/gpu\":\"1\"}}}]}}"), &err), 0);
+    assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
+    add_pod(s, "big", "2", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(skiff_sched_node_update(s, cJSON_Parse("{\"metadata\":{\"name\":\"n1\"},\"status\":{\"allocatable\":{\"cpu\":\"1\",\"memory\":\"8Gi\",\"pods\":\"110\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}"), &err), 0);
+        assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    }
+    struct timespec ts = { 0, 100000000 };
+    nanosleep(&ts, NULL);
+    assert_int_equal(R.n_failed, 1); /* no retry, no new event */
+    /* the gpu is still counted after the updates: a second gpu pod does not fit */
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"g2\"},\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"100m\",\"example.com/gpu\":\"1\"}}}]}}"), &err), 0);
+    assert_int_equal(wait_for(&R.n_failed, 2, 5000), 2);
+    assert_string_equal(R.failed[1], "g2: 0/1 nodes are available: 1 Insufficient example.com/gpu.");
+    add_node(s, "n1", "4"); /* an update that adds cpu */
+    assert_int_equal(wait_for(&R.n_bound, 2, 5000), 2);
+    assert_string_equal(R.bound[1], "big=n1");
+    skiff_sched_free(s);
+}
+
+/* A bound pod may arrive before its node (two watches): it is counted on
+ * the node once the node arrives. */
+static void test_bound_pod_before_node(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"old\"},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"800m\"}}}]}}"), &err), 0);
+    add_node(s, "n1", "1");
+    add_pod(s, "new", "400m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    assert_string_equal(R.failed[0], "new: 0/1 nodes are available: 1 Insufficient cpu.");
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    skiff_sched_stats_t st;
+    skiff_sched_stats(s, &st);
+    assert_int_equal(st.pods, 1);
+    assert_int_equal(st.nodes, 1);
+    skiff_sched_free(s);
+}
+
+int main(void)
+{
+    pthread_mutex_init(&R.mu, NULL);
+    pthread_cond_init(&R.cv, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nodes_to_find),
+        cmocka_unit_test(test_fit_message),
+        cmocka_unit_test(test_pod_view),
+        cmocka_unit_test(test_weights),
+        cmocka_unit_test(test_profiles_and_unknown_scheduler),
+        cmocka_unit_test(test_assumed_pods_count_and_message),
+        cmocka_unit_test(test_retry_on_node_add),
+        cmocka_unit_test(test_unreserve_after_failed_bind),
+        cmocka_unit_test(test_permit_timeout_and_allow),
+        cmocka_unit_test(test_queue_order),
+        cmocka_unit_test(test_bound_pod_before_node),
+        cmocka_unit_test(test_node_heartbeat_is_not_an_event),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,16 @@
+# Admission area: the chain benchmark (make bench-admission). The plugins
+# build by the usual plugins/<kind>/<name>/ rule; the e2e tests need only
+# build/bin/skiff and build/plugins.
+ADM_BENCH := $(BUILD)/bench/adm_bench
+
+$(ADM_BENCH): bench/admission/bench_adm.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBCORE) $(CORE_LIBS)
+
+.PHONY: bench-admission
+# Figures go to docs/performance.md (## Admission). Smaller runs:
+#   make bench-admission ADM_BENCH_RUNS=3 ADM_BENCH_ARGS="--creates 5000 --threads 2"
+bench-admission: all $(ADM_BENCH)
+	ADM_BENCH_RUNS="$(ADM_BENCH_RUNS)" ADM_BENCH_ARGS="$(ADM_BENCH_ARGS)" bench/admission/run.sh $(BUILD)
+ADM_BENCH_RUNS ?= 5
+ADM_BENCH_ARGS ?= --creates 20000 --threads 4

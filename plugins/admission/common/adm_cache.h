@@ -1,0 +1,187 @@
+/* plugins/admission/common — a small cache of API answers for admission
+ * plugins, kept current by the admission chain itself.
+ *
+ * Why it is safe: every write to the cluster passes through the chain, so a
+ * plugin sees each create/update/delete of the objects it caches
+ * (namespaces, LimitRanges, ResourceQuotas) and calls adm_cache_invalidate()
+ * for it. The write is stored a moment *after* admission, so an invalidated
+ * key is not cached again for `quiet` (a fetch that began before that could
+ * hold the old state); `ttl` bounds staleness should anything slip past.
+ * Values are cJSON trees; callers get a copy (or NULL for "absent"). */
+#ifndef SKIFF_ADM_CACHE_H
+#define SKIFF_ADM_CACHE_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <skiff/skiff.h>
+
+#define ADM_CACHE_MAX 4096
+
+typedef struct adm_cache_ent {
+    struct adm_cache_ent *next;
+    cJSON *val;            /* NULL = nothing cached; a cJSON null = "absent" */
+    int64_t filled_ns;
+    int64_t quiet_until_ns;
+    char key[];
+} adm_cache_ent_t;
+
+typedef struct adm_cache {
+    pthread_mutex_t mu;
+    int ok;
+    adm_cache_ent_t *head;
+    size_t n;
+    int64_t ttl_ns, quiet_ns;
+    const skiff_host_t *host;
+} adm_cache_t;
+
+static inline int adm_cache_init(adm_cache_t *c, const skiff_host_t *host, int64_t ttl_ms, int64_t quiet_ms)
+{
+    memset(c, 0, sizeof *c);
+    if (pthread_mutex_init(&c->mu, NULL) != 0) return -1;
+    c->ok = 1;
+    c->host = host;
+    c->ttl_ns = ttl_ms * 1000000;
+    c->quiet_ns = quiet_ms * 1000000;
+    return 0;
+}
+
+static inline void adm_cache_clear_locked(adm_cache_t *c)
+{
+    while (c->head) {
+        adm_cache_ent_t *e = c->head;
+        c->head = e->next;
+        cJSON_Delete(e->val);
+        free(e);
+    }
+    c->n = 0;
+}
+
+static inline void adm_cache_fini(adm_cache_t *c)
+{
+    if (!c->ok) return;
+    adm_cache_clear_locked(c);
+    pthread_mutex_destroy(&c->mu);
+    c->ok = 0;
+}
+
+static inline adm_cache_ent_t *adm_cache_find_locked(adm_cache_t *c, const char *key, int add)
+{
+    for (adm_cache_ent_t *e = c->head; e; e = e->next)
+        if (strcmp(e->key, key) == 0) return e;
+    if (!add) return NULL;
+    if (c->n >= ADM_CACHE_MAX) adm_cache_clear_locked(c); /* crude, rare */
+    size_t kl = strlen(key) + 1;
+    adm_cache_ent_t *e = calloc(1, sizeof *e + kl);
+    if (!e) return NULL;
+    memcpy(e->key, key, kl);
+    e->next = c->head;
+    c->head = e;
+    c->n++;
+    return e;
+}
+
+/* 1 and *out (a copy, NULL for "absent") on a hit; 0 on a miss. */
+static inline int adm_cache_get(adm_cache_t *c, const char *key, cJSON **out)
+{
+    int hit = 0;
+    *out = NULL;
+    if (!c->ok) return 0;
+    int64_t now = c->host->clock_monotonic_ns();
+    pthread_mutex_lock(&c->mu);
+    adm_cache_ent_t *e = adm_cache_find_locked(c, key, 0);
+    if (e && e->val && now - e->filled_ns < c->ttl_ns && now >= e->quiet_until_ns) {
+        hit = 1;
+        *out = cJSON_IsNull(e->val) ? NULL : cJSON_Duplicate(e->val, 1);
+        if (!cJSON_IsNull(e->val) && !*out) hit = 0;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return hit;
+}
+
+/* Remember val (copied; NULL = "absent") fetched starting at fetch_start_ns. */
+static inline void adm_cache_put(adm_cache_t *c, const char *key, const cJSON *val, int64_t fetch_start_ns)
+{
+    if (!c->ok) return;
+    cJSON *copy = val ? cJSON_Duplicate(val, 1) : cJSON_CreateNull();
+    if (!copy) return;
+    pthread_mutex_lock(&c->mu);
+    adm_cache_ent_t *e = adm_cache_find_locked(c, key, 1);
+    if (e && fetch_start_ns >= e->quiet_until_ns) {
+        cJSON_Delete(e->val);
+        e->val = copy;
+        e->filled_ns = fetch_start_ns;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&c->mu);
+    cJSON_Delete(copy);
+}
+
+static inline void adm_cache_invalidate(adm_cache_t *c, const char *key)
+{
+    if (!c->ok) return;
+    int64_t now = c->host->clock_monotonic_ns();
+    pthread_mutex_lock(&c->mu);
+    adm_cache_ent_t *e = adm_cache_find_locked(c, key, 1);
+    if (e) {
+        cJSON_Delete(e->val);
+        e->val = NULL;
+        e->quiet_until_ns = now + c->quiet_ns;
+    } else {
+        adm_cache_clear_locked(c); /* out of memory: forget everything instead */
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* GET (list_items = 0) or LIST (1: the value is the list's `items`) `path`
+ * through the cache under `key`. 0 with *out (caller frees; NULL when the
+ * object does not exist), or a negative code with err set. `reduce` (may be
+ * NULL) turns the fetched document into the (smaller) value to keep: it
+ * takes the document and returns the value, NULL on allocation failure. */
+typedef cJSON *(*adm_cache_reduce_fn)(cJSON *doc);
+static inline int adm_cache_fetch_r(adm_cache_t *c, skiff_ctx_t *ctx, const char *key, const char *path,
+                                    int list_items, adm_cache_reduce_fn reduce, cJSON **out,
+                                    skiff_error_t *err)
+{
+    if (adm_cache_get(c, key, out)) return 0;
+    int64_t start = c->host->clock_monotonic_ns();
+    char *json = NULL;
+    skiff_error_t e;
+    skiff_error_clear(&e);
+    int rc = list_items ? c->host->api_list(ctx, path, NULL, NULL, &json, &e)
+                        : c->host->api_get(ctx, path, &json, &e);
+    if (rc == SKIFF_E_NOTFOUND && !list_items) {
+        c->host->api_free(json);
+        adm_cache_put(c, key, NULL, start);
+        *out = NULL;
+        return 0;
+    }
+    if (rc < 0) {
+        c->host->api_free(json);
+        return skiff_error_set(err, rc, "reading %s: %s", path, e.msg);
+    }
+    cJSON *doc = cJSON_Parse(json);
+    c->host->api_free(json);
+    if (!doc) return skiff_error_set(err, SKIFF_E_INTERNAL, "reading %s: unreadable answer", path);
+    if (list_items) {
+        cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(doc, "items");
+        cJSON_Delete(doc);
+        doc = items ? items : cJSON_CreateArray();
+        if (!doc) return skiff_error_set(err, -ENOMEM, "out of memory");
+    }
+    if (reduce && !(doc = reduce(doc))) return skiff_error_set(err, -ENOMEM, "out of memory");
+    adm_cache_put(c, key, doc, start);
+    *out = doc;
+    return 0;
+}
+
+static inline int adm_cache_fetch(adm_cache_t *c, skiff_ctx_t *ctx, const char *key, const char *path,
+                                  int list_items, cJSON **out, skiff_error_t *err)
+{
+    return adm_cache_fetch_r(c, ctx, key, path, list_items, NULL, out, err);
+}
+
+#endif

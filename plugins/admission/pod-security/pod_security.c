@@ -1,0 +1,577 @@
+/* admission/pod-security: the Pod Security Standards (privileged, baseline,
+ * restricted) as kube-apiserver's PodSecurity admission enforces them, with
+ * its check order and messages:
+ *   violates PodSecurity "restricted:latest": privileged (container "c" must
+ *   not set securityContext.privileged=true), allowPrivilegeEscalation != false (...)
+ * The level comes from the namespace label pod-security.kubernetes.io/enforce
+ * (version from .../enforce-version, default "latest"), else the `enforce`
+ * setting. warn and audit levels (labels .../warn, .../audit, or the
+ * settings) never refuse: warn adds a warning to the response ("would
+ * violate PodSecurity ..."), audit writes a log line. Checks run on pod
+ * creates; subresources and namespaces listed in `exempt_namespaces` are
+ * exempt. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <skiff/skiff.h>
+
+#include "../common/adm_cache.h"
+#include "../common/adm_util.h"
+
+typedef struct ps {
+    const char *enforce, *warn, *audit; /* filled: cluster defaults */
+    const char *const *exempt;          /* filled */
+    const skiff_host_t *host;
+    skiff_ctx_t *ctx;
+    adm_cache_t cache; /* namespace name -> the Namespace (its labels pick the level) */
+} ps_t;
+
+enum { LVL_NONE = -1, LVL_PRIVILEGED = 0, LVL_BASELINE = 1, LVL_RESTRICTED = 2 };
+static const char *const level_names[] = { "privileged", "baseline", "restricted" };
+
+static int ps_level(const char *s)
+{
+    if (!s || !*s) return LVL_NONE;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, level_names[i]) == 0) return i;
+    return -2;
+}
+
+static int ps_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff_error_t *err)
+{
+    ps_t *p = self;
+    p->host = host;
+    p->ctx = ctx;
+    const char *keys[] = { "enforce", "warn", "audit" };
+    const char *vals[] = { p->enforce, p->warn, p->audit };
+    for (int i = 0; i < 3; i++)
+        if (ps_level(vals[i]) == -2)
+            return skiff_error_set(err, SKIFF_E_INVALID,
+                                   "%s = \"%s\": want one of privileged, baseline, restricted", keys[i], vals[i]);
+    if (!SKIFF_HOST_HAS(host, api_get))
+        return skiff_error_set(err, SKIFF_E_VERSION,
+                               "needs a host with the cluster API (ABI 1.1 api_get); this host speaks ABI %u.%u",
+                               host->abi_major, host->abi_minor);
+    if (adm_cache_init(&p->cache, host, 30000, 500) < 0)
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
+    return 0;
+}
+
+static void ps_fini(void *self) { adm_cache_fini(&((ps_t *)self)->cache); }
+
+/* ---- building messages --------------------------------------------------- */
+
+typedef struct sbuf { char s[1400]; size_t n; } sbuf_t;
+
+static void sb_add(sbuf_t *b, const char *fmt, ...) SKIFF_PRINTF(2, 3);
+static void sb_add(sbuf_t *b, const char *fmt, ...)
+{
+    if (b->n >= sizeof b->s - 1) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(b->s + b->n, sizeof b->s - b->n, fmt, ap);
+    va_end(ap);
+    if (w > 0) b->n += (size_t)w;
+    if (b->n > sizeof b->s - 1) b->n = sizeof b->s - 1;
+}
+
+/* `container "a"` / `containers "a", "b"` (prefix e.g. "pod or ") */
+typedef struct names { const char *v[64]; int n; } names_t;
+
+static void names_add(names_t *l, const char *s)
+{
+    for (int i = 0; i < l->n; i++) if (strcmp(l->v[i], s) == 0) return;
+    if (l->n < 64) l->v[l->n++] = s;
+}
+
+static void sb_names(sbuf_t *b, const char *one, const char *many, const names_t *l)
+{
+    sb_add(b, "%s ", l->n == 1 ? one : many);
+    for (int i = 0; i < l->n; i++) sb_add(b, "%s\"%s\"", i ? ", " : "", l->v[i]);
+}
+
+typedef struct result { sbuf_t out; int n; } result_t;
+
+/* one failed check: `reason (detail)` */
+static void fail(result_t *r, const char *reason, const sbuf_t *detail)
+{
+    sb_add(&r->out, "%s%s", r->n ? ", " : "", reason);
+    if (detail && detail->n) sb_add(&r->out, " (%s)", detail->s);
+    r->n++;
+}
+
+/* ---- the pod ----------------------------------------------------------- */
+
+typedef struct ctr { const char *name; const cJSON *c; const cJSON *sc; } ctr_t;
+typedef struct podv {
+    const cJSON *spec, *psc, *meta;
+    ctr_t c[128];
+    int n;
+} podv_t;
+
+static void pod_view(const cJSON *pod, podv_t *v)
+{
+    memset(v, 0, sizeof *v);
+    v->meta = adm_get(pod, "metadata");
+    v->spec = adm_get(pod, "spec");
+    v->psc = adm_get(v->spec, "securityContext");
+    static const char *const lists[] = { "initContainers", "containers", "ephemeralContainers" };
+    for (int l = 0; l < 3; l++) {
+        const cJSON *c;
+        cJSON_ArrayForEach(c, adm_get(v->spec, lists[l])) {
+            if (v->n >= 128) break;
+            v->c[v->n++] = (ctr_t){ adm_str(c, "name") ? adm_str(c, "name") : "", c, adm_get(c, "securityContext") };
+        }
+    }
+}
+
+static int is_true(const cJSON *x) { return cJSON_IsTrue(x); }
+static int is_false(const cJSON *x) { return cJSON_IsFalse(x); }
+
+/* ---- baseline checks (in Kubernetes' check-ID order) ---------------------- */
+
+static const char *const baseline_caps[] = { "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID",
+                                             "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID",
+                                             "SETPCAP", "SETUID", "SYS_CHROOT", NULL };
+
+static int in_list(const char *const *l, const char *s)
+{
+    for (; *l; l++) if (strcmp(*l, s) == 0) return 1;
+    return 0;
+}
+
+static void check_capabilities_baseline(const podv_t *v, result_t *r)
+{
+    names_t who = { .n = 0 }, caps = { .n = 0 };
+    for (int i = 0; i < v->n; i++) {
+        const cJSON *cap;
+        cJSON_ArrayForEach(cap, adm_path(v->c[i].sc, "capabilities.add")) {
+            if (!cJSON_IsString(cap) || in_list(baseline_caps, cap->valuestring)) continue;
+            names_add(&who, v->c[i].name);
+            names_add(&caps, cap->valuestring);
+        }
+    }
+    if (!who.n) return;
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    sb_names(&d, "container", "containers", &who);
+    sb_add(&d, " must not include ");
+    for (int i = 0; i < caps.n; i++) sb_add(&d, "%s\"%s\"", i ? ", " : "", caps.v[i]);
+    sb_add(&d, " in securityContext.capabilities.add");
+    fail(r, "non-default capabilities", &d);
+}
+
+static void check_host_namespaces(const podv_t *v, result_t *r)
+{
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    static const char *const f[] = { "hostNetwork", "hostPID", "hostIPC" };
+    for (int i = 0; i < 3; i++)
+        if (is_true(adm_get(v->spec, f[i]))) sb_add(&d, "%s%s=true", d.n ? ", " : "", f[i]);
+    if (d.n) fail(r, "host namespaces", &d);
+}
+
+static void check_host_path(const podv_t *v, result_t *r)
+{
+    names_t vols = { .n = 0 };
+    const cJSON *vol;
+    cJSON_ArrayForEach(vol, adm_get(v->spec, "volumes"))
+        if (adm_get(vol, "hostPath") && adm_str(vol, "name")) names_add(&vols, adm_str(vol, "name"));
+    if (!vols.n) return;
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    sb_names(&d, "volume", "volumes", &vols);
+    fail(r, "hostPath volumes", &d);
+}
+
+static void check_host_ports(const podv_t *v, result_t *r)
+{
+    names_t who = { .n = 0 };
+    char ports[64][12];
+    int np = 0;
+    for (int i = 0; i < v->n; i++) {
+        const cJSON *p;
+        cJSON_ArrayForEach(p, adm_get(v->c[i].c, "ports")) {
+            const cJSON *hp = adm_get(p, "hostPort");
+            if (!cJSON_IsNumber(hp) || hp->valueint == 0) continue;
+            names_add(&who, v->c[i].name);
+            char t[12];
+            snprintf(t, sizeof t, "%d", hp->valueint);
+            int dup = 0;
+            for (int k = 0; k < np; k++) if (strcmp(ports[k], t) == 0) dup = 1;
+            if (!dup && np < 64) snprintf(ports[np++], sizeof ports[0], "%s", t);
+        }
+    }
+    if (!who.n) return;
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    sb_names(&d, "container", "containers", &who);
+    sb_add(&d, " %s %s ", who.n == 1 ? "uses" : "use", np == 1 ? "hostPort" : "hostPorts");
+    for (int k = 0; k < np; k++) sb_add(&d, "%s%s", k ? ", " : "", ports[k]);
+    fail(r, "hostPort", &d);
+}
+
+static void check_privileged(const podv_t *v, result_t *r)
+{
+    names_t who = { .n = 0 };
+    for (int i = 0; i < v->n; i++)
+        if (is_true(adm_get(v->c[i].sc, "privileged"))) names_add(&who, v->c[i].name);
+    if (!who.n) return;
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    sb_names(&d, "container", "containers", &who);
+    sb_add(&d, " must not set securityContext.privileged=true");
+    fail(r, "privileged", &d);
+}
+
+static void check_proc_mount(const podv_t *v, result_t *r)
+{
+    names_t who = { .n = 0 };
+    for (int i = 0; i < v->n; i++) {
+        const char *pm = adm_str(v->c[i].sc, "procMount");
+        if (pm && strcmp(pm, "Default") != 0) names_add(&who, v->c[i].name);
+    }
+    if (!who.n) return;
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    sb_names(&d, "container", "containers", &who);
+    sb_add(&d, " must not set securityContext.procMount to \"Unmasked\"");
+    fail(r, "procMount", &d);
+}
+
+static void check_seccomp_baseline(const podv_t *v, result_t *r)
+{
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    const char *pt = adm_str(v->psc, "seccompProfile.type");
+    if (pt && strcmp(pt, "Unconfined") == 0) sb_add(&d, "pod must not set securityContext.seccompProfile.type to \"Unconfined\"");
+    names_t who = { .n = 0 };
+    for (int i = 0; i < v->n; i++) {
+        const char *t = adm_str(v->c[i].sc, "seccompProfile.type");
+        if (t && strcmp(t, "Unconfined") == 0) names_add(&who, v->c[i].name);
+    }
+    if (who.n) {
+        if (d.n) sb_add(&d, "; ");
+        sb_names(&d, "container", "containers", &who);
+        sb_add(&d, " must not set securityContext.seccompProfile.type to \"Unconfined\"");
+    }
+    if (d.n) fail(r, "seccompProfile", &d);
+}
+
+static const char *const safe_sysctls[] = { "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+                                            "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+                                            "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+                                            "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
+                                            "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+                                            NULL };
+
+static void check_sysctls(const podv_t *v, result_t *r)
+{
+    names_t bad = { .n = 0 };
+    const cJSON *s;
+    cJSON_ArrayForEach(s, adm_path(v->psc, "sysctls")) {
+        const char *n = adm_str(s, "name");
+        if (n && !in_list(safe_sysctls, n)) names_add(&bad, n);
+    }
+    if (!bad.n) return;
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    for (int i = 0; i < bad.n; i++) sb_add(&d, "%s%s", i ? ", " : "", bad.v[i]);
+    fail(r, "forbidden sysctls", &d);
+}
+
+/* ---- restricted checks ------------------------------------------------------ */
+
+static void check_allow_priv_esc(const podv_t *v, result_t *r)
+{
+    names_t who = { .n = 0 };
+    for (int i = 0; i < v->n; i++)
+        if (!is_false(adm_get(v->c[i].sc, "allowPrivilegeEscalation"))) names_add(&who, v->c[i].name);
+    if (!who.n) return;
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    sb_names(&d, "container", "containers", &who);
+    sb_add(&d, " must set securityContext.allowPrivilegeEscalation=false");
+    fail(r, "allowPrivilegeEscalation != false", &d);
+}
+
+static void check_capabilities_restricted(const podv_t *v, result_t *r)
+{
+    names_t nodrop = { .n = 0 }, adders = { .n = 0 }, caps = { .n = 0 };
+    for (int i = 0; i < v->n; i++) {
+        int dropped = 0;
+        const cJSON *cap;
+        cJSON_ArrayForEach(cap, adm_path(v->c[i].sc, "capabilities.drop"))
+            if (cJSON_IsString(cap) && strcmp(cap->valuestring, "ALL") == 0) dropped = 1;
+        if (!dropped) names_add(&nodrop, v->c[i].name);
+        cJSON_ArrayForEach(cap, adm_path(v->c[i].sc, "capabilities.add")) {
+            if (!cJSON_IsString(cap) || strcmp(cap->valuestring, "NET_BIND_SERVICE") == 0) continue;
+            names_add(&adders, v->c[i].name);
+            names_add(&caps, cap->valuestring);
+        }
+    }
+    if (!nodrop.n && !adders.n) return;
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    if (nodrop.n) {
+        sb_names(&d, "container", "containers", &nodrop);
+        sb_add(&d, " must set securityContext.capabilities.drop=[\"ALL\"]");
+    }
+    if (adders.n) {
+        if (d.n) sb_add(&d, "; ");
+        sb_names(&d, "container", "containers", &adders);
+        sb_add(&d, " must not include ");
+        for (int i = 0; i < caps.n; i++) sb_add(&d, "%s\"%s\"", i ? ", " : "", caps.v[i]);
+        sb_add(&d, " in securityContext.capabilities.add");
+    }
+    fail(r, "unrestricted capabilities", &d);
+}
+
+static const char *const allowed_volumes[] = { "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                                               "persistentVolumeClaim", "projected", "secret", NULL };
+
+static void check_restricted_volumes(const podv_t *v, result_t *r)
+{
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    int n = 0;
+    names_t types = { .n = 0 };
+    names_t vols = { .n = 0 };
+    const cJSON *vol;
+    cJSON_ArrayForEach(vol, adm_get(v->spec, "volumes")) {
+        const cJSON *f;
+        cJSON_ArrayForEach(f, vol) {
+            if (strcmp(f->string, "name") == 0 || in_list(allowed_volumes, f->string)) continue;
+            names_add(&vols, adm_str(vol, "name") ? adm_str(vol, "name") : "");
+            names_add(&types, f->string);
+            n++;
+        }
+    }
+    if (!n) return;
+    sb_names(&d, "volume", "volumes", &vols);
+    sb_add(&d, " %s restricted volume %s ", vols.n == 1 ? "uses" : "use", types.n == 1 ? "type" : "types");
+    for (int i = 0; i < types.n; i++) sb_add(&d, "%s\"%s\"", i ? ", " : "", types.v[i]);
+    fail(r, "restricted volume types", &d);
+}
+
+static void check_run_as_non_root(const podv_t *v, result_t *r)
+{
+    const cJSON *pod_nr = adm_get(v->psc, "runAsNonRoot");
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    if (is_false(pod_nr)) sb_add(&d, "pod must not set securityContext.runAsNonRoot=false");
+    names_t bad = { .n = 0 }, unset = { .n = 0 };
+    for (int i = 0; i < v->n; i++) {
+        const cJSON *c = adm_get(v->c[i].sc, "runAsNonRoot");
+        if (is_false(c)) names_add(&bad, v->c[i].name);
+        else if (!is_true(c) && !is_true(pod_nr)) names_add(&unset, v->c[i].name);
+    }
+    if (bad.n) {
+        if (d.n) sb_add(&d, "; ");
+        sb_names(&d, "container", "containers", &bad);
+        sb_add(&d, " must not set securityContext.runAsNonRoot=false");
+    }
+    if (unset.n) {
+        if (d.n) sb_add(&d, "; ");
+        sb_names(&d, "pod or container", "pod or containers", &unset);
+        sb_add(&d, " must set securityContext.runAsNonRoot=true");
+    }
+    if (d.n) fail(r, "runAsNonRoot != true", &d);
+}
+
+static void check_run_as_user(const podv_t *v, result_t *r)
+{
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    const cJSON *u = adm_get(v->psc, "runAsUser");
+    if (cJSON_IsNumber(u) && u->valuedouble == 0) sb_add(&d, "pod must not set runAsUser=0");
+    names_t who = { .n = 0 };
+    for (int i = 0; i < v->n; i++) {
+        const cJSON *cu = adm_get(v->c[i].sc, "runAsUser");
+        if (cJSON_IsNumber(cu) && cu->valuedouble == 0) names_add(&who, v->c[i].name);
+    }
+    if (who.n) {
+        if (d.n) sb_add(&d, "; ");
+        sb_names(&d, "container", "containers", &who);
+        sb_add(&d, " must not set runAsUser=0");
+    }
+    if (d.n) fail(r, "runAsUser=0", &d);
+}
+
+static int seccomp_ok(const char *t) { return t && (!strcmp(t, "RuntimeDefault") || !strcmp(t, "Localhost")); }
+
+static void check_seccomp_restricted(const podv_t *v, result_t *r)
+{
+    sbuf_t d = { .n = 0 };
+    d.s[0] = '\0';
+    const char *pt = adm_str(v->psc, "seccompProfile.type");
+    if (pt && !seccomp_ok(pt)) sb_add(&d, "pod must not set securityContext.seccompProfile.type to \"%s\"", pt);
+    names_t bad = { .n = 0 }, unset = { .n = 0 };
+    const char *badtype = NULL;
+    for (int i = 0; i < v->n; i++) {
+        const char *t = adm_str(v->c[i].sc, "seccompProfile.type");
+        if (t && !seccomp_ok(t)) { names_add(&bad, v->c[i].name); badtype = t; }
+        else if (!t && !seccomp_ok(pt)) names_add(&unset, v->c[i].name);
+    }
+    if (bad.n) {
+        if (d.n) sb_add(&d, "; ");
+        sb_names(&d, "container", "containers", &bad);
+        sb_add(&d, " must not set securityContext.seccompProfile.type to \"%s\"", badtype);
+    }
+    if (unset.n) {
+        if (d.n) sb_add(&d, "; ");
+        sb_names(&d, "pod or container", "pod or containers", &unset);
+        sb_add(&d, " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"");
+    }
+    if (d.n) fail(r, "seccompProfile", &d);
+}
+
+/* Evaluate the pod at `level`; returns the number of failed checks with
+ * the joined text in r->out. */
+static int ps_evaluate(const cJSON *pod, int level, result_t *r)
+{
+    memset(r, 0, sizeof *r);
+    if (level <= LVL_PRIVILEGED) return 0;
+    podv_t *v = calloc(1, sizeof *v);
+    if (!v) return -1;
+    pod_view(pod, v);
+    /* baseline checks that restricted does not override, by check ID */
+    if (level == LVL_BASELINE) check_capabilities_baseline(v, r);
+    check_host_namespaces(v, r);
+    if (level == LVL_BASELINE) check_host_path(v, r);
+    check_host_ports(v, r);
+    check_privileged(v, r);
+    check_proc_mount(v, r);
+    if (level == LVL_BASELINE) check_seccomp_baseline(v, r);
+    check_sysctls(v, r);
+    if (level == LVL_RESTRICTED) {
+        check_allow_priv_esc(v, r);
+        check_capabilities_restricted(v, r);
+        check_restricted_volumes(v, r);
+        check_run_as_non_root(v, r);
+        check_run_as_user(v, r);
+        check_seccomp_restricted(v, r);
+    }
+    free(v);
+    return r->n;
+}
+
+/* ---- admission ------------------------------------------------------------ */
+
+typedef struct mode { int level; char version[32]; } mode_t_;
+
+#define PS_LABEL "pod-security.kubernetes.io/"
+
+/* What is kept of a Namespace: its labels under pod-security.kubernetes.io/ */
+static cJSON *ps_reduce(cJSON *ns)
+{
+    cJSON *out = cJSON_CreateObject();
+    const cJSON *l;
+    cJSON_ArrayForEach(l, adm_path(ns, "metadata.labels"))
+        if (out && cJSON_IsString(l) && strncmp(l->string, PS_LABEL, sizeof PS_LABEL - 1) == 0)
+            cJSON_AddStringToObject(out, l->string + sizeof PS_LABEL - 1, l->valuestring);
+    cJSON_Delete(ns);
+    return out;
+}
+
+static void ns_mode(const cJSON *labels, const char *which, const char *def, mode_t_ *m)
+{
+    char k[96];
+    snprintf(k, sizeof k, "%s", which); /* labels as ps_reduce keeps them: prefix stripped */
+    const cJSON *lv = adm_get(labels, k);
+    const char *l = cJSON_IsString(lv) ? lv->valuestring : NULL;
+    m->level = ps_level(l && *l ? l : def);
+    if (m->level == -2) m->level = LVL_RESTRICTED; /* an unknown level: the safe choice */
+    snprintf(k, sizeof k, "%s-version", which);
+    const cJSON *vv = adm_get(labels, k);
+    const char *ver = cJSON_IsString(vv) ? vv->valuestring : NULL;
+    snprintf(m->version, sizeof m->version, "%s", ver && *ver ? ver : "latest");
+}
+
+static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
+                    skiff_error_t *err)
+{
+    ps_t *p = self;
+    *verdict = SKIFF_ADM_ALLOW;
+    if ((!req->group || !*req->group) && req->resource && strcmp(req->resource, "namespaces") == 0 && req->name)
+        adm_cache_invalidate(&p->cache, req->name); /* labels may change */
+    if (req->op != SKIFF_ADM_CREATE || !req->object) return 0;
+    if ((req->group && *req->group) || !req->resource || strcmp(req->resource, "pods") != 0) return 0;
+    if ((req->subresource && *req->subresource) || !req->namespace_ || !*req->namespace_) return 0;
+    for (const char *const *e = p->exempt; e && *e; e++)
+        if (strcmp(*e, req->namespace_) == 0) return 0;
+    char path[400];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s", req->namespace_);
+    cJSON *ns = NULL;
+    int rc = adm_cache_fetch_r(&p->cache, p->ctx, req->namespace_, path, 0, ps_reduce, &ns, err);
+    if (rc < 0) return rc;
+    const cJSON *labels = ns;
+    mode_t_ enf, wrn, aud;
+    ns_mode(labels, "enforce", p->enforce, &enf);
+    ns_mode(labels, "warn", p->warn, &wrn);
+    ns_mode(labels, "audit", p->audit, &aud);
+    cJSON_Delete(ns);
+    if (enf.level <= LVL_PRIVILEGED && wrn.level <= LVL_PRIVILEGED && aud.level <= LVL_PRIVILEGED) return 0;
+    result_t *r = calloc(1, sizeof *r);
+    if (!r) return skiff_error_set(err, -ENOMEM, "out of memory");
+    if (enf.level > LVL_PRIVILEGED && ps_evaluate(req->object, enf.level, r) > 0) {
+        *verdict = SKIFF_ADM_DENY;
+        skiff_error_set(err, SKIFF_E_INVALID, "violates PodSecurity \"%s:%s\": %s",
+                        level_names[enf.level], enf.version, r->out.s);
+        if (req->size >= offsetof(skiff_adm_request_t, set_reason) + sizeof(void *) && req->set_reason) {
+            char *msg = NULL;
+            if (asprintf(&msg, "violates PodSecurity \"%s:%s\": %s", level_names[enf.level],
+                         enf.version, r->out.s) >= 0) {
+                req->set_reason(req, msg);
+                free(msg);
+            }
+        }
+        free(r);
+        return 0;
+    }
+    if (wrn.level > LVL_PRIVILEGED && ps_evaluate(req->object, wrn.level, r) > 0
+        && req->size >= offsetof(skiff_adm_request_t, host_data) + sizeof(void *) && req->warn) {
+        char msg[1500];
+        snprintf(msg, sizeof msg, "would violate PodSecurity \"%s:%s\": %s", level_names[wrn.level],
+                 wrn.version, r->out.s);
+        req->warn(req, msg);
+    }
+    if (aud.level > LVL_PRIVILEGED && ps_evaluate(req->object, aud.level, r) > 0)
+        p->host->log(p->ctx, SKIFF_LOG_INFO, "audit: pod %s/%s would violate PodSecurity \"%s:%s\": %s",
+                     req->namespace_, req->name ? req->name : "", level_names[aud.level], aud.version, r->out.s);
+    free(r);
+    return 0;
+}
+
+static const skiff_config_key_t ps_keys[] = {
+    { "enforce", SKIFF_CFG_STRING, "privileged", SKIFF_CFG_FILL, offsetof(ps_t, enforce),
+      "level enforced where a namespace has no pod-security.kubernetes.io/enforce label" },
+    { "warn", SKIFF_CFG_STRING, "", SKIFF_CFG_FILL, offsetof(ps_t, warn),
+      "default warn level (\"\" = none)" },
+    { "audit", SKIFF_CFG_STRING, "", SKIFF_CFG_FILL, offsetof(ps_t, audit),
+      "default audit level (\"\" = none)" },
+    { "exempt_namespaces", SKIFF_CFG_STRLIST, NULL, SKIFF_CFG_FILL, offsetof(ps_t, exempt),
+      "namespaces never checked" },
+    SKIFF_CONFIG_END,
+};
+
+static const skiff_admission_ops_t ps_ops = {
+    .size = sizeof(skiff_admission_ops_t),
+    .mutating = 0,
+    .admit = ps_admit,
+};
+
+SKIFF_PLUGIN_EXPORT const skiff_plugin_t skiff_plugin = {
+    SKIFF_PLUGIN_HEADER,
+    .kind = SKIFF_KIND_ADMISSION,
+    .name = "pod-security",
+    .version = "0.1.0",
+    .description = "Pod Security Standards (privileged, baseline, restricted) per namespace label.",
+    .config = ps_keys,
+    .instance_size = sizeof(ps_t),
+    .init = ps_init,
+    .fini = ps_fini,
+    .ops = &ps_ops,
+};

@@ -1,0 +1,41 @@
+/* scheduler/least-allocated through the real host. */
+#include "../common/sched_test_util.h"
+
+#define NODE(n) "{\"metadata\":{\"name\":\"" n "\"},\"status\":{\"allocatable\":{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"10\"}}}"
+#define POD "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"1\",\"memory\":\"2Gi\"}}}]}}"
+
+static void test_score(void **state)
+{
+    (void)state;
+    skiff_instance_t *inst = tu_instance(NULL);
+    skiff_sched_node_t *nodes[2] = { tu_node(NODE("busy")), tu_node(NODE("idle")) };
+    nodes[0]->non_zero_milli_cpu = 1000;
+    nodes[0]->non_zero_memory = 2LL << 30;
+    skiff_sched_pod_t *p = tu_pod(POD);
+    int64_t sc[2];
+    assert_int_equal(tu_scores(inst, NULL, p, nodes, 2, sc), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(sc[0], 50);
+    assert_int_equal(sc[1], 75);
+    /* a pod asking nothing is counted at 100m / 200Mi, as Kubernetes does */
+    skiff_sched_pod_t *zero = tu_pod("{\"metadata\":{\"name\":\"z\"},\"spec\":{\"containers\":[{\"name\":\"c\"}]}}");
+    assert_int_equal(tu_scores(inst, NULL, zero, nodes, 2, sc), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(sc[1], (3900 * 100 / 4000 + (8192 - 200) * 100 / 8192) / 2);
+    skiff_instance_free(inst);
+
+    inst = tu_instance((const char *[]){ "resources=cpu:3,memory:1", NULL });
+    nodes[0]->non_zero_memory = 6LL << 30; /* memory full after the pod: 0 */
+    assert_int_equal(tu_scores(inst, NULL, p, nodes, 2, sc), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(sc[0], (50 * 3 + 0) / 4);
+    skiff_instance_free(inst);
+
+    skiff_error_t err;
+    assert_true(skiff_instance_new(&skiff_plugin, "t", (const char *[]){ "resources=cpu:0", NULL }, NULL, &inst, &err) < 0);
+    assert_non_null(strstr(err.msg, "resources: weight in \"cpu:0\" must be an integer 1..100"));
+    tu_free_all();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_score) };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

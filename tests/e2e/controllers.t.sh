@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The controllers under `skiff server` with the scheduler and simulated nodes
+# (pods really get bound and go Running/Ready), driven by the real kubectl
+# 1.32: a Deployment rolls out, an image change rolls within maxSurge /
+# maxUnavailable and scales the old ReplicaSet to 0, rollout undo restores the
+# old template, scale up/down, pause/resume, Recreate, a bare ReplicaSet
+# adopts and releases pods, delete cascades.
+. "$SKIFF_ROOT/tests/lib.sh"
+. "$SKIFF_ROOT/tests/e2e/api_common.sh"
+cat >"$API_CFG" <<CFG
+plugin_path = [ "$SKIFF_PLUGINS" ];
+components = { apiserver = true; scheduler = true; sim = true; controllers = true; };
+apiserver = { listen = "127.0.0.1:6443"; };
+sim = { nodes = 2; heartbeat = "1s"; status_interval = "2s"; pod_start_delay = "200ms"; };
+controllers = { workers = 2; };
+plugins = {
+  store = ( { plugin = "memory"; } );
+  scheduler = (
+    { plugin = "node-resources-fit"; instance = "fit"; },
+    { plugin = "least-allocated"; instance = "least"; },
+    { plugin = "default-binder"; instance = "binder"; }
+  );
+};
+CFG
+api_start
+
+# wait_for DESCRIPTION EXPECTED COMMAND...: poll up to ~20s until the output is EXPECTED
+wait_for() {
+  local d=$1 want=$2 got= i; shift 2
+  for i in $(seq 1 100); do got=$("$@" 2>&1); [ "$got" = "$want" ] && break; sleep 0.2; done
+  expect_eq "$d" "$want" "$got"
+}
+jp() { "$KUBECTL" get "$1" -o jsonpath="$2" 2>&1; }
+
+cat >"$T/web.yaml" <<Y
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 4
+  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: nginx, image: "nginx:1.25"}]}
+Y
+out=$(k apply -f "$T/web.yaml" 2>&1); expect_eq "apply deployment" "deployment.apps/web created" "$out"
+out=$(timeout 60 "$KUBECTL" rollout status deploy/web --timeout=50s 2>&1); rc=$?
+expect_eq "rollout status exits 0" "0" "$rc"
+expect_contains "rollout status says done" 'deployment "web" successfully rolled out' "$out"
+expect_eq "status: replicas updated ready available" "4 4 4 4" \
+  "$(jp deploy/web '{.status.replicas} {.status.updatedReplicas} {.status.readyReplicas} {.status.availableReplicas}')"
+expect_eq "conditions" "Available=True/MinimumReplicasAvailable Progressing=True/NewReplicaSetAvailable " \
+  "$(jp deploy/web '{range .status.conditions[*]}{.type}={.status}/{.reason} {end}')"
+rs1=$(k get rs -l app=web -o jsonpath='{.items[0].metadata.name}')
+hash=$(k get rs "$rs1" -o jsonpath='{.metadata.labels.pod-template-hash}')
+expect_eq "RS named <deploy>-<pod-template-hash>" "web-$hash" "$rs1"
+expect_eq "RS revision 1, owned by the deployment" "1 Deployment true true" \
+  "$(jp rs/"$rs1" '{.metadata.annotations.deployment\.kubernetes\.io/revision} {.metadata.ownerReferences[0].kind} {.metadata.ownerReferences[0].controller} {.metadata.ownerReferences[0].blockOwnerDeletion}')"
+expect_eq "deployment revision annotation" "1" "$(jp deploy/web '{.metadata.annotations.deployment\.kubernetes\.io/revision}')"
+pods=$(k get pods -l app=web -o name 2>&1)
+expect_eq "4 pods" "4" "$(echo "$pods" | grep -c "^pod/$rs1-[bcdfghjklmnpqrstvwxz2456789]\{5\}$")"
+expect_eq "pods Running on simulated nodes" "4" "$(k get pods -l app=web -o wide --no-headers 2>&1 | grep -c 'Running .*sim-node-')"
+out=$(k get events --field-selector reason=ScalingReplicaSet -o jsonpath='{.items[*].message}' 2>&1)
+expect_contains "ScalingReplicaSet event" "Scaled up replica set $rs1 to" "$out"
+out=$(k get events --field-selector reason=SuccessfulCreate,involvedObject.name="$rs1" --no-headers 2>&1 | wc -l)
+check "SuccessfulCreate events on the RS ($out)" test "$out" -ge 4
+
+# image change: watch the pod count stay within 4+1 total and 4-1 available
+(for i in $(seq 1 150); do
+   "$KUBECTL" get pods -l app=web --no-headers 2>/dev/null | grep -vc Terminating; sleep 0.1; done >"$T/counts") &
+mon=$!
+out=$(k set image deploy/web nginx=nginx:1.26 2>&1); expect_eq "set image" "deployment.apps/web image updated" "$out"
+out=$(timeout 60 "$KUBECTL" rollout status deploy/web --timeout=50s 2>&1); rc=$?
+expect_eq "rollout after set image completes" "0" "$rc"
+kill $mon 2>/dev/null; wait $mon 2>/dev/null
+max=$(sort -n "$T/counts" | tail -1)
+check "never more than replicas+maxSurge pods ($max)" test "${max:-99}" -le 5
+rs2=$(k get rs -l app=web -o jsonpath='{range .items[?(@.spec.template.spec.containers[0].image=="nginx:1.26")]}{.metadata.name}{end}')
+expect_eq "new RS at 4, revision 2" "4 2" "$(jp rs/"$rs2" '{.spec.replicas} {.metadata.annotations.deployment\.kubernetes\.io/revision}')"
+wait_for "old RS scaled to 0" "0 0" jp rs/"$rs1" '{.spec.replicas} {.status.replicas}'
+expect_eq "deployment revision 2" "2" "$(jp deploy/web '{.metadata.annotations.deployment\.kubernetes\.io/revision}')"
+out=$(k rollout history deploy/web 2>&1); expect_contains "rollout history lists revisions" "2 " "$out"
+out=$(k get events --field-selector reason=ScalingReplicaSet -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' 2>&1)
+expect_contains "scale-down event" "Scaled down replica set $rs1 to" "$out"
+
+out=$(k rollout undo deploy/web 2>&1); expect_eq "rollout undo" "deployment.apps/web rolled back" "$out"
+out=$(timeout 60 "$KUBECTL" rollout status deploy/web --timeout=50s 2>&1); rc=$?
+expect_eq "rollout after undo completes" "0" "$rc"
+expect_eq "old template back" "nginx:1.25" "$(jp deploy/web '{.spec.template.spec.containers[0].image}')"
+expect_eq "old RS reused at 4 with revision 3" "4 3" "$(jp rs/"$rs1" '{.spec.replicas} {.metadata.annotations.deployment\.kubernetes\.io/revision}')"
+wait_for "1.26 RS scaled to 0" "0" jp rs/"$rs2" '{.spec.replicas}'
+expect_eq "two ReplicaSets in all" "2" "$(k get rs -l app=web --no-headers 2>&1 | wc -l)"
+
+out=$(k scale deploy/web --replicas=6 2>&1); expect_eq "scale up" "deployment.apps/web scaled" "$out"
+wait_for "scaled up to 6 available" "6 6" jp deploy/web '{.status.replicas} {.status.availableReplicas}'
+out=$(k scale deploy/web --replicas=2 2>&1); expect_eq "scale down" "deployment.apps/web scaled" "$out"
+wait_for "scaled down to 2" "2 2" jp deploy/web '{.status.replicas} {.status.availableReplicas}'
+wait_for "2 pods left" "2" bash -c "$KUBECTL get pods -l app=web --no-headers 2>/dev/null | grep -vc Terminating"
+
+out=$(k rollout pause deploy/web 2>&1); expect_eq "rollout pause" "deployment.apps/web paused" "$out"
+k set image deploy/web nginx=nginx:1.27 >/dev/null 2>&1
+wait_for "paused: Progressing Unknown DeploymentPaused" "Unknown/DeploymentPaused" jp deploy/web '{.status.conditions[?(@.type=="Progressing")].status}/{.status.conditions[?(@.type=="Progressing")].reason}'
+expect_eq "paused: no new RS" "2" "$(k get rs -l app=web --no-headers 2>&1 | wc -l)"
+out=$(k rollout resume deploy/web 2>&1); expect_eq "rollout resume" "deployment.apps/web resumed" "$out"
+out=$(timeout 60 "$KUBECTL" rollout status deploy/web --timeout=50s 2>&1); rc=$?
+expect_eq "resumed rollout completes" "0" "$rc"
+out=$(k rollout restart deploy/web 2>&1); expect_eq "rollout restart" "deployment.apps/web restarted" "$out"
+out=$(timeout 60 "$KUBECTL" rollout status deploy/web --timeout=50s 2>&1); rc=$?
+expect_eq "restarted rollout completes" "0" "$rc"
+expect_eq "four ReplicaSets after restart" "4" "$(k get rs -l app=web --no-headers 2>&1 | wc -l)"
+
+# revisionHistoryLimit: 1 keeps the current RS and one old one
+k patch deploy web -p '{"spec":{"revisionHistoryLimit":1}}' >/dev/null 2>&1
+wait_for "revisionHistoryLimit=1 leaves 2 ReplicaSets" "2" bash -c "$KUBECTL get rs -l app=web --no-headers 2>/dev/null | wc -l"
+
+# Recreate: old pods go before new ones come
+cat >"$T/rec.yaml" <<Y
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: rec}
+spec:
+  replicas: 2
+  strategy: {type: Recreate}
+  selector: {matchLabels: {app: rec}}
+  template:
+    metadata: {labels: {app: rec}}
+    spec: {containers: [{name: c, image: "busybox:1"}]}
+Y
+k apply -f "$T/rec.yaml" >/dev/null 2>&1
+out=$(timeout 60 "$KUBECTL" rollout status deploy/rec --timeout=50s 2>&1); rc=$?
+expect_eq "Recreate deployment rolls out" "0" "$rc"
+k set image deploy/rec c=busybox:2 >/dev/null 2>&1
+out=$(timeout 60 "$KUBECTL" rollout status deploy/rec --timeout=50s 2>&1); rc=$?
+expect_eq "Recreate rollout completes" "0" "$rc"
+expect_eq "Recreate: only new pods" "busybox:2 busybox:2" "$(k get pods -l app=rec -o jsonpath='{.items[*].spec.containers[0].image}')"
+
+# a bare ReplicaSet adopts a matching orphan and releases a relabelled pod
+k run orphan --image=busybox --labels=app=fe >/dev/null 2>&1
+cat <<Y | k apply -f - >/dev/null 2>&1
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: fe}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: fe}}
+  template:
+    metadata: {labels: {app: fe}}
+    spec: {containers: [{name: c, image: nginx}]}
+Y
+wait_for "RS adopts the orphan" "ReplicaSet/fe" jp pod/orphan '{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}'
+wait_for "RS has 2 ready replicas" "2 2 2" jp rs/fe '{.status.replicas} {.status.readyReplicas} {.status.availableReplicas}'
+expect_eq "only one pod created (the orphan counts)" "2" "$(k get pods -l app=fe --no-headers 2>&1 | wc -l)"
+expect_eq "RS observedGeneration" "1" "$(jp rs/fe '{.status.observedGeneration}')"
+k label pod orphan app=other --overwrite >/dev/null 2>&1
+wait_for "relabelled pod released" "" jp pod/orphan "{.metadata.ownerReferences[*].name}"
+wait_for "RS replaces the released pod" "2" bash -c "$KUBECTL get pods -l app=fe --no-headers 2>/dev/null | grep -vc Terminating"
+
+out=$(k delete deploy web 2>&1); expect_eq "delete deployment" 'deployment.apps "web" deleted' "$out"
+wait_for "its ReplicaSets are deleted (garbage collector)" "0" bash -c "$KUBECTL get rs -l app=web --no-headers 2>/dev/null | wc -l"
+wait_for "its pods are deleted (Terminating at most)" "0" bash -c "$KUBECTL get pods -l app=web --no-headers 2>/dev/null | grep -vc Terminating"
+
+api_stop
+check "server shut down cleanly (no sanitizer reports)" api_log_clean
+done_testing
