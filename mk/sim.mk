@@ -12,3 +12,6 @@ $(SIM_BENCH): bench/sim/bench_sim.c $(LIBCORE)
 SIM_BENCH_ARGS ?=
 bench-sim: all $(SIM_BENCH)
 	$(SIM_BENCH) --plugins $(BUILD)/plugins $(SIM_BENCH_ARGS)
+
+# tests/e2e/sim_scale.t.sh drives the benchmark at a small size.
+TEST_EXTRA += $(SIM_BENCH)

@@ -9,15 +9,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "api/apply.h"
 #include <skiff/admission.h>
 
+#include "api/apply.h"
 #include "api/body.h"
 #include "api/names.h"
 #include "api/patch.h"
 
 #define MAX_RETRIES 64
+
+/* Writers that keep losing the same compare-and-swap race (a hot object under
+ * many concurrent patches, or a descheduled thread on a loaded machine) back
+ * off with jitter so the convoy breaks up before MAX_RETRIES runs out. */
+static void lost_race_backoff(int attempt)
+{
+    if (attempt < 4) return;
+    unsigned cap = 100u * (unsigned)(attempt < 20 ? attempt : 20); /* up to 2 ms */
+    usleep(1 + (unsigned)(random() % cap));
+}
 
 static cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
@@ -566,6 +577,8 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
                                         "deletionGracePeriodSeconds", "generation" };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         set_item(meta, keep[i], cJSON_Duplicate(get(ometa, keep[i]), 1));
+    if (apisrv_admit(c, SKIFF_ADM_UPDATE, nobj, oldobj) < 0) { cJSON_Delete(nobj); return -1; } /* admission.c */
+    meta = apisrv_obj_at(nobj, "metadata"); /* a mutating plugin may have replaced it */
     reset_extra(c);
     if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
     if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
@@ -608,11 +621,6 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
             return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
         }
     }
-    if (apisrv_admit(c, SKIFF_ADM_UPDATE, nobj, oldobj) < 0) { cJSON_Delete(nobj); return -1; } /* admission.c */
-    meta = apisrv_obj_at(nobj, "metadata"); /* a mutating plugin may have replaced it */
-    reset_extra(c);
-    if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
-    if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
     /* deleting and the last finalizer is gone: the object goes now */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
     if (remove && c->res->on_delete) { reset_extra(c); c->res->on_delete(c, oldobj); }
@@ -752,6 +760,7 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
         cJSON_Delete(incoming);
         if (rc == 1) {
             if (rv_given) { cJSON_Delete(body); return fail_conflict(c); }
+            lost_race_backoff(attempt);
             continue;
         }
         cJSON_Delete(body);
@@ -769,6 +778,15 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
 
 /* ---- delete --------------------------------------------------------------- */
 
+/* A grace period from a request, clamped: 1e300 cast to int64 is undefined,
+ * and now_ns + grace * 1e9 must not overflow (the sanitized server died on
+ * ?gracePeriodSeconds=99999999999999). Negative (or NaN) means "the default". */
+#define GRACE_MAX_SECONDS (1LL << 32) /* ~136 years */
+static int64_t grace_clamp(double d)
+{
+    return !(d >= 0) ? -1 : d > (double)GRACE_MAX_SECONDS ? GRACE_MAX_SECONDS : (int64_t)d;
+}
+
 typedef struct del_opts {
     int64_t grace;      /* -1 = default */
     char uid[64], rv[32]; /* preconditions */
@@ -780,22 +798,22 @@ static int parse_delete_options(apisrv_call_t *c, del_opts_t *o)
     memset(o, 0, sizeof *o);
     o->grace = -1;
     const char *g = apisrv_param(c, "gracePeriodSeconds");
-    if (g && *g) o->grace = strtoll(g, NULL, 10);
+    if (g && *g) o->grace = grace_clamp((double)strtoll(g, NULL, 10));
     if (c->req->body_len == 0) return 0;
     cJSON *b = apisrv_body_parse(c, 1);
     if (!b) return -1;
     const cJSON *gp = get(b, "gracePeriodSeconds");
-    if (cJSON_IsNumber(gp)) o->grace = (int64_t)gp->valuedouble;
+    if (cJSON_IsNumber(gp)) o->grace = grace_clamp(gp->valuedouble);
     const char *u = apisrv_str(b, "preconditions.uid"), *r = apisrv_str(b, "preconditions.resourceVersion");
     if (u) snprintf(o->uid, sizeof o->uid, "%s", u);
     if (r) snprintf(o->rv, sizeof o->rv, "%s", r);
     const char *pp = apisrv_str(b, "propagationPolicy");
     if (pp) snprintf(o->policy, sizeof o->policy, "%s", pp);
     if (pp && strcmp(pp, "Orphan") && strcmp(pp, "Background") && strcmp(pp, "Foreground")) {
-        cJSON_Delete(b);
         apisrv_invalid_t inv = { 0 };
         apisrv_invalid_add(&inv, "FieldValueNotSupported", "propagationPolicy",
                            "Unsupported value: \"%s\": supported values: \"Foreground\", \"Background\", \"Orphan\"", pp);
+        cJSON_Delete(b); /* only now: pp points into b */
         return apisrv_fail_invalid(c, c->name, &inv), -1;
     }
     cJSON_Delete(b);
@@ -907,7 +925,7 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
             const cJSON *t = get(get(old, "spec"), "terminationGracePeriodSeconds");
             /* a pod on a node is stopped by its node agent, which then deletes it */
             if (is_pod && node && *node && cJSON_IsNumber(t) && !(phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))))
-                grace = (int64_t)t->valuedouble;
+                grace = grace_clamp(t->valuedouble);
         }
         if (!(is_pod && node && *node)) grace = 0;
         /* Orphan and Foreground propagation are finalizers the garbage
@@ -1127,7 +1145,7 @@ static int do_eviction(apisrv_call_t *c)
     memset(&o, 0, sizeof o);
     o.grace = -1;
     const cJSON *gp = get(get(b, "deleteOptions"), "gracePeriodSeconds");
-    if (cJSON_IsNumber(gp)) o.grace = (int64_t)gp->valuedouble;
+    if (cJSON_IsNumber(gp)) o.grace = grace_clamp(gp->valuedouble);
     cJSON_Delete(b);
     cJSON *out;
     if (delete_one(c, &o, &out) < 0) return 0;

@@ -191,6 +191,10 @@ struct skiff_api_server {
 /* kinds.c: parse service_cidr / node_port_range into s */
 int apisrv_service_ranges(skiff_api_server_t *s, const char *cidr, const char *ports,
                           skiff_error_t *err);
+/* admission.c: run the admission chain for this call (op: SKIFF_ADM_*);
+ * obj may be changed by mutating plugins. Returns 0 = go on, -1 = refused
+ * (Status set: 403 Forbidden or 500 InternalError). */
+int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old);
 /* cache.c: the list cache of one resource (see cache.c for consistency) */
 typedef struct apisrv_cache apisrv_cache_t;
 struct skiff_bus;
@@ -207,10 +211,6 @@ void apisrv_note_write(skiff_api_server_t *s, const apisrv_resource_t *r, int64_
 /* The store lease a write of this resource attaches (events expire, as
  * kube-apiserver's --event-ttl); 0 = none. */
 int64_t apisrv_write_lease(apisrv_call_t *c);
-/* admission.c: run the admission chain for this call (op: SKIFF_ADM_*);
- * obj may be changed by mutating plugins. Returns 0 = go on, -1 = refused
- * (Status set: 403 Forbidden or 500 InternalError). */
-int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old);
 /* handlers.c */
 int apisrv_handle_resource(apisrv_call_t *c);
 /* discovery.c / openapi.c / metrics.c */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "manifest/manifest.h"
 #include "api/kinds.h"
 #include "util/quantity.h"
 
@@ -59,7 +60,7 @@ static void normalise_resources(cJSON *res, const char *path, apisrv_invalid_t *
         cJSON_ArrayForEach(q, m) {
             char f[256], txt[64], out[64];
             snprintf(f, sizeof f, "%s.resources.%s[%s]", path, groups[g], q->string);
-            if (cJSON_IsNumber(q)) snprintf(txt, sizeof txt, "%.17g", q->valuedouble);
+            if (cJSON_IsNumber(q)) skiff_manifest_format_number(q->valuedouble, txt, sizeof txt); /* 0.1, not 0.10000000000000001 (→ 101m) */
             else if (cJSON_IsString(q)) snprintf(txt, sizeof txt, "%s", q->valuestring);
             else {
                 apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: must be a quantity");
@@ -212,7 +213,8 @@ int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apis
         def_num(spec, "progressDeadlineSeconds", 600);
         cJSON *st = apisrv_obj_at(spec, "strategy");
         def_str(st, "type", "RollingUpdate");
-        if (strcmp(apisrv_str(st, "type"), "RollingUpdate") == 0) {
+        const char *type = apisrv_str(st, "type"); /* NULL when not a string: def_str reported it */
+        if (type && strcmp(type, "RollingUpdate") == 0) {
             cJSON *ru = apisrv_obj_at(st, "rollingUpdate");
             if (!get(ru, "maxUnavailable")) cJSON_AddStringToObject(ru, "maxUnavailable", "25%");
             if (!get(ru, "maxSurge")) cJSON_AddStringToObject(ru, "maxSurge", "25%");
@@ -220,7 +222,8 @@ int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apis
     } else if (strcmp(kind, "DaemonSet") == 0) {
         cJSON *st = apisrv_obj_at(spec, "updateStrategy");
         def_str(st, "type", "RollingUpdate");
-        if (strcmp(apisrv_str(st, "type"), "RollingUpdate") == 0) {
+        const char *type = apisrv_str(st, "type");
+        if (type && strcmp(type, "RollingUpdate") == 0) {
             cJSON *ru = apisrv_obj_at(st, "rollingUpdate");
             if (!get(ru, "maxUnavailable")) cJSON_AddNumberToObject(ru, "maxUnavailable", 1);
             if (!get(ru, "maxSurge")) cJSON_AddNumberToObject(ru, "maxSurge", 0);

@@ -40,6 +40,12 @@ static const skiff_api_field_t schema_rows[] = {
     { "Container", "volumeMounts", NULL, "mountPath", M },
     { "Container", "volumeDevices", NULL, "devicePath", M },
 
+    /* admissionregistration.k8s.io/v1: webhooks merge by name */
+    ROOT("MutatingWebhookConfiguration"),
+    { "MutatingWebhookConfiguration", "webhooks", NULL, "name", M },
+    ROOT("ValidatingWebhookConfiguration"),
+    { "ValidatingWebhookConfiguration", "webhooks", NULL, "name", M },
+
     ROOT("ReplicationController"),
     { "ReplicationController", "spec", "WorkloadSpec", NULL, 0 },
     ROOT("ReplicaSet"),

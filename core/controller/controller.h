@@ -80,6 +80,9 @@ int skiff_informer_add_handler(skiff_informer_t *inf, skiff_informer_handler fn,
 int skiff_informer_start(skiff_informer_t *inf, skiff_error_t *err);
 /* 1 once the first list has been applied. */
 int skiff_informer_synced(skiff_informer_t *inf);
+/* Stops the informer's thread and watch: no more events, the cache stays
+ * readable. Idempotent; skiff_informer_free() calls it. */
+void skiff_informer_stop(skiff_informer_t *inf);
 void skiff_informer_free(skiff_informer_t *inf);
 /* A copy of the cached object, or NULL. */
 cJSON *skiff_informer_get(skiff_informer_t *inf, const char *key);

@@ -108,11 +108,20 @@ static void template_hash(const cJSON *tpl, char *out, size_t n)
 /* An intstr: 3 or "25%" of total, rounded up or down. */
 static int64_t intstr(const cJSON *v, int64_t total, int round_up, int64_t dflt_pct)
 {
-    if (cJSON_IsNumber(v)) return (int64_t)v->valuedouble;
+    /* bad input (1e308, "99999999999%") is clamped to int32 so that neither
+     * the casts nor pct * total below are undefined */
+    if (total < 0) total = 0;
+    if (total > INT32_MAX) total = INT32_MAX;
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        return d != d ? 0 : d < INT32_MIN ? INT32_MIN : d > INT32_MAX ? INT32_MAX : (int64_t)d;
+    }
     int64_t pct = dflt_pct;
     if (cJSON_IsString(v)) {
         char *end;
         long long p = strtoll(v->valuestring, &end, 10);
+        if (p < INT32_MIN) p = INT32_MIN;
+        if (p > INT32_MAX) p = INT32_MAX;
         if (*end == '%') pct = p;
         else if (!*end) return p;
     }
@@ -508,6 +517,7 @@ static int dep_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
     x.ns = skiff_obj_str(x.d, "metadata.namespace");
     x.name = skiff_obj_str(x.d, "metadata.name");
     x.replicas = skiff_obj_int(x.d, "spec.replicas", 1);
+    if (x.replicas > INT32_MAX) x.replicas = INT32_MAX; /* an int32 in Kubernetes */
     const char *strategy = skiff_obj_str(x.d, "spec.strategy.type");
     int recreate_strategy = strategy && !strcmp(strategy, "Recreate");
     if (!recreate_strategy) {

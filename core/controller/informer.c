@@ -334,16 +334,21 @@ int skiff_informer_synced(skiff_informer_t *inf)
     return s;
 }
 
+void skiff_informer_stop(skiff_informer_t *inf)
+{
+    if (!inf || !inf->started) return;
+    pthread_mutex_lock(&inf->mu);
+    inf->stop = 1;
+    pthread_cond_signal(&inf->cv);
+    pthread_mutex_unlock(&inf->mu);
+    pthread_join(inf->th, NULL);
+    inf->started = 0;
+}
+
 void skiff_informer_free(skiff_informer_t *inf)
 {
     if (!inf) return;
-    if (inf->started) {
-        pthread_mutex_lock(&inf->mu);
-        inf->stop = 1;
-        pthread_cond_signal(&inf->cv);
-        pthread_mutex_unlock(&inf->mu);
-        pthread_join(inf->th, NULL);
-    }
+    skiff_informer_stop(inf);
     for (size_t i = 0; i < inf->n; i++) {
         free(inf->e[i].key);
         cJSON_Delete(inf->e[i].obj);

@@ -83,6 +83,8 @@ static int rs_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
     int rc = skiff_podctl_claim(&pc, err);
     if (rc < 0) { cJSON_Delete(rs); return rc; }
     int64_t want = skiff_obj_int(rs, "spec.replicas", 1);
+    if (want < 0) want = 0;
+    if (want > INT32_MAX) want = INT32_MAX; /* replicas is an int32; keeps diff below from overflowing */
     int deleting = skiff_obj_str(rs, "metadata.deletionTimestamp") != NULL;
     int diff = (int)cJSON_GetArraySize(pc.active) - (int)want;
     if (!deleting && skiff_expect_satisfied(x, key) && diff != 0) {

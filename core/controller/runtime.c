@@ -127,9 +127,13 @@ int skiff_ctrl_mgr_new(const skiff_ctrl_mgr_config_t *cfg, skiff_ctrl_mgr_t **ou
 void skiff_ctrl_mgr_free(skiff_ctrl_mgr_t *m)
 {
     if (!m) return;
-    /* informers first (no more events), then the queues (no more syncs) */
-    for (size_t i = 0; i < m->ninf; i++) skiff_informer_free(m->inf[i]);
+    /* Stop every informer (no more events), then the queues (no more syncs),
+     * and only then free the caches: an event handler or a sync reads other
+     * informers' caches (gc lists dependents), so freeing one informer while
+     * another's watch thread still ran was a use-after-free at shutdown. */
+    for (size_t i = 0; i < m->ninf; i++) skiff_informer_stop(m->inf[i]);
     for (size_t i = 0; i < m->nctl; i++) skiff_workqueue_free(m->ctl[i].q);
+    for (size_t i = 0; i < m->ninf; i++) skiff_informer_free(m->inf[i]);
     for (size_t i = 0; i < m->nctl; i++)
         if (m->ctl[i].desc->fini) m->ctl[i].desc->fini(m->ctl[i].state);
     free(m->ctl);

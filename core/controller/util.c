@@ -73,7 +73,12 @@ static const cJSON *obj_at(const cJSON *o, const char *dotted)
 int64_t skiff_obj_int(const cJSON *o, const char *dotted, int64_t dflt)
 {
     const cJSON *v = obj_at(o, dotted);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+    if (!cJSON_IsNumber(v)) return dflt;
+    /* Clamped to the doubles that hold integers exactly: casting 1e308 to
+     * int64 is undefined, and callers add and subtract what this returns. */
+    const double lim = 9007199254740992.0; /* 2^53 */
+    double d = v->valuedouble;
+    return d != d ? dflt : d < -lim ? -(int64_t)lim : d > lim ? (int64_t)lim : (int64_t)d;
 }
 
 void skiff_obj_key(const cJSON *o, char *out, size_t n)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 
 #include <cjson/cJSON.h>
 
@@ -17,6 +18,14 @@ struct sched_api_link {
     skiff_api_client_t *client;
     skiff_sched_t *sched;
     skiff_api_client_watch_t *nodes, *pods;
+    /* A watch whose stream ended (server restart of the stream, 410 Gone
+     * after compaction) is started again from the current state by the
+     * supervisor thread; re-listed objects replace what the scheduler has. */
+    pthread_t super;
+    int super_running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int quit, nodes_ended, pods_ended;
 };
 
 static void rfc3339(char *buf, size_t len)
@@ -125,10 +134,19 @@ static void link_bound(void *ud, const skiff_sched_pod_t *pod, const char *node)
     link_event(ud, pod, "Normal", "Scheduled", msg);
 }
 
+static void ended(sched_api_link_t *l, int *flag)
+{
+    pthread_mutex_lock(&l->mu);
+    *flag = 1;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
 static void node_cb(void *ud, const char *type, const char *object, size_t len)
 {
     sched_api_link_t *l = ud;
-    if (!type || !object) return;
+    if (!type) { ended(l, &l->nodes_ended); return; }
+    if (!object) return;
     skiff_error_t err;
     if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
         cJSON *o = cJSON_ParseWithLength(object, len);
@@ -144,7 +162,8 @@ static void node_cb(void *ud, const char *type, const char *object, size_t len)
 static void pod_cb(void *ud, const char *type, const char *object, size_t len)
 {
     sched_api_link_t *l = ud;
-    if (!type || !object) return;
+    if (!type) { ended(l, &l->pods_ended); return; }
+    if (!object) return;
     skiff_error_t err;
     int added = strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0;
     if (!added && strcmp(type, "DELETED") != 0) return;
@@ -166,6 +185,37 @@ static void pod_cb(void *ud, const char *type, const char *object, size_t len)
     cJSON_Delete(o);
 }
 
+static void *supervise(void *arg)
+{
+    sched_api_link_t *l = arg;
+    pthread_mutex_lock(&l->mu);
+    while (!l->quit) {
+        if (!l->nodes_ended && !l->pods_ended) {
+            pthread_cond_wait(&l->cv, &l->mu);
+            continue;
+        }
+        int n = l->nodes_ended, p = l->pods_ended;
+        l->nodes_ended = l->pods_ended = 0;
+        pthread_mutex_unlock(&l->mu);
+        struct timespec pause = { 0, 200000000 }; /* do not spin on a failing server */
+        nanosleep(&pause, NULL);
+        skiff_error_t err;
+        if (n) {
+            skiff_api_client_watch_stop(l->nodes);
+            l->nodes = NULL;
+            skiff_api_client_watch(l->client, "/api/v1/nodes", "", node_cb, l, &l->nodes, &err);
+        }
+        if (p) {
+            skiff_api_client_watch_stop(l->pods);
+            l->pods = NULL;
+            skiff_api_client_watch(l->client, "/api/v1/pods", "", pod_cb, l, &l->pods, &err);
+        }
+        pthread_mutex_lock(&l->mu);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
 int sched_api_link_new(skiff_api_server_t *srv, sched_api_link_t **out, skiff_sched_sink_t *sink,
                        skiff_error_t *err)
 {
@@ -174,6 +224,8 @@ int sched_api_link_new(skiff_api_server_t *srv, sched_api_link_t **out, skiff_sc
     if (!l) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
     int rc = skiff_api_client_local(srv, &l->client, err);
     if (rc < 0) { free(l); return rc; }
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
     *sink = (skiff_sched_sink_t){ l, link_bind, link_failed, link_bound };
     *out = l;
     return 0;
@@ -184,12 +236,21 @@ int sched_api_link_start(sched_api_link_t *l, skiff_sched_t *s, skiff_error_t *e
     l->sched = s;
     int rc = skiff_api_client_watch(l->client, "/api/v1/nodes", "", node_cb, l, &l->nodes, err);
     if (rc == 0) rc = skiff_api_client_watch(l->client, "/api/v1/pods", "", pod_cb, l, &l->pods, err);
+    if (rc == 0 && pthread_create(&l->super, NULL, supervise, l) == 0) l->super_running = 1;
     return rc;
 }
 
 void sched_api_link_stop(sched_api_link_t *l)
 {
     if (!l) return;
+    if (l->super_running) {
+        pthread_mutex_lock(&l->mu);
+        l->quit = 1;
+        pthread_cond_signal(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->super, NULL);
+        l->super_running = 0;
+    }
     skiff_api_client_watch_stop(l->pods);
     skiff_api_client_watch_stop(l->nodes);
     l->pods = l->nodes = NULL;
@@ -200,5 +261,7 @@ void sched_api_link_free(sched_api_link_t *l)
     if (!l) return;
     sched_api_link_stop(l);
     skiff_api_client_free(l->client);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
     free(l);
 }

@@ -19,6 +19,7 @@ static void node_rec_free(sched_node_rec_t *n)
 {
     if (!n) return;
     sched_arena_free(&n->arena);
+    sched_arena_free(&n->names);
     cJSON_Delete(n->obj);
     free(n->pods);
     free(n->recs);
@@ -56,9 +57,37 @@ static void list_remove(sched_cache_t *c, sched_node_rec_t *n)
     }
 }
 
-sched_node_rec_t *sched_cache_node_set(sched_cache_t *c, cJSON *obj, skiff_error_t *err)
+static int same_resources(const skiff_sched_resources_t *a, const skiff_sched_resources_t *b)
 {
-    c->node_gen++;
+    if (a->milli_cpu != b->milli_cpu || a->memory != b->memory ||
+        a->ephemeral_storage != b->ephemeral_storage || a->pods != b->pods || a->n_scalar != b->n_scalar)
+        return 0;
+    for (size_t i = 0; i < a->n_scalar; i++)
+        if (a->scalar[i].value != b->scalar[i].value || strcmp(a->scalar[i].name, b->scalar[i].name))
+            return 0;
+    return 1;
+}
+
+/* Does anything a plugin looks at differ? (Heartbeats and condition
+ * timestamps do not: kube-scheduler ignores such node updates too.) */
+static int node_relevant_change(const skiff_sched_node_t *a, const skiff_sched_node_t *b)
+{
+    if (a->unschedulable != b->unschedulable || a->n_labels != b->n_labels || a->n_taints != b->n_taints ||
+        !same_resources(&a->allocatable, &b->allocatable))
+        return 1;
+    for (size_t i = 0; i < a->n_labels; i++)
+        if (strcmp(a->labels[i].key, b->labels[i].key) || strcmp(a->labels[i].value, b->labels[i].value))
+            return 1;
+    for (size_t i = 0; i < a->n_taints; i++)
+        if (a->taints[i].effect != b->taints[i].effect || strcmp(a->taints[i].key, b->taints[i].key) ||
+            strcmp(a->taints[i].value, b->taints[i].value))
+            return 1;
+    return 0;
+}
+
+sched_node_rec_t *sched_cache_node_set(sched_cache_t *c, cJSON *obj, int *changed, skiff_error_t *err)
+{
+    *changed = 1;
     sched_node_rec_t *fresh = calloc(1, sizeof *fresh);
     if (!fresh) { cJSON_Delete(obj); skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); return NULL; }
     if (sched_view_node(&fresh->arena, obj, &fresh->view, err) < 0) {
@@ -69,6 +98,7 @@ sched_node_rec_t *sched_cache_node_set(sched_cache_t *c, cJSON *obj, skiff_error
     fresh->obj = obj;
     sched_node_rec_t *old = sched_map_get(&c->nodes, fresh->view.name);
     if (!old) {
+        c->node_gen++;
         fresh->present = 1;
         if (sched_map_put(&c->nodes, fresh->view.name, fresh) < 0 || list_add(c, fresh) < 0) {
             sched_map_del(&c->nodes, fresh->view.name);
@@ -80,6 +110,8 @@ sched_node_rec_t *sched_cache_node_set(sched_cache_t *c, cJSON *obj, skiff_error
     }
     /* Update in place so pods keep pointing at the same record: swap in the
      * new object and view, keep what the cache accounts. */
+    *changed = !old->present || node_relevant_change(&old->view, &fresh->view);
+    if (*changed) c->node_gen++;
     skiff_sched_node_t v = fresh->view;
     v.requested = old->view.requested;
     v.non_zero_milli_cpu = old->view.non_zero_milli_cpu;
@@ -133,7 +165,7 @@ static int scalar_add(sched_node_rec_t *n, const char *name, int64_t delta)
     }
     /* The name is borrowed from a pod view: copy it into the node's arena so
      * it outlives that pod. */
-    n->req_scalar[n->n_req_scalar].name = sched_arena_str(&n->arena, name);
+    n->req_scalar[n->n_req_scalar].name = sched_arena_str(&n->names, name);
     n->req_scalar[n->n_req_scalar].value = delta;
     n->n_req_scalar++;
     return 0;
@@ -272,6 +304,7 @@ void sched_cache_free(sched_cache_t *c)
 {
     sched_label_free(c);
     sched_terms_free(c);
+    free(c->orphans);
     free(c->aff_nodes);
     free(c->aff_snap);
     sched_map_each(&c->pods, free_pod_cb, NULL);
@@ -281,4 +314,45 @@ void sched_cache_free(sched_cache_t *c)
     free(c->list);
     free(c->snap);
     memset(c, 0, sizeof *c);
+}
+
+/* Pods bound to a node not in the cache yet: pods and nodes come from two
+ * watches, so a bound pod may arrive before its node. They are counted on
+ * the node when it arrives. */
+int sched_cache_orphan_add(sched_cache_t *c, sched_pod_rec_t *p)
+{
+    if (p->orphan) return 0;
+    if (c->n_orphans == c->cap_orphans) {
+        size_t cap = c->cap_orphans ? c->cap_orphans * 2 : 16;
+        sched_pod_rec_t **o = realloc(c->orphans, cap * sizeof *o);
+        if (!o) return -1;
+        c->orphans = o;
+        c->cap_orphans = cap;
+    }
+    p->orphan = 1;
+    p->orphan_idx = c->n_orphans;
+    c->orphans[c->n_orphans++] = p;
+    return 0;
+}
+
+void sched_cache_orphan_remove(sched_cache_t *c, sched_pod_rec_t *p)
+{
+    if (!p->orphan) return;
+    size_t i = p->orphan_idx;
+    c->n_orphans--;
+    if (i != c->n_orphans) {
+        c->orphans[i] = c->orphans[c->n_orphans];
+        c->orphans[i]->orphan_idx = i;
+    }
+    p->orphan = 0;
+}
+
+void sched_cache_adopt(sched_cache_t *c, sched_node_rec_t *n)
+{
+    for (size_t i = 0; i < c->n_orphans;) {
+        sched_pod_rec_t *p = c->orphans[i];
+        if (strcmp(p->view.node_name, n->view.name) != 0) { i++; continue; }
+        sched_cache_orphan_remove(c, p);
+        sched_cache_pod_place(c, p, n, 0);
+    }
 }

@@ -56,4 +56,7 @@ expect_contains "misspelt key: nearest suggested" "did you mean \"percentage_of_
 write_cfg ''
 run_cli run --config "$T/s.cfg" --once
 expect_eq "no profiles: one default profile of every instance" 0 "$rc"
+sed "s|^plugin_path = .*|plugin_path = [ \"$SKIFF_ROOT/$BUILD/plugins\" ];|" "$SKIFF_ROOT/examples/scheduler.cfg" >"$T/example.cfg"
+run_cli check-config "$T/example.cfg"
+expect_eq "examples/scheduler.cfg passes check-config" 0 "$rc"
 done_testing

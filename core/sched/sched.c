@@ -232,6 +232,7 @@ static int profile_of(const skiff_sched_t *s, const char *name)
 static void pod_forget(skiff_sched_t *s, sched_pod_rec_t *p)
 {
     sched_queue_remove(&s->queue, p);
+    sched_cache_orphan_remove(&s->cache, p);
     sched_map_del(&s->cache.pods, p->key);
     if (p->in_flight) { p->deleted = 1; return; }
     sched_cache_pod_unplace(&s->cache, p);
@@ -255,11 +256,16 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
     if (bound) {
         sched_node_rec_t *n = sched_map_get(&s->cache.nodes, p->view.node_name);
         if (n) sched_cache_pod_place(&s->cache, p, n, 0);
+        else sched_cache_orphan_add(&s->cache, p);
         if (!was_placed) sched_queue_move_all(&s->queue, sched_now_ns());
         return;
     }
     p->profile = profile_of(s, p->view.scheduler_name);
     if (p->profile < 0) return; /* another scheduler's pod: stays Pending */
+    /* A pod being deleted is not scheduled (kube-scheduler's skipPodSchedule). */
+    if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->obj, "metadata"),
+                                         "deletionTimestamp"))
+        return;
     sched_queue_add(&s->queue, p, sched_now_ns());
 }
 
@@ -318,10 +324,16 @@ static void apply(skiff_sched_t *s, sched_event_t *ev)
 {
     skiff_error_t err;
     switch (ev->type) {
-    case EV_NODE_SET:
-        if (sched_cache_node_set(&s->cache, ev->obj, &err)) sched_queue_move_all(&s->queue, sched_now_ns());
+    case EV_NODE_SET: {
+        int changed = 1;
+        sched_node_rec_t *n = sched_cache_node_set(&s->cache, ev->obj, &changed, &err);
         ev->obj = NULL; /* the cache took it */
+        if (n) {
+            if (s->cache.n_orphans) sched_cache_adopt(&s->cache, n);
+            if (changed) sched_queue_move_all(&s->queue, sched_now_ns());
+        }
         break;
+    }
     case EV_NODE_DEL: sched_cache_node_del(&s->cache, ev->a); break;
     case EV_POD_SET: apply_pod_set(s, ev->rec); ev->rec = NULL; break;
     case EV_POD_DEL: apply_pod_del(s, ev->a); break;

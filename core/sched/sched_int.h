@@ -62,6 +62,8 @@ typedef struct sched_pod_rec {
     char *key;                  /* "ns/name" */
     /* queue state */
     int where;                  /* SCHED_Q_* */
+    int orphan;                 /* bound to a node the cache has not seen yet */
+    size_t orphan_idx;
     size_t heap_idx;
     int attempts;
     int64_t queued_ns;          /* when it entered the active queue (order) */
@@ -92,6 +94,7 @@ typedef struct sched_node_rec {
     sched_pod_rec_t **recs;
     size_t cap;
     skiff_sched_scalar_t *req_scalar; /* requested extended resources */
+    sched_arena_t names;        /* their names (kept across node updates, unlike `arena`) */
     size_t n_req_scalar, cap_req_scalar;
     size_t snap_idx;
     size_t aff_idx;             /* in cache->aff_nodes while it has affinity pods */
@@ -135,7 +138,13 @@ typedef struct sched_cache {
     size_t n_aff_nodes, cap_aff_nodes;
     uint64_t node_gen;          /* bumped on node add/update/delete */
     sched_map_t terms;          /* first matchLabel "key\x01value" (or "") -> sched_term_list_t */
+    struct sched_pod_rec **orphans; /* bound pods whose node has not arrived (watch order) */
+    size_t n_orphans, cap_orphans;
 } sched_cache_t;
+int sched_cache_orphan_add(sched_cache_t *c, struct sched_pod_rec *p);
+void sched_cache_orphan_remove(sched_cache_t *c, struct sched_pod_rec *p);
+/* Place the orphans bound to node n (just added or back). */
+void sched_cache_adopt(sched_cache_t *c, sched_node_rec_t *n);
 
 typedef struct sched_term_ref {
     struct sched_pod_rec *rec;
@@ -169,7 +178,9 @@ void sched_label_remove(sched_cache_t *c, sched_pod_rec_t *p);
 size_t sched_label_lookup(const sched_cache_t *c, const char *key, const char *value,
                           const skiff_sched_pod_t *const **pods, const skiff_sched_node_t *const **nodes);
 void sched_label_free(sched_cache_t *c);
-sched_node_rec_t *sched_cache_node_set(sched_cache_t *c, cJSON *obj, skiff_error_t *err);
+/* Add or update a node (takes obj). *changed: anything a plugin looks at
+ * differs (or the node is new), so unschedulable pods are worth a retry. */
+sched_node_rec_t *sched_cache_node_set(sched_cache_t *c, cJSON *obj, int *changed, skiff_error_t *err);
 int sched_cache_node_del(sched_cache_t *c, const char *name);
 int sched_cache_pod_place(sched_cache_t *c, sched_pod_rec_t *p, sched_node_rec_t *n, int assumed);
 void sched_cache_pod_unplace(sched_cache_t *c, sched_pod_rec_t *p);

@@ -442,6 +442,111 @@ static void test_permit_timeout_and_allow(void **state)
     skiff_sched_free(s);
 }
 
+static void test_queue_order(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 1 };
+    skiff_sched_t *s;
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
+    /* Queued before the scheduling thread runs: it applies every event,
+     * then pops by priority (higher first), then age. */
+    add_node(s, "n1", "64");
+    static const struct { const char *name; int prio; } pods[] = {
+        { "low-a", 0 }, { "high", 100 }, { "mid", 50 }, { "low-b", 0 }, { "neg", -5 },
+    };
+    for (size_t i = 0; i < 5; i++) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"priority\":%d}}", pods[i].name, pods[i].prio);
+        assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse(buf), &err), 0);
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL); /* distinct ages */
+    }
+    assert_int_equal(skiff_sched_start(s, &err), 0);
+    assert_int_equal(wait_for(&R.n_bound, 5, 5000), 5);
+    assert_string_equal(R.bound[0], "high=n1");
+    assert_string_equal(R.bound[1], "mid=n1");
+    assert_string_equal(R.bound[2], "low-a=n1");
+    assert_string_equal(R.bound[3], "low-b=n1");
+    assert_string_equal(R.bound[4], "neg=n1");
+    /* a pod the scheduler cannot view is refused with the field at fault */
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{}}"), &err), SKIFF_E_INVALID);
+    assert_string_equal(err.msg, "pod: metadata.name: required");
+    skiff_sched_free(s);
+}
+
+/* gpu: one example.com/gpu per node (reads the cache's requested scalars). */
+static void gpu_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                       const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    if (!pod->requests.n_scalar) return;
+    for (size_t i = 0; i < node->requested.n_scalar; i++)
+        if (strcmp(node->requested.scalar[i].name, "example.com/gpu") == 0 && node->requested.scalar[i].value > 0)
+            skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE, "Insufficient example.com/gpu");
+}
+static const skiff_scheduler_ops_t GPU_OPS = { .size = sizeof GPU_OPS, .filter = gpu_filter };
+
+/* A node update that changes nothing a plugin reads (a heartbeat) does not
+ * retry unschedulable pods; one that adds room does. Requested extended
+ * resources survive node updates. */
+static void test_node_heartbeat_is_not_an_event(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "gpu", NULL, &GPU_OPS, 0 },
+                                        { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 3, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    skiff_error_t err;
+    add_node(s, "n1", "1");
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"g\"},\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"100m\",\"example.com/gpu\":\"1\"}}}]}}"), &err), 0);
+    assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
+    add_pod(s, "big", "2", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(skiff_sched_node_update(s, cJSON_Parse("{\"metadata\":{\"name\":\"n1\"},\"status\":{\"allocatable\":{\"cpu\":\"1\",\"memory\":\"8Gi\",\"pods\":\"110\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}"), &err), 0);
+        assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    }
+    struct timespec ts = { 0, 100000000 };
+    nanosleep(&ts, NULL);
+    assert_int_equal(R.n_failed, 1); /* no retry, no new event */
+    /* the gpu is still counted after the updates: a second gpu pod does not fit */
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"g2\"},\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"100m\",\"example.com/gpu\":\"1\"}}}]}}"), &err), 0);
+    assert_int_equal(wait_for(&R.n_failed, 2, 5000), 2);
+    assert_string_equal(R.failed[1], "g2: 0/1 nodes are available: 1 Insufficient example.com/gpu.");
+    add_node(s, "n1", "4"); /* an update that adds cpu */
+    assert_int_equal(wait_for(&R.n_bound, 2, 5000), 2);
+    assert_string_equal(R.bound[1], "big=n1");
+    skiff_sched_free(s);
+}
+
+/* A bound pod may arrive before its node (two watches): it is counted on
+ * the node once the node arrives. */
+static void test_bound_pod_before_node(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"old\"},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"800m\"}}}]}}"), &err), 0);
+    add_node(s, "n1", "1");
+    add_pod(s, "new", "400m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    assert_string_equal(R.failed[0], "new: 0/1 nodes are available: 1 Insufficient cpu.");
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    skiff_sched_stats_t st;
+    skiff_sched_stats(s, &st);
+    assert_int_equal(st.pods, 1);
+    assert_int_equal(st.nodes, 1);
+    skiff_sched_free(s);
+}
+
 int main(void)
 {
     pthread_mutex_init(&R.mu, NULL);
@@ -456,6 +561,9 @@ int main(void)
         cmocka_unit_test(test_retry_on_node_add),
         cmocka_unit_test(test_unreserve_after_failed_bind),
         cmocka_unit_test(test_permit_timeout_and_allow),
+        cmocka_unit_test(test_queue_order),
+        cmocka_unit_test(test_bound_pod_before_node),
+        cmocka_unit_test(test_node_heartbeat_is_not_an_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,24 @@
 #include "sched/sched_int.h"
 #include "util/quantity.h"
 
+/* JSON numbers are doubles: casting one outside the target's range (1e300,
+ * inf) is undefined behaviour, so bad input is clamped first. */
+static int64_t num_clamp(double d, int64_t lo, int64_t hi)
+{
+    if (d != d) return 0;
+    if (d <= (double)lo) return lo;
+    if (d >= (double)hi) return hi;
+    return (int64_t)d;
+}
+
+/* Sums of requests saturate instead of overflowing (signed overflow is UB). */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
 #define GET(o, k) cJSON_GetObjectItemCaseSensitive((o), (k))
 
 static const char *str_or(const cJSON *o, const char *k, const char *def)
@@ -177,7 +195,7 @@ static int view_pod_affinity(sched_arena_t *a, const cJSON *pa, const char *path
         for (const cJSON *e = pref->child; e; e = e->next, i++) {
             snprintf(sub, sizeof sub, "%s.preferredDuringSchedulingIgnoredDuringExecution[%zu].podAffinityTerm", path, i);
             const cJSON *w = GET(e, "weight");
-            t[i].weight = cJSON_IsNumber(w) ? (int32_t)w->valuedouble : 0;
+            t[i].weight = cJSON_IsNumber(w) ? (int32_t)num_clamp(w->valuedouble, INT32_MIN, INT32_MAX) : 0;
             int rc = view_pod_term(a, GET(e, "podAffinityTerm"), sub, &t[i].term, err);
             if (rc < 0) return rc;
         }
@@ -231,7 +249,7 @@ static int read_resources(const cJSON *m, const char *path, res_acc_t *r, int *h
             if (skiff_quantity_parse(e->valuestring, &milli, &qe) < 0)
                 return skiff_error_set(err, SKIFF_E_INVALID, "%s.%s: %s", path, e->string, qe.msg);
         } else if (cJSON_IsNumber(e)) {
-            milli = (int64_t)(e->valuedouble * 1000);
+            milli = num_clamp(e->valuedouble * 1000, INT64_MIN, INT64_MAX);
         } else {
             return skiff_error_set(err, SKIFF_E_INVALID, "%s.%s: expected a quantity", path, e->string);
         }
@@ -271,12 +289,12 @@ static int copy_scalars(sched_arena_t *a, const res_acc_t *r, skiff_sched_resour
 
 static void acc_add(res_acc_t *sum, const res_acc_t *c)
 {
-    sum->cpu += c->cpu;
-    sum->mem += c->mem;
-    sum->eph += c->eph;
+    sum->cpu = sat_add(sum->cpu, c->cpu);
+    sum->mem = sat_add(sum->mem, c->mem);
+    sum->eph = sat_add(sum->eph, c->eph);
     for (size_t i = 0; i < c->n_sc; i++) {
         int64_t j = sc_find(sum, c->sc[i].name, 1);
-        if (j >= 0) sum->sc[j].value += c->sc[i].value;
+        if (j >= 0) sum->sc[j].value = sat_add(sum->sc[j].value, c->sc[i].value);
     }
 }
 
@@ -316,8 +334,8 @@ static int pod_requests(sched_arena_t *a, const cJSON *spec, skiff_sched_pod_t *
             int64_t zm = has_mem ? c.mem : DEFAULT_MEMORY;
             if (l == 0) {
                 acc_add(&sum, &c);
-                nz_cpu += zc;
-                nz_mem += zm;
+                nz_cpu = sat_add(nz_cpu, zc);
+                nz_mem = sat_add(nz_mem, zm);
             } else {
                 acc_max(&init, &c);
                 if (zc > nz_icpu) nz_icpu = zc;
@@ -331,8 +349,8 @@ static int pod_requests(sched_arena_t *a, const cJSON *spec, skiff_sched_pod_t *
     int rc = read_resources(GET(spec, "overhead"), "spec.overhead", &c, NULL, NULL, err);
     if (rc < 0) return rc;
     acc_add(&sum, &c);
-    nz_cpu += c.cpu;
-    nz_mem += c.mem;
+    nz_cpu = sat_add(nz_cpu, c.cpu);
+    nz_mem = sat_add(nz_mem, c.mem);
     pod->requests.milli_cpu = sum.cpu;
     pod->requests.memory = sum.mem;
     pod->requests.ephemeral_storage = sum.eph;
@@ -362,7 +380,7 @@ int sched_view_pod(sched_arena_t *a, const cJSON *obj, skiff_sched_pod_t *pod, s
     pod->scheduler_name = sched_arena_str(a, str_or(spec, "schedulerName", "default-scheduler"));
     pod->node_name = sched_arena_str(a, str_or(spec, "nodeName", ""));
     const cJSON *prio = GET(spec, "priority");
-    pod->priority = cJSON_IsNumber(prio) ? (int32_t)prio->valuedouble : 0;
+    pod->priority = cJSON_IsNumber(prio) ? (int32_t)num_clamp(prio->valuedouble, INT32_MIN, INT32_MAX) : 0;
     if ((rc = pod_requests(a, spec, pod, err)) < 0) return rc;
     if ((rc = view_kv(a, GET(spec, "nodeSelector"), "spec.nodeSelector", &pod->node_selector,
                       &pod->n_node_selector, err)) < 0)
@@ -384,7 +402,7 @@ int sched_view_pod(sched_arena_t *a, const cJSON *obj, skiff_sched_pod_t *pod, s
             if (parse_effect(eff, &t[i].effect) < 0)
                 return skiff_error_set(err, SKIFF_E_INVALID, "spec.tolerations[%zu].effect: \"%s\" is not NoSchedule, PreferNoSchedule or NoExecute", i, eff);
             const cJSON *ts = GET(e, "tolerationSeconds");
-            t[i].toleration_seconds = cJSON_IsNumber(ts) ? (int64_t)ts->valuedouble : -1;
+            t[i].toleration_seconds = cJSON_IsNumber(ts) ? num_clamp(ts->valuedouble, INT64_MIN, INT64_MAX) : -1;
         }
         pod->tolerations = t;
         pod->n_tolerations = i;
@@ -415,7 +433,7 @@ int sched_view_pod(sched_arena_t *a, const cJSON *obj, skiff_sched_pod_t *pod, s
         for (const cJSON *e = pref->child; e; e = e->next, i++) {
             snprintf(path, sizeof path, "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[%zu].preference", i);
             const cJSON *w = GET(e, "weight");
-            t[i].weight = cJSON_IsNumber(w) ? (int32_t)w->valuedouble : 0;
+            t[i].weight = cJSON_IsNumber(w) ? (int32_t)num_clamp(w->valuedouble, INT32_MIN, INT32_MAX) : 0;
             if ((rc = view_node_term(a, GET(e, "preference"), path, &t[i].term, err)) < 0) return rc;
         }
         pod->preferred_terms = t;
@@ -437,10 +455,10 @@ int sched_view_pod(sched_arena_t *a, const cJSON *obj, skiff_sched_pod_t *pod, s
         for (const cJSON *e = tsc->child; e; e = e->next, i++) {
             snprintf(path, sizeof path, "spec.topologySpreadConstraints[%zu]", i);
             const cJSON *ms = GET(e, "maxSkew"), *md = GET(e, "minDomains");
-            t[i].max_skew = cJSON_IsNumber(ms) ? (int32_t)ms->valuedouble : 0;
+            t[i].max_skew = cJSON_IsNumber(ms) ? (int32_t)num_clamp(ms->valuedouble, INT32_MIN, INT32_MAX) : 0;
             if (t[i].max_skew < 1)
                 return skiff_error_set(err, SKIFF_E_INVALID, "%s.maxSkew: must be greater than zero", path);
-            t[i].min_domains = cJSON_IsNumber(md) ? (int32_t)md->valuedouble : 1;
+            t[i].min_domains = cJSON_IsNumber(md) ? (int32_t)num_clamp(md->valuedouble, INT32_MIN, INT32_MAX) : 1;
             t[i].topology_key = sched_arena_str(a, str_or(e, "topologyKey", ""));
             if (!t[i].topology_key[0])
                 return skiff_error_set(err, SKIFF_E_INVALID, "%s.topologyKey: required", path);

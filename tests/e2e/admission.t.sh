@@ -14,8 +14,8 @@ plugins = {
     { plugin = "limit-ranger"; },
     { plugin = "pod-security"; settings = { enforce = "privileged"; }; },
     { plugin = "webhook"; instance = "mutating-webhooks"; settings = { phase = "mutating"; }; },
-    { plugin = "resource-quota"; },
-    { plugin = "webhook"; instance = "validating-webhooks"; settings = { phase = "validating"; }; }
+    { plugin = "webhook"; instance = "validating-webhooks"; settings = { phase = "validating"; }; },
+    { plugin = "resource-quota"; }
   );
 };
 CFG
@@ -218,6 +218,34 @@ check "the failure is logged" grep -q 'plugin validating-webhooks failed on crea
 sed -i 's/failurePolicy: Fail/failurePolicy: Ignore/' "$T/slow.yaml"
 k apply -f "$T/slow.yaml" >/dev/null 2>&1
 out=$(k create secret generic s2 --from-literal=a=1 2>&1); expect_eq "failurePolicy Ignore lets it through" "secret/s2 created" "$out"
+
+# an HTTPS webhook trusted through its caBundle (a self-signed certificate for 127.0.0.1)
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+  -keyout "$T/hook.key" -out "$T/hook.crt" >/dev/null 2>&1
+python3 "$SKIFF_ROOT/tests/e2e/webhook_server.py" "$T/hooks.port" "$T/hook.crt" "$T/hook.key" >"$T/hooks.log" 2>&1 &
+HOOKS_PID=$!
+on_exit "kill $HOOKS_PID 2>/dev/null; wait $HOOKS_PID 2>/dev/null"
+for i in $(seq 1 100); do [ -s "$T/hooks.port" ] && break; sleep 0.05; done
+HSP=$(cat "$T/hooks.port")
+cat >"$T/tls.yaml" <<Y
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: tls}
+webhooks:
+- name: tls.test.skiff
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {url: "https://127.0.0.1:$HSP/validate", caBundle: "$(base64 -w0 "$T/hook.crt")"}
+  rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [serviceaccounts]}]
+Y
+k apply -f "$T/tls.yaml" >/dev/null 2>&1
+out=$(k create serviceaccount forbidden-name 2>&1)
+expect_contains "HTTPS webhook with caBundle is called (denies the name)" 'admission webhook "tls.test.skiff" denied the request: the name forbidden-name is not allowed' "$out"
+sed -i 's/caBundle: .*"}/caBundle: ""}/' "$T/tls.yaml"
+k apply -f "$T/tls.yaml" >/dev/null 2>&1
+expect_eq "apply merged the webhook by name (rules kept)" "serviceaccounts" "$(k get validatingwebhookconfiguration tls -o jsonpath='{.webhooks[0].rules[0].resources[0]}')"
+out=$(k create serviceaccount sa-untrusted 2>&1)
+expect_contains "without the caBundle the certificate is not trusted (fail closed)" 'failed calling webhook "tls.test.skiff": Post "https://127.0.0.1:'"$HSP"'/validate"' "$out"
 
 api_stop
 check "server log has no sanitizer report" api_log_clean

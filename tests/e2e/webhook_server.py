@@ -4,17 +4,19 @@
 POST /mutate   -> allowed, JSONPatch adding label webhook=mutated
 POST /validate -> denies objects named "forbidden-name"
 POST /slow     -> answers after 3 s (timeoutSeconds tests)
-Usage: webhook_server.py PORTFILE (writes the chosen port there)."""
+Usage: webhook_server.py PORTFILE [CERT KEY] (writes the chosen port there;
+with CERT and KEY it serves HTTPS)."""
 import base64
 import json
+import ssl
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Hook(BaseHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
+    def log_message(self, fmt, *a):
+        sys.stderr.write(fmt % a + "\n")
 
     def do_POST(self):
         review = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -45,6 +47,10 @@ class Hook(BaseHTTPRequestHandler):
 
 
 srv = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+if len(sys.argv) > 3:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(sys.argv[1], "w") as f:
     f.write(str(srv.server_address[1]))
 srv.serve_forever()

@@ -9,7 +9,12 @@ if ! command -v go >/dev/null 2>&1 || [ ! -d /usr/share/gocode/src/sigs.k8s.io/y
   ok "# SKIP go or sigs.k8s.io/yaml (golang-sigs-k8s-yaml-dev) not installed"
   done_testing; exit
 fi
-check "oracle builds (make manifest-oracle)" make -s --no-print-directory BUILD="$BUILD" manifest-oracle
+# Only the Go side is built here. The C driver is a TEST_EXTRA of `make tests`,
+# built with that build's flags; a make from here would not know them (under
+# `make test-asan` it recompiled stale core objects into build-asan without
+# -fsanitize, and the driver failed to link against the sanitized libskiffcore).
+check "oracle builds (make $BUILD/bench/y2j)" make -s --no-print-directory BUILD="$BUILD" "$BUILD/bench/y2j"
+check "skiff side was built by make tests ($BUILD/tests-bin/manifest_y2j_driver)" test -x "$BUILD/tests-bin/manifest_y2j_driver"
 mkdir -p "$T/cases"
 python3 - "$T/cases" <<'PY'
 import sys

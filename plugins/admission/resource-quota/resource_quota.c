@@ -224,6 +224,40 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Kubernetes' pod Constraints: a quota on cpu/memory requests or limits
+ * needs every container to state them ("must specify requests.cpu for: c").
+ * Writes the message into msg and returns 1 when something is missing. */
+static int pod_constraints(const cJSON *quota, const cJSON *pod, char *msg, size_t len)
+{
+    static const char *const keys[] = { "cpu", "limits.cpu", "limits.memory", "memory", "requests.cpu",
+                                        "requests.memory" }; /* sorted, as Kubernetes lists them */
+    size_t o = 0;
+    int missing = 0;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        if (!adm_get(adm_path(quota, "spec.hard"), keys[k])) continue;
+        int is_limit = strncmp(keys[k], "limits.", 7) == 0;
+        const char *res = strchr(keys[k], '.') ? strchr(keys[k], '.') + 1 : keys[k];
+        const char *names[64];
+        int nn = 0;
+        for (int init = 0; init < 2; init++) {
+            const cJSON *c;
+            cJSON_ArrayForEach(c, adm_path(pod, init ? "spec.initContainers" : "spec.containers")) {
+                const cJSON *r = adm_get(c, "resources");
+                int has = adm_get(adm_get(r, is_limit ? "limits" : "requests"), res) != NULL;
+                if (!is_limit && !has) has = adm_get(adm_get(r, "limits"), res) != NULL; /* defaulted from the limit */
+                if (!has && nn < 64 && adm_str(c, "name")) names[nn++] = adm_str(c, "name");
+            }
+        }
+        if (!nn) continue;
+        qsort(names, (size_t)nn, sizeof names[0], cmp_str);
+        o += (size_t)snprintf(msg + o, o < len ? len - o : 0, "%s%s for: ", missing ? "; " : "must specify ", keys[k]);
+        for (int i = 0; i < nn; i++)
+            o += (size_t)snprintf(msg + o, o < len ? len - o : 0, "%s%s", i ? "," : "", names[i]);
+        missing = 1;
+    }
+    return missing;
+}
+
 /* Patch the quota's status: hard = spec.hard, used = our figures for the
  * keys we track in this call. Best effort: a failure is logged only (the
  * decision has been made; status is a report). */
@@ -308,9 +342,17 @@ static int rq_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     rc = current_usage(q, req, req->op == SKIFF_ADM_DELETE ? req->name : NULL, used, &nu, err);
     if (rc < 0) { pthread_mutex_unlock(&q->mu); cJSON_Delete(quotas); return rc; }
 
+    if (req->op == SKIFF_ADM_CREATE && (!req->group || !*req->group) && strcmp(req->resource, "pods") == 0) {
+        char must[400];
+        for (int i = 0; i < nq && !rc; i++) {
+            if (!pod_constraints(qs[i], obj, must, sizeof must)) continue;
+            *verdict = SKIFF_ADM_DENY;
+            skiff_error_set(err, SKIFF_E_INVALID, "failed quota: %s: %s",
+                            adm_str(qs[i], "metadata.name") ? adm_str(qs[i], "metadata.name") : "", must);
+            rc = 1;
+        }
+    }
     if (req->op == SKIFF_ADM_CREATE) {
-        /* an object of that name already there: the create will fail with
-         * AlreadyExists, nothing to charge */
         for (int i = 0; i < nq && !rc; i++) {
             const cJSON *h;
             const char *keys[32];

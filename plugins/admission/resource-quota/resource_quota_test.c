@@ -45,6 +45,10 @@ static void test_counts_cpu_status_dryrun(void **state)
     assert_string_equal(used, "{\"pods\":\"2\",\"requests.cpu\":\"500m\"}");
     free(used);
     cJSON_Delete(q);
+    assert_int_equal(adm_env_call(&e, "POST", "/api/v1/namespaces/default/pods", NULL,
+        "{\"metadata\":{\"name\":\"nores\"},\"spec\":{\"containers\":[{\"name\":\"b\",\"image\":\"x:1\"},"
+        "{\"name\":\"a\",\"image\":\"x:1\",\"resources\":{\"limits\":{\"cpu\":\"1m\"}}}]}}", msg, sizeof msg, NULL), 403);
+    assert_string_equal(msg, "pods \"nores\" is forbidden: t: failed quota: q: must specify requests.cpu for: b");
     assert_int_equal(adm_env_call(&e, "DELETE", "/api/v1/namespaces/default/pods/a", NULL, NULL, msg, sizeof msg, NULL), 200);
     assert_int_equal(pod(&e, "c", "100m", NULL, msg, sizeof msg), 201);
     adm_env_down(&e);

@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #include <skiff/skiff.h>
 
+#include "../common/adm_cache.h"
 #include "../common/adm_util.h"
 #include "jsonpatch.h"
 
@@ -30,6 +31,7 @@ typedef struct wh {
     const skiff_host_t *host;
     skiff_ctx_t *ctx;
     int curl_ok;
+    adm_cache_t cache; /* "hooks" -> the configurations' items */
 } wh_t;
 
 static int wh_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff_error_t *err)
@@ -48,6 +50,8 @@ static int wh_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return skiff_error_set(err, SKIFF_E_INTERNAL, "libcurl could not be initialised");
     w->curl_ok = 1;
+    if (adm_cache_init(&w->cache, host, 30000, 500) < 0)
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     return 0;
 }
 
@@ -56,6 +60,7 @@ static void wh_fini(void *self)
     wh_t *w = self;
     if (w->curl_ok) curl_global_cleanup();
     w->curl_ok = 0;
+    adm_cache_fini(&w->cache);
 }
 
 static int wh_is_mutating(void *self) { return ((wh_t *)self)->mutating; }
@@ -336,26 +341,25 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
 {
     wh_t *w = self;
     *verdict = SKIFF_ADM_ALLOW;
-    /* as Kubernetes: webhooks never see webhook configurations (no lock-out) */
-    if (req->group && strcmp(req->group, "admissionregistration.k8s.io") == 0) return 0;
+    /* as Kubernetes: webhooks never see webhook configurations (no lock-out);
+     * a write of one is what makes the cached configurations stale */
+    if (req->group && strcmp(req->group, "admissionregistration.k8s.io") == 0) {
+        adm_cache_invalidate(&w->cache, "hooks");
+        return 0;
+    }
     const char *path = w->mutating ? "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
                                    : "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations";
-    char *json = NULL;
+    cJSON *items = NULL;
+    int rc = adm_cache_fetch(&w->cache, w->ctx, "hooks", path, 1, &items, err);
+    if (rc < 0) return rc;
+    if (cJSON_GetArraySize(items) == 0) { cJSON_Delete(items); return 0; }
     skiff_error_t e;
     skiff_error_clear(&e);
-    int rc = w->host->api_list(w->ctx, path, NULL, NULL, &json, &e);
-    if (rc < 0) {
-        w->host->api_free(json);
-        return skiff_error_set(err, rc, "listing webhook configurations: %s", e.msg);
-    }
-    cJSON *list = cJSON_Parse(json);
-    w->host->api_free(json);
-    if (!list) return skiff_error_set(err, SKIFF_E_INTERNAL, "listing webhook configurations: unreadable answer");
     const cJSON *cfg, *hook;
     cJSON *ns_labels = NULL;
     int ns_loaded = 0;
     rc = 0;
-    cJSON_ArrayForEach(cfg, adm_get(list, "items")) {
+    cJSON_ArrayForEach(cfg, items) {
         cJSON_ArrayForEach(hook, adm_get(cfg, "webhooks")) {
             if (rc) break;
             if (!rules_match(hook, req)) continue;
@@ -378,7 +382,7 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
         }
     }
     cJSON_Delete(ns_labels);
-    cJSON_Delete(list);
+    cJSON_Delete(items);
     if (rc == 1) { *verdict = SKIFF_ADM_DENY; return 0; }
     return rc < 0 ? rc : 0;
 }
