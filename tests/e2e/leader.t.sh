@@ -19,7 +19,7 @@ ctrl_start() { # identity
 plugin_path = [ "$SKIFF_PLUGINS" ];
 components = { controllers = true; };
 controllers = { server = "http://127.0.0.1:$API_PORT"; leader_elect = true; identity = "$1";
-                lease_duration = "3s"; renew_deadline = "2s"; retry_period = "500ms";
+                lease_duration = "5s"; renew_deadline = "3s"; retry_period = "500ms";
                 enable = [ "replicaset", "garbagecollector" ]; };
 CFG
   "$SKIFF_BIN" run --config "$T/ctrl-$1.cfg" >>"$T/ctrl-$1.log" 2>&1 &
@@ -31,7 +31,7 @@ sleep 0.5
 ctrl_start beta
 holder() { "$KUBECTL" get lease -n kube-system kube-controller-manager -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 wait_for "first process holds the Lease" "alpha" holder
-expect_eq "lease fields" "3 0" "$(k get lease -n kube-system kube-controller-manager -o jsonpath='{.spec.leaseDurationSeconds} {.spec.leaseTransitions}')"
+expect_eq "lease fields" "5 0" "$(k get lease -n kube-system kube-controller-manager -o jsonpath='{.spec.leaseDurationSeconds} {.spec.leaseTransitions}')"
 sleep 1.5
 expect_eq "still alpha after renewals (beta waits)" "alpha" "$(holder)"
 
@@ -62,9 +62,9 @@ wait_for "the new leader acts" "5" bash -c "$KUBECTL get pods -l app=fe --no-hea
 ctrl_start gamma
 sleep 1
 kill "$PID_beta"; wait "$PID_beta" 2>/dev/null
-# without the release gamma would wait out the 3s lease; with it, one retry (0.5s)
-got=; for i in $(seq 1 8); do got=$(holder); [ "$got" = gamma ] && break; sleep 0.2; done
-expect_eq "released on exit: gamma takes over within 1.6s" "gamma" "$got"
+# without the release gamma would wait out the 5s lease; with it, one retry (0.5s)
+got=; for i in $(seq 1 12); do got=$(holder); [ "$got" = gamma ] && break; sleep 0.2; done
+expect_eq "released on exit: gamma takes over within 2.4s" "gamma" "$got"
 expect_contains "beta released the Lease on stop" "beta released lease kube-system/kube-controller-manager" "$(cat "$T/ctrl-beta.log")"
 
 # settings errors
