@@ -34,11 +34,17 @@ static const char *const scheduler_groups[] = { "profiles", NULL };
 
 static const skiff_config_key_t controllers_keys[] = {
     { "enable", SKIFF_CFG_STRLIST, NULL, 0, 0,
-      "controllers to run (replicaset, deployment, garbagecollector, endpoints, nodelifecycle); empty = all" },
+      "controllers to run (replicaset, deployment, garbagecollector, endpoints, nodelifecycle, daemonset); empty = all" },
     { "workers", SKIFF_CFG_INT, "2", 0, 0, "worker threads per controller (1..64)" },
     { "server", SKIFF_CFG_STRING, NULL, 0, 0,
       "API server URL (http://HOST:PORT) to run against another process; default: this process's apiserver" },
     { "resync", SKIFF_CFG_DURATION, "10m", 0, 0, "every cached object is re-synced this often (0 = never)" },
+    { "leader_elect", SKIFF_CFG_BOOL, "false", 0, 0,
+      "run the controllers only while holding the Lease kube-system/kube-controller-manager" },
+    { "lease_duration", SKIFF_CFG_DURATION, "15s", 0, 0, "leader election: how long a Lease holds without renewal" },
+    { "renew_deadline", SKIFF_CFG_DURATION, "10s", 0, 0, "leader election: a leader that cannot renew for this long stops" },
+    { "retry_period", SKIFF_CFG_DURATION, "2s", 0, 0, "leader election: how often to renew or try to acquire" },
+    { "identity", SKIFF_CFG_STRING, NULL, 0, 0, "leader election identity; default HOSTNAME_PID" },
     { "node_monitor_grace_period", SKIFF_CFG_DURATION, "50s", 0, 0,
       "a node whose lease is not renewed for this long becomes Unknown and unreachable-tainted" },
     SKIFF_CONFIG_END,

@@ -8,6 +8,7 @@ extern const skiff_controller_t skiff_controller_deployment;
 extern const skiff_controller_t skiff_controller_gc;
 extern const skiff_controller_t skiff_controller_endpoints;
 extern const skiff_controller_t skiff_controller_nodelifecycle;
+extern const skiff_controller_t skiff_controller_daemonset;
 
 static const skiff_controller_t *const builtin[] = {
     &skiff_controller_replicaset,
@@ -15,6 +16,7 @@ static const skiff_controller_t *const builtin[] = {
     &skiff_controller_gc,
     &skiff_controller_endpoints,
     &skiff_controller_nodelifecycle,
+    &skiff_controller_daemonset,
 };
 
 const skiff_controller_t *const *skiff_controllers_builtin(size_t *n)

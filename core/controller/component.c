@@ -5,11 +5,37 @@
 #include "api/component.h"
 #include "controller/component.h"
 #include "controller/controller.h"
+#include "controller/leader.h"
+#include "log/log.h"
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 typedef struct ctrl_component {
     skiff_api_client_t *client;
     skiff_ctrl_mgr_t *mgr;
+    skiff_ctrl_mgr_config_t mc;
+    const char *const *enable;
+    skiff_leader_t *leader;
 } ctrl_component_t;
+
+/* Leading: run the controllers; no longer leading: stop them. */
+static void lead_start(void *ud)
+{
+    ctrl_component_t *st = ud;
+    skiff_error_t err;
+    skiff_error_clear(&err);
+    st->mc.enable = st->enable;
+    if (skiff_ctrl_mgr_new(&st->mc, &st->mgr, &err) < 0)
+        skiff_log(SKIFF_LOG_ERROR, "controllers", "cannot start the controllers: %s", err.msg);
+}
+
+static void lead_stop(void *ud)
+{
+    ctrl_component_t *st = ud;
+    skiff_ctrl_mgr_free(st->mgr);
+    st->mgr = NULL;
+}
 
 int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t *conf,
                                void **state, skiff_error_t *err)
@@ -43,7 +69,36 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
         .resync_ms = resync > 0 ? resync : -1,
         .node_grace_ms = grace,
     };
-    if (rc == 0) rc = skiff_ctrl_mgr_new(&mc, &st->mgr, err);
+    int elect = 0;
+    skiff_settings_bool(conf->settings, "leader_elect", &elect);
+    if (rc == 0 && !elect) rc = skiff_ctrl_mgr_new(&mc, &st->mgr, err);
+    if (rc == 0 && elect) {
+        /* check the names now: a typo must fail start, not the first election */
+        skiff_ctrl_mgr_config_t probe = mc;
+        probe.client = NULL;
+        size_t n;
+        const skiff_controller_t *const *all = skiff_controllers_builtin(&n);
+        for (const char *const *e = probe.enable; e && *e && rc == 0; e++) {
+            size_t i;
+            for (i = 0; i < n && strcmp(all[i]->name, *e); i++) {}
+            if (i == n) rc = skiff_error_set(err, SKIFF_E_INVALID, "controllers: unknown controller \"%s\" in enable", *e);
+        }
+        int64_t dur = 15000, renew = 10000, retry = 2000;
+        const char *identity = NULL;
+        skiff_settings_int(conf->settings, "lease_duration", &dur);
+        skiff_settings_int(conf->settings, "renew_deadline", &renew);
+        skiff_settings_int(conf->settings, "retry_period", &retry);
+        skiff_settings_string(conf->settings, "identity", &identity);
+        char id[160], host[100] = "skiff";
+        gethostname(host, sizeof host - 1);
+        if (identity && *identity) snprintf(id, sizeof id, "%s", identity);
+        else snprintf(id, sizeof id, "%s_%d", host, (int)getpid());
+        st->mc = mc;
+        st->enable = mc.enable;
+        skiff_leader_config_t lc = { .client = st->client, .identity = id, .lease_duration_ms = dur, .renew_deadline_ms = renew,
+                                     .retry_period_ms = retry, .on_start = lead_start, .on_stop = lead_stop, .ud = st };
+        if (rc == 0) rc = skiff_leader_start(&lc, &st->leader, err);
+    }
     if (rc < 0) { skiff_ctrl_component_stop(st); return rc; }
     *state = st;
     return 0;
@@ -53,6 +108,7 @@ void skiff_ctrl_component_stop(void *state)
 {
     ctrl_component_t *st = state;
     if (!st) return;
+    skiff_leader_stop(st->leader);  /* runs lead_stop when leading */
     skiff_ctrl_mgr_free(st->mgr);
     skiff_api_client_free(st->client);
     free(st);

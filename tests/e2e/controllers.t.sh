@@ -208,6 +208,29 @@ k annotate node "$dead" sim.skiff.dev/heartbeat- >/dev/null 2>&1
 wait_for "heartbeat back: Ready, taints removed" "True " jp node/"$dead" '{.status.conditions[?(@.type=="Ready")].status} {.spec.taints[*].key}'
 k delete deploy nl >/dev/null 2>&1
 
+# DaemonSet: one pod per node, rolling update
+cat <<Y | k apply -f - >/dev/null 2>&1
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {terminationGracePeriodSeconds: 0, containers: [{name: c, image: "agent:1"}]}
+Y
+out=$(timeout 60 "$KUBECTL" rollout status ds/agent --timeout=50s 2>&1); rc=$?
+expect_eq "daemonset rollout status completes" "0" "$rc"
+expect_eq "one pod on each of the 3 nodes" "sim-node-0 sim-node-1 sim-node-2" \
+  "$(k get pods -l app=agent -o jsonpath='{.items[*].spec.nodeName}' | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "daemonset status" "3 3 3 3" "$(jp ds/agent '{.status.desiredNumberScheduled} {.status.currentNumberScheduled} {.status.numberReady} {.status.updatedNumberScheduled}')"
+k set image ds/agent c=agent:2 >/dev/null 2>&1
+out=$(timeout 60 "$KUBECTL" rollout status ds/agent --timeout=50s 2>&1); rc=$?
+expect_eq "daemonset rolling update completes" "0" "$rc"
+wait_for "all daemon pods run the new image" "agent:2 agent:2 agent:2" bash -c "$KUBECTL get pods -l app=agent -o jsonpath='{.items[*].spec.containers[0].image}'"
+k delete ds agent >/dev/null 2>&1
+wait_for "daemonset deleted: its pods are collected" "0" bash -c "$KUBECTL get pods -l app=agent --no-headers 2>/dev/null | grep -vc Terminating"
+
 # propagation policies
 mk_deploy() { # name replicas [grace]
   cat <<Y | k apply -f - >/dev/null 2>&1
