@@ -790,6 +790,7 @@ static int64_t grace_clamp(double d)
 typedef struct del_opts {
     int64_t grace;      /* -1 = default */
     char uid[64], rv[32]; /* preconditions */
+    char policy[16];    /* propagationPolicy; "" = the kind's default (Background) */
 } del_opts_t;
 
 static int parse_delete_options(apisrv_call_t *c, del_opts_t *o)
@@ -807,6 +808,7 @@ static int parse_delete_options(apisrv_call_t *c, del_opts_t *o)
     if (u) snprintf(o->uid, sizeof o->uid, "%s", u);
     if (r) snprintf(o->rv, sizeof o->rv, "%s", r);
     const char *pp = apisrv_str(b, "propagationPolicy");
+    if (pp) snprintf(o->policy, sizeof o->policy, "%s", pp);
     if (pp && strcmp(pp, "Orphan") && strcmp(pp, "Background") && strcmp(pp, "Foreground")) {
         apisrv_invalid_t inv = { 0 };
         apisrv_invalid_add(&inv, "FieldValueNotSupported", "propagationPolicy",
@@ -926,6 +928,17 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
                 grace = grace_clamp(t->valuedouble);
         }
         if (!(is_pod && node && *node)) grace = 0;
+        /* Orphan and Foreground propagation are finalizers the garbage
+         * collector (core/controller/gc.c) acts on, as in Kubernetes */
+        if ((!strcmp(o->policy, "Orphan") || !strcmp(o->policy, "Foreground")) && !get(meta, "deletionTimestamp") &&
+            strcmp(c->res->kind, "Namespace") != 0) {
+            const char *fin = o->policy[0] == 'O' ? "orphan" : "foregroundDeletion";
+            cJSON *fs = get(meta, "finalizers"), *f;
+            int have = 0;
+            cJSON_ArrayForEach(f, fs) if (cJSON_IsString(f) && !strcmp(f->valuestring, fin)) have = 1;
+            if (!fs) { fs = cJSON_CreateArray(); if (fs) cJSON_AddItemToObject(meta, "finalizers", fs); }
+            if (fs && !have) cJSON_AddItemToArray(fs, cJSON_CreateString(fin));
+        }
         int finalizers = cJSON_GetArraySize(get(meta, "finalizers")) > 0;
         if (grace > 0 || finalizers) {
             if (get(meta, "deletionTimestamp") && !(grace == 0 && !finalizers)) {

@@ -34,11 +34,13 @@ static const char *const scheduler_groups[] = { "profiles", NULL };
 
 static const skiff_config_key_t controllers_keys[] = {
     { "enable", SKIFF_CFG_STRLIST, NULL, 0, 0,
-      "controllers to run (replicaset, deployment, garbagecollector); empty = all" },
+      "controllers to run (replicaset, deployment, garbagecollector, endpoints, nodelifecycle); empty = all" },
     { "workers", SKIFF_CFG_INT, "2", 0, 0, "worker threads per controller (1..64)" },
     { "server", SKIFF_CFG_STRING, NULL, 0, 0,
       "API server URL (http://HOST:PORT) to run against another process; default: this process's apiserver" },
     { "resync", SKIFF_CFG_DURATION, "10m", 0, 0, "every cached object is re-synced this often (0 = never)" },
+    { "node_monitor_grace_period", SKIFF_CFG_DURATION, "50s", 0, 0,
+      "a node whose lease is not renewed for this long becomes Unknown and unreachable-tainted" },
     SKIFF_CONFIG_END,
 };
 

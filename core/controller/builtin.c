@@ -6,11 +6,15 @@
 extern const skiff_controller_t skiff_controller_replicaset;
 extern const skiff_controller_t skiff_controller_deployment;
 extern const skiff_controller_t skiff_controller_gc;
+extern const skiff_controller_t skiff_controller_endpoints;
+extern const skiff_controller_t skiff_controller_nodelifecycle;
 
 static const skiff_controller_t *const builtin[] = {
     &skiff_controller_replicaset,
     &skiff_controller_deployment,
     &skiff_controller_gc,
+    &skiff_controller_endpoints,
+    &skiff_controller_nodelifecycle,
 };
 
 const skiff_controller_t *const *skiff_controllers_builtin(size_t *n)

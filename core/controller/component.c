@@ -17,7 +17,8 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
     (void)cl;
     const char *server = NULL;
     const char *const *enable = NULL;
-    int64_t workers = 2, resync = 600000;
+    int64_t workers = 2, resync = 600000, grace = 50000;
+    skiff_settings_int(conf->settings, "node_monitor_grace_period", &grace);
     skiff_settings_string(conf->settings, "server", &server);
     skiff_settings_strlist(conf->settings, "enable", &enable);
     skiff_settings_int(conf->settings, "workers", &workers);
@@ -40,6 +41,7 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
         .enable = enable && *enable ? enable : NULL,
         .workers = (int)workers,
         .resync_ms = resync > 0 ? resync : -1,
+        .node_grace_ms = grace,
     };
     if (rc == 0) rc = skiff_ctrl_mgr_new(&mc, &st->mgr, err);
     if (rc < 0) { skiff_ctrl_component_stop(st); return rc; }

@@ -34,6 +34,7 @@ typedef struct skiff_ctrl skiff_ctrl_t;            /* one controller's runtime h
 typedef struct skiff_ctrl_mgr skiff_ctrl_mgr_t;    /* informers + controllers of a process */
 typedef struct skiff_informer skiff_informer_t;
 typedef struct skiff_workqueue skiff_workqueue_t;
+typedef struct skiff_ctrl_mgr_config skiff_ctrl_mgr_config_t;
 
 typedef enum { SKIFF_EV_ADD, SKIFF_EV_UPDATE, SKIFF_EV_DELETE } skiff_ev_t;
 
@@ -106,14 +107,15 @@ size_t skiff_workqueue_len(skiff_workqueue_t *q);
 void skiff_workqueue_free(skiff_workqueue_t *q);
 
 /* ---- manager ---- */
-typedef struct skiff_ctrl_mgr_config {
+struct skiff_ctrl_mgr_config {
     skiff_api_client_t *client;          /* borrowed */
     const char *const *enable;           /* controller names; NULL = all built-in */
     int workers;                         /* per controller; 0 = 2 */
     int64_t resync_ms;                   /* 0 = 10 minutes; <0 never */
     const skiff_controller_t *const *controllers; /* NULL = built-in */
     size_t ncontrollers;
-} skiff_ctrl_mgr_config_t;
+    int64_t node_grace_ms;               /* node lifecycle: lease age that makes a node Unknown; 0 = 50s */
+};
 int skiff_ctrl_mgr_new(const skiff_ctrl_mgr_config_t *cfg, skiff_ctrl_mgr_t **out, skiff_error_t *err);
 void skiff_ctrl_mgr_free(skiff_ctrl_mgr_t *m);
 
@@ -121,6 +123,8 @@ void skiff_ctrl_mgr_free(skiff_ctrl_mgr_t *m);
 void skiff_ctrl_enqueue(skiff_ctrl_t *c, const char *key);
 void skiff_ctrl_enqueue_after(skiff_ctrl_t *c, const char *key, int64_t delay_ms);
 skiff_api_client_t *skiff_ctrl_client(skiff_ctrl_t *c);
+/* The manager's configuration (settings such as node_grace_ms). */
+const skiff_ctrl_mgr_config_t *skiff_ctrl_config(skiff_ctrl_t *c);
 /* The shared informer of a resource (one the controller watches). */
 skiff_informer_t *skiff_ctrl_informer(skiff_ctrl_t *c, const char *resource);
 /* Per-controller state (set by init, freed by fini). */

@@ -21,7 +21,7 @@
 #include "controller/controller.h"
 #include "log/log.h"
 
-static const char *const gc_watches[] = { "pods", "replicasets", "deployments", "daemonsets", "endpointslices", NULL };
+static const char *const gc_watches[] = { "pods", "replicasets", "deployments", "daemonsets", "services", "endpointslices", NULL };
 
 static void gc_key(const char *resource, const cJSON *obj, char *out, size_t n)
 {
@@ -55,11 +55,21 @@ static void gc_on_event(skiff_ctrl_t *c, const char *resource, skiff_ev_t ev, co
     (void)old;
     char key[600];
     const char *uid = skiff_obj_str(obj, "metadata.uid");
+    const cJSON *refs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "ownerReferences"), *r;
     if (ev == SKIFF_EV_DELETE || skiff_obj_str(obj, "metadata.deletionTimestamp")) {
         if (uid) enqueue_dependents(c, uid);
+        /* an owner deleted in the foreground waits for this one: look at it again */
+        const char *ns = skiff_obj_str(obj, "metadata.namespace");
+        cJSON_ArrayForEach(r, refs) {
+            const skiff_ctrl_resource_t *rr = skiff_ctrl_resource_by_kind(skiff_obj_str(r, "kind"));
+            const char *name = skiff_obj_str(r, "name");
+            if (!rr || !name || !skiff_ctrl_informer(c, rr->name)) continue;
+            if (rr->namespaced && ns) snprintf(key, sizeof key, "%s|%s/%s", rr->name, ns, name);
+            else snprintf(key, sizeof key, "%s|%s", rr->name, name);
+            skiff_ctrl_enqueue(c, key);
+        }
         if (ev == SKIFF_EV_DELETE) return;
     }
-    const cJSON *refs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "ownerReferences");
     if (cJSON_GetArraySize(refs) > 0 || has_finalizer(obj, "orphan") || has_finalizer(obj, "foregroundDeletion")) {
         gc_key(resource, obj, key, sizeof key);
         skiff_ctrl_enqueue(c, key);

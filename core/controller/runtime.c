@@ -21,6 +21,7 @@ struct skiff_ctrl {
 #define MAX_INFORMERS 16
 
 struct skiff_ctrl_mgr {
+    skiff_ctrl_mgr_config_t cfg;
     skiff_api_client_t *client;
     skiff_informer_t *inf[MAX_INFORMERS];
     const char *inf_name[MAX_INFORMERS];
@@ -32,6 +33,7 @@ struct skiff_ctrl_mgr {
 void skiff_ctrl_enqueue(skiff_ctrl_t *c, const char *key) { if (c->q) skiff_workqueue_add(c->q, key); }
 void skiff_ctrl_enqueue_after(skiff_ctrl_t *c, const char *key, int64_t d) { if (c->q) skiff_workqueue_add_after(c->q, key, d); }
 skiff_api_client_t *skiff_ctrl_client(skiff_ctrl_t *c) { return c->m->client; }
+const skiff_ctrl_mgr_config_t *skiff_ctrl_config(skiff_ctrl_t *c) { return &c->m->cfg; }
 void **skiff_ctrl_state(skiff_ctrl_t *c) { return &c->state; }
 
 skiff_informer_t *skiff_ctrl_informer(skiff_ctrl_t *c, const char *resource)
@@ -84,6 +86,9 @@ int skiff_ctrl_mgr_new(const skiff_ctrl_mgr_config_t *cfg, skiff_ctrl_mgr_t **ou
         free(m);
         return skiff_error_set(err, -ENOMEM, "controllers: out of memory");
     }
+    m->cfg = *cfg;
+    m->cfg.enable = NULL; /* borrowed only during the call */
+    if (m->cfg.node_grace_ms <= 0) m->cfg.node_grace_ms = 50000;
     m->client = cfg->client;
     int64_t resync = cfg->resync_ms == 0 ? 600000 : cfg->resync_ms < 0 ? 0 : cfg->resync_ms;
     int rc = 0;

@@ -11,12 +11,13 @@ cat >"$API_CFG" <<CFG
 plugin_path = [ "$SKIFF_PLUGINS" ];
 components = { apiserver = true; scheduler = true; sim = true; controllers = true; };
 apiserver = { listen = "127.0.0.1:6443"; };
-sim = { nodes = 2; heartbeat = "1s"; status_interval = "2s"; pod_start_delay = "200ms"; };
-controllers = { workers = 2; };
+sim = { nodes = 3; heartbeat = "1s"; status_interval = "2s"; pod_start_delay = "200ms"; };
+controllers = { workers = 2; node_monitor_grace_period = "3s"; };
 plugins = {
   store = ( { plugin = "memory"; } );
   scheduler = (
     { plugin = "node-resources-fit"; instance = "fit"; },
+    { plugin = "taint-toleration"; instance = "taints"; },
     { plugin = "least-allocated"; instance = "least"; },
     { plugin = "default-binder"; instance = "binder"; }
   );
@@ -98,6 +99,25 @@ out=$(k scale deploy/web --replicas=2 2>&1); expect_eq "scale down" "deployment.
 wait_for "scaled down to 2" "2 2" jp deploy/web '{.status.replicas} {.status.availableReplicas}'
 wait_for "2 pods left" "2" bash -c "$KUBECTL get pods -l app=web --no-headers 2>/dev/null | grep -vc Terminating"
 
+# Endpoints and EndpointSlices follow the Service's ready pods
+cat <<Y | k apply -f - >/dev/null 2>&1
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}
+Y
+wait_for "Endpoints: two ready addresses, targetPort" "2 8080 http" bash -c "$KUBECTL get endpoints web -o jsonpath='{.subsets[0].addresses[*].ip}' | wc -w | tr -d ' ' | tr '\n' ' '; $KUBECTL get endpoints web -o jsonpath='{.subsets[0].ports[0].port} {.subsets[0].ports[0].name}'"
+ips=$(k get pods -l app=web -o jsonpath='{.items[*].status.podIP}' | tr ' ' '\n' | sort | tr '\n' ' ')
+expect_eq "Endpoints addresses are the pods' IPs" "$ips" "$(k get endpoints web -o jsonpath='{.subsets[0].addresses[*].ip}' | tr ' ' '\n' | sort | tr '\n' ' ')"
+expect_eq "EndpointSlice: labels, owner, 2 ready endpoints" "web endpointslice-controller.k8s.io Service/web IPv4 true true 8080" \
+  "$(k get endpointslices -l kubernetes.io/service-name=web -o jsonpath='{.items[0].metadata.labels.kubernetes\.io/service-name} {.items[0].metadata.labels.endpointslice\.kubernetes\.io/managed-by} {.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name} {.items[0].addressType} {.items[0].endpoints[*].conditions.ready} {.items[0].ports[0].port}')"
+k scale deploy/web --replicas=3 >/dev/null 2>&1
+wait_for "Endpoints follow a scale-up" "3" bash -c "$KUBECTL get endpoints web -o jsonpath='{.subsets[0].addresses[*].ip}' | wc -w | tr -d ' '"
+wait_for "EndpointSlice follows a scale-up" "3" bash -c "$KUBECTL get endpointslices -l kubernetes.io/service-name=web -o jsonpath='{.items[0].endpoints[*].addresses[0]}' | wc -w | tr -d ' '"
+k scale deploy/web --replicas=2 >/dev/null 2>&1
+k delete svc web >/dev/null 2>&1
+wait_for "Service deleted: its Endpoints and EndpointSlice go" "0" bash -c "$KUBECTL get endpoints,endpointslices -l kubernetes.io/service-name=web -o name 2>/dev/null | wc -l; $KUBECTL get endpoints web -o name 2>/dev/null"
+
 out=$(k rollout pause deploy/web 2>&1); expect_eq "rollout pause" "deployment.apps/web paused" "$out"
 k set image deploy/web nginx=nginx:1.27 >/dev/null 2>&1
 wait_for "paused: Progressing Unknown DeploymentPaused" "Unknown/DeploymentPaused" jp deploy/web '{.status.conditions[?(@.type=="Progressing")].status}/{.status.conditions[?(@.type=="Progressing")].reason}'
@@ -159,6 +179,83 @@ wait_for "RS replaces the released pod" "2" bash -c "$KUBECTL get pods -l app=fe
 out=$(k delete deploy web 2>&1); expect_eq "delete deployment" 'deployment.apps "web" deleted' "$out"
 wait_for "its ReplicaSets are deleted (garbage collector)" "0" bash -c "$KUBECTL get rs -l app=web --no-headers 2>/dev/null | wc -l"
 wait_for "its pods are deleted (Terminating at most)" "0" bash -c "$KUBECTL get pods -l app=web --no-headers 2>/dev/null | grep -vc Terminating"
+
+# node lifecycle: a node stops renewing its lease → Unknown, tainted, pods evicted and recreated elsewhere
+cat <<Y | k apply -f - >/dev/null 2>&1
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nl}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: nl}}
+  template:
+    metadata: {labels: {app: nl}}
+    spec: {containers: [{name: c, image: nginx}]}
+Y
+timeout 60 "$KUBECTL" rollout status deploy/nl --timeout=50s >/dev/null 2>&1
+dead=$(k get pods -l app=nl -o jsonpath='{.items[0].spec.nodeName}')
+on_dead=$(k get pods -l app=nl --field-selector spec.nodeName="$dead" -o name | wc -l)
+k annotate node "$dead" sim.skiff.dev/heartbeat=stop >/dev/null 2>&1
+wait_for "node without heartbeat becomes Unknown (NotReady)" "Unknown NodeStatusUnknown" jp node/"$dead" '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}'
+expect_contains "kubectl shows it NotReady" "NotReady" "$(k get node "$dead" --no-headers 2>&1)"
+wait_for "unreachable taints" "node.kubernetes.io/unreachable:NoSchedule node.kubernetes.io/unreachable:NoExecute " \
+  jp node/"$dead" '{range .spec.taints[*]}{.key}:{.effect} {end}'
+wait_for "its $on_dead pod(s) evicted (Terminating)" "$on_dead" bash -c "$KUBECTL get pods -l app=nl --field-selector spec.nodeName=$dead -o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}{\"\\n\"}{end}' | grep -c ."
+wait_for "replacements Running on the other nodes" "3" bash -c "$KUBECTL get pods -l app=nl -o wide --no-headers | grep -v Terminating | grep Running | grep -vc ' $dead '"
+out=$(k get events --field-selector reason=NodeNotReady -o jsonpath='{.items[*].message}' 2>&1)
+expect_contains "NodeNotReady event" "Node $dead status is now: NodeNotReady" "$out"
+k annotate node "$dead" sim.skiff.dev/heartbeat- >/dev/null 2>&1
+wait_for "heartbeat back: Ready, taints removed" "True " jp node/"$dead" '{.status.conditions[?(@.type=="Ready")].status} {.spec.taints[*].key}'
+k delete deploy nl >/dev/null 2>&1
+
+# propagation policies
+mk_deploy() { # name replicas [grace]
+  cat <<Y | k apply -f - >/dev/null 2>&1
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $1}
+spec:
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec: {terminationGracePeriodSeconds: ${3:-1}, containers: [{name: c, image: nginx}]}
+Y
+}
+mk_deploy orph 2
+timeout 60 "$KUBECTL" rollout status deploy/orph --timeout=50s >/dev/null 2>&1
+rs=$(k get rs -l app=orph -o jsonpath='{.items[0].metadata.name}')
+out=$(k delete deploy orph --cascade=orphan 2>&1); expect_eq "delete --cascade=orphan" 'deployment.apps "orph" deleted' "$out"
+wait_for "orphan: the deployment goes (finalizer removed)" "" bash -c "$KUBECTL get deploy orph -o name 2>/dev/null"
+wait_for "orphan: its ReplicaSet stays, without owner" "$rs " jp rs/"$rs" '{.metadata.name} {.metadata.ownerReferences[*].name}'
+expect_eq "orphan: its pods stay" "2" "$(k get pods -l app=orph --no-headers 2>&1 | grep -vc Terminating)"
+out=$(k delete rs "$rs" --cascade=orphan 2>&1); expect_eq "delete rs --cascade=orphan" "replicaset.apps \"$rs\" deleted" "$out"
+wait_for "orphan: pods lose their owner reference" "" bash -c "$KUBECTL get pods -l app=orph -o jsonpath='{.items[*].metadata.ownerReferences[*].name}'"
+k delete pods -l app=orph --wait=false >/dev/null 2>&1
+
+mk_deploy fg 2 4
+timeout 60 "$KUBECTL" rollout status deploy/fg --timeout=50s >/dev/null 2>&1
+(timeout 8 "$KUBECTL" get deploy fg -w -o json >"$T/fg.watch" 2>&1 &)
+sleep 1
+k delete deploy fg --cascade=foreground --wait=false >/dev/null 2>&1
+wait_for "foreground: pods go first" "0" bash -c "$KUBECTL get pods -l app=fg --no-headers 2>/dev/null | wc -l"
+wait_for "foreground: then the ReplicaSet and the deployment" "" bash -c "$KUBECTL get deploy,rs -l app=fg -o name 2>/dev/null; $KUBECTL get deploy fg -o name 2>/dev/null"
+sleep 1
+expect_contains "foreground: the deployment waited with the foregroundDeletion finalizer" '"foregroundDeletion"' "$(cat "$T/fg.watch")"
+
+mk_deploy bg 2
+timeout 60 "$KUBECTL" rollout status deploy/bg --timeout=50s >/dev/null 2>&1
+out=$(k delete deploy bg --cascade=background 2>&1); expect_eq "delete --cascade=background" 'deployment.apps "bg" deleted' "$out"
+wait_for "background: ReplicaSet and pods are collected" "0" bash -c "$KUBECTL get rs,pods -l app=bg --no-headers 2>/dev/null | wc -l"
+
+# a namespace with a deployment in it
+k create namespace team >/dev/null 2>&1
+k create deployment api --image=nginx --replicas=2 -n team >/dev/null 2>&1
+timeout 60 "$KUBECTL" rollout status deploy/api -n team --timeout=50s >/dev/null 2>&1; rc=$?
+expect_eq "deployment in a new namespace rolls out" "0" "$rc"
+out=$(k delete namespace team 2>&1); expect_eq "delete namespace" 'namespace "team" deleted' "$out"
+sleep 1
+expect_eq "nothing of it is left or recreated" "" "$(k get deploy,rs,pods -n team -o name 2>/dev/null)"
 
 api_stop
 check "server shut down cleanly (no sanitizer reports)" api_log_clean
