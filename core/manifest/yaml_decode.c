@@ -357,7 +357,8 @@ static int on_alias(dec_t *d, const yaml_event_t *ev)
         const char *k = buf;
         if (cJSON_IsString(n)) k = n->valuestring;
         else if (cJSON_IsBool(n)) k = cJSON_IsTrue(n) ? "true" : "false";
-        else if (cJSON_IsNumber(n) && n->valuedouble == (double)(int64_t)n->valuedouble)
+        else if (cJSON_IsNumber(n) && n->valuedouble > -9.2e18 && n->valuedouble < 9.2e18 && /* the cast is UB outside */
+                 n->valuedouble == (double)(int64_t)n->valuedouble)
             snprintf(buf, sizeof buf, "%lld", (long long)n->valuedouble);
         else if (cJSON_IsNumber(n)) skiff_manifest_format_float32_key(n->valuedouble, buf, sizeof buf);
         else
