@@ -176,8 +176,8 @@ static int ds_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
     cJSON *tols = cJSON_Duplicate(at(tpl, "spec.tolerations"), 1);
     if (!tols) tols = cJSON_CreateArray();
     cJSON *extra = cJSON_Parse(daemon_tolerations), *t;
-    while (extra && cJSON_GetArraySize(extra) > 0) {
-        t = cJSON_DetachItemFromArray(extra, 0);
+    while (extra && extra->child) {
+        t = cJSON_DetachItemViaPointer(extra, extra->child);
         const cJSON *e;
         int have = 0;
         cJSON_ArrayForEach(e, tols) {

@@ -175,8 +175,8 @@ static int collect(dep_t *x, skiff_error_t *err)
     cJSON *all = skiff_informer_list(skiff_ctrl_informer(x->c, "replicasets"), x->ns, NULL, NULL, NULL);
     x->rss = cJSON_CreateArray();
     int rc = 0;
-    while (all && cJSON_GetArraySize(all) > 0) {
-        cJSON *rs = cJSON_DetachItemFromArray(all, 0);
+    while (all && all->child) {
+        cJSON *rs = cJSON_DetachItemViaPointer(all, all->child);
         const cJSON *ref = skiff_obj_controller_ref(rs);
         const char *ru = ref ? skiff_obj_str(ref, "uid") : NULL;
         if (ru && !strcmp(ru, uid)) { cJSON_AddItemToArray(x->rss, rs); continue; }

@@ -223,8 +223,8 @@ static int relist(skiff_informer_t *inf)
         free(gone[i]);
     }
     free(gone);
-    while (items && cJSON_GetArraySize(items) > 0) {
-        cJSON *obj = cJSON_DetachItemFromArray(items, 0);
+    while (items && items->child) {
+        cJSON *obj = cJSON_DetachItemViaPointer(items, items->child);
         const char *orv = skiff_obj_str(obj, "metadata.resourceVersion");
         char key[512];
         skiff_obj_key(obj, key, sizeof key);
