@@ -252,10 +252,28 @@ int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apis
     return 0;
 }
 
+/* As kube's namespace strategy: a new namespace always carries the
+ * "kubernetes" finalizer (the namespace controller's), and spec.finalizers
+ * changes only through the finalize subresource. */
 int apisrv_prepare_namespace(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
     tls_inv = inv;
-    (void)c; (void)old; (void)inv;
+    (void)inv;
+    cJSON *spec = apisrv_obj_at(obj, "spec");
+    if (!old) {
+        cJSON *fs = get(spec, "finalizers"), *f;
+        int have = 0;
+        cJSON_ArrayForEach(f, fs) if (cJSON_IsString(f) && !strcmp(f->valuestring, "kubernetes")) have = 1;
+        if (!cJSON_IsArray(fs)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(spec, "finalizers");
+            fs = cJSON_AddArrayToObject(spec, "finalizers");
+        }
+        if (fs && !have) cJSON_AddItemToArray(fs, cJSON_CreateString("kubernetes"));
+    } else if (strcmp(c->sub, "finalize") != 0) {
+        cJSON *of = cJSON_Duplicate(get(get(old, "spec"), "finalizers"), 1);
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "finalizers");
+        if (of) cJSON_AddItemToObject(spec, "finalizers", of);
+    }
     cJSON *st = apisrv_obj_at(obj, "status");
     def_str(st, "phase", "Active");
     cJSON *labels = apisrv_obj_at(apisrv_obj_at(obj, "metadata"), "labels");

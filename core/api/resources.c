@@ -9,7 +9,7 @@
 
 const apisrv_resource_t apisrv_resources[] = {
     { "", "v1", "namespaces", "namespace", "Namespace", 0, { "ns" }, 0,
-      APISRV_SUB_STATUS, 0, 1, COLS(namespace), .prepare = apisrv_prepare_namespace },
+      APISRV_SUB_STATUS | APISRV_SUB_FINALIZE, 0, 1, COLS(namespace), .prepare = apisrv_prepare_namespace },
     { "", "v1", "pods", "pod", "Pod", 1, { "po" }, 1,
       APISRV_SUB_STATUS | APISRV_SUB_BINDING | APISRV_SUB_EVICTION | APISRV_SUB_LOG | APISRV_SUB_EXEC,
       1, 0, COLS(pod), .prepare = apisrv_prepare_pod },
