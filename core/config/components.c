@@ -34,7 +34,7 @@ static const char *const scheduler_groups[] = { "profiles", NULL };
 
 static const skiff_config_key_t controllers_keys[] = {
     { "enable", SKIFF_CFG_STRLIST, NULL, 0, 0,
-      "controllers to run (replicaset, deployment, garbagecollector, endpoints, nodelifecycle, daemonset); empty = all" },
+      "controllers to run (replicaset, deployment, garbagecollector, endpoints, nodelifecycle, daemonset, namespace, nodeipam); empty = all" },
     { "workers", SKIFF_CFG_INT, "2", 0, 0, "worker threads per controller (1..64)" },
     { "server", SKIFF_CFG_STRING, NULL, 0, 0,
       "API server URL (http://HOST:PORT) to run against another process; default: this process's apiserver" },

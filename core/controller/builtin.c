@@ -9,6 +9,7 @@ extern const skiff_controller_t skiff_controller_gc;
 extern const skiff_controller_t skiff_controller_endpoints;
 extern const skiff_controller_t skiff_controller_nodelifecycle;
 extern const skiff_controller_t skiff_controller_daemonset;
+extern const skiff_controller_t skiff_controller_namespace;
 
 static const skiff_controller_t *const builtin[] = {
     &skiff_controller_replicaset,
@@ -17,6 +18,7 @@ static const skiff_controller_t *const builtin[] = {
     &skiff_controller_endpoints,
     &skiff_controller_nodelifecycle,
     &skiff_controller_daemonset,
+    &skiff_controller_namespace,
 };
 
 const skiff_controller_t *const *skiff_controllers_builtin(size_t *n)
