@@ -22,6 +22,7 @@ APISRV_KIND_COLUMNS(deployment)
 APISRV_KIND_COLUMNS(replicaset)
 APISRV_KIND_COLUMNS(daemonset)
 APISRV_KIND_COLUMNS(lease)
+APISRV_KIND_COLUMNS(controllerrevision)
 APISRV_KIND_COLUMNS(endpointslice)
 APISRV_KIND_COLUMNS(created)
 
