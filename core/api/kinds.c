@@ -536,6 +536,23 @@ void apisrv_release_service(apisrv_call_t *c, const cJSON *obj)
 
 /* ConfigMap data is a map of strings; binaryData of base64 (kube decodes
  * into map[string]string / map[string][]byte and refuses anything else). */
+/* As kube's ValidateControllerRevision: revision a non-negative integer,
+ * data immutable. */
+int apisrv_prepare_controllerrevision(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
+{
+    tls_inv = inv;
+    (void)c;
+    const cJSON *r = get(obj, "revision");
+    if (r && !cJSON_IsNumber(r))
+        apisrv_invalid_add(inv, "FieldValueInvalid", "revision", "Invalid value: must be an integer");
+    else if (r && r->valuedouble < 0)
+        apisrv_invalid_add(inv, "FieldValueInvalid", "revision", "Invalid value: %lld: must be greater than or equal to 0",
+                           (long long)r->valuedouble);
+    if (old && !cJSON_Compare(get(obj, "data"), get(old, "data"), 1))
+        apisrv_invalid_add(inv, "FieldValueInvalid", "data", "Invalid value: field is immutable");
+    return 0;
+}
+
 int apisrv_prepare_configmap(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
     tls_inv = inv;

@@ -35,7 +35,7 @@ const apisrv_resource_t apisrv_resources[] = {
     { "apps", "v1", "daemonsets", "daemonset", "DaemonSet", 1, { "ds" }, 1, APISRV_SUB_STATUS, 1, 0,
       COLS(daemonset), .prepare = apisrv_prepare_workload },
     { "apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", 1, { NULL }, 0, 0, 0, 0,
-      COLS(controllerrevision) },
+      COLS(controllerrevision), .prepare = apisrv_prepare_controllerrevision },
     { "coordination.k8s.io", "v1", "leases", "lease", "Lease", 1, { NULL }, 0, 0, 0, 0, COLS(lease) },
     { "discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", 1, { NULL }, 0,
       0, 0, 0, COLS(endpointslice) },

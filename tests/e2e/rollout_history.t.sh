@@ -54,6 +54,9 @@ expect_contains "revision data replaces the template" '"$patch": "replace"' "$(k
 expect_eq "revision data holds the template" "agent:1" "$(jp controllerrevision/"$rev1" '{.data.spec.template.spec.containers[0].image}')"
 expect_eq "pods carry the revision's hash" "$h1 $h1 $h1" \
   "$(jp pods '{.items[*].metadata.labels.controller-revision-hash}')"
+out=$(k patch controllerrevision "$rev1" --type=merge -p '{"data":{"spec":null}}' 2>&1); rc=$?
+expect_eq "revision data is immutable (exit 1)" "1" "$rc"
+expect_contains "revision data immutable message" "data: Invalid value: field is immutable" "$out"
 out=$(k get controllerrevisions 2>&1)
 expect_contains "get controllerrevisions columns" "CONTROLLER" "$out"
 expect_contains "get controllerrevisions controller" "daemonset.apps/agent" "$out"
