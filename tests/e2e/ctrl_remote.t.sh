@@ -55,4 +55,8 @@ k create namespace far2 >/dev/null 2>&1
 k -n far2 create configmap x --from-literal=a=b >/dev/null 2>&1
 out=$(timeout 60 "$KUBECTL" delete namespace far2 2>&1); rc=$?
 expect_eq "the new leader empties namespaces too" "0 namespace \"far2\" deleted" "$rc $out"
+kill "$PID_beta" 2>/dev/null; wait "$PID_beta" 2>/dev/null
+api_stop
+check "no sanitizer report from the controller process" bash -c "! grep -qE 'Sanitizer|runtime error:' '$T/ctrl-beta.log'"
+check "no sanitizer report from the server" api_log_clean
 done_testing
