@@ -892,6 +892,14 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
         int finalizers = cJSON_GetArraySize(get(meta, "finalizers")) > 0
                          || (is_ns && cJSON_GetArraySize(get(get(old, "spec"), "finalizers")) > 0);
         if (grace > 0 || finalizers) {
+            if (is_ns && get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(get(old, "spec"), "finalizers")) > 0) {
+                /* kube's namespace REST: deleting a Terminating namespace again */
+                free(kv.value);
+                cJSON_Delete(old);
+                return apisrv_fail(c, 409, "Conflict",
+                                   "Operation cannot be fulfilled on namespaces \"%s\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
+                                   c->name), -1;
+            }
             if (get(meta, "deletionTimestamp") && !(grace == 0 && !finalizers)) {
                 free(kv.value);
                 *out = old; /* already being deleted */

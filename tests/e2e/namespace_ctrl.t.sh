@@ -70,6 +70,10 @@ Y
 k -n held create configmap loose --from-literal=x=y >/dev/null 2>&1
 out=$(k delete namespace held --wait=false 2>&1); expect_eq "delete ns --wait=false" 'namespace "held" deleted' "$out"
 expect_eq "kubectl get ns shows Terminating" "Terminating" "$(k get ns held --no-headers 2>&1 | awk '{print $2}')"
+out=$(k delete namespace held --wait=false 2>&1); rc=$?
+expect_eq "deleting a Terminating namespace again exits 1" "1" "$rc"
+expect_eq "deleting a Terminating namespace again is a Conflict" \
+  'Error from server (Conflict): Operation cannot be fulfilled on namespaces "held": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.' "$out"
 out=$(k -n held create configmap late --from-literal=a=b 2>&1); rc=$?
 expect_eq "create in a terminating namespace exits 1" "1" "$rc"
 expect_contains "create in a terminating namespace refused" \
