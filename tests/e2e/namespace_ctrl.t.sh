@@ -91,6 +91,9 @@ expect_eq "NamespaceDeletionContentFailure" "False/ContentDeleted/All content su
 expect_eq "the other configmap is gone, the pinned one is being deleted" "pinned true" \
   "$(k -n held get cm -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{end}' 2>&1 | sed 's/ 20[0-9T:Z-]*$/ true/')"
 expect_eq "still Terminating" "Terminating" "$(k get ns held -o jsonpath='{.status.phase}' 2>&1)"
+out=$(k describe ns held 2>&1)
+expect_contains "describe ns: Terminating" "Terminating" "$out"
+expect_contains "describe ns: the finalizer condition" "NamespaceFinalizersRemaining" "$out"
 k -n held patch cm pinned --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]' >/dev/null 2>&1
 wait_for "namespace gone once the finalizer is removed" "NotFound" \
   sh -c "'$KUBECTL' get ns held 2>&1 | grep -o NotFound"
