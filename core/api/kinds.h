@@ -30,6 +30,7 @@ int apisrv_prepare_pod(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_in
 int apisrv_prepare_service(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_namespace(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
+int apisrv_prepare_node(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_controllerrevision(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_configmap(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_secret(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);

@@ -64,6 +64,12 @@ expect_eq "CIDRNotAvailable message" "Node extra-b status is now: CIDRNotAvailab
 expect_eq "extra-b has no range" "" "$(k get node extra-b -o jsonpath='{.spec.podCIDR}' 2>&1)"
 out=$(k delete node extra-a 2>&1); expect_eq "delete node" 'node "extra-a" deleted' "$out"
 wait_for "the freed range goes to extra-b" "10.100.3.0/24" k get node extra-b -o jsonpath='{.spec.podCIDR}'
+out=$(k patch node extra-b --type=merge -p '{"spec":{"podCIDR":"10.100.9.0/24","podCIDRs":["10.100.9.0/24"]}}' 2>&1); rc=$?
+expect_eq "a node's range cannot be changed (exit 1)" "1" "$rc"
+expect_contains "podCIDR change is Forbidden" 'spec.podCIDRs: Forbidden: node updates may not change podCIDR except from "" to valid' "$out"
+out=$(printf 'apiVersion: v1\nkind: Node\nmetadata: {name: bad}\nspec: {podCIDR: "10.1.2.3/99"}\n' | k create -f - 2>&1); rc=$?
+expect_eq "a bad podCIDR is refused (exit 1)" "1" "$rc"
+expect_contains "bad podCIDR message" 'spec.podCIDRs[0]: Invalid value: "10.1.2.3/99": must be a valid CIDR' "$out"
 
 # restart: the ranges on the nodes are marked taken before anything is given
 api_stop
