@@ -105,7 +105,7 @@ static int discover_gv(skiff_ctrl_t *c, const char *prefix, const char *group, g
 /* Every namespaced resource (preferred version of each group). Groups that
  * fail are named in failed (kube's ErrGroupDiscoveryFailed); the rest are
  * still returned. */
-static int discover(skiff_ctrl_t *c, gvrs_t *out, char *failed, size_t nfailed, int *nfail)
+static void discover(skiff_ctrl_t *c, gvrs_t *out, char *failed, size_t nfailed, int *nfail)
 {
     skiff_error_t err;
     skiff_error_clear(&err);
@@ -120,7 +120,7 @@ static int discover(skiff_ctrl_t *c, gvrs_t *out, char *failed, size_t nfailed, 
     if (!groups) {
         (*nfail)++;
         snprintf(failed + strlen(failed), nfailed - strlen(failed), "%s/apis: %s", *failed ? ", " : "", err.msg);
-        return 0;
+        return;
     }
     const cJSON *g;
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(groups, "groups")) {
@@ -135,7 +135,6 @@ static int discover(skiff_ctrl_t *c, gvrs_t *out, char *failed, size_t nfailed, 
         }
     }
     cJSON_Delete(groups);
-    return 0;
 }
 
 /* ---- deleting the content ----------------------------------------------- */
