@@ -305,7 +305,7 @@ static void fill_conditions(cond_t *cs, int nfail, const char *failed, const con
     if (nfail) {
         cs[0].status = "True";
         cs[0].reason = "DiscoveryFailed";
-        snprintf(cs[0].msg, sizeof cs[0].msg, "Discovery failed for some groups, %d failing: %s", nfail, failed);
+        snprintf(cs[0].msg, sizeof cs[0].msg, "Discovery failed for some groups, %d failing: %.900s", nfail, failed);
     }
     char *v[64];
     char joined[900];
