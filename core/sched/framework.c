@@ -90,6 +90,34 @@ static int state_each_term_for(const skiff_sched_state_t *st, const skiff_sched_
     return 0;
 }
 
+#define HAS(ops, f) SKIFF_OPS_HAS((ops), skiff_scheduler_ops_t, f)
+
+/* For PostFilter plugins (preemption): every Filter of the profile on a node
+ * view the caller may have built, nominated pods counted. */
+static skiff_sched_code_t state_run_filters(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                            const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    sched_cycle_t *cy = (sched_cycle_t *)st;
+    const sched_profile_t *prof = cy->prof;
+    out->code = SKIFF_SCHED_SUCCESS;
+    out->reason[0] = '\0';
+    skiff_sched_node_t tmp;
+    void *scratch = NULL;
+    if (cy->cache) node = sched_nominated_view(cy->cache, node, cy->pod, &tmp, &scratch);
+    for (size_t k = 0; prof && k < prof->n_plugins; k++) {
+        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+        if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
+        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+        ops->filter(prof->plugins[k].self, st, pod, node, &s);
+        if (s.code == SKIFF_SCHED_SUCCESS || s.code == SKIFF_SCHED_SKIP) continue;
+        *out = s;
+        if (!out->reason[0]) snprintf(out->reason, sizeof out->reason, "%s", prof->plugins[k].name);
+        break;
+    }
+    free(scratch);
+    return out->code;
+}
+
 void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_cache_t *c,
                       const sched_profile_t *prof, sched_pod_rec_t *pod)
 {
@@ -109,6 +137,8 @@ void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_ca
     cy->st.state_put = state_put;
     cy->prof = prof;
     cy->pod = pod;
+    cy->st.run_filters = prof ? state_run_filters : NULL;
+    cy->st.preempt = h ? sched_state_preempt : NULL;
 }
 
 void sched_cycle_clear(sched_cycle_t *cy)
@@ -122,8 +152,6 @@ void sched_cycle_clear(sched_cycle_t *cy)
     cy->t_nodes = NULL;
     cy->t_cap = 0;
 }
-
-#define HAS(ops, f) SKIFF_OPS_HAS((ops), skiff_scheduler_ops_t, f)
 
 static int fw_reserve(sched_fw_t *fw, size_t n_nodes, size_t n_plugins, size_t n_feasible)
 {
@@ -160,15 +188,29 @@ typedef struct filter_job {
     size_t start, n, to_find;
 } filter_job_t;
 
+static int filter_plugins(filter_job_t *j, size_t idx, const skiff_sched_node_t *node);
+
 /* Filter one node; 1 when every filter passed, else its reason is kept. */
 static int filter_node(filter_job_t *j, size_t idx)
 {
     sched_fw_t *fw = j->fw;
     sched_cycle_t *cy = j->cy;
     const skiff_sched_node_t *node = j->c->snap[idx];
-    const sched_profile_t *prof = cy->prof;
     fw->visited[idx] = 1;
     fw->reason[idx][0] = '\0';
+    skiff_sched_node_t tmp;
+    void *scratch = NULL;
+    if (j->c->n_nominated) node = sched_nominated_view(j->c, node, cy->pod, &tmp, &scratch);
+    int rc = filter_plugins(j, idx, node);
+    free(scratch);
+    return rc;
+}
+
+static int filter_plugins(filter_job_t *j, size_t idx, const skiff_sched_node_t *node)
+{
+    sched_fw_t *fw = j->fw;
+    sched_cycle_t *cy = j->cy;
+    const sched_profile_t *prof = cy->prof;
     for (size_t k = 0; k < prof->n_plugins; k++) {
         const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
         if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
@@ -298,6 +340,19 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     /* Filter */
     size_t to_find = skiff_sched_nodes_to_find(n, prof->percentage);
     memset(fw->visited, 0, n);
+    atomic_store(&fw->stop, 0);
+    atomic_store(&fw->error, 0);
+    if (cy->pod->nominated) {
+        /* The node it preempted on first (kube-scheduler's
+         * evaluateNominatedNode): if it fits there now, that is the pick. */
+        sched_node_rec_t *nn = sched_map_get(&c->nodes, cy->pod->nominated);
+        if (nn && nn->present) {
+            filter_job_t one = { fw, cy, c, 0, n, 1 };
+            if (filter_node(&one, nn->snap_idx)) { res->node = nn; return 0; }
+            if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
+        }
+        memset(fw->visited, 0, n);
+    }
     atomic_store(&fw->n_feasible, 0);
     atomic_store(&fw->n_processed, 0);
     atomic_store(&fw->stop, 0);

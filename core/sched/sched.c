@@ -115,6 +115,22 @@ static int handle_reject(const skiff_sched_handle_t *h, const char *uid, const v
     return rc;
 }
 
+/* The state's preempt, from a PostFilter plugin on the scheduling thread:
+ * the nomination is recorded at once (so the next pods' filters count it),
+ * then the sink writes it and evicts the victims through the API. */
+int sched_state_preempt(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const char *node_name,
+                        const skiff_sched_pod_t *const *victims, size_t n_victims, skiff_error_t *err)
+{
+    sched_cycle_t *cy = (sched_cycle_t *)st;
+    skiff_sched_t *s = st->handle ? st->handle->host_data : NULL;
+    if (!s || !cy->pod || pod != &cy->pod->view)
+        return skiff_error_set(err, SKIFF_E_INVALID, "preempt: only for the pod of the current cycle");
+    if (sched_nominate_set(&s->cache, cy->pod, node_name ? node_name : "") < 0)
+        return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    if (!s->sink.preempt) return skiff_error_set(err, SKIFF_E_UNSUPPORTED, "no API wired to evict preemption victims");
+    return s->sink.preempt(s->sink.ud, pod, node_name ? node_name : "", victims, n_victims, err);
+}
+
 /* ---- inbox ---------------------------------------------------------------- */
 
 static int post(skiff_sched_t *s, sched_event_t *ev, skiff_error_t *err)
@@ -233,6 +249,7 @@ static void pod_forget(skiff_sched_t *s, sched_pod_rec_t *p)
 {
     sched_queue_remove(&s->queue, p);
     sched_cache_orphan_remove(&s->cache, p);
+    sched_nominate_clear(&s->cache, p);
     sched_map_del(&s->cache.pods, p->key);
     if (p->in_flight) { p->deleted = 1; return; }
     sched_cache_pod_unplace(&s->cache, p);
@@ -245,11 +262,13 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
     sched_pod_rec_t *old = sched_map_get(&s->cache.pods, p->key);
     int bound = p->view.node_name[0] != '\0';
     int was_placed = old && old->node; /* read before pod_forget frees old */
+    char *nominated = NULL;    /* a nomination the API has not echoed yet */
     if (old) {
         if (old->in_flight) { sched_pod_rec_unref(p); return; } /* our cycle decides */
         p->attempts = old->attempts;
         p->backoff_until_ns = old->backoff_until_ns;
         p->view.created_ns = old->view.created_ns;
+        if (old->nominated) nominated = strdup(old->nominated);
         pod_forget(s, old);
     }
     if (sched_map_put(&s->cache.pods, p->key, p) < 0) { sched_pod_rec_unref(p); return; }
@@ -258,8 +277,11 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
         if (n) sched_cache_pod_place(&s->cache, p, n, 0);
         else sched_cache_orphan_add(&s->cache, p);
         if (!was_placed) sched_queue_move_all(&s->queue, sched_now_ns());
+        free(nominated);
         return;
     }
+    sched_nominate_set(&s->cache, p, p->view.nominated_node_name[0] ? p->view.nominated_node_name : nominated);
+    free(nominated);
     p->profile = profile_of(s, p->view.scheduler_name);
     if (p->profile < 0) return; /* another scheduler's pod: stays Pending */
     /* A pod being deleted is not scheduled (kube-scheduler's skipPodSchedule). */
@@ -307,6 +329,7 @@ static void apply_bind_done(skiff_sched_t *s, sched_event_t *ev)
     if (ev->ok) {
         p->assumed = 0;
         p->in_flight = 0;
+        sched_nominate_clear(&s->cache, p);
         if (p->deleted) { sched_cache_pod_unplace(&s->cache, p); sched_pod_rec_unref(p); }
     } else {
         /* Forget the assumed pod and give everything reserved back. */
