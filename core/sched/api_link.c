@@ -61,7 +61,8 @@ static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, s
 }
 
 static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *type,
-                       const char *reason, const char *message)
+                       const char *reason, const char *action, const char *message,
+                       const skiff_sched_pod_t *related)
 {
     char ts[32], name[400], path[400];
     rfc3339(ts, sizeof ts);
@@ -85,9 +86,18 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
     cJSON_AddStringToObject(e, "message", message);
     cJSON_AddStringToObject(e, "type", type);
     cJSON *src = cJSON_AddObjectToObject(e, "source");
-    cJSON_AddStringToObject(src, "component", pod->scheduler_name);
-    cJSON_AddStringToObject(e, "reportingComponent", pod->scheduler_name);
-    cJSON_AddStringToObject(e, "action", "Scheduling");
+    const char *by = related ? related->scheduler_name : pod->scheduler_name;
+    cJSON_AddStringToObject(src, "component", by);
+    cJSON_AddStringToObject(e, "reportingComponent", by);
+    cJSON_AddStringToObject(e, "action", action);
+    if (related) {
+        cJSON *rel = cJSON_AddObjectToObject(e, "related");
+        cJSON_AddStringToObject(rel, "apiVersion", "v1");
+        cJSON_AddStringToObject(rel, "kind", "Pod");
+        cJSON_AddStringToObject(rel, "name", related->name);
+        cJSON_AddStringToObject(rel, "namespace", related->namespace_);
+        if (related->uid[0]) cJSON_AddStringToObject(rel, "uid", related->uid);
+    }
     cJSON_AddStringToObject(e, "firstTimestamp", ts);
     cJSON_AddStringToObject(e, "lastTimestamp", ts);
     cJSON_AddNumberToObject(e, "count", 1);
@@ -100,10 +110,48 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
     free(json);
 }
 
+/* Preemption's writes, in kube-scheduler's order (prepareCandidate): the
+ * nomination on the preemptor's status, then per victim a DisruptionTarget
+ * condition, a graceful delete and a Preempted event. */
+static int link_preempt(void *ud, const skiff_sched_pod_t *pod, const char *node,
+                        const skiff_sched_pod_t *const *victims, size_t n, skiff_error_t *err)
+{
+    sched_api_link_t *l = ud;
+    char path[600], ts[32], body[800];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/status", pod->namespace_, pod->name);
+    if (*node) snprintf(body, sizeof body, "{\"status\":{\"nominatedNodeName\":\"%s\"}}", node);
+    else snprintf(body, sizeof body, "{\"status\":{\"nominatedNodeName\":null}}");
+    int rc = skiff_api_client_patch(l->client, path, "application/merge-patch+json", body, NULL, err);
+    if (rc < 0) return rc;
+    rfc3339(ts, sizeof ts);
+    int first_rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const skiff_sched_pod_t *v = victims[i];
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/status", v->namespace_, v->name);
+        snprintf(body, sizeof body,
+                 "{\"status\":{\"conditions\":[{\"type\":\"DisruptionTarget\",\"status\":\"True\","
+                 "\"lastTransitionTime\":\"%s\",\"reason\":\"PreemptionByScheduler\","
+                 "\"message\":\"%s: preempting to accommodate a higher priority pod\"}]}}",
+                 ts, pod->scheduler_name);
+        skiff_error_t e2;
+        skiff_api_client_patch(l->client, path, "application/strategic-merge-patch+json", body, NULL, &e2);
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", v->namespace_, v->name);
+        rc = skiff_api_client_delete(l->client, path, NULL, &e2);
+        if (rc < 0 && rc != SKIFF_E_NOTFOUND) { /* gone already is what we wanted */
+            if (!first_rc) { first_rc = rc; *err = e2; }
+            continue;
+        }
+        char msg[400];
+        snprintf(msg, sizeof msg, "Preempted by pod %s on node %s", pod->uid, node);
+        link_event(l, v, "Normal", "Preempted", "Preempting", msg, pod);
+    }
+    return first_rc;
+}
+
 static void link_failed(void *ud, const skiff_sched_pod_t *pod, int error, const char *message)
 {
     sched_api_link_t *l = ud;
-    link_event(l, pod, "Warning", "FailedScheduling", message);
+    link_event(l, pod, "Warning", "FailedScheduling", "Scheduling", message, NULL);
     /* PodScheduled=False, as kube-scheduler's updatePod: strategic merge
      * keyed by condition type. */
     char ts[32], path[600];
@@ -131,7 +179,7 @@ static void link_bound(void *ud, const skiff_sched_pod_t *pod, const char *node)
 {
     char msg[600];
     snprintf(msg, sizeof msg, "Successfully assigned %s/%s to %s", pod->namespace_, pod->name, node);
-    link_event(ud, pod, "Normal", "Scheduled", msg);
+    link_event(ud, pod, "Normal", "Scheduled", "Binding", msg, NULL);
 }
 
 static void ended(sched_api_link_t *l, int *flag)
@@ -226,7 +274,7 @@ int sched_api_link_new(skiff_api_server_t *srv, sched_api_link_t **out, skiff_sc
     if (rc < 0) { free(l); return rc; }
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
-    *sink = (skiff_sched_sink_t){ l, link_bind, link_failed, link_bound };
+    *sink = (skiff_sched_sink_t){ l, link_bind, link_failed, link_bound, link_preempt };
     *out = l;
     return 0;
 }

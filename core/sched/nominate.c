@@ -33,6 +33,7 @@ void sched_nominate_clear(sched_cache_t *c, sched_pod_rec_t *p)
     }
     free(p->nominated);
     p->nominated = NULL;
+    p->view.nominated_node_name = "";
 }
 
 int sched_nominate_set(sched_cache_t *c, sched_pod_rec_t *p, const char *node)
@@ -54,6 +55,8 @@ int sched_nominate_set(sched_cache_t *c, sched_pod_rec_t *p, const char *node)
         l->cap = cap;
     }
     if (!(p->nominated = strdup(node))) return -1;
+    /* Plugins see it at once, before the API echoes the status back. */
+    p->view.nominated_node_name = p->nominated;
     l->recs[l->n++] = p;
     c->n_nominated++;
     return 0;
@@ -63,7 +66,11 @@ static void free_list_cb(void *ud, void *val)
 {
     (void)ud;
     nom_list_t *l = val;
-    for (size_t i = 0; i < l->n; i++) { free(l->recs[i]->nominated); l->recs[i]->nominated = NULL; }
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->recs[i]->nominated);
+        l->recs[i]->nominated = NULL;
+        l->recs[i]->view.nominated_node_name = "";
+    }
     free(l->node);
     free(l->recs);
     free(l);

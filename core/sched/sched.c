@@ -256,6 +256,36 @@ static void pod_forget(skiff_sched_t *s, sched_pod_rec_t *p)
     sched_pod_rec_unref(p);
 }
 
+/* Equal but for status and the bookkeeping in metadata: kube-scheduler's
+ * isPodUpdated — such an update (the scheduler's own condition or
+ * nomination patch) does not make a pending pod worth another try. */
+static int same_but_status(const cJSON *a, const cJSON *b)
+{
+    static const char *const skip_top[] = { "status", "metadata", NULL };
+    static const char *const skip_meta[] = { "resourceVersion", "managedFields", "generation", NULL };
+    for (int pass = 0; pass < 2; pass++) {
+        const cJSON *x = pass ? cJSON_GetObjectItemCaseSensitive(a, "metadata") : a;
+        const cJSON *y = pass ? cJSON_GetObjectItemCaseSensitive(b, "metadata") : b;
+        const char *const *skip = pass ? skip_meta : skip_top;
+        if (!cJSON_IsObject(x) || !cJSON_IsObject(y)) return 0;
+        size_t nx = 0, ny = 0;
+        for (const cJSON *e = x->child; e; e = e->next) {
+            int skipped = 0;
+            for (const char *const *k = skip; *k && !skipped; k++) skipped = strcmp(e->string, *k) == 0;
+            if (skipped) continue;
+            nx++;
+            if (!cJSON_Compare(e, cJSON_GetObjectItemCaseSensitive(y, e->string), 1)) return 0;
+        }
+        for (const cJSON *e = y->child; e; e = e->next) {
+            int skipped = 0;
+            for (const char *const *k = skip; *k && !skipped; k++) skipped = strcmp(e->string, *k) == 0;
+            if (!skipped) ny++;
+        }
+        if (nx != ny) return 0;
+    }
+    return 1;
+}
+
 static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
 {
     p->profile = -1;
@@ -263,12 +293,18 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
     int bound = p->view.node_name[0] != '\0';
     int was_placed = old && old->node; /* read before pod_forget frees old */
     char *nominated = NULL;    /* a nomination the API has not echoed yet */
+    int keep_where = SCHED_Q_NONE;
     if (old) {
         if (old->in_flight) { sched_pod_rec_unref(p); return; } /* our cycle decides */
         p->attempts = old->attempts;
         p->backoff_until_ns = old->backoff_until_ns;
         p->view.created_ns = old->view.created_ns;
         if (old->nominated) nominated = strdup(old->nominated);
+        if (!bound && !old->node && old->where != SCHED_Q_NONE && old->where != SCHED_Q_ACTIVE &&
+            same_but_status(old->obj, p->obj)) {
+            keep_where = old->where;
+            p->unsched_since_ns = old->unsched_since_ns;
+        }
         pod_forget(s, old);
     }
     if (sched_map_put(&s->cache.pods, p->key, p) < 0) { sched_pod_rec_unref(p); return; }
@@ -288,7 +324,8 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
     if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->obj, "metadata"),
                                          "deletionTimestamp"))
         return;
-    sched_queue_add(&s->queue, p, sched_now_ns());
+    if (keep_where != SCHED_Q_NONE) sched_queue_restore(&s->queue, p, keep_where, sched_now_ns());
+    else sched_queue_add(&s->queue, p, sched_now_ns());
 }
 
 static void apply_pod_del(skiff_sched_t *s, const char *key)

@@ -115,6 +115,9 @@ sched_pod_rec_t *sched_queue_pop(sched_queue_t *q);                          /* 
  * i.e. an event arrived during the cycle). */
 int sched_queue_failed(sched_queue_t *q, sched_pod_rec_t *p, int64_t now, int retry_now);
 void sched_queue_remove(sched_queue_t *q, sched_pod_rec_t *p);
+/* Put an updated record back where its previous one was (SCHED_Q_*),
+ * keeping its backoff and unschedulable times (copied by the caller). */
+int sched_queue_restore(sched_queue_t *q, sched_pod_rec_t *p, int where, int64_t now);
 /* A cluster event that may make unschedulable pods fit: all move to
  * active, or backoff while their backoff lasts. */
 void sched_queue_move_all(sched_queue_t *q, int64_t now);
