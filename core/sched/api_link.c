@@ -13,11 +13,13 @@
 
 #include "api/client.h"
 #include "sched/api_link.h"
+#include "sched/event_agg.h"
 
 struct sched_api_link {
     skiff_api_client_t *client;
     skiff_sched_t *sched;
     skiff_api_client_watch_t *nodes, *pods;
+    sched_event_agg_t *agg;     /* identical events counted, not repeated */
     /* A watch whose stream ended (server restart of the stream, 410 Gone
      * after compaction) is started again from the current state by the
      * supervisor thread; re-listed objects replace what the scheduler has. */
@@ -70,6 +72,25 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
     clock_gettime(CLOCK_REALTIME, &now);
     snprintf(name, sizeof name, "%s.%llx", pod->name,
              (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+    const char *by = related ? related->scheduler_name : pod->scheduler_name;
+    /* The correlator's key (getEventKey): source, involved object, type,
+     * reason, message. Seen before: count+1 on that Event. */
+    char *key = NULL;
+    sched_event_agg_hit_t hit;
+    if (l->agg && asprintf(&key, "%s\x01v1\x01Pod\x01%s\x01%s\x01%s\x01%s\x01%s\x01%s", by, pod->namespace_,
+                           pod->name, pod->uid, type, reason, message) >= 0 &&
+        sched_event_agg_record(l->agg, key, name, ts, &hit) == 1) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"count\":%lld,\"lastTimestamp\":\"%s\"}", (long long)hit.count, ts);
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", pod->namespace_, hit.name);
+        skiff_error_t err;
+        int rc = skiff_api_client_patch(l->client, path, "application/merge-patch+json", body, NULL, &err);
+        if (rc != SKIFF_E_NOTFOUND) { free(key); return; } /* best effort, as client-go's recorder */
+        /* expired or deleted: start a new one */
+        sched_event_agg_forget(l->agg, key);
+        sched_event_agg_record(l->agg, key, name, ts, &hit);
+    }
+    free(key);
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "apiVersion", "v1");
     cJSON_AddStringToObject(e, "kind", "Event");
@@ -86,7 +107,6 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
     cJSON_AddStringToObject(e, "message", message);
     cJSON_AddStringToObject(e, "type", type);
     cJSON *src = cJSON_AddObjectToObject(e, "source");
-    const char *by = related ? related->scheduler_name : pod->scheduler_name;
     cJSON_AddStringToObject(src, "component", by);
     cJSON_AddStringToObject(e, "reportingComponent", by);
     cJSON_AddStringToObject(e, "action", action);
@@ -272,6 +292,7 @@ int sched_api_link_new(skiff_api_server_t *srv, sched_api_link_t **out, skiff_sc
     if (!l) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
     int rc = skiff_api_client_local(srv, &l->client, err);
     if (rc < 0) { free(l); return rc; }
+    if (sched_event_agg_new(0, &l->agg) < 0) l->agg = NULL; /* then every event is created anew */
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     *sink = (skiff_sched_sink_t){ l, link_bind, link_failed, link_bound, link_preempt };
@@ -309,6 +330,7 @@ void sched_api_link_free(sched_api_link_t *l)
     if (!l) return;
     sched_api_link_stop(l);
     skiff_api_client_free(l->client);
+    sched_event_agg_free(l->agg);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     free(l);
