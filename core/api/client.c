@@ -44,6 +44,7 @@ int skiff_api_client_do(skiff_api_client_t *c, const char *method, const char *p
     skiff_api_result_t local = { 0 };
     skiff_api_result_t *r = res ? res : &local;
     memset(r, 0, sizeof *r);
+    r->discard = !res;
     int rc = c->t->call(c, method, path, query, content_type, body, body_len, r, err);
     if (rc == 0) rc = skiff_api_client_status(r, err);
     if (!res) skiff_api_result_free(&local);
@@ -262,7 +263,8 @@ static int local_call(skiff_api_client_t *c, const char *method, const char *pat
     skiff_api_param_t params[32];
     skiff_api_request_t rq = { .method = method, .path = path, .params = params,
                                .nparams = parse_query(q, params, 32), .content_type = content_type,
-                               .accept = "application/json", .body = body, .body_len = body_len };
+                               .accept = "application/json", .body = body, .body_len = body_len,
+                               .discard_success_body = res->discard };
     skiff_api_response_t rs;
     int rc = skiff_api_server_handle(c->server, &rq, &rs);
     free(q);

@@ -62,6 +62,60 @@ static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, s
     return rc;
 }
 
+/* A growing JSON text (events are built without a cJSON tree). */
+typedef struct jbuf { char *s; size_t len, cap; int oom; } jbuf_t;
+
+static void jput(jbuf_t *j, const char *p, size_t n)
+{
+    if (j->oom) return;
+    if (j->len + n + 1 > j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 512;
+        while (cap < j->len + n + 1) cap *= 2;
+        char *s = realloc(j->s, cap);
+        if (!s) { j->oom = 1; return; }
+        j->s = s;
+        j->cap = cap;
+    }
+    memcpy(j->s + j->len, p, n);
+    j->len += n;
+    j->s[j->len] = '\0';
+}
+
+static void jraw(jbuf_t *j, const char *p) { jput(j, p, strlen(p)); }
+
+static void jstr(jbuf_t *j, const char *p)
+{
+    jput(j, "\"", 1);
+    const char *run = p;
+    for (; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+        jput(j, run, (size_t)(p - run));
+        char esc[8];
+        if (ch == '"' || ch == '\\') snprintf(esc, sizeof esc, "\\%c", ch);
+        else if (ch == '\n') snprintf(esc, sizeof esc, "\\n");
+        else snprintf(esc, sizeof esc, "\\u%04x", ch);
+        jraw(j, esc);
+        run = p + 1;
+    }
+    jput(j, run, (size_t)(p - run));
+    jput(j, "\"", 1);
+}
+
+/* {"apiVersion":"v1","kind":"Pod","name":...,"namespace":...,"uid":...} */
+static void jref(jbuf_t *j, const skiff_sched_pod_t *pod)
+{
+    jraw(j, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":");
+    jstr(j, pod->name);
+    jraw(j, ",\"namespace\":");
+    jstr(j, pod->namespace_);
+    if (pod->uid[0]) {
+        jraw(j, ",\"uid\":");
+        jstr(j, pod->uid);
+    }
+    jraw(j, "}");
+}
+
 static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *type,
                        const char *reason, const char *action, const char *message,
                        const skiff_sched_pod_t *related)
@@ -91,39 +145,38 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
         sched_event_agg_record(l->agg, key, name, ts, &hit);
     }
     free(key);
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "apiVersion", "v1");
-    cJSON_AddStringToObject(e, "kind", "Event");
-    cJSON *meta = cJSON_AddObjectToObject(e, "metadata");
-    cJSON_AddStringToObject(meta, "name", name);
-    cJSON_AddStringToObject(meta, "namespace", pod->namespace_);
-    cJSON *io = cJSON_AddObjectToObject(e, "involvedObject");
-    cJSON_AddStringToObject(io, "apiVersion", "v1");
-    cJSON_AddStringToObject(io, "kind", "Pod");
-    cJSON_AddStringToObject(io, "name", pod->name);
-    cJSON_AddStringToObject(io, "namespace", pod->namespace_);
-    if (pod->uid[0]) cJSON_AddStringToObject(io, "uid", pod->uid);
-    cJSON_AddStringToObject(e, "reason", reason);
-    cJSON_AddStringToObject(e, "message", message);
-    cJSON_AddStringToObject(e, "type", type);
-    cJSON *src = cJSON_AddObjectToObject(e, "source");
-    cJSON_AddStringToObject(src, "component", by);
-    cJSON_AddStringToObject(e, "reportingComponent", by);
-    cJSON_AddStringToObject(e, "action", action);
+    /* Written as text: one event per bound pod, a cJSON tree and its print
+     * were a visible share of binding in the profile. */
+    jbuf_t j = { 0 };
+    jraw(&j, "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":");
+    jstr(&j, name);
+    jraw(&j, ",\"namespace\":");
+    jstr(&j, pod->namespace_);
+    jraw(&j, "},\"involvedObject\":");
+    jref(&j, pod);
+    jraw(&j, ",\"reason\":");
+    jstr(&j, reason);
+    jraw(&j, ",\"message\":");
+    jstr(&j, message);
+    jraw(&j, ",\"type\":");
+    jstr(&j, type);
+    jraw(&j, ",\"source\":{\"component\":");
+    jstr(&j, by);
+    jraw(&j, "},\"reportingComponent\":");
+    jstr(&j, by);
+    jraw(&j, ",\"action\":");
+    jstr(&j, action);
     if (related) {
-        cJSON *rel = cJSON_AddObjectToObject(e, "related");
-        cJSON_AddStringToObject(rel, "apiVersion", "v1");
-        cJSON_AddStringToObject(rel, "kind", "Pod");
-        cJSON_AddStringToObject(rel, "name", related->name);
-        cJSON_AddStringToObject(rel, "namespace", related->namespace_);
-        if (related->uid[0]) cJSON_AddStringToObject(rel, "uid", related->uid);
+        jraw(&j, ",\"related\":");
+        jref(&j, related);
     }
-    cJSON_AddStringToObject(e, "firstTimestamp", ts);
-    cJSON_AddStringToObject(e, "lastTimestamp", ts);
-    cJSON_AddNumberToObject(e, "count", 1);
-    char *json = cJSON_PrintUnformatted(e);
-    cJSON_Delete(e);
-    if (!json) return;
+    jraw(&j, ",\"firstTimestamp\":");
+    jstr(&j, ts);
+    jraw(&j, ",\"lastTimestamp\":");
+    jstr(&j, ts);
+    jraw(&j, ",\"count\":1}");
+    char *json = j.oom ? NULL : j.s;
+    if (!json) { free(j.s); return; }
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", pod->namespace_);
     skiff_error_t err;
     skiff_api_client_create(l->client, path, json, NULL, &err); /* best effort, as client-go's recorder */
