@@ -7,6 +7,7 @@
  *    reserved for the two built-in classes, user values at most 1e9;
  *    value and preemptionPolicy are immutable.
  * Messages are kube-apiserver's (plugin/pkg/admission/priority). */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,45 @@ static int forbid(apisrv_call_t *c, const char *fmt, ...)
     return -1;
 }
 
+/* The globalDefault lookup is a scan of every class: remembered until a
+ * class is written through this server, or for at most a second (classes
+ * written by another server on a shared store) — kube-apiserver's plugin
+ * reads an informer cache, just as eventually consistent. */
+static pthread_mutex_t default_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    const skiff_api_server_t *s;
+    int64_t rev, at_ns;
+    int found;
+    pclass_t pc;
+} default_memo;
+
+static int class_default_cached(apisrv_call_t *c, pclass_t *pc)
+{
+    const apisrv_resource_t *r = apisrv_resource_find("scheduling.k8s.io", "v1", "priorityclasses");
+    size_t ri = apisrv_resource_index(r);
+    int64_t rev = ri < 64 ? __atomic_load_n(&c->s->last_write[ri], __ATOMIC_ACQUIRE) : -1;
+    pthread_mutex_lock(&default_mu);
+    if (rev >= 0 && default_memo.s == c->s && default_memo.rev == rev &&
+        c->now_ns - default_memo.at_ns < 1000000000 && c->now_ns >= default_memo.at_ns) {
+        int found = default_memo.found;
+        *pc = default_memo.pc;
+        pthread_mutex_unlock(&default_mu);
+        return found;
+    }
+    pthread_mutex_unlock(&default_mu);
+    int rc = class_default(c, pc, NULL);
+    if (rc >= 0 && rev >= 0) {
+        pthread_mutex_lock(&default_mu);
+        default_memo.s = c->s;
+        default_memo.rev = rev;
+        default_memo.at_ns = c->now_ns;
+        default_memo.found = rc;
+        default_memo.pc = *pc;
+        pthread_mutex_unlock(&default_mu);
+    }
+    return rc;
+}
+
 static int admit_pod(apisrv_call_t *c, cJSON *obj)
 {
     cJSON *spec = get(obj, "spec");
@@ -131,7 +171,7 @@ static int admit_pod(apisrv_call_t *c, cJSON *obj)
         rc = class_get(c, name, &pc);
         if (rc == 0) return forbid(c, "no PriorityClass with name %s was found", name);
     } else {
-        rc = class_default(c, &pc, NULL);
+        rc = class_default_cached(c, &pc);
         if (rc == 0) pc = (pclass_t){ 0, "PreemptLowerPriority", "" };
     }
     if (rc < 0) {
