@@ -211,9 +211,11 @@ static int filter_plugins(filter_job_t *j, size_t idx, const skiff_sched_node_t 
     sched_fw_t *fw = j->fw;
     sched_cycle_t *cy = j->cy;
     const sched_profile_t *prof = cy->prof;
-    for (size_t k = 0; k < prof->n_plugins; k++) {
+    /* Only the plugins with a filter that PreFilter did not skip (listed
+     * once per cycle: the check per node and plugin was half the cost). */
+    for (size_t f = 0; f < cy->n_filt; f++) {
+        size_t k = cy->filt[f];
         const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
-        if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
         skiff_sched_status_t s;
         s.code = SKIFF_SCHED_SUCCESS;
         s.reason[0] = '\0';
@@ -273,10 +275,12 @@ static void score_chunk(void *ud, size_t begin, size_t end, int worker)
     const sched_profile_t *prof = j->cy->prof;
     for (size_t i = begin; i < end; i++) {
     const skiff_sched_node_t *node = j->c->snap[j->fw->feasible[i]];
-    for (size_t k = 0; k < prof->n_plugins; k++) {
+    for (size_t f = 0; f < j->cy->n_scor; f++) {
+        size_t k = j->cy->scor[f];
         const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
-        if (!HAS(ops, score) || j->cy->skip_score[k]) continue;
-        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+        skiff_sched_status_t s;
+        s.code = SKIFF_SCHED_SUCCESS;
+        s.reason[0] = '\0';
         int64_t v = ops->score(prof->plugins[k].self, &j->cy->st, &j->cy->pod->view, node, &s);
         if (s.code == SKIFF_SCHED_ERROR) {
             if (atomic_exchange(&j->fw->error, 1) == 0)
@@ -342,6 +346,9 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     memset(fw->visited, 0, n);
     atomic_store(&fw->stop, 0);
     atomic_store(&fw->error, 0);
+    cy->n_filt = 0;
+    for (size_t k = 0; k < prof->n_plugins; k++)
+        if (HAS(prof->plugins[k].ops, filter) && !cy->skip_filter[k]) cy->filt[cy->n_filt++] = (unsigned char)k;
     if (cy->pod->nominated) {
         /* The node it preempted on first (kube-scheduler's
          * evaluateNominatedNode): if it fits there now, that is the pick. */
@@ -359,9 +366,7 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     atomic_store(&fw->error, 0);
     size_t start = fw->next_start % n;
     filter_job_t fj = { fw, cy, c, start, n, to_find };
-    size_t n_filters = 0;
-    for (size_t k = 0; k < prof->n_plugins; k++)
-        n_filters += HAS(prof->plugins[k].ops, filter) && !cy->skip_filter[k];
+    size_t n_filters = cy->n_filt;
     sched_pool_run(fw->pool, n, (to_find < n ? to_find : n) * (n_filters ? n_filters : 1),
                    filter_chunk, &fj, &fw->stop);
     if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
@@ -417,9 +422,10 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
         if (fw_reserve(fw, n, prof->n_plugins, nf) < 0) return fail_error(res, "out of memory");
         score_job_t sj = { fw, cy, c, nf };
         atomic_store(&fw->error, 0);
-        size_t n_scores = 0;
+        cy->n_scor = 0;
         for (size_t k = 0; k < prof->n_plugins; k++)
-            n_scores += HAS(prof->plugins[k].ops, score) && !cy->skip_score[k];
+            if (HAS(prof->plugins[k].ops, score) && !cy->skip_score[k]) cy->scor[cy->n_scor++] = (unsigned char)k;
+        size_t n_scores = cy->n_scor;
         sched_pool_run(fw->pool, nf, nf * n_scores, score_chunk, &sj, NULL);
         if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
         for (size_t k = 0; k < prof->n_plugins; k++) {

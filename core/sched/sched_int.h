@@ -221,6 +221,8 @@ typedef struct sched_cycle {
     sched_pod_rec_t *pod;
     sched_node_rec_t *node;     /* chosen */
     unsigned char skip_filter[32], skip_score[32]; /* per plugin */
+    unsigned char filt[32], scor[32]; /* plugins whose filter / score runs this cycle, in order */
+    size_t n_filt, n_scor;
     /* permit */
     int waiting;                /* plugins still to allow */
     const void *wait_for[32];
