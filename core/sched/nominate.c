@@ -127,8 +127,8 @@ const skiff_sched_node_t *sched_nominated_view(const sched_cache_t *c, const ski
     const skiff_sched_pod_t **pods = (const skiff_sched_pod_t **)mem;
     skiff_sched_scalar_t *sc = (skiff_sched_scalar_t *)(mem + (node->n_pods + n) * sizeof *pods);
     *tmp = *node;
-    memcpy(pods, node->pods, node->n_pods * sizeof *pods);
-    memcpy(sc, node->requested.scalar, node->requested.n_scalar * sizeof *sc);
+    if (node->n_pods) memcpy(pods, node->pods, node->n_pods * sizeof *pods);
+    if (node->requested.n_scalar) memcpy(sc, node->requested.scalar, node->requested.n_scalar * sizeof *sc);
     size_t n_sc = node->requested.n_scalar, k = node->n_pods;
     for (size_t i = 0; i < l->n; i++) {
         const sched_pod_rec_t *r = l->recs[i];

@@ -90,7 +90,7 @@ static int work_init(work_node_t *w, const skiff_sched_node_t *node)
     w->pods = malloc((node->n_pods + 1) * sizeof *w->pods);
     w->scalar = malloc((node->requested.n_scalar + 1) * sizeof *w->scalar);
     if (!w->pods || !w->scalar) { free(w->pods); free(w->scalar); return -1; }
-    memcpy(w->scalar, node->requested.scalar, node->requested.n_scalar * sizeof *w->scalar);
+    if (node->requested.n_scalar) memcpy(w->scalar, node->requested.scalar, node->requested.n_scalar * sizeof *w->scalar);
     w->n_scalar = node->requested.n_scalar;
     w->view.requested.scalar = w->scalar;
     w->view.pods = w->pods;
