@@ -38,30 +38,6 @@ static void rfc3339(char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, skiff_error_t *err)
-{
-    sched_api_link_t *l = ud;
-    cJSON *b = cJSON_CreateObject();
-    cJSON *meta = cJSON_AddObjectToObject(b, "metadata");
-    cJSON *target = cJSON_AddObjectToObject(b, "target");
-    cJSON_AddStringToObject(b, "apiVersion", "v1");
-    cJSON_AddStringToObject(b, "kind", "Binding");
-    cJSON_AddStringToObject(meta, "name", pod->name);
-    cJSON_AddStringToObject(meta, "namespace", pod->namespace_);
-    if (pod->uid[0]) cJSON_AddStringToObject(meta, "uid", pod->uid);
-    cJSON_AddStringToObject(target, "apiVersion", "v1");
-    cJSON_AddStringToObject(target, "kind", "Node");
-    cJSON_AddStringToObject(target, "name", node);
-    char *json = cJSON_PrintUnformatted(b);
-    cJSON_Delete(b);
-    if (!json) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
-    char path[600];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/binding", pod->namespace_, pod->name);
-    int rc = skiff_api_client_create(l->client, path, json, NULL, err);
-    free(json);
-    return rc;
-}
-
 /* A growing JSON text (events are built without a cJSON tree). */
 typedef struct jbuf { char *s; size_t len, cap; int oom; } jbuf_t;
 
@@ -114,6 +90,30 @@ static void jref(jbuf_t *j, const skiff_sched_pod_t *pod)
         jstr(j, pod->uid);
     }
     jraw(j, "}");
+}
+
+static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, skiff_error_t *err)
+{
+    sched_api_link_t *l = ud;
+    jbuf_t j = { 0 };
+    jraw(&j, "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":");
+    jstr(&j, pod->name);
+    jraw(&j, ",\"namespace\":");
+    jstr(&j, pod->namespace_);
+    if (pod->uid[0]) {
+        jraw(&j, ",\"uid\":");
+        jstr(&j, pod->uid);
+    }
+    jraw(&j, "},\"target\":{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":");
+    jstr(&j, node);
+    jraw(&j, "}}");
+    if (j.oom) { free(j.s); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
+    char *json = j.s;
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/binding", pod->namespace_, pod->name);
+    int rc = skiff_api_client_create(l->client, path, json, NULL, err);
+    free(json);
+    return rc;
 }
 
 static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *type,

@@ -202,7 +202,7 @@ static int filter_node(filter_job_t *j, size_t idx)
     void *scratch = NULL;
     if (j->c->n_nominated) node = sched_nominated_view(j->c, node, cy->pod, &tmp, &scratch);
     int rc = filter_plugins(j, idx, node);
-    free(scratch);
+    if (scratch) free(scratch);
     return rc;
 }
 
