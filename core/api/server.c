@@ -6,6 +6,7 @@
 
 #include "api/internal.h"
 #include "store/fanout.h"
+#include "api/watch_int.h"
 
 const char *const apisrv_verb_names[APISRV_NVERBS] = {
     "GET", "LIST", "WATCH", "CREATE", "UPDATE", "PATCH", "DELETE", "DELETECOLLECTION", "OTHER"
@@ -93,6 +94,8 @@ void skiff_api_server_free(skiff_api_server_t *s)
     s->stopping = 1;
     apisrv_watch_stop_all(s);
     apisrv_httpd_stop(s);
+    apisrv_hubs_free(s);
+    apisrv_pusher_free(s);
     for (size_t i = 0; i < 64; i++) apisrv_cache_free(s->caches[i]);
     for (size_t i = 0; i < 64; i++) skiff_fanout_free(s->fanouts[i]);
     apisrv_metrics_free(s->metrics);
