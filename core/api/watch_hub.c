@@ -231,6 +231,8 @@ int apisrv_hub_attach(skiff_api_server_t *s, size_t idx, skiff_api_stream_t *w, 
     uint64_t q = h->tail;
     while (q > h->head && h->ring[(q - 1) % APISRV_HUB_CAP]->rev >= from) q--;
     w->next_seq = q;
+    /* the fan-out may still be delivering older events into the ring */
+    w->from_rev = from;
     w->hub = h;
     w->hub_next = h->streams;
     h->streams = w;
@@ -272,7 +274,7 @@ int apisrv_hub_stream_next(skiff_api_stream_t *w, char **out, size_t *len, int t
         if (!w->ended && w->next_seq < h->tail) {
             for (; w->next_seq < h->tail && w->q.len < (1u << 20); w->next_seq++) {
                 apisrv_hev_t *e = h->ring[w->next_seq % APISRV_HUB_CAP];
-                if (e->key_len >= w->prefix_len && memcmp(e->key, w->prefix, w->prefix_len) == 0)
+                if (e->rev >= w->from_rev && e->key_len >= w->prefix_len && memcmp(e->key, w->prefix, w->prefix_len) == 0)
                     skiff_api_buf_add(&w->q, e->chunk + e->line_off, e->line_len);
                 if (e->rev > w->last_rev) w->last_rev = e->rev;
             }

@@ -80,6 +80,7 @@ struct skiff_api_stream {
     apisrv_hub_t *hub;
     skiff_api_stream_t *hub_next;
     uint64_t next_seq;        /* next ring event to look at */
+    int64_t from_rev;         /* ring events below this were before the stream's start */
     int push;                 /* written by the push writer (q is then unused) */
     skiff_api_buf_t out;      /* push: framed private chunks (initial state, bookmarks, ERROR) */
     size_t out_off;

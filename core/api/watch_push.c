@@ -110,7 +110,7 @@ static int pump(apisrv_pusher_t *p, skiff_api_stream_t *w, int64_t now)
         for (; seq < h->tail && n < IOV_BATCH && bytes < BYTES_BATCH; seq++) {
             apisrv_hev_t *e = h->ring[seq % APISRV_HUB_CAP];
             end_rev = e->rev;
-            if (e->key_len < w->prefix_len || memcmp(e->key, w->prefix, w->prefix_len) != 0) continue;
+            if (e->rev < w->from_rev || e->key_len < w->prefix_len || memcmp(e->key, w->prefix, w->prefix_len) != 0) continue;
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
             iov[n] = (struct iovec){ (void *)e->chunk, e->chunk_len };
             u[n++] = (unit_t){ e, seq, e->chunk_len };
