@@ -31,6 +31,8 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
     if (s->event_ttl_ms < 0) s->event_ttl_ms = 0;
     pthread_mutex_init(&s->alloc_mu, NULL);
     pthread_mutex_init(&s->watch_mu, NULL);
+    s->hub_cap = cfg && cfg->watch_window ? cfg->watch_window : 20000;
+    if (s->hub_cap < 1024) s->hub_cap = 1024;
     int rc = apisrv_service_ranges(s, cfg && cfg->service_cidr ? cfg->service_cidr : "10.96.0.0/12",
                                    cfg && cfg->node_port_range ? cfg->node_port_range : "30000-32767", err);
     if (rc == 0 && apisrv_metrics_new(&s->metrics) < 0)

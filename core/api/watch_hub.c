@@ -8,11 +8,12 @@
  * cursor (next_seq) into the ring and filters its namespace by key prefix.
  * Semantics are those of watch.c: unfiltered ADDED/MODIFIED/DELETED, the
  * DELETED object is the last state at the deleting revision, BOOKMARKs carry
- * the last revision the cursor passed, a stream more than APISRV_HUB_CAP
- * events behind is ended with 410 Expired (it lists again).
+ * the last revision the cursor passed, a stream more than the hub's
+ * capacity (the watch window) behind is ended with 410 Expired (it lists
+ * again).
  *
  * Memory: the ring keeps what some stream still has to read, plus the last
- * APISRV_HUB_KEEP events for late joiners, never more than CAP events. */
+ * APISRV_HUB_KEEP events for late joiners, never more than its capacity. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static void hub_unref_locked(apisrv_hub_t *h, int *freeit)
 static void hub_free(apisrv_hub_t *h)
 {
     if (h->sub) skiff_fanout_unsubscribe(h->sub);
-    for (uint64_t q = h->head; q < h->tail; q++) apisrv_hev_unref(h->ring[q % APISRV_HUB_CAP]);
+    for (uint64_t q = h->head; q < h->tail; q++) apisrv_hev_unref(h->ring[q % h->cap]);
     free(h->ring);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
@@ -140,12 +141,13 @@ static void hub_fail(apisrv_hub_t *h, const char *why)
 /* Drop ring events no stream needs any more (keeping APISRV_HUB_KEEP). */
 static void trim_locked(apisrv_hub_t *h)
 {
-    if (h->tail - h->head <= APISRV_HUB_KEEP + 256) return;
+    /* every 64 events: it walks the streams */
+    if (((h->tail & 63) != 0 || h->tail - h->head <= APISRV_HUB_KEEP + 256) && h->tail - h->head < h->cap) return;
     uint64_t min = h->tail - APISRV_HUB_KEEP;
     for (skiff_api_stream_t *w = h->streams; w; w = w->hub_next)
         if (!w->ended && w->next_seq < min) min = w->next_seq;
     while (h->head < min) {
-        apisrv_hev_t *e = h->ring[h->head % APISRV_HUB_CAP];
+        apisrv_hev_t *e = h->ring[h->head % h->cap];
         h->min_rev = e->rev + 1;
         apisrv_hev_unref(e);
         h->head++;
@@ -166,14 +168,14 @@ static void hub_on_event(void *ud, const skiff_store_event_t *ev, const skiff_er
     pthread_mutex_lock(&h->mu);
     if (h->failed) { pthread_mutex_unlock(&h->mu); apisrv_hev_unref(e); return; }
     trim_locked(h);
-    if (h->tail - h->head == APISRV_HUB_CAP) {
+    if (h->tail - h->head == h->cap) {
         /* full: the oldest goes; a stream still at it finds itself cut off */
-        apisrv_hev_t *old = h->ring[h->head % APISRV_HUB_CAP];
+        apisrv_hev_t *old = h->ring[h->head % h->cap];
         h->min_rev = old->rev + 1;
         apisrv_hev_unref(old);
         h->head++;
     }
-    h->ring[h->tail % APISRV_HUB_CAP] = e;
+    h->ring[h->tail % h->cap] = e;
     h->tail++;
     if (h->pull_waiters) pthread_cond_broadcast(&h->cv);
     int kick = h->npush > 0;
@@ -188,7 +190,8 @@ static apisrv_hub_t *hub_get(skiff_api_server_t *s, size_t idx)
     skiff_fanout_t *fo = s->fanouts[idx];
     if (!fo || s->stopping) return NULL;
     apisrv_hub_t *h = calloc(1, sizeof *h);
-    if (!h || !(h->ring = calloc(APISRV_HUB_CAP, sizeof *h->ring))) { free(h); return NULL; }
+    if (!h || !(h->ring = calloc(s->hub_cap, sizeof *h->ring))) { free(h); return NULL; }
+    h->cap = s->hub_cap;
     h->s = s;
     h->idx = idx;
     h->res = &apisrv_resources[idx];
@@ -229,7 +232,7 @@ int apisrv_hub_attach(skiff_api_server_t *s, size_t idx, skiff_api_stream_t *w, 
     pthread_mutex_unlock(&s->watch_mu);
     if (h->failed || from < h->min_rev) { pthread_mutex_unlock(&h->mu); return 1; }
     uint64_t q = h->tail;
-    while (q > h->head && h->ring[(q - 1) % APISRV_HUB_CAP]->rev >= from) q--;
+    while (q > h->head && h->ring[(q - 1) % h->cap]->rev >= from) q--;
     w->next_seq = q;
     /* the fan-out may still be delivering older events into the ring */
     w->from_rev = from;
@@ -273,7 +276,7 @@ int apisrv_hub_stream_next(skiff_api_stream_t *w, char **out, size_t *len, int t
         if (w->q.len) break;
         if (!w->ended && w->next_seq < h->tail) {
             for (; w->next_seq < h->tail && w->q.len < (1u << 20); w->next_seq++) {
-                apisrv_hev_t *e = h->ring[w->next_seq % APISRV_HUB_CAP];
+                apisrv_hev_t *e = h->ring[w->next_seq % h->cap];
                 if (e->rev >= w->from_rev && e->key_len >= w->prefix_len && memcmp(e->key, w->prefix, w->prefix_len) == 0)
                     skiff_api_buf_add(&w->q, e->chunk + e->line_off, e->line_len);
                 if (e->rev > w->last_rev) w->last_rev = e->rev;

@@ -17,10 +17,10 @@
 #include "api/internal.h"
 #include "store/fanout.h"
 
-/* Events a hub keeps: a stream further behind than this is cut off (410). */
-#define APISRV_HUB_CAP 65536u
-/* Events kept for late joiners even when every stream has passed them. */
-#define APISRV_HUB_KEEP 1024u
+/* Events kept for late joiners even when every stream has passed them. A
+ * hub keeps at most s->hub_cap events (the watch window): a stream further
+ * behind is cut off with 410, as a watch cache's slow watcher is. */
+#define APISRV_HUB_KEEP 512u
 
 /* One event serialised once: the HTTP chunk "<hex>\r\n<line>\r\n" where
  * line = {"type":...,"object":...}\n. Immutable once in the ring. */
@@ -50,7 +50,8 @@ struct apisrv_hub {
     skiff_fanout_sub_t *sub;
     const apisrv_resource_t *res;
     char kind[64], api_version[64];
-    apisrv_hev_t **ring;        /* APISRV_HUB_CAP slots, by seq % CAP */
+    apisrv_hev_t **ring;        /* cap slots, by seq % cap */
+    uint64_t cap;
     uint64_t head, tail;        /* oldest retained seq, next seq to append */
     int64_t min_rev;            /* every event with rev >= min_rev is in the ring or to come */
     skiff_api_stream_t *streams;

@@ -108,7 +108,7 @@ static int pump(apisrv_pusher_t *p, skiff_api_stream_t *w, int64_t now)
     int64_t end_rev = 0;
     if (!w->ended && w->out_off == w->out.len) {
         for (; seq < h->tail && n < IOV_BATCH && bytes < BYTES_BATCH; seq++) {
-            apisrv_hev_t *e = h->ring[seq % APISRV_HUB_CAP];
+            apisrv_hev_t *e = h->ring[seq % h->cap];
             end_rev = e->rev;
             if (e->rev < w->from_rev || e->key_len < w->prefix_len || memcmp(e->key, w->prefix, w->prefix_len) != 0) continue;
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);

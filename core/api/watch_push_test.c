@@ -35,6 +35,8 @@ typedef struct fx {
     int port;
 } fx_t;
 
+static unsigned window;
+
 static int setup(void **state)
 {
     fx_t *f = calloc(1, sizeof *f);
@@ -49,7 +51,8 @@ static int setup(void **state)
     assert_int_equal(skiff_instance_new(d, "mem", NULL, NULL, &f->store, &err), 0);
     assert_int_equal(skiff_instance_start(f->store, &err), 0);
     assert_int_equal(skiff_bus_new(&f->bus, &err), 0);
-    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .watch_bookmark_ms = 200, .bus = f->bus };
+    skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .watch_bookmark_ms = 200, .bus = f->bus,
+                               .watch_window = window };
     if (skiff_api_server_new(&cfg, skiff_instance_ops(f->store), skiff_instance_self(f->store), &f->srv, &err) < 0)
         fail_msg("%s", err.msg);
     if (skiff_api_server_start(f->srv, &err) < 0) fail_msg("%s", err.msg);
@@ -59,6 +62,14 @@ static int setup(void **state)
     assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"other\"}}", NULL, &err), 0);
     *state = f;
     return 0;
+}
+
+static int setup_small(void **state)
+{
+    window = 1024;
+    int r = setup(state);
+    window = 0;
+    return r;
 }
 
 static int teardown(void **state)
@@ -177,6 +188,12 @@ static void parse(wire_t *w)
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "name"));
         const char *rv = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "resourceVersion"));
         assert_non_null(type);
+        if (strcmp(type, "ERROR") == 0) {
+            if (w->loglen + 20 < sizeof w->log)
+                w->loglen += (size_t)snprintf(w->log + w->loglen, sizeof w->log - w->loglen, "ERROR ?;");
+            cJSON_Delete(o);
+            continue;
+        }
         assert_non_null(rv);
         long long r = atoll(rv);
         if (strcmp(type, "BOOKMARK") == 0) {
@@ -369,6 +386,50 @@ static void test_clients_vanish(void **state)
     free(w);
 }
 
+/* A watcher that stops reading falls out of the window: the rest of the
+ * chunk it was in, then ERROR 410 Expired, then the end of the body. */
+static void test_cut_off(void **state)
+{
+    fx_t *f = *state;
+    char path[256];
+    long long cur = (long long)revision(f);
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
+    int fd = dial(f, 2048);
+    send_get(fd, path);
+    int fd2 = dial(f, 0);
+    send_get(fd2, path);
+    usleep(100000);
+    wire_t *w2 = calloc(1, sizeof *w2);
+    char name[32];
+    for (int i = 0; i < 2500; i++) {
+        snprintf(name, sizeof name, "c%d", i);
+        create_pod(f, "default", name, 6000);
+        if (i % 100 == 0) { read_some(fd2, w2, 0); parse(w2); }
+    }
+    /* the one that kept reading got everything */
+    read_until(fd2, w2, 2500, 30);
+    wire_t *w = calloc(1, sizeof *w);
+    double until = now_s() + 30;
+    while (!w->ended && now_s() < until) {
+        if (read_some(fd, w, 100) < 0) break;
+        parse(w);
+    }
+    assert_true(w->ended);
+    assert_true(w->events > 0 && w->events < 2500);
+    const char *last = strrchr(w->log, ';');
+    assert_non_null(last);
+    assert_non_null(strstr(w->log, "ERROR ?;"));
+    assert_int_equal(strlen(strstr(w->log, "ERROR ?;")), strlen("ERROR ?;"));
+    const char *st = "\"reason\":\"Expired\",\"code\":410";
+    assert_non_null(memmem(w->buf, w->len, st, strlen(st)));
+    close(fd);
+    close(fd2);
+    free(w->buf);
+    free(w);
+    free(w2->buf);
+    free(w2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +437,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slow_reader_partial_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_keepalive_bookmarks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clients_vanish, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_off, setup_small, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
