@@ -14,10 +14,13 @@
  *
  * Memory: the ring keeps what some stream still has to read, plus the last
  * APISRV_HUB_KEEP events for late joiners, never more than its capacity. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/watch_int.h"
 
@@ -40,6 +43,7 @@ static void hub_free(apisrv_hub_t *h)
     if (h->sub) skiff_fanout_unsubscribe(h->sub);
     for (uint64_t q = h->head; q < h->tail; q++) apisrv_hev_unref(h->ring[q % h->cap]);
     free(h->ring);
+    if (h->memfd >= 0) close(h->memfd);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
     free(h);
@@ -138,7 +142,8 @@ static void hub_fail(apisrv_hub_t *h, const char *why)
     if (freeit) hub_free(h);
 }
 
-/* Drop ring events no stream needs any more (keeping APISRV_HUB_KEEP). */
+/* Drop ring events no stream needs any more (keeping APISRV_HUB_KEEP), and
+ * release the file's pages below what any push stream may still send. */
 static void trim_locked(apisrv_hub_t *h)
 {
     /* every 64 events: it walks the streams */
@@ -151,6 +156,21 @@ static void trim_locked(apisrv_hub_t *h)
         h->min_rev = e->rev + 1;
         apisrv_hev_unref(e);
         h->head++;
+    }
+    if (!h->file_ok) return;
+    uint64_t keep = h->head < h->tail ? h->ring[h->head % h->cap]->off : h->log_end;
+    for (skiff_api_stream_t *w = h->streams; w; w = w->hub_next) {
+        if (!w->push) continue;
+        /* behind the ring (being cut off, maybe in the middle of a send): keep all */
+        uint64_t o = w->next_seq < h->head ? h->punched
+                   : w->next_seq < h->tail ? h->ring[w->next_seq % h->cap]->off : h->log_end;
+        if (o < keep) keep = o;
+    }
+    keep &= ~(uint64_t)4095;
+    if (keep > h->punched + (1u << 20)) {
+        if (fallocate(h->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)h->punched,
+                      (off_t)(keep - h->punched)) == 0)
+            h->punched = keep;
     }
 }
 
@@ -165,6 +185,19 @@ static void hub_on_event(void *ud, const skiff_store_event_t *ev, const skiff_er
     }
     apisrv_hev_t *e = hev_new(h, ev);
     if (!e) { hub_fail(h, "out of memory serialising a watch event; list again"); return; }
+    e->off = h->log_end;
+    if (h->file_ok) {
+        ssize_t wr = pwrite(h->memfd, e->chunk, e->chunk_len, (off_t)e->off);
+        if (wr == (ssize_t)e->chunk_len) {
+            h->log_end += e->chunk_len;
+        } else {
+            /* no room for the file: the writer sends from memory from now on
+             * (the descriptor stays open: a sendfile may be using it) */
+            pthread_mutex_lock(&h->mu);
+            h->file_ok = 0;
+            pthread_mutex_unlock(&h->mu);
+        }
+    }
     pthread_mutex_lock(&h->mu);
     if (h->failed) { pthread_mutex_unlock(&h->mu); apisrv_hev_unref(e); return; }
     trim_locked(h);
@@ -200,19 +233,24 @@ static apisrv_hub_t *hub_get(skiff_api_server_t *s, size_t idx)
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     h->refs = 1;
-    skiff_fanout_stats_t st;
-    skiff_fanout_stats(fo, &st);
-    /* from the fan-out's newest event on: the ring is complete from there */
-    int64_t start = st.last_rev > 0 ? st.last_rev + 1 : st.start_rev;
-    if (start < 1) start = 1;
-    h->min_rev = start;
+    h->memfd = getenv("SKIFF_WATCH_NO_SENDFILE") ? -1 : memfd_create("skiff-watch", MFD_CLOEXEC);
+    h->file_ok = h->memfd >= 0;
+    /* from the oldest event the fan-out still has: a watch resuming from
+     * anywhere in the watch window is served from the hub (the window is
+     * serialised once, now) */
     skiff_error_t err;
-    skiff_error_clear(&err);
-    /* the callback may run before subscribe returns: it only takes h->mu
-     * (and watch_mu on failure, which waits for us) */
-    pthread_mutex_lock(&h->mu);
-    int rc = skiff_fanout_subscribe(fo, start, hub_on_event, h, NULL, &h->sub, &err);
-    pthread_mutex_unlock(&h->mu);
+    int rc = SKIFF_E_COMPACTED;
+    for (int tries = 0; tries < 3 && rc == SKIFF_E_COMPACTED; tries++) {
+        skiff_fanout_stats_t st;
+        skiff_fanout_stats(fo, &st);
+        int64_t start = st.oldest_rev > st.start_rev ? st.oldest_rev : st.start_rev;
+        if (start < 1) start = 1;
+        h->min_rev = start;
+        skiff_error_clear(&err);
+        /* the callback may run before subscribe returns: it takes h->mu (and
+         * watch_mu on failure, which waits for us) */
+        rc = skiff_fanout_subscribe(fo, start, hub_on_event, h, NULL, &h->sub, &err);
+    }
     if (rc < 0) {
         h->sub = NULL;
         hub_free(h);

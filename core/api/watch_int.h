@@ -33,6 +33,7 @@ typedef struct apisrv_hev {
     const char *chunk;
     size_t chunk_len;
     size_t line_off, line_len; /* the line inside chunk */
+    uint64_t off;           /* where the chunk is in the hub's file (push writer's sendfile) */
 } apisrv_hev_t;
 
 typedef struct apisrv_hub apisrv_hub_t;
@@ -54,6 +55,15 @@ struct apisrv_hub {
     uint64_t cap;
     uint64_t head, tail;        /* oldest retained seq, next seq to append */
     int64_t min_rev;            /* every event with rev >= min_rev is in the ring or to come */
+    /* The ring's chunks again, back to back in a memfd, so the push writer
+     * can sendfile() a run of them: the kernel then references these pages
+     * instead of copying each event into every socket. Append-only; what no
+     * stream can still send is punched out (pages in flight stay alive, with
+     * their bytes, until the socket is done with them). -1 = not used. */
+    int memfd;
+    int file_ok;                /* every ring event is in the file (cleared if a write fails) */
+    uint64_t log_end;           /* fan-out callback only */
+    uint64_t punched;           /* bytes below this are released */
     skiff_api_stream_t *streams;
 };
 

@@ -221,6 +221,23 @@ static void read_until(int fd, wire_t *w, int events, double secs)
     if (w->events < events) fail_msg("got %d of %d events", w->events, events);
 }
 
+/* Dial, ask for the watch and wait for its response headers: a shared-log
+ * watch answers them once it is attached, so what is created after this
+ * returns is on the wire in one chunk per event. */
+static int open_watch(fx_t *f, const char *path, int rcvbuf, wire_t *w)
+{
+    int fd = dial(f, rcvbuf);
+    send_get(fd, path);
+    double until = now_s() + 20;
+    while (!w->headers_done && now_s() < until) {
+        if (read_some(fd, w, 100) < 0) break;
+        parse(w);
+    }
+    assert_true(w->headers_done);
+    assert_int_equal(w->status, 200);
+    return fd;
+}
+
 static void create_pod(fx_t *f, const char *ns, const char *name, size_t pad)
 {
     char path[128];
@@ -245,14 +262,11 @@ static void test_namespaces_and_order(void **state)
     int fds[4];
     wire_t *w = calloc(4, sizeof *w);
     for (int i = 0; i < 3; i++) {
-        fds[i] = dial(f, 0);
         snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-        send_get(fds[i], path);
+        fds[i] = open_watch(f, path, 0, &w[i]);
     }
-    fds[3] = dial(f, 0);
     snprintf(path, sizeof path, "/api/v1/pods?watch=1&resourceVersion=%lld", cur);
-    send_get(fds[3], path);
-    usleep(100000);
+    fds[3] = open_watch(f, path, 0, &w[3]);
     char name[32];
     for (int i = 0; i < 300; i++) {
         snprintf(name, sizeof name, "p%d", i);
@@ -283,23 +297,20 @@ static void test_slow_reader_partial_writes(void **state)
     fx_t *f = *state;
     char path[256];
     long long cur = (long long)revision(f);
-    int fd = dial(f, 4096);
     snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    send_get(fd, path);
+    wire_t *w = calloc(1, sizeof *w);
+    int fd = open_watch(f, path, 4096, w);
     /* a second watcher that reads along, so the log keeps moving */
-    int fd2 = dial(f, 0);
-    send_get(fd2, path);
-    usleep(100000);
+    wire_t *w2 = calloc(1, sizeof *w2);
+    int fd2 = open_watch(f, path, 0, w2);
     char name[32];
     /* ~10 KB per event, odd sizes: the socket fills up and writes stop mid-chunk */
     for (int i = 0; i < 600; i++) {
         snprintf(name, sizeof name, "big%d", i);
         create_pod(f, "default", name, 9000 + (size_t)(i * 37) % 2000);
     }
-    wire_t *w2 = calloc(1, sizeof *w2);
     read_until(fd2, w2, 600, 30);
     /* now drain the slow one in small reads */
-    wire_t *w = calloc(1, sizeof *w);
     double until = now_s() + 30;
     while (w->events < 600 && now_s() < until) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -367,8 +378,12 @@ static void test_clients_vanish(void **state)
     long long cur = (long long)revision(f);
     snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
     int fds[20];
-    for (int i = 0; i < 20; i++) { fds[i] = dial(f, 2048); send_get(fds[i], path); }
-    usleep(100000);
+    for (int i = 0; i < 20; i++) {
+        wire_t *hw = calloc(1, sizeof *hw);
+        fds[i] = open_watch(f, path, 2048, hw);
+        free(hw->buf);
+        free(hw);
+    }
     char name[32];
     for (int i = 0; i < 100; i++) {
         snprintf(name, sizeof name, "v%d", i);
@@ -377,9 +392,8 @@ static void test_clients_vanish(void **state)
     }
     for (int i = 10; i < 20; i++) close(fds[i]);
     /* the server still serves watches and requests */
-    int fd = dial(f, 0);
-    send_get(fd, path);
     wire_t *w = calloc(1, sizeof *w);
+    int fd = open_watch(f, path, 0, w);
     read_until(fd, w, 100, 20);
     close(fd);
     free(w->buf);
@@ -394,21 +408,18 @@ static void test_cut_off(void **state)
     char path[256];
     long long cur = (long long)revision(f);
     snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    int fd = dial(f, 2048);
-    send_get(fd, path);
-    int fd2 = dial(f, 0);
-    send_get(fd2, path);
-    usleep(100000);
+    wire_t *w = calloc(1, sizeof *w);
+    int fd = open_watch(f, path, 2048, w);
     wire_t *w2 = calloc(1, sizeof *w2);
+    int fd2 = open_watch(f, path, 0, w2);
     char name[32];
     for (int i = 0; i < 2500; i++) {
         snprintf(name, sizeof name, "c%d", i);
         create_pod(f, "default", name, 6000);
-        while (read_some(fd2, w2, 0) > 0) parse(w2); /* keeps up */
+        read_until(fd2, w2, i + 1, 30); /* keeps up */
     }
     /* the one that kept reading got everything */
     read_until(fd2, w2, 2500, 30);
-    wire_t *w = calloc(1, sizeof *w);
     double until = now_s() + 30;
     while (!w->ended && now_s() < until) {
         if (read_some(fd, w, 100) < 0) break;
