@@ -216,7 +216,7 @@ static void hub_on_event(void *ud, const skiff_store_event_t *ev, const skiff_er
     if (kick) apisrv_pusher_kick(h->s);
 }
 
-static apisrv_hub_t *hub_get(skiff_api_server_t *s, size_t idx)
+static apisrv_hub_t *hub_get(skiff_api_server_t *s, size_t idx, int64_t from)
 {
     /* caller holds s->watch_mu */
     if (s->hubs[idx]) return s->hubs[idx];
@@ -235,15 +235,16 @@ static apisrv_hub_t *hub_get(skiff_api_server_t *s, size_t idx)
     h->refs = 1;
     h->memfd = getenv("SKIFF_WATCH_NO_SENDFILE") ? -1 : memfd_create("skiff-watch", MFD_CLOEXEC);
     h->file_ok = h->memfd >= 0;
-    /* from the oldest event the fan-out still has: a watch resuming from
-     * anywhere in the watch window is served from the hub (the window is
-     * serialised once, now) */
+    /* from the first watch's resume point (what the fan-out still has of the
+     * window after it is replayed into the ring); a later watch resuming from
+     * before that uses a subscription of its own */
     skiff_error_t err;
     int rc = SKIFF_E_COMPACTED;
     for (int tries = 0; tries < 3 && rc == SKIFF_E_COMPACTED; tries++) {
         skiff_fanout_stats_t st;
         skiff_fanout_stats(fo, &st);
         int64_t start = st.oldest_rev > st.start_rev ? st.oldest_rev : st.start_rev;
+        if (from > start) start = from;
         if (start < 1) start = 1;
         h->min_rev = start;
         skiff_error_clear(&err);
@@ -264,7 +265,7 @@ int apisrv_hub_attach(skiff_api_server_t *s, size_t idx, skiff_api_stream_t *w, 
 {
     if (idx >= 64) return 1;
     pthread_mutex_lock(&s->watch_mu);
-    apisrv_hub_t *h = hub_get(s, idx);
+    apisrv_hub_t *h = hub_get(s, idx, from);
     if (!h) { pthread_mutex_unlock(&s->watch_mu); return 1; }
     pthread_mutex_lock(&h->mu);
     pthread_mutex_unlock(&s->watch_mu);
