@@ -2,8 +2,10 @@
  *
  * One thread per connection: a request's handler may block on the store, and
  * a watch's content reader blocks on its stream (chunked, unknown length)
- * without starving anyone else. Bodies are collected up to 3 MiB; beyond
- * that the request is answered 413 without reading further into memory. */
+ * without starving anyone else. A shared-log watch is written by the push
+ * writer instead (watch_push.c) while its thread sleeps. Bodies are collected
+ * up to 3 MiB; beyond that the request is answered 413 without reading
+ * further into memory. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdio.h>

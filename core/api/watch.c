@@ -1,6 +1,9 @@
-/* core/api/watch — watch streams: one store watch per stream, events turned
- * into newline-delimited JSON (or one-row Tables) and queued for the HTTP
- * thread, which drains them as chunks.
+/* core/api/watch — watch streams. A plain JSON watch (no selector, not a
+ * Table) with the watch cache on reads the resource's shared log
+ * (watch_hub.c; pushed over HTTP by watch_push.c). Every other watch has a
+ * subscription of its own (the fan-out, or the store's history): its events
+ * are turned into newline-delimited JSON (or one-row Tables) and queued for
+ * the HTTP thread, which drains them as chunks.
  *
  * Semantics (as kube-apiserver): resourceVersion "" or "0" first sends the
  * current objects as ADDED; otherwise only changes after that revision; a
@@ -8,7 +11,8 @@
  * and field selectors turn an object leaving the selection into DELETED and
  * one entering it into ADDED; BOOKMARKs (allowWatchBookmarks) carry the last
  * revision sent; timeoutSeconds ends the stream cleanly. A watcher whose
- * queue grows past QUEUE_MAX is cut off with 410 (it lists again). */
+ * queue grows past QUEUE_MAX (shared log: the window) is cut off with 410
+ * (it lists again). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
