@@ -277,6 +277,7 @@ static apisrv_pusher_t *pusher_get(skiff_api_server_t *s)
         pthread_cond_destroy(&p->done_cv);
         goto fail;
     }
+    pthread_setname_np(p->th, "skiff-watchpush");
     __atomic_store_n(&s->pusher, p, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&s->watch_mu);
     return p;

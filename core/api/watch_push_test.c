@@ -33,6 +33,7 @@ typedef struct fx {
     skiff_api_client_t *cl;
     skiff_bus_t *bus;
     int port;
+    int stalled_fd;   /* closed after the server is freed */
 } fx_t;
 
 static unsigned window;
@@ -77,6 +78,7 @@ static int teardown(void **state)
     fx_t *f = *state;
     skiff_api_client_free(f->cl);
     skiff_api_server_free(f->srv);
+    if (f->stalled_fd > 0) close(f->stalled_fd);
     skiff_bus_free(f->bus);
     skiff_instance_free(f->store);
     skiff_registry_free(f->reg);
@@ -441,6 +443,27 @@ static void test_cut_off(void **state)
     free(w2);
 }
 
+/* The server stops while a watcher has stopped reading with its socket
+ * full: stopping must not wait for it. */
+static void test_stop_with_stalled_client(void **state)
+{
+    fx_t *f = *state;
+    char path[256];
+    long long cur = (long long)revision(f);
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
+    wire_t *w = calloc(1, sizeof *w);
+    f->stalled_fd = open_watch(f, path, 2048, w);
+    char name[32];
+    for (int i = 0; i < 400; i++) {
+        snprintf(name, sizeof name, "s%d", i);
+        create_pod(f, "default", name, 6000);
+    }
+    usleep(200000);
+    free(w->buf);
+    free(w);
+    /* teardown frees the server with this watch stalled */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timeout_keepalive_bookmarks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clients_vanish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_off, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_with_stalled_client, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
