@@ -33,6 +33,9 @@
 
 #define IOV_BATCH 256
 #define BYTES_BATCH (512u * 1024u)
+/* Writer threads. A second one showed no gain beyond the noise in an A/B on
+ * the shared 2-core machine (SKIFF_WATCH_PUSHERS=1 vs 2, 6 runs each). */
+#define PUSHERS 1
 
 struct apisrv_pusher {
     skiff_api_server_t *s;
@@ -43,16 +46,21 @@ struct apisrv_pusher {
     pthread_mutex_t mu;         /* the list; a stream's done flag */
     pthread_cond_t done_cv;     /* HTTP threads waiting for their stream to end */
     skiff_api_stream_t *list;
+    apisrv_pusher_t *next;      /* the server's other writer threads */
+    unsigned rr, n;             /* first writer: round-robin cursor, how many */
 };
 
-void apisrv_pusher_kick(skiff_api_server_t *s)
+static void kick_one(apisrv_pusher_t *p)
 {
-    apisrv_pusher_t *p = __atomic_load_n(&s->pusher, __ATOMIC_ACQUIRE);
-    if (!p) return;
     if (__atomic_exchange_n(&p->kicked, 1, __ATOMIC_ACQ_REL)) return;
     uint64_t one = 1;
     ssize_t r = write(p->kick_fd, &one, sizeof one);
     (void)r;
+}
+
+void apisrv_pusher_kick(skiff_api_server_t *s)
+{
+    for (apisrv_pusher_t *p = __atomic_load_n(&s->pusher, __ATOMIC_ACQUIRE); p; p = p->next) kick_one(p);
 }
 
 typedef struct unit {
@@ -257,19 +265,15 @@ static void *pusher_main(void *arg)
     return NULL;
 }
 
-static apisrv_pusher_t *pusher_get(skiff_api_server_t *s)
+static apisrv_pusher_t *pusher_new(skiff_api_server_t *s)
 {
-    pthread_mutex_lock(&s->watch_mu);
-    apisrv_pusher_t *p = s->pusher;
-    if (p || s->stopping) { pthread_mutex_unlock(&s->watch_mu); return p; }
-    p = calloc(1, sizeof *p);
-    if (!p) goto fail;
+    apisrv_pusher_t *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
     p->s = s;
     p->ep = epoll_create1(EPOLL_CLOEXEC);
     p->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (p->ep < 0 || p->kick_fd < 0) goto fail;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-    if (epoll_ctl(p->ep, EPOLL_CTL_ADD, p->kick_fd, &ev) < 0) goto fail;
+    if (p->ep < 0 || p->kick_fd < 0 || epoll_ctl(p->ep, EPOLL_CTL_ADD, p->kick_fd, &ev) < 0) goto fail;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->done_cv, NULL);
     if (pthread_create(&p->th, NULL, pusher_main, p) != 0) {
@@ -278,17 +282,54 @@ static apisrv_pusher_t *pusher_get(skiff_api_server_t *s)
         goto fail;
     }
     pthread_setname_np(p->th, "skiff-watchpush");
-    __atomic_store_n(&s->pusher, p, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&s->watch_mu);
     return p;
 fail:
-    if (p) {
-        if (p->ep >= 0) close(p->ep);
-        if (p->kick_fd > 0) close(p->kick_fd);
-        free(p);
+    if (p->ep >= 0) close(p->ep);
+    if (p->kick_fd > 0) close(p->kick_fd);
+    free(p);
+    return NULL;
+}
+
+static void pusher_stop(apisrv_pusher_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_mutex_unlock(&p->mu);
+    kick_one(p);
+    pthread_join(p->th, NULL);
+    close(p->ep);
+    close(p->kick_fd);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->done_cv);
+    free(p);
+}
+
+/* The writer for a new stream: PUSHERS threads (SKIFF_WATCH_PUSHERS in
+ * the environment overrides), streams dealt round-robin. */
+static apisrv_pusher_t *pusher_get(skiff_api_server_t *s)
+{
+    pthread_mutex_lock(&s->watch_mu);
+    apisrv_pusher_t *first = s->pusher;
+    if (!first && !s->stopping) {
+        const char *e = getenv("SKIFF_WATCH_PUSHERS");
+        int n = e && atoi(e) > 0 && atoi(e) <= 16 ? atoi(e) : PUSHERS;
+        apisrv_pusher_t *tail = NULL;
+        for (int i = 0; i < n; i++) {
+            apisrv_pusher_t *p = pusher_new(s);
+            if (!p) break;
+            if (tail) tail->next = p;
+            else first = p;
+            tail = p;
+            first->n++;
+        }
+        if (first) __atomic_store_n(&s->pusher, first, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&s->watch_mu);
-    return NULL;
+    if (!first) return NULL;
+    unsigned k = __atomic_fetch_add(&first->rr, 1, __ATOMIC_RELAXED) % first->n;
+    apisrv_pusher_t *p = first;
+    while (k-- && p->next) p = p->next;
+    return p;
 }
 
 int apisrv_stream_push(skiff_api_stream_t *w, int fd)
@@ -298,6 +339,13 @@ int apisrv_stream_push(skiff_api_stream_t *w, int fd)
     if (!p) return 0;
     int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dfd < 0) return 0;
+    /* sendfile() has no MSG_DONTWAIT: one full socket must never stall the
+     * writer's other streams */
+    int fl = fcntl(dfd, F_GETFL);
+    if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(dfd, F_SETFL, fl | O_NONBLOCK) < 0)) {
+        close(dfd);
+        return 0;
+    }
     /* the headers went out with MSG_MORE: push them now, and every chunk after */
     int one = 1;
     setsockopt(dfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -340,16 +388,10 @@ int apisrv_stream_push(skiff_api_stream_t *w, int fd)
 void apisrv_pusher_free(skiff_api_server_t *s)
 {
     apisrv_pusher_t *p = s->pusher;
-    if (!p) return;
-    pthread_mutex_lock(&p->mu);
-    p->stop = 1;
-    pthread_mutex_unlock(&p->mu);
-    apisrv_pusher_kick(s);
-    pthread_join(p->th, NULL);
     s->pusher = NULL;
-    close(p->ep);
-    close(p->kick_fd);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->done_cv);
-    free(p);
+    while (p) {
+        apisrv_pusher_t *nx = p->next;
+        pusher_stop(p);
+        p = nx;
+    }
 }
