@@ -130,7 +130,7 @@ static void pod_view(const cJSON *pod, podv_t *v)
 static int is_true(const cJSON *x) { return cJSON_IsTrue(x); }
 static int is_false(const cJSON *x) { return cJSON_IsFalse(x); }
 
-/* ---- baseline checks (in Kubernetes' check-ID order) ---------------------- */
+/* ---- baseline checks (in Kubernetes' order: by level, then check ID) ------ */
 
 static const char *const baseline_caps[] = { "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID",
                                              "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID",
@@ -140,6 +140,76 @@ static int in_list(const char *const *l, const char *s)
 {
     for (; *l; l++) if (strcmp(*l, s) == 0) return 1;
     return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* Kubernetes prints sets (sets.String.List()) sorted bytewise. */
+static void names_sort(names_t *l) { qsort(l->v, (size_t)l->n, sizeof l->v[0], cmp_str); }
+
+/* `"a", "b"` — Kubernetes' joinQuote (no escaping) */
+static void sb_quoted(sbuf_t *b, const names_t *l)
+{
+    for (int i = 0; i < l->n; i++) sb_add(b, "%s\"%s\"", i ? ", " : "", l->v[i]);
+}
+
+/* Who set a bad value: `pod`, `container "a"`, `pod and containers "a", "b"`. */
+static void sb_setters(sbuf_t *b, int pod, const names_t *ctrs)
+{
+    if (pod) sb_add(b, "pod");
+    if (ctrs->n) {
+        if (pod) sb_add(b, " and ");
+        sb_names(b, "container", "containers", ctrs);
+    }
+}
+
+#define SBUF(d) sbuf_t d; d.n = 0; d.s[0] = '\0'
+
+#define AA_PREFIX "container.apparmor.security.beta.kubernetes.io/"
+
+static int apparmor_type_ok(const char *t) { return !strcmp(t, "RuntimeDefault") || !strcmp(t, "Localhost"); }
+
+/* appArmorProfile: securityContext.appArmorProfile.type (pod and each
+ * container) must be RuntimeDefault or Localhost; the deprecated annotations
+ * may only be empty, runtime/default or localhost/<name>. */
+static void check_apparmor(const podv_t *v, result_t *r)
+{
+    names_t ctrs = { .n = 0 }, vals = { .n = 0 };
+    int pod = 0;
+    const cJSON *pt = adm_path(v->psc, "appArmorProfile");
+    if (pt) {
+        const char *t = adm_str(pt, "type");
+        if (!t || !apparmor_type_ok(t)) { pod = 1; names_add(&vals, t ? t : ""); }
+    }
+    for (int i = 0; i < v->n; i++) {
+        const cJSON *ct = adm_get(v->c[i].sc, "appArmorProfile");
+        if (!ct) continue;
+        const char *t = adm_str(ct, "type");
+        if (!t || !apparmor_type_ok(t)) { names_add(&ctrs, v->c[i].name); names_add(&vals, t ? t : ""); }
+    }
+    names_sort(&vals);
+    /* the annotation texts `key="value"` follow the (sorted) type values */
+    char *ann[64];
+    int na = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, adm_path(v->meta, "annotations")) {
+        if (!a->string || strncmp(a->string, AA_PREFIX, sizeof AA_PREFIX - 1) != 0 || !cJSON_IsString(a)) continue;
+        const char *val = a->valuestring;
+        if (!*val || !strcmp(val, "runtime/default") || !strncmp(val, "localhost/", 10)) continue;
+        if (na < 64 && asprintf(&ann[na], "%s=\"%s\"", a->string, val) >= 0) na++;
+    }
+    qsort(ann, (size_t)na, sizeof ann[0], cmp_str);
+    if (pod || ctrs.n || na) {
+        names_t all = vals;
+        for (int i = 0; i < na && all.n < 64; i++) all.v[all.n++] = ann[i];
+        SBUF(d);
+        sb_setters(&d, pod, &ctrs);
+        if (na) sb_add(&d, "%s%s", pod || ctrs.n ? " and " : "", na == 1 ? "annotation" : "annotations");
+        sb_add(&d, " must not set AppArmor profile type to ");
+        sb_quoted(&d, &all);
+        fail(r, all.n == 1 ? "forbidden AppArmor profile" : "forbidden AppArmor profiles", &d);
+    }
+    for (int i = 0; i < na; i++) free(ann[i]);
 }
 
 static void check_capabilities_baseline(const podv_t *v, result_t *r)
@@ -154,19 +224,18 @@ static void check_capabilities_baseline(const podv_t *v, result_t *r)
         }
     }
     if (!who.n) return;
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
+    names_sort(&caps);
+    SBUF(d);
     sb_names(&d, "container", "containers", &who);
     sb_add(&d, " must not include ");
-    for (int i = 0; i < caps.n; i++) sb_add(&d, "%s\"%s\"", i ? ", " : "", caps.v[i]);
+    sb_quoted(&d, &caps);
     sb_add(&d, " in securityContext.capabilities.add");
     fail(r, "non-default capabilities", &d);
 }
 
 static void check_host_namespaces(const podv_t *v, result_t *r)
 {
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
+    SBUF(d);
     static const char *const f[] = { "hostNetwork", "hostPID", "hostIPC" };
     for (int i = 0; i < 3; i++)
         if (is_true(adm_get(v->spec, f[i]))) sb_add(&d, "%s%s=true", d.n ? ", " : "", f[i]);
@@ -180,36 +249,34 @@ static void check_host_path(const podv_t *v, result_t *r)
     cJSON_ArrayForEach(vol, adm_get(v->spec, "volumes"))
         if (adm_get(vol, "hostPath") && adm_str(vol, "name")) names_add(&vols, adm_str(vol, "name"));
     if (!vols.n) return;
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
+    SBUF(d);
     sb_names(&d, "volume", "volumes", &vols);
     fail(r, "hostPath volumes", &d);
 }
 
 static void check_host_ports(const podv_t *v, result_t *r)
 {
-    names_t who = { .n = 0 };
-    char ports[64][12];
-    int np = 0;
+    names_t who = { .n = 0 }, ports = { .n = 0 };
+    char buf[64][12];
+    int nb = 0;
     for (int i = 0; i < v->n; i++) {
         const cJSON *p;
         cJSON_ArrayForEach(p, adm_get(v->c[i].c, "ports")) {
             const cJSON *hp = adm_get(p, "hostPort");
             if (!cJSON_IsNumber(hp) || hp->valueint == 0) continue;
             names_add(&who, v->c[i].name);
-            char t[12];
-            snprintf(t, sizeof t, "%d", hp->valueint);
-            int dup = 0;
-            for (int k = 0; k < np; k++) if (strcmp(ports[k], t) == 0) dup = 1;
-            if (!dup && np < 64) snprintf(ports[np++], sizeof ports[0], "%s", t);
+            if (nb < 64) {
+                snprintf(buf[nb], sizeof buf[0], "%d", hp->valueint);
+                names_add(&ports, buf[nb++]);
+            }
         }
     }
     if (!who.n) return;
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
+    names_sort(&ports); /* as strings, as Kubernetes does: "10000" < "8080" */
+    SBUF(d);
     sb_names(&d, "container", "containers", &who);
-    sb_add(&d, " %s %s ", who.n == 1 ? "uses" : "use", np == 1 ? "hostPort" : "hostPorts");
-    for (int k = 0; k < np; k++) sb_add(&d, "%s%s", k ? ", " : "", ports[k]);
+    sb_add(&d, " %s %s ", who.n == 1 ? "uses" : "use", ports.n == 1 ? "hostPort" : "hostPorts");
+    for (int k = 0; k < ports.n; k++) sb_add(&d, "%s%s", k ? ", " : "", ports.v[k]);
     fail(r, "hostPort", &d);
 }
 
@@ -219,8 +286,7 @@ static void check_privileged(const podv_t *v, result_t *r)
     for (int i = 0; i < v->n; i++)
         if (is_true(adm_get(v->c[i].sc, "privileged"))) names_add(&who, v->c[i].name);
     if (!who.n) return;
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
+    SBUF(d);
     sb_names(&d, "container", "containers", &who);
     sb_add(&d, " must not set securityContext.privileged=true");
     fail(r, "privileged", &d);
@@ -228,36 +294,88 @@ static void check_privileged(const podv_t *v, result_t *r)
 
 static void check_proc_mount(const podv_t *v, result_t *r)
 {
-    names_t who = { .n = 0 };
+    names_t who = { .n = 0 }, types = { .n = 0 };
     for (int i = 0; i < v->n; i++) {
         const char *pm = adm_str(v->c[i].sc, "procMount");
-        if (pm && strcmp(pm, "Default") != 0) names_add(&who, v->c[i].name);
+        if (pm && strcmp(pm, "Default") != 0) { names_add(&who, v->c[i].name); names_add(&types, pm); }
     }
     if (!who.n) return;
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
+    names_sort(&types);
+    SBUF(d);
     sb_names(&d, "container", "containers", &who);
-    sb_add(&d, " must not set securityContext.procMount to \"Unmasked\"");
+    sb_add(&d, " must not set securityContext.procMount to ");
+    sb_quoted(&d, &types);
     fail(r, "procMount", &d);
 }
 
+static const char *const selinux_types[] = { "", "container_t", "container_init_t", "container_kvm_t",
+                                             "container_engine_t", NULL };
+
+/* 1 when o (a seLinuxOptions object) is allowed; collects what is not. */
+static int selinux_ok(const cJSON *o, names_t *types, int *user, int *role)
+{
+    int ok = 1;
+    const char *t = adm_str(o, "type");
+    if (!in_list(selinux_types, t ? t : "")) { ok = 0; names_add(types, t); }
+    const char *u = adm_str(o, "user"), *ro = adm_str(o, "role");
+    if (u && *u) { ok = 0; *user = 1; }
+    if (ro && *ro) { ok = 0; *role = 1; }
+    return ok;
+}
+
+static void check_selinux(const podv_t *v, result_t *r)
+{
+    names_t types = { .n = 0 }, ctrs = { .n = 0 };
+    int user = 0, role = 0, pod = 0;
+    const cJSON *po = adm_get(v->psc, "seLinuxOptions");
+    if (cJSON_IsObject(po) && !selinux_ok(po, &types, &user, &role)) pod = 1;
+    for (int i = 0; i < v->n; i++) {
+        const cJSON *co = adm_get(v->c[i].sc, "seLinuxOptions");
+        if (cJSON_IsObject(co) && !selinux_ok(co, &types, &user, &role)) names_add(&ctrs, v->c[i].name);
+    }
+    if (!pod && !ctrs.n) return;
+    names_sort(&types);
+    SBUF(d);
+    sb_setters(&d, pod, &ctrs);
+    sb_add(&d, " set forbidden securityContext.seLinuxOptions: ");
+    const char *sep = "";
+    if (types.n) {
+        sb_add(&d, "%s ", types.n == 1 ? "type" : "types");
+        sb_quoted(&d, &types);
+        sep = "; ";
+    }
+    if (user) { sb_add(&d, "%suser may not be set", sep); sep = "; "; }
+    if (role) sb_add(&d, "%srole may not be set", sep);
+    fail(r, "seLinuxOptions", &d);
+}
+
+static int seccomp_ok(const char *t) { return t && (!strcmp(t, "RuntimeDefault") || !strcmp(t, "Localhost")); }
+
+/* seccompProfile at baseline: nothing may set a type other than
+ * RuntimeDefault or Localhost (an unset profile is fine). */
 static void check_seccomp_baseline(const podv_t *v, result_t *r)
 {
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
-    const char *pt = adm_str(v->psc, "seccompProfile.type");
-    if (pt && strcmp(pt, "Unconfined") == 0) sb_add(&d, "pod must not set securityContext.seccompProfile.type to \"Unconfined\"");
-    names_t who = { .n = 0 };
+    names_t ctrs = { .n = 0 }, vals = { .n = 0 };
+    int pod = 0;
+    const cJSON *pp = adm_get(v->psc, "seccompProfile");
+    if (pp && !seccomp_ok(adm_str(pp, "type"))) {
+        pod = 1;
+        names_add(&vals, adm_str(pp, "type") ? adm_str(pp, "type") : "");
+    }
     for (int i = 0; i < v->n; i++) {
-        const char *t = adm_str(v->c[i].sc, "seccompProfile.type");
-        if (t && strcmp(t, "Unconfined") == 0) names_add(&who, v->c[i].name);
+        const cJSON *cp = adm_get(v->c[i].sc, "seccompProfile");
+        if (cp && !seccomp_ok(adm_str(cp, "type"))) {
+            names_add(&ctrs, v->c[i].name);
+            names_add(&vals, adm_str(cp, "type") ? adm_str(cp, "type") : "");
+        }
     }
-    if (who.n) {
-        if (d.n) sb_add(&d, "; ");
-        sb_names(&d, "container", "containers", &who);
-        sb_add(&d, " must not set securityContext.seccompProfile.type to \"Unconfined\"");
-    }
-    if (d.n) fail(r, "seccompProfile", &d);
+    if (!pod && !ctrs.n) return;
+    names_sort(&vals);
+    SBUF(d);
+    sb_setters(&d, pod, &ctrs);
+    sb_add(&d, " must not set securityContext.seccompProfile.type to ");
+    sb_quoted(&d, &vals);
+    fail(r, "seccompProfile", &d);
 }
 
 static const char *const safe_sysctls[] = { "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
@@ -269,17 +387,28 @@ static const char *const safe_sysctls[] = { "kernel.shm_rmid_forced", "net.ipv4.
 
 static void check_sysctls(const podv_t *v, result_t *r)
 {
-    names_t bad = { .n = 0 };
+    SBUF(d);
     const cJSON *s;
     cJSON_ArrayForEach(s, adm_path(v->psc, "sysctls")) {
         const char *n = adm_str(s, "name");
-        if (n && !in_list(safe_sysctls, n)) names_add(&bad, n);
+        if (n && !in_list(safe_sysctls, n)) sb_add(&d, "%s%s", d.n ? ", " : "", n);
     }
-    if (!bad.n) return;
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
-    for (int i = 0; i < bad.n; i++) sb_add(&d, "%s%s", i ? ", " : "", bad.v[i]);
-    fail(r, "forbidden sysctls", &d);
+    if (d.n) fail(r, "forbidden sysctls", &d);
+}
+
+/* hostProcess (Windows): neither pod nor container may set
+ * securityContext.windowsOptions.hostProcess=true. */
+static void check_host_process(const podv_t *v, result_t *r)
+{
+    names_t ctrs = { .n = 0 };
+    int pod = is_true(adm_path(v->psc, "windowsOptions.hostProcess"));
+    for (int i = 0; i < v->n; i++)
+        if (is_true(adm_path(v->c[i].sc, "windowsOptions.hostProcess"))) names_add(&ctrs, v->c[i].name);
+    if (!pod && !ctrs.n) return;
+    SBUF(d);
+    sb_setters(&d, pod, &ctrs);
+    sb_add(&d, " must not set securityContext.windowsOptions.hostProcess=true");
+    fail(r, "hostProcess", &d);
 }
 
 /* ---- restricted checks ------------------------------------------------------ */
@@ -290,8 +419,7 @@ static void check_allow_priv_esc(const podv_t *v, result_t *r)
     for (int i = 0; i < v->n; i++)
         if (!is_false(adm_get(v->c[i].sc, "allowPrivilegeEscalation"))) names_add(&who, v->c[i].name);
     if (!who.n) return;
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
+    SBUF(d);
     sb_names(&d, "container", "containers", &who);
     sb_add(&d, " must set securityContext.allowPrivilegeEscalation=false");
     fail(r, "allowPrivilegeEscalation != false", &d);
@@ -313,8 +441,8 @@ static void check_capabilities_restricted(const podv_t *v, result_t *r)
         }
     }
     if (!nodrop.n && !adders.n) return;
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
+    names_sort(&caps);
+    SBUF(d);
     if (nodrop.n) {
         sb_names(&d, "container", "containers", &nodrop);
         sb_add(&d, " must set securityContext.capabilities.drop=[\"ALL\"]");
@@ -323,59 +451,67 @@ static void check_capabilities_restricted(const podv_t *v, result_t *r)
         if (d.n) sb_add(&d, "; ");
         sb_names(&d, "container", "containers", &adders);
         sb_add(&d, " must not include ");
-        for (int i = 0; i < caps.n; i++) sb_add(&d, "%s\"%s\"", i ? ", " : "", caps.v[i]);
+        sb_quoted(&d, &caps);
         sb_add(&d, " in securityContext.capabilities.add");
     }
     fail(r, "unrestricted capabilities", &d);
 }
 
-static const char *const allowed_volumes[] = { "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+static const char *const allowed_volumes[] = { "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
                                                "persistentVolumeClaim", "projected", "secret", NULL };
+/* the volume sources Kubernetes names; any other is reported as "unknown" */
+static const char *const known_volumes[] = { "hostPath", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo",
+                                             "nfs", "iscsi", "glusterfs", "rbd", "flexVolume", "cinder", "cephfs",
+                                             "flocker", "fc", "azureFile", "vsphereVolume", "quobyte", "azureDisk",
+                                             "photonPersistentDisk", "portworxVolume", "scaleIO", "storageos", NULL };
 
 static void check_restricted_volumes(const podv_t *v, result_t *r)
 {
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
-    int n = 0;
-    names_t types = { .n = 0 };
-    names_t vols = { .n = 0 };
+    names_t types = { .n = 0 }, vols = { .n = 0 };
     const cJSON *vol;
     cJSON_ArrayForEach(vol, adm_get(v->spec, "volumes")) {
+        const char *type = NULL;
+        int has_source = 0, allowed = 0;
         const cJSON *f;
         cJSON_ArrayForEach(f, vol) {
-            if (strcmp(f->string, "name") == 0 || in_list(allowed_volumes, f->string)) continue;
-            names_add(&vols, adm_str(vol, "name") ? adm_str(vol, "name") : "");
-            names_add(&types, f->string);
-            n++;
+            if (!f->string || strcmp(f->string, "name") == 0 || cJSON_IsNull(f)) continue;
+            has_source = 1;
+            if (in_list(allowed_volumes, f->string)) allowed = 1;
+            else if (!type && in_list(known_volumes, f->string)) type = f->string;
         }
+        /* no source at all is an emptyDir once defaulted */
+        if (!has_source || allowed) continue;
+        names_add(&vols, adm_str(vol, "name") ? adm_str(vol, "name") : "");
+        names_add(&types, type ? type : "unknown");
     }
-    if (!n) return;
+    if (!vols.n) return;
+    names_sort(&types);
+    SBUF(d);
     sb_names(&d, "volume", "volumes", &vols);
     sb_add(&d, " %s restricted volume %s ", vols.n == 1 ? "uses" : "use", types.n == 1 ? "type" : "types");
-    for (int i = 0; i < types.n; i++) sb_add(&d, "%s\"%s\"", i ? ", " : "", types.v[i]);
+    sb_quoted(&d, &types);
     fail(r, "restricted volume types", &d);
 }
 
+/* runAsNonRoot: an explicit false (pod or container) is reported alone;
+ * otherwise containers that neither set it nor inherit a pod-level true. */
 static void check_run_as_non_root(const podv_t *v, result_t *r)
 {
     const cJSON *pod_nr = adm_get(v->psc, "runAsNonRoot");
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
-    if (is_false(pod_nr)) sb_add(&d, "pod must not set securityContext.runAsNonRoot=false");
+    int pod_bad = is_false(pod_nr), pod_true = is_true(pod_nr);
     names_t bad = { .n = 0 }, unset = { .n = 0 };
     for (int i = 0; i < v->n; i++) {
         const cJSON *c = adm_get(v->c[i].sc, "runAsNonRoot");
-        if (is_false(c)) names_add(&bad, v->c[i].name);
-        else if (!is_true(c) && !is_true(pod_nr)) names_add(&unset, v->c[i].name);
+        if (cJSON_IsBool(c)) { if (is_false(c)) names_add(&bad, v->c[i].name); }
+        else if (!pod_true) names_add(&unset, v->c[i].name);
     }
-    if (bad.n) {
-        if (d.n) sb_add(&d, "; ");
-        sb_names(&d, "container", "containers", &bad);
+    SBUF(d);
+    if (pod_bad || bad.n) {
+        sb_setters(&d, pod_bad, &bad);
         sb_add(&d, " must not set securityContext.runAsNonRoot=false");
-    }
-    if (unset.n) {
-        if (d.n) sb_add(&d, "; ");
-        sb_names(&d, "pod or container", "pod or containers", &unset);
+    } else if (unset.n) {
+        sb_add(&d, "pod or ");
+        sb_names(&d, "container", "containers", &unset);
         sb_add(&d, " must set securityContext.runAsNonRoot=true");
     }
     if (d.n) fail(r, "runAsNonRoot != true", &d);
@@ -383,53 +519,62 @@ static void check_run_as_non_root(const podv_t *v, result_t *r)
 
 static void check_run_as_user(const podv_t *v, result_t *r)
 {
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
     const cJSON *u = adm_get(v->psc, "runAsUser");
-    if (cJSON_IsNumber(u) && u->valuedouble == 0) sb_add(&d, "pod must not set runAsUser=0");
+    int pod = cJSON_IsNumber(u) && u->valuedouble == 0;
     names_t who = { .n = 0 };
     for (int i = 0; i < v->n; i++) {
         const cJSON *cu = adm_get(v->c[i].sc, "runAsUser");
         if (cJSON_IsNumber(cu) && cu->valuedouble == 0) names_add(&who, v->c[i].name);
     }
-    if (who.n) {
-        if (d.n) sb_add(&d, "; ");
-        sb_names(&d, "container", "containers", &who);
-        sb_add(&d, " must not set runAsUser=0");
-    }
-    if (d.n) fail(r, "runAsUser=0", &d);
+    if (!pod && !who.n) return;
+    SBUF(d);
+    sb_setters(&d, pod, &who);
+    sb_add(&d, " must not set runAsUser=0");
+    fail(r, "runAsUser=0", &d);
 }
 
-static int seccomp_ok(const char *t) { return t && (!strcmp(t, "RuntimeDefault") || !strcmp(t, "Localhost")); }
-
+/* seccompProfile at restricted: an explicit bad type is reported alone;
+ * otherwise containers without a profile and no valid pod-level one. */
 static void check_seccomp_restricted(const podv_t *v, result_t *r)
 {
-    sbuf_t d = { .n = 0 };
-    d.s[0] = '\0';
-    const char *pt = adm_str(v->psc, "seccompProfile.type");
-    if (pt && !seccomp_ok(pt)) sb_add(&d, "pod must not set securityContext.seccompProfile.type to \"%s\"", pt);
-    names_t bad = { .n = 0 }, unset = { .n = 0 };
-    const char *badtype = NULL;
+    names_t bad = { .n = 0 }, unset = { .n = 0 }, vals = { .n = 0 };
+    const cJSON *pp = adm_get(v->psc, "seccompProfile");
+    int pod_bad = 0, pod_set = 0;
+    if (pp) {
+        const char *t = adm_str(pp, "type");
+        if (seccomp_ok(t)) pod_set = 1;
+        else { pod_bad = 1; names_add(&vals, t ? t : ""); }
+    }
     for (int i = 0; i < v->n; i++) {
-        const char *t = adm_str(v->c[i].sc, "seccompProfile.type");
-        if (t && !seccomp_ok(t)) { names_add(&bad, v->c[i].name); badtype = t; }
-        else if (!t && !seccomp_ok(pt)) names_add(&unset, v->c[i].name);
+        const cJSON *cp = adm_get(v->c[i].sc, "seccompProfile");
+        if (cp) {
+            const char *t = adm_str(cp, "type");
+            if (!seccomp_ok(t)) { names_add(&bad, v->c[i].name); names_add(&vals, t ? t : ""); }
+        } else if (!pod_set) {
+            names_add(&unset, v->c[i].name);
+        }
     }
-    if (bad.n) {
-        if (d.n) sb_add(&d, "; ");
-        sb_names(&d, "container", "containers", &bad);
-        sb_add(&d, " must not set securityContext.seccompProfile.type to \"%s\"", badtype);
-    }
-    if (unset.n) {
-        if (d.n) sb_add(&d, "; ");
-        sb_names(&d, "pod or container", "pod or containers", &unset);
+    SBUF(d);
+    if (pod_bad || bad.n) {
+        names_sort(&vals);
+        sb_setters(&d, pod_bad, &bad);
+        sb_add(&d, " must not set securityContext.seccompProfile.type to ");
+        sb_quoted(&d, &vals);
+    } else if (unset.n) {
+        sb_add(&d, "pod or ");
+        sb_names(&d, "container", "containers", &unset);
         sb_add(&d, " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"");
     }
     if (d.n) fail(r, "seccompProfile", &d);
 }
 
 /* Evaluate the pod at `level`; returns the number of failed checks with
- * the joined text in r->out. */
+ * the joined text in r->out. The order is Kubernetes': baseline checks by
+ * ID (appArmorProfile, capabilities_baseline, hostNamespaces,
+ * hostPathVolumes, hostPorts, privileged, procMount, seLinuxOptions,
+ * seccompProfile_baseline, sysctls, windowsHostProcess), then the
+ * restricted ones; at restricted, three baseline checks are replaced by
+ * their stricter restricted versions. */
 static int ps_evaluate(const cJSON *pod, int level, result_t *r)
 {
     memset(r, 0, sizeof *r);
@@ -437,15 +582,17 @@ static int ps_evaluate(const cJSON *pod, int level, result_t *r)
     podv_t *v = calloc(1, sizeof *v);
     if (!v) return -1;
     pod_view(pod, v);
-    /* baseline checks that restricted does not override, by check ID */
+    check_apparmor(v, r);
     if (level == LVL_BASELINE) check_capabilities_baseline(v, r);
     check_host_namespaces(v, r);
     if (level == LVL_BASELINE) check_host_path(v, r);
     check_host_ports(v, r);
     check_privileged(v, r);
     check_proc_mount(v, r);
+    check_selinux(v, r);
     if (level == LVL_BASELINE) check_seccomp_baseline(v, r);
     check_sysctls(v, r);
+    check_host_process(v, r);
     if (level == LVL_RESTRICTED) {
         check_allow_priv_esc(v, r);
         check_capabilities_restricted(v, r);

@@ -69,6 +69,145 @@ static void test_baseline_and_default(void **state)
     adm_env_down(&e);
 }
 
+
+/* One pod in a namespace at `level`; the message after the level prefix. */
+static const char *verdict(adm_env_t *e, const char *nsname, const char *meta, const char *spec)
+{
+    static char msg[4096];
+    char path[200], body[3000];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", nsname);
+    snprintf(body, sizeof body, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"%s%s},\"spec\":%s}",
+             meta ? "," : "", meta ? meta : "", spec);
+    int code = adm_env_call(e, "POST", path, NULL, body, msg, sizeof msg, NULL);
+    if (code == 201) {
+        char dpath[300];
+        snprintf(dpath, sizeof dpath, "%s/p", path);
+        adm_env_call(e, "DELETE", dpath, NULL, NULL, NULL, 0, NULL);
+        return "admitted";
+    }
+    const char *colon = strstr(msg, "latest\": ");
+    return colon ? colon + 9 : msg;
+}
+
+static void test_baseline_apparmor(void **state)
+{
+    (void)state;
+    adm_env_t e;
+    adm_env_up(&e, &skiff_plugin, NULL);
+    ns(&e, "b", "baseline");
+    /* field: pod and containers of every kind (init, regular, ephemeral) */
+    assert_string_equal(verdict(&e, "b", NULL,
+        "{\"securityContext\":{\"appArmorProfile\":{\"type\":\"Unconfined\"}},"
+        "\"initContainers\":[{\"name\":\"i\",\"image\":\"x:1\",\"securityContext\":{\"appArmorProfile\":{\"type\":\"Unconfined\"}}}],"
+        "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"appArmorProfile\":{\"type\":\"Localhost\",\"localhostProfile\":\"k\"}}}],"
+        "\"ephemeralContainers\":[{\"name\":\"dbg\",\"image\":\"x:1\",\"securityContext\":{\"appArmorProfile\":{\"type\":\"Bogus\"}}}]}"),
+        "forbidden AppArmor profiles (pod and containers \"i\", \"dbg\" must not set AppArmor profile type to \"Bogus\", \"Unconfined\")");
+    assert_string_equal(verdict(&e, "b", NULL,
+        "{\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"appArmorProfile\":{\"type\":\"Unconfined\"}}}]}"),
+        "forbidden AppArmor profile (container \"a\" must not set AppArmor profile type to \"Unconfined\")");
+    /* deprecated annotations: empty, runtime/default and localhost/NAME are allowed */
+    assert_string_equal(verdict(&e, "b",
+        "\"annotations\":{\"container.apparmor.security.beta.kubernetes.io/f\":\"unknown\","
+        "\"container.apparmor.security.beta.kubernetes.io/a\":\"\","
+        "\"container.apparmor.security.beta.kubernetes.io/b\":\"runtime/default\","
+        "\"container.apparmor.security.beta.kubernetes.io/d\":\"localhost/foo\","
+        "\"container.apparmor.security.beta.kubernetes.io/e\":\"unconfined\",\"other\":\"unconfined\"}",
+        "{\"containers\":[{\"name\":\"a\",\"image\":\"x:1\"}]}"),
+        "forbidden AppArmor profiles (annotations must not set AppArmor profile type to "
+        "\"container.apparmor.security.beta.kubernetes.io/e=\"unconfined\"\", "
+        "\"container.apparmor.security.beta.kubernetes.io/f=\"unknown\"\")");
+    assert_string_equal(verdict(&e, "b",
+        "\"annotations\":{\"container.apparmor.security.beta.kubernetes.io/a\":\"unconfined\"}",
+        "{\"securityContext\":{\"appArmorProfile\":{\"type\":\"Unconfined\"}},\"containers\":[{\"name\":\"a\",\"image\":\"x:1\"}]}"),
+        "forbidden AppArmor profiles (pod and annotation must not set AppArmor profile type to "
+        "\"Unconfined\", \"container.apparmor.security.beta.kubernetes.io/a=\"unconfined\"\")");
+    assert_string_equal(verdict(&e, "b", "\"annotations\":{\"container.apparmor.security.beta.kubernetes.io/a\":\"localhost/x\"}",
+        "{\"securityContext\":{\"appArmorProfile\":{\"type\":\"RuntimeDefault\"}},\"containers\":[{\"name\":\"a\",\"image\":\"x:1\"}]}"),
+        "admitted");
+    adm_env_down(&e);
+}
+
+static void test_baseline_selinux_proc_sysctl_hostprocess(void **state)
+{
+    (void)state;
+    adm_env_t e;
+    adm_env_up(&e, &skiff_plugin, NULL);
+    ns(&e, "b", "baseline");
+    assert_string_equal(verdict(&e, "b", NULL,
+        "{\"securityContext\":{\"seLinuxOptions\":{\"type\":\"spc_t\",\"user\":\"u\"}},"
+        "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"seLinuxOptions\":{\"type\":\"container_engine_t\",\"role\":\"r\"}}},"
+        "{\"name\":\"b\",\"image\":\"x:1\",\"securityContext\":{\"seLinuxOptions\":{\"type\":\"container_t\",\"level\":\"s0:c1\"}}}]}"),
+        "seLinuxOptions (pod and container \"a\" set forbidden securityContext.seLinuxOptions: type \"spc_t\"; user may not be set; role may not be set)");
+    assert_string_equal(verdict(&e, "b", NULL,
+        "{\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"seLinuxOptions\":{\"user\":\"system_u\"}}}]}"),
+        "seLinuxOptions (container \"a\" set forbidden securityContext.seLinuxOptions: user may not be set)");
+    assert_string_equal(verdict(&e, "b", NULL,
+        "{\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"procMount\":\"Unmasked\"}}],"
+        "\"initContainers\":[{\"name\":\"i\",\"image\":\"x:1\",\"securityContext\":{\"procMount\":\"Default\"}}]}"),
+        "procMount (container \"a\" must not set securityContext.procMount to \"Unmasked\")");
+    assert_string_equal(verdict(&e, "b", NULL,
+        "{\"securityContext\":{\"sysctls\":[{\"name\":\"net.ipv4.tcp_keepalive_time\",\"value\":\"1\"},"
+        "{\"name\":\"kernel.msgmax\",\"value\":\"1\"},{\"name\":\"net.core.somaxconn\",\"value\":\"1\"}]},"
+        "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\"}]}"),
+        "forbidden sysctls (kernel.msgmax, net.core.somaxconn)");
+    assert_string_equal(verdict(&e, "b", NULL,
+        "{\"securityContext\":{\"windowsOptions\":{\"hostProcess\":true}},\"hostNetwork\":true,"
+        "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"windowsOptions\":{\"hostProcess\":true}}},"
+        "{\"name\":\"b\",\"image\":\"x:1\",\"securityContext\":{\"windowsOptions\":{\"hostProcess\":false}}}]}"),
+        "host namespaces (hostNetwork=true), hostProcess (pod and container \"a\" must not set securityContext.windowsOptions.hostProcess=true)");
+    assert_string_equal(verdict(&e, "b", NULL,
+        "{\"securityContext\":{\"seccompProfile\":{\"type\":\"Unconfined\"}},"
+        "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"ports\":[{\"containerPort\":1,\"hostPort\":8080},{\"containerPort\":2,\"hostPort\":10000}],"
+        "\"securityContext\":{\"seccompProfile\":{\"type\":\"Unconfined\"},\"capabilities\":{\"add\":[\"SYS_TIME\",\"NET_ADMIN\",\"CHOWN\"]}}}]}"),
+        "non-default capabilities (container \"a\" must not include \"NET_ADMIN\", \"SYS_TIME\" in securityContext.capabilities.add), "
+        "hostPort (container \"a\" uses hostPorts 10000, 8080), "
+        "seccompProfile (pod and container \"a\" must not set securityContext.seccompProfile.type to \"Unconfined\")");
+    /* what baseline allows */
+    assert_string_equal(verdict(&e, "b", NULL,
+        "{\"securityContext\":{\"seLinuxOptions\":{\"type\":\"container_init_t\"},\"sysctls\":[{\"name\":\"net.ipv4.ip_local_port_range\",\"value\":\"1 2\"}]},"
+        "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"capabilities\":{\"add\":[\"CHOWN\"]},\"seccompProfile\":{\"type\":\"RuntimeDefault\"}}}]}"),
+        "admitted");
+    adm_env_down(&e);
+}
+
+static void test_restricted_details(void **state)
+{
+    (void)state;
+    adm_env_t e;
+    adm_env_up(&e, &skiff_plugin, NULL);
+    ns(&e, "r", "restricted");
+    const char *good_sc = "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"ALL\"]}";
+    char spec[2000];
+    /* explicit bad values are reported instead of the "must set" hints */
+    snprintf(spec, sizeof spec, "{\"securityContext\":{\"runAsNonRoot\":false,\"runAsUser\":0,\"seccompProfile\":{\"type\":\"Unconfined\"}},"
+             "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{%s,\"runAsNonRoot\":false,\"runAsUser\":0}},"
+             "{\"name\":\"b\",\"image\":\"x:1\",\"securityContext\":{%s}}],"
+             "\"ephemeralContainers\":[{\"name\":\"e\",\"image\":\"x:1\",\"securityContext\":{%s,\"seccompProfile\":{\"type\":\"Bogus\"}}}]}",
+             good_sc, good_sc, good_sc);
+    assert_string_equal(verdict(&e, "r", NULL, spec),
+        "runAsNonRoot != true (pod and container \"a\" must not set securityContext.runAsNonRoot=false), "
+        "runAsUser=0 (pod and container \"a\" must not set runAsUser=0), "
+        "seccompProfile (pod and container \"e\" must not set securityContext.seccompProfile.type to \"Bogus\", \"Unconfined\")");
+    /* init containers count; volume types; NET_BIND_SERVICE only */
+    snprintf(spec, sizeof spec, "{\"securityContext\":{\"runAsNonRoot\":true,\"seccompProfile\":{\"type\":\"Localhost\",\"localhostProfile\":\"p\"}},"
+             "\"initContainers\":[{\"name\":\"i\",\"image\":\"x:1\",\"securityContext\":{\"capabilities\":{\"add\":[\"NET_RAW\"]}}}],"
+             "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{%s}}],"
+             "\"volumes\":[{\"name\":\"ok\",\"emptyDir\":{}},{\"name\":\"n\",\"nfs\":{\"server\":\"s\",\"path\":\"/\"}},"
+             "{\"name\":\"h\",\"hostPath\":{\"path\":\"/\"}},{\"name\":\"plain\"},{\"name\":\"odd\",\"madeUp\":{}}]}", good_sc);
+    assert_string_equal(verdict(&e, "r", NULL, spec),
+        "allowPrivilegeEscalation != false (container \"i\" must set securityContext.allowPrivilegeEscalation=false), "
+        "unrestricted capabilities (container \"i\" must set securityContext.capabilities.drop=[\"ALL\"]; container \"i\" must not include \"NET_RAW\" in securityContext.capabilities.add), "
+        "restricted volume types (volumes \"n\", \"h\", \"odd\" use restricted volume types \"hostPath\", \"nfs\", \"unknown\")");
+    /* restricted includes every baseline check */
+    snprintf(spec, sizeof spec, "{\"securityContext\":{\"runAsNonRoot\":true,\"seccompProfile\":{\"type\":\"RuntimeDefault\"},"
+             "\"appArmorProfile\":{\"type\":\"Unconfined\"},\"seLinuxOptions\":{\"role\":\"x\"}},"
+             "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{%s}}]}", good_sc);
+    assert_string_equal(verdict(&e, "r", NULL, spec),
+        "forbidden AppArmor profile (pod must not set AppArmor profile type to \"Unconfined\"), "
+        "seLinuxOptions (pod set forbidden securityContext.seLinuxOptions: role may not be set)");
+    adm_env_down(&e);
+}
+
 static void test_bad_setting(void **state)
 {
     (void)state;
@@ -83,6 +222,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restricted),
         cmocka_unit_test(test_baseline_and_default),
+        cmocka_unit_test(test_baseline_apparmor),
+        cmocka_unit_test(test_baseline_selinux_proc_sysctl_hostprocess),
+        cmocka_unit_test(test_restricted_details),
         cmocka_unit_test(test_bad_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
