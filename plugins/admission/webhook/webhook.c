@@ -24,6 +24,7 @@
 #include "../common/adm_cache.h"
 #include "../common/adm_util.h"
 #include "jsonpatch.h"
+#include "service.h"
 
 typedef struct wh {
     const char *phase; /* filled: "mutating" or "validating" */
@@ -159,21 +160,43 @@ static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
 }
 
 /* POST the review; 0 with *answer (parsed) or -1 with why. */
-static int call_hook(const cJSON *hook, const char *json, cJSON **answer, char *why, size_t whylen)
+static int call_hook(wh_t *w, const cJSON *hook, const char *json, cJSON **answer, char *why, size_t whylen)
 {
     *answer = NULL;
     const char *url = adm_str(hook, "clientConfig.url");
+    webhook_target_t *svc = NULL;
+    struct curl_slist *connect_to = NULL;
     if (!url) {
-        snprintf(why, whylen, "%s", adm_path(hook, "clientConfig.service")
-                                        ? "clientConfig.service is not supported (no cluster DNS); use clientConfig.url"
-                                        : "no clientConfig.url");
-        return -1;
+        const cJSON *s = adm_path(hook, "clientConfig.service");
+        if (!s) {
+            snprintf(why, whylen, "webhook has neither clientConfig.url nor clientConfig.service");
+            return -1;
+        }
+        if (!(svc = malloc(sizeof *svc))) {
+            snprintf(why, whylen, "out of memory");
+            return -1;
+        }
+        if (webhook_service_resolve(w->host, w->ctx, s, svc, why, whylen) < 0) {
+            free(svc);
+            return -1;
+        }
+        url = svc->url;
+        if (!(connect_to = curl_slist_append(NULL, svc->connect))) {
+            free(svc);
+            snprintf(why, whylen, "out of memory");
+            return -1;
+        }
     }
     const cJSON *ts = adm_get(hook, "timeoutSeconds");
     long timeout = cJSON_IsNumber(ts) && ts->valueint > 0 ? ts->valueint : 10;
     if (timeout > 30) timeout = 30;
     CURL *c = curl_easy_init();
-    if (!c) { snprintf(why, whylen, "libcurl: cannot create a handle"); return -1; }
+    if (!c) {
+        snprintf(why, whylen, "libcurl: cannot create a handle");
+        curl_slist_free_all(connect_to);
+        free(svc);
+        return -1;
+    }
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
     hdr = curl_slist_append(hdr, "Accept: application/json");
     body_t b = { 0 };
@@ -183,7 +206,9 @@ static int call_hook(const cJSON *hook, const char *json, cJSON **answer, char *
     if (cab && *cab && !(ca = webhook_b64_decode(cab, &calen))) {
         snprintf(why, whylen, "clientConfig.caBundle is not base64");
         curl_slist_free_all(hdr);
+        curl_slist_free_all(connect_to);
         curl_easy_cleanup(c);
+        free(svc);
         return -1;
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -195,6 +220,7 @@ static int call_hook(const cJSON *hook, const char *json, cJSON **answer, char *
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
     if (ca) {
         struct curl_blob blob = { ca, calen, CURL_BLOB_COPY };
         curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
@@ -203,6 +229,7 @@ static int call_hook(const cJSON *hook, const char *json, cJSON **answer, char *
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_slist_free_all(hdr);
+    curl_slist_free_all(connect_to);
     curl_easy_cleanup(c);
     free(ca);
     int ret = -1;
@@ -215,6 +242,7 @@ static int call_hook(const cJSON *hook, const char *json, cJSON **answer, char *
     else
         ret = 0;
     free(b.p);
+    free(svc);
     return ret;
 }
 
@@ -254,9 +282,11 @@ static void new_uid(const skiff_host_t *h, char out[37])
              (unsigned)a & 0xfff, (unsigned)(b >> 52) & 0xfff, (unsigned long long)(b & 0xffffffffffffULL));
 }
 
-/* One hook. Returns 0 (allowed, maybe patched), 1 denied (err set), <0 error (err set). */
-static int run_hook(wh_t *w, const cJSON *hook, skiff_adm_request_t *req, skiff_error_t *err)
+/* One hook. Returns 0 (allowed; *patched when its patch changed the object),
+ * 1 denied (err set), <0 error (err set). */
+static int run_hook(wh_t *w, const cJSON *hook, skiff_adm_request_t *req, int *patched, skiff_error_t *err)
 {
+    *patched = 0;
     const char *name = adm_str(hook, "name") ? adm_str(hook, "name") : "";
     const char *fp = adm_str(hook, "failurePolicy");
     int ignore = fp && strcmp(fp, "Ignore") == 0;
@@ -274,8 +304,8 @@ static int run_hook(wh_t *w, const cJSON *hook, skiff_adm_request_t *req, skiff_
     cJSON_Delete(review);
     if (!json) return skiff_error_set(err, -ENOMEM, "out of memory building the AdmissionReview");
     cJSON *ans = NULL;
-    char why[400];
-    int rc = call_hook(hook, json, &ans, why, sizeof why);
+    char why[1600];
+    int rc = call_hook(w, hook, json, &ans, why, sizeof why);
     free(json);
     if (rc < 0) {
         if (ignore) {
@@ -328,6 +358,7 @@ static int run_hook(wh_t *w, const cJSON *hook, skiff_adm_request_t *req, skiff_
         }
         /* it applies: now to the object itself, in place (nodes the patch
          * does not touch stay the same) */
+        *patched = !cJSON_Compare(copy, req->object, 1);
         webhook_jsonpatch_apply(req->object, ops, pwhy, sizeof pwhy);
         cJSON_Delete(ops);
         cJSON_Delete(copy);
@@ -358,10 +389,18 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     const cJSON *cfg, *hook;
     cJSON *ns_labels = NULL;
     int ns_loaded = 0;
+    /* reinvocation (mutating only; the 1.2 fields exist only in a 1.2 host's request) */
+    int has_reinvoke = w->mutating && req->size >= offsetof(skiff_adm_request_t, reinvoke) + sizeof(int);
+    int again = has_reinvoke && req->reinvocation;
+    int ifneeded_called = 0, changed_after = 0;
     rc = 0;
     cJSON_ArrayForEach(cfg, items) {
         cJSON_ArrayForEach(hook, adm_get(cfg, "webhooks")) {
             if (rc) break;
+            const char *rp = adm_str(hook, "reinvocationPolicy");
+            int ifneeded = rp && strcmp(rp, "IfNeeded") == 0;
+            /* the second pass calls only the IfNeeded hooks (Kubernetes: those invoked before) */
+            if (again && !ifneeded) continue;
             if (!rules_match(hook, req)) continue;
             const cJSON *obj = req->object ? req->object : req->old_object;
             if (!selector_matches(adm_get(hook, "objectSelector"), adm_path(obj, "metadata.labels"))) continue;
@@ -378,9 +417,14 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
                 }
                 if (!selector_matches(nss, adm_path(ns_labels, "metadata.labels"))) continue;
             }
-            rc = run_hook(w, hook, req, err);
+            int patched = 0;
+            rc = run_hook(w, hook, req, &patched, err);
+            if (rc == 0 && patched && ifneeded_called) changed_after = 1;
+            if (rc == 0 && ifneeded) ifneeded_called = 1;
         }
     }
+    if (has_reinvoke && !again && rc == 0)
+        req->reinvoke = changed_after ? SKIFF_ADM_REINVOKE_ALWAYS : ifneeded_called ? SKIFF_ADM_REINVOKE_IF_CHANGED : 0;
     cJSON_Delete(ns_labels);
     cJSON_Delete(items);
     if (rc == 1) { *verdict = SKIFF_ADM_DENY; return 0; }
