@@ -12,7 +12,9 @@
  * `admission webhook "<name>" denied the request: <status.message>`; a
  * JSONPatch (mutating only) is applied to the object; warnings are passed
  * on. A call that fails (connection, timeout, bad answer) follows
- * failurePolicy: Fail (the default) is an error (500), Ignore skips the hook. */
+ * failurePolicy: Fail (the default) is an error (500), Ignore skips the hook.
+ * clientConfig.service is resolved through the API (service.h); hooks with
+ * reinvocationPolicy IfNeeded ask the chain for its second pass. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
