@@ -152,6 +152,48 @@ expect_eq "Never: copy-b ran once, before b was set" "none 1" \
   "$(k get cm r2 -n noreinv -o jsonpath='{.metadata.labels.saw-b} {.metadata.annotations.copy-b-calls}')"
 k delete mutatingwebhookconfiguration ifneeded never >/dev/null 2>&1
 
+# ---- matchConditions (skiff's CEL subset)
+cat >"$T/mc.yaml" <<Y
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: conditional}
+webhooks:
+- name: cond.test.skiff
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  matchConditions:
+  - {name: labelled, expression: "has(object.metadata.labels) && object.metadata.labels.check == 'yes'"}
+  - {name: creates-only, expression: "request.operation in ['CREATE']"}
+  clientConfig: {url: "http://127.0.0.1:$HP/validate"}
+  rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [secrets]}]
+Y
+out=$(k apply -f "$T/mc.yaml" 2>&1); expect_eq "webhook with matchConditions accepted" "validatingwebhookconfiguration.admissionregistration.k8s.io/conditional created" "$out"
+out=$(k create secret generic forbidden-name --from-literal=a=1 2>&1)
+expect_eq "a false matchCondition skips the hook (the name it would deny is admitted)" "secret/forbidden-name created" "$out"
+k delete secret forbidden-name >/dev/null 2>&1
+cat >"$T/sec.yaml" <<Y
+apiVersion: v1
+kind: Secret
+metadata: {name: forbidden-name, labels: {check: "yes"}}
+stringData: {a: "1"}
+Y
+out=$(k create -f "$T/sec.yaml" 2>&1)
+expect_contains "all matchConditions true: the hook is called and denies" 'admission webhook "cond.test.skiff" denied the request: the name forbidden-name is not allowed' "$out"
+sed -e 's/name: conditional/name: bad-cel/' -e "s/expression: \"request.operation in \['CREATE'\]\"/expression: \"object.spec.replicas + 1 > 2\"/" "$T/mc.yaml" >"$T/bad-cel.yaml"
+out=$(k apply -f "$T/bad-cel.yaml" 2>&1); rc=$?
+expect_eq "an expression outside the CEL subset is refused at creation (exit 1)" "1" "$rc"
+expect_contains "…as Invalid, naming the expression and the position" \
+  'is invalid: webhooks[0].matchConditions[1].expression: Invalid value: "object.spec.replicas + 1 > 2": compilation failed: ERROR: <input>:1:22: Syntax error: '"'+'"' is not in skiff'"'"'s CEL subset' "$out"
+out=$(k get validatingwebhookconfiguration bad-cel 2>&1); expect_contains "…and not stored" "NotFound" "$out"
+sed -e 's/name: conditional/name: erring/' -e 's/name: cond.test.skiff/name: erring.test.skiff/' \
+  -e "s/expression: \"request.operation in \['CREATE'\]\"/expression: \"object.metadata.annotations.nope == 'x'\"/" "$T/mc.yaml" >"$T/erring.yaml"
+k apply -f "$T/erring.yaml" >/dev/null 2>&1
+sed 's/forbidden-name/other-name/' "$T/sec.yaml" >"$T/sec2.yaml"
+out=$(k create -f "$T/sec2.yaml" 2>&1)
+expect_contains "a matchCondition that fails to evaluate follows failurePolicy Fail" \
+  'failed calling webhook "erring.test.skiff": failed to evaluate matchCondition "creates-only": no such key: annotations' "$out"
+k delete validatingwebhookconfiguration conditional erring >/dev/null 2>&1
+
 api_stop
 check "server log has no sanitizer report" api_log_clean
 done_testing

@@ -304,11 +304,25 @@ static int p_args(parser_t *ps, node_t **args, int max, int *n)
     if (ps->t == T_RP) { next(ps); return 0; }
     for (;;) {
         node_t *a = p_expr(ps);
-        if (!a) return -1;
-        if (*n >= max) { node_free(a); perr(ps, (size_t)a->pos, "too many arguments"); return -1; }
+        if (!a) {
+            for (int i = 0; i < *n; i++) { node_free(args[i]); args[i] = NULL; }
+            *n = 0;
+            return -1;
+        }
+        if (*n >= max) {
+            perr(ps, (size_t)a->pos, "too many arguments");
+            node_free(a);
+            for (int i = 0; i < *n; i++) { node_free(args[i]); args[i] = NULL; }
+            *n = 0;
+            return -1;
+        }
         args[(*n)++] = a;
         if (ps->t == T_COMMA) { next(ps); continue; }
-        return expect(ps, T_RP, "')' or ','");
+        if (expect(ps, T_RP, "')' or ','") == 0) return 0;
+        /* on failure the caller owns nothing */
+        for (int i = 0; i < *n; i++) { node_free(args[i]); args[i] = NULL; }
+        *n = 0;
+        return -1;
     }
 }
 

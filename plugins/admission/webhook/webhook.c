@@ -25,6 +25,7 @@
 
 #include "../common/adm_cache.h"
 #include "../common/adm_util.h"
+#include "cel.h"
 #include "jsonpatch.h"
 #include "service.h"
 
@@ -369,6 +370,98 @@ static int run_hook(wh_t *w, const cJSON *hook, skiff_adm_request_t *req, int *p
     return 0;
 }
 
+#define MAX_MATCH_CONDITIONS 64
+
+/* API validation of a webhook configuration's matchConditions, which only
+ * this plugin can do (it holds the CEL subset): names present and unique,
+ * at most 64, and every expression compiles. 0, or -1 with the reason as
+ * "<field>: <message>" (what kube-apiserver answers with 422 Invalid). */
+static int validate_match_conditions(const cJSON *cfg, char *reason, size_t len)
+{
+    const cJSON *hook;
+    int h = 0;
+    cJSON_ArrayForEach(hook, adm_get(cfg, "webhooks")) {
+        const cJSON *mcs = adm_get(hook, "matchConditions"), *mc;
+        int n = cJSON_GetArraySize(mcs);
+        if (n > MAX_MATCH_CONDITIONS) {
+            snprintf(reason, len, "webhooks[%d].matchConditions: Too many: %d: must have at most %d items", h, n,
+                     MAX_MATCH_CONDITIONS);
+            return -1;
+        }
+        int j = 0;
+        cJSON_ArrayForEach(mc, mcs) {
+            const char *name = adm_str(mc, "name"), *expr = adm_str(mc, "expression");
+            if (!name || !*name) {
+                snprintf(reason, len, "webhooks[%d].matchConditions[%d].name: Required value", h, j);
+                return -1;
+            }
+            for (const cJSON *o = mcs->child; o != mc; o = o->next)
+                if (adm_str(o, "name") && strcmp(adm_str(o, "name"), name) == 0) {
+                    snprintf(reason, len, "webhooks[%d].matchConditions[%d].name: Duplicate value: \"%s\"", h, j, name);
+                    return -1;
+                }
+            if (!expr || !*expr) {
+                snprintf(reason, len, "webhooks[%d].matchConditions[%d].expression: Required value", h, j);
+                return -1;
+            }
+            webhook_cel_t *e = NULL;
+            char why[400];
+            if (webhook_cel_compile(expr, &e, why, sizeof why) < 0) {
+                snprintf(reason, len, "webhooks[%d].matchConditions[%d].expression: Invalid value: \"%.300s\": compilation failed: %s",
+                         h, j, expr, why);
+                return -1;
+            }
+            webhook_cel_free(e);
+            j++;
+        }
+        h++;
+    }
+    return 0;
+}
+
+/* The `request` variable of matchConditions: the AdmissionRequest without
+ * the objects (they are `object` and `oldObject`). NULL on allocation failure. */
+static cJSON *cel_request(const skiff_adm_request_t *req)
+{
+    cJSON *review = make_review(req, "");
+    cJSON *r = review ? cJSON_DetachItemFromObjectCaseSensitive(review, "request") : NULL;
+    cJSON_Delete(review);
+    cJSON_DeleteItemFromObjectCaseSensitive(r, "object");
+    cJSON_DeleteItemFromObjectCaseSensitive(r, "oldObject");
+    cJSON_DeleteItemFromObjectCaseSensitive(r, "uid");
+    return r;
+}
+
+/* Kubernetes' matchConditions: any false skips the hook; otherwise an error
+ * in any is an error (failurePolicy decides); all true calls it.
+ * 1 call, 0 skip, -1 error (why). *request is built on first use. */
+static int match_conditions(const cJSON *hook, const skiff_adm_request_t *req, cJSON **request,
+                            char *why, size_t whylen)
+{
+    const cJSON *mcs = adm_get(hook, "matchConditions"), *mc;
+    if (!cJSON_GetArraySize(mcs)) return 1;
+    if (!*request && !(*request = cel_request(req))) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    int failed = 0;
+    cJSON_ArrayForEach(mc, mcs) {
+        webhook_cel_t *e = NULL;
+        char w[400];
+        const char *name = adm_str(mc, "name") ? adm_str(mc, "name") : "";
+        int r;
+        if (webhook_cel_compile(adm_str(mc, "expression"), &e, w, sizeof w) < 0) r = -1; /* stored before validation */
+        else r = webhook_cel_eval_bool(e, req->object, req->old_object, *request, w, sizeof w);
+        webhook_cel_free(e);
+        if (r == 0) return 0;
+        if (r < 0 && !failed) {
+            failed = 1;
+            snprintf(why, whylen, "failed to evaluate matchCondition \"%s\": %s", name, w);
+        }
+    }
+    return failed ? -1 : 1;
+}
+
 static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
                     skiff_error_t *err)
 {
@@ -378,6 +471,17 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
      * a write of one is what makes the cached configurations stale */
     if (req->group && strcmp(req->group, "admissionregistration.k8s.io") == 0) {
         adm_cache_invalidate(&w->cache, "hooks");
+        char reason[1200];
+        if ((req->op == SKIFF_ADM_CREATE || req->op == SKIFF_ADM_UPDATE) && req->object &&
+            (!req->subresource || !*req->subresource) && req->resource && strstr(req->resource, "webhookconfigurations") &&
+            validate_match_conditions(req->object, reason, sizeof reason) < 0) {
+            /* a 1.1 host has no 422 verdict: deny (403) instead */
+            int v12 = req->size >= offsetof(skiff_adm_request_t, reinvoke) + sizeof(int);
+            *verdict = v12 ? SKIFF_ADM_INVALID : SKIFF_ADM_DENY;
+            skiff_error_set(err, SKIFF_E_INVALID, "%s", reason);
+            if (req->size >= offsetof(skiff_adm_request_t, set_reason) + sizeof(void *) && req->set_reason)
+                req->set_reason(req, reason);
+        }
         return 0;
     }
     const char *path = w->mutating ? "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
@@ -395,6 +499,7 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     int has_reinvoke = w->mutating && req->size >= offsetof(skiff_adm_request_t, reinvoke) + sizeof(int);
     int again = has_reinvoke && req->reinvocation;
     int ifneeded_called = 0, changed_after = 0;
+    cJSON *cel_req = NULL;
     rc = 0;
     cJSON_ArrayForEach(cfg, items) {
         cJSON_ArrayForEach(hook, adm_get(cfg, "webhooks")) {
@@ -419,6 +524,19 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
                 }
                 if (!selector_matches(nss, adm_path(ns_labels, "metadata.labels"))) continue;
             }
+            char mwhy[600];
+            int mc = match_conditions(hook, req, &cel_req, mwhy, sizeof mwhy);
+            if (mc == 0) continue;
+            if (mc < 0) {
+                const char *fp = adm_str(hook, "failurePolicy");
+                const char *hname = adm_str(hook, "name") ? adm_str(hook, "name") : "";
+                if (fp && strcmp(fp, "Ignore") == 0) {
+                    w->host->log(w->ctx, SKIFF_LOG_WARN, "webhook \"%s\" skipped (failurePolicy Ignore): %s", hname, mwhy);
+                    continue;
+                }
+                rc = skiff_error_set(err, SKIFF_E_INTERNAL, "failed calling webhook \"%s\": %s", hname, mwhy);
+                break;
+            }
             int patched = 0;
             rc = run_hook(w, hook, req, &patched, err);
             if (rc == 0 && patched && ifneeded_called) changed_after = 1;
@@ -427,6 +545,7 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     }
     if (has_reinvoke && !again && rc == 0)
         req->reinvoke = changed_after ? SKIFF_ADM_REINVOKE_ALWAYS : ifneeded_called ? SKIFF_ADM_REINVOKE_IF_CHANGED : 0;
+    cJSON_Delete(cel_req);
     cJSON_Delete(ns_labels);
     cJSON_Delete(items);
     if (rc == 1) { *verdict = SKIFF_ADM_DENY; return 0; }
