@@ -194,6 +194,45 @@ expect_contains "a matchCondition that fails to evaluate follows failurePolicy F
   'failed calling webhook "erring.test.skiff": failed to evaluate matchCondition "creates-only": no such key: annotations' "$out"
 k delete validatingwebhookconfiguration conditional erring >/dev/null 2>&1
 
+# ---- ResourceQuota scopes and updates
+k create ns qs >/dev/null 2>&1
+cat >"$T/quota.yaml" <<Y
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: best-effort, namespace: qs}
+spec:
+  hard: {pods: "1"}
+  scopes: [BestEffort]
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: gold, namespace: qs}
+spec:
+  hard: {pods: "1"}
+  scopeSelector:
+    matchExpressions: [{scopeName: PriorityClass, operator: In, values: [gold]}]
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: lbs, namespace: qs}
+spec:
+  hard: {services.loadbalancers: "0", services.nodeports: "1"}
+Y
+out=$(k apply -f "$T/quota.yaml" 2>&1); expect_contains "scoped quotas created" "resourcequota/gold created" "$out"
+k run be1 -n qs --image=busybox:1.36 >/dev/null 2>&1
+out=$(k run be2 -n qs --image=busybox:1.36 2>&1); rc=$?
+expect_eq "a second BestEffort pod is refused (exit 1)" "1" "$rc"
+expect_eq "…with Kubernetes' quota message" 'Error from server (Forbidden): pods "be2" is forbidden: resource-quota: exceeded quota: best-effort, requested: pods=1, used: pods=1, limited: pods=1' "$out"
+out=$(k run bu1 -n qs --image=busybox:1.36 --overrides='{"spec":{"containers":[{"name":"bu1","image":"busybox:1.36","resources":{"requests":{"cpu":"10m"}}}]}}' 2>&1)
+expect_eq "a Burstable pod is not counted by the BestEffort quota" "pod/bu1 created" "$out"
+expect_eq "status.used of the scoped quota" "1" "$(k get quota best-effort -n qs -o jsonpath='{.status.used.pods}')"
+k create service clusterip web -n qs --tcp=80:80 >/dev/null 2>&1
+out=$(k patch service web -n qs -p '{"spec":{"type":"LoadBalancer"}}' 2>&1); rc=$?
+expect_eq "changing a Service to LoadBalancer past services.loadbalancers exits 1" "1" "$rc"
+expect_contains "…refused on the update" 'services "web" is forbidden: resource-quota: exceeded quota: lbs, requested: services.loadbalancers=1, used: services.loadbalancers=0, limited: services.loadbalancers=0' "$out"
+out=$(k patch service web -n qs -p '{"spec":{"type":"NodePort"}}' 2>&1); expect_eq "…NodePort within services.nodeports passes" "service/web patched" "$out"
+expect_eq "status.used counts the node port" "1" "$(k get quota lbs -n qs -o jsonpath='{.status.used.services\.nodeports}')"
+
 api_stop
 check "server log has no sanitizer report" api_log_clean
 done_testing
