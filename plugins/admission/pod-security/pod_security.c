@@ -623,18 +623,23 @@ static cJSON *ps_reduce(cJSON *ns)
     return out;
 }
 
-static void ns_mode(const cJSON *labels, const char *which, const char *def, mode_t_ *m)
+/* which: "enforce"; which_version: "enforce-version" (labels as ps_reduce
+ * keeps them: prefix stripped). Runs on every pod create: no formatting
+ * unless the level needs its version. */
+static void ns_mode(const cJSON *labels, const char *which, const char *which_version, const char *def, mode_t_ *m)
 {
-    char k[96];
-    snprintf(k, sizeof k, "%s", which); /* labels as ps_reduce keeps them: prefix stripped */
-    const cJSON *lv = adm_get(labels, k);
+    const cJSON *lv = labels ? adm_get(labels, which) : NULL;
     const char *l = cJSON_IsString(lv) ? lv->valuestring : NULL;
     m->level = ps_level(l && *l ? l : def);
     if (m->level == -2) m->level = LVL_RESTRICTED; /* an unknown level: the safe choice */
-    snprintf(k, sizeof k, "%s-version", which);
-    const cJSON *vv = adm_get(labels, k);
-    const char *ver = cJSON_IsString(vv) ? vv->valuestring : NULL;
-    snprintf(m->version, sizeof m->version, "%s", ver && *ver ? ver : "latest");
+    m->version[0] = '\0';
+    if (m->level <= LVL_PRIVILEGED) return;
+    const cJSON *vv = labels ? adm_get(labels, which_version) : NULL;
+    const char *ver = cJSON_IsString(vv) && *vv->valuestring ? vv->valuestring : "latest";
+    size_t n = strlen(ver);
+    if (n >= sizeof m->version) n = sizeof m->version - 1;
+    memcpy(m->version, ver, n);
+    m->version[n] = '\0';
 }
 
 static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
@@ -649,16 +654,15 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     if ((req->subresource && *req->subresource) || !req->namespace_ || !*req->namespace_) return 0;
     for (const char *const *e = p->exempt; e && *e; e++)
         if (strcmp(*e, req->namespace_) == 0) return 0;
-    char path[400];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s", req->namespace_);
+
     cJSON *ns = NULL;
-    int rc = adm_cache_fetch_r(&p->cache, p->ctx, req->namespace_, path, 0, ps_reduce, &ns, err);
+    int rc = adm_cache_fetch_ns(&p->cache, p->ctx, req->namespace_, "", 0, ps_reduce, &ns, err);
     if (rc < 0) return rc;
     const cJSON *labels = ns;
     mode_t_ enf, wrn, aud;
-    ns_mode(labels, "enforce", p->enforce, &enf);
-    ns_mode(labels, "warn", p->warn, &wrn);
-    ns_mode(labels, "audit", p->audit, &aud);
+    ns_mode(labels, "enforce", "enforce-version", p->enforce, &enf);
+    ns_mode(labels, "warn", "warn-version", p->warn, &wrn);
+    ns_mode(labels, "audit", "audit-version", p->audit, &aud);
     cJSON_Delete(ns);
     if (enf.level <= LVL_PRIVILEGED && wrn.level <= LVL_PRIVILEGED && aud.level <= LVL_PRIVILEGED) return 0;
     result_t *r = calloc(1, sizeof *r);
