@@ -23,3 +23,9 @@ $(BUILD)/fuzz/cel_fuzz: plugins/admission/webhook/fuzz/cel_fuzz.c plugins/admiss
 
 .PHONY: fuzz-cel
 fuzz-cel: $(BUILD)/fuzz/cel_fuzz
+
+# The chain's share of a create in instructions (callgrind; steady on a
+# loaded machine, unlike the wall clock): make bench-admission-instr
+.PHONY: bench-admission-instr
+bench-admission-instr: all $(ADM_BENCH)
+	bench/admission/instr.sh $(BUILD)
