@@ -641,6 +641,36 @@ static void ns_mode(const cJSON *labels, const char *which, const char *which_ve
     m->version[n] = '\0';
 }
 
+/* As kube-apiserver: a pod update is checked only when it could change
+ * what the checks see — the number of containers of any kind, an image,
+ * or a seccomp annotation (everything else in a pod's spec is immutable);
+ * label and status changes pass. An update of the ephemeralcontainers
+ * subresource is always checked. */
+static int significant_update(const cJSON *pod, const cJSON *old)
+{
+    if (!old) return 1;
+    static const char *const lists[] = { "spec.initContainers", "spec.containers", "spec.ephemeralContainers" };
+    for (int l = 0; l < 3; l++) {
+        const cJSON *a = adm_path(pod, lists[l]), *b = adm_path(old, lists[l]);
+        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b)) return 1;
+        for (const cJSON *x = a ? a->child : NULL, *y = b ? b->child : NULL; x && y; x = x->next, y = y->next) {
+            const char *ix = adm_str(x, "image"), *iy = adm_str(y, "image");
+            if ((ix == NULL) != (iy == NULL) || (ix && strcmp(ix, iy) != 0)) return 1;
+        }
+    }
+    const cJSON *an = adm_path(pod, "metadata.annotations"), *ao = adm_path(old, "metadata.annotations"), *x;
+    const char *pfx[] = { "seccomp.security.alpha.kubernetes.io/pod", "container.seccomp.security.alpha.kubernetes.io/" };
+    for (int side = 0; side < 2; side++)
+        cJSON_ArrayForEach(x, (side ? ao : an)) {
+            if (!x->string || (strcmp(x->string, pfx[0]) != 0 && strncmp(x->string, pfx[1], strlen(pfx[1])) != 0)) continue;
+            /* keys hold dots: adm_get, not the dotted-path adm_str */
+            const cJSON *a1 = adm_get(an, x->string), *a2 = adm_get(ao, x->string);
+            const char *v1 = cJSON_IsString(a1) ? a1->valuestring : NULL, *v2 = cJSON_IsString(a2) ? a2->valuestring : NULL;
+            if ((v1 == NULL) != (v2 == NULL) || (v1 && strcmp(v1, v2) != 0)) return 1;
+        }
+    return 0;
+}
+
 static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
                     skiff_error_t *err)
 {
@@ -648,9 +678,12 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     *verdict = SKIFF_ADM_ALLOW;
     if ((!req->group || !*req->group) && req->resource && strcmp(req->resource, "namespaces") == 0 && req->name)
         adm_cache_invalidate(&p->cache, req->name); /* labels may change */
-    if (req->op != SKIFF_ADM_CREATE || !req->object) return 0;
+    if ((req->op != SKIFF_ADM_CREATE && req->op != SKIFF_ADM_UPDATE) || !req->object) return 0;
     if ((req->group && *req->group) || !req->resource || strcmp(req->resource, "pods") != 0) return 0;
-    if ((req->subresource && *req->subresource) || !req->namespace_ || !*req->namespace_) return 0;
+    if (!req->namespace_ || !*req->namespace_) return 0;
+    const char *sub = req->subresource ? req->subresource : "";
+    if (*sub && strcmp(sub, "ephemeralcontainers") != 0) return 0; /* status, binding, ... */
+    if (req->op == SKIFF_ADM_UPDATE && !*sub && !significant_update(req->object, req->old_object)) return 0;
     for (const char *const *e = p->exempt; e && *e; e++)
         if (strcmp(*e, req->namespace_) == 0) return 0;
 

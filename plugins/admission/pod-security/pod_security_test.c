@@ -208,6 +208,47 @@ static void test_restricted_details(void **state)
     adm_env_down(&e);
 }
 
+/* a GET, a change, a PUT: the HTTP code and the Status message */
+static int put_pod(adm_env_t *e, const char *nsname, const char *image, const char *label, char *msg, size_t len)
+{
+    char path[200], *body = NULL;
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/p", nsname);
+    assert_int_equal(adm_env_call(e, "GET", path, NULL, NULL, NULL, 0, &body), 200);
+    cJSON *pod = cJSON_Parse(body);
+    free(body);
+    cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "containers"), 0);
+    cJSON_ReplaceItemInObject(c, "image", cJSON_CreateString(image));
+    cJSON *meta = cJSON_GetObjectItem(pod, "metadata");
+    cJSON_DeleteItemFromObject(meta, "labels");
+    cJSON_AddItemToObject(meta, "labels", cJSON_CreateObject());
+    cJSON_AddStringToObject(cJSON_GetObjectItem(meta, "labels"), "l", label);
+    char *json = cJSON_PrintUnformatted(pod);
+    cJSON_Delete(pod);
+    int code = adm_env_call(e, "PUT", path, NULL, json, msg, len, NULL);
+    free(json);
+    return code;
+}
+
+/* Pod updates: checked when an image changes (as kube-apiserver), not for a
+ * label change; the level is the namespace's at the time of the update. */
+static void test_updates(void **state)
+{
+    (void)state;
+    adm_env_t e;
+    adm_env_up(&e, &skiff_plugin, NULL);
+    ns(&e, "u", "privileged");
+    char msg[4096];
+    assert_int_equal(pod(&e, "u", "{\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"privileged\":true}}]}",
+                         msg, sizeof msg), 201);
+    assert_int_equal(adm_env_call(&e, "PUT", "/api/v1/namespaces/u", NULL,
+        "{\"metadata\":{\"name\":\"u\",\"labels\":{\"pod-security.kubernetes.io/enforce\":\"baseline\"}}}", msg, sizeof msg, NULL), 200);
+    assert_int_equal(put_pod(&e, "u", "x:1", "one", msg, sizeof msg), 200);
+    assert_int_equal(put_pod(&e, "u", "x:2", "two", msg, sizeof msg), 403);
+    assert_string_equal(msg, "pods \"p\" is forbidden: t: violates PodSecurity \"baseline:latest\": "
+        "privileged (container \"a\" must not set securityContext.privileged=true)");
+    adm_env_down(&e);
+}
+
 static void test_bad_setting(void **state)
 {
     (void)state;
@@ -225,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_baseline_apparmor),
         cmocka_unit_test(test_baseline_selinux_proc_sysctl_hostprocess),
         cmocka_unit_test(test_restricted_details),
+        cmocka_unit_test(test_updates),
         cmocka_unit_test(test_bad_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
