@@ -509,11 +509,22 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
             /* the second pass calls only the IfNeeded hooks (Kubernetes: those invoked before) */
             if (again && !ifneeded) continue;
             if (!rules_match(hook, req)) continue;
-            const cJSON *obj = req->object ? req->object : req->old_object;
-            if (!selector_matches(adm_get(hook, "objectSelector"), adm_path(obj, "metadata.labels"))) continue;
+            /* objectSelector: the new or the old object may match (Kubernetes) */
+            const cJSON *osel = adm_get(hook, "objectSelector");
+            if (!selector_matches(osel, adm_path(req->object, "metadata.labels")) &&
+                !(req->old_object && selector_matches(osel, adm_path(req->old_object, "metadata.labels"))))
+                continue;
             const cJSON *nss = adm_get(hook, "namespaceSelector");
             if (nss && (cJSON_GetArraySize(adm_get(nss, "matchLabels")) || cJSON_GetArraySize(adm_get(nss, "matchExpressions")))) {
-                if (!req->namespace_ || !*req->namespace_) continue;
+                /* Kubernetes: a Namespace is matched on its own labels; other
+                 * cluster-scoped objects are never skipped by it */
+                if ((!req->group || !*req->group) && req->resource && !strcmp(req->resource, "namespaces") &&
+                    (!req->subresource || !*req->subresource)) {
+                    const cJSON *nobj = req->object ? req->object : req->old_object;
+                    if (!selector_matches(nss, adm_path(nobj, "metadata.labels"))) continue;
+                    goto matched;
+                }
+                if (!req->namespace_ || !*req->namespace_) goto matched;
                 if (!ns_loaded) {
                     char p[400];
                     snprintf(p, sizeof p, "/api/v1/namespaces/%s", req->namespace_);
@@ -524,6 +535,7 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
                 }
                 if (!selector_matches(nss, adm_path(ns_labels, "metadata.labels"))) continue;
             }
+        matched:;
             char mwhy[600];
             int mc = match_conditions(hook, req, &cel_req, mwhy, sizeof mwhy);
             if (mc == 0) continue;
