@@ -429,6 +429,113 @@ static void patch_status(rq_t *q, const char *ns, const cJSON *quota, const rq_v
     free(json);
 }
 
+/* ---- API validation of a ResourceQuota's scopes (ValidateResourceQuotaSpec) */
+
+static const char *const std_scopes[] = { "Terminating", "NotTerminating", "BestEffort", "NotBestEffort",
+                                          "PriorityClass", "CrossNamespacePodAffinity", NULL };
+/* Kubernetes' standard quota resource names: only these are checked against scopes */
+static const char *const std_resources[] = { "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory",
+                                             "requests.ephemeral-storage", "requests.storage", "limits.cpu",
+                                             "limits.memory", "limits.ephemeral-storage", "pods", "resourcequotas",
+                                             "services", "replicationcontrollers", "secrets", "persistentvolumeclaims",
+                                             "configmaps", "services.nodeports", "services.loadbalancers", NULL };
+static const char *const pod_compute[] = { "cpu", "memory", "limits.cpu", "limits.memory", "requests.cpu",
+                                           "requests.memory", NULL };
+
+static int in_strs(const char *const *l, const char *s)
+{
+    for (; s && *l; l++) if (!strcmp(*l, s)) return 1;
+    return 0;
+}
+
+static int scope_valid_for(const char *scope, const char *res)
+{
+    if (!in_strs(std_scopes, scope)) return 1;
+    if (!strcmp(scope, "BestEffort")) return !strcmp(res, "pods");
+    return !strcmp(res, "pods") || in_strs(pod_compute, res);
+}
+
+/* The first problem as "<field>: <message>", or 0 when the spec is valid. */
+static int validate_scopes(const cJSON *quota, char *why, size_t len)
+{
+    const cJSON *hard = adm_path(quota, "spec.hard"), *h, *x;
+    const cJSON *scopes = adm_path(quota, "spec.scopes");
+    /* the value as Kubernetes prints it: []core.ResourceQuotaScope{"A", "B"} */
+    char txt[400];
+    size_t o = (size_t)snprintf(txt, sizeof txt, "[]core.ResourceQuotaScope{");
+    cJSON_ArrayForEach(x, scopes)
+        if (o < sizeof txt)
+            o += (size_t)snprintf(txt + o, sizeof txt - o, "%s\"%s\"", x == scopes->child ? "" : ", ",
+                                  cJSON_IsString(x) ? x->valuestring : "");
+    if (o < sizeof txt) snprintf(txt + o, sizeof txt - o, "}");
+    int bad = 0, be = 0, nbe = 0, t = 0, nt = 0;
+    cJSON_ArrayForEach(x, scopes) {
+        const char *sc = cJSON_IsString(x) ? x->valuestring : "";
+        if (!in_strs(std_scopes, sc)) {
+            snprintf(why, len, "spec.scopes: Invalid value: %s: unsupported scope", txt);
+            bad = 1;
+            break;
+        }
+        cJSON_ArrayForEach(h, hard)
+            if (in_strs(std_resources, h->string) && !scope_valid_for(sc, h->string)) {
+                snprintf(why, len, "spec.scopes: Invalid value: %s: unsupported scope applied to resource", txt);
+                bad = 1;
+            }
+        if (bad) break;
+        be |= !strcmp(sc, "BestEffort"); nbe |= !strcmp(sc, "NotBestEffort");
+        t |= !strcmp(sc, "Terminating"); nt |= !strcmp(sc, "NotTerminating");
+    }
+    if (!bad && ((be && nbe) || (t && nt))) {
+        snprintf(why, len, "spec.scopes: Invalid value: %s: conflicting scopes", txt);
+        bad = 1;
+    }
+    if (bad) return 1;
+    be = nbe = t = nt = 0;
+    const cJSON *sel = adm_path(quota, "spec.scopeSelector");
+    const char *f = "spec.scopeSelector.matchExpressions";
+    cJSON_ArrayForEach(x, adm_get(sel, "matchExpressions")) {
+        const char *sc = adm_str(x, "scopeName") ? adm_str(x, "scopeName") : "";
+        const char *op = adm_str(x, "operator") ? adm_str(x, "operator") : "";
+        int nv = cJSON_GetArraySize(adm_get(x, "values"));
+        if (!in_strs(std_scopes, sc)) { snprintf(why, len, "%s.scopeName: Invalid value: \"%s\": unsupported scope", f, sc); return 1; }
+        cJSON_ArrayForEach(h, hard)
+            if (in_strs(std_resources, h->string) && !scope_valid_for(sc, h->string)) {
+                snprintf(why, len, "%s: Invalid value: scopeName %s with spec.hard %s: unsupported scope applied to resource",
+                         f, sc, h->string);
+                return 1;
+            }
+        if (strcmp(sc, "PriorityClass") != 0 && strcmp(op, "Exists") != 0) {
+            snprintf(why, len, "%s.operator: Invalid value: \"%s\": must be 'Exist' when scope is any of "
+                     "ResourceQuotaScopeTerminating, ResourceQuotaScopeNotTerminating, ResourceQuotaScopeBestEffort, "
+                     "ResourceQuotaScopeNotBestEffort or ResourceQuotaScopeCrossNamespacePodAffinity", f, op);
+            return 1;
+        }
+        if (!strcmp(op, "In") || !strcmp(op, "NotIn")) {
+            if (!nv) {
+                snprintf(why, len, "%s.values: Required value: must be at least one value when `operator` is 'In' or "
+                         "'NotIn' for scope selector", f);
+                return 1;
+            }
+        } else if (!strcmp(op, "Exists") || !strcmp(op, "DoesNotExist")) {
+            if (nv) {
+                snprintf(why, len, "%s.values: Invalid value: %d values: must be no value when `operator` is 'Exist' "
+                         "or 'DoesNotExist' for scope selector", f, nv);
+                return 1;
+            }
+        } else {
+            snprintf(why, len, "%s.operator: Invalid value: \"%s\": not a valid selector operator", f, op);
+            return 1;
+        }
+        be |= !strcmp(sc, "BestEffort"); nbe |= !strcmp(sc, "NotBestEffort");
+        t |= !strcmp(sc, "Terminating"); nt |= !strcmp(sc, "NotTerminating");
+    }
+    if ((be && nbe) || (t && nt)) {
+        snprintf(why, len, "%s: Invalid value: scopeSelector: conflicting scopes", f);
+        return 1;
+    }
+    return 0;
+}
+
 /* Kubernetes' denial: exceeded quota: q, requested: k=v,..., used: ..., limited: ... */
 static int exceeded(const cJSON *quota, const rq_val_t *delta, int nd, const rq_val_t *used, int nu,
                     skiff_error_t *err)
@@ -474,6 +581,19 @@ static int rq_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
             adm_cache_invalidate(&q->cache, req->namespace_);
         if (req->resource && strcmp(req->resource, "namespaces") == 0 && req->name)
             adm_cache_invalidate(&q->cache, req->name);
+    }
+    if ((!req->group || !*req->group) && req->resource && !strcmp(req->resource, "resourcequotas") && req->object &&
+        (req->op == SKIFF_ADM_CREATE || req->op == SKIFF_ADM_UPDATE) && !(req->subresource && *req->subresource)) {
+        char why[900];
+        if (validate_scopes(req->object, why, sizeof why)) {
+            /* API validation kube-apiserver does; 422 from a host that has the verdict */
+            int v12 = req->size >= offsetof(skiff_adm_request_t, reinvoke) + sizeof(int);
+            *verdict = v12 ? SKIFF_ADM_INVALID : SKIFF_ADM_DENY;
+            skiff_error_set(err, SKIFF_E_INVALID, "%s", why);
+            if (req->size >= offsetof(skiff_adm_request_t, set_reason) + sizeof(void *) && req->set_reason)
+                req->set_reason(req, why);
+            return 0;
+        }
     }
     int op = req->op;
     if (op != SKIFF_ADM_CREATE && op != SKIFF_ADM_UPDATE && op != SKIFF_ADM_DELETE) return 0;

@@ -178,6 +178,36 @@ static int mpatch(adm_env_t *e, const char *path, const char *json, char *msg, s
     return code;
 }
 
+/* Kubernetes' API validation of scopes: 422 Invalid */
+static void test_scope_validation(void **state)
+{
+    (void)state;
+    adm_env_t e;
+    adm_env_up(&e, &skiff_plugin, NULL);
+    char msg[1024];
+    const char *qp = "/api/v1/namespaces/default/resourcequotas";
+    assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"a\"},\"spec\":{\"hard\":{\"requests.cpu\":\"1\"},\"scopes\":[\"BestEffort\"]}}", msg, sizeof msg), 422);
+    assert_string_equal(msg, "ResourceQuota \"a\" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{\"BestEffort\"}: unsupported scope applied to resource");
+    assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopes\":[\"Terminating\",\"NotTerminating\"]}}", msg, sizeof msg), 422);
+    assert_string_equal(msg, "ResourceQuota \"b\" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{\"Terminating\", \"NotTerminating\"}: conflicting scopes");
+    assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"c\"},\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopes\":[\"Weekend\"]}}", msg, sizeof msg), 422);
+    assert_string_equal(msg, "ResourceQuota \"c\" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{\"Weekend\"}: unsupported scope");
+    assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopeSelector\":{\"matchExpressions\":"
+                                  "[{\"scopeName\":\"PriorityClass\",\"operator\":\"In\"}]}}}", msg, sizeof msg), 422);
+    assert_string_equal(msg, "ResourceQuota \"d\" is invalid: spec.scopeSelector.matchExpressions.values: Required value: "
+                             "must be at least one value when `operator` is 'In' or 'NotIn' for scope selector");
+    assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"e\"},\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopeSelector\":{\"matchExpressions\":"
+                                  "[{\"scopeName\":\"BestEffort\",\"operator\":\"In\",\"values\":[\"x\"]}]}}}", msg, sizeof msg), 422);
+    assert_non_null(strstr(msg, "spec.scopeSelector.matchExpressions.operator: Invalid value: \"In\": must be 'Exist' when scope is"));
+    /* services with a pod scope: not a pod resource */
+    assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"f\"},\"spec\":{\"hard\":{\"services\":\"1\"},\"scopes\":[\"NotTerminating\"]}}", msg, sizeof msg), 422);
+    /* valid ones pass; count/<resource> is not checked against scopes */
+    assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"g\"},\"spec\":{\"hard\":{\"pods\":\"1\",\"limits.memory\":\"1Gi\",\"count/pods\":\"3\"},"
+                                  "\"scopes\":[\"NotBestEffort\",\"Terminating\"],\"scopeSelector\":{\"matchExpressions\":"
+                                  "[{\"scopeName\":\"PriorityClass\",\"operator\":\"NotIn\",\"values\":[\"low\"]}]}}}", msg, sizeof msg), 201);
+    adm_env_down(&e);
+}
+
 static void test_updates(void **state)
 {
     (void)state;
@@ -221,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_counts_cpu_status_dryrun),
         cmocka_unit_test(test_concurrent_burst_never_overshoots),
         cmocka_unit_test(test_scopes),
+        cmocka_unit_test(test_scope_validation),
         cmocka_unit_test(test_updates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
