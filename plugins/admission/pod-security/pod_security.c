@@ -107,6 +107,7 @@ static void fail(result_t *r, const char *reason, const sbuf_t *detail)
 typedef struct ctr { const char *name; const cJSON *c; const cJSON *sc; } ctr_t;
 typedef struct podv {
     const cJSON *spec, *psc, *meta;
+    int minor; /* the policy version evaluated: 1.<minor> (latest = 32) */
     ctr_t c[128];
     int n;
 } podv_t;
@@ -312,11 +313,13 @@ static const char *const selinux_types[] = { "", "container_t", "container_init_
                                              "container_engine_t", NULL };
 
 /* 1 when o (a seLinuxOptions object) is allowed; collects what is not. */
-static int selinux_ok(const cJSON *o, names_t *types, int *user, int *role)
+static int selinux_ok(const cJSON *o, int minor, names_t *types, int *user, int *role)
 {
     int ok = 1;
     const char *t = adm_str(o, "type");
-    if (!in_list(selinux_types, t ? t : "")) { ok = 0; names_add(types, t); }
+    /* container_engine_t is allowed from policy version 1.31 */
+    int allowed = in_list(selinux_types, t ? t : "") && (minor >= 31 || !t || strcmp(t, "container_engine_t") != 0);
+    if (!allowed) { ok = 0; names_add(types, t); }
     const char *u = adm_str(o, "user"), *ro = adm_str(o, "role");
     if (u && *u) { ok = 0; *user = 1; }
     if (ro && *ro) { ok = 0; *role = 1; }
@@ -328,10 +331,10 @@ static void check_selinux(const podv_t *v, result_t *r)
     names_t types = { .n = 0 }, ctrs = { .n = 0 };
     int user = 0, role = 0, pod = 0;
     const cJSON *po = adm_get(v->psc, "seLinuxOptions");
-    if (cJSON_IsObject(po) && !selinux_ok(po, &types, &user, &role)) pod = 1;
+    if (cJSON_IsObject(po) && !selinux_ok(po, v->minor, &types, &user, &role)) pod = 1;
     for (int i = 0; i < v->n; i++) {
         const cJSON *co = adm_get(v->c[i].sc, "seLinuxOptions");
-        if (cJSON_IsObject(co) && !selinux_ok(co, &types, &user, &role)) names_add(&ctrs, v->c[i].name);
+        if (cJSON_IsObject(co) && !selinux_ok(co, v->minor, &types, &user, &role)) names_add(&ctrs, v->c[i].name);
     }
     if (!pod && !ctrs.n) return;
     names_sort(&types);
@@ -385,13 +388,22 @@ static const char *const safe_sysctls[] = { "kernel.shm_rmid_forced", "net.ipv4.
                                             "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
                                             NULL };
 
+/* the safe set grew: ip_local_reserved_ports in 1.27, the TCP keepalive
+ * and fin_timeout ones in 1.29 */
+static int sysctl_safe(const char *n, int minor)
+{
+    for (int i = 0; safe_sysctls[i]; i++)
+        if (!strcmp(safe_sysctls[i], n)) return i < 5 || (i == 5 && minor >= 27) || (i > 5 && minor >= 29);
+    return 0;
+}
+
 static void check_sysctls(const podv_t *v, result_t *r)
 {
     SBUF(d);
     const cJSON *s;
     cJSON_ArrayForEach(s, adm_path(v->psc, "sysctls")) {
         const char *n = adm_str(s, "name");
-        if (n && !in_list(safe_sysctls, n)) sb_add(&d, "%s%s", d.n ? ", " : "", n);
+        if (n && !sysctl_safe(n, v->minor)) sb_add(&d, "%s%s", d.n ? ", " : "", n);
     }
     if (d.n) fail(r, "forbidden sysctls", &d);
 }
@@ -575,15 +587,18 @@ static void check_seccomp_restricted(const podv_t *v, result_t *r)
  * seccompProfile_baseline, sysctls, windowsHostProcess), then the
  * restricted ones; at restricted, three baseline checks are replaced by
  * their stricter restricted versions. */
-static int ps_evaluate(const cJSON *pod, int level, result_t *r)
+static int ps_evaluate(const cJSON *pod, int level, int minor, result_t *r)
 {
     memset(r, 0, sizeof *r);
     if (level <= LVL_PRIVILEGED) return 0;
     podv_t view;
     podv_t *v = &view;
     pod_view(pod, v);
+    v->minor = minor;
+    /* restricted's capability check replaces baseline's from 1.22 on */
+    int caps_restricted = level == LVL_RESTRICTED && minor >= 22;
     check_apparmor(v, r);
-    if (level == LVL_BASELINE) check_capabilities_baseline(v, r);
+    if (!caps_restricted) check_capabilities_baseline(v, r);
     check_host_namespaces(v, r);
     if (level == LVL_BASELINE) check_host_path(v, r);
     check_host_ports(v, r);
@@ -595,10 +610,10 @@ static int ps_evaluate(const cJSON *pod, int level, result_t *r)
     check_host_process(v, r);
     if (level == LVL_RESTRICTED) {
         check_allow_priv_esc(v, r);
-        check_capabilities_restricted(v, r);
+        if (caps_restricted) check_capabilities_restricted(v, r);
         check_restricted_volumes(v, r);
         check_run_as_non_root(v, r);
-        check_run_as_user(v, r);
+        if (minor >= 23) check_run_as_user(v, r); /* added in 1.23 */
         check_seccomp_restricted(v, r);
     }
     return r->n;
@@ -606,7 +621,20 @@ static int ps_evaluate(const cJSON *pod, int level, result_t *r)
 
 /* ---- admission ------------------------------------------------------------ */
 
-typedef struct mode { int level; char version[32]; } mode_t_;
+typedef struct mode { int level; char version[32]; int minor; } mode_t_;
+
+#define PS_LATEST_MINOR 32 /* the Kubernetes release whose policy "latest" is */
+
+/* "latest" or "v1.<minor>" (as the pod-security.kubernetes.io/<mode>-version
+ * labels write it); anything else, or a newer minor, is latest. */
+static int ps_minor(const char *ver)
+{
+    if (!ver || strncmp(ver, "v1.", 3) != 0) return PS_LATEST_MINOR;
+    char *end;
+    long m = strtol(ver + 3, &end, 10);
+    if (*end || end == ver + 3 || m < 0 || m > PS_LATEST_MINOR) return PS_LATEST_MINOR;
+    return (int)m;
+}
 
 #define PS_LABEL "pod-security.kubernetes.io/"
 
@@ -632,6 +660,7 @@ static void ns_mode(const cJSON *labels, const char *which, const char *which_ve
     m->level = ps_level(l && *l ? l : def);
     if (m->level == -2) m->level = LVL_RESTRICTED; /* an unknown level: the safe choice */
     m->version[0] = '\0';
+    m->minor = PS_LATEST_MINOR;
     if (m->level <= LVL_PRIVILEGED) return;
     const cJSON *vv = labels ? adm_get(labels, which_version) : NULL;
     const char *ver = cJSON_IsString(vv) && *vv->valuestring ? vv->valuestring : "latest";
@@ -639,6 +668,7 @@ static void ns_mode(const cJSON *labels, const char *which, const char *which_ve
     if (n >= sizeof m->version) n = sizeof m->version - 1;
     memcpy(m->version, ver, n);
     m->version[n] = '\0';
+    m->minor = ps_minor(ver);
 }
 
 /* As kube-apiserver: a pod update is checked only when it could change
@@ -699,7 +729,7 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     if (enf.level <= LVL_PRIVILEGED && wrn.level <= LVL_PRIVILEGED && aud.level <= LVL_PRIVILEGED) return 0;
     result_t *r = calloc(1, sizeof *r);
     if (!r) return skiff_error_set(err, -ENOMEM, "out of memory");
-    if (enf.level > LVL_PRIVILEGED && ps_evaluate(req->object, enf.level, r) > 0) {
+    if (enf.level > LVL_PRIVILEGED && ps_evaluate(req->object, enf.level, enf.minor, r) > 0) {
         *verdict = SKIFF_ADM_DENY;
         skiff_error_set(err, SKIFF_E_INVALID, "violates PodSecurity \"%s:%s\": %s",
                         level_names[enf.level], enf.version, r->out.s);
@@ -714,14 +744,14 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
         free(r);
         return 0;
     }
-    if (wrn.level > LVL_PRIVILEGED && ps_evaluate(req->object, wrn.level, r) > 0
+    if (wrn.level > LVL_PRIVILEGED && ps_evaluate(req->object, wrn.level, wrn.minor, r) > 0
         && req->size >= offsetof(skiff_adm_request_t, host_data) + sizeof(void *) && req->warn) {
         char msg[1500];
         snprintf(msg, sizeof msg, "would violate PodSecurity \"%s:%s\": %s", level_names[wrn.level],
                  wrn.version, r->out.s);
         req->warn(req, msg);
     }
-    if (aud.level > LVL_PRIVILEGED && ps_evaluate(req->object, aud.level, r) > 0)
+    if (aud.level > LVL_PRIVILEGED && ps_evaluate(req->object, aud.level, aud.minor, r) > 0)
         p->host->log(p->ctx, SKIFF_LOG_INFO, "audit: pod %s/%s would violate PodSecurity \"%s:%s\": %s",
                      req->namespace_, req->name ? req->name : "", level_names[aud.level], aud.version, r->out.s);
     free(r);

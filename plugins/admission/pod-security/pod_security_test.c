@@ -249,6 +249,34 @@ static void test_updates(void **state)
     adm_env_down(&e);
 }
 
+/* pod-security.kubernetes.io/enforce-version picks the policy of that release */
+static void test_versions(void **state)
+{
+    (void)state;
+    adm_env_t e;
+    adm_env_up(&e, &skiff_plugin, NULL);
+    char msg[4096];
+    assert_int_equal(adm_env_call(&e, "POST", "/api/v1/namespaces", NULL,
+        "{\"metadata\":{\"name\":\"old\",\"labels\":{\"pod-security.kubernetes.io/enforce\":\"baseline\","
+        "\"pod-security.kubernetes.io/enforce-version\":\"v1.26\"}}}", msg, sizeof msg, NULL), 201);
+    ns(&e, "new", "baseline");
+    const char *spec = "{\"securityContext\":{\"sysctls\":[{\"name\":\"net.ipv4.ip_local_reserved_ports\",\"value\":\"1\"}],"
+                       "\"seLinuxOptions\":{\"type\":\"container_engine_t\"}},\"containers\":[{\"name\":\"a\",\"image\":\"x:1\"}]}";
+    assert_int_equal(pod(&e, "old", spec, msg, sizeof msg), 403);
+    assert_string_equal(msg, "pods \"p\" is forbidden: t: violates PodSecurity \"baseline:v1.26\": "
+        "seLinuxOptions (pod set forbidden securityContext.seLinuxOptions: type \"container_engine_t\"), "
+        "forbidden sysctls (net.ipv4.ip_local_reserved_ports)");
+    assert_string_equal(verdict(&e, "new", NULL, spec), "admitted");
+    /* restricted before 1.22 checks capabilities as baseline does; runAsUser from 1.23 */
+    assert_int_equal(adm_env_call(&e, "POST", "/api/v1/namespaces", NULL,
+        "{\"metadata\":{\"name\":\"r21\",\"labels\":{\"pod-security.kubernetes.io/enforce\":\"restricted\","
+        "\"pod-security.kubernetes.io/enforce-version\":\"v1.21\"}}}", msg, sizeof msg, NULL), 201);
+    assert_int_equal(pod(&e, "r21", "{\"securityContext\":{\"runAsNonRoot\":true,\"runAsUser\":0,\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},"
+                                    "\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"allowPrivilegeEscalation\":false}}]}",
+                         msg, sizeof msg), 201);
+    adm_env_down(&e);
+}
+
 static void test_bad_setting(void **state)
 {
     (void)state;
@@ -267,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_baseline_selinux_proc_sysctl_hostprocess),
         cmocka_unit_test(test_restricted_details),
         cmocka_unit_test(test_updates),
+        cmocka_unit_test(test_versions),
         cmocka_unit_test(test_bad_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
