@@ -524,6 +524,10 @@ static node_t *p_relation(parser_t *ps)
             perr(ps, ps->tpos, "Syntax error: extraneous input '%s'", ps->sval);
             node_free(l);
             return NULL;
+        case T_MINUS:
+            perr(ps, ps->tpos, "Syntax error: binary '-' is not in skiff's CEL subset (no arithmetic)");
+            node_free(l);
+            return NULL;
         default: return l;
         }
         size_t pos = ps->tpos;

@@ -110,6 +110,7 @@ static void test_rejects_outside_the_subset(void **state)
     rejects("object.a == 1 2", "ERROR: <input>:1:15: Syntax error: extraneous input an int expecting <EOF>");
     rejects("'\\q'", "ERROR: <input>:1:2: Syntax error: invalid escape sequence \\q");
     rejects("object.a = 1", "ERROR: <input>:1:10: Syntax error: token recognition error at: '='");
+    rejects("object.a - 1 > 0", "ERROR: <input>:1:10: Syntax error: binary '-' is not in skiff's CEL subset (no arithmetic)");
     rejects("", "ERROR: <input>:1:1: Syntax error: mismatched input <EOF> expecting an expression");
     char deep[200];
     memset(deep, '(', 40);

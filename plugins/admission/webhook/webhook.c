@@ -372,15 +372,31 @@ static int run_hook(wh_t *w, const cJSON *hook, skiff_adm_request_t *req, int *p
 
 #define MAX_MATCH_CONDITIONS 64
 
-/* API validation of a webhook configuration's matchConditions, which only
- * this plugin can do (it holds the CEL subset): names present and unique,
- * at most 64, and every expression compiles. 0, or -1 with the reason as
+/* API validation of a webhook configuration that the API server does not
+ * do: clientConfig (exactly one of url and service) and matchConditions,
+ * which only this plugin can check (it holds the CEL subset): names
+ * present and unique, at most 64, and every expression compiles. 0, or -1 with the reason as
  * "<field>: <message>" (what kube-apiserver answers with 422 Invalid). */
 static int validate_match_conditions(const cJSON *cfg, char *reason, size_t len)
 {
     const cJSON *hook;
     int h = 0;
     cJSON_ArrayForEach(hook, adm_get(cfg, "webhooks")) {
+        /* kube-apiserver's ValidateWebhookClientConfig: url or service, not both */
+        const cJSON *cc = adm_get(hook, "clientConfig");
+        if ((adm_get(cc, "url") != NULL) == (adm_get(cc, "service") != NULL)) {
+            snprintf(reason, len, "webhooks[%d].clientConfig: Required value: exactly one of url or service is required", h);
+            return -1;
+        }
+        const cJSON *svc = adm_get(cc, "service");
+        if (svc && (!adm_str(svc, "namespace") || !*adm_str(svc, "namespace"))) {
+            snprintf(reason, len, "webhooks[%d].clientConfig.service.namespace: Required value: service namespace is required", h);
+            return -1;
+        }
+        if (svc && (!adm_str(svc, "name") || !*adm_str(svc, "name"))) {
+            snprintf(reason, len, "webhooks[%d].clientConfig.service.name: Required value: service name is required", h);
+            return -1;
+        }
         const cJSON *mcs = adm_get(hook, "matchConditions"), *mc;
         int n = cJSON_GetArraySize(mcs);
         if (n > MAX_MATCH_CONDITIONS) {

@@ -244,6 +244,10 @@ static void test_reinvocation_and_match_conditions(void **state)
     snprintf(list, sizeof list, "[%s]", a);
     assert_int_equal(mwc(&e, "dup", list, msg, sizeof msg), 422);
     assert_non_null(strstr(msg, "webhooks[0].matchConditions[1].name: Duplicate value: \"c\""));
+    /* clientConfig: exactly one of url and service */
+    assert_int_equal(mwc(&e, "none", "[{\"name\":\"n.test\",\"sideEffects\":\"None\",\"clientConfig\":{}}]", msg, sizeof msg), 422);
+    assert_string_equal(msg, "MutatingWebhookConfiguration \"none\" is invalid: webhooks[0].clientConfig: Required value: "
+                             "exactly one of url or service is required");
     adm_env_down(&e);
     MHD_stop_daemon(hook_srv);
 }
