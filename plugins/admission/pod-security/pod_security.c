@@ -63,7 +63,9 @@ static void ps_fini(void *self) { adm_cache_fini(&((ps_t *)self)->cache); }
 
 /* ---- building messages --------------------------------------------------- */
 
-typedef struct sbuf { char s[1400]; size_t n; } sbuf_t;
+/* Room for every check failing with many containers (the host carries
+ * reasons up to 4 KiB); never zeroed as a whole, only s[0]. */
+typedef struct sbuf { char s[3000]; size_t n; } sbuf_t;
 
 static void sb_add(sbuf_t *b, const char *fmt, ...) SKIFF_PRINTF(2, 3);
 static void sb_add(sbuf_t *b, const char *fmt, ...)
@@ -589,7 +591,9 @@ static void check_seccomp_restricted(const podv_t *v, result_t *r)
  * their stricter restricted versions. */
 static int ps_evaluate(const cJSON *pod, int level, int minor, result_t *r)
 {
-    memset(r, 0, sizeof *r);
+    r->n = 0;
+    r->out.n = 0;
+    r->out.s[0] = '\0';
     if (level <= LVL_PRIVILEGED) return 0;
     podv_t view;
     podv_t *v = &view;
@@ -727,7 +731,7 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     ns_mode(labels, "audit", "audit-version", p->audit, &aud);
     cJSON_Delete(ns);
     if (enf.level <= LVL_PRIVILEGED && wrn.level <= LVL_PRIVILEGED && aud.level <= LVL_PRIVILEGED) return 0;
-    result_t *r = calloc(1, sizeof *r);
+    result_t *r = malloc(sizeof *r); /* ps_evaluate initialises it */
     if (!r) return skiff_error_set(err, -ENOMEM, "out of memory");
     if (enf.level > LVL_PRIVILEGED && ps_evaluate(req->object, enf.level, enf.minor, r) > 0) {
         *verdict = SKIFF_ADM_DENY;
@@ -746,10 +750,12 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     }
     if (wrn.level > LVL_PRIVILEGED && ps_evaluate(req->object, wrn.level, wrn.minor, r) > 0
         && req->size >= offsetof(skiff_adm_request_t, host_data) + sizeof(void *) && req->warn) {
-        char msg[1500];
-        snprintf(msg, sizeof msg, "would violate PodSecurity \"%s:%s\": %s", level_names[wrn.level],
-                 wrn.version, r->out.s);
-        req->warn(req, msg);
+        char *msg = NULL;
+        if (asprintf(&msg, "would violate PodSecurity \"%s:%s\": %s", level_names[wrn.level], wrn.version,
+                     r->out.s) >= 0) {
+            req->warn(req, msg);
+            free(msg);
+        }
     }
     if (aud.level > LVL_PRIVILEGED && ps_evaluate(req->object, aud.level, aud.minor, r) > 0)
         p->host->log(p->ctx, SKIFF_LOG_INFO, "audit: pod %s/%s would violate PodSecurity \"%s:%s\": %s",

@@ -277,6 +277,27 @@ static void test_versions(void **state)
     adm_env_down(&e);
 }
 
+/* a long reason (many containers) is not cut */
+static void test_long_message(void **state)
+{
+    (void)state;
+    adm_env_t e;
+    adm_env_up(&e, &skiff_plugin, NULL);
+    ns(&e, "r", "restricted");
+    char spec[3000] = "{\"containers\":[";
+    for (int i = 0; i < 12; i++) {
+        char c[120];
+        snprintf(c, sizeof c, "%s{\"name\":\"container-with-a-long-name-%02d\",\"image\":\"x:1\"}", i ? "," : "", i);
+        strcat(spec, c);
+    }
+    strcat(spec, "]}");
+    const char *m = verdict(&e, "r", NULL, spec);
+    assert_true(strlen(m) > 1400);
+    const char *tail = "\"container-with-a-long-name-11\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")";
+    assert_string_equal(m + strlen(m) - strlen(tail), tail);
+    adm_env_down(&e);
+}
+
 static void test_bad_setting(void **state)
 {
     (void)state;
@@ -296,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_restricted_details),
         cmocka_unit_test(test_updates),
         cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_long_message),
         cmocka_unit_test(test_bad_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
