@@ -67,6 +67,17 @@ out=$(k create -f "$T/se.yaml" 2>&1)
 expect_contains "warn mode prints the same checks as a warning" 'Warning: would violate PodSecurity "baseline:latest": forbidden AppArmor profile' "$out"
 expect_contains "…and admits the pod" "pod/se created" "$out"
 
+# raising a namespace's enforce level warns about the pods already there (nothing refused)
+k create ns lbl >/dev/null 2>&1
+sed -e 's/namespace: sec/namespace: lbl/' -e 's/type: Unconfined/type: RuntimeDefault/' "$T/aa.yaml" >"$T/lbl.yaml"
+k create -f "$T/lbl.yaml" >/dev/null 2>&1
+k run plain -n lbl --image=busybox:1.36 >/dev/null 2>&1
+out=$(k label ns lbl pod-security.kubernetes.io/enforce=restricted 2>&1)
+expect_eq "kubectl label warns about existing pods that violate the new level" \
+'Warning: existing pods in namespace "lbl" violate the new PodSecurity enforce level "restricted:latest"
+Warning: plain: allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile
+namespace/lbl labeled' "$out"
+
 # ---- a webhook reached through clientConfig.service (HTTPS, certificate for hook.default.svc)
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=hook.default.svc \
   -addext subjectAltName=DNS:hook.default.svc -keyout "$T/svc.key" -out "$T/svc.crt" >/dev/null 2>&1

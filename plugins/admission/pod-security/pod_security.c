@@ -94,12 +94,13 @@ static void sb_names(sbuf_t *b, const char *one, const char *many, const names_t
     for (int i = 0; i < l->n; i++) sb_add(b, "%s\"%s\"", i ? ", " : "", l->v[i]);
 }
 
-typedef struct result { sbuf_t out; int n; } result_t;
+typedef struct result { sbuf_t out; sbuf_t reasons; int n; } result_t; /* reasons: without details */
 
 /* one failed check: `reason (detail)` */
 static void fail(result_t *r, const char *reason, const sbuf_t *detail)
 {
     sb_add(&r->out, "%s%s", r->n ? ", " : "", reason);
+    sb_add(&r->reasons, "%s%s", r->n ? ", " : "", reason);
     if (detail && detail->n) sb_add(&r->out, " (%s)", detail->s);
     r->n++;
 }
@@ -594,6 +595,8 @@ static int ps_evaluate(const cJSON *pod, int level, int minor, result_t *r)
     r->n = 0;
     r->out.n = 0;
     r->out.s[0] = '\0';
+    r->reasons.n = 0;
+    r->reasons.s[0] = '\0';
     if (level <= LVL_PRIVILEGED) return 0;
     podv_t view;
     podv_t *v = &view;
@@ -705,13 +708,84 @@ static int significant_update(const cJSON *pod, const cJSON *old)
     return 0;
 }
 
+/* Kubernetes warns when a namespace's enforce level or version changes and
+ * pods already there would not be admitted under it (kubectl label prints
+ * them): one line naming the namespace and level, then per distinct set of
+ * failed checks the first pod by name and how many others share it:
+ *   existing pods in namespace "ns" violate the new PodSecurity enforce level "restricted:latest"
+ *   web-1 (and 2 other pods): privileged, allowPrivilegeEscalation != false
+ * Nothing is refused. */
+#define PS_MAX_GROUPS 64
+static void ps_namespace_warnings(ps_t *p, skiff_adm_request_t *req)
+{
+    if (req->size < offsetof(skiff_adm_request_t, host_data) + sizeof(void *) || !req->warn || !req->old_object) return;
+    for (const char *const *e = p->exempt; e && *e; e++)
+        if (strcmp(*e, req->name) == 0) return;
+    cJSON *nl = ps_reduce(cJSON_Duplicate(req->object, 1)), *ol = ps_reduce(cJSON_Duplicate(req->old_object, 1));
+    mode_t_ nm, om;
+    ns_mode(nl, "enforce", "enforce-version", p->enforce, &nm);
+    ns_mode(ol, "enforce", "enforce-version", p->enforce, &om);
+    cJSON_Delete(nl);
+    cJSON_Delete(ol);
+    if (nm.level <= LVL_PRIVILEGED || (nm.level == om.level && nm.minor == om.minor)) return;
+    char path[400], *json = NULL;
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", req->name);
+    skiff_error_t e;
+    skiff_error_clear(&e);
+    int rc = p->host->api_list(p->ctx, path, NULL, NULL, &json, &e);
+    cJSON *list = rc == 0 && json ? cJSON_Parse(json) : NULL;
+    p->host->api_free(json);
+    result_t *r = malloc(sizeof *r);
+    struct { char *reasons; const char *pod; int count; } g[PS_MAX_GROUPS];
+    int ng = 0;
+    const cJSON *pod;
+    cJSON_ArrayForEach(pod, adm_get(list, "items")) {
+        if (!r || ps_evaluate(pod, nm.level, nm.minor, r) <= 0) continue;
+        const char *name = adm_str(pod, "metadata.name") ? adm_str(pod, "metadata.name") : "";
+        int k = 0;
+        while (k < ng && strcmp(g[k].reasons, r->reasons.s) != 0) k++;
+        if (k == ng) {
+            if (ng == PS_MAX_GROUPS || !(g[ng].reasons = strdup(r->reasons.s))) continue;
+            g[ng].pod = name;
+            g[ng].count = 0;
+            ng++;
+        } else if (strcmp(name, g[k].pod) < 0) {
+            g[k].pod = name;
+        }
+        g[k].count++;
+    }
+    char *msg = NULL;
+    if (ng && asprintf(&msg, "existing pods in namespace \"%s\" violate the new PodSecurity enforce level \"%s:%s\"",
+                       req->name, level_names[nm.level], nm.version) >= 0) {
+        req->warn(req, msg);
+        free(msg);
+    }
+    for (int k = 0; k < ng; k++) {
+        int n;
+        if (g[k].count == 1) n = asprintf(&msg, "%s: %s", g[k].pod, g[k].reasons);
+        else if (g[k].count == 2) n = asprintf(&msg, "%s (and 1 other pod): %s", g[k].pod, g[k].reasons);
+        else n = asprintf(&msg, "%s (and %d other pods): %s", g[k].pod, g[k].count - 1, g[k].reasons);
+        if (n >= 0) {
+            req->warn(req, msg);
+            free(msg);
+        }
+        free(g[k].reasons);
+    }
+    free(r);
+    cJSON_Delete(list);
+}
+
 static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
                     skiff_error_t *err)
 {
     ps_t *p = self;
     *verdict = SKIFF_ADM_ALLOW;
-    if ((!req->group || !*req->group) && req->resource && strcmp(req->resource, "namespaces") == 0 && req->name)
+    if ((!req->group || !*req->group) && req->resource && strcmp(req->resource, "namespaces") == 0 && req->name) {
         adm_cache_invalidate(&p->cache, req->name); /* labels may change */
+        if (req->op == SKIFF_ADM_UPDATE && req->object && (!req->subresource || !*req->subresource))
+            ps_namespace_warnings(p, req);
+        return 0;
+    }
     if ((req->op != SKIFF_ADM_CREATE && req->op != SKIFF_ADM_UPDATE) || !req->object) return 0;
     if ((req->group && *req->group) || !req->resource || strcmp(req->resource, "pods") != 0) return 0;
     if (!req->namespace_ || !*req->namespace_) return 0;

@@ -298,6 +298,43 @@ static void test_long_message(void **state)
     adm_env_down(&e);
 }
 
+/* raising a namespace's enforce level warns about the pods already there */
+static void test_namespace_label_warnings(void **state)
+{
+    (void)state;
+    adm_env_t e;
+    adm_env_up(&e, &skiff_plugin, NULL);
+    ns(&e, "w", "privileged");
+    char msg[4096], path[100] = "/api/v1/namespaces/w/pods";
+    const char *pods[] = {
+        "{\"metadata\":{\"name\":\"b2\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x:1\",\"securityContext\":{\"privileged\":true}}]}}",
+        "{\"metadata\":{\"name\":\"a1\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x:1\",\"securityContext\":{\"privileged\":true}}]}}",
+        "{\"metadata\":{\"name\":\"h\"},\"spec\":{\"hostNetwork\":true,\"containers\":[{\"name\":\"c\",\"image\":\"x:1\"}]}}",
+        "{\"metadata\":{\"name\":\"ok\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x:1\"}]}}",
+    };
+    for (int i = 0; i < 4; i++) assert_int_equal(adm_env_call(&e, "POST", path, NULL, pods[i], msg, sizeof msg, NULL), 201);
+    cJSON *nw = cJSON_Parse("{\"metadata\":{\"name\":\"w\",\"labels\":{\"pod-security.kubernetes.io/enforce\":\"baseline\"}}}");
+    cJSON *old = cJSON_Parse("{\"metadata\":{\"name\":\"w\",\"labels\":{\"pod-security.kubernetes.io/enforce\":\"privileged\"}}}");
+    skiff_adm_request_t req = { .size = sizeof req, .op = SKIFF_ADM_UPDATE, .group = "", .version = "v1",
+                                .resource = "namespaces", .subresource = "", .kind = "Namespace", .namespace_ = "",
+                                .name = "w", .user = "u", .object = nw, .old_object = old };
+    skiff_adm_outcome_t out;
+    assert_int_equal(skiff_adm_chain_run(e.chain, &req, &out), 0);
+    assert_int_equal(out.nwarnings, 3);
+    assert_string_equal(out.warnings[0], "existing pods in namespace \"w\" violate the new PodSecurity enforce level \"baseline:latest\"");
+    assert_string_equal(out.warnings[1], "a1 (and 1 other pod): privileged");
+    assert_string_equal(out.warnings[2], "h: host namespaces");
+    skiff_adm_outcome_free(&out);
+    /* the same level again: nothing to say */
+    assert_int_equal(skiff_adm_chain_run(e.chain, &(skiff_adm_request_t){ .size = sizeof req, .op = SKIFF_ADM_UPDATE,
+        .group = "", .version = "v1", .resource = "namespaces", .subresource = "", .kind = "Namespace",
+        .namespace_ = "", .name = "w", .user = "u", .object = nw, .old_object = nw }, &out), 0);
+    assert_int_equal(out.nwarnings, 0);
+    cJSON_Delete(nw);
+    cJSON_Delete(old);
+    adm_env_down(&e);
+}
+
 static void test_bad_setting(void **state)
 {
     (void)state;
@@ -318,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_updates),
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_long_message),
+        cmocka_unit_test(test_namespace_label_warnings),
         cmocka_unit_test(test_bad_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
