@@ -15,6 +15,7 @@
  * failurePolicy: Fail (the default) is an error (500), Ignore skips the hook.
  * clientConfig.service is resolved through the API (service.h); hooks with
  * reinvocationPolicy IfNeeded ask the chain for its second pass. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@
 #include "jsonpatch.h"
 #include "service.h"
 
+#define WH_CEL_CACHE 64
+
 typedef struct wh {
     const char *phase; /* filled: "mutating" or "validating" */
     int mutating;
@@ -36,6 +39,14 @@ typedef struct wh {
     skiff_ctx_t *ctx;
     int curl_ok;
     adm_cache_t cache; /* "hooks" -> the configurations' items */
+    /* compiled matchConditions by expression text. Entries are never
+     * replaced or freed before fini (a tree may be in use on another
+     * thread), so the table only grows, up to WH_CEL_CACHE; past that an
+     * expression is compiled for each evaluation. */
+    pthread_mutex_t cel_mu;
+    int cel_mu_ok;
+    int ncel;
+    struct { char *expr; webhook_cel_t *prog; } cel[WH_CEL_CACHE];
 } wh_t;
 
 static int wh_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff_error_t *err)
@@ -56,6 +67,9 @@ static int wh_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff
     w->curl_ok = 1;
     if (adm_cache_init(&w->cache, host, 30000, 500) < 0)
         return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
+    if (pthread_mutex_init(&w->cel_mu, NULL) != 0)
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
+    w->cel_mu_ok = 1;
     return 0;
 }
 
@@ -65,6 +79,44 @@ static void wh_fini(void *self)
     if (w->curl_ok) curl_global_cleanup();
     w->curl_ok = 0;
     adm_cache_fini(&w->cache);
+    for (int i = 0; i < w->ncel; i++) {
+        free(w->cel[i].expr);
+        webhook_cel_free(w->cel[i].prog);
+    }
+    w->ncel = 0;
+    if (w->cel_mu_ok) pthread_mutex_destroy(&w->cel_mu);
+    w->cel_mu_ok = 0;
+}
+
+/* A compiled expression: from the table (borrowed; *owned = NULL) or just
+ * compiled (*owned is the caller's to free). 0, or -1 with why. */
+static int cel_get(wh_t *w, const char *expr, const webhook_cel_t **prog, webhook_cel_t **owned, char *why, size_t len)
+{
+    *owned = NULL;
+    pthread_mutex_lock(&w->cel_mu);
+    for (int i = 0; i < w->ncel; i++)
+        if (strcmp(w->cel[i].expr, expr) == 0) {
+            *prog = w->cel[i].prog;
+            pthread_mutex_unlock(&w->cel_mu);
+            return 0;
+        }
+    pthread_mutex_unlock(&w->cel_mu);
+    webhook_cel_t *c = NULL;
+    if (webhook_cel_compile(expr, &c, why, len) < 0) return -1;
+    pthread_mutex_lock(&w->cel_mu);
+    char *copy = w->ncel < WH_CEL_CACHE ? strdup(expr) : NULL;
+    if (copy) {
+        /* another thread may have added it meanwhile: a duplicate entry is harmless */
+        w->cel[w->ncel].expr = copy;
+        w->cel[w->ncel].prog = c;
+        w->ncel++;
+        *prog = c;
+    } else {
+        *prog = c;
+        *owned = c;
+    }
+    pthread_mutex_unlock(&w->cel_mu);
+    return 0;
 }
 
 static int wh_is_mutating(void *self) { return ((wh_t *)self)->mutating; }
@@ -451,7 +503,7 @@ static cJSON *cel_request(const skiff_adm_request_t *req)
 /* Kubernetes' matchConditions: any false skips the hook; otherwise an error
  * in any is an error (failurePolicy decides); all true calls it.
  * 1 call, 0 skip, -1 error (why). *request is built on first use. */
-static int match_conditions(const cJSON *hook, const skiff_adm_request_t *req, cJSON **request,
+static int match_conditions(wh_t *w, const cJSON *hook, const skiff_adm_request_t *req, cJSON **request,
                             char *why, size_t whylen)
 {
     const cJSON *mcs = adm_get(hook, "matchConditions"), *mc;
@@ -462,17 +514,19 @@ static int match_conditions(const cJSON *hook, const skiff_adm_request_t *req, c
     }
     int failed = 0;
     cJSON_ArrayForEach(mc, mcs) {
-        webhook_cel_t *e = NULL;
-        char w[400];
+        const webhook_cel_t *prog = NULL;
+        webhook_cel_t *owned = NULL;
+        char wy[400];
         const char *name = adm_str(mc, "name") ? adm_str(mc, "name") : "";
+        const char *expr = adm_str(mc, "expression") ? adm_str(mc, "expression") : "";
         int r;
-        if (webhook_cel_compile(adm_str(mc, "expression"), &e, w, sizeof w) < 0) r = -1; /* stored before validation */
-        else r = webhook_cel_eval_bool(e, req->object, req->old_object, *request, w, sizeof w);
-        webhook_cel_free(e);
+        if (cel_get(w, expr, &prog, &owned, wy, sizeof wy) < 0) r = -1; /* stored before validation */
+        else r = webhook_cel_eval_bool(prog, req->object, req->old_object, *request, wy, sizeof wy);
+        webhook_cel_free(owned);
         if (r == 0) return 0;
         if (r < 0 && !failed) {
             failed = 1;
-            snprintf(why, whylen, "failed to evaluate matchCondition \"%s\": %s", name, w);
+            snprintf(why, whylen, "failed to evaluate matchCondition \"%s\": %s", name, wy);
         }
     }
     return failed ? -1 : 1;
@@ -553,7 +607,7 @@ static int wh_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
             }
         matched:;
             char mwhy[600];
-            int mc = match_conditions(hook, req, &cel_req, mwhy, sizeof mwhy);
+            int mc = match_conditions(w, hook, req, &cel_req, mwhy, sizeof mwhy);
             if (mc == 0) continue;
             if (mc < 0) {
                 const char *fp = adm_str(hook, "failurePolicy");
