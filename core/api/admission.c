@@ -65,6 +65,25 @@ int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old)
         apisrv_fail(c, 500, "InternalError", "out of memory");
         return -1;
     }
+    if (out.code == SKIFF_ADM_OUT_INVALID) {
+        /* the plugin's reason is "<field>: <message>", as API validation words it */
+        apisrv_invalid_t *inv = calloc(1, sizeof *inv);
+        if (!inv) {
+            free(msg);
+            apisrv_fail(c, 500, "InternalError", "out of memory");
+            return -1;
+        }
+        const char *sep = strstr(out.reason, ": ");
+        apisrv_invalid_add(inv, "FieldValueInvalid", "", "%s", out.reason);
+        if (sep && (size_t)(sep - out.reason) < sizeof inv->causes[0].field) {
+            snprintf(inv->causes[0].field, sizeof inv->causes[0].field, "%.*s", (int)(sep - out.reason), out.reason);
+            snprintf(inv->causes[0].message, sizeof inv->causes[0].message, "%s", sep + 2);
+        }
+        apisrv_fail_invalid(c, c->name, inv);
+        free(inv);
+        free(msg);
+        return -1;
+    }
     if (out.code == SKIFF_ADM_OUT_DENIED) apisrv_fail_causes(c, 403, "Forbidden", msg, NULL);
     else apisrv_fail_causes(c, 500, "InternalError", msg, NULL);
     free(msg);
