@@ -129,6 +129,10 @@ static void test_scopes(void **state)
     adm_env_up(&e, &skiff_plugin, NULL);
     char msg[1024];
     const char *qp = "/api/v1/namespaces/default/resourcequotas";
+    /* the API server refuses pods naming a PriorityClass that does not exist */
+    const char *pcp = "/apis/scheduling.k8s.io/v1/priorityclasses";
+    assert_int_equal(post(&e, pcp, "{\"metadata\":{\"name\":\"gold\"},\"value\":1000}", msg, sizeof msg), 201);
+    assert_int_equal(post(&e, pcp, "{\"metadata\":{\"name\":\"silver\"},\"value\":100}", msg, sizeof msg), 201);
     assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"be\"},\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopes\":[\"BestEffort\"]}}", msg, sizeof msg), 201);
     assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"term\"},\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopes\":[\"Terminating\",\"NotBestEffort\"]}}", msg, sizeof msg), 201);
     assert_int_equal(post(&e, qp, "{\"metadata\":{\"name\":\"gold\"},\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopeSelector\":{\"matchExpressions\":"
