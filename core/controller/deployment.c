@@ -144,12 +144,18 @@ static void rs_path(const dep_t *x, const char *name, char *out, size_t n)
     snprintf(out, n, "/apis/apps/v1/namespaces/%s/replicasets%s%s", x->ns, name ? "/" : "", name ? name : "");
 }
 
+/* Scale rs to `to`. The patch carries the cached resourceVersion: a
+ * decision taken on a stale view of the ReplicaSet fails with a conflict
+ * (and the sync is retried on a fresher cache) instead of being applied, as
+ * kube's Update does. */
 static int scale_rs(dep_t *x, cJSON *rs, int64_t to, skiff_error_t *err)
 {
     int64_t from = rs_replicas(rs);
-    char body[512], path[512];
-    snprintf(body, sizeof body, "{\"metadata\":{\"annotations\":{\"" DESIRED_ANN "\":\"%lld\",\"" MAX_ANN "\":\"%lld\"}},"
-             "\"spec\":{\"replicas\":%lld}}", (long long)x->replicas, (long long)(x->replicas + x->surge), (long long)to);
+    char body[640], path[512], rv[80] = "";
+    const char *crv = skiff_obj_str(rs, "metadata.resourceVersion");
+    if (crv && strlen(crv) < 40) snprintf(rv, sizeof rv, ",\"resourceVersion\":\"%s\"", crv);
+    snprintf(body, sizeof body, "{\"metadata\":{\"annotations\":{\"" DESIRED_ANN "\":\"%lld\",\"" MAX_ANN "\":\"%lld\"}%s},"
+             "\"spec\":{\"replicas\":%lld}}", (long long)x->replicas, (long long)(x->replicas + x->surge), rv, (long long)to);
     rs_path(x, skiff_obj_str(rs, "metadata.name"), path, sizeof path);
     int rc = skiff_api_client_patch(skiff_ctrl_client(x->c), path, "application/merge-patch+json", body, NULL, err);
     if (rc < 0) return rc;
@@ -289,15 +295,39 @@ static int create_new_rs(dep_t *x, int64_t replicas, skiff_error_t *err)
     return rc;
 }
 
+/* Available replicas of rs that will stay: a ReplicaSet above its spec
+ * (scaled down, its pods not deleted yet, or its status older than the
+ * scale-down) keeps at most spec of them. Counting the status alone let a
+ * stale status scale old ReplicaSets down twice for the same new pods and
+ * availability fell below replicas - maxUnavailable. */
+static int64_t rs_available(const cJSON *rs)
+{
+    int64_t a = skiff_obj_int(rs, "status.availableReplicas", 0), spec = rs_replicas(rs);
+    return a < spec ? a : spec;
+}
+
+/* Pods rs has or will have: its spec, or more while a scale-down is not done. */
+static int64_t rs_pods(const cJSON *rs)
+{
+    int64_t n = skiff_obj_int(rs, "status.replicas", 0), spec = rs_replicas(rs);
+    return n > spec ? n : spec;
+}
+
 static int rolling(dep_t *x, skiff_error_t *err)
 {
     int64_t new_spec = x->new_rs ? rs_replicas(x->new_rs) : 0;
-    int64_t all = total_spec(x);
-    /* scale the new ReplicaSet up within maxSurge (or down to replicas) */
+    int64_t all = total_spec(x), pods = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, x->rss) pods += rs_pods(it);
+    /* scale the new ReplicaSet up within maxSurge (or down to replicas).
+     * The surge counts pods not yet deleted by a scaled-down ReplicaSet as
+     * well (kube counts specs only): with thousands of replicas the old
+     * ReplicaSet deletes 500 per round and the pods really running would
+     * exceed replicas + maxSurge by thousands meanwhile. */
     int64_t target = new_spec;
     if (new_spec > x->replicas) target = x->replicas;
     else if (new_spec < x->replicas) {
-        int64_t room = x->replicas + x->surge - all;
+        int64_t room = x->replicas + x->surge - (pods > all ? pods : all);
         target = new_spec + (room > 0 ? room : 0);
         if (target > x->replicas) target = x->replicas;
     }
@@ -309,14 +339,14 @@ static int rolling(dep_t *x, skiff_error_t *err)
     cJSON_ArrayForEach(rs, x->rss) if (rs != x->new_rs) old += rs_replicas(rs);
     if (old == 0) return 0;
     int64_t min_avail = x->replicas - x->unavail;
-    int64_t new_unavail = new_spec - skiff_obj_int(x->new_rs, "status.availableReplicas", 0);
+    int64_t new_unavail = new_spec - rs_available(x->new_rs);
     int64_t max_down = all - min_avail - (new_unavail > 0 ? new_unavail : 0);
     if (max_down <= 0) return 0;
     /* unhealthy old replicas first: they count for nothing */
     int64_t done = 0;
     cJSON_ArrayForEach(rs, x->rss) {
         if (rs == x->new_rs || done >= max_down) continue;
-        int64_t spec = rs_replicas(rs), unhealthy = spec - skiff_obj_int(rs, "status.availableReplicas", 0);
+        int64_t spec = rs_replicas(rs), unhealthy = spec - rs_available(rs);
         if (unhealthy <= 0) continue;
         int64_t by = unhealthy < max_down - done ? unhealthy : max_down - done;
         int rc = scale_rs(x, rs, spec - by, err);
@@ -324,7 +354,8 @@ static int rolling(dep_t *x, skiff_error_t *err)
         done += by;
     }
     if (done) return 0;
-    int64_t avail = sum_status(x, "availableReplicas", 0);
+    int64_t avail = 0;
+    cJSON_ArrayForEach(rs, x->rss) avail += rs_available(rs);
     if (avail <= min_avail) return 0;
     int64_t down = avail - min_avail;
     /* oldest revisions first */

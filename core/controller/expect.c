@@ -117,7 +117,7 @@ int skiff_expect_satisfied(skiff_expect_t *x, const char *key)
 {
     pthread_mutex_lock(&x->mu);
     exp_entry_t *e = find(x, key, 0);
-    int ok = !e || (e->adds <= 0 && e->dels <= 0 && e->pods.n == 0) || time(NULL) - e->at > 30;
+    int ok = !e || (e->adds <= 0 && e->dels <= 0 && e->pods.n == 0) || time(NULL) - e->at > SKIFF_EXPECT_TTL_S;
     pthread_mutex_unlock(&x->mu);
     return ok;
 }

@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 
+/* An expectation not met after this long is dropped (its events were lost). */
+#define SKIFF_EXPECT_TTL_S 30
+
 typedef struct skiff_expect skiff_expect_t;
 skiff_expect_t *skiff_expect_new(void);   /* NULL on ENOMEM */
 void skiff_expect_free(skiff_expect_t *x);

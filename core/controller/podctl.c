@@ -228,13 +228,14 @@ int skiff_podctl_victims(skiff_podctl_t *pc, int n, const cJSON ***out, skiff_er
     return n < 0 ? 0 : (size_t)n < total ? n : (int)total;
 }
 
-int skiff_podctl_delete_pods(skiff_podctl_t *pc, const cJSON *const *pods, int n, skiff_error_t *err)
+int skiff_podctl_delete_pods(skiff_podctl_t *pc, const cJSON *const *pods, int n, int *missing, skiff_error_t *err)
 {
     int gone = 0;
     for (int i = 0; i < n; i++) {
         char path[512];
         pod_path(pods[i], path, sizeof path, NULL);
         int rc = skiff_api_client_delete(skiff_ctrl_client(pc->c), path, NULL, err);
+        if (rc == SKIFF_E_NOTFOUND && missing) missing[i] = 1;
         if (rc < 0 && rc != SKIFF_E_NOTFOUND) {
             skiff_ctrl_event(pc->c, pc->owner, "Warning", "FailedDelete", "Error deleting: %s", err->msg);
             break;
@@ -249,7 +250,7 @@ int skiff_podctl_delete(skiff_podctl_t *pc, int n, skiff_error_t *err)
 {
     const cJSON **v = NULL;
     int k = skiff_podctl_victims(pc, n, &v, err);
-    int gone = k > 0 ? skiff_podctl_delete_pods(pc, v, k, err) : k;
+    int gone = k > 0 ? skiff_podctl_delete_pods(pc, v, k, NULL, err) : k;
     free(v);
     return gone;
 }

@@ -26,8 +26,9 @@ int skiff_podctl_create(skiff_podctl_t *pc, int n, skiff_error_t *err);
  * Returns how many (<= n), or <0. */
 int skiff_podctl_victims(skiff_podctl_t *pc, int n, const cJSON ***out, skiff_error_t *err);
 /* Delete these pods (from skiff_podctl_victims) in order, stopping at the
- * first failure; returns how many went (a pod already gone counts). */
-int skiff_podctl_delete_pods(skiff_podctl_t *pc, const cJSON *const *pods, int n, skiff_error_t *err);
+ * first failure; returns how many went (a pod already gone counts, and gets
+ * missing[i] = 1 when missing is not NULL). */
+int skiff_podctl_delete_pods(skiff_podctl_t *pc, const cJSON *const *pods, int n, int *missing, skiff_error_t *err);
 /* Delete n active pods, least useful first; returns how many. */
 int skiff_podctl_delete(skiff_podctl_t *pc, int n, skiff_error_t *err);
 /* Re-read the active pods from the cache. */

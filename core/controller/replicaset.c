@@ -89,9 +89,12 @@ static int rs_delete(skiff_podctl_t *pc, skiff_expect_t *x, const char *key, int
         free(v); free(keys); free(kp);
         return skiff_error_set(err, rc, "out of memory");
     }
-    int gone = skiff_podctl_delete_pods(pc, v, n, err);
-    /* the ones not deleted will never be seen going */
-    for (int i = gone; i < n; i++) skiff_expect_deleted(x, key, keys[i]);
+    int *missing = calloc((size_t)n, sizeof *missing);
+    int gone = skiff_podctl_delete_pods(pc, v, n, missing, err);
+    /* the ones not deleted, or gone already, will never be seen going */
+    for (int i = 0; i < n; i++)
+        if (i >= gone || (missing && missing[i])) skiff_expect_deleted(x, key, keys[i]);
+    free(missing);
     if (gone < n) rc = err->code ? err->code : SKIFF_E_INTERNAL;
     free(v); free(keys); free(kp);
     return rc;
@@ -104,6 +107,13 @@ static int rs_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
     /* borrowed: the cache has kind/apiVersion on every object */
     const cJSON *rs = skiff_informer_borrow(skiff_ctrl_informer(c, "replicasets"), key, &hold);
     if (!rs) return 0;
+    /* expectations before the pods, as kube: read the other way round, the
+     * last events of the previous round could land in between — the pods
+     * read as not yet deleted, the expectations as met — and those pods
+     * would be chosen for deletion again (a second delete makes no event,
+     * so the new expectations would never be met) */
+    int satisfied = skiff_expect_satisfied(x, key);
+    if (!satisfied) skiff_ctrl_enqueue_after(c, key, (SKIFF_EXPECT_TTL_S + 1) * 1000);   /* if the events never come */
     skiff_podctl_t pc = { .c = c, .owner = rs, .owner_kind = "ReplicaSet", .owner_api = "apps/v1" };
     int rc = skiff_podctl_claim(&pc, err);
     if (rc < 0) { skiff_podctl_done(&pc); skiff_informer_unhold(hold); return rc; }
@@ -112,7 +122,7 @@ static int rs_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
     if (want > INT32_MAX) want = INT32_MAX; /* replicas is an int32; keeps diff below from overflowing */
     int deleting = skiff_obj_str(rs, "metadata.deletionTimestamp") != NULL;
     int diff = (int)pc.nactive - (int)want;
-    if (!deleting && skiff_expect_satisfied(x, key) && diff != 0) {
+    if (!deleting && satisfied && diff != 0) {
         if (diff < 0) {
             int n = -diff > RS_BURST ? RS_BURST : -diff;
             skiff_expect_set(x, key, n, 0);
