@@ -116,13 +116,15 @@ int skiff_podctl_claim(skiff_podctl_t *pc, skiff_error_t *err)
     /* release: owned pods that no longer match */
     if (skiff_informer_select(pods, SKIFF_INDEX_CONTROLLER, uid, NULL, NULL, &pc->owned) < 0)
         return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    fill_active(pc);
     int released = 0;
-    for (size_t i = 0; i < pc->owned.n; i++)
-        if (skiff_pod_active(pc->owned.v[i]) && !matches(pc, pc->owned.v[i])) {
-            int r = release(pc, pc->owned.v[i], err);
-            if (r < 0) rc = r;
-            released = 1;
-        }
+    if (pc->nactive < pc->owned.n)   /* only then can an active owned pod not match */
+        for (size_t i = 0; i < pc->owned.n; i++)
+            if (skiff_pod_active(pc->owned.v[i]) && !matches(pc, pc->owned.v[i])) {
+                int r = release(pc, pc->owned.v[i], err);
+                if (r < 0) rc = r;
+                released = 1;
+            }
     /* adopt: active orphans of the namespace that match (few: a filter
      * under the lock is fine) */
     pc->adopted = cJSON_CreateArray();
@@ -140,7 +142,7 @@ int skiff_podctl_claim(skiff_podctl_t *pc, skiff_error_t *err)
         skiff_objs_release(&l);
     }
     if (released) skiff_podctl_refresh(pc);
-    else fill_active(pc);
+    else if (pc->adopted && pc->adopted->child) fill_active(pc);
     return rc;
 }
 
