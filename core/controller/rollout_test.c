@@ -8,7 +8,8 @@
  *    with the Deployment controller alone and statuses written by hand;
  *  - a full rolling update with every controller, the scheduler and
  *    simulated nodes, watched pod by pod: available pods never below
- *    replicas - maxUnavailable, pods never above replicas + maxSurge. */
+ *    replicas - maxUnavailable, pods never above replicas + maxSurge;
+ *  - proportional scaling in the middle of a rollout. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -251,6 +252,28 @@ static int64_t wait_rs(fx_t *f, const char *image, char *name, size_t n, int64_t
     return spec;
 }
 
+static int has_event(fx_t *f, const char *msg)
+{
+    cJSON *evs = get_json(f, "/api/v1/namespaces/default/events"), *e;
+    int found = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(evs, "items")) {
+        const char *m = skiff_obj_str(e, "message");
+        if (m && !strcmp(m, msg)) found = 1;
+    }
+    cJSON_Delete(evs);
+    return found;
+}
+
+static int wait_event(fx_t *f, const char *msg)
+{
+    for (int i = 0; i < 400; i++) {
+        if (has_event(f, msg)) return 1;
+        usleep(5000);
+    }
+    print_message("no event \"%s\"\n", msg);
+    return 0;
+}
+
 static void set_status(fx_t *f, const char *rs, int replicas, int available)
 {
     char path[256], body[256];
@@ -297,6 +320,61 @@ static void test_rolling_stale_status(void **state)
     /* it catches up (65 pods): the new one surges to 125 - 65 = 60 */
     set_status(f, old, 65, 65);
     assert_int_equal(wait_rs(f, "nginx:2", neu, sizeof neu, 25, 60), 60);
+}
+
+/* Scaling in the middle of a rollout is spread over the ReplicaSets by the
+ * max-replicas annotation they were sized for (kube's proportional
+ * scaling), leftovers to the largest. */
+static void test_proportional_scaling(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    const char *only[] = { "deployment", NULL };
+    skiff_ctrl_mgr_config_t mc = { .client = f->cl, .enable = only, .workers = 2 };
+    assert_int_equal(skiff_ctrl_mgr_new(&mc, &f->m, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/apis/apps/v1/namespaces/default/deployments", DEPLOY("nginx:1"), NULL, &err), 0);
+    char old[128] = "", neu[128] = "";
+    assert_int_equal(wait_rs(f, "nginx:1", old, sizeof old, -1, 100), 100);
+    set_status(f, old, 100, 100);
+    usleep(100000);
+    assert_int_equal(skiff_api_client_patch(f->cl, "/apis/apps/v1/namespaces/default/deployments/web", "application/merge-patch+json",
+        "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx:2\"}]}}}}", NULL, &err), 0);
+    assert_int_equal(wait_rs(f, "nginx:2", neu, sizeof neu, -1, 25), 25);
+    assert_int_equal(wait_rs(f, "nginx:1", old, sizeof old, 100, 75), 75);
+    /* 100 -> 200 (maxSurge 50): 250 - 100 = 150 to add; old 75 * 250/125
+     * = 150 (+75), new 25 * 250/125 = 50 (+25), the leftover 50 to the
+     * largest: old 200, new 50 */
+    assert_int_equal(skiff_api_client_patch(f->cl, "/apis/apps/v1/namespaces/default/deployments/web", "application/merge-patch+json",
+                                            "{\"spec\":{\"replicas\":200}}", NULL, &err), 0);
+    char want1[300], want2[300];
+    snprintf(want1, sizeof want1, "Scaled up replica set %s to 200 from 75", old);
+    snprintf(want2, sizeof want2, "Scaled up replica set %s to 50 from 25", neu);
+    assert_true(wait_event(f, want1));
+    assert_true(wait_event(f, want2));
+    /* then the rolling update goes on as kube's: the old ReplicaSet's 100
+     * replicas without pods count as unhealthy and go first (200 -> 150),
+     * which makes room for the new one (50 -> 100) */
+    assert_int_equal(wait_rs(f, "nginx:1", old, sizeof old, -1, 150), 150);
+    assert_int_equal(wait_rs(f, "nginx:2", neu, sizeof neu, -1, 100), 100);
+    cJSON *rs = get_json(f, "/apis/apps/v1/namespaces/default/replicasets");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(rs, "items")) {
+        const cJSON *ann = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "metadata"), "annotations");
+        assert_string_equal(cJSON_GetObjectItem(ann, "deployment.kubernetes.io/desired-replicas")->valuestring, "200");
+        assert_string_equal(cJSON_GetObjectItem(ann, "deployment.kubernetes.io/max-replicas")->valuestring, "250");
+    }
+    cJSON_Delete(rs);
+    /* 200 -> 40 (maxSurge 10): 50 - 250 = -200; old 150 * 50/250 = 30,
+     * new 100 * 50/250 = 20: the 3:2 split is kept */
+    assert_int_equal(skiff_api_client_patch(f->cl, "/apis/apps/v1/namespaces/default/deployments/web", "application/merge-patch+json",
+                                            "{\"spec\":{\"replicas\":40}}", NULL, &err), 0);
+    snprintf(want1, sizeof want1, "Scaled down replica set %s to 30 from 150", old);
+    snprintf(want2, sizeof want2, "Scaled down replica set %s to 20 from 100", neu);
+    assert_true(wait_event(f, want1));
+    assert_true(wait_event(f, want2));
+    usleep(200000);
+    assert_int_equal(rs_of(f, "nginx:1", old, sizeof old), 30);
+    assert_int_equal(rs_of(f, "nginx:2", neu, sizeof neu), 20);
 }
 
 /* ---- a full rolling update, watched pod by pod ---- */
@@ -423,6 +501,7 @@ static void test_rollout_bounds(void **state)
     assert_true(done);
     pthread_mutex_lock(&w.mu);
     w.arm = 1;
+    if (w.last_avail >= ROLL_REPLICAS) w.armed = 1;   /* seen already, before the last event */
     pthread_mutex_unlock(&w.mu);
     int armed = 0;
     for (int i = 0; i < 1000 && !armed; i++) {
@@ -475,6 +554,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_informer_indexes, setup, teardown),
         cmocka_unit_test(test_expectations),
         cmocka_unit_test_setup_teardown(test_rolling_stale_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_proportional_scaling, setup, teardown),
         cmocka_unit_test(test_rollout_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
