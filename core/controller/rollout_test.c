@@ -87,7 +87,7 @@ static int teardown(void **state)
 
 static void wait_len(skiff_informer_t *inf, const char *index, const char *value, size_t want)
 {
-    for (int i = 0; i < 400 && skiff_informer_count(inf, index, value) != want; i++) usleep(5000);
+    for (int i = 0; i < 2000 && skiff_informer_count(inf, index, value) != want; i++) usleep(5000);
     assert_int_equal(skiff_informer_count(inf, index, value), want);
 }
 
@@ -244,7 +244,7 @@ static int64_t rs_of(fx_t *f, const char *image, char *out, size_t n)
 static int64_t wait_rs(fx_t *f, const char *image, char *name, size_t n, int64_t not, int64_t want)
 {
     int64_t spec = -1;
-    for (int i = 0; i < 600; i++) {
+    for (int i = 0; i < 2000; i++) {   /* 10 s: the machine may be loaded */
         spec = rs_of(f, image, name, n);
         if (spec >= 0 && spec != not && (want < 0 || spec == want)) break;
         usleep(5000);
@@ -266,7 +266,7 @@ static int has_event(fx_t *f, const char *msg)
 
 static int wait_event(fx_t *f, const char *msg)
 {
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 2000; i++) {
         if (has_event(f, msg)) return 1;
         usleep(5000);
     }
