@@ -39,8 +39,8 @@ static void rs_on_event(skiff_ctrl_t *c, const char *resource, skiff_ev_t ev, co
         skiff_obj_key(obj, pod, sizeof pod);
         /* a graceful deletion shows twice (deletionTimestamp, then DELETED):
          * the expectations count each pod once */
-        if (ev == SKIFF_EV_ADD && !skiff_obj_str(obj, "metadata.deletionTimestamp")) skiff_expect_observed(x, key, 1);
-        else if (ev == SKIFF_EV_DELETE || skiff_obj_str(obj, "metadata.deletionTimestamp")) skiff_expect_deleted(x, key, pod);
+        if (ev == SKIFF_EV_ADD) skiff_expect_observed(x, key, 1);
+        if (ev == SKIFF_EV_DELETE || skiff_obj_str(obj, "metadata.deletionTimestamp")) skiff_expect_deleted(x, key, pod);
         skiff_ctrl_enqueue(c, key);
         /* a controller ref removed: the old owner must look again */
     }
