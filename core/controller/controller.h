@@ -91,8 +91,8 @@ cJSON *skiff_informer_get(skiff_informer_t *inf, const char *key);
 /* Copies of cached objects in namespace ns (NULL = all) that match: owner
  * uid (NULL = any) — the owner index — and a filter (NULL = all; called
  * under the informer's lock). Returns a cJSON array (never NULL unless out
- * of memory). Found through the indexes; prefer skiff_informer_select for
- * large answers (no copies). */
+ * of memory) in key order ("ns/name"). Found through the indexes; prefer
+ * skiff_informer_select for large answers (no copies, no order). */
 cJSON *skiff_informer_list(skiff_informer_t *inf, const char *ns, const char *owner_uid,
                            int (*filter)(void *ud, const cJSON *obj), void *ud);
 size_t skiff_informer_len(skiff_informer_t *inf);

@@ -697,6 +697,13 @@ size_t skiff_informer_count(skiff_informer_t *inf, const char *index, const char
     return n;
 }
 
+typedef struct keyed { char *key; const cJSON *obj; } keyed_t;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    return strcmp(((const keyed_t *)a)->key, ((const keyed_t *)b)->key);
+}
+
 cJSON *skiff_informer_list(skiff_informer_t *inf, const char *ns, const char *owner_uid,
                            int (*filter)(void *ud, const cJSON *obj), void *ud)
 {
@@ -709,11 +716,24 @@ cJSON *skiff_informer_list(skiff_informer_t *inf, const char *ns, const char *ow
     else if (ns) select_locked(inf, SKIFF_INDEX_NAMESPACE, ns, &s);
     else select_locked(inf, NULL, NULL, &s);
     pthread_mutex_unlock(&inf->mu);
-    /* copied outside the lock: the held objects do not change */
+    /* copied outside the lock (the held objects do not change), in key
+     * order: callers compare what they build from a list with what they
+     * wrote before, and the hash map's order is no order */
+    keyed_t *k = l.n ? malloc(l.n * sizeof *k) : NULL;
+    size_t nk = 0;
+    for (size_t i = 0; k && i < l.n; i++) {
+        char key[512];
+        skiff_obj_key(l.v[i], key, sizeof key);
+        if (!(k[nk].key = strdup(key))) break;
+        k[nk++].obj = l.v[i];
+    }
+    if (k && nk == l.n) qsort(k, nk, sizeof *k, cmp_keyed);
     for (size_t i = 0; i < l.n; i++) {
-        cJSON *c = cJSON_Duplicate(l.v[i], 1);
+        cJSON *c = cJSON_Duplicate(k && nk == l.n ? k[i].obj : l.v[i], 1);
         if (c) cJSON_AddItemToArray(out, c);
     }
+    for (size_t i = 0; i < nk; i++) free(k[i].key);
+    free(k);
     skiff_objs_release(&l);
     return out;
 }

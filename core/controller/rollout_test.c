@@ -145,8 +145,17 @@ static void test_informer_indexes(void **state)
     assert_int_equal(skiff_informer_select(inf, SKIFF_INDEX_OWNER, "u-1", named_b, NULL, &l), 0);
     assert_int_equal(l.n, 1);
     skiff_objs_release(&l);
-    /* the copying list goes through the same indexes */
-    cJSON *copies = skiff_informer_list(inf, "other", NULL, NULL, NULL);
+    /* the copying list goes through the same indexes, in key order */
+    cJSON *copies = skiff_informer_list(inf, "default", NULL, NULL, NULL);
+    assert_int_equal(cJSON_GetArraySize(copies), 3);
+    assert_string_equal(skiff_obj_str(cJSON_GetArrayItem(copies, 0), "metadata.name"), "a");
+    assert_string_equal(skiff_obj_str(cJSON_GetArrayItem(copies, 1), "metadata.name"), "b");
+    assert_string_equal(skiff_obj_str(cJSON_GetArrayItem(copies, 2), "metadata.name"), "c");
+    cJSON_Delete(copies);
+    copies = skiff_informer_list(inf, NULL, NULL, NULL, NULL);
+    assert_string_equal(skiff_obj_str(cJSON_GetArrayItem(copies, 3), "metadata.namespace"), "other");
+    cJSON_Delete(copies);
+    copies = skiff_informer_list(inf, "other", NULL, NULL, NULL);
     assert_int_equal(cJSON_GetArraySize(copies), 1);
     cJSON_Delete(copies);
     copies = skiff_informer_list(inf, "other", "u-1", NULL, NULL);
