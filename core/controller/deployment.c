@@ -467,8 +467,9 @@ static int scale_deployment(dep_t *x, int recreate_strategy, skiff_error_t *err)
     }
     if (nactive <= 1) {
         cJSON *target = nactive == 1 ? only : x->new_rs ? x->new_rs : newest_old;
-        if (!target || rs_replicas(target) == x->replicas) return 0;
-        return scale_if_needed(x, target, x->replicas, err);
+        /* also when only its annotations are out of date: else every sync
+         * would take it for a scaling event again */
+        return target ? scale_if_needed(x, target, x->replicas, err) : 0;
     }
     int ok;
     if (x->new_rs && rs_replicas(x->new_rs) == x->replicas && ann_int(x->new_rs, DESIRED_ANN, &ok) == x->replicas && ok &&
