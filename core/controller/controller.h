@@ -16,8 +16,10 @@
  * and sync(key). Nothing else ties it to the core, so a controller can later
  * be a plugin without changing its code.
  *
- * Ownership: objects handed to callbacks are borrowed for the call; cache
- * lookups return copies (cJSON trees) the caller frees with cJSON_Delete.
+ * Ownership: objects handed to callbacks are borrowed for the call;
+ * skiff_informer_get/list return copies (cJSON trees) the caller frees with
+ * cJSON_Delete; skiff_informer_select/borrow return read-only references
+ * (no copy) the caller releases.
  */
 #ifndef SKIFF_CORE_CONTROLLER_H
 #define SKIFF_CORE_CONTROLLER_H
@@ -87,11 +89,48 @@ void skiff_informer_free(skiff_informer_t *inf);
 /* A copy of the cached object, or NULL. */
 cJSON *skiff_informer_get(skiff_informer_t *inf, const char *key);
 /* Copies of cached objects in namespace ns (NULL = all) that match: owner
- * uid (NULL = any) — the owner index — and a filter (NULL = all). Returns a
- * cJSON array (never NULL unless out of memory). */
+ * uid (NULL = any) — the owner index — and a filter (NULL = all; called
+ * under the informer's lock). Returns a cJSON array (never NULL unless out
+ * of memory) in key order ("ns/name"). Found through the indexes; prefer
+ * skiff_informer_select for large answers (no copies, no order). */
 cJSON *skiff_informer_list(skiff_informer_t *inf, const char *ns, const char *owner_uid,
                            int (*filter)(void *ud, const cJSON *obj), void *ud);
 size_t skiff_informer_len(skiff_informer_t *inf);
+
+/* Indexes (as client-go's Indexers). Every informer has the four below; a
+ * controller may add its own with skiff_informer_add_index (any time: the
+ * cached objects are filed at once). An index function puts in vals (at
+ * most max) the values obj is filed under — pointers to strings inside obj
+ * — and returns how many. */
+#define SKIFF_INDEX_NAMESPACE  "namespace"    /* metadata.namespace (cluster-scoped: none) */
+#define SKIFF_INDEX_OWNER      "owner"        /* every ownerReferences[].uid */
+#define SKIFF_INDEX_CONTROLLER "controller"   /* the controller ownerReference's uid */
+#define SKIFF_INDEX_ORPHAN     "orphan"       /* namespace ("" cluster-scoped) of objects without a controller */
+typedef size_t (*skiff_index_fn)(const cJSON *obj, const char **vals, size_t max);
+int skiff_informer_add_index(skiff_informer_t *inf, const char *name, skiff_index_fn fn, skiff_error_t *err);
+
+/* Borrowed views: no copies. The cache never edits a cached object (an
+ * update replaces it), and each object of a view stays alive until the view
+ * is released, so a view is read without any lock and shows the objects as
+ * they were when taken. Never modify them (cJSON_Duplicate to edit). */
+typedef struct skiff_objs {
+    const cJSON **v;       /* n objects, in no particular order */
+    size_t n;
+    void **hold;           /* their references (for skiff_objs_release) */
+} skiff_objs_t;
+/* The objects filed under value in index (index NULL: every object, value
+ * ignored) that pass filter (NULL = all; called under the informer's lock:
+ * must be quick and must not call the informer). 0, or <0 (out of memory,
+ * SKIFF_E_INVALID for an unknown index) with *out empty. */
+int skiff_informer_select(skiff_informer_t *inf, const char *index, const char *value,
+                          int (*filter)(void *ud, const cJSON *obj), void *ud, skiff_objs_t *out);
+void skiff_objs_release(skiff_objs_t *l);
+/* How many objects are filed under value (index NULL: all objects). */
+size_t skiff_informer_count(skiff_informer_t *inf, const char *index, const char *value);
+/* The cached object (borrowed, as above) or NULL; *hold is released with
+ * skiff_informer_unhold (NULL is fine). */
+const cJSON *skiff_informer_borrow(skiff_informer_t *inf, const char *key, void **hold);
+void skiff_informer_unhold(void *hold);
 
 /* ---- work queue ---- */
 typedef int (*skiff_workqueue_fn)(void *ud, const char *key, skiff_error_t *err);

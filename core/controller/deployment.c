@@ -6,9 +6,10 @@
  * status with the Available and Progressing conditions kubectl rollout
  * status reads.
  *
- * Deliberate simplifications (see docs/controllers.md): scaling a
- * Deployment in the middle of a rollout is not proportional (the rolling
- * update absorbs it), and a hash collision is retried instead of counted in
+ * Scaling a Deployment in the middle of a rollout is proportional, as
+ * kube's (the change is spread over the active ReplicaSets by the
+ * max-replicas they were sized for). Deliberate simplification (see
+ * docs/controllers.md): a hash collision is retried instead of counted in
  * status.collisionCount. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,12 +145,18 @@ static void rs_path(const dep_t *x, const char *name, char *out, size_t n)
     snprintf(out, n, "/apis/apps/v1/namespaces/%s/replicasets%s%s", x->ns, name ? "/" : "", name ? name : "");
 }
 
+/* Scale rs to `to`. The patch carries the cached resourceVersion: a
+ * decision taken on a stale view of the ReplicaSet fails with a conflict
+ * (and the sync is retried on a fresher cache) instead of being applied, as
+ * kube's Update does. */
 static int scale_rs(dep_t *x, cJSON *rs, int64_t to, skiff_error_t *err)
 {
     int64_t from = rs_replicas(rs);
-    char body[512], path[512];
-    snprintf(body, sizeof body, "{\"metadata\":{\"annotations\":{\"" DESIRED_ANN "\":\"%lld\",\"" MAX_ANN "\":\"%lld\"}},"
-             "\"spec\":{\"replicas\":%lld}}", (long long)x->replicas, (long long)(x->replicas + x->surge), (long long)to);
+    char body[640], path[512], rv[80] = "";
+    const char *crv = skiff_obj_str(rs, "metadata.resourceVersion");
+    if (crv && strlen(crv) < 40) snprintf(rv, sizeof rv, ",\"resourceVersion\":\"%s\"", crv);
+    snprintf(body, sizeof body, "{\"metadata\":{\"annotations\":{\"" DESIRED_ANN "\":\"%lld\",\"" MAX_ANN "\":\"%lld\"}%s},"
+             "\"spec\":{\"replicas\":%lld}}", (long long)x->replicas, (long long)(x->replicas + x->surge), rv, (long long)to);
     rs_path(x, skiff_obj_str(rs, "metadata.name"), path, sizeof path);
     int rc = skiff_api_client_patch(skiff_ctrl_client(x->c), path, "application/merge-patch+json", body, NULL, err);
     if (rc < 0) return rc;
@@ -289,15 +296,39 @@ static int create_new_rs(dep_t *x, int64_t replicas, skiff_error_t *err)
     return rc;
 }
 
+/* Available replicas of rs that will stay: a ReplicaSet above its spec
+ * (scaled down, its pods not deleted yet, or its status older than the
+ * scale-down) keeps at most spec of them. Counting the status alone let a
+ * stale status scale old ReplicaSets down twice for the same new pods and
+ * availability fell below replicas - maxUnavailable. */
+static int64_t rs_available(const cJSON *rs)
+{
+    int64_t a = skiff_obj_int(rs, "status.availableReplicas", 0), spec = rs_replicas(rs);
+    return a < spec ? a : spec;
+}
+
+/* Pods rs has or will have: its spec, or more while a scale-down is not done. */
+static int64_t rs_pods(const cJSON *rs)
+{
+    int64_t n = skiff_obj_int(rs, "status.replicas", 0), spec = rs_replicas(rs);
+    return n > spec ? n : spec;
+}
+
 static int rolling(dep_t *x, skiff_error_t *err)
 {
     int64_t new_spec = x->new_rs ? rs_replicas(x->new_rs) : 0;
-    int64_t all = total_spec(x);
-    /* scale the new ReplicaSet up within maxSurge (or down to replicas) */
+    int64_t all = total_spec(x), pods = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, x->rss) pods += rs_pods(it);
+    /* scale the new ReplicaSet up within maxSurge (or down to replicas).
+     * The surge counts pods not yet deleted by a scaled-down ReplicaSet as
+     * well (kube counts specs only): with thousands of replicas the old
+     * ReplicaSet deletes 500 per round and the pods really running would
+     * exceed replicas + maxSurge by thousands meanwhile. */
     int64_t target = new_spec;
     if (new_spec > x->replicas) target = x->replicas;
     else if (new_spec < x->replicas) {
-        int64_t room = x->replicas + x->surge - all;
+        int64_t room = x->replicas + x->surge - (pods > all ? pods : all);
         target = new_spec + (room > 0 ? room : 0);
         if (target > x->replicas) target = x->replicas;
     }
@@ -309,14 +340,14 @@ static int rolling(dep_t *x, skiff_error_t *err)
     cJSON_ArrayForEach(rs, x->rss) if (rs != x->new_rs) old += rs_replicas(rs);
     if (old == 0) return 0;
     int64_t min_avail = x->replicas - x->unavail;
-    int64_t new_unavail = new_spec - skiff_obj_int(x->new_rs, "status.availableReplicas", 0);
+    int64_t new_unavail = new_spec - rs_available(x->new_rs);
     int64_t max_down = all - min_avail - (new_unavail > 0 ? new_unavail : 0);
     if (max_down <= 0) return 0;
     /* unhealthy old replicas first: they count for nothing */
     int64_t done = 0;
     cJSON_ArrayForEach(rs, x->rss) {
         if (rs == x->new_rs || done >= max_down) continue;
-        int64_t spec = rs_replicas(rs), unhealthy = spec - skiff_obj_int(rs, "status.availableReplicas", 0);
+        int64_t spec = rs_replicas(rs), unhealthy = spec - rs_available(rs);
         if (unhealthy <= 0) continue;
         int64_t by = unhealthy < max_down - done ? unhealthy : max_down - done;
         int rc = scale_rs(x, rs, spec - by, err);
@@ -324,7 +355,8 @@ static int rolling(dep_t *x, skiff_error_t *err)
         done += by;
     }
     if (done) return 0;
-    int64_t avail = sum_status(x, "availableReplicas", 0);
+    int64_t avail = 0;
+    cJSON_ArrayForEach(rs, x->rss) avail += rs_available(rs);
     if (avail <= min_avail) return 0;
     int64_t down = avail - min_avail;
     /* oldest revisions first */
@@ -339,6 +371,142 @@ static int rolling(dep_t *x, skiff_error_t *err)
         down -= by;
     }
     return 0;
+}
+
+/* ---- scaling (kube's DeploymentController.scale) ---- */
+
+static int rs_active(const cJSON *rs) { return rs_replicas(rs) > 0; }
+
+static int64_t ann_int(const cJSON *rs, const char *key, int *ok)
+{
+    const char *v = annotation(rs, key);
+    char *end = NULL;
+    long long n = v ? strtoll(v, &end, 10) : 0;
+    *ok = v && *v && end && !*end;
+    return *ok ? n : 0;
+}
+
+/* A scaling event: an active ReplicaSet was sized for another replica
+ * count (its desired-replicas annotation) than the Deployment's now. */
+static int scaling_event(const dep_t *x)
+{
+    if (!x->new_rs) return 0;
+    const cJSON *rs;
+    cJSON_ArrayForEach(rs, x->rss) {
+        int ok;
+        if (!rs_active(rs)) continue;
+        int64_t desired = ann_int(rs, DESIRED_ANN, &ok);
+        if (ok && desired != x->replicas) return 1;
+    }
+    return 0;
+}
+
+/* Patch size and the replica annotations when either differs. */
+static int scale_if_needed(dep_t *x, cJSON *rs, int64_t to, skiff_error_t *err)
+{
+    int ok1, ok2;
+    int64_t desired = ann_int(rs, DESIRED_ANN, &ok1), max = ann_int(rs, MAX_ANN, &ok2);
+    if (rs_replicas(rs) == to && ok1 && ok2 && desired == x->replicas && max == x->replicas + x->surge) return 0;
+    return scale_rs(x, rs, to, err);
+}
+
+/* The replicas rs gets of `add` (kube's GetProportion): its share by the
+ * max-replicas it was sized for, never beyond what is left to add. */
+static int64_t proportion(const dep_t *x, const cJSON *rs, int64_t add, int64_t added)
+{
+    int64_t spec = rs_replicas(rs);
+    if (spec == 0 || add == 0 || add == added) return 0;
+    int64_t fraction;
+    if (x->replicas == 0) fraction = -spec;
+    else {
+        int ok;
+        int64_t before = ann_int(rs, MAX_ANN, &ok);
+        if (!ok || before == 0) before = skiff_obj_int(x->d, "status.replicas", 0);
+        if (before == 0) fraction = spec;
+        else {
+            double size = (double)spec * (double)(x->replicas + x->surge) / (double)before;
+            fraction = (int64_t)(size < 0 ? size - 0.5 : size + 0.5) - spec;
+        }
+    }
+    int64_t allowed = add - added;
+    if (add > 0) return fraction < allowed ? fraction : allowed;
+    return fraction > allowed ? fraction : allowed;
+}
+
+static const char *created(const cJSON *rs)
+{
+    const char *t = skiff_obj_str(rs, "metadata.creationTimestamp");
+    return t ? t : "";
+}
+
+/* Larger first; among equals newer first when scaling up, older first down. */
+static int scale_order(const cJSON *a, const cJSON *b, int up)
+{
+    int64_t sa = rs_replicas(a), sb = rs_replicas(b);
+    if (sa != sb) return sa > sb ? -1 : 1;
+    int c = strcmp(created(a), created(b));
+    if (c == 0) c = strcmp(skiff_obj_str(a, "metadata.name"), skiff_obj_str(b, "metadata.name"));
+    return up ? -c : c;
+}
+
+/* Kubernetes' scale(): the Deployment's replica count changed (or it is
+ * paused). One active (or, with none, the newest) ReplicaSet gets it all; a
+ * saturated new ReplicaSet means the old ones go to 0; otherwise, in a
+ * rolling update, the difference to replicas + maxSurge is shared among the
+ * active ReplicaSets in proportion to their size (the
+ * deployment.kubernetes.io/max-replicas annotation says what each was sized
+ * for), leftovers to the largest. */
+static int scale_deployment(dep_t *x, int recreate_strategy, skiff_error_t *err)
+{
+    cJSON *rs, *only = NULL, *newest_old = NULL;
+    int nactive = 0;
+    cJSON_ArrayForEach(rs, x->rss) {
+        if (skiff_obj_str(rs, "metadata.deletionTimestamp")) continue;
+        if (rs_active(rs)) { nactive++; only = rs; }
+        if (rs != x->new_rs && (!newest_old || strcmp(created(rs), created(newest_old)) > 0)) newest_old = rs;
+    }
+    if (nactive <= 1) {
+        cJSON *target = nactive == 1 ? only : x->new_rs ? x->new_rs : newest_old;
+        /* also when only its annotations are out of date: else every sync
+         * would take it for a scaling event again */
+        return target ? scale_if_needed(x, target, x->replicas, err) : 0;
+    }
+    int ok;
+    if (x->new_rs && rs_replicas(x->new_rs) == x->replicas && ann_int(x->new_rs, DESIRED_ANN, &ok) == x->replicas && ok &&
+        skiff_obj_int(x->new_rs, "status.availableReplicas", 0) == x->replicas) {
+        cJSON_ArrayForEach(rs, x->rss) {
+            if (rs == x->new_rs || !rs_active(rs)) continue;
+            int rc = scale_if_needed(x, rs, 0, err);
+            if (rc < 0) return rc;
+        }
+        return 0;
+    }
+    if (recreate_strategy) return 0;
+    cJSON **v = malloc((size_t)nactive * sizeof *v);
+    int64_t *to = malloc((size_t)nactive * sizeof *to);
+    if (!v || !to) { free(v); free(to); return skiff_error_set(err, SKIFF_E_NOSPACE, "deployment: out of memory"); }
+    int n = 0;
+    int64_t total = 0;
+    cJSON_ArrayForEach(rs, x->rss)
+        if (rs_active(rs) && !skiff_obj_str(rs, "metadata.deletionTimestamp")) { v[n++] = rs; total += rs_replicas(rs); }
+    int64_t allowed = x->replicas > 0 ? x->replicas + x->surge : 0, add = allowed - total, added = 0;
+    /* insertion sort: a handful of ReplicaSets */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && scale_order(v[j], v[j - 1], add > 0) < 0; j--) { cJSON *t = v[j]; v[j] = v[j - 1]; v[j - 1] = t; }
+    for (int i = 0; i < n; i++) {
+        int64_t p = proportion(x, v[i], add, added);
+        to[i] = rs_replicas(v[i]) + p;
+        added += p;
+    }
+    if (n > 0 && add != 0) {
+        to[0] += add - added;
+        if (to[0] < 0) to[0] = 0;
+    }
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) rc = scale_if_needed(x, v[i], to[i], err);
+    free(v);
+    free(to);
+    return rc;
 }
 
 static int recreate(dep_t *x, skiff_error_t *err)
@@ -552,12 +720,10 @@ static int dep_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
         }
     }
     int paused = cJSON_IsTrue(child(x.d, "spec.paused"));
-    if (rc == 0 && paused) {
-        /* paused: scale only, no new revision */
-        int64_t old = 0;
-        cJSON *rs;
-        cJSON_ArrayForEach(rs, x.rss) if (rs != x.new_rs) old += rs_replicas(rs);
-        if (x.new_rs && old == 0 && rs_replicas(x.new_rs) != x.replicas) rc = scale_rs(&x, x.new_rs, x.replicas, err);
+    if (rc == 0 && (paused || scaling_event(&x))) {
+        /* paused: scale only, no new revision; a new replica count in the
+         * middle of a rollout: spread over the ReplicaSets first */
+        rc = scale_deployment(&x, recreate_strategy, err);
     } else if (rc == 0) {
         rc = recreate_strategy ? recreate(&x, err) : rolling(&x, err);
     }

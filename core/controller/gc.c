@@ -38,21 +38,43 @@ static int has_finalizer(const cJSON *o, const char *f)
     return 0;
 }
 
-/* Queue every cached dependent of owner uid. */
+/* Queue every cached dependent of owner uid (the owner index: the cost is
+ * the number of dependents, not the size of the caches). */
 static void enqueue_dependents(skiff_ctrl_t *c, const char *uid)
 {
     for (const char *const *w = gc_watches; *w; w++) {
         skiff_informer_t *inf = skiff_ctrl_informer(c, *w);
-        cJSON *deps = inf ? skiff_informer_list(inf, NULL, uid, NULL, NULL) : NULL, *d;
+        skiff_objs_t deps;
+        if (!inf || !skiff_informer_count(inf, SKIFF_INDEX_OWNER, uid) ||
+            skiff_informer_select(inf, SKIFF_INDEX_OWNER, uid, NULL, NULL, &deps) < 0)
+            continue;
         char key[600];
-        cJSON_ArrayForEach(d, deps) { gc_key(*w, d, key, sizeof key); skiff_ctrl_enqueue(c, key); }
-        cJSON_Delete(deps);
+        for (size_t i = 0; i < deps.n; i++) { gc_key(*w, deps.v[i], key, sizeof key); skiff_ctrl_enqueue(c, key); }
+        skiff_objs_release(&deps);
     }
+}
+
+static const cJSON *md_item(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), k);
+}
+
+/* What the collector reacts to changed (kube's graph builder looks only at
+ * references and deletion state): not a status update. A resync (old ==
+ * obj) counts as a change, the collector's safety net. */
+static int gc_relevant_change(const cJSON *obj, const cJSON *old)
+{
+    if (!old || old == obj) return 1;
+    if (!cJSON_Compare(md_item(obj, "ownerReferences"), md_item(old, "ownerReferences"), 1)) return 1;
+    if (!cJSON_Compare(md_item(obj, "finalizers"), md_item(old, "finalizers"), 1)) return 1;
+    if (!md_item(obj, "deletionTimestamp") != !md_item(old, "deletionTimestamp")) return 1;
+    const char *u = skiff_obj_str(obj, "metadata.uid"), *ou = skiff_obj_str(old, "metadata.uid");
+    return !u || !ou || strcmp(u, ou);
 }
 
 static void gc_on_event(skiff_ctrl_t *c, const char *resource, skiff_ev_t ev, const cJSON *obj, const cJSON *old)
 {
-    (void)old;
+    if (ev == SKIFF_EV_UPDATE && !gc_relevant_change(obj, old)) return;
     char key[600];
     const char *uid = skiff_obj_str(obj, "metadata.uid");
     const cJSON *refs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "ownerReferences"), *r;
@@ -86,6 +108,22 @@ static int owner_state(skiff_ctrl_t *c, const char *ns, const cJSON *ref, owner_
     *st = OWNER_PRESENT;
     if (!r || !name) return 0; /* a kind we do not know: leave the dependent alone */
     char path[600];
+    /* the cache first: an owner it holds with the same uid and not being
+     * deleted is there (the cache may lag a deletion, but the deletion's
+     * event queues the dependents again); anything else is asked of the API
+     * server, as the cache may lag a create */
+    skiff_informer_t *inf = skiff_ctrl_informer(c, r->name);
+    if (inf && uid) {
+        char key[600];
+        if (r->namespaced) snprintf(key, sizeof key, "%s/%s", ns ? ns : "", name);
+        else snprintf(key, sizeof key, "%s", name);
+        void *hold = NULL;
+        const cJSON *o = skiff_informer_borrow(inf, key, &hold);
+        const char *ouid = o ? skiff_obj_str(o, "metadata.uid") : NULL;
+        int present = ouid && !strcmp(ouid, uid) && !skiff_obj_str(o, "metadata.deletionTimestamp");
+        skiff_informer_unhold(hold);
+        if (present) return 0;
+    }
     skiff_ctrl_path(r, r->namespaced ? ns : NULL, name, path, sizeof path);
     skiff_api_result_t res = { 0 };
     int rc = skiff_api_client_get(skiff_ctrl_client(c), path, &res, err);
@@ -163,9 +201,7 @@ static size_t count_dependents(skiff_ctrl_t *c, const char *uid)
     size_t n = 0;
     for (const char *const *w = gc_watches; *w; w++) {
         skiff_informer_t *inf = skiff_ctrl_informer(c, *w);
-        cJSON *deps = inf ? skiff_informer_list(inf, NULL, uid, NULL, NULL) : NULL;
-        n += (size_t)cJSON_GetArraySize(deps);
-        cJSON_Delete(deps);
+        if (inf) n += skiff_informer_count(inf, SKIFF_INDEX_OWNER, uid);
     }
     return n;
 }
@@ -177,13 +213,14 @@ static int sync_owner(skiff_ctrl_t *c, const char *resource, const cJSON *obj, s
     if (has_finalizer(obj, "orphan")) {
         for (const char *const *w = gc_watches; *w; w++) {
             skiff_informer_t *inf = skiff_ctrl_informer(c, *w);
-            cJSON *deps = inf ? skiff_informer_list(inf, NULL, uid, NULL, NULL) : NULL, *d;
+            skiff_objs_t deps;
+            if (!inf || skiff_informer_select(inf, SKIFF_INDEX_OWNER, uid, NULL, NULL, &deps) < 0) continue;
             const char *drop[] = { uid, NULL };
-            cJSON_ArrayForEach(d, deps) {
-                int rc = drop_refs(c, *w, d, drop, err);
-                if (rc < 0) { cJSON_Delete(deps); return rc; }
+            for (size_t i = 0; i < deps.n; i++) {
+                int rc = drop_refs(c, *w, deps.v[i], drop, err);
+                if (rc < 0) { skiff_objs_release(&deps); return rc; }
             }
-            cJSON_Delete(deps);
+            skiff_objs_release(&deps);
         }
         if (count_dependents(c, uid) > 0) return skiff_error_set(err, SKIFF_E_CONFLICT, "waiting for dependents to be orphaned");
         return remove_finalizer(c, resource, obj, "orphan", err);
@@ -191,13 +228,14 @@ static int sync_owner(skiff_ctrl_t *c, const char *resource, const cJSON *obj, s
     if (has_finalizer(obj, "foregroundDeletion")) {
         for (const char *const *w = gc_watches; *w; w++) {
             skiff_informer_t *inf = skiff_ctrl_informer(c, *w);
-            cJSON *deps = inf ? skiff_informer_list(inf, NULL, uid, NULL, NULL) : NULL, *d;
-            cJSON_ArrayForEach(d, deps) {
-                if (skiff_obj_str(d, "metadata.deletionTimestamp")) continue;
-                int rc = delete_obj(c, *w, d, "Foreground", err);
-                if (rc < 0) { cJSON_Delete(deps); return rc; }
+            skiff_objs_t deps;
+            if (!inf || skiff_informer_select(inf, SKIFF_INDEX_OWNER, uid, NULL, NULL, &deps) < 0) continue;
+            for (size_t i = 0; i < deps.n; i++) {
+                if (skiff_obj_str(deps.v[i], "metadata.deletionTimestamp")) continue;
+                int rc = delete_obj(c, *w, deps.v[i], "Foreground", err);
+                if (rc < 0) { skiff_objs_release(&deps); return rc; }
             }
-            cJSON_Delete(deps);
+            skiff_objs_release(&deps);
         }
         /* dependents still there: their deletion events queue us again */
         if (count_dependents(c, uid) > 0) return 0;
@@ -214,19 +252,20 @@ static int gc_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
     snprintf(resource, sizeof resource, "%.*s", (int)(bar - key), key);
     snprintf(rest, sizeof rest, "%s", bar + 1);
     skiff_informer_t *inf = skiff_ctrl_informer(c, resource);
-    cJSON *obj = inf ? skiff_informer_get(inf, rest) : NULL;
+    void *hold = NULL;
+    const cJSON *obj = inf ? skiff_informer_borrow(inf, rest, &hold) : NULL;
     if (!obj) return 0;
     skiff_key_split(rest, ns, sizeof ns, name, sizeof name);
     int rc = 0;
     if (skiff_obj_str(obj, "metadata.deletionTimestamp")) {
         rc = sync_owner(c, resource, obj, err);
-        cJSON_Delete(obj);
+        skiff_informer_unhold(hold);
         return rc;
     }
     const cJSON *refs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "ownerReferences"), *r;
     int n = cJSON_GetArraySize(refs), gone = 0, foreground = 0;
     const char **drop = calloc((size_t)n + 1, sizeof *drop);
-    if (!drop) { cJSON_Delete(obj); return skiff_error_set(err, SKIFF_E_NOSPACE, "gc: out of memory"); }
+    if (!drop) { skiff_informer_unhold(hold); return skiff_error_set(err, SKIFF_E_NOSPACE, "gc: out of memory"); }
     cJSON_ArrayForEach(r, refs) {
         owner_state_t st;
         rc = owner_state(c, ns, r, &st, err);
@@ -245,7 +284,7 @@ static int gc_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
         }
     }
     free(drop);
-    cJSON_Delete(obj);
+    skiff_informer_unhold(hold);
     return rc;
 }
 

@@ -63,26 +63,43 @@ static int release(skiff_podctl_t *pc, const cJSON *pod, skiff_error_t *err)
     return rc == SKIFF_E_NOTFOUND || rc == SKIFF_E_INVALID ? 0 : rc;
 }
 
-typedef struct claim_ctx { const char *uid; } claim_ctx_t;
+static int orphan_match(void *ud, const cJSON *pod)
+{
+    return skiff_pod_active(pod) && matches(ud, pod);
+}
+
+/* The active pods: the owned ones of the cache that match (read from
+ * pc->owned, filtered outside the informer's lock), plus those adopted this
+ * sync that the cache has not seen as ours yet. */
+static void fill_active(skiff_podctl_t *pc)
+{
+    free(pc->active);
+    pc->active = NULL;
+    pc->nactive = 0;
+    size_t nad = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, pc->adopted) nad++;
+    pc->active = malloc((pc->owned.n + nad + 1) * sizeof *pc->active);
+    if (!pc->active) return;
+    for (size_t i = 0; i < pc->owned.n; i++)
+        if (skiff_pod_active(pc->owned.v[i]) && matches(pc, pc->owned.v[i])) pc->active[pc->nactive++] = pc->owned.v[i];
+    cJSON_ArrayForEach(a, pc->adopted) {
+        const char *n = skiff_obj_str(a, "metadata.name");
+        int dup = 0;
+        for (size_t i = 0; i < pc->owned.n && !dup; i++) {
+            const char *m = skiff_obj_str(pc->owned.v[i], "metadata.name");
+            dup = n && m && !strcmp(n, m);
+        }
+        if (!dup) pc->active[pc->nactive++] = a;
+    }
+}
 
 void skiff_podctl_refresh(skiff_podctl_t *pc)
 {
-    cJSON_Delete(pc->active);
-    pc->active = cJSON_CreateArray();
-    const char *ns = skiff_obj_str(pc->owner, "metadata.namespace");
-    cJSON *pods = skiff_informer_list(skiff_ctrl_informer(pc->c, "pods"), ns, owner_uid(pc), NULL, NULL);
-    /* detach from the head: O(1) each (counting the list each time round was
-     * quadratic in the pods of a 10,000-replica ReplicaSet) */
-    while (pods && pods->child) {
-        cJSON *p = cJSON_DetachItemViaPointer(pods, pods->child);
-        const cJSON *ref = skiff_obj_controller_ref(p);
-        const char *u = ref ? skiff_obj_str(ref, "uid") : NULL;
-        if (u && !strcmp(u, owner_uid(pc)) && skiff_pod_active(p) && matches(pc, p) && pc->active)
-            cJSON_AddItemToArray(pc->active, p);
-        else
-            cJSON_Delete(p);
-    }
-    cJSON_Delete(pods);
+    skiff_objs_release(&pc->owned);
+    const char *uid = owner_uid(pc);
+    if (uid) skiff_informer_select(skiff_ctrl_informer(pc->c, "pods"), SKIFF_INDEX_CONTROLLER, uid, NULL, NULL, &pc->owned);
+    fill_active(pc);
 }
 
 int skiff_podctl_claim(skiff_podctl_t *pc, skiff_error_t *err)
@@ -91,38 +108,41 @@ int skiff_podctl_claim(skiff_podctl_t *pc, skiff_error_t *err)
     const cJSON *ls = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pc->owner, "spec"), "selector");
     if (skiff_api_label_selector_from_object(ls, &sel, err) < 0) return 0; /* invalid selector: nothing matches */
     pc->sel = sel;
-    const char *ns = skiff_obj_str(pc->owner, "metadata.namespace");
+    const char *ns = skiff_obj_str(pc->owner, "metadata.namespace"), *uid = owner_uid(pc);
+    if (!ns || !uid) return 0;
+    skiff_informer_t *pods = skiff_ctrl_informer(pc->c, "pods");
     int deleting = skiff_obj_str(pc->owner, "metadata.deletionTimestamp") != NULL;
-    cJSON *pods = skiff_informer_list(skiff_ctrl_informer(pc->c, "pods"), ns, NULL, NULL, NULL), *p;
-    cJSON *adopted = cJSON_CreateArray();
     int rc = 0;
-    cJSON_ArrayForEach(p, pods) {
-        const cJSON *ref = skiff_obj_controller_ref(p);
-        const char *u = ref ? skiff_obj_str(ref, "uid") : NULL;
-        if (u && !strcmp(u, owner_uid(pc))) {
-            if (!matches(pc, p) && skiff_pod_active(p)) { int r = release(pc, p, err); if (r < 0) rc = r; }
-        } else if (!ref && !deleting && matches(pc, p) && skiff_pod_active(p)) {
+    /* release: owned pods that no longer match */
+    if (skiff_informer_select(pods, SKIFF_INDEX_CONTROLLER, uid, NULL, NULL, &pc->owned) < 0)
+        return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    fill_active(pc);
+    int released = 0;
+    if (pc->nactive < pc->owned.n)   /* only then can an active owned pod not match */
+        for (size_t i = 0; i < pc->owned.n; i++)
+            if (skiff_pod_active(pc->owned.v[i]) && !matches(pc, pc->owned.v[i])) {
+                int r = release(pc, pc->owned.v[i], err);
+                if (r < 0) rc = r;
+                released = 1;
+            }
+    /* adopt: active orphans of the namespace that match (few: a filter
+     * under the lock is fine) */
+    pc->adopted = cJSON_CreateArray();
+    skiff_objs_t l;
+    if (!deleting && skiff_informer_select(pods, SKIFF_INDEX_ORPHAN, ns, orphan_match, pc, &l) == 0) {
+        for (size_t i = 0; i < l.n; i++) {
             cJSON *a = NULL;
-            int r = adopt(pc, p, &a, err);
+            int r = adopt(pc, l.v[i], &a, err);
             if (r < 0) rc = r;
-            if (a && adopted) cJSON_AddItemToArray(adopted, a);
+            /* the cache has not seen the adoption yet: count the adopted
+             * pods now, or they would be created a second time */
+            if (a && pc->adopted) cJSON_AddItemToArray(pc->adopted, a);
             else cJSON_Delete(a);
         }
+        skiff_objs_release(&l);
     }
-    cJSON_Delete(pods);
-    skiff_podctl_refresh(pc);
-    /* the cache has not seen the adoption yet: count the adopted pods now,
-     * or they would be created a second time */
-    while (adopted && pc->active && adopted->child) {
-        cJSON *a = cJSON_DetachItemViaPointer(adopted, adopted->child);
-        char k[512], k2[512];
-        skiff_obj_key(a, k, sizeof k);
-        int dup = 0;
-        cJSON_ArrayForEach(p, pc->active) { skiff_obj_key(p, k2, sizeof k2); if (!strcmp(k, k2)) dup = 1; }
-        if (dup) cJSON_Delete(a);
-        else cJSON_AddItemToArray(pc->active, a);
-    }
-    cJSON_Delete(adopted);
+    if (released) skiff_podctl_refresh(pc);
+    else if (pc->adopted && pc->adopted->child) fill_active(pc);
     return rc;
 }
 
@@ -184,7 +204,10 @@ int skiff_podctl_create(skiff_podctl_t *pc, int n, skiff_error_t *err)
 }
 
 /* Kubernetes' ActivePods order, least useful first: unassigned, pending,
- * not ready, ready for less time / newer. */
+ * not ready, ready for less time / newer. Ranked once per pod, then sorted
+ * (ranking inside the comparison cost 20% of a 10,000-pod rollout). */
+typedef struct ranked { const cJSON *pod; const char *created; int rank; } ranked_t;
+
 static int pod_rank(const cJSON *p)
 {
     int r = 0;
@@ -195,35 +218,53 @@ static int pod_rank(const cJSON *p)
     return r;
 }
 
-static int cmp_pods(const void *a, const void *b)
+static int cmp_ranked(const void *a, const void *b)
 {
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    int rx = pod_rank(x), ry = pod_rank(y);
-    if (rx != ry) return rx - ry;
-    const char *tx = skiff_obj_str(x, "metadata.creationTimestamp"), *ty = skiff_obj_str(y, "metadata.creationTimestamp");
-    return -strcmp(tx ? tx : "", ty ? ty : ""); /* newer first */
+    const ranked_t *x = a, *y = b;
+    if (x->rank != y->rank) return x->rank - y->rank;
+    return -strcmp(x->created, y->created); /* newer first */
 }
 
-int skiff_podctl_delete(skiff_podctl_t *pc, int n, skiff_error_t *err)
+int skiff_podctl_victims(skiff_podctl_t *pc, int n, const cJSON ***out, skiff_error_t *err)
 {
-    int total = cJSON_GetArraySize(pc->active), gone = 0;
-    const cJSON **v = calloc(total ? (size_t)total : 1, sizeof *v);
-    if (!v) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
-    int i = 0;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, pc->active) v[i++] = p;
-    qsort(v, (size_t)total, sizeof *v, cmp_pods);
-    for (i = 0; i < total && gone < n; i++) {
+    size_t total = pc->nactive;
+    const cJSON **v = malloc((total ? total : 1) * sizeof *v);
+    ranked_t *r = malloc((total ? total : 1) * sizeof *r);
+    if (!v || !r) { free(v); free(r); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
+    for (size_t i = 0; i < total; i++) {
+        const char *t = skiff_obj_str(pc->active[i], "metadata.creationTimestamp");
+        r[i] = (ranked_t){ pc->active[i], t ? t : "", pod_rank(pc->active[i]) };
+    }
+    qsort(r, total, sizeof *r, cmp_ranked);
+    for (size_t i = 0; i < total; i++) v[i] = r[i].pod;
+    free(r);
+    *out = v;
+    return n < 0 ? 0 : (size_t)n < total ? n : (int)total;
+}
+
+int skiff_podctl_delete_pods(skiff_podctl_t *pc, const cJSON *const *pods, int n, int *missing, skiff_error_t *err)
+{
+    int gone = 0;
+    for (int i = 0; i < n; i++) {
         char path[512];
-        pod_path(v[i], path, sizeof path, NULL);
+        pod_path(pods[i], path, sizeof path, NULL);
         int rc = skiff_api_client_delete(skiff_ctrl_client(pc->c), path, NULL, err);
+        if (rc == SKIFF_E_NOTFOUND && missing) missing[i] = 1;
         if (rc < 0 && rc != SKIFF_E_NOTFOUND) {
             skiff_ctrl_event(pc->c, pc->owner, "Warning", "FailedDelete", "Error deleting: %s", err->msg);
             break;
         }
-        skiff_ctrl_event(pc->c, pc->owner, "Normal", "SuccessfulDelete", "Deleted pod: %s", skiff_obj_str(v[i], "metadata.name"));
+        skiff_ctrl_event(pc->c, pc->owner, "Normal", "SuccessfulDelete", "Deleted pod: %s", skiff_obj_str(pods[i], "metadata.name"));
         gone++;
     }
+    return gone;
+}
+
+int skiff_podctl_delete(skiff_podctl_t *pc, int n, skiff_error_t *err)
+{
+    const cJSON **v = NULL;
+    int k = skiff_podctl_victims(pc, n, &v, err);
+    int gone = k > 0 ? skiff_podctl_delete_pods(pc, v, k, NULL, err) : k;
     free(v);
     return gone;
 }
@@ -260,8 +301,8 @@ int skiff_podctl_status(skiff_podctl_t *pc, skiff_error_t *err)
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pc->owner, "spec"), "template"), "metadata"), "labels");
     int64_t min_ready = skiff_obj_int(pc->owner, "spec.minReadySeconds", 0);
     int64_t replicas = 0, labeled = 0, ready = 0, avail = 0, unready_min = 0;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, pc->active) {
+    for (size_t i = 0; i < pc->nactive; i++) {
+        const cJSON *p = pc->active[i];
         replicas++;
         const cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "metadata"), "labels");
         if (labels_superset(labels, tlabels)) labeled++;
@@ -298,8 +339,12 @@ int skiff_podctl_status(skiff_podctl_t *pc, skiff_error_t *err)
 
 void skiff_podctl_done(skiff_podctl_t *pc)
 {
-    cJSON_Delete(pc->active);
+    free(pc->active);
     pc->active = NULL;
+    pc->nactive = 0;
+    skiff_objs_release(&pc->owned);
+    cJSON_Delete(pc->adopted);
+    pc->adopted = NULL;
     skiff_api_selector_free(pc->sel);
     pc->sel = NULL;
 }

@@ -45,29 +45,29 @@ void skiff_ctrl_path(const skiff_ctrl_resource_t *r, const char *ns, const char 
         snprintf(out, n, "%s/%s%s%s", r->prefix, r->name, name ? "/" : "", name ? name : "");
 }
 
+static const cJSON *obj_at(const cJSON *o, const char *dotted);
+
 const char *skiff_obj_str(const cJSON *o, const char *dotted)
 {
-    char part[128];
+    o = obj_at(o, dotted);
+    return cJSON_IsString(o) ? o->valuestring : NULL;
+}
+
+/* Walks "a.b.c" without copying the path (a hot path: every pod of a
+ * ReplicaSet is looked at on each of its syncs). */
+static const cJSON *obj_at(const cJSON *o, const char *dotted)
+{
     const char *p = dotted;
     while (o && *p) {
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (len >= sizeof part) return NULL;
-        memcpy(part, p, len);
-        part[len] = 0;
-        o = cJSON_GetObjectItemCaseSensitive(o, part);
-        p += len + (dot ? 1 : 0);
+        if (!cJSON_IsObject(o)) return NULL;
+        const cJSON *c = o->child;
+        while (c && !(c->string && !strncmp(c->string, p, len) && c->string[len] == 0)) c = c->next;
+        o = c;
         if (!dot) break;
+        p = dot + 1;
     }
-    return cJSON_IsString(o) ? o->valuestring : NULL;
-}
-
-static const cJSON *obj_at(const cJSON *o, const char *dotted)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", dotted);
-    for (char *save = NULL, *t = strtok_r(buf, ".", &save); o && t; t = strtok_r(NULL, ".", &save))
-        o = cJSON_GetObjectItemCaseSensitive(o, t);
     return o;
 }
 
