@@ -43,6 +43,9 @@ expect_eq "3 pods running" "3" "$(k -n team get pods --no-headers 2>&1 | grep -c
 # namespace go Terminating while `kubectl delete ns` waits
 (k get ns team -w --no-headers >"$T/nswatch" 2>&1) &
 wpid=$!
+# the watch must be established (its first row printed) before the delete,
+# or it may connect after the namespace already went through Terminating
+for i in $(seq 1 100); do [ -s "$T/nswatch" ] && break; sleep 0.1; done
 start=$(date +%s)
 out=$(timeout 90 "$KUBECTL" delete namespace team 2>&1); rc=$?
 end=$(date +%s)
