@@ -238,13 +238,15 @@ int main(int argc, char **argv)
     const char *dir = NULL, *plugin = NULL;
     double secs = 10;
     int clients = 64;
+    const char *only = NULL; /* "c1", "cN", "range", "watch": one workload (profiling) */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
         else if (!strcmp(argv[i], "--duration") && i + 1 < argc) secs = parse_secs(argv[++i]);
         else if (!strcmp(argv[i], "--clients") && i + 1 < argc) clients = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--plugin") && i + 1 < argc) plugin = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--dir DIR] [--duration 10s] [--clients 64] [--plugin lmdb.so]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--dir DIR] [--duration 10s] [--clients 64] [--plugin lmdb.so] [--only c1|cN|range|watch]\n", argv[0]);
             return 2;
         }
     }
@@ -271,9 +273,9 @@ int main(int argc, char **argv)
     if (!plug) { fprintf(stderr, "bench_store: %s\n", err.msg); return 1; }
     ops = plug->ops;
 
-    double floor = fsync_floor(dir, secs / 4 > 1 ? secs / 4 : 1);
+    double floor = only ? 0 : fsync_floor(dir, secs / 4 > 1 ? secs / 4 : 1);
     if (floor < 0) return 1;
-    printf("metric fsync.floor %.0f ops/s\n", floor);
+    if (!only) printf("metric fsync.floor %.0f ops/s\n", floor);
 
     char pathset[4200];
     snprintf(pathset, sizeof pathset, "path=%s/lmdb", dir);
@@ -283,17 +285,27 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    double r1 = put_rate(1, secs);
-    if (r1 < 0) rc = 1;
-    else printf("metric lmdb.put.c1 %.0f ops/s\n", r1);
-    double rn = rc ? -1 : put_rate(clients, secs);
-    if (rn < 0) rc = 1;
-    else printf("metric lmdb.put.c%d %.0f ops/s\n", clients, rn);
-    double rr = rc ? -1 : range10k();
-    if (rr < 0) rc = 1;
-    else printf("metric lmdb.range10k.ms %.3f ms\n", rr);
+    double r1 = 1;
+    if (!only || !strcmp(only, "c1")) {
+        r1 = put_rate(1, secs);
+        if (r1 < 0) rc = 1;
+        else printf("metric lmdb.put.c1 %.0f ops/s\n", r1);
+    }
+    if (!rc && (!only || (only[0] == 'c' && atoi(only + 1) > 1))) {
+        int n = only ? atoi(only + 1) : clients;
+        double rn = put_rate(n, secs);
+        if (rn < 0) rc = 1;
+        else printf("metric lmdb.put.c%d %.0f ops/s\n", n, rn);
+    }
+    if (!rc && (!only || !strcmp(only, "range"))) {
+        double rr = range10k();
+        if (rr < 0) rc = 1;
+        else printf("metric lmdb.range10k.ms %.3f ms\n", rr);
+    }
     double p50, p99, n50, n99;
-    if (!rc && watch_latency(secs / 2 > 1 ? secs / 2 : 1, &p50, &p99, &n50, &n99) == 0) {
+    if (rc || (only && strcmp(only, "watch"))) {
+        /* skipped */
+    } else if (watch_latency(secs / 2 > 1 ? secs / 2 : 1, &p50, &p99, &n50, &n99) == 0) {
         printf("metric lmdb.watch.p50_us %.0f us\n", p50);
         printf("metric lmdb.watch.p99_us %.0f us\n", p99);
         printf("metric lmdb.watch_notify.p50_us %.0f us\n", n50);
@@ -301,7 +313,7 @@ int main(int argc, char **argv)
     } else {
         rc = 1;
     }
-    if (!rc) printf("# single client: fsync floor / lmdb = %.2f\n", floor / r1);
+    if (!rc && !only) printf("# single client: fsync floor / lmdb = %.2f\n", floor / r1);
     cl_instance_free(store);
     if (tmp) {
         char cmd[4200];

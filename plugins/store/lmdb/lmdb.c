@@ -276,6 +276,10 @@ static int open_store(lmdb_store_t *s, skiff_error_t *err)
     if ((rc = lmdb_writer_alloc(s, err)) || (rc = lmdb_wal_open(s, (uint64_t)seq, err))) return rc;
     if ((rc = load_meta(s, &format, &cur, &compacted, &seq, err))) return rc;
     s->wal_seq = (uint64_t)seq;
+    atomic_store(&s->durable_seq, (uint64_t)seq);
+    atomic_store(&s->committed_seq, (uint64_t)seq);
+    atomic_store(&s->committed_rev, cur);
+    if (!(s->ov = lmdb_ov_new(s, cur))) return skiff_error_set(err, -ENOMEM, "out of memory");
     atomic_store(&s->cur_rev, cur);
     atomic_store(&s->compacted, compacted);
     s->purge_pending = compacted > 0;
@@ -291,11 +295,13 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     s->wal_fd = -1;
     s->ckpt_old_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->q_cond, NULL);
+    pthread_mutex_init(&s->ov_mu, NULL);
     pthread_cond_init(&s->rev_cond, NULL);
+    pthread_cond_init(&s->flush_cond, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->q_cond, &ca); /* the writer's idle commit waits with a timeout */
     pthread_cond_init(&s->jan_cond, &ca);
     pthread_cond_init(&s->ckpt_cond, &ca);
     pthread_condattr_destroy(&ca);
@@ -340,6 +346,8 @@ static void lmdb_fini(void *self)
     lmdb_writer_stop(s);
     lmdb_wal_close(s);
     lmdb_writer_free(s);
+    lmdb_ov_unref(s, s->ov);
+    s->ov = NULL;
     if (s->env) {
         mdb_env_close(s->env);
         s->env = NULL;
@@ -360,6 +368,8 @@ static void lmdb_fini(void *self)
     pthread_cond_destroy(&s->rev_cond);
     pthread_cond_destroy(&s->jan_cond);
     pthread_cond_destroy(&s->ckpt_cond);
+    pthread_cond_destroy(&s->flush_cond);
+    pthread_mutex_destroy(&s->ov_mu);
     pthread_mutex_destroy(&s->mu);
     s->host = NULL;
 }

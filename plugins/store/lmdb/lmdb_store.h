@@ -62,10 +62,28 @@ typedef struct lmdb_req {
     int64_t lease;   /* GRANT out / REVOKE in */
     int64_t ttl_ms;  /* GRANT */
     int wrote;       /* this request changed the store in the open batch */
-    _Atomic int done; /* set last by the writer; the caller futex-waits on it */
+    _Atomic int done; /* set last; the caller futex-waits on it */
+    struct lmdb_req *kids[2]; /* the caller wakes these when woken (finish()) */
     int rc;
     skiff_error_t *err;
 } lmdb_req_t;
+
+/* One event of a write that is durable but not yet committed to LMDB
+ * (lmdb_overlay.c). `ev` points into the same allocation. */
+typedef struct lmdb_ov_ev {
+    skiff_store_event_t ev;
+    uint64_t hash;
+} lmdb_ov_ev_t;
+
+typedef struct lmdb_ov {
+    _Atomic int refs;
+    int64_t base_rev;  /* LMDB's committed revision when this overlay began */
+    int64_t pub_rev;   /* newest published (durable) revision */
+    lmdb_ov_ev_t **ev; /* revision order; [0, npub) published, [npub, n) being applied */
+    size_t n, npub, cap, bytes;
+    int32_t *ht;       /* key -> index of its newest published event; -1 empty */
+    size_t ht_cap;
+} lmdb_ov_t;
 
 typedef struct lmdb_lease {
     int64_t id;
@@ -104,7 +122,22 @@ typedef struct lmdb_store {
     lmdb_req_t **w_reqs; /* writer's batch */
     unsigned char *w_buf;
     size_t w_max;
-    _Atomic int64_t cur_rev;
+    _Atomic int64_t cur_rev;       /* newest durable (acknowledged) revision */
+    _Atomic int64_t committed_rev; /* newest revision committed to LMDB */
+    _Atomic uint64_t durable_seq, committed_seq; /* the same, in logged batches */
+    _Atomic int flush_req;         /* a reader waits for LMDB to catch up */
+    pthread_cond_t flush_cond;     /* under mu: committed_seq advanced */
+    int broken;                    /* writer: LMDB lost acknowledged batches; restart */
+
+    /* deferred LMDB commits (writer thread only) */
+    MDB_txn *w_txn;   /* open across batches; each batch is a nested txn */
+    int w_defer;      /* w_txn is committed after its batches are acknowledged */
+    int64_t w_t0;     /* when w_txn began */
+    size_t w_cost;    /* batch_cost() of its batches */
+    uint64_t prealloc_end; /* data.mdb is allocated up to here (FALLOC_FL_KEEP_SIZE) */
+
+    pthread_mutex_t ov_mu; /* the overlay pointer, its event array and index */
+    lmdb_ov_t *ov;
     _Atomic int64_t compacted;
     int purge_pending; /* history below `compacted` still to delete */
 
@@ -128,6 +161,7 @@ typedef struct lmdb_store {
 
     /* writer statistics (writer thread only) */
     int64_t st_batches, st_reqs, st_apply_ns, st_log_ns, st_commit_ns, st_since_ns;
+    int64_t st_dcommits, st_dcommit_ns; /* deferred LMDB commits */
 
     struct skiff_store_watch *watches;
 
@@ -159,6 +193,28 @@ LMDB_HIDDEN int lmdb_hist_at(lmdb_store_t *s, MDB_cursor *c, const char *key, si
 LMDB_HIDDEN void *lmdb_alloc(lmdb_store_t *s, size_t n);
 LMDB_HIDDEN void lmdb_free(lmdb_store_t *s, void *p);
 
+/* lmdb_overlay.c */
+LMDB_HIDDEN lmdb_ov_t *lmdb_ov_new(lmdb_store_t *s, int64_t base_rev);
+LMDB_HIDDEN void lmdb_ov_unref(lmdb_store_t *s, lmdb_ov_t *ov);
+/* The current overlay, with a reference the caller drops with lmdb_ov_unref. */
+LMDB_HIDDEN lmdb_ov_t *lmdb_ov_acquire(lmdb_store_t *s);
+/* Writer: append an unpublished event (old: the key's previous record or
+ * NULL, oval its value). 0 or ENOMEM. */
+LMDB_HIDDEN int lmdb_ov_add(lmdb_store_t *s, lmdb_ov_t *ov, uint32_t type, const char *key,
+                            size_t kl, const lmdb_rec_t *rec, const void *val, size_t vl,
+                            const lmdb_rec_t *old, const void *oval, size_t ovl);
+/* Writer: drop unpublished events from index n on (a failed batch). */
+LMDB_HIDDEN void lmdb_ov_truncate(lmdb_store_t *s, lmdb_ov_t *ov, size_t n);
+/* Writer: every appended event is durable now; rev is the batch's revision. */
+LMDB_HIDDEN void lmdb_ov_publish(lmdb_store_t *s, lmdb_ov_t *ov, int64_t rev);
+/* Newest published event of key, or NULL (valid while ov is referenced). */
+LMDB_HIDDEN const lmdb_ov_ev_t *lmdb_ov_find(lmdb_store_t *s, lmdb_ov_t *ov, const char *key,
+                                             size_t kl);
+/* Up to max published events from *pos (0: the first at or after from_rev);
+ * advances *pos; *pub_rev: the newest published revision. */
+LMDB_HIDDEN size_t lmdb_ov_slice(lmdb_store_t *s, lmdb_ov_t *ov, int64_t from_rev, size_t *pos,
+                                 const lmdb_ov_ev_t **out, size_t max, int64_t *pub_rev);
+
 /* lmdb_read.c */
 LMDB_HIDDEN int lmdb_get(void *self, const char *key, size_t key_len, int64_t rev,
                          skiff_store_kv_cb cb, void *ud, skiff_error_t *err);
@@ -173,6 +229,8 @@ LMDB_HIDDEN int lmdb_writer_start(lmdb_store_t *s, skiff_error_t *err);
 LMDB_HIDDEN void lmdb_writer_stop(lmdb_store_t *s);
 LMDB_HIDDEN void lmdb_writer_free(lmdb_store_t *s);
 LMDB_HIDDEN int lmdb_writer_alloc(lmdb_store_t *s, skiff_error_t *err);
+/* Readers: wait until LMDB holds every acknowledged write. */
+LMDB_HIDDEN int lmdb_flush_wait(lmdb_store_t *s, skiff_error_t *err);
 LMDB_HIDDEN int lmdb_replay_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq,
                                   skiff_error_t *err);
 
