@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,9 +91,18 @@ static void *put_main(void *arg)
     return NULL;
 }
 
+static int64_t cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+}
+
 static double put_rate(int clients, double secs)
 {
     putter_t *p = calloc((size_t)clients, sizeof *p);
+    int64_t cpu0 = cpu_ns();
     int64_t t0 = now_ns(), end = t0 + (int64_t)(secs * 1e9);
     for (int i = 0; i < clients; i++) {
         p[i] = (putter_t){ .id = i, .clients = clients, .end_ns = end };
@@ -107,6 +117,11 @@ static double put_rate(int clients, double secs)
     }
     double el = (now_ns() - t0) / 1e9;
     free(p);
+    /* CPU of the whole process (store and clients) per put: what the
+     * machine's load does not change much, unlike the rate */
+    if (total > 0)
+        printf("# put.c%d: %ld puts, %.1f us CPU per put (store and client threads)\n", clients,
+               total, (cpu_ns() - cpu0) / 1e3 / total);
     return failed ? -1 : total / el;
 }
 

@@ -116,6 +116,10 @@ typedef struct lmdb_store {
     pthread_cond_t rev_cond;  /* watchers: a revision was committed */
     pthread_cond_t jan_cond;  /* janitor: wake up / stop */
     lmdb_req_t *q_head, *q_tail;
+    size_t q_n;            /* requests queued */
+    int writer_waiting;    /* the writer sleeps on q_cond ... */
+    size_t gather_target;  /* ... until this many are queued (0: any) */
+    int64_t log_ewma_ns;   /* writer: mean time of a log write + fdatasync */
     int writer_stop, writer_running;
     int jan_stop, jan_running;
     pthread_t writer, janitor;

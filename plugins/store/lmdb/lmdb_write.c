@@ -25,11 +25,12 @@
  * after COMMIT_IDLE_US without a new write, when a reader needs LMDB
  * current, or when its batches' cost (batch_cost) reaches half of
  * DEFER_COST_MAX; DEFER_HEADROOM of data file is allocated ahead for it. */
-#define COMMIT_MS 20
+#define COMMIT_MS 50
 #define COMMIT_IDLE_US 500
-#define OP_COST (16u << 10)
-#define DEFER_COST_MAX (32u << 20)
-#define DEFER_HEADROOM (64ull << 20)
+#define OP_COST (8u << 10)
+#define DEFER_COST_MAX (64u << 20)
+#define DEFER_HEADROOM (128ull << 20)
+#define GATHER_MAX_NS 200000
 
 typedef struct batch_state {
     int64_t seq; /* batches that changed the store, as logged */
@@ -541,6 +542,7 @@ static void run_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, unsigned cha
         return;
     }
     int64_t t2 = s->host->clock_monotonic_ns();
+    if (changed) s->log_ewma_ns = s->log_ewma_ns ? (7 * s->log_ewma_ns + (t2 - t1)) / 8 : t2 - t1;
     if (t != s->w_txn) {
         /* into the open transaction: fails only for lack of memory */
         if ((rc = mdb_txn_commit(t))) {
@@ -669,6 +671,30 @@ static int commit_due(lmdb_store_t *s)
            now - s->ckpt_last_ns >= s->checkpoint_ms * 1000000 || s->wal_off >= (32ull << 20);
 }
 
+/* Under mu, after a batch of n: its callers were just woken and most will
+ * be back with their next write within a few dozen us. Collecting them
+ * into the next batch (one fdatasync for all) beats starting a batch with
+ * the first few and leaving the rest for the one after. Waits until as many
+ * as the last batch are queued, at most a quarter of an fdatasync. */
+static void gather(lmdb_store_t *s, size_t n)
+{
+    if (n < 2 || s->q_n >= n || s->writer_stop) return;
+    int64_t cap = s->log_ewma_ns / 4;
+    if (cap > GATHER_MAX_NS) cap = GATHER_MAX_NS;
+    if (cap <= 0) return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = ts.tv_nsec + cap;
+    ts.tv_sec += ns / 1000000000LL;
+    ts.tv_nsec = ns % 1000000000LL;
+    s->gather_target = n;
+    s->writer_waiting = 1;
+    while (s->q_n < n && !s->writer_stop && !atomic_load(&s->flush_req))
+        if (pthread_cond_timedwait(&s->q_cond, &s->mu, &ts) == ETIMEDOUT) break;
+    s->writer_waiting = 0;
+    s->gather_target = 0;
+}
+
 static void *writer_main(void *arg)
 {
     lmdb_store_t *s = arg;
@@ -678,7 +704,9 @@ static void *writer_main(void *arg)
         while (!s->q_head && !s->writer_stop && !s->purge_pending && !idle &&
                !atomic_load(&s->flush_req)) {
             if (!s->w_txn) {
+                s->writer_waiting = 1;
                 pthread_cond_wait(&s->q_cond, &s->mu);
+                s->writer_waiting = 0;
                 continue;
             }
             /* commit the open transaction once no write follows for a moment */
@@ -686,7 +714,9 @@ static void *writer_main(void *arg)
             clock_gettime(CLOCK_MONOTONIC, &ts);
             ts.tv_nsec += COMMIT_IDLE_US * 1000L;
             if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+            s->writer_waiting = 1;
             if (pthread_cond_timedwait(&s->q_cond, &s->mu, &ts) == ETIMEDOUT) idle = 1;
+            s->writer_waiting = 0;
         }
         if (!s->q_head) {
             int stop = s->writer_stop;
@@ -708,11 +738,13 @@ static void *writer_main(void *arg)
             s->q_head = s->q_head->next;
         }
         if (!s->q_head) s->q_tail = NULL;
+        s->q_n -= n;
         pthread_mutex_unlock(&s->mu);
         run_batch(s, s->w_reqs, n, s->w_buf);
         if (s->w_txn && commit_due(s)) writer_commit(s);
         if (!s->w_txn) lmdb_wal_maybe_checkpoint(s, 0);
         pthread_mutex_lock(&s->mu);
+        gather(s, n);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -789,7 +821,10 @@ int lmdb_submit(lmdb_store_t *s, lmdb_req_t *r)
     if (s->q_tail) s->q_tail->next = r;
     else s->q_head = r;
     s->q_tail = r;
-    pthread_cond_signal(&s->q_cond);
+    s->q_n++;
+    /* wake the writer only when it waits for this (a gathering writer wants
+     * a number of requests, not each of them) */
+    if (s->writer_waiting && s->q_n >= s->gather_target) pthread_cond_signal(&s->q_cond);
     pthread_mutex_unlock(&s->mu);
     while (!atomic_load_explicit(&r->done, memory_order_acquire))
         syscall(SYS_futex, (int *)&r->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
