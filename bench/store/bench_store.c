@@ -253,6 +253,8 @@ int main(int argc, char **argv)
     const char *dir = NULL, *plugin = NULL;
     double secs = 10;
     int clients = 64;
+    const char *extra[8];
+    int nextra = 0;
     const char *only = NULL; /* "c1", "cN", "range", "watch": one workload (profiling) */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
@@ -260,8 +262,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--clients") && i + 1 < argc) clients = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--plugin") && i + 1 < argc) plugin = argv[++i];
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--set") && i + 1 < argc && nextra < 6) extra[nextra++] = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--dir DIR] [--duration 10s] [--clients 64] [--plugin lmdb.so] [--only c1|cN|range|watch]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--dir DIR] [--duration 10s] [--clients 64] [--plugin lmdb.so] [--only c1|cN|range|watch] [--set key=value]...\n", argv[0]);
             return 2;
         }
     }
@@ -294,7 +297,9 @@ int main(int argc, char **argv)
 
     char pathset[4200];
     snprintf(pathset, sizeof pathset, "path=%s/lmdb", dir);
-    const char *set[] = { pathset, "retention=0", NULL };
+    const char *set[10] = { pathset, "retention=0" };
+    for (int i = 0; i < nextra; i++) set[2 + i] = extra[i];
+    set[2 + nextra] = NULL;
     if (cl_instance_new(plug, set, &store, &err) != 0) {
         fprintf(stderr, "bench_store: open: %s\n", err.msg);
         return 1;

@@ -160,6 +160,9 @@ typedef struct lmdb_store {
     int ckpt_running, ckpt_busy, ckpt_stop, ckpt_old_fd;
     uint64_t last_seg_bytes;
     int spare_ready; /* a zero-filled segment file waits in <path>/wal-spare.tmp */
+    uint64_t spare_want; /* the writer asks for a spare of (twice) this size now */
+    uint64_t wal_room;   /* the current segment is zero-filled up to here */
+    int64_t seg_t0;      /* when the current segment was started */
     MDB_txn *ckpt_old_pin;
     uint64_t ckpt_snap;
 
