@@ -10,6 +10,8 @@
  *   lmdb.range10k.ms     median of 15 range reads of 10,000 keys under a prefix
  *   lmdb.watch.p50_us/p99_us  from just before a put to its watch callback
  *   lmdb.watch_notify.p50_us/p99_us  from the put's return (durable) to it
+ *   lmdb.watch_put.p50_us/p99_us     the put itself (sent to durable)
+ *   fsync.p50_us/p99_us  one append + fdatasync of the floor loop
  * Lines starting with '#' are commentary.
  */
 #include <fcntl.h>
@@ -41,6 +43,13 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+#define FLOOR_MAX 200000
+static int64_t floor_lat[FLOOR_MAX];
+static double floor_p50_us, floor_p99_us;
+
+/* Appends 256 bytes and fdatasyncs, in a loop: the disk's floor for a
+ * durable single-writer commit, and the distribution of one fdatasync's
+ * latency (p50/p99), which bounds any durable put's. */
 static double fsync_floor(const char *dir, double secs)
 {
     char path[4096];
@@ -49,15 +58,25 @@ static double fsync_floor(const char *dir, double secs)
     if (fd < 0) { perror(path); return -1; }
     int64_t t0 = now_ns(), end = t0 + (int64_t)(secs * 1e9);
     long n = 0;
-    while (now_ns() < end) {
+    int64_t t = t0;
+    while (t < end) {
         if (write(fd, value, sizeof value) != (ssize_t)sizeof value || fdatasync(fd) != 0) {
             perror("fsync floor");
             close(fd);
             return -1;
         }
+        int64_t t2 = now_ns();
+        if (n < FLOOR_MAX) floor_lat[n] = t2 - t;
+        t = t2;
         n++;
     }
     double rate = n / ((now_ns() - t0) / 1e9);
+    long m = n < FLOOR_MAX ? n : FLOOR_MAX;
+    if (m > 0) {
+        qsort(floor_lat, (size_t)m, sizeof floor_lat[0], cmp_i64);
+        floor_p50_us = floor_lat[m / 2] / 1e3;
+        floor_p99_us = floor_lat[(m * 99) / 100] / 1e3;
+    }
     close(fd);
     unlink(path);
     return rate;
@@ -237,6 +256,11 @@ static int watch_latency(double secs, double *p50, double *p99, double *n50, dou
     qsort(lat, (size_t)n, sizeof *lat, cmp_i64);
     *n50 = lat[n / 2] / 1e3;
     *n99 = lat[(n * 99) / 100] / 1e3;
+    /* the put alone (sent to acknowledged, durable): most of the above */
+    for (int i = 0; i < n; i++) lat[i] = acked[i] - sent[i];
+    qsort(lat, (size_t)n, sizeof *lat, cmp_i64);
+    printf("metric lmdb.watch_put.p50_us %.0f us\n", lat[n / 2] / 1e3);
+    printf("metric lmdb.watch_put.p99_us %.0f us\n", lat[(n * 99) / 100] / 1e3);
     free(lat);
     return 0;
 }
@@ -293,7 +317,11 @@ int main(int argc, char **argv)
 
     double floor = only ? 0 : fsync_floor(dir, secs / 4 > 1 ? secs / 4 : 1);
     if (floor < 0) return 1;
-    if (!only) printf("metric fsync.floor %.0f ops/s\n", floor);
+    if (!only) {
+        printf("metric fsync.floor %.0f ops/s\n", floor);
+        printf("metric fsync.p50_us %.0f us\n", floor_p50_us);
+        printf("metric fsync.p99_us %.0f us\n", floor_p99_us);
+    }
 
     char pathset[4200];
     snprintf(pathset, sizeof pathset, "path=%s/lmdb", dir);

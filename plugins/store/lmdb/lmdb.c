@@ -37,6 +37,10 @@ static const skiff_config_key_t lmdb_config[] = {
     { "checkpoint_interval", SKIFF_CFG_DURATION, "1s", SKIFF_CFG_FILL,
       offsetof(lmdb_store_t, checkpoint_ms),
       "how often the write-ahead log is folded into the data file (and older log segments dropped)" },
+    { "commit_interval", SKIFF_CFG_DURATION, "200ms", SKIFF_CFG_FILL,
+      offsetof(lmdb_store_t, commit_ms),
+      "how long acknowledged writes may stay in the write-ahead log and memory before they are "
+      "committed to the data file (reads see them either way)" },
     { "verify_on_start", SKIFF_CFG_BOOL, "true", SKIFF_CFG_FILL, offsetof(lmdb_store_t, verify),
       "walk every table at start so a damaged file is reported before it is used" },
     SKIFF_CONFIG_END,
@@ -318,6 +322,8 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
         return skiff_error_set(err, SKIFF_E_INVALID, "retention_revisions: %lld is negative",
                                (long long)s->retention_revisions);
     if (s->checkpoint_ms <= 0) s->checkpoint_ms = 1000;
+    if (s->commit_ms <= 0) s->commit_ms = 200;
+    s->commit_idle_us = 500;
     if (s->retention_ms < 0 || s->compact_interval_ms < 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "retention and compact_interval must not be negative");
     s->data_file = path_join(s, s->path, "data.mdb");

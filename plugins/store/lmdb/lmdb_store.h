@@ -101,6 +101,8 @@ typedef struct lmdb_store {
     int64_t retention_ms;
     int64_t compact_interval_ms;
     int64_t checkpoint_ms;
+    int64_t commit_ms;      /* deferred LMDB commit at least this often */
+    int64_t commit_idle_us; /* ... and after this long without a write (tests raise it) */
     int verify;
 
     const skiff_host_t *host;

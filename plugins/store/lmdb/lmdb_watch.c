@@ -58,6 +58,8 @@ static int replay(skiff_store_watch_t *w)
     int64_t cur, compacted;
     if ((rc = lmdb_meta_get(s, t, "rev", &cur)) || (rc = lmdb_meta_get(s, t, "compacted", &compacted)))
         goto mdb_fail;
+    /* a compaction is acknowledged (logged) before LMDB commits it */
+    if (atomic_load(&s->compacted) > compacted) compacted = atomic_load(&s->compacted);
     if (w->next_rev < compacted) {
         mdb_txn_abort(t);
         snprintf(msg, sizeof msg, "watch: required revision %lld has been compacted (compacted at %lld)",

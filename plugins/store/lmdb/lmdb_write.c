@@ -21,11 +21,11 @@
 #include "lmdb_store.h"
 
 #define PURGE_CHUNK 4096
-/* Deferred LMDB commits: the open transaction is committed after COMMIT_MS,
- * after COMMIT_IDLE_US without a new write, when a reader needs LMDB
+/* Deferred LMDB commits: the open transaction is committed after
+ * commit_interval (setting), after commit_idle_us (COMMIT_IDLE_US) without a
+ * new write, when a reader needs LMDB
  * current, or when its batches' cost (batch_cost) reaches half of
  * DEFER_COST_MAX; DEFER_HEADROOM of data file is allocated ahead for it. */
-#define COMMIT_MS 50
 #define COMMIT_IDLE_US 500
 #define OP_COST (8u << 10)
 #define DEFER_COST_MAX (64u << 20)
@@ -667,7 +667,7 @@ static int commit_due(lmdb_store_t *s)
 {
     int64_t now = s->host->clock_monotonic_ns();
     return atomic_load(&s->flush_req) || s->w_cost >= DEFER_COST_MAX / 2 ||
-           now - s->w_t0 >= COMMIT_MS * 1000000LL ||
+           now - s->w_t0 >= s->commit_ms * 1000000LL ||
            now - s->ckpt_last_ns >= s->checkpoint_ms * 1000000 || s->wal_off >= (32ull << 20);
 }
 
@@ -712,8 +712,9 @@ static void *writer_main(void *arg)
             /* commit the open transaction once no write follows for a moment */
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += COMMIT_IDLE_US * 1000L;
-            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+            int64_t ns = ts.tv_nsec + s->commit_idle_us * 1000LL;
+            ts.tv_sec += ns / 1000000000LL;
+            ts.tv_nsec = ns % 1000000000LL;
             s->writer_waiting = 1;
             if (pthread_cond_timedwait(&s->q_cond, &s->mu, &ts) == ETIMEDOUT) idle = 1;
             s->writer_waiting = 0;
