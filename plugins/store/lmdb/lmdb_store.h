@@ -134,10 +134,14 @@ typedef struct lmdb_store {
     _Atomic int flush_req;         /* a reader waits for LMDB to catch up */
     pthread_cond_t flush_cond;     /* under mu: committed_seq advanced */
     int broken;                    /* writer: LMDB lost acknowledged batches; restart */
+#ifdef SKIFF_PLUGIN_TEST
+    int test_fail_apply;           /* lmdb_test.c: the next batch fails to apply */
+#endif
 
     /* deferred LMDB commits (writer thread only) */
     MDB_txn *w_txn;   /* open across batches; each batch is a nested txn */
     int w_defer;      /* w_txn is committed after its batches are acknowledged */
+    uint64_t w_wal_off0; /* log offset where w_txn's batches begin (same segment) */
     int64_t w_t0;     /* when w_txn began */
     size_t w_cost;    /* batch_cost() of its batches */
     uint64_t prealloc_end; /* data.mdb is allocated up to here (FALLOC_FL_KEEP_SIZE) */
@@ -240,6 +244,10 @@ LMDB_HIDDEN void lmdb_writer_free(lmdb_store_t *s);
 LMDB_HIDDEN int lmdb_writer_alloc(lmdb_store_t *s, skiff_error_t *err);
 /* Readers: wait until LMDB holds every acknowledged write. */
 LMDB_HIDDEN int lmdb_flush_wait(lmdb_store_t *s, skiff_error_t *err);
+/* Apply a logged batch into t (lmdb_wal_reapply); checks it ends at seq. */
+LMDB_HIDDEN int lmdb_apply_logged(lmdb_store_t *s, MDB_txn *t, lmdb_req_t **reqs, size_t n,
+                                  uint64_t seq);
+LMDB_HIDDEN int lmdb_wal_reapply(lmdb_store_t *s, MDB_txn *t, uint64_t from, uint64_t to);
 LMDB_HIDDEN int lmdb_replay_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq,
                                   skiff_error_t *err);
 

@@ -537,6 +537,52 @@ static void test_deferred_overlay(void **state)
     assert_string_equal(g.vals[2], "last");
 }
 
+/* A batch that fails halfway while the open LMDB transaction holds
+ * acknowledged batches: those are rebuilt from the log, the failed one
+ * leaves no trace. */
+static void test_rebuild_after_failed_batch(void **state)
+{
+    fx_t *f = *state;
+    cl_instance_free(f->s);
+    int rc;
+    skiff_error_t err = { 0 };
+    f->s = open_with(f, "retention=0", "commit_interval=1h", &rc, &err);
+    assert_int_equal(rc, 0);
+    lmdb_store_t *st = f->s;
+    st->commit_idle_us = 3600LL * 1000000;
+    assert_int_equal(put(f->s, "/r/a", "1", 0), 1);
+    assert_int_equal(put(f->s, "/r/b", "2", 0), 2);
+    assert_int_equal(atomic_load(&st->committed_rev), 0);
+    st->test_fail_apply = 1;
+    skiff_store_op_t op = { SKIFF_STORE_OP_PUT, "/r/c", 4, "3", 1, 0 };
+    skiff_store_txn_res_t res;
+    assert_int_equal(ops->txn(f->s, NULL, 0, &op, 1, &res, &err), SKIFF_E_NOSPACE);
+    got_t g = { 0 };
+    assert_int_equal(ops->get(f->s, "/r/b", 4, 0, collect, &g, &err), 0);
+    assert_string_equal(g.vals[0], "2");
+    assert_int_equal(ops->get(f->s, "/r/c", 4, 0, collect, &g, &err), SKIFF_E_NOTFOUND);
+    /* the next write numbers on from the rebuilt state */
+    assert_int_equal(put(f->s, "/r/d", "4", 0), 3);
+    memset(&g, 0, sizeof g);
+    skiff_store_range_req_t q = { .key = "/r/", .key_len = 3, .prefix = 1 };
+    skiff_store_range_res_t rr;
+    assert_int_equal(ops->range(f->s, &q, collect, &g, &rr, &err), 0);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(g.keys[2], "/r/d");
+    assert_int_equal(rr.rev, 3);
+    assert_int_equal(atomic_load(&st->committed_rev), 3);
+    cl_instance_free(f->s);
+    f->s = open_with(f, "retention=0", NULL, &rc, &err);
+    assert_int_equal(rc, 0);
+    int64_t cur = 0;
+    assert_int_equal(ops->revision(f->s, &cur, NULL, &err), 0);
+    assert_int_equal(cur, 3);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ops->range(f->s, &q, collect, &g, &rr, &err), 0);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(g.vals[1], "2");
+}
+
 static void test_compact(void **state)
 {
     fx_t *f = *state;
@@ -779,6 +825,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_range_limit_old_rev, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_overlay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_after_failed_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_lock_corrupt, setup, teardown),

@@ -454,6 +454,42 @@ static int decode(lmdb_store_t *s, const unsigned char *p, size_t len, decoded_t
     return p == end ? 0 : -1;
 }
 
+/* Apply the records in [from, to) of the current segment (each already
+ * logged and synced) into t again: the writer's open transaction lost a
+ * later batch and had to be aborted (lmdb_write.c). */
+int lmdb_wal_reapply(lmdb_store_t *s, MDB_txn *t, uint64_t from, uint64_t to)
+{
+    if (to <= from) return 0;
+    size_t len = (size_t)(to - from);
+    unsigned char *buf = lmdb_alloc(s, len);
+    if (!buf) return ENOMEM;
+    int rc = 0;
+    if (pread(s->wal_fd, buf, len, (off_t)from) != (ssize_t)len) rc = errno ? errno : EIO;
+    size_t off = 0;
+    while (!rc && off < len) {
+        uint32_t magic, rlen;
+        uint64_t rseq, want;
+        if (len - off < REC_HDR) { rc = MDB_CORRUPTED; break; }
+        memcpy(&magic, buf + off, 4);
+        memcpy(&rlen, buf + off + 4, 4);
+        memcpy(&rseq, buf + off + 8, 8);
+        memcpy(&want, buf + off + 16, 8);
+        if (magic != REC_MAGIC || rlen > len - off - REC_HDR ||
+            hash64(hash64(HASH0, &rseq, 8), buf + off + REC_HDR, rlen) != want) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        decoded_t d = { 0 };
+        int drc = decode(s, buf + off + REC_HDR, rlen, &d);
+        if (drc) rc = drc == ENOMEM ? ENOMEM : MDB_CORRUPTED;
+        else rc = lmdb_apply_logged(s, t, d.ptrs, d.n, rseq);
+        decoded_free(s, &d);
+        off += REC_HDR + rlen;
+    }
+    lmdb_free(s, buf);
+    return rc;
+}
+
 /* Replay one segment's records after the store's current batch seq. */
 static int replay_segment(lmdb_store_t *s, const char *name, uint64_t *seq, int *torn,
                           uint64_t *end_off, skiff_error_t *err)
