@@ -12,6 +12,8 @@
  *   lmdb.watch_notify.p50_us/p99_us  from the put's return (durable) to it
  *   lmdb.watch_put.p50_us/p99_us     the put itself (sent to durable)
  *   fsync.p50_us/p99_us  one append + fdatasync of the floor loop
+ *   fsync.overwrite(.p50_us/.p99_us)  the same loop over already written
+ *                        blocks, as the store's log writes (rate, latency)
  * Lines starting with '#' are commentary.
  */
 #include <fcntl.h>
@@ -45,7 +47,7 @@ static int cmp_i64(const void *a, const void *b)
 
 #define FLOOR_MAX 200000
 static int64_t floor_lat[FLOOR_MAX];
-static double floor_p50_us, floor_p99_us;
+static double floor_p50_us, floor_p99_us, over_p50_us, over_p99_us, over_rate;
 
 /* Appends 256 bytes and fdatasyncs, in a loop: the disk's floor for a
  * durable single-writer commit, and the distribution of one fdatasync's
@@ -76,6 +78,33 @@ static double fsync_floor(const char *dir, double secs)
         qsort(floor_lat, (size_t)m, sizeof floor_lat[0], cmp_i64);
         floor_p50_us = floor_lat[m / 2] / 1e3;
         floor_p99_us = floor_lat[(m * 99) / 100] / 1e3;
+    }
+    /* The same over blocks already written and synced (what the store's
+     * zero-filled log segments give its fdatasync: no file size to commit):
+     * the distribution any durable put of the store sits on. */
+    long blocks = n;
+    t0 = now_ns();
+    end = t0 + (int64_t)(secs * 1e9);
+    t = t0;
+    long k = 0;
+    while (t < end && blocks > 0) {
+        if (pwrite(fd, value, sizeof value, (off_t)(k % blocks) * (off_t)sizeof value) !=
+                (ssize_t)sizeof value || fdatasync(fd) != 0) {
+            perror("fsync floor (overwrite)");
+            close(fd);
+            return -1;
+        }
+        int64_t t2 = now_ns();
+        if (k < FLOOR_MAX) floor_lat[k] = t2 - t;
+        t = t2;
+        k++;
+    }
+    m = k < FLOOR_MAX ? k : FLOOR_MAX;
+    if (m > 0) {
+        over_rate = k / ((now_ns() - t0) / 1e9);
+        qsort(floor_lat, (size_t)m, sizeof floor_lat[0], cmp_i64);
+        over_p50_us = floor_lat[m / 2] / 1e3;
+        over_p99_us = floor_lat[(m * 99) / 100] / 1e3;
     }
     close(fd);
     unlink(path);
@@ -321,6 +350,9 @@ int main(int argc, char **argv)
         printf("metric fsync.floor %.0f ops/s\n", floor);
         printf("metric fsync.p50_us %.0f us\n", floor_p50_us);
         printf("metric fsync.p99_us %.0f us\n", floor_p99_us);
+        printf("metric fsync.overwrite %.0f ops/s\n", over_rate);
+        printf("metric fsync.overwrite.p50_us %.0f us\n", over_p50_us);
+        printf("metric fsync.overwrite.p99_us %.0f us\n", over_p99_us);
     }
 
     char pathset[4200];
