@@ -690,9 +690,21 @@ fail:
 static int commit_due(lmdb_store_t *s)
 {
     int64_t now = s->host->clock_monotonic_ns();
-    return atomic_load(&s->flush_req) || s->w_cost >= DEFER_COST_MAX / 2 ||
-           now - s->w_t0 >= s->commit_ms * 1000000LL ||
-           now - s->ckpt_last_ns >= s->checkpoint_ms * 1000000 || s->wal_off >= (32ull << 20);
+    if (atomic_load(&s->flush_req) || s->w_cost >= DEFER_COST_MAX / 2 ||
+        now - s->w_t0 >= s->commit_ms * 1000000LL)
+        return 1;
+    /* a checkpoint is due (it needs LMDB committed) and can start: while
+     * the last one still syncs, committing after every batch would not
+     * bring it closer */
+    if (now - s->ckpt_last_ns < s->checkpoint_ms * 1000000 && s->wal_off < (32ull << 20) &&
+        s->wal_off <= s->wal_room)
+        return 0;
+    pthread_mutex_lock(&s->mu);
+    int can = !s->ckpt_busy && (s->wal_off <= s->wal_room || s->spare_ready ||
+                                now - s->ckpt_last_ns >= s->checkpoint_ms * 1000000 ||
+                                s->wal_off >= (32ull << 20));
+    pthread_mutex_unlock(&s->mu);
+    return can;
 }
 
 /* Under mu, after a batch of n: its callers were just woken and most will
