@@ -142,6 +142,15 @@ typedef struct lmdb_store {
     MDB_txn *w_txn;   /* open across batches; each batch is a nested txn */
     int w_defer;      /* w_txn is committed after its batches are acknowledged */
     uint64_t w_wal_off0; /* log offset where w_txn's batches begin (same segment) */
+    /* the gathering round (lmdb_write.c): batches applied and logged as
+     * their requests arrive, one fdatasync for all of them */
+    lmdb_req_t **w_pend;  /* the round's requests (group_commit_max slots) */
+    size_t w_npend;
+    int r_open, r_changed, r_cc;
+    uint64_t r_off0, r_seq0;
+    size_t r_ov0;
+    int64_t r_rev, r_compacted, r_t0;
+    size_t last_round; /* requests the last round had */
     int64_t w_t0;     /* when w_txn began */
     size_t w_cost;    /* batch_cost() of its batches */
     uint64_t prealloc_end; /* data.mdb is allocated up to here (FALLOC_FL_KEEP_SIZE) */
@@ -256,6 +265,8 @@ LMDB_HIDDEN int lmdb_wal_restore_meta(lmdb_store_t *s, skiff_error_t *err);
 LMDB_HIDDEN int lmdb_wal_open(lmdb_store_t *s, uint64_t seq, skiff_error_t *err);
 LMDB_HIDDEN int lmdb_wal_append(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq);
 LMDB_HIDDEN void lmdb_wal_undo(lmdb_store_t *s);
+LMDB_HIDDEN int lmdb_wal_write(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq);
+LMDB_HIDDEN void lmdb_wal_cut(lmdb_store_t *s, uint64_t off);
 LMDB_HIDDEN void lmdb_wal_maybe_checkpoint(lmdb_store_t *s, int force);
 LMDB_HIDDEN int lmdb_ckpt_start(lmdb_store_t *s, skiff_error_t *err);
 LMDB_HIDDEN void lmdb_wal_close(lmdb_store_t *s);

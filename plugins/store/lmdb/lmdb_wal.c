@@ -310,6 +310,33 @@ static int encode(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq)
     return 0;
 }
 
+/* The record written, not synced (a gathering round: lmdb_write.c); on a
+ * failure it is cut off again. */
+int lmdb_wal_write(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq)
+{
+    int rc = encode(s, reqs, n, seq);
+    if (rc) return rc;
+    s->wal_undo = s->wal_off;
+    rc = write_all(s->wal_fd, s->wal_buf, s->wal_len, (off_t)s->wal_off);
+    if (rc) {
+        if (ftruncate(s->wal_fd, (off_t)s->wal_undo) == 0) fdatasync(s->wal_fd);
+        if (s->wal_room > s->wal_undo) s->wal_room = s->wal_undo;
+        return rc;
+    }
+    s->wal_off += s->wal_len;
+    return 0;
+}
+
+/* Cut the log back to off (records after it were never acknowledged). */
+void lmdb_wal_cut(lmdb_store_t *s, uint64_t off)
+{
+    if (ftruncate(s->wal_fd, (off_t)off) != 0 || fdatasync(s->wal_fd) != 0)
+        s->host->log(s->ctx, SKIFF_LOG_ERROR,
+                     "write-ahead log: cannot withdraw failed batches: %s", strerror(errno));
+    s->wal_off = off;
+    if (s->wal_room > off) s->wal_room = off;
+}
+
 int lmdb_wal_append(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq)
 {
     int rc = encode(s, reqs, n, seq);

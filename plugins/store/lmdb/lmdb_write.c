@@ -31,6 +31,7 @@
 #define DEFER_COST_MAX (64u << 20)
 #define DEFER_HEADROOM (128ull << 20)
 #define GATHER_MAX_NS 200000
+#define GATHER_STEP 8 /* wake the gathering writer per this many arrivals */
 
 typedef struct batch_state {
     int64_t seq; /* batches that changed the store, as logged */
@@ -456,8 +457,11 @@ static void wake_flushers(lmdb_store_t *s)
 
 /* Commit the open LMDB transaction (every batch in it is acknowledged
  * already) and start a fresh overlay. */
+static void round_sync(lmdb_store_t *s);
+
 static int writer_commit(lmdb_store_t *s)
 {
+    round_sync(s); /* LMDB commits only what is durable */
     if (!s->w_txn) {
         if (atomic_load(&s->flush_req)) wake_flushers(s);
         return 0;
@@ -533,13 +537,53 @@ int lmdb_apply_logged(lmdb_store_t *s, MDB_txn *t, lmdb_req_t **reqs, size_t n, 
     return rc;
 }
 
+/* Make the open round durable: one fdatasync for every batch in it, then
+ * publish and acknowledge them all; if it fails nothing of the round
+ * survives (log cut back, LMDB rebuilt from the log before it). */
+static void round_sync(lmdb_store_t *s)
+{
+    if (!s->r_open) return;
+    s->r_open = 0;
+    int64_t t1 = s->host->clock_monotonic_ns();
+    int rc = s->r_changed && fdatasync(s->wal_fd) != 0 ? errno : 0;
+    int64_t t2 = s->host->clock_monotonic_ns();
+    size_t n = s->w_npend;
+    s->w_npend = 0;
+    s->last_round = n;
+    if (rc) {
+        lmdb_wal_cut(s, s->r_off0);
+        s->wal_seq = s->r_seq0;
+        lmdb_ov_truncate(s, s->ov, s->r_ov0);
+        rebuild_txn(s, s->r_off0);
+        finish(s, s->w_pend, n, rc, "write-ahead log");
+        return;
+    }
+    if (s->r_changed) s->log_ewma_ns = s->log_ewma_ns ? (7 * s->log_ewma_ns + (t2 - t1)) / 8 : t2 - t1;
+    batch_stats(s, n, s->r_t0, t1, t2, t2);
+    lmdb_ov_publish(s, s->ov, s->r_rev);
+    atomic_store(&s->cur_rev, s->r_rev);
+    atomic_store(&s->durable_seq, s->wal_seq);
+    if (s->r_cc) {
+        atomic_store(&s->compacted, s->r_compacted);
+        s->purge_pending = 1;
+    }
+    finish(s, s->w_pend, n, 0, NULL);
+}
+
+/* Apply one batch. Deferred mode: it is applied and its record written,
+ * and it joins the open round (acknowledged by round_sync). Otherwise (a
+ * nearly full disk) it is made durable, committed and acknowledged here. */
 static void run_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, unsigned char *buf)
 {
     if (s->broken) {
+        round_sync(s);
         finish(s, reqs, n, s->broken, "an earlier commit failed; restart the store");
         return;
     }
     size_t cost = batch_cost(reqs, n);
+    /* a round never spans an LMDB commit, nor outgrows the pending list */
+    if (s->r_open && (s->w_cost + cost > DEFER_COST_MAX || s->w_npend + n > s->w_max || !s->w_txn))
+        round_sync(s);
     if (s->w_txn && s->w_cost + cost > DEFER_COST_MAX && writer_commit(s) != 0) {
         finish(s, reqs, n, s->broken, "an earlier commit failed; restart the store");
         return;
@@ -562,6 +606,15 @@ static void run_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, unsigned cha
      * A batch that fails midway is undone by rebuild_txn. */
     MDB_txn *t = s->w_txn;
     lmdb_ov_t *ov = s->w_defer ? s->ov : NULL;
+    if (ov && !s->r_open) {
+        s->r_open = 1;
+        s->r_changed = s->r_cc = 0;
+        s->r_off0 = s->wal_off;
+        s->r_seq0 = s->wal_seq;
+        s->r_ov0 = ov->n;
+        s->r_rev = atomic_load(&s->cur_rev);
+        s->r_t0 = t0;
+    }
     size_t ov0 = ov ? ov->n : 0;
     uint64_t off0 = s->wal_off;
     batch_state_t b = { .buf = buf, .ov = ov };
@@ -573,34 +626,49 @@ static void run_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, unsigned cha
         return;
     }
     int64_t t1 = s->host->clock_monotonic_ns();
+    if (ov) {
+        /* written now, made durable with the rest of the round */
+        if (changed && (rc = lmdb_wal_write(s, reqs, n, (uint64_t)b.seq))) {
+            lmdb_ov_truncate(s, ov, ov0);
+            rebuild_txn(s, off0); /* the log is cut back to off0 */
+            finish(s, reqs, n, rc, "write-ahead log");
+            return;
+        }
+        if (changed) {
+            s->wal_seq = (uint64_t)b.seq;
+            s->r_changed = 1;
+        }
+        s->r_rev = b.rev;
+        if (b.compacted_changed) {
+            s->r_cc = 1;
+            s->r_compacted = b.compacted;
+        }
+        s->w_cost += cost;
+        memcpy(s->w_pend + s->w_npend, reqs, n * sizeof *reqs);
+        s->w_npend += n;
+        return;
+    }
     /* Durable first (one sequential fdatasync), visible second. */
     if (changed && (rc = lmdb_wal_append(s, reqs, n, (uint64_t)b.seq))) {
-        if (ov) lmdb_ov_truncate(s, ov, ov0);
-        rebuild_txn(s, off0); /* the log is cut back to off0 */
+        rebuild_txn(s, off0);
         finish(s, reqs, n, rc, "write-ahead log");
         return;
     }
     int64_t t2 = s->host->clock_monotonic_ns();
     if (changed) s->log_ewma_ns = s->log_ewma_ns ? (7 * s->log_ewma_ns + (t2 - t1)) / 8 : t2 - t1;
-    if (!s->w_defer) {
-        rc = mdb_txn_commit(t);
-        s->w_txn = NULL;
-        if (rc) {
-            if (changed) lmdb_wal_undo(s);
-            finish(s, reqs, n, rc, "commit");
-            return;
-        }
+    rc = mdb_txn_commit(t);
+    s->w_txn = NULL;
+    if (rc) {
+        if (changed) lmdb_wal_undo(s);
+        finish(s, reqs, n, rc, "commit");
+        return;
     }
     batch_stats(s, n, t0, t1, t2, s->host->clock_monotonic_ns());
     if (changed) s->wal_seq = (uint64_t)b.seq;
-    if (ov) lmdb_ov_publish(s, ov, b.rev);
     atomic_store(&s->cur_rev, b.rev);
     atomic_store(&s->durable_seq, s->wal_seq);
-    if (!s->w_txn) {
-        atomic_store(&s->committed_rev, b.rev);
-        atomic_store(&s->committed_seq, s->wal_seq);
-    }
-    s->w_cost += cost;
+    atomic_store(&s->committed_rev, b.rev);
+    atomic_store(&s->committed_seq, s->wal_seq);
     if (b.compacted_changed) {
         atomic_store(&s->compacted, b.compacted);
         s->purge_pending = 1;
@@ -707,28 +775,55 @@ static int commit_due(lmdb_store_t *s)
     return can;
 }
 
-/* Under mu, after a batch of n: its callers were just woken and most will
- * be back with their next write within a few dozen us. Collecting them
- * into the next batch (one fdatasync for all) beats starting a batch with
- * the first few and leaving the rest for the one after. Waits until as many
- * as the last batch are queued, at most a quarter of an fdatasync. */
-static void gather(lmdb_store_t *s, size_t n)
+/* Take up to what the pending list has room for off the queue (under mu). */
+static size_t take(lmdb_store_t *s)
 {
-    if (n < 2 || s->q_n >= n || s->writer_stop) return;
+    size_t room = s->w_max - s->w_npend, n = 0;
+    if (room == 0) room = s->w_max; /* the round is synced first (run_batch) */
+    while (s->q_head && n < room) {
+        s->w_reqs[n++] = s->q_head;
+        s->q_head = s->q_head->next;
+    }
+    if (!s->q_head) s->q_tail = NULL;
+    s->q_n -= n;
+    return n;
+}
+
+/* Under mu, with a round open: the callers of the last round were just
+ * woken and most will be back with their next write within a few dozen
+ * us. Apply each arrival as it comes (its own batch and log record) and
+ * make them all durable with one fdatasync once about as many as the last
+ * round had are in, or after at most a quarter of an fdatasync — so the
+ * apply work hides in the wait instead of following it. */
+static void gather_round(lmdb_store_t *s)
+{
     int64_t cap = s->log_ewma_ns / 4;
     if (cap > GATHER_MAX_NS) cap = GATHER_MAX_NS;
-    if (cap <= 0) return;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t ns = ts.tv_nsec + cap;
-    ts.tv_sec += ns / 1000000000LL;
-    ts.tv_nsec = ns % 1000000000LL;
-    s->gather_target = n;
-    s->writer_waiting = 1;
-    while (s->q_n < n && !s->writer_stop && !atomic_load(&s->flush_req))
-        if (pthread_cond_timedwait(&s->q_cond, &s->mu, &ts) == ETIMEDOUT) break;
-    s->writer_waiting = 0;
-    s->gather_target = 0;
+    int64_t deadline = s->r_t0 + cap;
+    while (s->r_open && !s->writer_stop && !atomic_load(&s->flush_req)) {
+        size_t want = s->last_round;
+        if (s->w_npend >= want || s->w_npend >= s->w_max) break;
+        if (!s->q_head) {
+            int64_t now = s->host->clock_monotonic_ns();
+            if (now >= deadline) break;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t ns = ts.tv_nsec + (deadline - now);
+            ts.tv_sec += ns / 1000000000LL;
+            ts.tv_nsec = ns % 1000000000LL;
+            size_t step = want - s->w_npend;
+            s->gather_target = step < GATHER_STEP ? step : GATHER_STEP;
+            s->writer_waiting = 1;
+            pthread_cond_timedwait(&s->q_cond, &s->mu, &ts);
+            s->writer_waiting = 0;
+            s->gather_target = 0;
+            continue;
+        }
+        size_t n = take(s);
+        pthread_mutex_unlock(&s->mu);
+        run_batch(s, s->w_reqs, n, s->w_buf);
+        pthread_mutex_lock(&s->mu);
+    }
 }
 
 static void *writer_main(void *arg)
@@ -769,19 +864,16 @@ static void *writer_main(void *arg)
             if (done) s->purge_pending = 0;
             continue;
         }
-        size_t n = 0;
-        while (s->q_head && n < s->w_max) {
-            s->w_reqs[n++] = s->q_head;
-            s->q_head = s->q_head->next;
-        }
-        if (!s->q_head) s->q_tail = NULL;
-        s->q_n -= n;
+        size_t n = take(s);
         pthread_mutex_unlock(&s->mu);
         run_batch(s, s->w_reqs, n, s->w_buf);
+        pthread_mutex_lock(&s->mu);
+        gather_round(s);
+        pthread_mutex_unlock(&s->mu);
+        round_sync(s);
         if (s->w_txn && commit_due(s)) writer_commit(s);
         if (!s->w_txn) lmdb_wal_maybe_checkpoint(s, 0);
         pthread_mutex_lock(&s->mu);
-        gather(s, n);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -808,9 +900,10 @@ int lmdb_writer_alloc(lmdb_store_t *s, skiff_error_t *err)
 {
     s->w_max = s->group_commit_max > 0 ? (size_t)s->group_commit_max : 1;
     if (!s->w_reqs) s->w_reqs = lmdb_alloc(s, s->w_max * sizeof *s->w_reqs);
+    if (!s->w_pend) s->w_pend = lmdb_alloc(s, s->w_max * sizeof *s->w_pend);
     /* two key-sized scratch areas: composite keys and a saved key */
     if (!s->w_buf) s->w_buf = lmdb_alloc(s, 2 * (s->key_max + 16));
-    if (!s->w_reqs || !s->w_buf)
+    if (!s->w_reqs || !s->w_pend || !s->w_buf)
         return skiff_error_set(err, -ENOMEM, "store writer: out of memory");
     return 0;
 }
@@ -839,6 +932,8 @@ void lmdb_writer_stop(lmdb_store_t *s)
 void lmdb_writer_free(lmdb_store_t *s)
 {
     lmdb_free(s, s->w_reqs);
+    lmdb_free(s, s->w_pend);
+    s->w_pend = NULL;
     lmdb_free(s, s->w_buf);
     s->w_reqs = NULL;
     s->w_buf = NULL;
