@@ -136,6 +136,7 @@ typedef struct lmdb_store {
     int broken;                    /* writer: LMDB lost acknowledged batches; restart */
 #ifdef SKIFF_PLUGIN_TEST
     int test_fail_apply;           /* lmdb_test.c: the next batch fails to apply */
+    int test_fail_sync;            /* lmdb_test.c: the next round's fdatasync fails */
 #endif
 
     /* deferred LMDB commits (writer thread only) */

@@ -553,11 +553,17 @@ static void test_rebuild_after_failed_batch(void **state)
     assert_int_equal(put(f->s, "/r/a", "1", 0), 1);
     assert_int_equal(put(f->s, "/r/b", "2", 0), 2);
     assert_int_equal(atomic_load(&st->committed_rev), 0);
+    got_t g = { 0 };
     st->test_fail_apply = 1;
     skiff_store_op_t op = { SKIFF_STORE_OP_PUT, "/r/c", 4, "3", 1, 0 };
     skiff_store_txn_res_t res;
     assert_int_equal(ops->txn(f->s, NULL, 0, &op, 1, &res, &err), SKIFF_E_NOSPACE);
-    got_t g = { 0 };
+    /* a round whose fdatasync fails: cut from the log, gone from LMDB and
+     * the overlay, the store goes on */
+    st->test_fail_sync = 1;
+    skiff_store_op_t op2 = { SKIFF_STORE_OP_PUT, "/r/e", 4, "5", 1, 0 };
+    assert_int_not_equal(ops->txn(f->s, NULL, 0, &op2, 1, &res, &err), 0);
+    assert_int_equal(ops->get(f->s, "/r/e", 4, 0, collect, &g, &err), SKIFF_E_NOTFOUND);
     assert_int_equal(ops->get(f->s, "/r/b", 4, 0, collect, &g, &err), 0);
     assert_string_equal(g.vals[0], "2");
     assert_int_equal(ops->get(f->s, "/r/c", 4, 0, collect, &g, &err), SKIFF_E_NOTFOUND);

@@ -546,6 +546,12 @@ static void round_sync(lmdb_store_t *s)
     s->r_open = 0;
     int64_t t1 = s->host->clock_monotonic_ns();
     int rc = s->r_changed && fdatasync(s->wal_fd) != 0 ? errno : 0;
+#ifdef SKIFF_PLUGIN_TEST
+    if (s->test_fail_sync) {
+        s->test_fail_sync = 0;
+        rc = EIO;
+    }
+#endif
     int64_t t2 = s->host->clock_monotonic_ns();
     size_t n = s->w_npend;
     s->w_npend = 0;
