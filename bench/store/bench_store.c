@@ -10,6 +10,10 @@
  *   lmdb.range10k.ms     median of 15 range reads of 10,000 keys under a prefix
  *   lmdb.watch.p50_us/p99_us  from just before a put to its watch callback
  *   lmdb.watch_notify.p50_us/p99_us  from the put's return (durable) to it
+ *   lmdb.watch_put.p50_us/p99_us     the put itself (sent to durable)
+ *   fsync.p50_us/p99_us  one append + fdatasync of the floor loop
+ *   fsync.overwrite(.p50_us/.p99_us)  the same loop over already written
+ *                        blocks, as the store's log writes (rate, latency)
  * Lines starting with '#' are commentary.
  */
 #include <fcntl.h>
@@ -19,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +45,13 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+#define FLOOR_MAX 200000
+static int64_t floor_lat[FLOOR_MAX];
+static double floor_p50_us, floor_p99_us, over_p50_us, over_p99_us, over_rate;
+
+/* Appends 256 bytes and fdatasyncs, in a loop: the disk's floor for a
+ * durable single-writer commit, and the distribution of one fdatasync's
+ * latency (p50/p99), which bounds any durable put's. */
 static double fsync_floor(const char *dir, double secs)
 {
     char path[4096];
@@ -48,15 +60,52 @@ static double fsync_floor(const char *dir, double secs)
     if (fd < 0) { perror(path); return -1; }
     int64_t t0 = now_ns(), end = t0 + (int64_t)(secs * 1e9);
     long n = 0;
-    while (now_ns() < end) {
+    int64_t t = t0;
+    while (t < end) {
         if (write(fd, value, sizeof value) != (ssize_t)sizeof value || fdatasync(fd) != 0) {
             perror("fsync floor");
             close(fd);
             return -1;
         }
+        int64_t t2 = now_ns();
+        if (n < FLOOR_MAX) floor_lat[n] = t2 - t;
+        t = t2;
         n++;
     }
     double rate = n / ((now_ns() - t0) / 1e9);
+    long m = n < FLOOR_MAX ? n : FLOOR_MAX;
+    if (m > 0) {
+        qsort(floor_lat, (size_t)m, sizeof floor_lat[0], cmp_i64);
+        floor_p50_us = floor_lat[m / 2] / 1e3;
+        floor_p99_us = floor_lat[(m * 99) / 100] / 1e3;
+    }
+    /* The same over blocks already written and synced (what the store's
+     * zero-filled log segments give its fdatasync: no file size to commit):
+     * the distribution any durable put of the store sits on. */
+    long blocks = n;
+    t0 = now_ns();
+    end = t0 + (int64_t)(secs * 1e9);
+    t = t0;
+    long k = 0;
+    while (t < end && blocks > 0) {
+        if (pwrite(fd, value, sizeof value, (off_t)(k % blocks) * (off_t)sizeof value) !=
+                (ssize_t)sizeof value || fdatasync(fd) != 0) {
+            perror("fsync floor (overwrite)");
+            close(fd);
+            return -1;
+        }
+        int64_t t2 = now_ns();
+        if (k < FLOOR_MAX) floor_lat[k] = t2 - t;
+        t = t2;
+        k++;
+    }
+    m = k < FLOOR_MAX ? k : FLOOR_MAX;
+    if (m > 0) {
+        over_rate = k / ((now_ns() - t0) / 1e9);
+        qsort(floor_lat, (size_t)m, sizeof floor_lat[0], cmp_i64);
+        over_p50_us = floor_lat[m / 2] / 1e3;
+        over_p99_us = floor_lat[(m * 99) / 100] / 1e3;
+    }
     close(fd);
     unlink(path);
     return rate;
@@ -90,9 +139,18 @@ static void *put_main(void *arg)
     return NULL;
 }
 
+static int64_t cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+}
+
 static double put_rate(int clients, double secs)
 {
     putter_t *p = calloc((size_t)clients, sizeof *p);
+    int64_t cpu0 = cpu_ns();
     int64_t t0 = now_ns(), end = t0 + (int64_t)(secs * 1e9);
     for (int i = 0; i < clients; i++) {
         p[i] = (putter_t){ .id = i, .clients = clients, .end_ns = end };
@@ -107,6 +165,11 @@ static double put_rate(int clients, double secs)
     }
     double el = (now_ns() - t0) / 1e9;
     free(p);
+    /* CPU of the whole process (store and clients) per put: what the
+     * machine's load does not change much, unlike the rate */
+    if (total > 0)
+        printf("# put.c%d: %ld puts, %.1f us CPU per put (store and client threads)\n", clients,
+               total, (cpu_ns() - cpu0) / 1e3 / total);
     return failed ? -1 : total / el;
 }
 
@@ -222,6 +285,11 @@ static int watch_latency(double secs, double *p50, double *p99, double *n50, dou
     qsort(lat, (size_t)n, sizeof *lat, cmp_i64);
     *n50 = lat[n / 2] / 1e3;
     *n99 = lat[(n * 99) / 100] / 1e3;
+    /* the put alone (sent to acknowledged, durable): most of the above */
+    for (int i = 0; i < n; i++) lat[i] = acked[i] - sent[i];
+    qsort(lat, (size_t)n, sizeof *lat, cmp_i64);
+    printf("metric lmdb.watch_put.p50_us %.0f us\n", lat[n / 2] / 1e3);
+    printf("metric lmdb.watch_put.p99_us %.0f us\n", lat[(n * 99) / 100] / 1e3);
     free(lat);
     return 0;
 }
@@ -238,13 +306,18 @@ int main(int argc, char **argv)
     const char *dir = NULL, *plugin = NULL;
     double secs = 10;
     int clients = 64;
+    const char *extra[8];
+    int nextra = 0;
+    const char *only = NULL; /* "c1", "cN", "range", "watch": one workload (profiling) */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
         else if (!strcmp(argv[i], "--duration") && i + 1 < argc) secs = parse_secs(argv[++i]);
         else if (!strcmp(argv[i], "--clients") && i + 1 < argc) clients = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--plugin") && i + 1 < argc) plugin = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--set") && i + 1 < argc && nextra < 6) extra[nextra++] = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--dir DIR] [--duration 10s] [--clients 64] [--plugin lmdb.so]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--dir DIR] [--duration 10s] [--clients 64] [--plugin lmdb.so] [--only c1|cN|range|watch] [--set key=value]...\n", argv[0]);
             return 2;
         }
     }
@@ -271,29 +344,48 @@ int main(int argc, char **argv)
     if (!plug) { fprintf(stderr, "bench_store: %s\n", err.msg); return 1; }
     ops = plug->ops;
 
-    double floor = fsync_floor(dir, secs / 4 > 1 ? secs / 4 : 1);
+    double floor = only ? 0 : fsync_floor(dir, secs / 4 > 1 ? secs / 4 : 1);
     if (floor < 0) return 1;
-    printf("metric fsync.floor %.0f ops/s\n", floor);
+    if (!only) {
+        printf("metric fsync.floor %.0f ops/s\n", floor);
+        printf("metric fsync.p50_us %.0f us\n", floor_p50_us);
+        printf("metric fsync.p99_us %.0f us\n", floor_p99_us);
+        printf("metric fsync.overwrite %.0f ops/s\n", over_rate);
+        printf("metric fsync.overwrite.p50_us %.0f us\n", over_p50_us);
+        printf("metric fsync.overwrite.p99_us %.0f us\n", over_p99_us);
+    }
 
     char pathset[4200];
     snprintf(pathset, sizeof pathset, "path=%s/lmdb", dir);
-    const char *set[] = { pathset, "retention=0", NULL };
+    const char *set[10] = { pathset, "retention=0" };
+    for (int i = 0; i < nextra; i++) set[2 + i] = extra[i];
+    set[2 + nextra] = NULL;
     if (cl_instance_new(plug, set, &store, &err) != 0) {
         fprintf(stderr, "bench_store: open: %s\n", err.msg);
         return 1;
     }
     int rc = 0;
-    double r1 = put_rate(1, secs);
-    if (r1 < 0) rc = 1;
-    else printf("metric lmdb.put.c1 %.0f ops/s\n", r1);
-    double rn = rc ? -1 : put_rate(clients, secs);
-    if (rn < 0) rc = 1;
-    else printf("metric lmdb.put.c%d %.0f ops/s\n", clients, rn);
-    double rr = rc ? -1 : range10k();
-    if (rr < 0) rc = 1;
-    else printf("metric lmdb.range10k.ms %.3f ms\n", rr);
+    double r1 = 1;
+    if (!only || !strcmp(only, "c1")) {
+        r1 = put_rate(1, secs);
+        if (r1 < 0) rc = 1;
+        else printf("metric lmdb.put.c1 %.0f ops/s\n", r1);
+    }
+    if (!rc && (!only || (only[0] == 'c' && atoi(only + 1) > 1))) {
+        int n = only ? atoi(only + 1) : clients;
+        double rn = put_rate(n, secs);
+        if (rn < 0) rc = 1;
+        else printf("metric lmdb.put.c%d %.0f ops/s\n", n, rn);
+    }
+    if (!rc && (!only || !strcmp(only, "range"))) {
+        double rr = range10k();
+        if (rr < 0) rc = 1;
+        else printf("metric lmdb.range10k.ms %.3f ms\n", rr);
+    }
     double p50, p99, n50, n99;
-    if (!rc && watch_latency(secs / 2 > 1 ? secs / 2 : 1, &p50, &p99, &n50, &n99) == 0) {
+    if (rc || (only && strcmp(only, "watch"))) {
+        /* skipped */
+    } else if (watch_latency(secs / 2 > 1 ? secs / 2 : 1, &p50, &p99, &n50, &n99) == 0) {
         printf("metric lmdb.watch.p50_us %.0f us\n", p50);
         printf("metric lmdb.watch.p99_us %.0f us\n", p99);
         printf("metric lmdb.watch_notify.p50_us %.0f us\n", n50);
@@ -301,7 +393,7 @@ int main(int argc, char **argv)
     } else {
         rc = 1;
     }
-    if (!rc) printf("# single client: fsync floor / lmdb = %.2f\n", floor / r1);
+    if (!rc && !only) printf("# single client: fsync floor / lmdb = %.2f\n", floor / r1);
     cl_instance_free(store);
     if (tmp) {
         char cmd[4200];

@@ -170,6 +170,12 @@ for key, label, higher_better in rows:
 floor = med("fsync.floor")
 if floor is not None:
     print("%-26s %12s" % ("fsyncs/s, disk floor", fmt(floor)))
+for key, label in (("fsync.p50_us", "us, fsync p50 (append)"), ("fsync.p99_us", "us, fsync p99 (append)"),
+                   ("fsync.overwrite", "fsyncs/s, overwrite"),
+                   ("fsync.overwrite.p50_us", "us, fsync p50 (overwrite)"),
+                   ("fsync.overwrite.p99_us", "us, fsync p99 (overwrite)")):
+    if med(key) is not None:
+        print("%-26s %12s" % (label, fmt(med(key))))
 e64 = med("etcd.put.c" + clients)
 if not have_skiff:
     print()

@@ -37,6 +37,10 @@ static const skiff_config_key_t lmdb_config[] = {
     { "checkpoint_interval", SKIFF_CFG_DURATION, "1s", SKIFF_CFG_FILL,
       offsetof(lmdb_store_t, checkpoint_ms),
       "how often the write-ahead log is folded into the data file (and older log segments dropped)" },
+    { "commit_interval", SKIFF_CFG_DURATION, "200ms", SKIFF_CFG_FILL,
+      offsetof(lmdb_store_t, commit_ms),
+      "how long acknowledged writes may stay in the write-ahead log and memory before they are "
+      "committed to the data file (reads see them either way)" },
     { "verify_on_start", SKIFF_CFG_BOOL, "true", SKIFF_CFG_FILL, offsetof(lmdb_store_t, verify),
       "walk every table at start so a damaged file is reported before it is used" },
     SKIFF_CONFIG_END,
@@ -276,6 +280,10 @@ static int open_store(lmdb_store_t *s, skiff_error_t *err)
     if ((rc = lmdb_writer_alloc(s, err)) || (rc = lmdb_wal_open(s, (uint64_t)seq, err))) return rc;
     if ((rc = load_meta(s, &format, &cur, &compacted, &seq, err))) return rc;
     s->wal_seq = (uint64_t)seq;
+    atomic_store(&s->durable_seq, (uint64_t)seq);
+    atomic_store(&s->committed_seq, (uint64_t)seq);
+    atomic_store(&s->committed_rev, cur);
+    if (!(s->ov = lmdb_ov_new(s, cur))) return skiff_error_set(err, -ENOMEM, "out of memory");
     atomic_store(&s->cur_rev, cur);
     atomic_store(&s->compacted, compacted);
     s->purge_pending = compacted > 0;
@@ -291,11 +299,13 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     s->wal_fd = -1;
     s->ckpt_old_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->q_cond, NULL);
+    pthread_mutex_init(&s->ov_mu, NULL);
     pthread_cond_init(&s->rev_cond, NULL);
+    pthread_cond_init(&s->flush_cond, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->q_cond, &ca); /* the writer's idle commit waits with a timeout */
     pthread_cond_init(&s->jan_cond, &ca);
     pthread_cond_init(&s->ckpt_cond, &ca);
     pthread_condattr_destroy(&ca);
@@ -312,6 +322,8 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
         return skiff_error_set(err, SKIFF_E_INVALID, "retention_revisions: %lld is negative",
                                (long long)s->retention_revisions);
     if (s->checkpoint_ms <= 0) s->checkpoint_ms = 1000;
+    if (s->commit_ms <= 0) s->commit_ms = 200;
+    s->commit_idle_us = 500;
     if (s->retention_ms < 0 || s->compact_interval_ms < 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "retention and compact_interval must not be negative");
     s->data_file = path_join(s, s->path, "data.mdb");
@@ -340,6 +352,8 @@ static void lmdb_fini(void *self)
     lmdb_writer_stop(s);
     lmdb_wal_close(s);
     lmdb_writer_free(s);
+    lmdb_ov_unref(s, s->ov);
+    s->ov = NULL;
     if (s->env) {
         mdb_env_close(s->env);
         s->env = NULL;
@@ -360,6 +374,8 @@ static void lmdb_fini(void *self)
     pthread_cond_destroy(&s->rev_cond);
     pthread_cond_destroy(&s->jan_cond);
     pthread_cond_destroy(&s->ckpt_cond);
+    pthread_cond_destroy(&s->flush_cond);
+    pthread_mutex_destroy(&s->ov_mu);
     pthread_mutex_destroy(&s->mu);
     s->host = NULL;
 }

@@ -32,6 +32,9 @@ static int read_begin(lmdb_store_t *s, int64_t want, MDB_txn **t, int64_t *at, i
         mdb_txn_abort(*t);
         return lmdb_mdb_error(s, rc, "read meta", err);
     }
+    /* a compaction is acknowledged (logged) before LMDB commits it */
+    int64_t c2 = atomic_load(&s->compacted);
+    if (c2 > compacted) compacted = c2;
     if (want < 0) {
         mdb_txn_abort(*t);
         return skiff_error_set(err, SKIFF_E_INVALID, "revision %lld is negative", (long long)want);
@@ -290,10 +293,12 @@ static int check_key(lmdb_store_t *s, const char *key, size_t kl, int allow_empt
     return 0;
 }
 
-int lmdb_range(void *self, const skiff_store_range_req_t *req, skiff_store_kv_cb cb, void *ud,
-               skiff_store_range_res_t *res, skiff_error_t *err)
+/* A read of LMDB as it is committed: callers first make sure it holds what
+ * they must see (lmdb_flush_wait, or the overlay for a get). */
+static int range_committed(lmdb_store_t *s, const skiff_store_range_req_t *req,
+                           skiff_store_kv_cb cb, void *ud, skiff_store_range_res_t *res,
+                           skiff_error_t *err)
 {
-    lmdb_store_t *s = self;
     skiff_store_range_res_t local;
     if (!res) res = &local;
     memset(res, 0, sizeof *res);
@@ -314,6 +319,20 @@ int lmdb_range(void *self, const skiff_store_range_req_t *req, skiff_store_kv_cb
     return rc;
 }
 
+int lmdb_range(void *self, const skiff_store_range_req_t *req, skiff_store_kv_cb cb, void *ud,
+               skiff_store_range_res_t *res, skiff_error_t *err)
+{
+    lmdb_store_t *s = self;
+    /* Acknowledged writes not yet committed to LMDB live in the overlay,
+     * which has no order to range over: have the writer commit them. */
+    int rc = lmdb_flush_wait(s, err);
+    if (rc) {
+        if (res) memset(res, 0, sizeof *res);
+        return rc;
+    }
+    return range_committed(s, req, cb, ud, res, err);
+}
+
 typedef struct get_ctx {
     skiff_store_kv_cb cb;
     void *ud;
@@ -325,9 +344,30 @@ int lmdb_get(void *self, const char *key, size_t key_len, int64_t rev, skiff_sto
     lmdb_store_t *s = self;
     int rc = check_key(s, key, key_len, 0, err);
     if (rc) return rc;
+    if (rev == 0) {
+        /* the latest value: an acknowledged write not yet in LMDB is in the
+         * overlay; a key without one there is as LMDB has it committed now
+         * (the overlay was current when looked at, and LMDB only moves on) */
+        lmdb_ov_t *ov = lmdb_ov_acquire(s);
+        const lmdb_ov_ev_t *e = lmdb_ov_find(s, ov, key, key_len);
+        if (e) {
+            if (e->ev.type == SKIFF_STORE_EV_PUT) {
+                if (cb) cb(ud, &e->ev.kv);
+                rc = 0;
+            } else {
+                rc = skiff_error_set(err, SKIFF_E_NOTFOUND, "key \"%.*s\" not found",
+                                     (int)(key_len > 200 ? 200 : key_len), key);
+            }
+            lmdb_ov_unref(s, ov);
+            return rc;
+        }
+        lmdb_ov_unref(s, ov);
+    } else if ((rc = lmdb_flush_wait(s, err))) {
+        return rc;
+    }
     skiff_store_range_req_t q = { .key = key, .key_len = key_len, .rev = rev };
     skiff_store_range_res_t res;
-    if ((rc = lmdb_range(s, &q, cb, ud, &res, err))) return rc;
+    if ((rc = range_committed(s, &q, cb, ud, &res, err))) return rc;
     if (res.count == 0)
         return skiff_error_set(err, SKIFF_E_NOTFOUND, "key \"%.*s\" not found",
                                (int)(key_len > 200 ? 200 : key_len), key);

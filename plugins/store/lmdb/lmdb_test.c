@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../../tests/store/lmdb/coreload.h"
+#include "lmdb_store.h"
 
 extern const skiff_plugin_t skiff_plugin;
 static const skiff_store_ops_t *ops;
@@ -445,6 +446,149 @@ static void test_watch(void **state)
     free(l2);
 }
 
+/* Acknowledged writes that LMDB has not committed yet (the writer defers
+ * its commits): gets and watches find them in the overlay, a range has the
+ * writer commit first, and a reopen has them all. */
+static void test_deferred_overlay(void **state)
+{
+    fx_t *f = *state;
+    cl_instance_free(f->s);
+    int rc;
+    skiff_error_t err = { 0 };
+    f->s = open_with(f, "retention=0", "commit_interval=1h", &rc, &err);
+    assert_int_equal(rc, 0);
+    lmdb_store_t *st = f->s;
+    st->commit_idle_us = 3600LL * 1000000; /* no idle commit either */
+    assert_int_equal(put(f->s, "/o/a", "1", 0), 1);
+    assert_int_equal(put(f->s, "/o/a", "2", 0), 2);
+    assert_int_equal(put(f->s, "/o/b", "x", 0), 3);
+    assert_int_equal(del(f->s, "/o/b"), 4);
+    assert_int_equal(put(f->s, "/p", "other", 0), 5);
+    /* nothing committed to LMDB yet: these come from the overlay */
+    assert_int_equal(atomic_load(&st->committed_rev), 0);
+    int64_t cur = 0;
+    assert_int_equal(ops->revision(f->s, &cur, NULL, &err), 0);
+    assert_int_equal(cur, 5);
+    got_t g = { 0 };
+    assert_int_equal(ops->get(f->s, "/o/a", 4, 0, collect, &g, &err), 0);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.vals[0], "2");
+    assert_int_equal(g.kv[0].create_rev, 1);
+    assert_int_equal(g.kv[0].mod_rev, 2);
+    assert_int_equal(g.kv[0].version, 2);
+    assert_int_equal(ops->get(f->s, "/o/b", 4, 0, collect, &g, &err), SKIFF_E_NOTFOUND);
+    assert_int_equal(ops->get(f->s, "/none", 5, 0, collect, &g, &err), SKIFF_E_NOTFOUND);
+    evlog_t *l = calloc(1, sizeof *l);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cond, NULL);
+    skiff_store_watch_t *w;
+    assert_int_equal(ops->watch(f->s, "/o/", 3, 1, on_event, l, &w, &err), 0);
+    assert_int_equal(wait_events(l, 4), 4);
+    assert_int_equal(atomic_load(&st->committed_rev), 0);
+    assert_int_equal(l->rev[0], 1);
+    assert_int_equal(l->has_prev[0], 0);
+    assert_int_equal(l->rev[1], 2);
+    assert_string_equal(l->val[1], "2");
+    assert_string_equal(l->prev[1], "1");
+    assert_int_equal(l->rev[2], 3);
+    assert_int_equal(l->type[3], SKIFF_STORE_EV_DELETE);
+    assert_int_equal(l->rev[3], 4);
+    assert_string_equal(l->prev[3], "x");
+    /* live events, still from the overlay */
+    assert_int_equal(put(f->s, "/o/c", "live", 0), 6);
+    assert_int_equal(wait_events(l, 5), 5);
+    assert_int_equal(l->rev[4], 6);
+    assert_string_equal(l->val[4], "live");
+    /* a range needs LMDB current: the writer commits, then it reads */
+    memset(&g, 0, sizeof g);
+    skiff_store_range_req_t q = { .key = "/o/", .key_len = 3, .prefix = 1 };
+    skiff_store_range_res_t res;
+    assert_int_equal(ops->range(f->s, &q, collect, &g, &res, &err), 0);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.keys[0], "/o/a");
+    assert_string_equal(g.keys[1], "/o/c");
+    assert_int_equal(res.rev, 6);
+    assert_int_equal(atomic_load(&st->committed_rev), 6);
+    /* after the commit: LMDB and a fresh overlay, watch goes on */
+    assert_int_equal(put(f->s, "/o/a", "3", 0), 7);
+    assert_int_equal(wait_events(l, 6), 6);
+    assert_int_equal(l->rev[5], 7);
+    assert_string_equal(l->prev[5], "2");
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ops->get(f->s, "/o/a", 4, 0, collect, &g, &err), 0);
+    assert_string_equal(g.vals[0], "3");
+    /* a read at a past revision sees history the overlay held */
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ops->get(f->s, "/o/a", 4, 2, collect, &g, &err), 0);
+    assert_string_equal(g.vals[0], "2");
+    ops->unwatch(f->s, w);
+    free(l);
+    /* closing commits; a reopen has every acknowledged write */
+    assert_int_equal(put(f->s, "/o/d", "last", 0), 8);
+    cl_instance_free(f->s);
+    f->s = open_with(f, "retention=0", NULL, &rc, &err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(ops->revision(f->s, &cur, NULL, &err), 0);
+    assert_int_equal(cur, 8);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ops->range(f->s, &q, collect, &g, &res, &err), 0);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(g.vals[0], "3");
+    assert_string_equal(g.vals[2], "last");
+}
+
+/* A batch that fails halfway while the open LMDB transaction holds
+ * acknowledged batches: those are rebuilt from the log, the failed one
+ * leaves no trace. */
+static void test_rebuild_after_failed_batch(void **state)
+{
+    fx_t *f = *state;
+    cl_instance_free(f->s);
+    int rc;
+    skiff_error_t err = { 0 };
+    f->s = open_with(f, "retention=0", "commit_interval=1h", &rc, &err);
+    assert_int_equal(rc, 0);
+    lmdb_store_t *st = f->s;
+    st->commit_idle_us = 3600LL * 1000000;
+    assert_int_equal(put(f->s, "/r/a", "1", 0), 1);
+    assert_int_equal(put(f->s, "/r/b", "2", 0), 2);
+    assert_int_equal(atomic_load(&st->committed_rev), 0);
+    got_t g = { 0 };
+    st->test_fail_apply = 1;
+    skiff_store_op_t op = { SKIFF_STORE_OP_PUT, "/r/c", 4, "3", 1, 0 };
+    skiff_store_txn_res_t res;
+    assert_int_equal(ops->txn(f->s, NULL, 0, &op, 1, &res, &err), SKIFF_E_NOSPACE);
+    /* a round whose fdatasync fails: cut from the log, gone from LMDB and
+     * the overlay, the store goes on */
+    st->test_fail_sync = 1;
+    skiff_store_op_t op2 = { SKIFF_STORE_OP_PUT, "/r/e", 4, "5", 1, 0 };
+    assert_int_not_equal(ops->txn(f->s, NULL, 0, &op2, 1, &res, &err), 0);
+    assert_int_equal(ops->get(f->s, "/r/e", 4, 0, collect, &g, &err), SKIFF_E_NOTFOUND);
+    assert_int_equal(ops->get(f->s, "/r/b", 4, 0, collect, &g, &err), 0);
+    assert_string_equal(g.vals[0], "2");
+    assert_int_equal(ops->get(f->s, "/r/c", 4, 0, collect, &g, &err), SKIFF_E_NOTFOUND);
+    /* the next write numbers on from the rebuilt state */
+    assert_int_equal(put(f->s, "/r/d", "4", 0), 3);
+    memset(&g, 0, sizeof g);
+    skiff_store_range_req_t q = { .key = "/r/", .key_len = 3, .prefix = 1 };
+    skiff_store_range_res_t rr;
+    assert_int_equal(ops->range(f->s, &q, collect, &g, &rr, &err), 0);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(g.keys[2], "/r/d");
+    assert_int_equal(rr.rev, 3);
+    assert_int_equal(atomic_load(&st->committed_rev), 3);
+    cl_instance_free(f->s);
+    f->s = open_with(f, "retention=0", NULL, &rc, &err);
+    assert_int_equal(rc, 0);
+    int64_t cur = 0;
+    assert_int_equal(ops->revision(f->s, &cur, NULL, &err), 0);
+    assert_int_equal(cur, 3);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ops->range(f->s, &q, collect, &g, &rr, &err), 0);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(g.vals[1], "2");
+}
+
 static void test_compact(void **state)
 {
     fx_t *f = *state;
@@ -686,6 +830,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_range_limit_old_rev, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_overlay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_after_failed_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_lock_corrupt, setup, teardown),

@@ -139,7 +139,8 @@ static int read_header(lmdb_store_t *s, int fd, uint64_t *snap, uint32_t *psize,
 }
 
 /* Create segment `snap` holding the data file's current meta pages. */
-static int create_segment(lmdb_store_t *s, uint64_t snap, int *fd_out, uint64_t *off_out)
+static int create_segment(lmdb_store_t *s, uint64_t snap, int *fd_out, uint64_t *off_out,
+                          uint64_t *room_out)
 {
     MDB_stat st;
     int rc = mdb_env_stat(s->env, &st);
@@ -170,7 +171,10 @@ static int create_segment(lmdb_store_t *s, uint64_t snap, int *fd_out, uint64_t 
     int have_spare = s->spare_ready;
     s->spare_ready = 0;
     pthread_mutex_unlock(&s->mu);
+    uint64_t room = len;
     if (have_spare && rename(spare, name) == 0) fd = open(name, O_RDWR | O_CLOEXEC);
+    struct stat st2;
+    if (fd >= 0 && fstat(fd, &st2) == 0 && (uint64_t)st2.st_size > room) room = (uint64_t)st2.st_size;
     if (fd < 0) fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) { rc = errno; lmdb_free(s, b); return rc; }
     rc = write_all(fd, b, len, 0);
@@ -184,6 +188,7 @@ static int create_segment(lmdb_store_t *s, uint64_t snap, int *fd_out, uint64_t 
     }
     *fd_out = fd;
     *off_out = len;
+    if (room_out) *room_out = room;
     return 0;
 }
 
@@ -303,6 +308,33 @@ static int encode(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq)
     memcpy(s->wal_buf + 8, &seq, 8);
     memcpy(s->wal_buf + 16, &h, 8);
     return 0;
+}
+
+/* The record written, not synced (a gathering round: lmdb_write.c); on a
+ * failure it is cut off again. */
+int lmdb_wal_write(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq)
+{
+    int rc = encode(s, reqs, n, seq);
+    if (rc) return rc;
+    s->wal_undo = s->wal_off;
+    rc = write_all(s->wal_fd, s->wal_buf, s->wal_len, (off_t)s->wal_off);
+    if (rc) {
+        if (ftruncate(s->wal_fd, (off_t)s->wal_undo) == 0) fdatasync(s->wal_fd);
+        if (s->wal_room > s->wal_undo) s->wal_room = s->wal_undo;
+        return rc;
+    }
+    s->wal_off += s->wal_len;
+    return 0;
+}
+
+/* Cut the log back to off (records after it were never acknowledged). */
+void lmdb_wal_cut(lmdb_store_t *s, uint64_t off)
+{
+    if (ftruncate(s->wal_fd, (off_t)off) != 0 || fdatasync(s->wal_fd) != 0)
+        s->host->log(s->ctx, SKIFF_LOG_ERROR,
+                     "write-ahead log: cannot withdraw failed batches: %s", strerror(errno));
+    s->wal_off = off;
+    if (s->wal_room > off) s->wal_room = off;
 }
 
 int lmdb_wal_append(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, uint64_t seq)
@@ -449,6 +481,42 @@ static int decode(lmdb_store_t *s, const unsigned char *p, size_t len, decoded_t
     return p == end ? 0 : -1;
 }
 
+/* Apply the records in [from, to) of the current segment (each already
+ * logged and synced) into t again: the writer's open transaction lost a
+ * later batch and had to be aborted (lmdb_write.c). */
+int lmdb_wal_reapply(lmdb_store_t *s, MDB_txn *t, uint64_t from, uint64_t to)
+{
+    if (to <= from) return 0;
+    size_t len = (size_t)(to - from);
+    unsigned char *buf = lmdb_alloc(s, len);
+    if (!buf) return ENOMEM;
+    int rc = 0;
+    if (pread(s->wal_fd, buf, len, (off_t)from) != (ssize_t)len) rc = errno ? errno : EIO;
+    size_t off = 0;
+    while (!rc && off < len) {
+        uint32_t magic, rlen;
+        uint64_t rseq, want;
+        if (len - off < REC_HDR) { rc = MDB_CORRUPTED; break; }
+        memcpy(&magic, buf + off, 4);
+        memcpy(&rlen, buf + off + 4, 4);
+        memcpy(&rseq, buf + off + 8, 8);
+        memcpy(&want, buf + off + 16, 8);
+        if (magic != REC_MAGIC || rlen > len - off - REC_HDR ||
+            hash64(hash64(HASH0, &rseq, 8), buf + off + REC_HDR, rlen) != want) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        decoded_t d = { 0 };
+        int drc = decode(s, buf + off + REC_HDR, rlen, &d);
+        if (drc) rc = drc == ENOMEM ? ENOMEM : MDB_CORRUPTED;
+        else rc = lmdb_apply_logged(s, t, d.ptrs, d.n, rseq);
+        decoded_free(s, &d);
+        off += REC_HDR + rlen;
+    }
+    lmdb_free(s, buf);
+    return rc;
+}
+
 /* Replay one segment's records after the store's current batch seq. */
 static int replay_segment(lmdb_store_t *s, const char *name, uint64_t *seq, int *torn,
                           uint64_t *end_off, skiff_error_t *err)
@@ -558,7 +626,7 @@ int lmdb_wal_open(lmdb_store_t *s, uint64_t seq, skiff_error_t *err)
         rc = mdb_env_sync(s->env, 1);
         if (rc == 0) {
             if (n && segs[n - 1] == seq) unlink(name); /* leftover: holds only replayed batches */
-            rc = create_segment(s, seq, &s->wal_fd, &s->wal_off);
+            rc = create_segment(s, seq, &s->wal_fd, &s->wal_off, NULL);
         }
         if (rc == 0) {
             /* a little zero-filled room, so the first writes overwrite
@@ -568,6 +636,8 @@ int lmdb_wal_open(lmdb_store_t *s, uint64_t seq, skiff_error_t *err)
             for (uint64_t off = s->wal_off; off < FIRST_ROOM && !zrc; off += sizeof zero)
                 zrc = write_all(s->wal_fd, zero, sizeof zero, (off_t)off);
             if (!zrc) fdatasync(s->wal_fd);
+            s->wal_room = zrc ? s->wal_off : FIRST_ROOM;
+            s->seg_t0 = s->host->clock_monotonic_ns();
             delete_segments_before(s, seq);
             s->wal_seq_base = seq;
             s->host->free(segs);
@@ -599,6 +669,8 @@ int lmdb_wal_open(lmdb_store_t *s, uint64_t seq, skiff_error_t *err)
     }
     s->wal_fd = fd;
     s->wal_off = end_off;
+    s->wal_room = end_off;
+    s->seg_t0 = s->host->clock_monotonic_ns();
     s->pin_cur = pin0;
     return 0;
 }
@@ -610,7 +682,12 @@ static void make_spare(lmdb_store_t *s)
 {
     char spare[4200];
     snprintf(spare, sizeof spare, "%s/" SPARE_NAME, s->path);
-    uint64_t size = (2 * s->last_seg_bytes + SPARE_MIN - 1) / SPARE_MIN * SPARE_MIN;
+    pthread_mutex_lock(&s->mu);
+    uint64_t want = s->spare_want;
+    s->spare_want = 0;
+    pthread_mutex_unlock(&s->mu);
+    if (want < s->last_seg_bytes) want = s->last_seg_bytes;
+    uint64_t size = (2 * want + SPARE_MIN - 1) / SPARE_MIN * SPARE_MIN;
     if (size < SPARE_MIN) size = SPARE_MIN;
     if (size > SPARE_MAX) size = SPARE_MAX;
     struct statvfs vfs;
@@ -653,6 +730,13 @@ static void *ckpt_main(void *arg)
                 !s->ckpt_busy && !s->ckpt_stop) {
                 pthread_mutex_unlock(&s->mu);
                 sync_file_range(dfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+                pthread_mutex_lock(&s->mu);
+            }
+            /* the log outgrew its zero-filled room: the writer wants the
+             * next segment ready before the next checkpoint */
+            if (s->spare_want && !s->spare_ready && !s->ckpt_busy && !s->ckpt_stop) {
+                pthread_mutex_unlock(&s->mu);
+                make_spare(s);
                 pthread_mutex_lock(&s->mu);
             }
         }
@@ -707,6 +791,23 @@ void lmdb_wal_maybe_checkpoint(lmdb_store_t *s, int force)
 {
     int64_t now = s->host->clock_monotonic_ns();
     uint64_t seq = s->wal_seq;
+    if (s->wal_off > s->wal_room && seq != s->wal_seq_base) {
+        /* Appending: an fdatasync then also commits the file's new size
+         * (ext4 journal), about twice the cost of one into zero-filled
+         * room. Move to a zero-filled segment as soon as one is ready; ask
+         * for one sized for twice the current rate over a checkpoint
+         * interval. */
+        pthread_mutex_lock(&s->mu);
+        if (s->spare_ready) {
+            force = 1;
+        } else if (!s->spare_want) {
+            int64_t el = now - s->seg_t0;
+            double rate = el > 0 ? (double)s->wal_off / (el / 1e9) : 0;
+            uint64_t want = (uint64_t)(rate * (double)s->checkpoint_ms / 1000.0);
+            s->spare_want = want > s->wal_off ? want : s->wal_off;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
     if (!force && (seq == s->wal_seq_base ||
                    (s->wal_off < CKPT_BYTES && now - s->ckpt_last_ns < s->checkpoint_ms * 1000000)))
         return;
@@ -718,8 +819,8 @@ void lmdb_wal_maybe_checkpoint(lmdb_store_t *s, int force)
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &pin);
     if (rc) return;
     int fd;
-    uint64_t off;
-    if ((rc = create_segment(s, seq, &fd, &off))) {
+    uint64_t off, room;
+    if ((rc = create_segment(s, seq, &fd, &off, &room))) {
         mdb_txn_abort(pin);
         s->host->log(s->ctx, SKIFF_LOG_WARN, "%s: cannot start a write-ahead log segment: %s",
                      s->path, mdb_strerror(rc));
@@ -737,6 +838,8 @@ void lmdb_wal_maybe_checkpoint(lmdb_store_t *s, int force)
     pthread_mutex_unlock(&s->mu);
     s->wal_fd = fd;
     s->wal_off = off;
+    s->wal_room = room;
+    s->seg_t0 = now;
     s->wal_seq_base = seq;
     s->ckpt_last_ns = now;
 }
@@ -756,7 +859,7 @@ void lmdb_wal_close(lmdb_store_t *s)
     if (s->env && s->wal_fd >= 0 && s->wal_seq != s->wal_seq_base && mdb_env_sync(s->env, 1) == 0) {
         int fd;
         uint64_t off;
-        if (create_segment(s, s->wal_seq, &fd, &off) == 0) {
+        if (create_segment(s, s->wal_seq, &fd, &off, NULL) == 0) {
             delete_segments_before(s, s->wal_seq);
             close(fd);
         }

@@ -8,6 +8,7 @@
  * still needs has been compacted away.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lmdb_store.h"
@@ -57,6 +58,8 @@ static int replay(skiff_store_watch_t *w)
     int64_t cur, compacted;
     if ((rc = lmdb_meta_get(s, t, "rev", &cur)) || (rc = lmdb_meta_get(s, t, "compacted", &compacted)))
         goto mdb_fail;
+    /* a compaction is acknowledged (logged) before LMDB commits it */
+    if (atomic_load(&s->compacted) > compacted) compacted = atomic_load(&s->compacted);
     if (w->next_rev < compacted) {
         mdb_txn_abort(t);
         snprintf(msg, sizeof msg, "watch: required revision %lld has been compacted (compacted at %lld)",
@@ -142,6 +145,42 @@ mdb_fail:
     return 1;
 }
 
+/* Deliver acknowledged events LMDB does not hold yet, from the overlay.
+ * Returns 1 when the watch ended, -1 when the overlay no longer covers
+ * w->next_rev (LMDB committed it meanwhile: replay from there). */
+static int replay_overlay(skiff_store_watch_t *w)
+{
+    lmdb_store_t *s = w->s;
+    lmdb_ov_t *ov = lmdb_ov_acquire(s);
+    if (w->next_rev <= ov->base_rev) {
+        lmdb_ov_unref(s, ov);
+        return -1;
+    }
+    int64_t compacted = atomic_load(&s->compacted);
+    if (w->next_rev < compacted) {
+        lmdb_ov_unref(s, ov);
+        char msg[SKIFF_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "watch: required revision %lld has been compacted (compacted at %lld)",
+                 (long long)w->next_rev, (long long)compacted);
+        end_with(w, SKIFF_E_COMPACTED, msg);
+        return 1;
+    }
+    const lmdb_ov_ev_t *evs[64];
+    size_t pos = 0, k;
+    int64_t pub_rev = w->next_rev - 1;
+    while ((k = lmdb_ov_slice(s, ov, w->next_rev, &pos, evs, 64, &pub_rev)) > 0) {
+        for (size_t i = 0; i < k && !atomic_load(&w->stop); i++) {
+            const skiff_store_event_t *ev = &evs[i]->ev;
+            if (ev->kv.key_len < w->plen || memcmp(ev->kv.key, w->prefix, w->plen) != 0) continue;
+            w->cb(w->ud, ev, NULL);
+        }
+        if (atomic_load(&w->stop)) break;
+    }
+    if (pub_rev >= w->next_rev) w->next_rev = pub_rev + 1;
+    lmdb_ov_unref(s, ov);
+    return 0;
+}
+
 static void *watch_main(void *arg)
 {
     skiff_store_watch_t *w = arg;
@@ -153,7 +192,8 @@ static void *watch_main(void *arg)
             pthread_cond_wait(&s->rev_cond, &s->mu);
         if (atomic_load(&w->stop)) break;
         pthread_mutex_unlock(&s->mu);
-        int ended = replay(w);
+        int ended = w->next_rev <= atomic_load(&s->committed_rev) ? -1 : replay_overlay(w);
+        if (ended < 0) ended = replay(w);
         pthread_mutex_lock(&s->mu);
         if (ended) break;
     }

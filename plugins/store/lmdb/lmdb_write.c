@@ -10,15 +10,28 @@
  * acknowledged is lost.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lmdb_store.h"
 
 #define PURGE_CHUNK 4096
+/* Deferred LMDB commits: the open transaction is committed after
+ * commit_interval (setting), after commit_idle_us (COMMIT_IDLE_US) without a
+ * new write, when a reader needs LMDB
+ * current, or when its batches' cost (batch_cost) reaches half of
+ * DEFER_COST_MAX; DEFER_HEADROOM of data file is allocated ahead for it. */
+#define COMMIT_IDLE_US 500
+#define OP_COST (8u << 10)
+#define DEFER_COST_MAX (64u << 20)
+#define DEFER_HEADROOM (128ull << 20)
+#define GATHER_MAX_NS 200000
+#define GATHER_STEP 8 /* wake the gathering writer per this many arrivals */
 
 typedef struct batch_state {
     int64_t seq; /* batches that changed the store, as logged */
@@ -27,18 +40,21 @@ typedef struct batch_state {
     int64_t lease_next;
     int compacted_changed;
     unsigned char *buf; /* scratch for composite keys: key_max + 16 */
+    lmdb_ov_t *ov;      /* record events here (deferred commit), or NULL */
 } batch_state_t;
 
 /* A long key whose hash matches another long key's: refused, never mixed. */
 #define LMDB_COLLISION MDB_KEYEXIST
 
-static int kv_lookup(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl, lmdb_rec_t *rec)
+/* val/vl (may be NULL): the value, valid until the next write in t. */
+static int kv_lookup(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl, lmdb_rec_t *rec,
+                     const void **val, size_t *vl)
 {
     unsigned char enc[LMDB_ENC_MAX];
     MDB_val k = { lmdb_enc(key, kl, enc), enc }, v;
     int rc = mdb_get(t, s->kv, &k, &v);
     if (rc) return rc;
-    if (lmdb_rec_decode(&v, rec, NULL, NULL) != 0) return MDB_CORRUPTED;
+    if (lmdb_rec_decode(&v, rec, val, vl) != 0) return MDB_CORRUPTED;
     if (rec->klen && (rec->klen != kl || memcmp((char *)v.mv_data + sizeof *rec, key, kl) != 0))
         return LMDB_COLLISION;
     return 0;
@@ -87,16 +103,20 @@ static int log_event(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl,
     return mdb_put(t, s->rev, &k, &v, MDB_APPEND);
 }
 
-/* Delete `key` (known to exist as `old`) at revision `rev`. */
+/* Delete `key` (known to exist as `old`, value oval) at revision `rev`. */
 static int delete_key(lmdb_store_t *s, MDB_txn *t, const char *key, size_t kl,
-                      const lmdb_rec_t *old, int64_t rev, uint32_t sub, unsigned char *buf)
+                      const lmdb_rec_t *old, const void *oval, size_t ovl, int drop_lkey,
+                      int64_t rev, uint32_t sub, batch_state_t *b)
 {
+    unsigned char *buf = b->buf;
+    lmdb_rec_t tomb = { .type = SKIFF_STORE_EV_DELETE, .mod_rev = rev };
+    if (b->ov && lmdb_ov_add(s, b->ov, SKIFF_STORE_EV_DELETE, key, kl, &tomb, NULL, 0, old, oval, ovl))
+        return ENOMEM;
     size_t el = lmdb_enc(key, kl, buf);
     MDB_val k = { el, buf };
     int rc = mdb_del(t, s->kv, &k, NULL);
     if (rc) return rc;
-    if (old->lease && (rc = lkey_op(s, t, old->lease, key, kl, 0, buf))) return rc;
-    lmdb_rec_t tomb = { .type = SKIFF_STORE_EV_DELETE, .mod_rev = rev };
+    if (drop_lkey && old->lease && (rc = lkey_op(s, t, old->lease, key, kl, 0, buf))) return rc;
     return log_event(s, t, key, kl, &tomb, NULL, 0, sub, buf);
 }
 
@@ -122,7 +142,7 @@ static int apply_txn(lmdb_store_t *s, MDB_txn *t, lmdb_req_t *r, batch_state_t *
     for (size_t i = 0; i < r->ncmps; i++) {
         const skiff_store_cmp_t *c = &r->cmps[i];
         lmdb_rec_t rec;
-        rc = kv_lookup(s, t, c->key, c->key_len, &rec);
+        rc = kv_lookup(s, t, c->key, c->key_len, &rec, NULL, NULL);
         if (rc && rc != MDB_NOTFOUND) return rc;
         int exists = rc == 0, holds = 0;
         switch (c->kind) {
@@ -151,12 +171,14 @@ static int apply_txn(lmdb_store_t *s, MDB_txn *t, lmdb_req_t *r, batch_state_t *
     for (size_t i = 0; i < r->nops; i++) {
         const skiff_store_op_t *o = &r->ops[i];
         lmdb_rec_t old;
-        rc = kv_lookup(s, t, o->key, o->key_len, &old);
+        const void *oval = NULL;
+        size_t ovl = 0;
+        rc = kv_lookup(s, t, o->key, o->key_len, &old, &oval, &ovl);
         if (rc && rc != MDB_NOTFOUND) return rc;
         int exists = rc == 0;
         if (o->kind == SKIFF_STORE_OP_DELETE) {
             if (!exists) continue;
-            if ((rc = delete_key(s, t, o->key, o->key_len, &old, rev, sub++, b->buf))) return rc;
+            if ((rc = delete_key(s, t, o->key, o->key_len, &old, oval, ovl, 1, rev, sub++, b))) return rc;
             res->deleted++;
             continue;
         }
@@ -167,6 +189,10 @@ static int apply_txn(lmdb_store_t *s, MDB_txn *t, lmdb_req_t *r, batch_state_t *
             .version = exists ? old.version + 1 : 1,
             .lease = o->lease,
         };
+        /* before the kv entry is overwritten: the old value may be updated in place */
+        if (b->ov && lmdb_ov_add(s, b->ov, SKIFF_STORE_EV_PUT, o->key, o->key_len, &rec, o->value,
+                                 o->value_len, exists ? &old : NULL, oval, ovl))
+            return ENOMEM;
         size_t el = lmdb_enc(o->key, o->key_len, b->buf);
         if ((rc = put_rec(t, s->kv, b->buf, el, &rec, o->key, o->key_len, o->value, o->value_len)))
             return rc;
@@ -213,12 +239,14 @@ static int apply_revoke(lmdb_store_t *s, MDB_txn *t, lmdb_req_t *r, batch_state_
         memcpy(key, v.mv_data, kl);
         if ((rc = mdb_cursor_del(c, 0))) break;
         lmdb_rec_t old;
-        rc = kv_lookup(s, t, (char *)key, kl, &old);
+        const void *oval;
+        size_t ovl;
+        rc = kv_lookup(s, t, (char *)key, kl, &old, &oval, &ovl);
         if (rc == MDB_NOTFOUND) { rc = 0; goto next; }
         if (rc) break;
         if (old.lease == r->lease) {
-            old.lease = 0; /* its lkeys entry is already gone */
-            if ((rc = delete_key(s, t, (char *)key, kl, &old, rev, sub++, b->buf))) break;
+            /* its lkeys entry is already gone */
+            if ((rc = delete_key(s, t, (char *)key, kl, &old, oval, ovl, 0, rev, sub++, b))) break;
         }
     next:
         k.mv_size = 8;
@@ -272,6 +300,12 @@ static void apply_compact(lmdb_store_t *s, lmdb_req_t *r, batch_state_t *b)
     (void)s;
 }
 
+static void wake_req(lmdb_req_t *r)
+{
+    atomic_store_explicit(&r->done, 1, memory_order_release);
+    syscall(SYS_futex, (int *)&r->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 static void finish(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, int mdb_rc, const char *what)
 {
     pthread_mutex_lock(&s->mu);
@@ -288,12 +322,16 @@ static void finish(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, int mdb_rc, con
     }
     pthread_cond_broadcast(&s->rev_cond);
     pthread_mutex_unlock(&s->mu);
-    /* Wake the callers outside the lock, so none wakes only to wait for it.
-     * After its flag is set a request may be gone: touch it no more. */
+    /* Wake the callers outside the lock, so none wakes only to wait for it:
+     * the writer wakes the first, each woken caller wakes two more (a tree,
+     * so the writer goes back to work after one wake-up instead of one per
+     * request, and the wake-ups run on both cores). A request whose flag is
+     * set may be gone: it is touched no more, and its kids are set before. */
     for (size_t i = 0; i < n; i++) {
-        atomic_store_explicit(&reqs[i]->done, 1, memory_order_release);
-        syscall(SYS_futex, (int *)&reqs[i]->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        reqs[i]->kids[0] = 2 * i + 1 < n ? reqs[2 * i + 1] : NULL;
+        reqs[i]->kids[1] = 2 * i + 2 < n ? reqs[2 * i + 2] : NULL;
     }
+    if (n) wake_req(reqs[0]);
 }
 
 /* Apply a batch inside t. *changed: the batch altered the store (it then
@@ -303,6 +341,14 @@ static int apply_batch(lmdb_store_t *s, MDB_txn *t, lmdb_req_t **reqs, size_t n,
 {
     int rc;
     *changed = 0;
+#ifdef SKIFF_PLUGIN_TEST
+    if (s->test_fail_apply) {
+        s->test_fail_apply = 0;
+        /* as if it failed halfway: something of it is in t already */
+        if ((rc = lmdb_meta_put(s, t, "rev", 1000000))) return rc;
+        return MDB_MAP_FULL;
+    }
+#endif
     if ((rc = lmdb_meta_get(s, t, "rev", &b->rev)) ||
         (rc = lmdb_meta_get(s, t, "compacted", &b->compacted)) ||
         (rc = lmdb_meta_get(s, t, "lease_next", &b->lease_next)) ||
@@ -349,43 +395,286 @@ static void batch_stats(lmdb_store_t *s, size_t n, int64_t t0, int64_t t1, int64
     if (s->host->log_enabled(s->ctx, SKIFF_LOG_DEBUG) && s->st_batches)
         s->host->log(s->ctx, SKIFF_LOG_DEBUG,
                      "writer: %lld batches, %.1f requests each; per batch: apply %.0f us, "
-                     "log+fdatasync %.0f us, commit %.0f us", (long long)s->st_batches,
+                     "log+fdatasync %.0f us, commit %.0f us; %lld deferred LMDB commits of "
+                     "%.0f us", (long long)s->st_batches,
                      (double)s->st_reqs / s->st_batches, s->st_apply_ns / 1e3 / s->st_batches,
-                     s->st_log_ns / 1e3 / s->st_batches, s->st_commit_ns / 1e3 / s->st_batches);
+                     s->st_log_ns / 1e3 / s->st_batches, s->st_commit_ns / 1e3 / s->st_batches,
+                     (long long)s->st_dcommits,
+                     s->st_dcommits ? s->st_dcommit_ns / 1e3 / s->st_dcommits : 0.0);
     s->st_batches = s->st_reqs = s->st_apply_ns = s->st_log_ns = s->st_commit_ns = 0;
+    s->st_dcommits = s->st_dcommit_ns = 0;
     s->st_since_ns = t3;
 }
 
+/* What a batch may add to the open LMDB transaction, in bytes of data file:
+ * a generous bound on the pages one op dirties, plus its bytes twice. */
+static size_t batch_cost(lmdb_req_t **reqs, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        lmdb_req_t *r = reqs[i];
+        if (r->kind != LMDB_REQ_TXN) { c += OP_COST; continue; }
+        for (size_t j = 0; j < r->nops; j++)
+            c += OP_COST + 2 * (r->ops[j].key_len + r->ops[j].value_len);
+    }
+    return c;
+}
+
+/* May the transaction about to begin commit after its batches are
+ * acknowledged? Only with room for it: data.mdb is allocated ahead
+ * (FALLOC_FL_KEEP_SIZE) so that the deferred commit cannot fail for a full
+ * disk after the writes were acknowledged, and the map has room too. On a
+ * nearly full disk every batch is committed before it is acknowledged, so a
+ * full disk fails the batch that does not fit and nothing else. */
+static int can_defer(lmdb_store_t *s)
+{
+    if (!s->ov) return 0;
+    MDB_envinfo ei;
+    MDB_stat st;
+    int fd;
+    if (mdb_env_info(s->env, &ei) || mdb_env_stat(s->env, &st) || mdb_env_get_fd(s->env, &fd))
+        return 0;
+    uint64_t used = ((uint64_t)ei.me_last_pgno + 1) * st.ms_psize;
+    uint64_t want = used + DEFER_HEADROOM;
+    if (want > ei.me_mapsize) return 0;
+    if (s->prealloc_end >= used + DEFER_HEADROOM / 2) return 1;
+    uint64_t from = s->prealloc_end < used ? s->prealloc_end : used;
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)from, (off_t)(want - from)) != 0) {
+        s->prealloc_end = 0;
+        return 0;
+    }
+    s->prealloc_end = want;
+    return 1;
+}
+
+static void wake_flushers(lmdb_store_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    atomic_store(&s->flush_req, 0);
+    pthread_cond_broadcast(&s->flush_cond);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Commit the open LMDB transaction (every batch in it is acknowledged
+ * already) and start a fresh overlay. */
+static void round_sync(lmdb_store_t *s);
+
+static int writer_commit(lmdb_store_t *s)
+{
+    round_sync(s); /* LMDB commits only what is durable */
+    if (!s->w_txn) {
+        if (atomic_load(&s->flush_req)) wake_flushers(s);
+        return 0;
+    }
+    int64_t t0 = s->host->clock_monotonic_ns();
+    lmdb_ov_t *nov = s->w_defer ? lmdb_ov_new(s, atomic_load(&s->cur_rev)) : NULL;
+    int rc = mdb_txn_commit(s->w_txn);
+    s->w_txn = NULL;
+    if (rc) {
+        lmdb_ov_unref(s, nov);
+        if (s->w_defer) {
+            /* Acknowledged batches are in the log but not in LMDB: reads go
+             * on through the overlay, writes are refused until a restart
+             * replays the log. */
+            skiff_error_t e;
+            lmdb_mdb_error(s, rc, "deferred commit", &e);
+            s->host->log(s->ctx, SKIFF_LOG_ERROR, "%s; refusing writes until restarted", e.msg);
+            pthread_mutex_lock(&s->mu);
+            s->broken = rc;
+            pthread_mutex_unlock(&s->mu);
+        }
+        wake_flushers(s);
+        return rc;
+    }
+    if (nov) {
+        pthread_mutex_lock(&s->ov_mu);
+        lmdb_ov_t *old = s->ov;
+        s->ov = nov;
+        pthread_mutex_unlock(&s->ov_mu);
+        lmdb_ov_unref(s, old);
+    } /* out of memory: keep the old overlay, which stays correct, only longer */
+    atomic_store(&s->committed_rev, atomic_load(&s->cur_rev));
+    atomic_store(&s->committed_seq, s->wal_seq);
+    s->st_dcommits++;
+    s->st_dcommit_ns += s->host->clock_monotonic_ns() - t0;
+    wake_flushers(s);
+    return 0;
+}
+
+/* A batch failed midway (applying or logging it). LMDB cannot drop part of
+ * a transaction: abort the open one and apply the batches before this one
+ * again from the log, where each is durable already (they are acknowledged;
+ * their overlay events stay). `upto`: where this batch's record would begin.
+ * A rebuild that fails leaves the store refusing writes until restarted
+ * (which replays the log). */
+static int rebuild_txn(lmdb_store_t *s, uint64_t upto)
+{
+    mdb_txn_abort(s->w_txn);
+    s->w_txn = NULL;
+    if (upto <= s->w_wal_off0) return 0; /* nothing before it */
+    int rc = mdb_txn_begin(s->env, NULL, 0, &s->w_txn);
+    if (rc == 0) rc = lmdb_wal_reapply(s, s->w_txn, s->w_wal_off0, upto);
+    if (rc) {
+        if (s->w_txn) mdb_txn_abort(s->w_txn);
+        s->w_txn = NULL;
+        s->host->log(s->ctx, SKIFF_LOG_ERROR, "%s: cannot re-apply the logged batches after a "
+                     "failed one (%s); refusing writes until restarted", s->data_file,
+                     mdb_strerror(rc));
+        pthread_mutex_lock(&s->mu);
+        s->broken = rc;
+        pthread_mutex_unlock(&s->mu);
+        wake_flushers(s);
+    }
+    return rc;
+}
+
+int lmdb_apply_logged(lmdb_store_t *s, MDB_txn *t, lmdb_req_t **reqs, size_t n, uint64_t seq)
+{
+    batch_state_t b = { .buf = s->w_buf };
+    int changed = 0;
+    int rc = apply_batch(s, t, reqs, n, &b, &changed);
+    if (rc == 0 && (uint64_t)b.seq != seq) rc = MDB_CORRUPTED;
+    return rc;
+}
+
+/* Make the open round durable: one fdatasync for every batch in it, then
+ * publish and acknowledge them all; if it fails nothing of the round
+ * survives (log cut back, LMDB rebuilt from the log before it). */
+static void round_sync(lmdb_store_t *s)
+{
+    if (!s->r_open) return;
+    s->r_open = 0;
+    int64_t t1 = s->host->clock_monotonic_ns();
+    int rc = s->r_changed && fdatasync(s->wal_fd) != 0 ? errno : 0;
+#ifdef SKIFF_PLUGIN_TEST
+    if (s->test_fail_sync) {
+        s->test_fail_sync = 0;
+        rc = EIO;
+    }
+#endif
+    int64_t t2 = s->host->clock_monotonic_ns();
+    size_t n = s->w_npend;
+    s->w_npend = 0;
+    s->last_round = n;
+    if (rc) {
+        lmdb_wal_cut(s, s->r_off0);
+        s->wal_seq = s->r_seq0;
+        lmdb_ov_truncate(s, s->ov, s->r_ov0);
+        rebuild_txn(s, s->r_off0);
+        finish(s, s->w_pend, n, rc, "write-ahead log");
+        return;
+    }
+    if (s->r_changed) s->log_ewma_ns = s->log_ewma_ns ? (7 * s->log_ewma_ns + (t2 - t1)) / 8 : t2 - t1;
+    batch_stats(s, n, s->r_t0, t1, t2, t2);
+    lmdb_ov_publish(s, s->ov, s->r_rev);
+    atomic_store(&s->cur_rev, s->r_rev);
+    atomic_store(&s->durable_seq, s->wal_seq);
+    if (s->r_cc) {
+        atomic_store(&s->compacted, s->r_compacted);
+        s->purge_pending = 1;
+    }
+    finish(s, s->w_pend, n, 0, NULL);
+}
+
+/* Apply one batch. Deferred mode: it is applied and its record written,
+ * and it joins the open round (acknowledged by round_sync). Otherwise (a
+ * nearly full disk) it is made durable, committed and acknowledged here. */
 static void run_batch(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, unsigned char *buf)
 {
+    if (s->broken) {
+        round_sync(s);
+        finish(s, reqs, n, s->broken, "an earlier commit failed; restart the store");
+        return;
+    }
+    size_t cost = batch_cost(reqs, n);
+    /* a round never spans an LMDB commit, nor outgrows the pending list */
+    if (s->r_open && (s->w_cost + cost > DEFER_COST_MAX || s->w_npend + n > s->w_max || !s->w_txn))
+        round_sync(s);
+    if (s->w_txn && s->w_cost + cost > DEFER_COST_MAX && writer_commit(s) != 0) {
+        finish(s, reqs, n, s->broken, "an earlier commit failed; restart the store");
+        return;
+    }
     int64_t t0 = s->host->clock_monotonic_ns();
-    MDB_txn *t;
-    batch_state_t b = { .buf = buf };
+    int rc;
+    if (!s->w_txn) {
+        if ((rc = mdb_txn_begin(s->env, NULL, 0, &s->w_txn))) {
+            s->w_txn = NULL;
+            finish(s, reqs, n, rc, "begin write");
+            return;
+        }
+        s->w_defer = cost <= DEFER_COST_MAX && can_defer(s);
+        s->w_t0 = t0;
+        s->w_cost = 0;
+        s->w_wal_off0 = s->wal_off;
+    }
+    /* Each batch goes straight into the open transaction (a nested one
+     * per batch cost ~30% of applying: page copies and dirty-list merges).
+     * A batch that fails midway is undone by rebuild_txn. */
+    MDB_txn *t = s->w_txn;
+    lmdb_ov_t *ov = s->w_defer ? s->ov : NULL;
+    if (ov && !s->r_open) {
+        s->r_open = 1;
+        s->r_changed = s->r_cc = 0;
+        s->r_off0 = s->wal_off;
+        s->r_seq0 = s->wal_seq;
+        s->r_ov0 = ov->n;
+        s->r_rev = atomic_load(&s->cur_rev);
+        s->r_t0 = t0;
+    }
+    size_t ov0 = ov ? ov->n : 0;
+    uint64_t off0 = s->wal_off;
+    batch_state_t b = { .buf = buf, .ov = ov };
     int changed = 0;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &t);
-    if (rc) { finish(s, reqs, n, rc, "begin write"); return; }
     if ((rc = apply_batch(s, t, reqs, n, &b, &changed))) {
-        mdb_txn_abort(t);
+        if (ov) lmdb_ov_truncate(s, ov, ov0);
+        rebuild_txn(s, off0);
         finish(s, reqs, n, rc, "write");
         return;
     }
     int64_t t1 = s->host->clock_monotonic_ns();
+    if (ov) {
+        /* written now, made durable with the rest of the round */
+        if (changed && (rc = lmdb_wal_write(s, reqs, n, (uint64_t)b.seq))) {
+            lmdb_ov_truncate(s, ov, ov0);
+            rebuild_txn(s, off0); /* the log is cut back to off0 */
+            finish(s, reqs, n, rc, "write-ahead log");
+            return;
+        }
+        if (changed) {
+            s->wal_seq = (uint64_t)b.seq;
+            s->r_changed = 1;
+        }
+        s->r_rev = b.rev;
+        if (b.compacted_changed) {
+            s->r_cc = 1;
+            s->r_compacted = b.compacted;
+        }
+        s->w_cost += cost;
+        memcpy(s->w_pend + s->w_npend, reqs, n * sizeof *reqs);
+        s->w_npend += n;
+        return;
+    }
     /* Durable first (one sequential fdatasync), visible second. */
     if (changed && (rc = lmdb_wal_append(s, reqs, n, (uint64_t)b.seq))) {
-        mdb_txn_abort(t);
+        rebuild_txn(s, off0);
         finish(s, reqs, n, rc, "write-ahead log");
         return;
     }
     int64_t t2 = s->host->clock_monotonic_ns();
+    if (changed) s->log_ewma_ns = s->log_ewma_ns ? (7 * s->log_ewma_ns + (t2 - t1)) / 8 : t2 - t1;
     rc = mdb_txn_commit(t);
-    batch_stats(s, n, t0, t1, t2, s->host->clock_monotonic_ns());
+    s->w_txn = NULL;
     if (rc) {
         if (changed) lmdb_wal_undo(s);
         finish(s, reqs, n, rc, "commit");
         return;
     }
+    batch_stats(s, n, t0, t1, t2, s->host->clock_monotonic_ns());
     if (changed) s->wal_seq = (uint64_t)b.seq;
     atomic_store(&s->cur_rev, b.rev);
+    atomic_store(&s->durable_seq, s->wal_seq);
+    atomic_store(&s->committed_rev, b.rev);
+    atomic_store(&s->committed_seq, s->wal_seq);
     if (b.compacted_changed) {
         atomic_store(&s->compacted, b.compacted);
         s->purge_pending = 1;
@@ -472,44 +761,155 @@ fail:
     return 1;
 }
 
+static int commit_due(lmdb_store_t *s)
+{
+    int64_t now = s->host->clock_monotonic_ns();
+    if (atomic_load(&s->flush_req) || s->w_cost >= DEFER_COST_MAX / 2 ||
+        now - s->w_t0 >= s->commit_ms * 1000000LL)
+        return 1;
+    /* a checkpoint is due (it needs LMDB committed) and can start: while
+     * the last one still syncs, committing after every batch would not
+     * bring it closer */
+    if (now - s->ckpt_last_ns < s->checkpoint_ms * 1000000 && s->wal_off < (32ull << 20) &&
+        s->wal_off <= s->wal_room)
+        return 0;
+    pthread_mutex_lock(&s->mu);
+    int can = !s->ckpt_busy && (s->wal_off <= s->wal_room || s->spare_ready ||
+                                now - s->ckpt_last_ns >= s->checkpoint_ms * 1000000 ||
+                                s->wal_off >= (32ull << 20));
+    pthread_mutex_unlock(&s->mu);
+    return can;
+}
+
+/* Take up to what the pending list has room for off the queue (under mu). */
+static size_t take(lmdb_store_t *s)
+{
+    size_t room = s->w_max - s->w_npend, n = 0;
+    if (room == 0) room = s->w_max; /* the round is synced first (run_batch) */
+    while (s->q_head && n < room) {
+        s->w_reqs[n++] = s->q_head;
+        s->q_head = s->q_head->next;
+    }
+    if (!s->q_head) s->q_tail = NULL;
+    s->q_n -= n;
+    return n;
+}
+
+/* Under mu, with a round open: the callers of the last round were just
+ * woken and most will be back with their next write within a few dozen
+ * us. Apply each arrival as it comes (its own batch and log record) and
+ * make them all durable with one fdatasync once about as many as the last
+ * round had are in, or after at most a quarter of an fdatasync — so the
+ * apply work hides in the wait instead of following it. */
+static void gather_round(lmdb_store_t *s)
+{
+    int64_t cap = s->log_ewma_ns / 4;
+    if (cap > GATHER_MAX_NS) cap = GATHER_MAX_NS;
+    int64_t deadline = s->r_t0 + cap;
+    while (s->r_open && !s->writer_stop && !atomic_load(&s->flush_req)) {
+        size_t want = s->last_round;
+        if (s->w_npend >= want || s->w_npend >= s->w_max) break;
+        if (!s->q_head) {
+            int64_t now = s->host->clock_monotonic_ns();
+            if (now >= deadline) break;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t ns = ts.tv_nsec + (deadline - now);
+            ts.tv_sec += ns / 1000000000LL;
+            ts.tv_nsec = ns % 1000000000LL;
+            size_t step = want - s->w_npend;
+            s->gather_target = step < GATHER_STEP ? step : GATHER_STEP;
+            s->writer_waiting = 1;
+            pthread_cond_timedwait(&s->q_cond, &s->mu, &ts);
+            s->writer_waiting = 0;
+            s->gather_target = 0;
+            continue;
+        }
+        size_t n = take(s);
+        pthread_mutex_unlock(&s->mu);
+        run_batch(s, s->w_reqs, n, s->w_buf);
+        pthread_mutex_lock(&s->mu);
+    }
+}
+
 static void *writer_main(void *arg)
 {
     lmdb_store_t *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->q_head && !s->writer_stop && !s->purge_pending)
-            pthread_cond_wait(&s->q_cond, &s->mu);
-        if (!s->q_head && s->writer_stop) break;
+        int idle = 0;
+        while (!s->q_head && !s->writer_stop && !s->purge_pending && !idle &&
+               !atomic_load(&s->flush_req)) {
+            if (!s->w_txn) {
+                s->writer_waiting = 1;
+                pthread_cond_wait(&s->q_cond, &s->mu);
+                s->writer_waiting = 0;
+                continue;
+            }
+            /* commit the open transaction once no write follows for a moment */
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t ns = ts.tv_nsec + s->commit_idle_us * 1000LL;
+            ts.tv_sec += ns / 1000000000LL;
+            ts.tv_nsec = ns % 1000000000LL;
+            s->writer_waiting = 1;
+            if (pthread_cond_timedwait(&s->q_cond, &s->mu, &ts) == ETIMEDOUT) idle = 1;
+            s->writer_waiting = 0;
+        }
         if (!s->q_head) {
+            int stop = s->writer_stop;
             pthread_mutex_unlock(&s->mu);
-            int done = purge_step(s, s->w_buf);
+            writer_commit(s);
+            if (stop) {
+                pthread_mutex_lock(&s->mu);
+                break;
+            }
+            int done = s->purge_pending ? purge_step(s, s->w_buf) : 0;
             lmdb_wal_maybe_checkpoint(s, 0);
             pthread_mutex_lock(&s->mu);
             if (done) s->purge_pending = 0;
             continue;
         }
-        size_t n = 0;
-        while (s->q_head && n < s->w_max) {
-            s->w_reqs[n++] = s->q_head;
-            s->q_head = s->q_head->next;
-        }
-        if (!s->q_head) s->q_tail = NULL;
+        size_t n = take(s);
         pthread_mutex_unlock(&s->mu);
         run_batch(s, s->w_reqs, n, s->w_buf);
-        lmdb_wal_maybe_checkpoint(s, 0);
+        pthread_mutex_lock(&s->mu);
+        gather_round(s);
+        pthread_mutex_unlock(&s->mu);
+        round_sync(s);
+        if (s->w_txn && commit_due(s)) writer_commit(s);
+        if (!s->w_txn) lmdb_wal_maybe_checkpoint(s, 0);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
+int lmdb_flush_wait(lmdb_store_t *s, skiff_error_t *err)
+{
+    uint64_t want = atomic_load(&s->durable_seq);
+    if (atomic_load(&s->committed_seq) >= want) return 0;
+    pthread_mutex_lock(&s->mu);
+    while (atomic_load(&s->committed_seq) < want && !s->broken && s->writer_running) {
+        atomic_store(&s->flush_req, 1);
+        pthread_cond_signal(&s->q_cond);
+        pthread_cond_wait(&s->flush_cond, &s->mu);
+    }
+    int broken = s->broken;
+    pthread_mutex_unlock(&s->mu);
+    if (atomic_load(&s->committed_seq) >= want) return 0;
+    if (broken) return lmdb_mdb_error(s, broken, "an earlier commit failed; restart the store", err);
+    return skiff_error_set(err, SKIFF_E_CLOSED, "store %s is closed", s->path);
+}
+
 int lmdb_writer_alloc(lmdb_store_t *s, skiff_error_t *err)
 {
     s->w_max = s->group_commit_max > 0 ? (size_t)s->group_commit_max : 1;
     if (!s->w_reqs) s->w_reqs = lmdb_alloc(s, s->w_max * sizeof *s->w_reqs);
+    if (!s->w_pend) s->w_pend = lmdb_alloc(s, s->w_max * sizeof *s->w_pend);
     /* two key-sized scratch areas: composite keys and a saved key */
     if (!s->w_buf) s->w_buf = lmdb_alloc(s, 2 * (s->key_max + 16));
-    if (!s->w_reqs || !s->w_buf)
+    if (!s->w_reqs || !s->w_pend || !s->w_buf)
         return skiff_error_set(err, -ENOMEM, "store writer: out of memory");
     return 0;
 }
@@ -538,6 +938,8 @@ void lmdb_writer_stop(lmdb_store_t *s)
 void lmdb_writer_free(lmdb_store_t *s)
 {
     lmdb_free(s, s->w_reqs);
+    lmdb_free(s, s->w_pend);
+    s->w_pend = NULL;
     lmdb_free(s, s->w_buf);
     s->w_reqs = NULL;
     s->w_buf = NULL;
@@ -557,10 +959,17 @@ int lmdb_submit(lmdb_store_t *s, lmdb_req_t *r)
     if (s->q_tail) s->q_tail->next = r;
     else s->q_head = r;
     s->q_tail = r;
-    pthread_cond_signal(&s->q_cond);
+    s->q_n++;
+    /* wake the writer only when it waits for this (a gathering writer wants
+     * a number of requests, not each of them) */
+    if (s->writer_waiting && s->q_n >= s->gather_target) pthread_cond_signal(&s->q_cond);
     pthread_mutex_unlock(&s->mu);
     while (!atomic_load_explicit(&r->done, memory_order_acquire))
         syscall(SYS_futex, (int *)&r->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    /* pass the wake-up on (finish()) */
+    lmdb_req_t *k0 = r->kids[0], *k1 = r->kids[1];
+    if (k0) wake_req(k0);
+    if (k1) wake_req(k1);
     return r->rc;
 }
 
