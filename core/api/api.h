@@ -39,6 +39,12 @@ typedef struct skiff_api_config {
     struct skiff_bus *bus;
     unsigned watch_window;       /* events kept per resource; 0 = 20000 */
     int64_t event_ttl_ms;        /* Events expire after this; 0 = 1h, < 0 = never */
+    /* Authentication and authorization (core/api/auth.h). */
+    const char *token_auth_file; /* kube's --token-auth-file CSV; NULL = no tokens */
+    int anonymous_auth;          /* 0 = default (allowed), > 0 allowed, < 0 refused (401) */
+    const char *const *authorization_modes; /* NULL-terminated, in order: "AlwaysAllow",
+                                   "AlwaysDeny", "RBAC" (or kube's "RBAC,AlwaysAllow");
+                                   NULL or empty = AlwaysAllow */
 } skiff_api_config_t;
 
 typedef struct skiff_api_server skiff_api_server_t;
@@ -70,6 +76,12 @@ typedef struct skiff_api_request {
     const char *body;         /* may be NULL with body_len 0 */
     size_t body_len;
     const char *user_agent;   /* may be NULL; names the field manager when the query does not */
+    /* Who is asking. HTTP requests (remote) are authenticated from their
+     * Authorization header; in-process ones act as `user`, or NULL = the
+     * trusted component user (system:skiff:component in system:masters). */
+    int remote;
+    const char *authorization; /* remote: the Authorization header, may be NULL */
+    const struct skiff_api_user *user; /* in-process: borrowed for the call */
 } skiff_api_request_t;
 
 typedef struct skiff_api_stream skiff_api_stream_t;

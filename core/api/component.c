@@ -2,9 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/admission.h"
+#include "api/auth.h"
 #include "api/component.h"
 #include "plugin/host_api.h"
 #include "log/log.h"
@@ -24,9 +28,23 @@ void skiff_api_component_set_listen(const char *listen) { listen_override = list
 void skiff_api_component_set_data_dir(const char *dir) { data_dir_override = dir; }
 skiff_api_server_t *skiff_api_component_server(void) { return current; }
 
-char *skiff_api_kubeconfig(const char *server)
+char *skiff_api_kubeconfig_token(const char *server, const char *user, const char *token)
 {
+    /* the token goes in double quotes: escape what YAML would read differently */
+    char q[1100];
+    size_t o = 0;
+    for (const char *p = token; p && *p && o + 3 < sizeof q; p++) {
+        if ((unsigned char)*p < 0x20) return NULL;
+        if (*p == '"' || *p == '\\') q[o++] = '\\';
+        q[o++] = *p;
+    }
+    q[o] = '\0';
+    if (token && strlen(token) * 2 + 3 > sizeof q) return NULL;
+    const char *u = user && *user ? user : "skiff";
     char *out = NULL;
+    char ub[1200];
+    if (token && *token) snprintf(ub, sizeof ub, "  user:\n    token: \"%s\"\n", q);
+    else snprintf(ub, sizeof ub, "  user: {}\n");
     if (asprintf(&out,
                  "apiVersion: v1\n"
                  "kind: Config\n"
@@ -34,19 +52,68 @@ char *skiff_api_kubeconfig(const char *server)
                  "- name: skiff\n"
                  "  cluster:\n"
                  "    server: %s\n"
+                 "%s"
                  "users:\n"
-                 "- name: skiff\n"
-                 "  user: {}\n"
+                 "- name: \"%s\"\n"
+                 "%s"
                  "contexts:\n"
                  "- name: skiff\n"
                  "  context:\n"
                  "    cluster: skiff\n"
-                 "    user: skiff\n"
+                 "    user: \"%s\"\n"
                  "    namespace: default\n"
                  "current-context: skiff\n",
-                 server) < 0)
+                 server,
+                 /* kubectl (client-go's isConfigTransportTLS) sends credentials
+                  * only to a cluster with TLS settings; over plain http://
+                  * this one is inert but lets the token go out */
+                 token && *token ? "    tls-server-name: skiff\n" : "",
+                 u, ub, u) < 0)
         return NULL;
     return out;
+}
+
+char *skiff_api_kubeconfig(const char *server) { return skiff_api_kubeconfig_token(server, NULL, NULL); }
+
+/* The admin credential of a server with authentication on (as kubeadm's
+ * admin.conf): a random token for kubernetes-admin in system:masters, kept
+ * in DATA_DIR/admin-token (0600) so kubeconfigs survive restarts. Returns
+ * the token (static buffer) or NULL when none could be made. */
+static const char *admin_token(skiff_api_server_t *s, const char *data_dir)
+{
+    static char tok[65];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/admin-token", data_dir);
+    tok[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(tok, sizeof tok, f)) tok[0] = '\0';
+        fclose(f);
+        tok[strcspn(tok, "\r\n")] = '\0';
+        if (strlen(tok) < 32) tok[0] = '\0';
+    }
+    if (!tok[0]) {
+        unsigned char rnd[24];
+        FILE *r = fopen("/dev/urandom", "r");
+        size_t got = r ? fread(rnd, 1, sizeof rnd, r) : 0;
+        if (r) fclose(r);
+        if (got != sizeof rnd) return NULL;
+        for (size_t i = 0; i < sizeof rnd; i++) snprintf(tok + 2 * i, 3, "%02x", rnd[i]);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || write(fd, tok, strlen(tok)) != (ssize_t)strlen(tok) || write(fd, "\n", 1) != 1) {
+            if (fd >= 0) close(fd);
+            skiff_log(SKIFF_LOG_WARN, "apiserver", "cannot write %s: %s", path, strerror(errno));
+            return NULL;
+        }
+        close(fd);
+    }
+    static const char *const groups[] = { "system:masters", NULL };
+    skiff_error_t err;
+    if (skiff_api_server_add_token(s, tok, "kubernetes-admin", "", groups, &err) < 0 && err.code != SKIFF_E_EXISTS) {
+        skiff_log(SKIFF_LOG_WARN, "apiserver", "admin token: %s", err.msg);
+        return NULL;
+    }
+    return tok;
 }
 
 /* The namespaces and the `kubernetes` Service every cluster starts with,
@@ -89,6 +156,10 @@ int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
     skiff_settings_string(conf->settings, "data_dir", &data_dir);
     int64_t ttl = 0;
     if (skiff_settings_int(conf->settings, "event_ttl", &ttl) == 0) cfg.event_ttl_ms = ttl > 0 ? ttl : -1;
+    int anon = 1;
+    if (skiff_settings_bool(conf->settings, "anonymous_auth", &anon) == 0) cfg.anonymous_auth = anon ? 1 : -1;
+    skiff_settings_string(conf->settings, "token_auth_file", &cfg.token_auth_file);
+    skiff_settings_strlist(conf->settings, "authorization_mode", &cfg.authorization_modes);
     cfg.bus = skiff_cluster_bus(cl);
     if (listen_override) cfg.listen = listen_override;
     if (data_dir_override) data_dir = data_dir_override;
@@ -112,6 +183,12 @@ int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
     if (nadm)
         skiff_log(SKIFF_LOG_INFO, "apiserver", "admission chain: %zu plugin(s)", skiff_adm_chain_len(st->chain));
     bootstrap(s);
+    skiff_api_server_bootstrap_rbac(s);
+    const char *token = NULL;
+    if (data_dir && *data_dir && skiff_api_server_authn_enabled(s)) {
+        mkdir(data_dir, 0755);
+        token = admin_token(s, data_dir);
+    }
     rc = skiff_api_server_start(s, err);
     if (rc < 0) { skiff_api_component_stop(st); return rc; }
     char url[160];
@@ -123,7 +200,7 @@ int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
         char path[1024];
         mkdir(data_dir, 0755);
         snprintf(path, sizeof path, "%s/kubeconfig", data_dir);
-        char *kc = skiff_api_kubeconfig(url);
+        char *kc = skiff_api_kubeconfig_token(url, token ? "kubernetes-admin" : NULL, token);
         FILE *f = kc ? fopen(path, "w") : NULL;
         if (f) {
             fputs(kc, f);

@@ -22,5 +22,9 @@ skiff_api_server_t *skiff_api_component_server(void);
 /* A kubeconfig for `server` (e.g. "http://127.0.0.1:6443") as text; the
  * caller frees it. NULL on allocation failure. */
 char *skiff_api_kubeconfig(const char *server);
+/* The same with a bearer token for user entry `user` (NULL token: none;
+ * NULL user: "skiff"). NULL also for a token with control characters or
+ * over 512 bytes. */
+char *skiff_api_kubeconfig_token(const char *server, const char *user, const char *token);
 
 #endif

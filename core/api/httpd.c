@@ -148,6 +148,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body = c->body.data,
         .body_len = c->body.len,
         .user_agent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
+        .remote = 1, /* authenticated from its Authorization header (auth.h) */
+        .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
     };
     skiff_api_response_t resp;
     if (skiff_api_server_handle(s, &req, &resp) < 0 && !resp.body && !resp.stream) return MHD_NO;

@@ -1,5 +1,7 @@
-/* skiff kubeconfig [--server URL]: print a kubeconfig that points kubectl at
- * a skiff API server (plain HTTP, no credentials). */
+/* skiff kubeconfig [--server URL] [--token TOKEN] [--user NAME]: print a
+ * kubeconfig that points kubectl at a skiff API server (plain HTTP; with
+ * --token, a bearer token from the server's token_auth_file, or the admin
+ * token the server writes to DATA_DIR/admin-token). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +11,16 @@
 
 int skiff_cmd_kubeconfig(int argc, char **argv)
 {
-    const char *server = "http://127.0.0.1:6443";
+    const char *server = "http://127.0.0.1:6443", *token = NULL, *user = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--server") == 0 && i + 1 < argc) server = argv[++i];
         else if (strncmp(argv[i], "--server=", 9) == 0) server = argv[i] + 9;
+        else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc) token = argv[++i];
+        else if (strncmp(argv[i], "--token=", 8) == 0) token = argv[i] + 8;
+        else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
+        else if (strncmp(argv[i], "--user=", 7) == 0) user = argv[i] + 7;
         else {
-            fprintf(stderr, "usage: skiff kubeconfig [--server URL]\n");
+            fprintf(stderr, "usage: skiff kubeconfig [--server URL] [--token TOKEN] [--user NAME]\n");
             return SKIFF_EXIT_USAGE;
         }
     }
@@ -22,7 +28,15 @@ int skiff_cmd_kubeconfig(int argc, char **argv)
         fprintf(stderr, "skiff kubeconfig: --server %s: expected a URL like http://127.0.0.1:6443\n", server);
         return SKIFF_EXIT_USAGE;
     }
-    char *kc = skiff_api_kubeconfig(server);
+    if (token && (strlen(token) > 512 || strpbrk(token, "\r\n\t"))) {
+        fprintf(stderr, "skiff kubeconfig: --token: must be at most 512 characters without control characters\n");
+        return SKIFF_EXIT_USAGE;
+    }
+    if (user && (!*user || strlen(user) > 200 || strpbrk(user, "\"\\\r\n"))) {
+        fprintf(stderr, "skiff kubeconfig: --user %s: expected a plain name\n", user);
+        return SKIFF_EXIT_USAGE;
+    }
+    char *kc = skiff_api_kubeconfig_token(server, user, token);
     if (!kc) { fprintf(stderr, "skiff kubeconfig: out of memory\n"); return SKIFF_EXIT_RUNTIME; }
     fputs(kc, stdout);
     free(kc);

@@ -19,6 +19,12 @@ static const skiff_config_key_t apiserver_keys[] = {
       "port range NodePort services are allocated from (LOW-HIGH)" },
     { "event_ttl", SKIFF_CFG_DURATION, "1h", 0, 0,
       "Events are deleted this long after their last update (0 = kept)" },
+    { "token_auth_file", SKIFF_CFG_STRING, NULL, 0, 0,
+      "bearer tokens, kube-apiserver's --token-auth-file CSV: token,user,uid,\"group1,group2\"" },
+    { "anonymous_auth", SKIFF_CFG_BOOL, "true", 0, 0,
+      "requests without a token are system:anonymous (group system:unauthenticated); false = 401" },
+    { "authorization_mode", SKIFF_CFG_STRLIST, NULL, 0, 0,
+      "authorizers in order: AlwaysAllow, AlwaysDeny, RBAC (e.g. [ \"RBAC\" ]); empty = AlwaysAllow" },
     SKIFF_CONFIG_END,
 };
 

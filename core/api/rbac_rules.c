@@ -1,0 +1,171 @@
+/* core/api/rbac_rules — PolicyRule parsing and matching, written from
+ * kube's pkg/apis/rbac/v1/evaluation_helpers.go (VerbMatches,
+ * APIGroupMatches, ResourceMatches, ResourceNameMatches,
+ * NonResourceURLMatches). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/rbac.h"
+
+static void list_free(apisrv_rbac_list_t *l)
+{
+    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+static int list_parse(const cJSON *arr, apisrv_rbac_list_t *l, size_t idx, const char *field,
+                      skiff_error_t *err)
+{
+    if (!arr || cJSON_IsNull(arr)) return 0;
+    if (!cJSON_IsArray(arr))
+        return skiff_error_set(err, SKIFF_E_INVALID, "rules[%zu].%s: must be a list of strings", idx, field);
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (!n) return 0;
+    l->v = calloc(n, sizeof *l->v);
+    if (!l->v) return skiff_error_set(err, -ENOMEM, "out of memory");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        if (!cJSON_IsString(it))
+            return skiff_error_set(err, SKIFF_E_INVALID, "rules[%zu].%s[%zu]: must be a string", idx, field, l->n);
+        if (!(l->v[l->n] = strdup(it->valuestring))) return skiff_error_set(err, -ENOMEM, "out of memory");
+        l->n++;
+    }
+    return 0;
+}
+
+void apisrv_rbac_rules_free(apisrv_rbac_rule_t *rules, size_t n)
+{
+    for (size_t i = 0; rules && i < n; i++) {
+        list_free(&rules[i].verbs);
+        list_free(&rules[i].groups);
+        list_free(&rules[i].resources);
+        list_free(&rules[i].names);
+        list_free(&rules[i].urls);
+    }
+    free(rules);
+}
+
+int apisrv_rbac_rules_parse(const cJSON *rules, apisrv_rbac_rule_t **out, size_t *n,
+                            skiff_error_t *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!rules || cJSON_IsNull(rules)) return 0;
+    if (!cJSON_IsArray(rules)) return skiff_error_set(err, SKIFF_E_INVALID, "rules: must be a list");
+    size_t cnt = (size_t)cJSON_GetArraySize(rules);
+    if (!cnt) return 0;
+    apisrv_rbac_rule_t *v = calloc(cnt, sizeof *v);
+    if (!v) return skiff_error_set(err, -ENOMEM, "out of memory");
+    size_t i = 0;
+    const cJSON *r;
+    int rc = 0;
+    cJSON_ArrayForEach(r, rules) {
+        if (!cJSON_IsObject(r)) { rc = skiff_error_set(err, SKIFF_E_INVALID, "rules[%zu]: must be an object", i); break; }
+        if ((rc = list_parse(cJSON_GetObjectItemCaseSensitive(r, "verbs"), &v[i].verbs, i, "verbs", err)) < 0
+            || (rc = list_parse(cJSON_GetObjectItemCaseSensitive(r, "apiGroups"), &v[i].groups, i, "apiGroups", err)) < 0
+            || (rc = list_parse(cJSON_GetObjectItemCaseSensitive(r, "resources"), &v[i].resources, i, "resources", err)) < 0
+            || (rc = list_parse(cJSON_GetObjectItemCaseSensitive(r, "resourceNames"), &v[i].names, i, "resourceNames", err)) < 0
+            || (rc = list_parse(cJSON_GetObjectItemCaseSensitive(r, "nonResourceURLs"), &v[i].urls, i, "nonResourceURLs", err)) < 0) {
+            i++;
+            break;
+        }
+        i++;
+    }
+    if (rc < 0) { apisrv_rbac_rules_free(v, cnt); return rc; }
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
+static int has(const apisrv_rbac_list_t *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0) return 1;
+    return 0;
+}
+
+static int verb_matches(const apisrv_rbac_rule_t *r, const char *verb)
+{
+    return has(&r->verbs, "*") || has(&r->verbs, verb);
+}
+
+static int group_matches(const apisrv_rbac_rule_t *r, const char *group)
+{
+    return has(&r->groups, "*") || has(&r->groups, group);
+}
+
+/* "pods" matches pods; "pods/log" matches only that subresource; "*"
+ * everything; "*\/scale" the scale subresource of any resource. */
+static int resource_matches(const apisrv_rbac_rule_t *r, const char *resource, const char *sub)
+{
+    size_t rl = strlen(resource), sl = strlen(sub);
+    for (size_t i = 0; i < r->resources.n; i++) {
+        const char *x = r->resources.v[i];
+        size_t xl = strlen(x);
+        if (strcmp(x, "*") == 0) return 1;
+        if (!sl) {
+            if (strcmp(x, resource) == 0) return 1;
+            continue;
+        }
+        if (xl == rl + 1 + sl && memcmp(x, resource, rl) == 0 && x[rl] == '/' && strcmp(x + rl + 1, sub) == 0)
+            return 1;
+        if (xl == sl + 2 && x[0] == '*' && x[1] == '/' && strcmp(x + 2, sub) == 0) return 1;
+    }
+    return 0;
+}
+
+static int name_matches(const apisrv_rbac_rule_t *r, const char *name)
+{
+    if (!r->names.n) return 1;
+    return name && *name && has(&r->names, name);
+}
+
+static int url_matches(const apisrv_rbac_rule_t *r, const char *path)
+{
+    for (size_t i = 0; i < r->urls.n; i++) {
+        const char *u = r->urls.v[i];
+        size_t ul = strlen(u);
+        if (strcmp(u, "*") == 0 || strcmp(u, path) == 0) return 1;
+        if (ul && u[ul - 1] == '*' && strncmp(u, path, ul - 1) == 0) return 1;
+    }
+    return 0;
+}
+
+int apisrv_rbac_rule_allows(const apisrv_rbac_rule_t *r, const apisrv_authz_attrs_t *a)
+{
+    if (a->resource_request)
+        return verb_matches(r, a->verb) && group_matches(r, a->group)
+               && resource_matches(r, a->resource, a->subresource ? a->subresource : "")
+               && name_matches(r, a->name);
+    return verb_matches(r, a->verb) && url_matches(r, a->path ? a->path : "");
+}
+
+int apisrv_rbac_rules_allow(const apisrv_rbac_rule_t *r, size_t n, const apisrv_authz_attrs_t *a)
+{
+    for (size_t i = 0; i < n; i++)
+        if (apisrv_rbac_rule_allows(&r[i], a)) return 1;
+    return 0;
+}
+
+int apisrv_rbac_subject_matches(const apisrv_rbac_subject_t *s, const apisrv_authz_attrs_t *a)
+{
+    switch (s->kind) {
+    case APISRV_SUBJ_USER:
+        return strcmp(s->name, a->user) == 0;
+    case APISRV_SUBJ_GROUP:
+        for (size_t i = 0; i < a->ngroups; i++)
+            if (strcmp(s->name, a->groups[i]) == 0) return 1;
+        return 0;
+    case APISRV_SUBJ_SA: {
+        /* "system:serviceaccount:<ns>:<name>" */
+        static const char pfx[] = "system:serviceaccount:";
+        size_t pl = sizeof pfx - 1, nl = strlen(s->ns);
+        const char *u = a->user;
+        return strncmp(u, pfx, pl) == 0 && strncmp(u + pl, s->ns, nl) == 0 && u[pl + nl] == ':'
+               && strcmp(u + pl + nl + 1, s->name) == 0;
+    }
+    }
+    return 0;
+}
