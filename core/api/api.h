@@ -45,6 +45,10 @@ typedef struct skiff_api_config {
     const char *const *authorization_modes; /* NULL-terminated, in order: "AlwaysAllow",
                                    "AlwaysDeny", "RBAC" (or kube's "RBAC,AlwaysAllow");
                                    NULL or empty = AlwaysAllow */
+    /* HTTPS: PEM certificate (chain) and key, copied; both NULL = plain
+     * HTTP. (kubectl sends tokens only to https:// servers; core/api/tls.h) */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
 } skiff_api_config_t;
 
 typedef struct skiff_api_server skiff_api_server_t;
@@ -56,6 +60,8 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
 int skiff_api_server_start(skiff_api_server_t *s, skiff_error_t *err);
 /* The bound TCP port (useful with port 0), or 0 when not listening. */
 int skiff_api_server_port(const skiff_api_server_t *s);
+/* 1 when the listener speaks HTTPS (cfg->tls_cert_pem was given). */
+int skiff_api_server_tls(const skiff_api_server_t *s);
 /* Stop listening, end every watch, free. NULL is fine. */
 void skiff_api_server_free(skiff_api_server_t *s);
 

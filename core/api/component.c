@@ -9,6 +9,7 @@
 
 #include "api/admission.h"
 #include "api/auth.h"
+#include "api/tls.h"
 #include "api/component.h"
 #include "plugin/host_api.h"
 #include "log/log.h"
@@ -22,28 +23,65 @@ typedef struct apisrv_component {
     skiff_api_server_t *s;
     skiff_adm_chain_t *chain;
     skiff_api_client_t *client;
+    char *cert;                 /* serving certificate PEM (the kubeconfig's CA); NULL = http */
 } apisrv_component_t;
 
 void skiff_api_component_set_listen(const char *listen) { listen_override = listen; }
 void skiff_api_component_set_data_dir(const char *dir) { data_dir_override = dir; }
 skiff_api_server_t *skiff_api_component_server(void) { return current; }
 
-char *skiff_api_kubeconfig_token(const char *server, const char *user, const char *token)
+/* a YAML double-quoted scalar of s (no control characters); 0 or -1 */
+static int yq(char *out, size_t len, const char *s)
 {
-    /* the token goes in double quotes: escape what YAML would read differently */
-    char q[1100];
     size_t o = 0;
-    for (const char *p = token; p && *p && o + 3 < sizeof q; p++) {
-        if ((unsigned char)*p < 0x20) return NULL;
-        if (*p == '"' || *p == '\\') q[o++] = '\\';
-        q[o++] = *p;
+    for (; s && *s; s++) {
+        if ((unsigned char)*s < 0x20 || o + 3 >= len) return -1;
+        if (*s == '"' || *s == '\\') out[o++] = '\\';
+        out[o++] = *s;
     }
-    q[o] = '\0';
-    if (token && strlen(token) * 2 + 3 > sizeof q) return NULL;
-    const char *u = user && *user ? user : "skiff";
-    char *out = NULL;
+    out[o] = '\0';
+    return 0;
+}
+
+static char *b64(const char *in)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(in);
+    char *o = malloc((n + 2) / 3 * 4 + 1), *w = o;
+    if (!o) return NULL;
+    const unsigned char *d = (const unsigned char *)in;
+    size_t i = 0;
+    for (; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)d[i] << 16 | (unsigned)d[i + 1] << 8 | d[i + 2];
+        *w++ = t[v >> 18]; *w++ = t[(v >> 12) & 63]; *w++ = t[(v >> 6) & 63]; *w++ = t[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)d[i] << 16 | (i + 1 < n ? (unsigned)d[i + 1] << 8 : 0);
+        *w++ = t[v >> 18]; *w++ = t[(v >> 12) & 63];
+        *w++ = i + 1 < n ? t[(v >> 6) & 63] : '=';
+        *w++ = '=';
+    }
+    *w = '\0';
+    return o;
+}
+
+char *skiff_api_kubeconfig_opts(const skiff_api_kubeconfig_opts_t *o)
+{
+    char server[600], user[300], token[1100], cafile[1100];
+    if (yq(server, sizeof server, o->server) < 0 || yq(user, sizeof user, o->user && *o->user ? o->user : "skiff") < 0
+        || yq(token, sizeof token, o->token) < 0 || yq(cafile, sizeof cafile, o->ca_file) < 0)
+        return NULL;
+    char *ca = o->ca_pem ? b64(o->ca_pem) : NULL;
+    if (o->ca_pem && !ca) return NULL;
+    char *cluster = NULL, *out = NULL;
+    int n = asprintf(&cluster, "%s%s%s%s%s%s%s",
+                     ca ? "    certificate-authority-data: " : "", ca ? ca : "", ca ? "\n" : "",
+                     cafile[0] ? "    certificate-authority: \"" : "", cafile, cafile[0] ? "\"\n" : "",
+                     o->insecure ? "    insecure-skip-tls-verify: true\n" : "");
+    free(ca);
+    if (n < 0) return NULL;
     char ub[1200];
-    if (token && *token) snprintf(ub, sizeof ub, "  user:\n    token: \"%s\"\n", q);
+    if (token[0]) snprintf(ub, sizeof ub, "  user:\n    token: \"%s\"\n", token);
     else snprintf(ub, sizeof ub, "  user: {}\n");
     if (asprintf(&out,
                  "apiVersion: v1\n"
@@ -51,7 +89,7 @@ char *skiff_api_kubeconfig_token(const char *server, const char *user, const cha
                  "clusters:\n"
                  "- name: skiff\n"
                  "  cluster:\n"
-                 "    server: %s\n"
+                 "    server: \"%s\"\n"
                  "%s"
                  "users:\n"
                  "- name: \"%s\"\n"
@@ -63,17 +101,17 @@ char *skiff_api_kubeconfig_token(const char *server, const char *user, const cha
                  "    user: \"%s\"\n"
                  "    namespace: default\n"
                  "current-context: skiff\n",
-                 server,
-                 /* kubectl (client-go's isConfigTransportTLS) sends credentials
-                  * only to a cluster with TLS settings; over plain http://
-                  * this one is inert but lets the token go out */
-                 token && *token ? "    tls-server-name: skiff\n" : "",
-                 u, ub, u) < 0)
-        return NULL;
+                 server, cluster, user, ub, user) < 0)
+        out = NULL;
+    free(cluster);
     return out;
 }
 
-char *skiff_api_kubeconfig(const char *server) { return skiff_api_kubeconfig_token(server, NULL, NULL); }
+char *skiff_api_kubeconfig(const char *server)
+{
+    skiff_api_kubeconfig_opts_t o = { .server = server };
+    return skiff_api_kubeconfig_opts(&o);
+}
 
 /* The admin credential of a server with authentication on (as kubeadm's
  * admin.conf): a random token for kubernetes-admin in system:masters, kept
@@ -141,6 +179,59 @@ static void bootstrap(skiff_api_server_t *s)
     skiff_api_response_free(&rs);
 }
 
+static int write_private(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return -1;
+    size_t n = strlen(text);
+    int ok = write(fd, text, n) == (ssize_t)n;
+    return close(fd) == 0 && ok ? 0 : -1;
+}
+
+/* The serving certificate: tls_cert_file + tls_private_key_file when set;
+ * else, when authentication is on (kubectl sends tokens only over https),
+ * DATA_DIR/apiserver.crt + apiserver.key, made self-signed on first start
+ * (as kube-apiserver does in its --cert-dir). Both NULL = plain HTTP. */
+static int tls_setup(const skiff_component_conf_t *conf, const skiff_api_config_t *cfg, const char *data_dir,
+                     char **cert, char **key, skiff_error_t *err)
+{
+    *cert = *key = NULL;
+    const char *cf = NULL, *kf = NULL;
+    skiff_settings_string(conf->settings, "tls_cert_file", &cf);
+    skiff_settings_string(conf->settings, "tls_private_key_file", &kf);
+    if ((cf && *cf) != (kf && *kf))
+        return skiff_error_set(err, SKIFF_E_INVALID, "apiserver: tls_cert_file and tls_private_key_file go together");
+    if (cf && *cf) {
+        int rc = skiff_api_read_file(cf, cert, err);
+        if (rc == 0) rc = skiff_api_read_file(kf, key, err);
+        if (rc < 0) { free(*cert); *cert = NULL; return skiff_error_set(err, rc, "apiserver: %s", err->msg); }
+        return 0;
+    }
+    if (!(cfg->token_auth_file && *cfg->token_auth_file) && cfg->anonymous_auth >= 0) return 0;
+    char cp[1024], kp[1024];
+    if (data_dir && *data_dir) {
+        snprintf(cp, sizeof cp, "%s/apiserver.crt", data_dir);
+        snprintf(kp, sizeof kp, "%s/apiserver.key", data_dir);
+        skiff_error_t e2;
+        if (skiff_api_read_file(cp, cert, &e2) == 0 && skiff_api_read_file(kp, key, &e2) == 0) return 0;
+        free(*cert);
+        *cert = NULL;
+    }
+    char ip[64] = "";
+    const char *colon = cfg->listen ? strrchr(cfg->listen, ':') : NULL;
+    if (colon && (size_t)(colon - cfg->listen) < sizeof ip) snprintf(ip, sizeof ip, "%.*s", (int)(colon - cfg->listen), cfg->listen);
+    int rc = skiff_api_tls_self_signed(ip, cert, key, err);
+    if (rc < 0) return skiff_error_set(err, rc, "apiserver: %s", err->msg);
+    if (data_dir && *data_dir) {
+        mkdir(data_dir, 0755);
+        if (write_private(kp, *key) < 0 || write_private(cp, *cert) < 0)
+            skiff_log(SKIFF_LOG_WARN, "apiserver", "cannot keep the self-signed certificate in %s: %s", data_dir, strerror(errno));
+        else
+            skiff_log(SKIFF_LOG_INFO, "apiserver", "generated a self-signed serving certificate: %s", cp);
+    }
+    return 0;
+}
+
 int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t *conf,
                               void **state, skiff_error_t *err)
 {
@@ -163,12 +254,19 @@ int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
     cfg.bus = skiff_cluster_bus(cl);
     if (listen_override) cfg.listen = listen_override;
     if (data_dir_override) data_dir = data_dir_override;
-    skiff_api_server_t *s;
-    int rc = skiff_api_server_new(&cfg, skiff_instance_ops(store), skiff_instance_self(store), &s, err);
+    char *cert = NULL, *key = NULL;
+    int rc = tls_setup(conf, &cfg, data_dir, &cert, &key, err);
     if (rc < 0) return rc;
+    cfg.tls_cert_pem = cert;
+    cfg.tls_key_pem = key;
+    skiff_api_server_t *s;
+    rc = skiff_api_server_new(&cfg, skiff_instance_ops(store), skiff_instance_self(store), &s, err);
+    free(key);
+    if (rc < 0) { free(cert); return rc; }
     apisrv_component_t *st = calloc(1, sizeof *st);
-    if (!st) { skiff_api_server_free(s); return skiff_error_set(err, -ENOMEM, "apiserver: out of memory"); }
+    if (!st) { free(cert); skiff_api_server_free(s); return skiff_error_set(err, -ENOMEM, "apiserver: out of memory"); }
     st->s = s;
+    st->cert = cert;
     /* the admission chain: the cluster's admission instances in config order */
     size_t nadm = skiff_cluster_of_kind(cl, SKIFF_KIND_ADMISSION, NULL, 0);
     skiff_instance_t **adm = nadm ? calloc(nadm, sizeof *adm) : NULL;
@@ -193,18 +291,17 @@ int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
     if (rc < 0) { skiff_api_component_stop(st); return rc; }
     char url[160];
     const char *colon = cfg.listen ? strrchr(cfg.listen, ':') : NULL;
-    snprintf(url, sizeof url, "http://%.*s:%d", colon ? (int)(colon - cfg.listen) : 9, colon ? cfg.listen : "127.0.0.1",
+    snprintf(url, sizeof url, "%s://%.*s:%d", cert ? "https" : "http", colon ? (int)(colon - cfg.listen) : 9, colon ? cfg.listen : "127.0.0.1",
              skiff_api_server_port(s));
     skiff_log(SKIFF_LOG_INFO, "apiserver", "serving the Kubernetes API on %s", url);
     if (data_dir && *data_dir) {
         char path[1024];
         mkdir(data_dir, 0755);
         snprintf(path, sizeof path, "%s/kubeconfig", data_dir);
-        char *kc = skiff_api_kubeconfig_token(url, token ? "kubernetes-admin" : NULL, token);
-        FILE *f = kc ? fopen(path, "w") : NULL;
-        if (f) {
-            fputs(kc, f);
-            fclose(f);
+        skiff_api_kubeconfig_opts_t ko = { .server = url, .user = token ? "kubernetes-admin" : NULL, .token = token, .ca_pem = cert };
+        char *kc = skiff_api_kubeconfig_opts(&ko);
+        /* 0600: it may hold the admin token */
+        if (kc && write_private(path, kc) == 0) {
             skiff_log(SKIFF_LOG_INFO, "apiserver", "kubeconfig written; try: KUBECONFIG=%s kubectl get namespaces", path);
         }
         free(kc);
@@ -225,5 +322,6 @@ void skiff_api_component_stop(void *state)
     skiff_api_server_free(st->s);
     skiff_api_client_free(st->client);
     skiff_adm_chain_free(st->chain);
+    free(st->cert);
     free(st);
 }

@@ -205,14 +205,23 @@ int apisrv_httpd_start(skiff_api_server_t *s, skiff_error_t *err)
     sa.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &sa.sin_addr) != 1)
         return skiff_error_set(err, SKIFF_E_INVALID, "apiserver: listen \"%s\": \"%s\" is not an IPv4 address", s->listen, host);
+    /* HTTPS when the server has a certificate (auth.h: kubectl sends tokens only over https) */
+    struct MHD_OptionItem tls[] = {
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key },
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (s->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return skiff_error_set(err, SKIFF_E_UNSUPPORTED, "apiserver: this libmicrohttpd has no TLS support");
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO | (s->tls_cert ? MHD_USE_TLS : 0),
         (uint16_t)port, NULL, NULL, on_request, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_ARRAY, s->tls_cert ? tls : tls + 2,
         MHD_OPTION_END);
     if (!d)
         return skiff_error_set(err, -EADDRINUSE, "apiserver: cannot listen on %s (address in use or not available)", s->listen);

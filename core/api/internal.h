@@ -196,6 +196,7 @@ struct skiff_api_server {
     int modes[4], nmodes;             /* APISRV_AUTHZ_* in order; none = AlwaysAllow */
     int rbac_idx[4];                  /* resource index of roles, clusterroles, rolebindings, clusterrolebindings */
     struct apisrv_rbac *rbac;         /* the RBAC index when RBAC is a mode */
+    char *tls_cert, *tls_key;         /* PEM; NULL = plain HTTP (httpd.c) */
 };
 
 /* kinds.c: parse service_cidr / node_port_range into s */

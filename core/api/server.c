@@ -36,6 +36,11 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
     if (rc == 0 && apisrv_metrics_new(&s->metrics) < 0)
         rc = skiff_error_set(err, -ENOMEM, "apiserver: out of memory");
     if (rc == 0) rc = apisrv_auth_init(s, cfg, err);
+    if (rc == 0 && cfg && (!cfg->tls_cert_pem) != (!cfg->tls_key_pem))
+        rc = skiff_error_set(err, SKIFF_E_INVALID, "apiserver: TLS needs both a certificate and a private key");
+    if (rc == 0 && cfg && cfg->tls_cert_pem
+        && (!(s->tls_cert = strdup(cfg->tls_cert_pem)) || !(s->tls_key = strdup(cfg->tls_key_pem))))
+        rc = skiff_error_set(err, -ENOMEM, "apiserver: out of memory");
     for (size_t i = 0; rc == 0 && cfg && cfg->bus && i < apisrv_nresources && i < 64; i++) {
         if (apisrv_resources[i].handle) continue; /* virtual: nothing stored */
         char prefix[128];
@@ -89,6 +94,7 @@ int skiff_api_server_start(skiff_api_server_t *s, skiff_error_t *err)
 }
 
 int skiff_api_server_port(const skiff_api_server_t *s) { return s ? s->port : 0; }
+int skiff_api_server_tls(const skiff_api_server_t *s) { return s && s->tls_cert; }
 
 void skiff_api_server_free(skiff_api_server_t *s)
 {
@@ -99,6 +105,8 @@ void skiff_api_server_free(skiff_api_server_t *s)
     for (size_t i = 0; i < 64; i++) apisrv_cache_free(s->caches[i]);
     for (size_t i = 0; i < 64; i++) skiff_fanout_free(s->fanouts[i]);
     apisrv_auth_fini(s);
+    free(s->tls_cert);
+    free(s->tls_key);
     apisrv_metrics_free(s->metrics);
     pthread_mutex_destroy(&s->alloc_mu);
     pthread_mutex_destroy(&s->watch_mu);
