@@ -47,6 +47,8 @@ static const skiff_config_key_t controllers_keys[] = {
     { "workers", SKIFF_CFG_INT, "2", 0, 0, "worker threads per controller (1..64)" },
     { "server", SKIFF_CFG_STRING, NULL, 0, 0,
       "API server URL (http://HOST:PORT) to run against another process; default: this process's apiserver" },
+    { "kubeconfig", SKIFF_CFG_STRING, NULL, 0, 0,
+      "kubeconfig (server, CA, token) for an API server in another process, e.g. one with authentication on; overrides server" },
     { "resync", SKIFF_CFG_DURATION, "10m", 0, 0, "every cached object is re-synced this often (0 = never)" },
     { "leader_elect", SKIFF_CFG_BOOL, "false", 0, 0,
       "run the controllers only while holding the Lease kube-system/kube-controller-manager" },
@@ -75,6 +77,8 @@ static const skiff_config_key_t sim_keys[] = {
     { "pod_cidr", SKIFF_CFG_STRING, "10.244.0.0/16", 0, 0, "cluster pod range; node N gets its N-th /24 as spec.podCIDR" },
     { "node_cidr", SKIFF_CFG_STRING, "172.18.0.0/16", 0, 0, "node InternalIPs (node N gets base+N+2)" },
     { "server", SKIFF_CFG_STRING, NULL, 0, 0, "API server URL for a sim in another process; unset = the in-process API server" },
+    { "kubeconfig", SKIFF_CFG_STRING, NULL, 0, 0,
+      "kubeconfig (server, CA, token) for an API server in another process; overrides server" },
     { "workers", SKIFF_CFG_INT, "2", 0, 0, "threads doing pod status updates and deletions" },
     SKIFF_CONFIG_END,
 };

@@ -57,6 +57,13 @@ typedef struct skiff_adm_request {
      * (SKIFF_ERROR_MSG_MAX); it then replaces err->msg. Copied. NULL when
      * the host has no such channel (err->msg is used, truncated). */
     void (*set_reason)(struct skiff_adm_request *req, const char *msg);
+
+    /* --- 1.2 (read only when within req->size): the rest of the
+     * authenticated user (`user` is its name), as AdmissionReview's
+     * userInfo. Borrowed for the call. */
+    const char *uid;                 /* "" when none */
+    const char *const *groups;       /* ngroups entries, e.g. "system:authenticated" */
+    size_t ngroups;
 } skiff_adm_request_t;
 
 typedef enum skiff_adm_verdict {
