@@ -89,7 +89,7 @@ char *skiff_api_kubeconfig_opts(const skiff_api_kubeconfig_opts_t *o)
                  "clusters:\n"
                  "- name: skiff\n"
                  "  cluster:\n"
-                 "    server: \"%s\"\n"
+                 "    server: %s\n"
                  "%s"
                  "users:\n"
                  "- name: \"%s\"\n"
