@@ -2,10 +2,15 @@
  * ClusterRoleBindings parsed once, kept current by one store watch per
  * prefix, evaluated in memory on every request (see rbac.h).
  *
- * Lists are short (a cluster has tens to hundreds of bindings), so they are
- * plain linked lists scanned under a read lock: the scan costs less than a
- * hash of the user name would save. A watch that ends (compaction, a store
- * that fell over) marks the index stale; the next request reloads it. */
+ * The objects live in plain lists; decisions go through a map rebuilt
+ * after every change (RBAC writes are rare, decisions are per request):
+ * subject ("C|U|alice", "R|<ns>|G|dev", "C|S|<ns>:<sa>") → the bindings
+ * naming it, each with its role already resolved. A decision is then a few
+ * hash lookups (the user, each group, in the cluster and in the request's
+ * namespace), not a scan of every binding — a first version that scanned
+ * spent 4 µs per decision in strcmp with 100 bindings (bench/auth).
+ * A watch that ends (compaction, a store that fell over) marks the index
+ * stale; the next request reloads it. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +41,85 @@ typedef struct binding {
     char *role;        /* roleRef.name */
     apisrv_rbac_subject_t *subs;
     size_t nsubs;
+    const struct role *resolved; /* set by rebuild(); NULL = role missing */
 } binding_t;
+
+/* string key → array of pointers (open hashing) */
+typedef struct mentry {
+    struct mentry *next;
+    uint64_t h;
+    char *key;
+    size_t klen;
+    const void **v;
+    size_t n, cap;
+} mentry_t;
+
+typedef struct map {
+    mentry_t **b;
+    size_t nb, n;
+} map_t;
+
+static uint64_t mhash(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+    return h;
+}
+
+static void map_free(map_t *m)
+{
+    for (size_t i = 0; i < m->nb; i++)
+        for (mentry_t *e = m->b[i], *nx; e; e = nx) { nx = e->next; free(e->key); free(e->v); free(e); }
+    free(m->b);
+    memset(m, 0, sizeof *m);
+}
+
+static const mentry_t *map_get(const map_t *m, const char *k, size_t n)
+{
+    if (!m->nb) return NULL;
+    uint64_t h = mhash(k, n);
+    for (const mentry_t *e = m->b[h & (m->nb - 1)]; e; e = e->next)
+        if (e->h == h && e->klen == n && memcmp(e->key, k, n) == 0) return e;
+    return NULL;
+}
+
+static int map_add(map_t *m, const char *k, size_t n, const void *v)
+{
+    if (!m->nb) {
+        m->nb = 64;
+        if (!(m->b = calloc(m->nb, sizeof *m->b))) { m->nb = 0; return -1; }
+    }
+    if (m->n > m->nb) {
+        size_t nb = m->nb * 4;
+        mentry_t **b = calloc(nb, sizeof *b);
+        if (!b) return -1;
+        for (size_t i = 0; i < m->nb; i++)
+            for (mentry_t *e = m->b[i], *nx; e; e = nx) { nx = e->next; e->next = b[e->h & (nb - 1)]; b[e->h & (nb - 1)] = e; }
+        free(m->b);
+        m->b = b;
+        m->nb = nb;
+    }
+    uint64_t h = mhash(k, n);
+    mentry_t *e = (mentry_t *)map_get(m, k, n);
+    if (!e) {
+        if (!(e = calloc(1, sizeof *e)) || !(e->key = malloc(n ? n : 1))) { free(e); return -1; }
+        memcpy(e->key, k, n);
+        e->klen = n;
+        e->h = h;
+        e->next = m->b[h & (m->nb - 1)];
+        m->b[h & (m->nb - 1)] = e;
+        m->n++;
+    }
+    if (e->n == e->cap) {
+        size_t nc = e->cap ? e->cap * 2 : 2;
+        const void **nv = realloc(e->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        e->v = nv;
+        e->cap = nc;
+    }
+    e->v[e->n++] = v;
+    return 0;
+}
 
 typedef struct feed {
     apisrv_rbac_t *r;
@@ -56,7 +139,19 @@ struct apisrv_rbac {
     pthread_mutex_t reload_mu; /* one reload at a time */
     pthread_cond_t cv;
     feed_t feeds[K_N];
+    map_t subjects;        /* subject key → bindings (rebuild()) */
+    int index_broken;      /* rebuild ran out of memory: decide by scanning */
 };
+
+/* "C|U|alice", "R|<ns>|G|dev", "C|S|<ns>:<name>": a subject in the cluster
+ * (ClusterRoleBindings) or in a namespace (RoleBindings). Returns the
+ * length, or 0 when it does not fit. */
+static size_t subject_key(char *buf, size_t len, const char *ns, char kind, const char *a, const char *b)
+{
+    int n = ns ? snprintf(buf, len, "R|%s|%c|%s%s%s", ns, kind, a, b ? ":" : "", b ? b : "")
+               : snprintf(buf, len, "C|%c|%s%s%s", kind, a, b ? ":" : "", b ? b : "");
+    return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
 
 static void role_free(role_t *x)
 {
@@ -137,6 +232,8 @@ static binding_t *binding_parse(const char *key, size_t klen, const cJSON *o)
     return b;
 }
 
+static void rebuild(apisrv_rbac_t *r);
+
 /* Replace (or with o NULL remove) the entry of `key`; caller holds the write lock. */
 static void apply(apisrv_rbac_t *r, int kind, const char *key, size_t klen, const cJSON *o)
 {
@@ -178,6 +275,7 @@ static void on_event(void *ud, const skiff_store_event_t *ev, const skiff_error_
     pthread_rwlock_wrlock(&r->lock);
     if (ev->type == SKIFF_STORE_EV_PUT) apply_kv(r, f->kind, ev->kv.key, ev->kv.key_len, ev->kv.value, ev->kv.value_len);
     else apply(r, f->kind, ev->kv.key, ev->kv.key_len, NULL);
+    rebuild(r);
     pthread_rwlock_unlock(&r->lock);
     pthread_mutex_lock(&r->mu);
     if (ev->kv.mod_rev > r->rev[f->kind]) r->rev[f->kind] = ev->kv.mod_rev;
@@ -196,6 +294,7 @@ static int on_kv(void *ud, const skiff_store_kv_t *kv)
 
 static void clear(apisrv_rbac_t *r)
 {
+    map_free(&r->subjects);
     for (int i = 0; i < 2; i++) {
         while (r->roles[i]) { role_t *x = r->roles[i]; r->roles[i] = x->next; role_free(x); }
         while (r->binds[i]) { binding_t *b = r->binds[i]; r->binds[i] = b->next; binding_free(b); }
@@ -225,6 +324,7 @@ static int load(apisrv_rbac_t *r, skiff_error_t *err)
         rc = r->ops->range(r->store, &rq, on_kv, &l, &rs, err);
         if (rc == 0 && !rev) rev = rs.rev;
     }
+    rebuild(r);
     pthread_rwlock_unlock(&r->lock);
     if (rc < 0) return rc;
     pthread_mutex_lock(&r->mu);
@@ -300,6 +400,42 @@ static const role_t *find_role(const apisrv_rbac_t *r, int cluster, const char *
     return NULL;
 }
 
+/* Resolve every binding's role and map its subjects; caller holds the
+ * write lock. Roles are looked up through a temporary map so a rebuild is
+ * linear in the number of objects. */
+static void rebuild(apisrv_rbac_t *r)
+{
+    map_free(&r->subjects);
+    map_t roles = { 0 };
+    int oom = 0;
+    char k[600];
+    for (int c = 0; c < 2; c++)
+        for (const role_t *x = r->roles[c]; x; x = x->next) {
+            size_t n = subject_key(k, sizeof k, c ? NULL : x->ns, 'r', x->name, NULL);
+            if (n && map_add(&roles, k, n, x) < 0) oom = 1;
+        }
+    for (int c = 0; c < 2 && !oom; c++)
+        for (binding_t *b = r->binds[c]; b; b = b->next) {
+            size_t n = subject_key(k, sizeof k, b->cluster_role ? NULL : b->ns, 'r', b->role, NULL);
+            const mentry_t *e = n ? map_get(&roles, k, n) : NULL;
+            b->resolved = e ? e->v[0] : NULL;
+            if (!b->resolved) continue;
+            for (size_t i = 0; i < b->nsubs && !oom; i++) {
+                const apisrv_rbac_subject_t *s = &b->subs[i];
+                char kind = s->kind == APISRV_SUBJ_USER ? 'U' : s->kind == APISRV_SUBJ_GROUP ? 'G' : 'S';
+                n = subject_key(k, sizeof k, c ? NULL : b->ns, kind, s->kind == APISRV_SUBJ_SA ? s->ns : s->name,
+                                s->kind == APISRV_SUBJ_SA ? s->name : NULL);
+                if (n && map_add(&r->subjects, k, n, b) < 0) oom = 1;
+            }
+        }
+    map_free(&roles);
+    r->index_broken = oom;
+    if (oom) {
+        map_free(&r->subjects);
+        skiff_log(SKIFF_LOG_ERROR, "apiserver", "rbac: out of memory indexing bindings; deciding by scanning until the next change");
+    }
+}
+
 static int binding_allows(const apisrv_rbac_t *r, const binding_t *b, const apisrv_authz_attrs_t *a)
 {
     int match = 0;
@@ -307,6 +443,34 @@ static int binding_allows(const apisrv_rbac_t *r, const binding_t *b, const apis
     if (!match) return 0;
     const role_t *x = find_role(r, b->cluster_role, b->ns, b->role);
     return x && apisrv_rbac_rules_allow(x->rules, x->nrules, a);
+}
+
+/* The bindings of one subject key whose role allows a. */
+static int key_allows(const apisrv_rbac_t *r, const char *k, size_t n, const apisrv_authz_attrs_t *a)
+{
+    const mentry_t *e = n ? map_get(&r->subjects, k, n) : NULL;
+    for (size_t i = 0; e && i < e->n; i++) {
+        const binding_t *b = e->v[i];
+        if (b->resolved && apisrv_rbac_rules_allow(b->resolved->rules, b->resolved->nrules, a)) return 1;
+    }
+    return 0;
+}
+
+/* Every subject the request's user is, in the cluster and in its namespace. */
+static int indexed_allows(const apisrv_rbac_t *r, const apisrv_authz_attrs_t *a)
+{
+    char k[600];
+    static const char sa_pfx[] = "system:serviceaccount:";
+    const char *sa = strncmp(a->user, sa_pfx, sizeof sa_pfx - 1) == 0 ? a->user + sizeof sa_pfx - 1 : NULL;
+    const char *nss[2] = { NULL, a->resource_request && a->namespace_ && *a->namespace_ ? a->namespace_ : NULL };
+    for (int j = 0; j < 2; j++) {
+        if (j && !nss[1]) break;
+        if (key_allows(r, k, subject_key(k, sizeof k, nss[j], 'U', a->user, NULL), a)) return 1;
+        for (size_t i = 0; i < a->ngroups; i++)
+            if (key_allows(r, k, subject_key(k, sizeof k, nss[j], 'G', a->groups[i], NULL), a)) return 1;
+        if (sa && key_allows(r, k, subject_key(k, sizeof k, nss[j], 'S', sa, NULL), a)) return 1;
+    }
+    return 0;
 }
 
 int apisrv_rbac_authorize(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const int64_t min_rev[4])
@@ -321,10 +485,14 @@ int apisrv_rbac_authorize(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const
     if (min_rev) catch_up(r, min_rev);
     int allowed = 0;
     pthread_rwlock_rdlock(&r->lock);
-    for (const binding_t *b = r->binds[1]; b && !allowed; b = b->next) allowed = binding_allows(r, b, a);
-    if (a->resource_request && a->namespace_ && *a->namespace_)
-        for (const binding_t *b = r->binds[0]; b && !allowed; b = b->next)
-            if (strcmp(b->ns, a->namespace_) == 0) allowed = binding_allows(r, b, a);
+    if (!r->index_broken) {
+        allowed = indexed_allows(r, a);
+    } else {
+        for (const binding_t *b = r->binds[1]; b && !allowed; b = b->next) allowed = binding_allows(r, b, a);
+        if (a->resource_request && a->namespace_ && *a->namespace_)
+            for (const binding_t *b = r->binds[0]; b && !allowed; b = b->next)
+                if (strcmp(b->ns, a->namespace_) == 0) allowed = binding_allows(r, b, a);
+    }
     pthread_rwlock_unlock(&r->lock);
     return allowed;
 }

@@ -255,6 +255,28 @@ static void test_role_binding_one_namespace(void **state)
     assert_int_equal(as(f, &alice, "POST", "/api/v1/namespaces/prod/configmaps", "{\"metadata\":{\"name\":\"c\"}}", NULL), 201);
     assert_int_equal(as(f, &alice, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/prod/roles",
                         "{\"metadata\":{\"name\":\"r\"},\"rules\":[]}", NULL), 403);
+    /* a ServiceAccount subject: the user system:serviceaccount:<ns>:<name> */
+    static const char *const sag[] = { "system:serviceaccounts", "system:serviceaccounts:dev", "system:authenticated" };
+    const skiff_api_user_t builder = { "system:serviceaccount:dev:builder", "", sag, 3 };
+    assert_int_equal(as(f, &builder, "GET", "/api/v1/namespaces/dev/configmaps", NULL, NULL), 403);
+    assert_int_equal(skiff_api_client_create(f->cl, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        "{\"metadata\":{\"name\":\"builder-view\"},\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"builder\",\"namespace\":\"dev\"}],"
+        "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"view\"}}", NULL, &err), 0);
+    assert_int_equal(as(f, &builder, "GET", "/api/v1/namespaces/prod/configmaps", NULL, NULL), 200);
+    assert_int_equal(as(f, &builder, "GET", "/api/v1/namespaces/prod/secrets", NULL, NULL), 403);
+    /* a binding whose role appears later starts to count when it does */
+    assert_int_equal(as(f, &alice, "GET", "/api/v1/namespaces/prod/secrets", NULL, NULL), 200); /* edit reads secrets */
+    assert_int_equal(skiff_api_client_create(f->cl, "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/rolebindings",
+        "{\"metadata\":{\"name\":\"later\"},\"subjects\":[{\"kind\":\"Group\",\"name\":\"qa\"}],"
+        "\"roleRef\":{\"kind\":\"Role\",\"name\":\"lease-admin\"}}", NULL, &err), 0);
+    static const char *const qag[] = { "qa", "system:authenticated" };
+    const skiff_api_user_t carol = { "carol", "", qag, 2 };
+    assert_int_equal(as(f, &carol, "GET", "/apis/coordination.k8s.io/v1/namespaces/dev/leases", NULL, NULL), 403);
+    assert_int_equal(skiff_api_client_create(f->cl, "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/roles",
+        "{\"metadata\":{\"name\":\"lease-admin\"},\"rules\":[{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"*\"],\"verbs\":[\"*\"]}]}",
+        NULL, &err), 0);
+    assert_int_equal(as(f, &carol, "GET", "/apis/coordination.k8s.io/v1/namespaces/dev/leases", NULL, NULL), 200);
+    assert_int_equal(as(f, &carol, "GET", "/apis/coordination.k8s.io/v1/namespaces/prod/leases", NULL, NULL), 403);
     /* discovery and whoami are every authenticated user's (bootstrap policy) */
     assert_int_equal(as(f, &alice, "GET", "/apis", NULL, NULL), 200);
     assert_int_equal(as(f, &alice, "GET", "/metrics", NULL, &b), 403);
