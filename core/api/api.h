@@ -88,6 +88,12 @@ typedef struct skiff_api_request {
     int remote;
     const char *authorization; /* remote: the Authorization header, may be NULL */
     const struct skiff_api_user *user; /* in-process: borrowed for the call */
+    /* remote: kubectl --as / --as-group (Impersonate-User, Impersonate-Group
+     * headers); allowed by the `impersonate` verb on users/groups/serviceaccounts */
+    const char *impersonate_user;
+    const char *impersonate_groups[8];
+    size_t nimpersonate_groups;
+    int impersonate_overflow; /* more Impersonate-Group headers than fit: refused */
 } skiff_api_request_t;
 
 typedef struct skiff_api_stream skiff_api_stream_t;

@@ -178,3 +178,60 @@ int apisrv_authorize_path(apisrv_call_t *c)
     free(msg);
     return -1;
 }
+
+static int impersonation_denied(apisrv_call_t *c, const char *resource, const char *ns, const char *name)
+{
+    apisrv_authz_attrs_t a = { .resource_request = 1, .verb = "impersonate", .group = "", .resource = resource,
+                               .subresource = "", .namespace_ = ns, .name = name };
+    user_attrs(c, &a);
+    if (apisrv_authorize_attrs(c->s, &a)) return 0;
+    char *msg = NULL;
+    int n = *ns ? asprintf(&msg, "%s \"%s\" is forbidden: User \"%s\" cannot impersonate resource \"%s\" in API group \"\" in the namespace \"%s\"",
+                           resource, name, a.user, resource, ns)
+                : asprintf(&msg, "%s \"%s\" is forbidden: User \"%s\" cannot impersonate resource \"%s\" in API group \"\" at the cluster scope",
+                           resource, name, a.user, resource);
+    if (n < 0) return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
+    apisrv_fail_causes(c, 403, "Forbidden", msg, NULL);
+    free(msg);
+    return -1;
+}
+
+int apisrv_impersonate(apisrv_call_t *c)
+{
+    const skiff_api_request_t *r = c->req;
+    if (!r->impersonate_user && !r->nimpersonate_groups && !r->impersonate_overflow) return 0;
+    if (r->impersonate_overflow)
+        return apisrv_fail(c, 400, "BadRequest", "too many Impersonate-Group headers (at most 8)"), -1;
+    if (!r->impersonate_user || !*r->impersonate_user)
+        return apisrv_fail(c, 400, "BadRequest", "impersonating groups requires impersonating a user (Impersonate-User)"), -1;
+    const char *u = r->impersonate_user;
+    static const char sa_pfx[] = "system:serviceaccount:";
+    size_t ng = 0;
+    if (strncmp(u, sa_pfx, sizeof sa_pfx - 1) == 0) {
+        /* system:serviceaccount:<ns>:<name>: impersonate serviceaccounts in <ns> */
+        const char *rest = u + sizeof sa_pfx - 1, *colon = strchr(rest, ':');
+        if (!colon || colon == rest || !colon[1] || (size_t)(colon - rest) >= 256)
+            return apisrv_fail(c, 400, "BadRequest", "Impersonate-User \"%.200s\": expected system:serviceaccount:NAMESPACE:NAME", u), -1;
+        char ns[256];
+        snprintf(ns, sizeof ns, "%.*s", (int)(colon - rest), rest);
+        if (impersonation_denied(c, "serviceaccounts", ns, colon + 1) < 0) return -1;
+        snprintf(c->imp_sa_group, sizeof c->imp_sa_group, "system:serviceaccounts:%s", ns);
+        c->imp_groups[ng++] = "system:serviceaccounts";
+        c->imp_groups[ng++] = c->imp_sa_group;
+    } else if (impersonation_denied(c, "users", "", u) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < r->nimpersonate_groups; i++) {
+        if (impersonation_denied(c, "groups", "", r->impersonate_groups[i]) < 0) return -1;
+        c->imp_groups[ng++] = r->impersonate_groups[i];
+    }
+    int has_auth = 0;
+    for (size_t i = 0; i < ng; i++) if (strcmp(c->imp_groups[i], "system:authenticated") == 0) has_auth = 1;
+    if (!has_auth && strcmp(u, "system:anonymous") != 0) c->imp_groups[ng++] = "system:authenticated";
+    c->imp.name = u;
+    c->imp.uid = "";
+    c->imp.groups = c->imp_groups;
+    c->imp.ngroups = ng;
+    c->user = &c->imp;
+    return 0;
+}

@@ -23,6 +23,12 @@ void apisrv_auth_fini(skiff_api_server_t *s);
  * set, or -1: answer 401 Unauthorized. */
 int apisrv_authenticate(skiff_api_server_t *s, const char *header, const skiff_api_user_t **out);
 
+/* kubectl --as / --as-group: when the request names someone to act as,
+ * check that c->user may `impersonate` them (users, groups, or
+ * serviceaccounts in their namespace) and make c->user that identity.
+ * 0 = go on, -1 = refused (Status set: 403, or 400 for malformed headers). */
+int apisrv_impersonate(apisrv_call_t *c);
+
 /* Decide c (routed: res/ns/name/sub/verb set for resource requests; path
  * for the rest). 0 = go on; -1 = refused, 403 Status set. */
 int apisrv_authorize_resource(apisrv_call_t *c);

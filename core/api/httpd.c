@@ -12,6 +12,8 @@
 
 #include "api/internal.h"
 
+void apisrv_httpd_identity(struct MHD_Connection *conn, skiff_api_request_t *req);
+
 typedef struct conn {
     skiff_api_buf_t body;
     int too_large;
@@ -148,9 +150,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body = c->body.data,
         .body_len = c->body.len,
         .user_agent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
-        .remote = 1, /* authenticated from its Authorization header (auth.h) */
-        .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
     };
+    apisrv_httpd_identity(conn, &req); /* who is asking (httpd_auth.c) */
     skiff_api_response_t resp;
     if (skiff_api_server_handle(s, &req, &resp) < 0 && !resp.body && !resp.stream) return MHD_NO;
     if (resp.stream) {

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/api.h"
+#include "api/auth.h"
 #include "api/buf.h"
 
 struct microhttpd_daemon_opaque;
@@ -102,6 +103,10 @@ struct apisrv_call {
     skiff_store_cmp_t xcmp[APISRV_MAX_EXTRA];
     skiff_store_op_t xop[APISRV_MAX_EXTRA];
     const struct skiff_api_user *user; /* who is calling (auth.h); never NULL once routed */
+    /* an impersonated user (kubectl --as) lives here for the call (authz.c) */
+    skiff_api_user_t imp;
+    const char *imp_groups[12];
+    char imp_sa_group[300];
 };
 
 const char *apisrv_param(const apisrv_call_t *c, const char *key); /* NULL if absent */

@@ -246,6 +246,11 @@ int skiff_api_server_handle(skiff_api_server_t *s, const skiff_api_request_t *re
         free(c);
         return rc == -ENOMEM ? rc : 0;
     }
+    if (req->remote && apisrv_impersonate(c) < 0) { /* kubectl --as */
+        apisrv_metrics_observe(s->metrics, NULL, c->verb, resp->code, now_ns(CLOCK_MONOTONIC) - t0);
+        free(c);
+        return 0;
+    }
     char *path = strdup(req->path ? req->path : "/");
     char *segs[16];
     int nseg = 0, rc = 0;

@@ -129,6 +129,14 @@ out=$(kas alice auth can-i get /apis); rc=$?
 expect_eq "can-i get /apis (non-resource URL, system:discovery): yes" "yes 0" "$out $rc"
 out=$(ka auth can-i '*' '*'); rc=$?
 expect_eq "admin can-i '*' '*': yes" "yes 0" "$out $rc"
+out=$(ka auth can-i list pods -n team-a --as alice); rc=$?
+expect_eq "admin can-i --as alice (impersonation): yes in team-a" "yes 0" "$out $rc"
+out=$(ka auth can-i list pods -n default --as alice); rc=$?
+expect_eq "admin can-i --as alice: no in default" "no 1" "$out $rc"
+out=$(ka auth whoami --as alice --as-group qa)
+expect_contains "whoami --as alice --as-group qa" "Groups      [qa system:authenticated]" "$out"
+out=$(kas bob get pods -n team-a --as alice)
+expect_eq "bob may not impersonate" 'Error from server (Forbidden): users "alice" is forbidden: User "bob" cannot impersonate resource "users" in API group "" at the cluster scope' "$out"
 
 # --- kubectl create rolebinding (protobuf body), a ClusterRole bound in a namespace ---------
 out=$(ka create rolebinding bob-edit --clusterrole=edit --user=bob -n team-a)
