@@ -206,13 +206,15 @@ int apisrv_authenticate(skiff_api_server_t *s, const char *header, const skiff_a
      * not an answer (anonymous decides); "Bearer" with an empty or unknown
      * token is a failure, anonymous or not */
     while (header && isspace((unsigned char)*header)) header++;
-    if (header && *header) {
+    /* no token authenticator configured: a bearer header is not looked at,
+     * as kube-apiserver without --token-auth-file */
+    if (header && *header && s->tokens && s->tokens->n) {
         const char *sp = strchr(header, ' ');
         if (sp && sp - header == 6 && strncasecmp(header, "bearer", 6) == 0) {
             const char *tok = sp + 1;
             size_t tl = strcspn(tok, " ");
             while (tl && isspace((unsigned char)tok[tl - 1])) tl--;
-            if (!tl || !s->tokens) return -1;
+            if (!tl) return -1;
             char buf[1024];
             if (tl >= sizeof buf) return -1;
             memcpy(buf, tok, tl);
