@@ -227,7 +227,7 @@ int main(int argc, char **argv)
     printf("# skiff auth bench: LMDB in %s, %d creates x %d clients per run, %d rounds, %d noise bindings\n", dir, creates,
            clients, rounds, noise);
     static const char tok[] = "Authorization: Bearer bench-token\r\n";
-    double ra[64], rb[64], rc[64];
+    double ra[64], rb[64], rc[64], ua[64], ub[64], uc[64]; /* creates/s, process CPU µs per create */
     int errors = 0, e;
     char prefix[32];
     double cpu0 = proc_cpu_s();
@@ -236,18 +236,24 @@ int main(int argc, char **argv)
         for (int k = 0; k < 3; k++) {
             int which = r % 2 ? 2 - k : k;
             snprintf(prefix, sizeof prefix, "%c%d", "abc"[which], r);
+            double c0 = proc_cpu_s();
             double v = which == 0 ? run_creates(pa, "", prefix, creates, clients, &e)
                      : which == 1 ? run_creates(pb, tok, prefix, creates, clients, &e)
                                   : run_creates(pc, tok, prefix, creates, clients, &e);
             (which == 0 ? ra : which == 1 ? rb : rc)[r] = v;
+            (which == 0 ? ua : which == 1 ? ub : uc)[r] = (proc_cpu_s() - c0) / creates * 1e6;
             errors += e;
         }
-        printf("round %d: A %.0f/s  B %.0f/s  C %.0f/s\n", r, ra[r], rb[r], rc[r]);
+        printf("round %d: A %.0f/s %.1f us  B %.0f/s %.1f us  C %.0f/s %.1f us (creates/s, process CPU per create)\n", r,
+               ra[r], ua[r], rb[r], ub[r], rc[r], uc[r]);
     }
     proc_cpu_per_create = (proc_cpu_s() - cpu0) / (3.0 * rounds * creates);
     double ma = median(ra, rounds), mb = median(rb, rounds), mc = median(rc, rounds);
     printf("creates/s median: A (no auth) %.0f, B (token, AlwaysAllow) %.0f, C (token, RBAC) %.0f; "
            "B/A %.3f, C/B %.3f (RBAC), C/A %.3f; %d errors\n", ma, mb, mc, mb / ma, mc / mb, mc / ma, errors);
+    double va = median(ua, rounds), vb = median(ub, rounds), vc = median(uc, rounds);
+    printf("CPU per create median: A %.1f us, B %.1f us, C %.1f us; authentication +%.1f%%, RBAC +%.1f%%\n", va, vb, vc,
+           (vb / va - 1) * 100, (vc / vb - 1) * 100);
 
     /* the decision alone, on the same index */
     static const char *const ug[] = { "bench", "system:authenticated" };
