@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "api/admission.h"
 #include "api/authz.h"
 #include "api/client.h"
 #include "plugin/plugin.h"
@@ -424,6 +425,66 @@ static void test_modes_config(void **state)
     assert_non_null(strstr(err.msg, "token_auth_file \"/nonexistent/tokens.csv\""));
 }
 
+/* ---- the admission chain sees the authenticated user --------------------------- */
+
+static char seen[512];
+
+static int who_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff_error_t *err)
+{
+    (void)host; (void)ctx; (void)self; (void)err;
+    return 0;
+}
+
+/* records "user uid [groups]"; denies users outside group "dev" */
+static int who_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v, skiff_error_t *err)
+{
+    (void)self;
+    int n = snprintf(seen, sizeof seen, "%s %s [", req->user, req->uid ? req->uid : "-");
+    int dev = 0;
+    for (size_t i = 0; i < req->ngroups && n > 0 && (size_t)n < sizeof seen; i++) {
+        n += snprintf(seen + n, sizeof seen - (size_t)n, "%s%s", i ? " " : "", req->groups[i]);
+        if (strcmp(req->groups[i], "dev") == 0 || strcmp(req->groups[i], "system:masters") == 0) dev = 1;
+    }
+    if (n > 0 && (size_t)n < sizeof seen) snprintf(seen + n, sizeof seen - (size_t)n, "]");
+    *v = dev ? SKIFF_ADM_ALLOW : SKIFF_ADM_DENY;
+    if (!dev) skiff_error_set(err, SKIFF_E_INVALID, "only group dev");
+    return 0;
+}
+
+static const skiff_config_key_t who_keys[] = { SKIFF_CONFIG_END };
+static const skiff_admission_ops_t who_ops = { .size = sizeof who_ops, .admit = who_admit };
+static const skiff_plugin_t who_desc = {
+    SKIFF_PLUGIN_HEADER, .kind = SKIFF_KIND_ADMISSION, .name = "who", .version = "0",
+    .config = who_keys, .instance_size = 8, .init = who_init, .ops = &who_ops,
+};
+
+static void test_admission_user(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    skiff_instance_t *i = NULL;
+    assert_int_equal(skiff_instance_new(&who_desc, "who", NULL, NULL, &i, &err), 0);
+    skiff_adm_chain_t *chain = NULL;
+    assert_int_equal(skiff_adm_chain_new(&i, 1, &chain, &err), 0);
+    skiff_api_server_set_admission(f->srv, chain);
+    assert_int_equal(skiff_api_client_create(f->cl, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        "{\"metadata\":{\"name\":\"all-edit\"},\"subjects\":[{\"kind\":\"Group\",\"name\":\"system:authenticated\"}],"
+        "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"edit\"}}", NULL, &err), 0);
+    assert_string_equal(seen, "system:skiff:component  [system:masters system:authenticated]");
+    assert_int_equal(as(f, &alice, "POST", "/api/v1/namespaces/dev/configmaps", "{\"metadata\":{\"name\":\"a\"}}", NULL), 201);
+    assert_string_equal(seen, "alice 1 [dev system:authenticated]");
+    static const char *const bg[] = { "system:authenticated" };
+    const skiff_api_user_t bob = { "bob", "", bg, 1 };
+    char *b = NULL, m[512];
+    assert_int_equal(as(f, &bob, "POST", "/api/v1/namespaces/dev/configmaps", "{\"metadata\":{\"name\":\"b\"}}", &b), 403);
+    assert_string_equal(msg_of(b, m, sizeof m), "configmaps \"b\" is forbidden: who: only group dev");
+    free(b);
+    assert_string_equal(seen, "bob  [system:authenticated]");
+    skiff_api_server_set_admission(f->srv, NULL);
+    skiff_adm_chain_free(chain);
+    skiff_instance_free(i);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +498,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rbac_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admission_user, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
