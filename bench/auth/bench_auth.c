@@ -275,6 +275,36 @@ int main(int argc, char **argv)
            "one create over HTTP costs the process %.0f us CPU (all runs)\n", ta, td, allowed, 2 * n,
            proc_cpu_per_create * 1e6);
 
+    /* in-process creates on server C, one thread, thread CPU per create:
+     * as bench-user (RBAC decides) vs as a system:masters user (bypass),
+     * alternating runs — the RBAC cost without HTTP and scheduling noise */
+    static const char *const mg[] = { "system:masters", "system:authenticated" };
+    const skiff_api_user_t bu = { "bench-user", "1", ug, 2 }, mu = { "root", "", mg, 2 };
+    double ur[64], um[64];
+    int ierr = 0;
+    for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < 2; k++) {
+            int rbac_run = (r + k) % 2 == 0;
+            double c0 = cpu_s();
+            for (int i = 0; i < creates; i++) {
+                char name[64], pod[512];
+                snprintf(name, sizeof name, "i%c%d-%d", rbac_run ? 'r' : 'm', r, i);
+                int bl = snprintf(pod, sizeof pod, POD, name);
+                skiff_api_request_t rq = { .method = "POST", .path = "/api/v1/namespaces/default/pods", .body = pod,
+                                           .body_len = (size_t)bl, .content_type = "application/json",
+                                           .user = rbac_run ? &bu : &mu };
+                skiff_api_response_t rs;
+                skiff_api_server_handle(sc, &rq, &rs);
+                if (rs.code != 201) ierr++;
+                skiff_api_response_free(&rs);
+            }
+            (rbac_run ? ur : um)[r] = (cpu_s() - c0) / creates * 1e6;
+        }
+    }
+    double mr = median(ur, rounds), mm = median(um, rounds);
+    printf("in-process create, thread CPU median: RBAC-decided %.2f us, system:masters %.2f us; RBAC +%.2f us = %.1f%% (%d errors)\n",
+           mr, mm, mr - mm, (mr / mm - 1) * 100, ierr);
+
     skiff_api_server_free(sa);
     skiff_api_server_free(sb);
     skiff_api_server_free(sc);

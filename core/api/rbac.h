@@ -44,7 +44,15 @@ typedef struct apisrv_rbac_list {
 
 typedef struct apisrv_rbac_rule {
     apisrv_rbac_list_t verbs, groups, resources, names, urls;
+    /* precomputed so most rules are refused without a string compare:
+     * one bit per common verb (APISRV_RBAC_VERB_ALL for "*"); verbs outside
+     * the table (impersonate, bind, escalate...) are in `other_verbs` */
+    unsigned verb_mask;
+    int other_verbs, any_group, any_resource;
 } apisrv_rbac_rule_t;
+#define APISRV_RBAC_VERB_ALL 0x80000000u
+/* The bit of a verb (0 when it has none: compare strings). */
+unsigned apisrv_rbac_verb_bit(const char *verb);
 
 /* Parse a `rules` array (PolicyRule objects; NULL = no rules). On success
  * *out (may be NULL when n is 0) belongs to the caller: free with

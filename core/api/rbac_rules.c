@@ -35,6 +35,30 @@ static int list_parse(const cJSON *arr, apisrv_rbac_list_t *l, size_t idx, const
     return 0;
 }
 
+static const char *const known_verbs[] = {
+    "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", NULL,
+};
+
+unsigned apisrv_rbac_verb_bit(const char *verb)
+{
+    for (unsigned i = 0; known_verbs[i]; i++)
+        if (strcmp(verb, known_verbs[i]) == 0) return 1u << i;
+    return 0;
+}
+
+static int has(const apisrv_rbac_list_t *l, const char *s);
+
+static void precompute(apisrv_rbac_rule_t *r)
+{
+    for (size_t i = 0; i < r->verbs.n; i++) {
+        unsigned b = strcmp(r->verbs.v[i], "*") == 0 ? APISRV_RBAC_VERB_ALL : apisrv_rbac_verb_bit(r->verbs.v[i]);
+        if (b) r->verb_mask |= b;
+        else r->other_verbs = 1;
+    }
+    r->any_group = has(&r->groups, "*");
+    r->any_resource = has(&r->resources, "*");
+}
+
 void apisrv_rbac_rules_free(apisrv_rbac_rule_t *rules, size_t n)
 {
     for (size_t i = 0; rules && i < n; i++) {
@@ -71,6 +95,7 @@ int apisrv_rbac_rules_parse(const cJSON *rules, apisrv_rbac_rule_t **out, size_t
             i++;
             break;
         }
+        precompute(&v[i]);
         i++;
     }
     if (rc < 0) { apisrv_rbac_rules_free(v, cnt); return rc; }
@@ -86,20 +111,23 @@ static int has(const apisrv_rbac_list_t *l, const char *s)
     return 0;
 }
 
-static int verb_matches(const apisrv_rbac_rule_t *r, const char *verb)
+/* bit: the request verb's bit (apisrv_rbac_verb_bit), 0 for others */
+static int verb_matches(const apisrv_rbac_rule_t *r, const char *verb, unsigned bit)
 {
-    return has(&r->verbs, "*") || has(&r->verbs, verb);
+    if (r->verb_mask & (bit | APISRV_RBAC_VERB_ALL)) return 1;
+    return !bit && r->other_verbs && has(&r->verbs, verb);
 }
 
 static int group_matches(const apisrv_rbac_rule_t *r, const char *group)
 {
-    return has(&r->groups, "*") || has(&r->groups, group);
+    return r->any_group || has(&r->groups, group);
 }
 
 /* "pods" matches pods; "pods/log" matches only that subresource; "*"
  * everything; "*\/scale" the scale subresource of any resource. */
 static int resource_matches(const apisrv_rbac_rule_t *r, const char *resource, const char *sub)
 {
+    if (r->any_resource) return 1;
     size_t rl = strlen(resource), sl = strlen(sub);
     for (size_t i = 0; i < r->resources.n; i++) {
         const char *x = r->resources.v[i];
@@ -133,19 +161,26 @@ static int url_matches(const apisrv_rbac_rule_t *r, const char *path)
     return 0;
 }
 
-int apisrv_rbac_rule_allows(const apisrv_rbac_rule_t *r, const apisrv_authz_attrs_t *a)
+static int allows(const apisrv_rbac_rule_t *r, const apisrv_authz_attrs_t *a, unsigned bit)
 {
+    if (!verb_matches(r, a->verb, bit)) return 0;
     if (a->resource_request)
-        return verb_matches(r, a->verb) && group_matches(r, a->group)
+        return !r->urls.n && group_matches(r, a->group)
                && resource_matches(r, a->resource, a->subresource ? a->subresource : "")
                && name_matches(r, a->name);
-    return verb_matches(r, a->verb) && url_matches(r, a->path ? a->path : "");
+    return url_matches(r, a->path ? a->path : "");
+}
+
+int apisrv_rbac_rule_allows(const apisrv_rbac_rule_t *r, const apisrv_authz_attrs_t *a)
+{
+    return allows(r, a, apisrv_rbac_verb_bit(a->verb));
 }
 
 int apisrv_rbac_rules_allow(const apisrv_rbac_rule_t *r, size_t n, const apisrv_authz_attrs_t *a)
 {
+    unsigned bit = apisrv_rbac_verb_bit(a->verb);
     for (size_t i = 0; i < n; i++)
-        if (apisrv_rbac_rule_allows(&r[i], a)) return 1;
+        if (allows(&r[i], a, bit)) return 1;
     return 0;
 }
 
