@@ -22,6 +22,7 @@ enum {
     APISRV_SUB_EVICTION = 1u << 3,
     APISRV_SUB_LOG = 1u << 4,
     APISRV_SUB_EXEC = 1u << 5,
+    APISRV_SUB_FINALIZE = 1u << 6, /* namespaces/NAME/finalize: spec.finalizers only */
 };
 
 typedef struct apisrv_column {

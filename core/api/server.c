@@ -175,7 +175,8 @@ static int route_resource(apisrv_call_t *c, const char *group, const char *versi
         unsigned bit = strcmp(c->sub, "status") == 0 ? APISRV_SUB_STATUS
                      : strcmp(c->sub, "scale") == 0 ? APISRV_SUB_SCALE
                      : strcmp(c->sub, "binding") == 0 ? APISRV_SUB_BINDING
-                     : strcmp(c->sub, "eviction") == 0 ? APISRV_SUB_EVICTION : 0;
+                     : strcmp(c->sub, "eviction") == 0 ? APISRV_SUB_EVICTION
+                     : strcmp(c->sub, "finalize") == 0 ? APISRV_SUB_FINALIZE : 0;
         if (!(c->res->subs & bit))
             return apisrv_fail(c, 404, "NotFound", "the server could not find the requested resource");
     }
