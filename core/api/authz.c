@@ -235,3 +235,56 @@ int apisrv_impersonate(apisrv_call_t *c)
     c->user = &c->imp;
     return 0;
 }
+
+static cJSON *strings(const apisrv_rbac_list_t *l)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < l->n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(l->v[i]));
+    return a;
+}
+
+typedef struct rules_ctx { cJSON *res, *nonres; } rules_ctx_t;
+
+static void add_rule(void *ud, const apisrv_rbac_rule_t *r)
+{
+    rules_ctx_t *x = ud;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return;
+    cJSON_AddItemToObject(o, "verbs", strings(&r->verbs));
+    if (r->urls.n) {
+        cJSON_AddItemToObject(o, "nonResourceURLs", strings(&r->urls));
+        cJSON_AddItemToArray(x->nonres, o);
+        return;
+    }
+    cJSON_AddItemToObject(o, "apiGroups", strings(&r->groups));
+    cJSON_AddItemToObject(o, "resources", strings(&r->resources));
+    if (r->names.n) cJSON_AddItemToObject(o, "resourceNames", strings(&r->names));
+    cJSON_AddItemToArray(x->res, o);
+}
+
+void apisrv_rules_review(skiff_api_server_t *s, const apisrv_authz_attrs_t *a, cJSON *st)
+{
+    rules_ctx_t x = { cJSON_AddArrayToObject(st, "resourceRules"), cJSON_AddArrayToObject(st, "nonResourceRules") };
+    int all = !s->nmodes;
+    for (int k = 0; k < s->nmodes && !all; k++) {
+        if (s->modes[k] == APISRV_AUTHZ_ALWAYS_ALLOW) all = 1;
+        if (s->modes[k] == APISRV_AUTHZ_ALWAYS_DENY) break;
+        if (s->modes[k] == APISRV_AUTHZ_RBAC && s->rbac) {
+            int64_t min_rev[4];
+            for (int i = 0; i < 4; i++)
+                min_rev[i] = s->rbac_idx[i] >= 0 ? __atomic_load_n(&s->last_write[s->rbac_idx[i]], __ATOMIC_ACQUIRE) : 0;
+            apisrv_rbac_rules_for(s->rbac, a, min_rev, add_rule, &x);
+        }
+    }
+    if (all) {
+        /* what kube's AlwaysAllow authorizer lists */
+        apisrv_rbac_rule_t r = { 0 };
+        char *star[] = { "*" };
+        r.verbs = r.groups = r.resources = (apisrv_rbac_list_t){ star, 1 };
+        add_rule(&x, &r);
+        r = (apisrv_rbac_rule_t){ 0 };
+        r.verbs = r.urls = (apisrv_rbac_list_t){ star, 1 };
+        add_rule(&x, &r);
+    }
+    cJSON_AddBoolToObject(st, "incomplete", 0);
+}

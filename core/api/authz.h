@@ -33,6 +33,11 @@ int apisrv_impersonate(apisrv_call_t *c);
  * for the rest). 0 = go on; -1 = refused, 403 Status set. */
 int apisrv_authorize_resource(apisrv_call_t *c);
 int apisrv_authorize_path(apisrv_call_t *c);
+/* The rules a user has in a namespace, as SelfSubjectRulesReview's status
+ * (resourceRules, nonResourceRules, incomplete, evaluationError) added
+ * to st. */
+void apisrv_rules_review(skiff_api_server_t *s, const apisrv_authz_attrs_t *a, cJSON *st);
+
 /* The decision for arbitrary attributes (SelfSubjectAccessReview): 1
  * allowed, 0 not. */
 int apisrv_authorize_attrs(skiff_api_server_t *s, const apisrv_authz_attrs_t *a);

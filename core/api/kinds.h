@@ -43,5 +43,6 @@ int apisrv_prepare_rbac_binding(apisrv_call_t *c, cJSON *obj, const cJSON *old, 
 /* reviews.c: the create-only virtual kinds */
 int apisrv_handle_ssar(apisrv_call_t *c); /* authorization.k8s.io SelfSubjectAccessReview */
 int apisrv_handle_ssr(apisrv_call_t *c);  /* authentication.k8s.io SelfSubjectReview */
+int apisrv_handle_ssrr(apisrv_call_t *c); /* authorization.k8s.io SelfSubjectRulesReview */
 
 #endif

@@ -271,6 +271,8 @@ MSG(m_ssarspec, "SelfSubjectAccessReviewSpec",
     { 1, "resourceAttributes", PB_MSG, KEEP, &m_resattrs }, { 2, "nonResourceAttributes", PB_MSG, KEEP, &m_nonresattrs });
 MSG(m_ssar, "SelfSubjectAccessReview", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_ssarspec });
 MSG(m_ssr, "SelfSubjectReview", { 1, "metadata", PB_MSG, 0, &m_objectmeta });
+MSG(m_ssrrspec, "SelfSubjectRulesReviewSpec", { 1, "namespace", PB_STR, 0, NULL });
+MSG(m_ssrr, "SelfSubjectRulesReview", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_ssrrspec });
 
 static const struct { const char *api_version, *kind; const pb_msg_t *msg; } pb_kinds[] = {
     { "v1", "Namespace", &m_namespace },
@@ -293,6 +295,7 @@ static const struct { const char *api_version, *kind; const pb_msg_t *msg; } pb_
     { "authentication.k8s.io/v1", "TokenRequest", &m_tokenrequest },
     { "authorization.k8s.io/v1", "SelfSubjectAccessReview", &m_ssar },
     { "authentication.k8s.io/v1", "SelfSubjectReview", &m_ssr },
+    { "authorization.k8s.io/v1", "SelfSubjectRulesReview", &m_ssrr },
 };
 
 /* ---------- decoding ---------- */

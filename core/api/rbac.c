@@ -509,3 +509,31 @@ int apisrv_rbac_authorize(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const
     pthread_rwlock_unlock(&r->lock);
     return allowed;
 }
+
+static void key_rules(const apisrv_rbac_t *r, const char *k, size_t n,
+                      void (*cb)(void *ud, const apisrv_rbac_rule_t *rule), void *ud)
+{
+    const mentry_t *e = n ? map_get(&r->subjects, k, n) : NULL;
+    for (size_t i = 0; e && i < e->n; i++) {
+        const binding_t *b = e->v[i];
+        for (size_t j = 0; b->resolved && j < b->resolved->nrules; j++) cb(ud, &b->resolved->rules[j]);
+    }
+}
+
+void apisrv_rbac_rules_for(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const int64_t min_rev[4],
+                           void (*cb)(void *ud, const apisrv_rbac_rule_t *rule), void *ud)
+{
+    if (min_rev) catch_up(r, min_rev);
+    char k[600];
+    static const char sa_pfx[] = "system:serviceaccount:";
+    const char *sa = strncmp(a->user, sa_pfx, sizeof sa_pfx - 1) == 0 ? a->user + sizeof sa_pfx - 1 : NULL;
+    const char *nss[2] = { NULL, a->namespace_ && *a->namespace_ ? a->namespace_ : NULL };
+    pthread_rwlock_rdlock(&r->lock);
+    for (int j = 0; j < 2; j++) {
+        if (j && !nss[1]) break;
+        key_rules(r, k, subject_key(k, sizeof k, nss[j], 'U', a->user, NULL), cb, ud);
+        for (size_t i = 0; i < a->ngroups; i++) key_rules(r, k, subject_key(k, sizeof k, nss[j], 'G', a->groups[i], NULL), cb, ud);
+        if (sa) key_rules(r, k, subject_key(k, sizeof k, nss[j], 'S', sa, NULL), cb, ud);
+    }
+    pthread_rwlock_unlock(&r->lock);
+}

@@ -90,5 +90,11 @@ void apisrv_rbac_free(apisrv_rbac_t *r);
  * clusterroles, rolebindings, clusterrolebindings) so a grant just written
  * through this server is seen by the next request. */
 int apisrv_rbac_authorize(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const int64_t min_rev[4]);
+/* Every rule granted to a's user and groups, cluster-wide and in
+ * a->namespace_ (SelfSubjectRulesReview, `kubectl auth can-i --list`):
+ * cb(ud, rule) once per rule of each binding that names them, under the
+ * index's read lock (cb must not call back into the index). */
+void apisrv_rbac_rules_for(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const int64_t min_rev[4],
+                           void (*cb)(void *ud, const apisrv_rbac_rule_t *rule), void *ud);
 
 #endif

@@ -308,6 +308,17 @@ static void test_reviews(void **state)
     /* only create is served (a GET is decided first: alice may not list them) */
     assert_int_equal(as(f, &alice, "GET", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", NULL, NULL), 403);
     assert_int_equal(as(f, &root, "GET", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", NULL, NULL), 405);
+    /* SelfSubjectRulesReview: the bootstrap rules every authenticated user has */
+    assert_int_equal(as(f, &alice, "POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+        "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\",\"spec\":{\"namespace\":\"dev\"}}", &b), 201);
+    o = cJSON_Parse(b);
+    cJSON *st = cJSON_GetObjectItem(o, "status");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(st, "incomplete")));
+    assert_json(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "resourceRules"), 0),
+                "{'verbs':['create'],'apiGroups':['authorization.k8s.io'],'resources':['selfsubjectaccessreviews','selfsubjectrulesreviews']}");
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(st, "nonResourceRules")) >= 2);
+    cJSON_Delete(o);
+    free(b);
     assert_int_equal(as(f, &alice, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
                         "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"SelfSubjectReview\"}", &b), 201);
     o = cJSON_Parse(b);

@@ -57,6 +57,8 @@ const apisrv_resource_t apisrv_resources[] = {
     /* create-only reviews (kubectl auth can-i / whoami); nothing is stored */
     { "authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "SelfSubjectAccessReview", 0, { NULL }, 0,
       0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssar },
+    { "authorization.k8s.io", "v1", "selfsubjectrulesreviews", "", "SelfSubjectRulesReview", 0, { NULL }, 0,
+      0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssrr },
     { "authentication.k8s.io", "v1", "selfsubjectreviews", "", "SelfSubjectReview", 0, { NULL }, 0,
       0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssr },
 };

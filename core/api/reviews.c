@@ -1,6 +1,7 @@
 /* core/api/reviews — the create-only review kinds kubectl's `auth`
  * commands post: SelfSubjectAccessReview (`kubectl auth can-i`: would the
- * caller be allowed?) and SelfSubjectReview (`kubectl auth whoami`: who
+ * caller be allowed?), SelfSubjectRulesReview (`kubectl auth can-i --list`:
+ * what may the caller do in a namespace?) and SelfSubjectReview (`kubectl auth whoami`: who
  * does the server think the caller is?). Nothing is stored; the answer is
  * the posted object with a status, 201 Created, as kube-apiserver does. */
 #include <stdio.h>
@@ -97,5 +98,34 @@ int apisrv_handle_ssr(apisrv_call_t *c)
     cJSON_DeleteItemFromObjectCaseSensitive(o, "status");
     cJSON *st = cJSON_AddObjectToObject(o, "status");
     cJSON_AddItemToObject(st, "userInfo", user_info(c->user ? c->user : &skiff_api_user_component));
+    return apisrv_reply_json(c, 201, o);
+}
+
+int apisrv_handle_ssrr(apisrv_call_t *c)
+{
+    if (only_create(c) < 0) return 0;
+    cJSON *o = apisrv_body_parse(c, 0);
+    if (!o) return 0;
+    if (apisrv_body_check_kind(c, o, "SelfSubjectRulesReview", "authorization.k8s.io/v1") < 0) { cJSON_Delete(o); return 0; }
+    const skiff_api_user_t *u = c->user ? c->user : &skiff_api_user_component;
+    apisrv_authz_attrs_t a = { .user = u->name, .groups = u->groups, .ngroups = u->ngroups,
+                               .namespace_ = apisrv_str(o, "spec.namespace") };
+    if (!a.namespace_) a.namespace_ = "";
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "status");
+    cJSON *st = cJSON_AddObjectToObject(o, "status");
+    /* masters bypass authorization: say so the way kube's RBAC would list cluster-admin */
+    int masters = 0;
+    for (size_t i = 0; i < u->ngroups; i++) if (strcmp(u->groups[i], "system:masters") == 0) masters = 1;
+    apisrv_rules_review(c->s, &a, st);
+    if (masters && c->s->nmodes && !cJSON_GetArraySize(cJSON_GetObjectItem(st, "resourceRules"))) {
+        cJSON *r = cJSON_CreateObject();
+        const char *star[] = { "*" };
+        cJSON_AddItemToObject(r, "verbs", cJSON_CreateStringArray(star, 1));
+        cJSON_AddItemToObject(r, "apiGroups", cJSON_CreateStringArray(star, 1));
+        cJSON_AddItemToObject(r, "resources", cJSON_CreateStringArray(star, 1));
+        cJSON_AddItemToArray(cJSON_GetObjectItem(st, "resourceRules"), r);
+    }
+    cJSON *m = apisrv_obj_at(o, "metadata");
+    if (!cJSON_GetObjectItemCaseSensitive(m, "creationTimestamp")) cJSON_AddNullToObject(m, "creationTimestamp");
     return apisrv_reply_json(c, 201, o);
 }

@@ -127,6 +127,12 @@ out=$(kas alice auth can-i get pods --subresource=log -n team-a); rc=$?
 expect_eq "can-i get pods --subresource=log: no (a subresource needs its own rule)" "no 1" "$out $rc"
 out=$(kas alice auth can-i get /apis); rc=$?
 expect_eq "can-i get /apis (non-resource URL, system:discovery): yes" "yes 0" "$out $rc"
+out=$(kas alice auth can-i --list -n team-a); rc=$?
+expect_eq "can-i --list (SelfSubjectRulesReview) exits 0" "0" "$rc"
+expect_contains "can-i --list shows the Role's rule" "pods                                            []                  []               [get list watch]" "$out"
+expect_contains "can-i --list shows what every user may do" "selfsubjectaccessreviews.authorization.k8s.io   []                  []               [create]" "$out"
+out=$(kas alice auth can-i --list -n default)
+case "$out" in *"pods      "*) notok "can-i --list in default has no pods rule";; *) ok "can-i --list in default has no pods rule";; esac
 out=$(ka auth can-i '*' '*'); rc=$?
 expect_eq "admin can-i '*' '*': yes" "yes 0" "$out $rc"
 out=$(ka auth can-i list pods -n team-a --as alice); rc=$?
