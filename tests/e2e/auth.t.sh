@@ -158,6 +158,16 @@ expect_contains "edit does not grant RBAC objects" 'rolebindings.rbac.authorizat
 out=$(kas bob scale deployment nope --replicas=2 -n team-a 2>&1)
 expect_contains "edit covers deployments/scale (a 404, not a 403)" 'deployments.apps "nope" not found' "$out"
 
+out=$(ka create role cm-reader --verb=get,list --resource=configmaps,deployments.apps -n team-a)
+expect_eq "kubectl create role (protobuf)" "role.rbac.authorization.k8s.io/cm-reader created" "$out"
+out=$(ka get role cm-reader -n team-a -o jsonpath='{.rules[1].apiGroups[0]}/{.rules[1].resources[0]}')
+expect_eq "its rules as kubectl built them" "apps/deployments" "$out"
+out=$(ka create clusterrole logs-reader --verb=get --non-resource-url='/logs/*')
+expect_eq "kubectl create clusterrole --non-resource-url" "clusterrole.rbac.authorization.k8s.io/logs-reader created" "$out"
+out=$(ka describe rolebinding bob-edit -n team-a)
+expect_contains "kubectl describe rolebinding" "ClusterRole" "$out"
+expect_contains "describe lists the subject" "User  bob" "$out"
+
 # --- revoking ------------------------------------------------------------------------
 ka delete rolebinding read-pods -n team-a >/dev/null
 out=$(kas alice get pods -n team-a)
