@@ -201,7 +201,25 @@ expect_eq "the controller (HTTPS + admin token from the kubeconfig) creates the 
 check "the controller logged no authentication error" bash -c "! grep -qE 'Unauthorized|Forbidden|certificate' '$T/ctrl.log'"
 
 kill "$CTRL" 2>/dev/null; wait "$CTRL" 2>/dev/null
+
+# --- a restart keeps the certificate and the admin token -------------------------------
 kill "$API_PID" 2>/dev/null; wait "$API_PID" 2>/dev/null
+"$SKIFF_BIN" server --config "$T/api.cfg" --listen "127.0.0.1:$PORT" --data-dir "$T/data" >>"$T/server.log" 2>&1 &
+API_PID=$!
+on_exit "kill $API_PID 2>/dev/null; wait $API_PID 2>/dev/null"
+for i in $(seq 1 100); do curl -sk "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+out=$(kas bob get configmap c1 -n team-a -o name)
+expect_eq "after a restart old kubeconfigs still work (same CA, grants kept)" "configmap/c1" "$out"
+out=$(ka get rolebinding bob-edit -n team-a -o name)
+expect_eq "and the admin one" "rolebinding.rbac.authorization.k8s.io/bob-edit" "$out"
+kill "$API_PID" 2>/dev/null; wait "$API_PID" 2>/dev/null
+
+# --- a bad token file stops the server with FILE:LINE -------------------------------------
+printf 'ok,u,1\nbroken,only-two\n' >"$T/bad.csv"
+sed "s|$T/tokens.csv|$T/bad.csv|" "$T/api.cfg" >"$T/bad.cfg"
+out=$("$SKIFF_BIN" server --config "$T/bad.cfg" --listen "127.0.0.1:0" --data-dir "$T/data2" 2>&1); rc=$?
+check "a bad token file: the server does not start" test "$rc" -ne 0
+expect_contains "and says where" "$T/bad.csv:2: token file must have at least 3 columns (token, user name, user uid), found 2" "$out"
 if grep -qE 'Sanitizer|runtime error:' "$T/server.log" "$T/ctrl.log"; then
   notok "no sanitizer reports"; grep -E -A20 'Sanitizer|runtime error:' "$T/server.log" "$T/ctrl.log" | head -40 | sed 's/^/# /'
 else
