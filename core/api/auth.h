@@ -51,8 +51,10 @@ int skiff_api_server_authn_enabled(const skiff_api_server_t *s);
  * objects are left as the user changed them. (rbac_bootstrap.c) */
 void skiff_api_server_bootstrap_rbac(skiff_api_server_t *s);
 
-/* Parse a token file's text (kube's CSV) into s. `path` names the file in
- * errors (`path:line: why`). Exposed for the unit tests. */
+/* Parse a token file's text (kube's CSV) into s (a later duplicate token
+ * replaces the earlier one). `path` names the file in errors
+ * (`path:line: why`). Like add_token: before the server takes requests.
+ * Exposed for the unit tests. */
 int skiff_api_server_load_tokens(skiff_api_server_t *s, const char *path, const char *text,
                                  skiff_error_t *err);
 
