@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "admission/chain.h"
 #include "log/log.h"
 
@@ -15,6 +17,7 @@ typedef struct link {
 
 struct skiff_adm_chain {
     size_t n;
+    size_t nmut; /* links[0..nmut) are the mutating ones */
     link_t *links; /* mutating ones first, then validating, each in config order */
 };
 
@@ -40,6 +43,7 @@ int skiff_adm_chain_new(skiff_instance_t *const *insts, size_t n, skiff_adm_chai
             c->links[c->n++] = (link_t){ insts[i], ops, skiff_instance_self(insts[i]),
                                          skiff_instance_name(insts[i]) };
         }
+        if (phase == 1) c->nmut = c->n;
     }
     *out = c;
     return 0;
@@ -77,6 +81,90 @@ static void set_reason(skiff_adm_request_t *req, const char *msg)
     rs->reason = strdup(msg);
 }
 
+static const char *op_word(skiff_adm_op_t op)
+{
+    return op == SKIFF_ADM_CREATE ? "create" : op == SKIFF_ADM_UPDATE ? "update"
+         : op == SKIFF_ADM_DELETE ? "delete" : "connect";
+}
+
+/* One plugin call. 0: go on; 1: the request is refused (out filled). */
+static int run_link(const link_t *l, skiff_adm_request_t *req, run_state_t *rs, skiff_adm_outcome_t *out)
+{
+    skiff_adm_verdict_t v = SKIFF_ADM_ALLOW;
+    skiff_error_t err;
+    skiff_error_clear(&err);
+    free(rs->reason);
+    rs->reason = NULL;
+    int rc = l->ops->admit(l->self, req, &v, &err);
+    if (rs->reason) snprintf(err.msg, sizeof err.msg, "%s", rs->reason); /* for messages below */
+    if (rc < 0 || (v != SKIFF_ADM_ALLOW && v != SKIFF_ADM_DENY && v != SKIFF_ADM_INVALID)) {
+        out->code = SKIFF_ADM_OUT_ERROR;
+        snprintf(out->plugin, sizeof out->plugin, "%s", l->name);
+        if (rc >= 0)
+            snprintf(out->reason, sizeof out->reason, "returned unknown verdict %d", (int)v);
+        else
+            snprintf(out->reason, sizeof out->reason, "%s",
+                     rs->reason ? rs->reason : err.msg[0] ? err.msg : "failed without a message");
+        skiff_log(SKIFF_LOG_ERROR, "admission",
+                  "plugin %s failed on %s of %s%s%s %s/%s: %s; request refused", l->name, op_word(req->op),
+                  req->resource ? req->resource : "", req->subresource && *req->subresource ? "/" : "",
+                  req->subresource ? req->subresource : "", req->namespace_ ? req->namespace_ : "",
+                  req->name ? req->name : "", out->reason);
+        return 1;
+    }
+    if (v == SKIFF_ADM_DENY || v == SKIFF_ADM_INVALID) {
+        out->code = v == SKIFF_ADM_DENY ? SKIFF_ADM_OUT_DENIED : SKIFF_ADM_OUT_INVALID;
+        snprintf(out->plugin, sizeof out->plugin, "%s", l->name);
+        snprintf(out->reason, sizeof out->reason, "%s",
+                 rs->reason ? rs->reason : err.msg[0] ? err.msg : "denied");
+        return 1;
+    }
+    return 0;
+}
+
+/* A snapshot slot meaning "call again whatever the object looks like". */
+static cJSON reinvoke_always;
+
+/* The mutating phase, with Kubernetes' single reinvocation pass. */
+static int run_mutating(const skiff_adm_chain_t *c, skiff_adm_request_t *req, run_state_t *rs,
+                        skiff_adm_outcome_t *out)
+{
+    cJSON **snap = NULL; /* per mutating link: the object after its call, when it asked */
+    int refused = 0, asked = 0;
+    for (size_t i = 0; i < c->nmut && !refused; i++) {
+        req->reinvoke = 0;
+        refused = run_link(&c->links[i], req, rs, out);
+        if (refused || !req->reinvoke || !req->object) continue;
+        if (!snap && !(snap = calloc(c->nmut, sizeof *snap))) {
+            /* cannot remember who asked: skip the reinvocation rather than fail the write */
+            skiff_log(SKIFF_LOG_WARN, "admission", "out of memory: webhook reinvocation skipped");
+            continue;
+        }
+        asked = 1;
+        snap[i] = req->reinvoke == SKIFF_ADM_REINVOKE_ALWAYS ? NULL : cJSON_Duplicate(req->object, 1);
+        if (!snap[i]) snap[i] = &reinvoke_always;
+    }
+    /* as kube-apiserver: a second pass only when one that asked is now stale */
+    int needed = 0;
+    for (size_t i = 0; asked && !refused && i < c->nmut && !needed; i++)
+        needed = snap[i] && (snap[i] == &reinvoke_always || !cJSON_Compare(snap[i], req->object, 1));
+    if (needed) {
+        req->reinvocation = 1;
+        for (size_t i = 0; i < c->nmut && !refused; i++) {
+            /* one that asked runs again only if the object changed since its call */
+            if (snap[i] && snap[i] != &reinvoke_always && cJSON_Compare(snap[i], req->object, 1)) continue;
+            req->reinvoke = 0;
+            refused = run_link(&c->links[i], req, rs, out);
+        }
+        req->reinvocation = 0;
+    }
+    req->reinvoke = 0;
+    for (size_t i = 0; snap && i < c->nmut; i++)
+        if (snap[i] != &reinvoke_always) cJSON_Delete(snap[i]);
+    free(snap);
+    return refused;
+}
+
 int skiff_adm_chain_run(const skiff_adm_chain_t *c, skiff_adm_request_t *req,
                         skiff_adm_outcome_t *out)
 {
@@ -90,40 +178,10 @@ int skiff_adm_chain_run(const skiff_adm_chain_t *c, skiff_adm_request_t *req,
     req->warn = add_warning;
     req->set_reason = set_reason;
     req->host_data = &rs;
-    int ret = 0;
-    for (size_t i = 0; i < c->n && !ret; i++) {
-        const link_t *l = &c->links[i];
-        skiff_adm_verdict_t v = SKIFF_ADM_ALLOW;
-        skiff_error_t err;
-        skiff_error_clear(&err);
-        free(rs.reason);
-        rs.reason = NULL;
-        int rc = l->ops->admit(l->self, req, &v, &err);
-        if (rs.reason) snprintf(err.msg, sizeof err.msg, "%s", rs.reason); /* for messages below */
-        if (rc < 0 || (v != SKIFF_ADM_ALLOW && v != SKIFF_ADM_DENY)) {
-            out->code = SKIFF_ADM_OUT_ERROR;
-            snprintf(out->plugin, sizeof out->plugin, "%s", l->name);
-            if (rc >= 0)
-                snprintf(out->reason, sizeof out->reason, "returned unknown verdict %d", (int)v);
-            else
-                snprintf(out->reason, sizeof out->reason, "%s",
-                         rs.reason ? rs.reason : err.msg[0] ? err.msg : "failed without a message");
-            skiff_log(SKIFF_LOG_ERROR, "admission",
-                      "plugin %s failed on %s of %s%s%s %s/%s: %s; request refused", l->name,
-                      req->op == SKIFF_ADM_CREATE ? "create" : req->op == SKIFF_ADM_UPDATE ? "update"
-                      : req->op == SKIFF_ADM_DELETE ? "delete" : "connect",
-                      req->resource ? req->resource : "", req->subresource && *req->subresource ? "/" : "", req->subresource ? req->subresource : "",
-                      req->namespace_ ? req->namespace_ : "", req->name ? req->name : "",
-                      out->reason);
-            ret = 1;
-        } else if (v == SKIFF_ADM_DENY) {
-            out->code = SKIFF_ADM_OUT_DENIED;
-            snprintf(out->plugin, sizeof out->plugin, "%s", l->name);
-            snprintf(out->reason, sizeof out->reason, "%s",
-                     rs.reason ? rs.reason : err.msg[0] ? err.msg : "denied");
-            ret = 1;
-        }
-    }
+    req->reinvocation = 0;
+    req->reinvoke = 0;
+    int ret = run_mutating(c, req, &rs, out);
+    for (size_t i = c->nmut; i < c->n && !ret; i++) ret = run_link(&c->links[i], req, &rs, out);
     free(rs.reason);
     req->warn = prev_warn;
     req->set_reason = prev_reason;

@@ -7,6 +7,14 @@
  * the request is decoded and before anything is stored (also for
  * dryRun=All, which stores nothing).
  *
+ * Reinvocation (Kubernetes' reinvocationPolicy: IfNeeded): a mutating
+ * plugin may ask (req->reinvoke) to be called again if a later mutating
+ * plugin changes the object. Then, once the mutating phase is over, the
+ * chain runs the mutating plugins a second time with req->reinvocation
+ * set, as kube-apiserver does: every plugin that did not ask, and each
+ * one that asked only if the object changed since its own call. Nothing
+ * is copied unless some plugin asks.
+ *
  * Ownership: the chain borrows the instances (the cluster outlives the API
  * server component, which owns the chain). Runs may happen concurrently.
  */
@@ -25,6 +33,7 @@ typedef struct skiff_adm_chain skiff_adm_chain_t;
 enum {
     SKIFF_ADM_OUT_ALLOWED = 0,
     SKIFF_ADM_OUT_DENIED = 403,  /* a plugin said no: 403 Forbidden */
+    SKIFF_ADM_OUT_INVALID = 422, /* a plugin found the object invalid: 422 Invalid */
     SKIFF_ADM_OUT_ERROR = 500,   /* a plugin failed: fail closed, 500 InternalError */
 };
 

@@ -37,8 +37,16 @@ static int tp_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
 {
     tp_t *t = self;
     *v = SKIFF_ADM_ALLOW;
-    trace(req, t->name);
-    if (strcmp(t->mode, "deny") == 0) {
+    if (req->reinvocation) {
+        char n[64];
+        snprintf(n, sizeof n, "%s(again)", t->name);
+        trace(req, n);
+    } else {
+        trace(req, t->name);
+    }
+    if (strcmp(t->mode, "ifneeded") == 0) {
+        req->reinvoke = SKIFF_ADM_REINVOKE_IF_CHANGED;
+    } else if (strcmp(t->mode, "deny") == 0) {
         *v = SKIFF_ADM_DENY;
         skiff_error_set(err, SKIFF_E_INVALID, "no %s", req->name);
     } else if (strcmp(t->mode, "error") == 0) {
@@ -57,7 +65,10 @@ static int tp_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     return 0;
 }
 
-static int tp_is_mutating(void *self) { return strcmp(((tp_t *)self)->mode, "mutate") == 0; }
+static int tp_is_mutating(void *self)
+{
+    return strcmp(((tp_t *)self)->mode, "mutate") == 0 || strcmp(((tp_t *)self)->mode, "ifneeded") == 0;
+}
 
 static const skiff_config_key_t tp_keys[] = {
     { "mode", SKIFF_CFG_STRING, "allow", SKIFF_CFG_FILL, offsetof(tp_t, mode), "allow|deny|error|long|warn|mutate" },
@@ -168,6 +179,43 @@ static void test_empty_chain_allows(void **state)
     cJSON_Delete(obj);
 }
 
+static const char *trace_of(const cJSON *obj)
+{
+    return cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "trace")->valuestring;
+}
+
+/* Kubernetes' reinvocationPolicy IfNeeded at the chain: a plugin that asked
+ * is called again once when a later mutating plugin changed the object; the
+ * plugins that did not ask run again too (kube-apiserver re-runs in-tree
+ * mutating plugins); no change after it, no second pass. */
+static void test_reinvocation(void **state)
+{
+    (void)state;
+    skiff_instance_t *v[] = { inst("ifneeded", "a"), inst("mutate", "b"), inst("allow", "v") };
+    cJSON *obj = cJSON_Parse("{\"metadata\":{}}");
+    skiff_adm_outcome_t out;
+    assert_int_equal(run(v, 3, obj, &out), 0);
+    assert_string_equal(trace_of(obj), "a,b,a(again),b(again),v");
+    cJSON_Delete(obj);
+    free_all(v, 3);
+
+    skiff_instance_t *w[] = { inst("mutate", "b"), inst("ifneeded", "a"), inst("allow", "v") };
+    obj = cJSON_Parse("{\"metadata\":{}}");
+    assert_int_equal(run(w, 3, obj, &out), 0);
+    assert_string_equal(trace_of(obj), "b,a,v");
+    cJSON_Delete(obj);
+    free_all(w, 3);
+
+    /* a denial in the second pass still refuses */
+    skiff_instance_t *x[] = { inst("ifneeded", "a"), inst("mutate", "b"), inst("deny", "d") };
+    obj = cJSON_Parse("{\"metadata\":{}}");
+    assert_int_equal(run(x, 3, obj, &out), 1);
+    assert_int_equal(out.code, SKIFF_ADM_OUT_DENIED);
+    assert_string_equal(trace_of(obj), "a,b,a(again),b(again),d");
+    cJSON_Delete(obj);
+    free_all(x, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_error_fails_closed),
         cmocka_unit_test(test_long_reason_and_warnings),
         cmocka_unit_test(test_empty_chain_allows),
+        cmocka_unit_test(test_reinvocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "api/admission.h"
 #include "api/auth.h"
 #include "api/internal.h"
+#include "api/priority.h"
 #include "log/log.h"
 
 void skiff_api_server_set_admission(skiff_api_server_t *s, skiff_adm_chain_t *chain)
@@ -17,6 +18,7 @@ void skiff_api_server_set_admission(skiff_api_server_t *s, skiff_adm_chain_t *ch
 
 int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old)
 {
+    if (apisrv_priority_admit(c, op, obj) < 0) return -1; /* built in, as kube-apiserver's Priority */
     if (!c->s->admission || !c->res || skiff_adm_chain_len(c->s->admission) == 0) return 0;
     const char *dry = apisrv_param(c, "dryRun");
     skiff_adm_request_t req = {
@@ -65,6 +67,25 @@ int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old)
                      out.plugin, q, c->name, out.reason);
     if (n < 0) {
         apisrv_fail(c, 500, "InternalError", "out of memory");
+        return -1;
+    }
+    if (out.code == SKIFF_ADM_OUT_INVALID) {
+        /* the plugin's reason is "<field>: <message>", as API validation words it */
+        apisrv_invalid_t *inv = calloc(1, sizeof *inv);
+        if (!inv) {
+            free(msg);
+            apisrv_fail(c, 500, "InternalError", "out of memory");
+            return -1;
+        }
+        const char *sep = strstr(out.reason, ": ");
+        apisrv_invalid_add(inv, "FieldValueInvalid", "", "%s", out.reason);
+        if (sep && (size_t)(sep - out.reason) < sizeof inv->causes[0].field) {
+            snprintf(inv->causes[0].field, sizeof inv->causes[0].field, "%.*s", (int)(sep - out.reason), out.reason);
+            snprintf(inv->causes[0].message, sizeof inv->causes[0].message, "%s", sep + 2);
+        }
+        apisrv_fail_invalid(c, c->name, inv);
+        free(inv);
+        free(msg);
         return -1;
     }
     if (out.code == SKIFF_ADM_OUT_DENIED) apisrv_fail_causes(c, 403, "Forbidden", msg, NULL);

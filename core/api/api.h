@@ -82,6 +82,9 @@ typedef struct skiff_api_request {
     const char *body;         /* may be NULL with body_len 0 */
     size_t body_len;
     const char *user_agent;   /* may be NULL; names the field manager when the query does not */
+    int discard_success_body; /* in-process caller will not read a 2xx body: the server may
+                                 answer "{}" instead of serialising the object (errors keep
+                                 their Status) */
     /* Who is asking. HTTP requests (remote) are authenticated from their
      * Authorization header; in-process ones act as `user`, or NULL = the
      * trusted component user (system:skiff:component in system:masters). */

@@ -25,6 +25,7 @@ APISRV_KIND_COLUMNS(lease)
 APISRV_KIND_COLUMNS(controllerrevision)
 APISRV_KIND_COLUMNS(endpointslice)
 APISRV_KIND_COLUMNS(created)
+APISRV_KIND_COLUMNS(priorityclass)
 APISRV_KIND_COLUMNS(rbac_binding)
 
 int apisrv_prepare_pod(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/kinds.h"
+#include "api/priority.h"
 
 #define COLS(k) .columns = apisrv_cols_##k, .cells = apisrv_cells_##k
 
@@ -40,6 +41,8 @@ const apisrv_resource_t apisrv_resources[] = {
     { "coordination.k8s.io", "v1", "leases", "lease", "Lease", 1, { NULL }, 0, 0, 0, 0, COLS(lease) },
     { "discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", 1, { NULL }, 0,
       0, 0, 0, COLS(endpointslice) },
+    { "scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", 0, { "pc" }, 0,
+      0, 0, 0, COLS(priorityclass), .prepare = apisrv_prepare_priorityclass },
     /* read by admission/webhook through the in-process client */
     { "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
       "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", 0, { NULL }, 0, 0, 0, 0, COLS(created) },

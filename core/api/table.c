@@ -411,6 +411,20 @@ void apisrv_cells_controllerrevision(const cJSON *obj, cJSON *cells, int64_t now
     add_age(cells, obj, now);
 }
 
+const apisrv_column_t apisrv_cols_priorityclass[] = {
+    NAME, I("Value"), { "Global-Default", "boolean", "", 0 }, AGE, S("PreemptionPolicy"), END
+};
+
+void apisrv_cells_priorityclass(const cJSON *obj, cJSON *cells, int64_t now)
+{
+    add_name(cells, obj);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "value");
+    add_int(cells, cJSON_IsNumber(v) ? v->valuedouble : 0);
+    cJSON_AddItemToArray(cells, cJSON_CreateBool(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "globalDefault"))));
+    add_age(cells, obj, now);
+    add_str(cells, apisrv_str(obj, "preemptionPolicy"));
+}
+
 const apisrv_column_t apisrv_cols_lease[] = { NAME, S("Holder"), AGE, END };
 
 void apisrv_cells_lease(const cJSON *obj, cJSON *cells, int64_t now)

@@ -4,6 +4,9 @@
 POST /mutate   -> allowed, JSONPatch adding label webhook=mutated
 POST /validate -> denies objects named "forbidden-name"
 POST /slow     -> answers after 3 s (timeoutSeconds tests)
+POST /copy-b   -> label saw-b = the object's label b (or "none"); counts calls in
+                  annotation copy-b-calls (reinvocation tests)
+POST /set-b    -> label b=set
 Usage: webhook_server.py PORTFILE [CERT KEY] (writes the chosen port there;
 with CERT and KEY it serves HTTPS)."""
 import base64
@@ -35,6 +38,22 @@ class Hook(BaseHTTPRequestHandler):
                 resp["allowed"] = False
                 resp["status"] = {"code": 403, "message": "the name forbidden-name is not allowed"}
             resp["warnings"] = ["checked by the test webhook"]
+        elif self.path in ("/copy-b", "/set-b"):
+            meta = obj.get("metadata", {})
+            ops = []
+            if "labels" not in meta:
+                ops.append({"op": "add", "path": "/metadata/labels", "value": {}})
+            if self.path == "/set-b":
+                ops.append({"op": "add", "path": "/metadata/labels/b", "value": "set"})
+            else:
+                if "annotations" not in meta:
+                    ops.append({"op": "add", "path": "/metadata/annotations", "value": {}})
+                calls = int(meta.get("annotations", {}).get("copy-b-calls", "0")) + 1
+                ops.append({"op": "add", "path": "/metadata/annotations/copy-b-calls", "value": str(calls)})
+                ops.append({"op": "add", "path": "/metadata/labels/saw-b",
+                            "value": meta.get("labels", {}).get("b", "none")})
+            resp["patchType"] = "JSONPatch"
+            resp["patch"] = base64.b64encode(json.dumps(ops).encode()).decode()
         elif self.path == "/slow":
             time.sleep(3)
         body = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",

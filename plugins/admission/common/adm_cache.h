@@ -184,4 +184,16 @@ static inline int adm_cache_fetch(adm_cache_t *c, skiff_ctx_t *ctx, const char *
     return adm_cache_fetch_r(c, ctx, key, path, list_items, NULL, out, err);
 }
 
+/* The same for a namespace-scoped path "/api/v1/namespaces/<ns><suffix>",
+ * cached under the key <ns>; the path is only formatted on a miss (the hit
+ * is the hot path of every create: no snprintf there). */
+static inline int adm_cache_fetch_ns(adm_cache_t *c, skiff_ctx_t *ctx, const char *ns, const char *suffix,
+                                     int list_items, adm_cache_reduce_fn reduce, cJSON **out, skiff_error_t *err)
+{
+    if (adm_cache_get(c, ns, out)) return 0;
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s%s", ns, suffix);
+    return adm_cache_fetch_r(c, ctx, ns, path, list_items, reduce, out, err);
+}
+
 #endif

@@ -203,10 +203,9 @@ static int lr_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     if (req->op != SKIFF_ADM_CREATE || !req->object) return 0;
     if ((req->group && *req->group) || !req->resource || strcmp(req->resource, "pods") != 0) return 0;
     if ((req->subresource && *req->subresource) || !req->namespace_ || !*req->namespace_) return 0;
-    char path[400];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/limitranges", req->namespace_);
+
     cJSON *list = NULL;
-    int rc = adm_cache_fetch(&l->cache, l->ctx, req->namespace_, path, 1, &list, err);
+    int rc = adm_cache_fetch_ns(&l->cache, l->ctx, req->namespace_, "/limitranges", 1, NULL, &list, err);
     if (rc < 0) return rc;
     const cJSON *items = list;
     if (cJSON_GetArraySize(items) == 0) { cJSON_Delete(list); return 0; }

@@ -76,10 +76,9 @@ static int nslc_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t 
         return 0;
     }
     if (req->op != SKIFF_ADM_CREATE || !req->namespace_ || !*req->namespace_) return 0;
-    char path[400];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s", req->namespace_);
+
     cJSON *ns = NULL;
-    int rc = adm_cache_fetch_r(&n->cache, n->ctx, req->namespace_, path, 0, nslc_reduce, &ns, err);
+    int rc = adm_cache_fetch_ns(&n->cache, n->ctx, req->namespace_, "", 0, nslc_reduce, &ns, err);
     if (rc < 0) return rc;
     if (!ns) {
         *verdict = SKIFF_ADM_DENY;

@@ -58,7 +58,19 @@ typedef struct skiff_adm_request {
      * the host has no such channel (err->msg is used, truncated). */
     void (*set_reason)(struct skiff_adm_request *req, const char *msg);
 
-    /* --- 1.2 (read only when within req->size): the rest of the
+    /* --- appended later within 1.1 (no minor bump: a struct passed to the
+     * plugin, so read/write these only when req->size covers them) */
+    /* Kubernetes' webhook reinvocation (reinvocationPolicy: IfNeeded). Set
+     * by the host: non-zero while it runs the mutating plugins a second
+     * time because the object changed after a plugin asked for it. */
+    int reinvocation;
+    /* Set by a mutating plugin during its call (the host clears it before):
+     * SKIFF_ADM_REINVOKE_IF_CHANGED = call me again, once, if a plugin after
+     * me changes the object; SKIFF_ADM_REINVOKE_ALWAYS = call me again (the
+     * object changed after one of my own IfNeeded steps). */
+    int reinvoke;
+
+    /* --- appended after reinvocation (read only when within req->size): the rest of the
      * authenticated user (`user` is its name), as AdmissionReview's
      * userInfo. Borrowed for the call. */
     const char *uid;                 /* "" when none */
@@ -66,9 +78,17 @@ typedef struct skiff_adm_request {
     size_t ngroups;
 } skiff_adm_request_t;
 
+enum { SKIFF_ADM_REINVOKE_IF_CHANGED = 1, SKIFF_ADM_REINVOKE_ALWAYS = 2 };
+
 typedef enum skiff_adm_verdict {
     SKIFF_ADM_ALLOW = 0,
     SKIFF_ADM_DENY = 1,  /* reason in err->msg → 403 Forbidden */
+    /* The object itself is malformed in a way only this plugin can tell
+     * (e.g. a webhook configuration whose matchConditions do not compile):
+     * reason in err->msg → 422 Invalid. Return it only to a host whose
+     * request has the `reinvoke` field (req->size covers it); an older host
+     * would answer 500 for an unknown verdict. */
+    SKIFF_ADM_INVALID = 2,
 } skiff_adm_verdict_t;
 
 typedef struct skiff_admission_ops {
