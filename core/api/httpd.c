@@ -171,7 +171,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!ss) { skiff_api_response_free(&resp); return MHD_NO; }
         ss->st = resp.stream;
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        ss->fd = ci ? ci->connect_fd : -1;
+        /* not over TLS: pushed bytes would bypass the TLS session */
+        ss->fd = ci && !s->tls_cert ? ci->connect_fd : -1;
         free(resp.warnings); /* no Warning headers on streams */
         struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, ss, stream_free);
         if (!r) { stream_free(ss); return MHD_NO; }

@@ -168,6 +168,15 @@ out=$(ka describe rolebinding bob-edit -n team-a)
 expect_contains "kubectl describe rolebinding" "ClusterRole" "$out"
 expect_contains "describe lists the subject" "User  bob" "$out"
 
+# a watch over HTTPS (the TLS session carries the stream)
+KUBECONFIG=$ADMIN timeout 8 "$KUBECTL" get configmaps -n team-a -w --no-headers -o name >"$T/watch.out" 2>&1 &
+WPID=$!
+sleep 1.5
+ka create configmap watched -n team-a --from-literal=x=y >/dev/null
+for i in $(seq 1 40); do grep -q "configmap/watched" "$T/watch.out" && break; sleep 0.1; done
+kill "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null
+expect_contains "kubectl get -w over HTTPS sees a new object" "configmap/watched" "$(cat "$T/watch.out")"
+
 # --- revoking ------------------------------------------------------------------------
 ka delete rolebinding read-pods -n team-a >/dev/null
 out=$(kas alice get pods -n team-a)
