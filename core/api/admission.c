@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/admission.h"
+#include "api/auth.h"
 #include "api/internal.h"
 #include "api/priority.h"
 #include "log/log.h"
@@ -30,8 +31,11 @@ int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old)
         .kind = c->res->kind,
         .namespace_ = c->res->namespaced ? c->ns : "",
         .name = c->name,
-        /* no authentication yet: every caller is anonymous */
-        .user = "system:anonymous",
+        /* the authenticated caller (auth.h) */
+        .user = c->user ? c->user->name : skiff_api_user_component.name,
+        .uid = c->user ? c->user->uid : "",
+        .groups = c->user ? c->user->groups : skiff_api_user_component.groups,
+        .ngroups = c->user ? c->user->ngroups : skiff_api_user_component.ngroups,
         .dry_run = dry && *dry,
         .object = obj,
         .old_object = old,

@@ -39,6 +39,16 @@ typedef struct skiff_api_config {
     struct skiff_bus *bus;
     unsigned watch_window;       /* events kept per resource; 0 = 20000 */
     int64_t event_ttl_ms;        /* Events expire after this; 0 = 1h, < 0 = never */
+    /* Authentication and authorization (core/api/auth.h). */
+    const char *token_auth_file; /* kube's --token-auth-file CSV; NULL = no tokens */
+    int anonymous_auth;          /* 0 = default (allowed), > 0 allowed, < 0 refused (401) */
+    const char *const *authorization_modes; /* NULL-terminated, in order: "AlwaysAllow",
+                                   "AlwaysDeny", "RBAC" (or kube's "RBAC,AlwaysAllow");
+                                   NULL or empty = AlwaysAllow */
+    /* HTTPS: PEM certificate (chain) and key, copied; both NULL = plain
+     * HTTP. (kubectl sends tokens only to https:// servers; core/api/tls.h) */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
 } skiff_api_config_t;
 
 typedef struct skiff_api_server skiff_api_server_t;
@@ -50,6 +60,8 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
 int skiff_api_server_start(skiff_api_server_t *s, skiff_error_t *err);
 /* The bound TCP port (useful with port 0), or 0 when not listening. */
 int skiff_api_server_port(const skiff_api_server_t *s);
+/* 1 when the listener speaks HTTPS (cfg->tls_cert_pem was given). */
+int skiff_api_server_tls(const skiff_api_server_t *s);
 /* Stop listening, end every watch, free. NULL is fine. */
 void skiff_api_server_free(skiff_api_server_t *s);
 
@@ -73,6 +85,18 @@ typedef struct skiff_api_request {
     int discard_success_body; /* in-process caller will not read a 2xx body: the server may
                                  answer "{}" instead of serialising the object (errors keep
                                  their Status) */
+    /* Who is asking. HTTP requests (remote) are authenticated from their
+     * Authorization header; in-process ones act as `user`, or NULL = the
+     * trusted component user (system:skiff:component in system:masters). */
+    int remote;
+    const char *authorization; /* remote: the Authorization header, may be NULL */
+    const struct skiff_api_user *user; /* in-process: borrowed for the call */
+    /* remote: kubectl --as / --as-group (Impersonate-User, Impersonate-Group
+     * headers); allowed by the `impersonate` verb on users/groups/serviceaccounts */
+    const char *impersonate_user;
+    const char *impersonate_groups[8];
+    size_t nimpersonate_groups;
+    int impersonate_overflow; /* more Impersonate-Group headers than fit: refused */
 } skiff_api_request_t;
 
 typedef struct skiff_api_stream skiff_api_stream_t;

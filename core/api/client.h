@@ -39,6 +39,19 @@ int skiff_api_client_local(skiff_api_server_t *s, skiff_api_client_t **out, skif
 int skiff_api_client_http(const char *base_url, skiff_api_client_t **out, skiff_error_t *err);
 void skiff_api_client_free(skiff_api_client_t *c);
 
+/* HTTP transport only: send `Authorization: Bearer <token>` (NULL = none)
+ * and trust `ca_file` (PEM path; NULL = the system's CAs) or, with
+ * `insecure`, any certificate. Strings are copied. Call before the client
+ * is shared. Errors: SKIFF_E_INVALID (not an HTTP client, token with
+ * control characters), -ENOMEM. */
+int skiff_api_client_set_auth(skiff_api_client_t *c, const char *token, const char *ca_file,
+                              int insecure, skiff_error_t *err);
+/* An HTTP client from a kubeconfig file, as kube-controller-manager's
+ * --kubeconfig: the current context's cluster (server,
+ * certificate-authority[-data], insecure-skip-tls-verify) and user (token,
+ * tokenFile). Errors name the file and the missing or bad field. */
+int skiff_api_client_from_kubeconfig(const char *path, skiff_api_client_t **out, skiff_error_t *err);
+
 /* The general call. query is "k=v&k2=v2" already URL-encoded (may be NULL). */
 int skiff_api_client_do(skiff_api_client_t *c, const char *method, const char *path,
                         const char *query, const char *content_type, const char *body,

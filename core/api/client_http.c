@@ -26,7 +26,25 @@ static CURL *easy(skiff_api_client_t *c, const char *path, const char *query)
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "skiff/0.1");
+    if (c->ca_pem) {
+        struct curl_blob blob = { c->ca_pem, strlen(c->ca_pem), CURL_BLOB_COPY };
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    } else if (c->ca_file) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    }
+    if (c->insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     return h;
+}
+
+/* the common headers: JSON answers and the bearer token (auth.h) */
+static struct curl_slist *base_headers(const skiff_api_client_t *c)
+{
+    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/json");
+    if (hdr && c->auth_header) hdr = curl_slist_append(hdr, c->auth_header);
+    return hdr;
 }
 
 static int http_call(skiff_api_client_t *c, const char *method, const char *path,
@@ -37,7 +55,7 @@ static int http_call(skiff_api_client_t *c, const char *method, const char *path
     if (!h) return skiff_error_set(err, -ENOMEM, "curl: cannot create a handle");
     skiff_api_buf_t b;
     skiff_api_buf_init(&b);
-    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/json");
+    struct curl_slist *hdr = base_headers(c);
     char ct[160];
     if (content_type) {
         snprintf(ct, sizeof ct, "Content-Type: %s", content_type);
@@ -85,7 +103,7 @@ static int http_stream(skiff_api_client_t *c, const char *path, const char *quer
 {
     CURL *h = easy(c, path, query);
     if (!h) return skiff_error_set(err, -ENOMEM, "curl: cannot create a handle");
-    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/json");
+    struct curl_slist *hdr = base_headers(c);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, stream_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
@@ -100,13 +118,42 @@ static int http_stream(skiff_api_client_t *c, const char *path, const char *quer
     return 0;
 }
 
-const skiff_api_transport_t skiff_api_transport_http = { http_call, http_stream, NULL };
+static void http_fini(skiff_api_client_t *c)
+{
+    free(c->auth_header);
+    free(c->ca_file);
+    free(c->ca_pem);
+}
+
+const skiff_api_transport_t skiff_api_transport_http = { http_call, http_stream, http_fini };
+
+int skiff_api_client_set_auth(skiff_api_client_t *c, const char *token, const char *ca_file,
+                              int insecure, skiff_error_t *err)
+{
+    if (!c || c->t != &skiff_api_transport_http)
+        return skiff_error_set(err, SKIFF_E_INVALID, "credentials apply to HTTP clients only");
+    for (const char *p = token; p && *p; p++)
+        if ((unsigned char)*p < 0x20) return skiff_error_set(err, SKIFF_E_INVALID, "token: control characters are not allowed");
+    char *hdr = NULL, *ca = NULL;
+    if (token && *token && asprintf(&hdr, "Authorization: Bearer %s", token) < 0)
+        return skiff_error_set(err, -ENOMEM, "out of memory");
+    if (ca_file && !(ca = strdup(ca_file))) {
+        free(hdr);
+        return skiff_error_set(err, -ENOMEM, "out of memory");
+    }
+    free(c->auth_header);
+    free(c->ca_file);
+    c->auth_header = hdr;
+    c->ca_file = ca;
+    c->insecure = insecure;
+    return 0;
+}
 
 int skiff_api_client_http(const char *base_url, skiff_api_client_t **out, skiff_error_t *err)
 {
     *out = NULL;
     if (!base_url || strncmp(base_url, "http", 4) != 0 || strlen(base_url) >= 256)
-        return skiff_error_set(err, SKIFF_E_INVALID, "API server URL \"%s\": expected http://HOST:PORT", base_url ? base_url : "");
+        return skiff_error_set(err, SKIFF_E_INVALID, "API server URL \"%s\": expected http://HOST:PORT or https://HOST:PORT", base_url ? base_url : "");
     pthread_once(&curl_once, curl_init_once);
     skiff_api_client_t *c = calloc(1, sizeof *c);
     if (!c) return skiff_error_set(err, -ENOMEM, "out of memory");

@@ -20,6 +20,10 @@ struct skiff_api_client {
     const skiff_api_transport_t *t;
     skiff_api_server_t *server; /* local */
     char base[256];             /* http */
+    char *auth_header;          /* http: "Authorization: Bearer ..." or NULL */
+    char *ca_file;              /* http: CA bundle for https (NULL = system CAs) */
+    char *ca_pem;               /* http: CA in memory (kubeconfig certificate-authority-data) */
+    int insecure;               /* http: skip TLS verification */
 };
 
 struct skiff_api_client_watch {

@@ -22,5 +22,17 @@ skiff_api_server_t *skiff_api_component_server(void);
 /* A kubeconfig for `server` (e.g. "http://127.0.0.1:6443") as text; the
  * caller frees it. NULL on allocation failure. */
 char *skiff_api_kubeconfig(const char *server);
+typedef struct skiff_api_kubeconfig_opts {
+    const char *server;  /* URL */
+    const char *user;    /* the user entry's name; NULL = "skiff" */
+    const char *token;   /* bearer token; NULL = none */
+    const char *ca_pem;  /* embedded as certificate-authority-data; NULL = none */
+    const char *ca_file; /* certificate-authority: PATH; NULL = none */
+    int insecure;        /* insecure-skip-tls-verify: true */
+} skiff_api_kubeconfig_opts_t;
+/* The same with credentials and TLS trust. NULL also when a value has
+ * control characters or is too long (~500 bytes). kubectl sends the token
+ * only to an https:// server. */
+char *skiff_api_kubeconfig_opts(const skiff_api_kubeconfig_opts_t *o);
 
 #endif

@@ -53,7 +53,7 @@ static int resource_list(apisrv_call_t *c, const char *group, const char *versio
         cJSON_AddStringToObject(x, "singularName", r->singular);
         cJSON_AddBoolToObject(x, "namespaced", r->namespaced);
         cJSON_AddStringToObject(x, "kind", r->kind);
-        cJSON_AddItemToObject(x, "verbs", verbs(all_verbs, 8));
+        cJSON_AddItemToObject(x, "verbs", r->handle ? verbs(create, 1) : verbs(all_verbs, 8));
         if (r->short_names[0]) {
             cJSON *sn = cJSON_AddArrayToObject(x, "shortNames");
             for (int k = 0; k < 3 && r->short_names[k]; k++) cJSON_AddItemToArray(sn, cJSON_CreateString(r->short_names[k]));
@@ -175,7 +175,7 @@ static int aggregated(apisrv_call_t *c, int core)
         cJSON_AddItemToObject(x, "responseKind", gk(r->group, r->version, r->kind));
         cJSON_AddStringToObject(x, "scope", r->namespaced ? "Namespaced" : "Cluster");
         cJSON_AddStringToObject(x, "singularResource", r->singular);
-        cJSON_AddItemToObject(x, "verbs", verbs(all_verbs, 8));
+        cJSON_AddItemToObject(x, "verbs", r->handle ? verbs(create, 1) : verbs(all_verbs, 8));
         if (r->short_names[0]) {
             cJSON *sn = cJSON_AddArrayToObject(x, "shortNames");
             for (int k = 0; k < 3 && r->short_names[k]; k++) cJSON_AddItemToArray(sn, cJSON_CreateString(r->short_names[k]));

@@ -15,6 +15,8 @@
 #include "api/internal.h"
 #include "api/watch_int.h"
 
+void apisrv_httpd_identity(struct MHD_Connection *conn, skiff_api_request_t *req);
+
 typedef struct conn {
     skiff_api_buf_t body;
     int too_large;
@@ -161,6 +163,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body_len = c->body.len,
         .user_agent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
     };
+    apisrv_httpd_identity(conn, &req); /* who is asking (httpd_auth.c) */
     skiff_api_response_t resp;
     if (skiff_api_server_handle(s, &req, &resp) < 0 && !resp.body && !resp.stream) return MHD_NO;
     if (resp.stream) {
@@ -168,7 +171,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!ss) { skiff_api_response_free(&resp); return MHD_NO; }
         ss->st = resp.stream;
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        ss->fd = ci ? ci->connect_fd : -1;
+        /* not over TLS: pushed bytes would bypass the TLS session */
+        ss->fd = ci && !s->tls_cert ? ci->connect_fd : -1;
         free(resp.warnings); /* no Warning headers on streams */
         struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, ss, stream_free);
         if (!r) { stream_free(ss); return MHD_NO; }
@@ -217,14 +221,23 @@ int apisrv_httpd_start(skiff_api_server_t *s, skiff_error_t *err)
     sa.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &sa.sin_addr) != 1)
         return skiff_error_set(err, SKIFF_E_INVALID, "apiserver: listen \"%s\": \"%s\" is not an IPv4 address", s->listen, host);
+    /* HTTPS when the server has a certificate (auth.h: kubectl sends tokens only over https) */
+    struct MHD_OptionItem tls[] = {
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key },
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (s->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return skiff_error_set(err, SKIFF_E_UNSUPPORTED, "apiserver: this libmicrohttpd has no TLS support");
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO | (s->tls_cert ? MHD_USE_TLS : 0),
         (uint16_t)port, NULL, NULL, on_request, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_ARRAY, s->tls_cert ? tls : tls + 2,
         MHD_OPTION_END);
     if (!d)
         return skiff_error_set(err, -EADDRINUSE, "apiserver: cannot listen on %s (address in use or not available)", s->listen);

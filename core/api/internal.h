@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/api.h"
+#include "api/auth.h"
 #include "api/buf.h"
 
 struct microhttpd_daemon_opaque;
@@ -54,6 +55,9 @@ typedef struct apisrv_resource {
     int (*prepare)(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
     /* Release what the object held when it is finally deleted (ClusterIPs). */
     void (*on_delete)(apisrv_call_t *c, const cJSON *obj);
+    /* Virtual resources (SelfSubjectAccessReview...): nothing is stored,
+     * only `create` is served, by this handler. NULL = a stored kind. */
+    int (*handle)(apisrv_call_t *c);
 } apisrv_resource_t;
 
 extern const apisrv_resource_t apisrv_resources[];
@@ -99,6 +103,11 @@ struct apisrv_call {
     char xkeys[APISRV_MAX_EXTRA][80];
     skiff_store_cmp_t xcmp[APISRV_MAX_EXTRA];
     skiff_store_op_t xop[APISRV_MAX_EXTRA];
+    const struct skiff_api_user *user; /* who is calling (auth.h); never NULL once routed */
+    /* an impersonated user (kubectl --as) lives here for the call (authz.c) */
+    skiff_api_user_t imp;
+    const char *imp_groups[12];
+    char imp_sa_group[300];
 };
 
 const char *apisrv_param(const apisrv_call_t *c, const char *key); /* NULL if absent */
@@ -190,6 +199,13 @@ struct skiff_api_server {
     int64_t event_lease, event_lease_until; /* shared lease of events written now (alloc_mu) */
     int stopping;
     struct skiff_adm_chain *admission; /* borrowed; NULL = no admission (admission.c) */
+    /* authentication and authorization (authn.c, authz.c, rbac.c) */
+    struct apisrv_tokens *tokens;     /* bearer tokens; NULL = none */
+    int anonymous;                    /* requests without a token are system:anonymous */
+    int modes[4], nmodes;             /* APISRV_AUTHZ_* in order; none = AlwaysAllow */
+    int rbac_idx[4];                  /* resource index of roles, clusterroles, rolebindings, clusterrolebindings */
+    struct apisrv_rbac *rbac;         /* the RBAC index when RBAC is a mode */
+    char *tls_cert, *tls_key;         /* PEM; NULL = plain HTTP (httpd.c) */
 };
 
 /* kinds.c: parse service_cidr / node_port_range into s */

@@ -15,8 +15,8 @@ void apisrv_check_meta(const apisrv_resource_t *r, const cJSON *obj, apisrv_inva
         apisrv_invalid_add(inv, "InternalError", "metadata", "out of memory validating metadata");
         return;
     }
-    skiff_api_name_rule_t rule = !strcmp(r->kind, "Namespace") ? SKIFF_API_NAME_LABEL
-                               : !strcmp(r->kind, "Service") ? SKIFF_API_NAME_DNS1035 : SKIFF_API_NAME_SUBDOMAIN;
+    /* the kind's rule (RBAC kinds take any path segment: "system:discovery") */
+    skiff_api_name_rule_t rule = skiff_api_name_rule_for_kind(r->kind);
     skiff_api_validate_object_meta(obj, rule, r->namespaced, causes);
     const cJSON *x;
     cJSON_ArrayForEach(x, causes) {

@@ -261,6 +261,19 @@ MSG(m_tokenreqspec, "TokenRequestSpec",
     { 4, "expirationSeconds", PB_INT, KEEP, NULL });
 MSG(m_tokenrequest, "TokenRequest", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_tokenreqspec });
 
+/* ---- authorization.k8s.io/v1, authentication.k8s.io/v1 reviews (kubectl auth can-i / whoami) ---- */
+MSG(m_resattrs, "ResourceAttributes",
+    { 1, "namespace", PB_STR, 0, NULL }, { 2, "verb", PB_STR, 0, NULL }, { 3, "group", PB_STR, 0, NULL },
+    { 4, "version", PB_STR, 0, NULL }, { 5, "resource", PB_STR, 0, NULL }, { 6, "subresource", PB_STR, 0, NULL },
+    { 7, "name", PB_STR, 0, NULL });
+MSG(m_nonresattrs, "NonResourceAttributes", { 1, "path", PB_STR, 0, NULL }, { 2, "verb", PB_STR, 0, NULL });
+MSG(m_ssarspec, "SelfSubjectAccessReviewSpec",
+    { 1, "resourceAttributes", PB_MSG, KEEP, &m_resattrs }, { 2, "nonResourceAttributes", PB_MSG, KEEP, &m_nonresattrs });
+MSG(m_ssar, "SelfSubjectAccessReview", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_ssarspec });
+MSG(m_ssr, "SelfSubjectReview", { 1, "metadata", PB_MSG, 0, &m_objectmeta });
+MSG(m_ssrrspec, "SelfSubjectRulesReviewSpec", { 1, "namespace", PB_STR, 0, NULL });
+MSG(m_ssrr, "SelfSubjectRulesReview", { 1, "metadata", PB_MSG, 0, &m_objectmeta }, { 2, "spec", PB_MSG, 0, &m_ssrrspec });
+
 static const struct { const char *api_version, *kind; const pb_msg_t *msg; } pb_kinds[] = {
     { "v1", "Namespace", &m_namespace },
     { "v1", "ConfigMap", &m_configmap },
@@ -280,6 +293,9 @@ static const struct { const char *api_version, *kind; const pb_msg_t *msg; } pb_
     { "policy/v1", "PodDisruptionBudget", &m_pdb },
     { "networking.k8s.io/v1", "Ingress", &m_ingress },
     { "authentication.k8s.io/v1", "TokenRequest", &m_tokenrequest },
+    { "authorization.k8s.io/v1", "SelfSubjectAccessReview", &m_ssar },
+    { "authentication.k8s.io/v1", "SelfSubjectReview", &m_ssr },
+    { "authorization.k8s.io/v1", "SelfSubjectRulesReview", &m_ssrr },
 };
 
 /* ---------- decoding ---------- */

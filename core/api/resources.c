@@ -48,6 +48,22 @@ const apisrv_resource_t apisrv_resources[] = {
       "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", 0, { NULL }, 0, 0, 0, 0, COLS(created) },
     { "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
       "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", 0, { NULL }, 0, 0, 0, 0, COLS(created) },
+    /* RBAC (core/api/rbac.h): evaluated from an in-memory index */
+    { "rbac.authorization.k8s.io", "v1", "roles", "role", "Role", 1, { NULL }, 0, 0, 0, 0, COLS(created),
+      .prepare = apisrv_prepare_rbac_role },
+    { "rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", 0, { NULL }, 0, 0, 0, 0,
+      COLS(created), .prepare = apisrv_prepare_rbac_role },
+    { "rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", 1, { NULL }, 0, 0, 0, 0,
+      COLS(rbac_binding), .prepare = apisrv_prepare_rbac_binding },
+    { "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", 0,
+      { NULL }, 0, 0, 0, 0, COLS(rbac_binding), .prepare = apisrv_prepare_rbac_binding },
+    /* create-only reviews (kubectl auth can-i / whoami); nothing is stored */
+    { "authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "SelfSubjectAccessReview", 0, { NULL }, 0,
+      0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssar },
+    { "authorization.k8s.io", "v1", "selfsubjectrulesreviews", "", "SelfSubjectRulesReview", 0, { NULL }, 0,
+      0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssrr },
+    { "authentication.k8s.io", "v1", "selfsubjectreviews", "", "SelfSubjectReview", 0, { NULL }, 0,
+      0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssr },
 };
 const size_t apisrv_nresources = sizeof apisrv_resources / sizeof apisrv_resources[0];
 

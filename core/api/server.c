@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/authz.h"
 #include "api/internal.h"
 #include "store/fanout.h"
 #include "api/watch_int.h"
@@ -37,7 +38,14 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
                                    cfg && cfg->node_port_range ? cfg->node_port_range : "30000-32767", err);
     if (rc == 0 && apisrv_metrics_new(&s->metrics) < 0)
         rc = skiff_error_set(err, -ENOMEM, "apiserver: out of memory");
+    if (rc == 0) rc = apisrv_auth_init(s, cfg, err);
+    if (rc == 0 && cfg && (!cfg->tls_cert_pem) != (!cfg->tls_key_pem))
+        rc = skiff_error_set(err, SKIFF_E_INVALID, "apiserver: TLS needs both a certificate and a private key");
+    if (rc == 0 && cfg && cfg->tls_cert_pem
+        && (!(s->tls_cert = strdup(cfg->tls_cert_pem)) || !(s->tls_key = strdup(cfg->tls_key_pem))))
+        rc = skiff_error_set(err, -ENOMEM, "apiserver: out of memory");
     for (size_t i = 0; rc == 0 && cfg && cfg->bus && i < apisrv_nresources && i < 64; i++) {
+        if (apisrv_resources[i].handle) continue; /* virtual: nothing stored */
         char prefix[128];
         apisrv_key_prefix(&apisrv_resources[i], NULL, prefix, sizeof prefix);
         rc = apisrv_cache_new(s, cfg->bus, prefix, cfg->watch_window ? cfg->watch_window : 20000,
@@ -89,6 +97,7 @@ int skiff_api_server_start(skiff_api_server_t *s, skiff_error_t *err)
 }
 
 int skiff_api_server_port(const skiff_api_server_t *s) { return s ? s->port : 0; }
+int skiff_api_server_tls(const skiff_api_server_t *s) { return s && s->tls_cert; }
 
 void skiff_api_server_free(skiff_api_server_t *s)
 {
@@ -100,6 +109,9 @@ void skiff_api_server_free(skiff_api_server_t *s)
     apisrv_pusher_free(s);
     for (size_t i = 0; i < 64; i++) apisrv_cache_free(s->caches[i]);
     for (size_t i = 0; i < 64; i++) skiff_fanout_free(s->fanouts[i]);
+    apisrv_auth_fini(s);
+    free(s->tls_cert);
+    free(s->tls_key);
     apisrv_metrics_free(s->metrics);
     pthread_mutex_destroy(&s->alloc_mu);
     pthread_mutex_destroy(&s->watch_mu);
@@ -183,12 +195,18 @@ static int route_resource(apisrv_call_t *c, const char *group, const char *versi
     else c->verb = APISRV_VERB_OTHER;
     if (c->verb == APISRV_VERB_OTHER)
         return apisrv_fail(c, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+    if (apisrv_authorize_resource(c) < 0) return 0;
+    if (c->res->handle) return c->res->handle(c);
     return apisrv_handle_resource(c);
 }
 
 static int route(apisrv_call_t *c, char **segs, int nseg)
 {
     const char *m = c->req->method;
+    int resource_path = nseg >= 3 && strcmp(segs[0], "api") == 0 && strcmp(segs[1], "v1") == 0;
+    resource_path |= nseg >= 4 && strcmp(segs[0], "apis") == 0;
+    /* resource requests are decided once routed (route_resource) */
+    if (!resource_path && apisrv_authorize_path(c) < 0) return 0;
     if (nseg == 0) return apisrv_handle_discovery(c, segs, nseg);
     for (int i = 0; i < nseg; i++)
         if (strcmp(segs[i], "..") == 0 || strcmp(segs[i], ".") == 0)
@@ -225,6 +243,20 @@ int skiff_api_server_handle(skiff_api_server_t *s, const skiff_api_request_t *re
     c->now_ns = now_ns(CLOCK_REALTIME);
     int64_t t0 = now_ns(CLOCK_MONOTONIC);
     c->table = req->accept && strstr(req->accept, "as=Table") != NULL;
+    if (!req->remote) {
+        c->user = req->user ? req->user : &skiff_api_user_component;
+    } else if (apisrv_authenticate(s, req->authorization, &c->user) < 0) {
+        c->user = &skiff_api_user_anonymous;
+        int rc = apisrv_fail(c, 401, "Unauthorized", "Unauthorized");
+        apisrv_metrics_observe(s->metrics, NULL, c->verb, resp->code, now_ns(CLOCK_MONOTONIC) - t0);
+        free(c);
+        return rc == -ENOMEM ? rc : 0;
+    }
+    if (req->remote && apisrv_impersonate(c) < 0) { /* kubectl --as */
+        apisrv_metrics_observe(s->metrics, NULL, c->verb, resp->code, now_ns(CLOCK_MONOTONIC) - t0);
+        free(c);
+        return 0;
+    }
     char *path = strdup(req->path ? req->path : "/");
     char *segs[16];
     int nseg = 0, rc = 0;

@@ -9,7 +9,7 @@ const skiff_cmd_t skiff_cmds[] = {
     { "plugins", skiff_cmd_plugins, "plugins [--plugin-path DIR]...: list plugins with their config keys" },
     { "version", skiff_cmd_version, "version: print skiff's version and plugin ABI" },
     { "server", skiff_cmd_server, "server --config FILE [--listen ADDR:PORT] [--data-dir DIR]: run the API server" },
-    { "kubeconfig", skiff_cmd_kubeconfig, "kubeconfig [--server URL]: print a kubeconfig for kubectl" },
+    { "kubeconfig", skiff_cmd_kubeconfig, "kubeconfig [--server URL] [--token TOKEN] [--user NAME] [--certificate-authority FILE]: print a kubeconfig for kubectl" },
     { "help", skiff_cmd_help, "help: show this list" },
     { NULL, NULL, NULL },
 };

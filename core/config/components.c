@@ -19,6 +19,15 @@ static const skiff_config_key_t apiserver_keys[] = {
       "port range NodePort services are allocated from (LOW-HIGH)" },
     { "event_ttl", SKIFF_CFG_DURATION, "1h", 0, 0,
       "Events are deleted this long after their last update (0 = kept)" },
+    { "token_auth_file", SKIFF_CFG_STRING, NULL, 0, 0,
+      "bearer tokens, kube-apiserver's --token-auth-file CSV: token,user,uid,\"group1,group2\"" },
+    { "anonymous_auth", SKIFF_CFG_BOOL, "true", 0, 0,
+      "requests without a token are system:anonymous (group system:unauthenticated); false = 401" },
+    { "tls_cert_file", SKIFF_CFG_STRING, NULL, 0, 0,
+      "PEM serving certificate (HTTPS); unset with authentication on = self-signed, kept in data_dir" },
+    { "tls_private_key_file", SKIFF_CFG_STRING, NULL, 0, 0, "PEM private key of tls_cert_file" },
+    { "authorization_mode", SKIFF_CFG_STRLIST, NULL, 0, 0,
+      "authorizers in order: AlwaysAllow, AlwaysDeny, RBAC (e.g. [ \"RBAC\" ]); empty = AlwaysAllow" },
     SKIFF_CONFIG_END,
 };
 
@@ -38,6 +47,8 @@ static const skiff_config_key_t controllers_keys[] = {
     { "workers", SKIFF_CFG_INT, "2", 0, 0, "worker threads per controller (1..64)" },
     { "server", SKIFF_CFG_STRING, NULL, 0, 0,
       "API server URL (http://HOST:PORT) to run against another process; default: this process's apiserver" },
+    { "kubeconfig", SKIFF_CFG_STRING, NULL, 0, 0,
+      "kubeconfig (server, CA, token) for an API server in another process, e.g. one with authentication on; overrides server" },
     { "resync", SKIFF_CFG_DURATION, "10m", 0, 0, "every cached object is re-synced this often (0 = never)" },
     { "leader_elect", SKIFF_CFG_BOOL, "false", 0, 0,
       "run the controllers only while holding the Lease kube-system/kube-controller-manager" },
@@ -71,6 +82,8 @@ static const skiff_config_key_t sim_keys[] = {
     { "wait_pod_cidr", SKIFF_CFG_BOOL, "false", 0, 0,
       "register nodes without spec.podCIDR and start pods only once the node IPAM controller (controllers.cluster_cidr) gave one, as kubelets do; pod_cidr is then unused" },
     { "server", SKIFF_CFG_STRING, NULL, 0, 0, "API server URL for a sim in another process; unset = the in-process API server" },
+    { "kubeconfig", SKIFF_CFG_STRING, NULL, 0, 0,
+      "kubeconfig (server, CA, token) for an API server in another process; overrides server" },
     { "workers", SKIFF_CFG_INT, "2", 0, 0, "threads doing pod status updates and deletions" },
     SKIFF_CONFIG_END,
 };

@@ -42,7 +42,7 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
                                void **state, skiff_error_t *err)
 {
     (void)cl;
-    const char *server = NULL;
+    const char *server = NULL, *kubeconfig = NULL;
     const char *const *enable = NULL;
     int64_t workers = 2, resync = 600000, grace = 50000, mask = 24;
     const char *cluster_cidr = NULL;
@@ -61,6 +61,7 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
         skiff_cidr_alloc_free(probe);
     }
     skiff_settings_string(conf->settings, "server", &server);
+    skiff_settings_string(conf->settings, "kubeconfig", &kubeconfig);
     skiff_settings_strlist(conf->settings, "enable", &enable);
     skiff_settings_int(conf->settings, "workers", &workers);
     skiff_settings_int(conf->settings, "resync", &resync);
@@ -69,7 +70,10 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
     ctrl_component_t *st = calloc(1, sizeof *st);
     if (!st) return skiff_error_set(err, -ENOMEM, "controllers: out of memory");
     int rc;
-    if (server && *server) {
+    if (kubeconfig && *kubeconfig) {
+        /* server, CA and token as kube-controller-manager --kubeconfig */
+        rc = skiff_api_client_from_kubeconfig(kubeconfig, &st->client, err);
+    } else if (server && *server) {
         rc = skiff_api_client_http(server, &st->client, err);
     } else {
         skiff_api_server_t *s = skiff_api_component_server();

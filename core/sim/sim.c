@@ -600,7 +600,11 @@ int skiff_sim_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
     const char *server = NULL;
     int rc = read_settings(s, conf->settings, &server, err);
     if (rc < 0) { sim_free(s); return rc; }
-    if (server && *server) {
+    const char *kubeconfig = NULL;
+    skiff_settings_string(conf->settings, "kubeconfig", &kubeconfig);
+    if (kubeconfig && *kubeconfig) {
+        rc = skiff_api_client_from_kubeconfig(kubeconfig, &s->client, err);
+    } else if (server && *server) {
         rc = skiff_api_client_http(server, &s->client, err);
     } else {
         skiff_api_server_t *srv = skiff_api_component_server();

@@ -16,6 +16,7 @@
  * clientConfig.service is resolved through the API (service.h); hooks with
  * reinvocationPolicy IfNeeded ask the chain for its second pass. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,7 +323,14 @@ static cJSON *make_review(const skiff_adm_request_t *req, const char *uid)
     if (req->name && *req->name) cJSON_AddStringToObject(q, "name", req->name);
     if (req->namespace_ && *req->namespace_) cJSON_AddStringToObject(q, "namespace", req->namespace_);
     cJSON_AddStringToObject(q, "operation", op_name(req->op));
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(q, "userInfo"), "username", req->user ? req->user : "");
+    cJSON *ui = cJSON_AddObjectToObject(q, "userInfo");
+    cJSON_AddStringToObject(ui, "username", req->user ? req->user : "");
+    /* hosts that fill them pass the uid and groups too (within req->size) */
+    if (req->size >= offsetof(skiff_adm_request_t, ngroups) + sizeof req->ngroups) {
+        if (req->uid && *req->uid) cJSON_AddStringToObject(ui, "uid", req->uid);
+        cJSON *g = cJSON_AddArrayToObject(ui, "groups");
+        for (size_t i = 0; req->groups && i < req->ngroups; i++) cJSON_AddItemToArray(g, cJSON_CreateString(req->groups[i]));
+    }
     cJSON_AddItemToObject(q, "object", req->object ? cJSON_Duplicate(req->object, 1) : cJSON_CreateNull());
     cJSON_AddItemToObject(q, "oldObject", req->old_object ? cJSON_Duplicate(req->old_object, 1) : cJSON_CreateNull());
     cJSON_AddBoolToObject(q, "dryRun", req->dry_run != 0);

@@ -69,6 +69,13 @@ typedef struct skiff_adm_request {
      * me changes the object; SKIFF_ADM_REINVOKE_ALWAYS = call me again (the
      * object changed after one of my own IfNeeded steps). */
     int reinvoke;
+
+    /* --- appended after reinvocation (read only when within req->size): the rest of the
+     * authenticated user (`user` is its name), as AdmissionReview's
+     * userInfo. Borrowed for the call. */
+    const char *uid;                 /* "" when none */
+    const char *const *groups;       /* ngroups entries, e.g. "system:authenticated" */
+    size_t ngroups;
 } skiff_adm_request_t;
 
 enum { SKIFF_ADM_REINVOKE_IF_CHANGED = 1, SKIFF_ADM_REINVOKE_ALWAYS = 2 };

@@ -1,0 +1,46 @@
+/* core/api/authz — the API server's side of auth.h: the request-entry hook
+ * (authenticate, then authorize each routed request) and the bootstrap
+ * RBAC policy. Internal to core/api. */
+#ifndef SKIFF_CORE_API_AUTHZ_H
+#define SKIFF_CORE_API_AUTHZ_H
+
+#include "api/auth.h"
+#include "api/internal.h"
+#include "api/rbac.h"
+
+typedef struct apisrv_tokens apisrv_tokens_t;
+void apisrv_tokens_free(apisrv_tokens_t *ts);
+size_t apisrv_tokens_count(const apisrv_tokens_t *ts);
+
+enum { APISRV_AUTHZ_ALWAYS_ALLOW = 1, APISRV_AUTHZ_ALWAYS_DENY, APISRV_AUTHZ_RBAC };
+
+/* Read the auth settings of cfg into s (token file, anonymous, modes) and
+ * start the RBAC index when RBAC is on. Errors name the setting. */
+int apisrv_auth_init(skiff_api_server_t *s, const skiff_api_config_t *cfg, skiff_error_t *err);
+void apisrv_auth_fini(skiff_api_server_t *s);
+
+/* The user of an HTTP request from its Authorization header; 0 with *out
+ * set, or -1: answer 401 Unauthorized. */
+int apisrv_authenticate(skiff_api_server_t *s, const char *header, const skiff_api_user_t **out);
+
+/* kubectl --as / --as-group: when the request names someone to act as,
+ * check that c->user may `impersonate` them (users, groups, or
+ * serviceaccounts in their namespace) and make c->user that identity.
+ * 0 = go on, -1 = refused (Status set: 403, or 400 for malformed headers). */
+int apisrv_impersonate(apisrv_call_t *c);
+
+/* Decide c (routed: res/ns/name/sub/verb set for resource requests; path
+ * for the rest). 0 = go on; -1 = refused, 403 Status set. */
+int apisrv_authorize_resource(apisrv_call_t *c);
+int apisrv_authorize_path(apisrv_call_t *c);
+/* The rules a user has in a namespace, as SelfSubjectRulesReview's status
+ * (resourceRules, nonResourceRules, incomplete, evaluationError) added
+ * to st. */
+void apisrv_rules_review(skiff_api_server_t *s, const apisrv_authz_attrs_t *a, cJSON *st);
+
+/* The decision for arbitrary attributes (SelfSubjectAccessReview): 1
+ * allowed, 0 not. */
+int apisrv_authorize_attrs(skiff_api_server_t *s, const apisrv_authz_attrs_t *a);
+
+
+#endif

@@ -1,0 +1,104 @@
+/* core/api/rbac_bootstrap — the default ClusterRoles and
+ * ClusterRoleBindings kube-apiserver creates at start
+ * (plugin/pkg/auth/authorizer/rbac/bootstrappolicy), so the names users
+ * bind to exist: cluster-admin, admin, edit, view, and what every
+ * authenticated user may do (discovery, can-i, whoami). Kubernetes builds
+ * admin/edit/view by aggregation; here their rules are written out flat
+ * (no aggregationRule), for the resources this server serves and the
+ * common ones it does not. Created through the server itself, only when
+ * missing: a user's changes survive restarts. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/authz.h"
+#include "log/log.h"
+
+#define META(name) "\"metadata\":{\"name\":\"" name "\",\"labels\":{\"kubernetes.io/bootstrapping\":\"rbac-defaults\"}," \
+                   "\"annotations\":{\"rbac.authorization.kubernetes.io/autoupdate\":\"true\"}}"
+#define CR(name, rules) "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRole\"," META(name) ",\"rules\":[" rules "]}"
+#define CRB(name, role, subjects) "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRoleBinding\"," META(name) \
+    ",\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\",\"name\":\"" role "\"},\"subjects\":[" subjects "]}"
+#define GROUP(n) "{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"Group\",\"name\":\"" n "\"}"
+
+#define READ "\"verbs\":[\"get\",\"list\",\"watch\"]"
+#define WRITE "\"verbs\":[\"create\",\"delete\",\"deletecollection\",\"patch\",\"update\"]"
+
+/* what `view` reads (no secrets, no RBAC objects) */
+#define VIEW_RULES \
+    "{\"apiGroups\":[\"\"],\"resources\":[\"configmaps\",\"endpoints\",\"persistentvolumeclaims\",\"persistentvolumeclaims/status\"," \
+    "\"pods\",\"replicationcontrollers\",\"replicationcontrollers/scale\",\"serviceaccounts\",\"services\",\"services/status\"]," READ "}," \
+    "{\"apiGroups\":[\"\"],\"resources\":[\"bindings\",\"events\",\"limitranges\",\"namespaces/status\",\"pods/log\",\"pods/status\"," \
+    "\"replicationcontrollers/status\",\"resourcequotas\",\"resourcequotas/status\"]," READ "}," \
+    "{\"apiGroups\":[\"\"],\"resources\":[\"namespaces\"]," READ "}," \
+    "{\"apiGroups\":[\"discovery.k8s.io\"],\"resources\":[\"endpointslices\"]," READ "}," \
+    "{\"apiGroups\":[\"apps\"],\"resources\":[\"controllerrevisions\",\"daemonsets\",\"daemonsets/status\",\"deployments\"," \
+    "\"deployments/scale\",\"deployments/status\",\"replicasets\",\"replicasets/scale\",\"replicasets/status\",\"statefulsets\"," \
+    "\"statefulsets/scale\",\"statefulsets/status\"]," READ "}," \
+    "{\"apiGroups\":[\"autoscaling\"],\"resources\":[\"horizontalpodautoscalers\",\"horizontalpodautoscalers/status\"]," READ "}," \
+    "{\"apiGroups\":[\"batch\"],\"resources\":[\"cronjobs\",\"cronjobs/status\",\"jobs\",\"jobs/status\"]," READ "}," \
+    "{\"apiGroups\":[\"policy\"],\"resources\":[\"poddisruptionbudgets\",\"poddisruptionbudgets/status\"]," READ "}," \
+    "{\"apiGroups\":[\"networking.k8s.io\"],\"resources\":[\"ingresses\",\"ingresses/status\",\"networkpolicies\"]," READ "}"
+
+/* what `edit` writes on top (secrets readable too) */
+#define EDIT_RULES \
+    "{\"apiGroups\":[\"\"],\"resources\":[\"pods/attach\",\"pods/exec\",\"pods/portforward\",\"pods/proxy\",\"secrets\",\"services/proxy\"]," READ "}," \
+    "{\"apiGroups\":[\"\"],\"resources\":[\"serviceaccounts\"],\"verbs\":[\"impersonate\"]}," \
+    "{\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"pods/attach\",\"pods/exec\",\"pods/portforward\",\"pods/proxy\"]," WRITE "}," \
+    "{\"apiGroups\":[\"\"],\"resources\":[\"pods/eviction\"],\"verbs\":[\"create\"]}," \
+    "{\"apiGroups\":[\"\"],\"resources\":[\"configmaps\",\"events\",\"persistentvolumeclaims\",\"replicationcontrollers\"," \
+    "\"replicationcontrollers/scale\",\"secrets\",\"serviceaccounts\",\"services\",\"services/proxy\"]," WRITE "}," \
+    "{\"apiGroups\":[\"\"],\"resources\":[\"serviceaccounts/token\"],\"verbs\":[\"create\"]}," \
+    "{\"apiGroups\":[\"apps\"],\"resources\":[\"daemonsets\",\"deployments\",\"deployments/rollback\",\"deployments/scale\"," \
+    "\"replicasets\",\"replicasets/scale\",\"statefulsets\",\"statefulsets/scale\"]," WRITE "}," \
+    "{\"apiGroups\":[\"autoscaling\"],\"resources\":[\"horizontalpodautoscalers\"]," WRITE "}," \
+    "{\"apiGroups\":[\"batch\"],\"resources\":[\"cronjobs\",\"jobs\"]," WRITE "}," \
+    "{\"apiGroups\":[\"policy\"],\"resources\":[\"poddisruptionbudgets\"]," WRITE "}," \
+    "{\"apiGroups\":[\"networking.k8s.io\"],\"resources\":[\"ingresses\",\"networkpolicies\"]," WRITE "}," \
+    "{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"]," READ "}," \
+    "{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"]," WRITE "}"
+
+/* what `admin` adds: the namespace's own RBAC */
+#define ADMIN_RULES \
+    "{\"apiGroups\":[\"rbac.authorization.k8s.io\"],\"resources\":[\"rolebindings\",\"roles\"]," READ "}," \
+    "{\"apiGroups\":[\"rbac.authorization.k8s.io\"],\"resources\":[\"rolebindings\",\"roles\"]," WRITE "}," \
+    "{\"apiGroups\":[\"authorization.k8s.io\"],\"resources\":[\"localsubjectaccessreviews\"],\"verbs\":[\"create\"]}"
+
+static const char *const cluster_roles[] = {
+    CR("cluster-admin", "{\"apiGroups\":[\"*\"],\"resources\":[\"*\"],\"verbs\":[\"*\"]},"
+                        "{\"nonResourceURLs\":[\"*\"],\"verbs\":[\"*\"]}"),
+    CR("admin", VIEW_RULES "," EDIT_RULES "," ADMIN_RULES),
+    CR("edit", VIEW_RULES "," EDIT_RULES),
+    CR("view", VIEW_RULES),
+    CR("system:discovery", "{\"nonResourceURLs\":[\"/api\",\"/api/*\",\"/apis\",\"/apis/*\",\"/healthz\",\"/livez\",\"/openapi\","
+                           "\"/openapi/*\",\"/readyz\",\"/version\",\"/version/\"],\"verbs\":[\"get\"]}"),
+    CR("system:basic-user", "{\"apiGroups\":[\"authorization.k8s.io\"],\"resources\":[\"selfsubjectaccessreviews\","
+                            "\"selfsubjectrulesreviews\"],\"verbs\":[\"create\"]},"
+                            "{\"apiGroups\":[\"authentication.k8s.io\"],\"resources\":[\"selfsubjectreviews\"],\"verbs\":[\"create\"]}"),
+    CR("system:public-info-viewer", "{\"nonResourceURLs\":[\"/healthz\",\"/livez\",\"/readyz\",\"/version\",\"/version/\"],"
+                                    "\"verbs\":[\"get\"]}"),
+};
+
+static const char *const cluster_role_bindings[] = {
+    CRB("cluster-admin", "cluster-admin", GROUP("system:masters")),
+    CRB("system:discovery", "system:discovery", GROUP("system:authenticated")),
+    CRB("system:basic-user", "system:basic-user", GROUP("system:authenticated")),
+    CRB("system:public-info-viewer", "system:public-info-viewer", GROUP("system:authenticated") "," GROUP("system:unauthenticated")),
+};
+
+static void create(skiff_api_server_t *s, const char *path, const char *body)
+{
+    skiff_api_request_t rq = { .method = "POST", .path = path, .body = body, .body_len = strlen(body) };
+    skiff_api_response_t rs;
+    skiff_api_server_handle(s, &rq, &rs);
+    if (rs.code != 201 && rs.code != 409)
+        skiff_log(SKIFF_LOG_WARN, "apiserver", "rbac bootstrap: %s: %d %.*s", path, rs.code, (int)rs.body_len, rs.body ? rs.body : "");
+    skiff_api_response_free(&rs);
+}
+
+void skiff_api_server_bootstrap_rbac(skiff_api_server_t *s)
+{
+    for (size_t i = 0; i < sizeof cluster_roles / sizeof cluster_roles[0]; i++)
+        create(s, "/apis/rbac.authorization.k8s.io/v1/clusterroles", cluster_roles[i]);
+    for (size_t i = 0; i < sizeof cluster_role_bindings / sizeof cluster_role_bindings[0]; i++)
+        create(s, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", cluster_role_bindings[i]);
+}
