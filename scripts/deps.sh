@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
   build-essential pkg-config binutils
   libconfig-dev libyaml-dev libcjson-dev libseccomp-dev
-  liblmdb-dev libmicrohttpd-dev libcurl4-openssl-dev
+  liblmdb-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev
   libcmocka-dev
   python3 curl procps iproute2 util-linux
 )
