@@ -9,7 +9,7 @@ run_cli help
 expect_eq "help exits 0" 0 "$rc"
 expect_contains "help lists check-config" "check-config FILE" "$out"
 run_cli version
-expect_contains "version names the ABI" "plugin ABI 1.1" "$out"
+expect_contains "version names the ABI" "plugin ABI 1.2" "$out"
 run_cli frobnicate
 expect_eq "unknown command exits 2" 2 "$rc"
 expect_contains "unknown command: usage on stderr" 'skiff: unknown command "frobnicate"' "$err"
@@ -34,7 +34,7 @@ done
 run_cli plugins
 expect_eq "plugins (default path) exits 0" 0 "$rc"
 expect_contains "require-label listed from build/plugins" \
-  "admission/require-label 0.1.0 (ABI 1.1) $SKIFF_ROOT/$BUILD/plugins/admission/require-label.so" "$out"
+  "admission/require-label 0.1.0 (ABI 1.2) $SKIFF_ROOT/$BUILD/plugins/admission/require-label.so" "$out"
 expect_contains "its keys listed with type, default, description" \
   "    label      string    required  label key every object must carry" "$out"
 

@@ -43,9 +43,9 @@ expect_loader_error nosym "$A/nosym" \
 expect_loader_error badmagic "$A/badmagic" \
   "$A/badmagic/badmagic.so: bad magic 0x12345678 in skiff_plugin (expected 0x46464b53, \"SKFF\")"
 expect_loader_error major "$A/major" \
-  "$A/major/major.so: plugin built for ABI 99.0, but this skiff speaks ABI 1.1 (major versions differ)"
+  "$A/major/major.so: plugin built for ABI 99.0, but this skiff speaks ABI 1.2 (major versions differ)"
 expect_loader_error minor "$A/minor" \
-  "$A/minor/minor.so: plugin built for ABI 1.8, newer than this skiff's ABI 1.1 (upgrade skiff or rebuild the plugin)"
+  "$A/minor/minor.so: plugin built for ABI 1.9, newer than this skiff's ABI 1.2 (upgrade skiff or rebuild the plugin)"
 expect_loader_error small "$A/small" \
   "$A/small/small.so: descriptor is 24 bytes, smaller than ABI 1.0's 112 bytes"
 expect_loader_error dup "$A/dup" \
@@ -58,7 +58,7 @@ expect_loader_error nodir "$A/no-such-dir" \
 # Kind not the one the config asked for: loads fine, the config is refused.
 run_cli plugins --plugin-path "$A/wrongkind"
 expect_eq "wrongkind: skiff plugins lists it" 0 "$rc"
-expect_contains "wrongkind: listed as a scheduler plugin" "scheduler/wrongkind 0.0.1 (ABI 1.1)" "$out"
+expect_contains "wrongkind: listed as a scheduler plugin" "scheduler/wrongkind 0.0.1 (ABI 1.2)" "$out"
 config wrongkind "$A/wrongkind" 'store = ( { plugin = "wrongkind"; instance = "main"; } );'
 sentence="plugin \"wrongkind\" in plugins.store is a scheduler plugin ($A/wrongkind/wrongkind.so), not a store plugin"
 run_cli check-config "$T/wrongkind.cfg"
@@ -87,7 +87,7 @@ mkdir -p "$T/mixed"
 cp "$A/nosym/nosym.so" "$A/major/major.so" "$A/wrongkind/wrongkind.so" "$T/mixed/"
 run_cli plugins --plugin-path "$T/mixed"
 expect_eq "mixed: two sentences" \
-  "$T/mixed/major.so: plugin built for ABI 99.0, but this skiff speaks ABI 1.1 (major versions differ)
+  "$T/mixed/major.so: plugin built for ABI 99.0, but this skiff speaks ABI 1.2 (major versions differ)
 $T/mixed/nosym.so: not a skiff plugin (no skiff_plugin symbol)" "$err"
 expect_contains "mixed: the good one is listed" "scheduler/wrongkind" "$out"
 expect_eq "mixed: exits 2" 2 "$rc"

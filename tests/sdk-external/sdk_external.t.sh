@@ -17,7 +17,7 @@ expect_eq "nm -D: exports only skiff_plugin" "skiff_plugin" \
 
 run_cli plugins --plugin-path "$T/p"
 expect_eq "skiff plugins exits 0" 0 "$rc"
-expect_contains "listed with version and ABI" "scheduler/prefer-node 1.0.0 (ABI 1.1) $T/p/prefer-node.so" "$out"
+expect_contains "listed with version and ABI" "scheduler/prefer-node 1.0.0 (ABI 1.2) $T/p/prefer-node.so" "$out"
 expect_contains "keys listed with type, default, description" \
   "    timeout  duration  default \"30s\"    how long a preference holds" "$out"
 expect_contains "required key shown" "    node     string    required         node to prefer" "$out"

@@ -58,8 +58,7 @@ typedef struct skiff_adm_request {
      * the host has no such channel (err->msg is used, truncated). */
     void (*set_reason)(struct skiff_adm_request *req, const char *msg);
 
-    /* --- appended later within 1.1 (no minor bump: a struct passed to the
-     * plugin, so read/write these only when req->size covers them) */
+    /* --- ABI 1.2 (read/write these only when req->size covers them) */
     /* Kubernetes' webhook reinvocation (reinvocationPolicy: IfNeeded). Set
      * by the host: non-zero while it runs the mutating plugins a second
      * time because the object changed after a plugin asked for it. */
@@ -70,7 +69,7 @@ typedef struct skiff_adm_request {
      * object changed after one of my own IfNeeded steps). */
     int reinvoke;
 
-    /* --- appended after reinvocation (read only when within req->size): the rest of the
+    /* --- ABI 1.2 (read only when within req->size): the rest of the
      * authenticated user (`user` is its name), as AdmissionReview's
      * userInfo. Borrowed for the call. */
     const char *uid;                 /* "" when none */

@@ -25,8 +25,8 @@
 
 #define SKIFF_PLUGIN_MAGIC 0x46464b53u /* "SKFF" read as little-endian bytes */
 #define SKIFF_ABI_MAJOR 1
-#define SKIFF_ABI_MINOR 1
-#define SKIFF_SDK_SIGNATURE "skiff-sdk/1.1"
+#define SKIFF_ABI_MINOR 2
+#define SKIFF_SDK_SIGNATURE "skiff-sdk/1.2"
 
 #define SKIFF_PLUGIN_SYMBOL "skiff_plugin"
 #define SKIFF_PLUGIN_EXPORT __attribute__((visibility("default")))
