@@ -15,6 +15,7 @@
 
 #include "api/apply.h"
 #include "api/body.h"
+#include "api/fieldset.h"
 #include "api/names.h"
 #include "api/patch.h"
 
@@ -436,6 +437,43 @@ static int check_meta(apisrv_call_t *c, cJSON *obj, apisrv_invalid_t *inv)
     return 0;
 }
 
+/* kube's managerOrUserAgent: ?fieldManager=, else the User-Agent up to its
+ * first '/' (printable characters, at most 128): "kubectl" for kubectl's
+ * own agent string. In-process callers send neither: "skiff". */
+static void field_manager(const apisrv_call_t *c, char *buf, size_t len)
+{
+    const char *m = apisrv_param(c, "fieldManager");
+    const char *ua = c->req->user_agent;
+    size_t o = 0;
+    if (m && *m) { snprintf(buf, len, "%s", m); return; }
+    for (; ua && *ua && *ua != '/' && o < 128 && o + 1 < len; ua++)
+        if ((unsigned char)*ua >= 0x20 && *ua != 0x7f) buf[o++] = *ua;
+    buf[o] = '\0';
+    if (!o) snprintf(buf, len, "skiff");
+}
+
+/* Record this write in obj's managedFields (an "Update" entry of the
+ * caller's field manager, per subresource). As kube's UpdateNoErrors, a
+ * write whose fields cannot be tracked (a merging list item without its
+ * key) goes through with managedFields cleared. -1 = Status set (OOM). */
+static int record_fields(apisrv_call_t *c, cJSON *obj, const cJSON *old, const char *sub, unsigned flags,
+                         const char *now)
+{
+    char mgr[160], ts[40], av[64];
+    field_manager(c, mgr, sizeof mgr);
+    apisrv_resource_api_version(c->res, av, sizeof av);
+    if (now) snprintf(ts, sizeof ts, "%s", now);
+    else apisrv_format_time(c->now_ns, ts, sizeof ts);
+    skiff_api_apply_opts_t o = { .manager = mgr, .api_version = av, .kind = c->res->kind, .time = ts,
+                                 .subresource = sub, .fieldset_flags = flags };
+    skiff_error_t err;
+    skiff_error_clear(&err);
+    int rc = skiff_api_apply_record_update(obj, old, &o, &err);
+    if (rc == -ENOMEM) return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
+    if (rc < 0) cJSON_DeleteItemFromObjectCaseSensitive(get(obj, "metadata"), "managedFields");
+    return 0;
+}
+
 static int do_create_obj(apisrv_call_t *c, cJSON *obj)
 {
     char av[64];
@@ -485,6 +523,13 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
         if (!work) return apisrv_fail(c, 500, "InternalError", "out of memory");
         if (c->res->prepare) c->res->prepare(c, work, NULL, &inv);
         if (inv.n) { cJSON_Delete(work); return apisrv_fail_invalid(c, c->name, &inv); }
+        /* the creator owns what it sent and the defaults (kube records after
+         * decoding, which defaults); status is reset, so nobody's */
+        if (c->patch_type != APISRV_PATCH_APPLY &&
+            record_fields(c, work, NULL, NULL, c->res->reset_status ? SKIFF_API_FIELDSET_SKIP_STATUS : 0, ts) < 0) {
+            cJSON_Delete(work);
+            return 0;
+        }
         size_t len;
         char *enc = apisrv_obj_encode(work, &len);
         if (!enc) { cJSON_Delete(work); return apisrv_fail(c, 500, "InternalError", "out of memory"); }
@@ -587,40 +632,15 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
         const cJSON *g = get(ometa, "generation");
         set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
     }
-    /* once server-side apply manages an object, other writers' fields are
-     * recorded too, so a later apply sees who owns what (conflicts) */
-    if (get(ometa, "managedFields") && c->patch_type != APISRV_PATCH_APPLY) {
-        char ts[40], ua[64] = "unknown";
-        apisrv_format_time(c->now_ns, ts, sizeof ts);
-        const char *mgr = apisrv_param(c, "fieldManager");
-        if (c->req->user_agent && *c->req->user_agent) /* kube: the User-Agent up to '/' */
-            snprintf(ua, sizeof ua, "%.*s", (int)strcspn(c->req->user_agent, "/"), c->req->user_agent);
-        skiff_api_apply_opts_t o = { .manager = mgr && *mgr ? mgr : ua, .api_version = av,
-                                     .kind = c->res->kind, .time = ts };
-        skiff_error_t aerr;
-        if (!get(meta, "managedFields")) set_item(meta, "managedFields", cJSON_Duplicate(get(ometa, "managedFields"), 1));
-        /* server-owned metadata is nobody's field */
-        static const char *const own[] = { "resourceVersion", "generation", "uid", "creationTimestamp" };
-        cJSON *saved[4], *old2 = cJSON_Duplicate(oldobj, 1);
-        cJSON *m2 = get(old2, "metadata");
-        for (int k = 0; k < 4; k++) {
-            saved[k] = cJSON_DetachItemFromObjectCaseSensitive(meta, own[k]);
-            cJSON_DeleteItemFromObjectCaseSensitive(m2, own[k]);
-        }
-        int arc = old2 ? skiff_api_apply_record_update(nobj, old2, &o, &aerr) : -ENOMEM;
-        for (int k = 0; k < 4; k++) if (saved[k]) cJSON_AddItemToObject(meta, own[k], saved[k]);
-        cJSON_Delete(old2);
-        /* an empty f:metadata owns nothing (the map itself is no field) */
-        cJSON *mf;
-        cJSON_ArrayForEach(mf, get(meta, "managedFields")) {
-            cJSON *fv = get(mf, "fieldsV1"), *fm = get(fv, "f:metadata");
-            if (cJSON_IsObject(fm) && !fm->child) cJSON_DeleteItemFromObjectCaseSensitive(fv, "f:metadata");
-        }
-        if (arc == -ENOMEM) {
-            cJSON_Delete(nobj);
-            return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
-        }
+    /* every writer's fields are recorded (server-side apply records its own
+     * in apply.c), so a later apply sees who owns what; the binding is the
+     * scheduler's assignment, which kube does not record either */
+    if (c->patch_type != APISRV_PATCH_APPLY && strcmp(c->sub, "binding") != 0 &&
+        record_fields(c, nobj, oldobj, c->sub[0] ? c->sub : NULL, 0, NULL) < 0) {
+        cJSON_Delete(nobj);
+        return -1;
     }
+    meta = apisrv_obj_at(nobj, "metadata");
     /* deleting and the last finalizer is gone: the object goes now */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
     if (remove && c->res->on_delete) { reset_extra(c); c->res->on_delete(c, oldobj); }
