@@ -162,7 +162,7 @@ static void test_errors_and_record_create(void **state)
     assert_int_equal(skiff_api_apply_record_update(obj, NULL, &cr, &err), 0);
     obj = roundtrip(obj);
     assert_json(cJSON_GetObjectItem(mf_of(obj, "kubectl-create", "Update"), "fieldsV1"),
-                "{'f:metadata':{'f:labels':{'.':{},'f:x':{}}},'f:data':{'f:a':{}}}");
+                "{'f:metadata':{'f:labels':{'.':{},'f:x':{}}},'f:data':{'.':{},'f:a':{}}}");
     /* A later update removing data.a drops it from the set; the entry goes when empty. */
     cJSON *upd = tj("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c','uid':'u'},'data':{}}");
     skiff_api_apply_opts_t ed = { .manager = "kubectl-edit", .api_version = "v1", .kind = "ConfigMap" };

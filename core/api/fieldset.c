@@ -342,11 +342,17 @@ static int df_list(fs_diff_t *d, const cJSON *n, const cJSON *o, const skiff_api
 }
 
 /* Does a node added whole get "."? kube compares a create with the empty
- * object, whose root members (metadata, spec, status) and non-omitempty
- * lists (a pod spec's containers: null) exist already. */
+ * Go object, in which the root's members, the struct-valued fields
+ * (template, its metadata and spec, strategy) and non-omitempty lists (a
+ * pod spec's containers: null) exist already. */
 static int df_dot(const fs_diff_t *d, const char *k, int lvl)
 {
-    return !(d->create && (lvl == 1 || !strcmp(k, "containers")));
+    static const char *const zero[] = { "containers", "template", "metadata", "spec", "status", "strategy",
+                                        "updateStrategy", NULL };
+    (void)lvl;
+    if (!d->create) return 1;
+    for (int i = 0; zero[i]; i++) if (!strcmp(k, zero[i])) return 0;
+    return 1;
 }
 
 static int df_skip(const fs_diff_t *d, const char *k, int lvl)

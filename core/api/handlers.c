@@ -587,6 +587,20 @@ static int do_create(apisrv_call_t *c)
     return rc;
 }
 
+/* Equal but for member order and resourceVersion (a PUT of what a client
+ * read, its keys sorted by kubectl): no write, as kube-apiserver skips
+ * no-op updates. */
+static int same_object(cJSON *a, cJSON *b)
+{
+    cJSON *ma = get(a, "metadata"), *mb = get(b, "metadata");
+    cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(ma, "resourceVersion");
+    cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(mb, "resourceVersion");
+    int same = cJSON_Compare(a, b, 1);
+    if (ra) cJSON_AddItemToObject(ma, "resourceVersion", ra);
+    if (rb) cJSON_AddItemToObject(mb, "resourceVersion", rb);
+    return same;
+}
+
 /* Commit `incoming` over `old` (mod_rev kv->mod_rev). status_only: the status
  * subresource (only status is taken). Returns 0 with *out = stored object,
  * 1 = lost a race (retry), -1 = Status set. */
@@ -652,7 +666,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
         cJSON_Delete(nobj);
         return apisrv_fail(c, 413, "RequestEntityTooLarge", "Request entity too large: the object is %zu bytes; the limit is %u", len, SKIFF_STORE_VALUE_MAX), -1;
     }
-    if (!remove && len == kv->len && memcmp(enc, kv->value, len) == 0) {
+    if (!remove && ((len == kv->len && memcmp(enc, kv->value, len) == 0) || same_object(nobj, oldobj))) {
         /* no change: no write, same resourceVersion (kubectl apply "unchanged") */
         free(enc);
         set_rv(nobj, kv->mod_rev);
