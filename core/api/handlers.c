@@ -16,6 +16,7 @@
 #include "api/apply.h"
 #include "api/body.h"
 #include "api/fieldset.h"
+#include "api/fieldval.h"
 #include "api/names.h"
 #include "api/patch.h"
 
@@ -581,6 +582,7 @@ static int do_create(apisrv_call_t *c)
 {
     cJSON *obj = apisrv_body_parse(c, 0);
     if (!obj) return 0;
+    if (apisrv_field_validate(c, obj, APISRV_FV_BODY) < 0) { cJSON_Delete(obj); return 0; }
     c->name[0] = '\0';
     int rc = do_create_obj(c, obj);
     cJSON_Delete(obj);
@@ -722,6 +724,14 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
     cJSON *body = apisrv_body_parse(c, patch);
     if (!body) return 0;
     int scale = strcmp(c->sub, "scale") == 0, status_only = strcmp(c->sub, "status") == 0;
+    /* unknown fields: the body (an object, or a merge/strategic patch, whose
+     * shape is the object's; "$" directives are skipped) — not a JSON patch,
+     * and never the stored object's own fields */
+    if (!scale && ptype != APISRV_PATCH_JSON &&
+        apisrv_field_validate(c, body, !patch ? APISRV_FV_BODY : ptype == APISRV_PATCH_APPLY ? APISRV_FV_APPLY : APISRV_FV_PATCH) < 0) {
+        cJSON_Delete(body);
+        return 0;
+    }
     /* a precondition only when the client sent a resourceVersion (in the
      * body, or in a merge/strategic patch); otherwise lost races are retried */
     const char *brv = cJSON_IsObject(body) ? apisrv_str(body, "metadata.resourceVersion") : NULL;
