@@ -466,9 +466,18 @@ int skiff_api_apply_record_update(cJSON *obj, const cJSON *old, const skiff_api_
         for (int i = 0; i < 4; i++)
             if (json_quote(vals[i], q[i], sizeof q[i]) < 0) goto tree; /* huge: the slow path copes */
         int sub = o->subresource && *o->subresource;
-        snprintf(head, sizeof head, "[{\"manager\":%s,\"operation\":\"Update\",\"apiVersion\":%s,%s%s%s\"fieldsType\":\"FieldsV1\",%s%s%s\"fieldsV1\":",
-                 q[0], q[1], o->time ? "\"time\":" : "", o->time ? q[2] : "", o->time ? "," : "",
-                 sub ? "\"subresource\":" : "", sub ? q[3] : "", sub ? "," : "");
+        /* [{"manager":M,"operation":"Update","apiVersion":V,"time":T,"fieldsType":"FieldsV1","subresource":S,"fieldsV1": */
+        const char *parts[] = { "[{\"manager\":", q[0], ",\"operation\":\"Update\",\"apiVersion\":", q[1], ",",
+                                o->time ? "\"time\":" : "", o->time ? q[2] : "", o->time ? "," : "",
+                                "\"fieldsType\":\"FieldsV1\",", sub ? "\"subresource\":" : "", sub ? q[3] : "",
+                                sub ? "," : "", "\"fieldsV1\":" };
+        size_t hl = 0;
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) { /* fits: 4 x 800 + constants */
+            size_t pl = strlen(parts[i]);
+            memcpy(head + hl, parts[i], pl);
+            hl += pl;
+        }
+        head[hl] = '\0';
         char *all = NULL;
         if ((rc = skiff_api_fieldset_print_created(obj, o->kind, o->fieldset_flags, head, "}]", &all, err))) return rc;
         if (!all) { cJSON_DeleteItemFromObjectCaseSensitive(md, "managedFields"); return 0; } /* sets nothing */

@@ -277,7 +277,16 @@ static int df_item_seg(fs_diff_t *d, const cJSON *it, const skiff_api_field_t *f
             const char *v = kv->valuestring;
             int plain = 1;
             for (const char *q = v; *q && plain; q++) plain = (unsigned char)*q >= 0x20;
-            if (plain) { snprintf(seg, len, "k:{\"%s\":\"%s\"}", f->merge_key, v); return 0; }
+            size_t kl = strlen(f->merge_key), vl = strlen(v);
+            if (plain && kl + vl + 9 < len) { /* k:{"key":"v"} */
+                char *p = seg;
+                memcpy(p, "k:{\"", 4); p += 4;
+                memcpy(p, f->merge_key, kl); p += kl;
+                memcpy(p, "\":\"", 3); p += 3;
+                memcpy(p, v, vl); p += vl;
+                memcpy(p, "\"}", 3);
+                return 0;
+            }
         }
         char *kj = cJSON_PrintUnformatted(kv);
         if (!kj) return fs_oom(d->err);

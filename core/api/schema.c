@@ -46,6 +46,11 @@ static void *grow(void *p, int n, size_t sz)
     return realloc(p, (size_t)(n ? n * 2 : 8) * sz);
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const skiff_api_sfield_t *const *)a)->name, (*(const skiff_api_sfield_t *const *)b)->name);
+}
+
 static int parse(void)
 {
     char *text = strdup(skiff_api_schema_text); /* split in place; kept for life */
@@ -116,11 +121,18 @@ static int parse(void)
     }
     if (cur) { cur->fields = fields; cur->nfields = nf; }
     /* every referenced type must exist: a typo in the table is a build defect */
-    for (int i = 0; i < ntypes; i++)
+    for (int i = 0; i < ntypes; i++) {
+        skiff_api_sfield_t *fs = (skiff_api_sfield_t *)types[i].fields;
+        const skiff_api_sfield_t **sorted = calloc((size_t)types[i].nfields + 1, sizeof *sorted);
+        if (!sorted) return fail(0, "out of memory");
+        for (int j = 0; j < types[i].nfields; j++) sorted[j] = &fs[j];
+        qsort(sorted, (size_t)types[i].nfields, sizeof *sorted, by_name);
+        types[i].sorted = sorted;
         for (int j = 0; j < types[i].nfields; j++) {
             const char *t = types[i].fields[j].type;
-            while (!strncmp(t, "[]", 2)) t += 2;
-            if (!strncmp(t, "map[string]", 11)) t += 11;
+            while (!strncmp(t, "[]", 2)) { t += 2; fs[j].list_depth++; }
+            if (!strncmp(t, "map[string]", 11)) { t += 11; fs[j].is_map = 1; }
+            for (int k = 0; k < ntypes; k++) if (!strcmp(types[k].name, t)) fs[j].elem = &types[k];
             static const char *const prim[] = { "string", "int32", "int64", "number", "bool", "Time", "Quantity",
                                                 "IntOrString", "object", NULL };
             int ok = 0;
@@ -132,6 +144,7 @@ static int parse(void)
                 return SKIFF_E_INVALID;
             }
         }
+    }
     return 0;
 }
 
@@ -170,8 +183,12 @@ const skiff_api_stype_t *skiff_api_schema_kind(const char *group, const char *ki
 
 const skiff_api_sfield_t *skiff_api_schema_member(const skiff_api_stype_t *t, const char *name)
 {
-    for (int i = 0; t && i < t->nfields; i++)
-        if (!strcmp(t->fields[i].name, name)) return &t->fields[i];
+    int lo = 0, hi = t && t->sorted ? t->nfields - 1 : -1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2, d = strcmp(t->sorted[mid]->name, name);
+        if (!d) return t->sorted[mid];
+        if (d < 0) lo = mid + 1; else hi = mid - 1;
+    }
     return NULL;
 }
 
@@ -186,65 +203,83 @@ const char *skiff_api_schema_ref(const char *type)
 
 /* ---- unknown fields --------------------------------------------------------- */
 
+/* The path is kept as a stack of segments and printed only for an unknown
+ * field: the walk runs on every create. */
+#define MAX_SEGS 64
 typedef struct {
     skiff_api_unknown_cb cb;
     void *ud;
-    int n, stop;
-    char path[1024];
+    int n, stop, depth;
+    struct { const char *name; int index; } seg[MAX_SEGS]; /* name NULL = [index] */
 } unk_t;
 
-static void unk_obj(unk_t *u, const skiff_api_stype_t *t, const cJSON *obj, size_t plen, int depth);
-
-/* A value of field type `type` at u->path[0..plen). */
-static void unk_value(unk_t *u, const char *type, const cJSON *v, size_t plen, int depth)
+static void unk_report(unk_t *u, const char *last)
 {
-    if (u->stop || depth > SKIFF_API_MAX_DEPTH) return;
-    if (!strncmp(type, "[]", 2)) {
+    char path[1024];
+    size_t o = 0;
+    path[0] = '\0';
+    for (int i = 0; i <= u->depth && o < sizeof path; i++) {
+        const char *nm = i < u->depth ? u->seg[i].name : last;
+        if (i < u->depth && !nm) o += (size_t)snprintf(path + o, sizeof path - o, "[%d]", u->seg[i].index);
+        else o += (size_t)snprintf(path + o, sizeof path - o, "%s%s", o ? "." : "", nm);
+    }
+    u->n++;
+    if (u->cb && u->cb(u->ud, path)) u->stop = 1;
+}
+
+static void unk_obj(unk_t *u, const skiff_api_stype_t *t, const cJSON *obj);
+
+/* A value of field f, with `lists` list levels still to open. */
+static void unk_value(unk_t *u, const skiff_api_sfield_t *f, int lists, const cJSON *v)
+{
+    if (u->stop || u->depth >= MAX_SEGS - 1) return;
+    if (lists) {
         if (!cJSON_IsArray(v)) return;
         int i = 0;
         for (const cJSON *it = v->child; it && !u->stop; it = it->next, i++) {
-            int n = snprintf(u->path + plen, sizeof u->path - plen, "[%d]", i);
-            if (n < 0 || (size_t)n >= sizeof u->path - plen) return;
-            unk_value(u, type + 2, it, plen + (size_t)n, depth + 1);
+            u->seg[u->depth].name = NULL;
+            u->seg[u->depth].index = i;
+            u->depth++;
+            unk_value(u, f, lists - 1, it);
+            u->depth--;
         }
         return;
     }
-    if (!strncmp(type, "map[string]", 11)) {
-        const skiff_api_stype_t *et = skiff_api_schema_type(type + 11);
-        if (!et || !cJSON_IsObject(v)) return;
+    if (f->is_map) {
+        if (!cJSON_IsObject(v)) return;
         for (const cJSON *m = v->child; m && !u->stop; m = m->next) {
-            int n = snprintf(u->path + plen, sizeof u->path - plen, "[%s]", m->string);
-            if (n < 0 || (size_t)n >= sizeof u->path - plen) return;
-            unk_value(u, type + 11, m, plen + (size_t)n, depth + 1);
+            u->seg[u->depth].name = m->string;
+            u->depth++;
+            if (cJSON_IsObject(m)) unk_obj(u, f->elem, m);
+            u->depth--;
         }
         return;
     }
-    const skiff_api_stype_t *t = skiff_api_schema_type(type);
-    if (t && cJSON_IsObject(v)) unk_obj(u, t, v, plen, depth + 1);
+    if (cJSON_IsObject(v)) unk_obj(u, f->elem, v);
 }
 
-static void unk_obj(unk_t *u, const skiff_api_stype_t *t, const cJSON *obj, size_t plen, int depth)
+static void unk_obj(unk_t *u, const skiff_api_stype_t *t, const cJSON *obj)
 {
+    if (!t || u->depth >= MAX_SEGS - 1 || u->depth > SKIFF_API_MAX_DEPTH) return;
     for (const cJSON *m = obj->child; m && !u->stop; m = m->next) {
         if (!m->string || m->string[0] == '$') continue; /* patch directives ($patch, $setElementOrder/...) */
-        int n = snprintf(u->path + plen, sizeof u->path - plen, "%s%s", plen ? "." : "", m->string);
-        if (n < 0 || (size_t)n >= sizeof u->path - plen) continue;
         const skiff_api_sfield_t *f = skiff_api_schema_member(t, m->string);
         if (!f) {
-            if (t->open) continue;
-            u->n++;
-            if (u->cb && u->cb(u->ud, u->path)) u->stop = 1;
+            if (!t->open) unk_report(u, m->string);
             continue;
         }
-        unk_value(u, f->type, m, plen + (size_t)n, depth);
+        if (!f->elem || (!cJSON_IsObject(m) && !cJSON_IsArray(m))) continue; /* primitives: nothing below */
+        u->seg[u->depth].name = m->string;
+        u->depth++;
+        unk_value(u, f, f->list_depth, m);
+        u->depth--;
     }
-    u->path[plen] = '\0';
 }
 
 int skiff_api_schema_unknown(const skiff_api_stype_t *t, const cJSON *obj, skiff_api_unknown_cb cb, void *ud)
 {
     if (!t || !cJSON_IsObject(obj)) return 0;
     unk_t u = { .cb = cb, .ud = ud };
-    unk_obj(&u, t, obj, 0, 0);
+    unk_obj(&u, t, obj);
     return u.n;
 }

@@ -25,6 +25,11 @@ typedef struct skiff_api_sfield {
     const char *merge_key; /* merge=<key>, or NULL */
     unsigned flags;        /* SKIFF_API_SF_* */
     const char *desc;
+    /* resolved at load: the struct type the value (or its items/values) is,
+     * NULL for primitives and free-form objects; how many "[]" wrap it and
+     * whether a map[string] does */
+    const struct skiff_api_stype *elem;
+    int list_depth, is_map;
 } skiff_api_sfield_t;
 
 typedef struct skiff_api_stype {
@@ -35,6 +40,7 @@ typedef struct skiff_api_stype {
     const char *group, *version, *kind; /* its GVK when it is a kind's root, else kind NULL */
     const skiff_api_sfield_t *fields;
     int nfields;
+    const skiff_api_sfield_t **sorted; /* fields by name, for lookups */
 } skiff_api_stype_t;
 
 /* Parse the table (once). 0, or SKIFF_E_INVALID naming the line of a bad
