@@ -2,7 +2,8 @@
  * of request objects against the schemas of api/schema.h, as
  * kube-apiserver's strict decoding: unknown fields are a 400 BadRequest
  * under Strict, one `Warning: unknown field "..."` header each under Warn
- * (the default, as kube's), nothing under Ignore. Unknown fields are kept,
+ * (the default, as kube's — skipped for in-process callers, which send no
+ * User-Agent and never see warnings), nothing under Ignore. Unknown fields are kept,
  * not dropped (kube's typed decoding drops them; a table that lists fewer
  * fields than kube's types must not lose data). */
 #ifndef SKIFF_CORE_API_FIELDVAL_H
