@@ -14,7 +14,7 @@
 #include "api/internal.h"
 #include "api/schema.h"
 
-#define HASH "skiff-2"
+#define HASH "skiff-3"
 #define REF_PREFIX "#/components/schemas/"
 
 /* Schema of a field type (no description). */
@@ -116,8 +116,12 @@ static cJSON *components(void)
     cJSON_AddItemToArray(one, s2);
     cJSON *is = cJSON_AddObjectToObject(schemas, "io.k8s.apimachinery.pkg.util.intstr.IntOrString");
     cJSON_AddStringToObject(is, "description", "IntOrString is a type that can hold an int32 or a string.");
-    cJSON_AddStringToObject(is, "format", "int-or-string");
-    cJSON_AddStringToObject(is, "type", "string");
+    /* as kube's v3 (OpenAPIV3OneOfTypes): no "type", so kubectl explain names it */
+    cJSON *one2 = cJSON_AddArrayToObject(is, "oneOf"), *i1 = cJSON_CreateObject(), *i2 = cJSON_CreateObject();
+    cJSON_AddStringToObject(i1, "type", "integer");
+    cJSON_AddStringToObject(i2, "type", "string");
+    cJSON_AddItemToArray(one2, i1);
+    cJSON_AddItemToArray(one2, i2);
     cJSON *tm = cJSON_AddObjectToObject(schemas, "io.k8s.apimachinery.pkg.apis.meta.v1.Time");
     cJSON_AddStringToObject(tm, "description", "Time is a wrapper around time.Time which supports correct marshaling to YAML and JSON.");
     cJSON_AddStringToObject(tm, "format", "date-time");

@@ -134,6 +134,7 @@ expect_contains "explain: rollingUpdate field" "rollingUpdate	<RollingUpdateDepl
 expect_contains "explain: type field described" 'Type of deployment. Can be "Recreate" or "RollingUpdate".' "$out"
 out=$(k explain deploy.spec.template.spec.containers.resources.limits 2>&1)
 expect_contains "explain follows a pod template into the core types" "FIELD: limits <map[string]Quantity>" "$out"
+expect_contains "explain names IntOrString" "FIELD: maxSurge <IntOrString>" "$(k explain deploy.spec.strategy.rollingUpdate.maxSurge 2>&1)"
 bad=0
 for r in pods nodes namespaces services endpoints configmaps secrets events serviceaccounts limitranges resourcequotas \
          deployments replicasets daemonsets leases endpointslices mutatingwebhookconfigurations validatingwebhookconfigurations; do
