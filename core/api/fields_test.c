@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "api/internal.h"
+#include "api/lean.h"
 #include "api/patch_schema.h"
 #include "api/schema.h"
 #include "plugin/plugin.h"
@@ -323,6 +324,53 @@ static void test_openapi_documents(void **state)
     assert_int_equal(call(f, "GET", "/openapi/v3/apis/nope/v1", NULL, NULL, NULL, NULL, NULL, NULL), 404);
 }
 
+/* Cutting managedFields out of stored text leaves the rest intact. */
+static void test_lean_decode(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *want; } cases[] = {
+        { "{\"metadata\":{\"name\":\"a\",\"managedFields\":[{\"m\":\"x]}\\\"\"}]},\"spec\":{\"managedFields\":1}}",
+          "{\"metadata\":{\"name\":\"a\"},\"spec\":{\"managedFields\":1}}" },
+        { "{\"metadata\":{\"managedFields\":[],\"name\":\"a\",\"generation\":1}}", "{\"metadata\":{\"name\":\"a\",\"generation\":1}}" },
+        { "{\"metadata\":{\"managedFields\":[{}]},\"x\":2}", "{\"metadata\":{},\"x\":2}" },
+        /* an annotation named managedFields is not the member */
+        { "{\"metadata\":{\"generation\":2,\"annotations\":{\"managedFields\":\"[\"}},\"k\":[1]}",
+          "{\"metadata\":{\"generation\":2,\"annotations\":{\"managedFields\":\"[\"}},\"k\":[1]}" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *got = apisrv_obj_decode_lean(cases[i].in, strlen(cases[i].in), 7);
+        cJSON *want = apisrv_obj_decode(cases[i].want, strlen(cases[i].want), 7);
+        assert_non_null(got);
+        assert_non_null(want);
+        if (!cJSON_Compare(got, want, 1)) fail_msg("case %zu: %s", i, cJSON_PrintUnformatted(got));
+        cJSON_Delete(got);
+        cJSON_Delete(want);
+    }
+    assert_null(apisrv_obj_decode_lean("[1]", 3, 1));
+}
+
+static void test_table_rows_lean(void **state)
+{
+    fx_t *f = *state;
+    cJSON *o = NULL;
+    assert_int_equal(call(f, "POST", NS "/pods", NULL, NULL, NULL, POD("t1", ""), NULL, NULL), 201);
+    skiff_api_request_t rq = { .method = "GET", .path = NS "/pods", .accept = "application/json;as=Table;v=v1;g=meta.k8s.io" };
+    skiff_api_response_t rs;
+    skiff_api_server_handle(f->srv, &rq, &rs);
+    assert_int_equal(rs.code, 200);
+    o = cJSON_ParseWithLength(rs.body, rs.body_len);
+    skiff_api_response_free(&rs);
+    const cJSON *meta = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "rows"), 0), "object"), "metadata");
+    assert_string_equal(cJSON_GetObjectItem(meta, "name")->valuestring, "t1");
+    assert_non_null(cJSON_GetObjectItem(meta, "resourceVersion"));
+    assert_null(cJSON_GetObjectItem(meta, "managedFields")); /* rows carry no managedFields */
+    cJSON_Delete(o);
+    /* the object itself still has them */
+    assert_int_equal(call(f, "GET", NS "/pods/t1", NULL, NULL, NULL, NULL, &o, NULL), 200);
+    assert_non_null(entry(o, "skiff", NULL));
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +379,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_field_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_managed_fields_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openapi_documents, setup, teardown),
+        cmocka_unit_test(test_lean_decode),
+        cmocka_unit_test_setup_teardown(test_table_rows_lean, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include "api/body.h"
 #include "api/fieldset.h"
 #include "api/fieldval.h"
+#include "api/lean.h"
 #include "api/names.h"
 #include "api/patch.h"
 
@@ -191,7 +192,9 @@ static int list_cb(void *ud, const skiff_store_kv_t *kv)
     if (l->limit && l->n >= l->limit) { l->stopped = 1; return 1; }
     cJSON *obj = NULL;
     if (l->table || !apisrv_filter_empty(l->f)) {
-        obj = apisrv_obj_decode(kv->value, kv->value_len, kv->mod_rev);
+        /* rows and selectors never look at managedFields: not parsed (lean.h) */
+        obj = l->include == APISRV_INCLUDE_OBJECT ? apisrv_obj_decode(kv->value, kv->value_len, kv->mod_rev)
+                                                  : apisrv_obj_decode_lean(kv->value, kv->value_len, kv->mod_rev);
         if (!obj) return 0; /* not an object of ours: skip */
         if (!apisrv_filter_match(l->f, l->c->res, obj)) { cJSON_Delete(obj); goto seen; }
     }
