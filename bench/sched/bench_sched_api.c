@@ -188,7 +188,8 @@ static int write_config(const char *file, const char *plugins)
             "                { instance = \"taints\"; weight = 3; }, { instance = \"node-affinity\"; weight = 2; },\n"
             "                { instance = \"fit\"; }, { instance = \"spread\"; weight = 2; },\n"
             "                { instance = \"pod-affinity\"; weight = 2; }, { instance = \"least\"; weight = 1; },\n"
-            "                { instance = \"balanced\"; weight = 1; }, { instance = \"binder\"; } ); } ); };\n"
+            "                { instance = \"balanced\"; weight = 1; }, { instance = \"preemption\"; },\n"
+            "                { instance = \"binder\"; } ); } ); };\n"
             "plugins = {\n"
             "  store = ( { plugin = \"memory\"; instance = \"main\"; } );\n"
             "  scheduler = (\n"
@@ -201,6 +202,7 @@ static int write_config(const char *file, const char *plugins)
             "    { plugin = \"inter-pod-affinity\"; instance = \"pod-affinity\"; },\n"
             "    { plugin = \"least-allocated\"; instance = \"least\"; },\n"
             "    { plugin = \"balanced-allocation\"; instance = \"balanced\"; },\n"
+            "    { plugin = \"default-preemption\"; instance = \"preemption\"; },\n"
             "    { plugin = \"default-binder\"; instance = \"binder\"; }\n"
             "  );\n"
             "};\n",

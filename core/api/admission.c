@@ -7,6 +7,7 @@
 
 #include "api/admission.h"
 #include "api/internal.h"
+#include "api/priority.h"
 #include "log/log.h"
 
 void skiff_api_server_set_admission(skiff_api_server_t *s, skiff_adm_chain_t *chain)
@@ -16,6 +17,7 @@ void skiff_api_server_set_admission(skiff_api_server_t *s, skiff_adm_chain_t *ch
 
 int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old)
 {
+    if (apisrv_priority_admit(c, op, obj) < 0) return -1; /* built in, as kube-apiserver's Priority */
     if (!c->s->admission || !c->res || skiff_adm_chain_len(c->s->admission) == 0) return 0;
     const char *dry = apisrv_param(c, "dryRun");
     skiff_adm_request_t req = {

@@ -70,6 +70,9 @@ typedef struct skiff_api_request {
     const char *body;         /* may be NULL with body_len 0 */
     size_t body_len;
     const char *user_agent;   /* may be NULL; names the field manager when the query does not */
+    int discard_success_body; /* in-process caller will not read a 2xx body: the server may
+                                 answer "{}" instead of serialising the object (errors keep
+                                 their Status) */
 } skiff_api_request_t;
 
 typedef struct skiff_api_stream skiff_api_stream_t;

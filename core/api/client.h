@@ -28,6 +28,7 @@ typedef struct skiff_api_result {
     int code;     /* HTTP status */
     char *body;   /* malloc'd JSON text (object, list or Status), NUL-terminated */
     size_t len;
+    int discard;  /* set by the client when the caller passed no result: a 2xx body is not needed */
 } skiff_api_result_t;
 
 void skiff_api_result_free(skiff_api_result_t *r);

@@ -6,6 +6,7 @@
 
 #include "api/admission.h"
 #include "api/component.h"
+#include "api/priority.h"
 #include "plugin/host_api.h"
 #include "log/log.h"
 
@@ -64,6 +65,17 @@ static void bootstrap(skiff_api_server_t *s)
         if (rs.code != 201 && rs.code != 409)
             skiff_log(SKIFF_LOG_WARN, "apiserver", "could not create namespace %s: %.*s", ns[i], (int)rs.body_len, rs.body ? rs.body : "");
         skiff_api_response_free(&rs);
+    }
+    /* The built-in PriorityClasses kube-apiserver creates at start. */
+    char *pc;
+    for (size_t i = 0; (pc = apisrv_priority_builtin_json(i)); i++) {
+        skiff_api_request_t rq = { .method = "POST", .path = "/apis/scheduling.k8s.io/v1/priorityclasses", .body = pc, .body_len = strlen(pc) };
+        skiff_api_response_t rs;
+        skiff_api_server_handle(s, &rq, &rs);
+        if (rs.code != 201 && rs.code != 409)
+            skiff_log(SKIFF_LOG_WARN, "apiserver", "could not create PriorityClass: %.*s", (int)rs.body_len, rs.body ? rs.body : "");
+        skiff_api_response_free(&rs);
+        free(pc);
     }
     static const char svc[] = "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"kubernetes\","
                               "\"labels\":{\"component\":\"apiserver\",\"provider\":\"kubernetes\"}},"

@@ -43,6 +43,7 @@ static int resource_list(apisrv_call_t *c, const char *group, const char *versio
     int any = 0;
     static const char *const gpu[] = { "get", "patch", "update" };
     static const char *const create[] = { "create" };
+    static const char *const update[] = { "update" };
     for (size_t i = 0; i < apisrv_nresources; i++) {
         const apisrv_resource_t *r = &apisrv_resources[i];
         if (strcmp(r->group, group) || strcmp(r->version, version)) continue;
@@ -66,6 +67,7 @@ static int resource_list(apisrv_call_t *c, const char *group, const char *versio
         if (r->subs & APISRV_SUB_SCALE) add_sub(arr, r, "scale", "Scale", "autoscaling", "v1", gpu, 3);
         if (r->subs & APISRV_SUB_BINDING) add_sub(arr, r, "binding", "Binding", NULL, NULL, create, 1);
         if (r->subs & APISRV_SUB_EVICTION) add_sub(arr, r, "eviction", "Eviction", "policy", "v1", create, 1);
+        if (r->subs & APISRV_SUB_FINALIZE) add_sub(arr, r, "finalize", r->kind, NULL, NULL, update, 1);
     }
     if (!any) {
         cJSON_Delete(l);
@@ -145,6 +147,7 @@ static int aggregated(apisrv_call_t *c, int core)
 {
     static const char *const gpu[] = { "get", "patch", "update" };
     static const char *const create[] = { "create" };
+    static const char *const update[] = { "update" };
     cJSON *l = cJSON_CreateObject();
     cJSON_AddStringToObject(l, "kind", "APIGroupDiscoveryList");
     cJSON_AddStringToObject(l, "apiVersion", "apidiscovery.k8s.io/v2");
@@ -184,6 +187,7 @@ static int aggregated(apisrv_call_t *c, int core)
             if (r->subs & APISRV_SUB_SCALE) agg_sub(subs, "scale", gk("autoscaling", "v1", "Scale"), gpu, 3);
             if (r->subs & APISRV_SUB_BINDING) agg_sub(subs, "binding", gk("", "v1", "Binding"), create, 1);
             if (r->subs & APISRV_SUB_EVICTION) agg_sub(subs, "eviction", gk("policy", "v1", "Eviction"), create, 1);
+            if (r->subs & APISRV_SUB_FINALIZE) agg_sub(subs, "finalize", gk(r->group, r->version, r->kind), update, 1);
         }
         cJSON_AddItemToArray(res, x);
     }

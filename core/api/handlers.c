@@ -607,11 +607,13 @@ static int same_object(cJSON *a, cJSON *b)
 }
 
 /* Commit `incoming` over `old` (mod_rev kv->mod_rev). status_only: the status
- * subresource (only status is taken). Returns 0 with *out = stored object,
- * 1 = lost a race (retry), -1 = Status set. */
+ * subresource (only status is taken). A namespace's finalize subresource
+ * takes only spec.finalizers (as kube's namespaceFinalizeStrategy). Returns
+ * 0 with *out = stored object, 1 = lost a race (retry), -1 = Status set. */
 static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSON *oldobj,
                   cJSON *incoming, int status_only, cJSON **out)
 {
+    int finalize = strcmp(c->sub, "finalize") == 0;
     *out = NULL;
     const char *rv = apisrv_str(incoming, "metadata.resourceVersion");
     char oldrv[24];
@@ -628,6 +630,14 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (status_only) {
         nobj = cJSON_Duplicate(oldobj, 1);
         if (nobj) set_item(nobj, "status", cJSON_Duplicate(get(incoming, "status"), 1));
+    } else if (finalize) {
+        nobj = cJSON_Duplicate(oldobj, 1);
+        if (nobj) {
+            cJSON *f = cJSON_Duplicate(get(get(incoming, "spec"), "finalizers"), 1);
+            cJSON *spec = apisrv_obj_at(nobj, "spec");
+            if (f) set_item(spec, "finalizers", f);
+            else cJSON_DeleteItemFromObjectCaseSensitive(spec, "finalizers");
+        }
     } else {
         nobj = cJSON_Duplicate(incoming, 1);
         if (nobj && (c->res->subs & APISRV_SUB_STATUS))
@@ -660,8 +670,10 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
         return -1;
     }
     meta = apisrv_obj_at(nobj, "metadata");
-    /* deleting and the last finalizer is gone: the object goes now */
-    int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0;
+    /* deleting and the last finalizer is gone: the object goes now (a
+     * namespace also waits for its spec.finalizers: the namespace controller) */
+    int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0
+                 && cJSON_GetArraySize(get(get(nobj, "spec"), "finalizers")) == 0;
     if (remove && c->res->on_delete) { reset_extra(c); c->res->on_delete(c, oldobj); }
     size_t len;
     char *enc = apisrv_obj_encode(nobj, &len);
@@ -867,71 +879,6 @@ static int parse_delete_options(apisrv_call_t *c, del_opts_t *o)
     return 0;
 }
 
-typedef struct keys { char **keys; size_t n, cap; int oom; } keys_t;
-
-static int collect_key(void *ud, const skiff_store_kv_t *kv)
-{
-    keys_t *k = ud;
-    if (k->n == k->cap) {
-        size_t nc = k->cap ? k->cap * 2 : 64;
-        char **p = realloc(k->keys, nc * sizeof *p);
-        if (!p) { k->oom = 1; return 1; }
-        k->keys = p;
-        k->cap = nc;
-    }
-    k->keys[k->n] = strndup(kv->key, kv->key_len);
-    if (!k->keys[k->n]) { k->oom = 1; return 1; }
-    k->n++;
-    return 0;
-}
-
-/* Delete every namespaced object in namespace `ns` (namespace deletion). */
-static int purge_namespace(apisrv_call_t *c, const char *ns)
-{
-    for (size_t i = 0; i < apisrv_nresources; i++) {
-        const apisrv_resource_t *r = &apisrv_resources[i];
-        if (!r->namespaced) continue;
-        char prefix[400];
-        apisrv_key_prefix(r, ns, prefix, sizeof prefix);
-        keys_t ks = { 0 };
-        skiff_store_range_req_t rq = { .key = prefix, .key_len = strlen(prefix), .prefix = 1, .keys_only = 1 };
-        skiff_store_range_res_t rs;
-        skiff_error_t err;
-        skiff_error_clear(&err);
-        int rc = c->s->ops->range(c->s->store, &rq, collect_key, &ks, &rs, &err);
-        if (rc == 0 && ks.oom) rc = skiff_error_set(&err, -ENOMEM, "out of memory listing %s", prefix);
-        for (size_t j = 0; rc == 0 && j < ks.n; j++) {
-            skiff_store_op_t ops[APISRV_MAX_EXTRA + 1];
-            size_t nops = 1;
-            ops[0] = (skiff_store_op_t){ SKIFF_STORE_OP_DELETE, ks.keys[j], strlen(ks.keys[j]), NULL, 0, 0 };
-            if (r->on_delete) {
-                /* what the object holds (ClusterIPs, NodePorts) goes with it */
-                apisrv_kv_t kv;
-                skiff_error_t gerr;
-                if (apisrv_store_get(c->s, ks.keys[j], &kv, &gerr) == 0) {
-                    cJSON *o = apisrv_obj_decode(kv.value, kv.len, kv.mod_rev);
-                    free(kv.value);
-                    const apisrv_resource_t *saved = c->res;
-                    reset_extra(c);
-                    c->res = r;
-                    if (o) r->on_delete(c, o);
-                    c->res = saved;
-                    cJSON_Delete(o);
-                    memcpy(ops + 1, c->xop, sizeof(skiff_store_op_t) * (size_t)c->nxo);
-                    nops += (size_t)c->nxo;
-                }
-            }
-            skiff_store_txn_res_t res;
-            rc = c->s->ops->txn(c->s->store, NULL, 0, ops, nops, &res, &err);
-            if (rc == 0 && res.succeeded) apisrv_note_write(c->s, r, res.rev);
-        }
-        for (size_t j = 0; j < ks.n; j++) free(ks.keys[j]);
-        free(ks.keys);
-        if (rc < 0) return apisrv_fail_store(c, &err), -1;
-    }
-    return 0;
-}
-
 /* Delete c->name. Returns 0 with *out = the object as deleted (or marked), -1 Status set. */
 static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
 {
@@ -986,8 +933,20 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
             if (!fs) { fs = cJSON_CreateArray(); if (fs) cJSON_AddItemToObject(meta, "finalizers", fs); }
             if (fs && !have) cJSON_AddItemToArray(fs, cJSON_CreateString(fin));
         }
-        int finalizers = cJSON_GetArraySize(get(meta, "finalizers")) > 0;
+        int is_ns = strcmp(c->res->kind, "Namespace") == 0;
+        /* a namespace with spec.finalizers ("kubernetes") turns Terminating;
+         * the namespace controller empties it and finalizes it */
+        int finalizers = cJSON_GetArraySize(get(meta, "finalizers")) > 0
+                         || (is_ns && cJSON_GetArraySize(get(get(old, "spec"), "finalizers")) > 0);
         if (grace > 0 || finalizers) {
+            if (is_ns && get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(get(old, "spec"), "finalizers")) > 0) {
+                /* kube's namespace REST: deleting a Terminating namespace again */
+                free(kv.value);
+                cJSON_Delete(old);
+                return apisrv_fail(c, 409, "Conflict",
+                                   "Operation cannot be fulfilled on namespaces \"%s\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
+                                   c->name), -1;
+            }
             if (get(meta, "deletionTimestamp") && !(grace == 0 && !finalizers)) {
                 free(kv.value);
                 *out = old; /* already being deleted */
@@ -997,6 +956,7 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
             apisrv_format_time(c->now_ns + grace * 1000000000, ts, sizeof ts);
             set_str(meta, "deletionTimestamp", ts);
             set_item(meta, "deletionGracePeriodSeconds", cJSON_CreateNumber((double)grace));
+            if (is_ns) set_str(apisrv_obj_at(old, "status"), "phase", "Terminating");
             size_t len;
             char *enc = apisrv_obj_encode(old, &len);
             if (!enc) { free(kv.value); cJSON_Delete(old); return apisrv_fail(c, 500, "InternalError", "out of memory"), -1; }
@@ -1024,7 +984,6 @@ static int delete_one(apisrv_call_t *c, const del_opts_t *o, cJSON **out)
         }
         free(kv.value);
         if (dry_run(c)) { *out = old; return 0; }
-        if (strcmp(c->res->kind, "Namespace") == 0 && purge_namespace(c, c->name) < 0) { cJSON_Delete(old); return -1; }
         reset_extra(c);
         if (c->res->on_delete) c->res->on_delete(c, old);
         skiff_store_cmp_t cmp = { SKIFF_STORE_CMP_MOD_REV, key, strlen(key), kv.mod_rev };

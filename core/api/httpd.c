@@ -2,8 +2,10 @@
  *
  * One thread per connection: a request's handler may block on the store, and
  * a watch's content reader blocks on its stream (chunked, unknown length)
- * without starving anyone else. Bodies are collected up to 3 MiB; beyond
- * that the request is answered 413 without reading further into memory. */
+ * without starving anyone else. A shared-log watch is written by the push
+ * writer instead (watch_push.c) while its thread sleeps. Bodies are collected
+ * up to 3 MiB; beyond that the request is answered 413 without reading
+ * further into memory. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "api/watch_int.h"
 
 typedef struct conn {
     skiff_api_buf_t body;
@@ -24,6 +27,7 @@ typedef struct stream_state {
     skiff_api_stream_t *st;
     char *pending;
     size_t plen, poff;
+    int fd;         /* the connection's socket: hub watches are pushed on it (watch_push.c) */
 } stream_state_t;
 
 static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -48,6 +52,14 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     stream_state_t *ss = cls;
+    if (ss->fd >= 0) {
+        /* headers are out: a hub watch is written by the push writer and
+         * this thread sleeps until it ends */
+        int r = apisrv_stream_push(ss->st, ss->fd);
+        ss->fd = -1;
+        if (r > 0) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (r < 0) return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
     if (!ss->pending) {
         int r = skiff_api_stream_next(ss->st, &ss->pending, &ss->plen, 1000);
         if (r < 0) return MHD_CONTENT_READER_END_OF_STREAM;
@@ -155,6 +167,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         stream_state_t *ss = calloc(1, sizeof *ss);
         if (!ss) { skiff_api_response_free(&resp); return MHD_NO; }
         ss->st = resp.stream;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        ss->fd = ci ? ci->connect_fd : -1;
         free(resp.warnings); /* no Warning headers on streams */
         struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, ss, stream_free);
         if (!r) { stream_free(ss); return MHD_NO; }

@@ -21,6 +21,7 @@ enum {
     APISRV_SUB_EVICTION = 1u << 3,
     APISRV_SUB_LOG = 1u << 4,
     APISRV_SUB_EXEC = 1u << 5,
+    APISRV_SUB_FINALIZE = 1u << 6, /* namespaces/NAME/finalize: spec.finalizers only */
 };
 
 typedef struct apisrv_column {
@@ -180,6 +181,9 @@ struct skiff_api_server {
     skiff_api_stream_t *watches;  /* live watch streams */
     struct skiff_fanout *fanouts[64]; /* watch cache, by resource index (NULL = direct) */
     struct apisrv_cache *caches[64];  /* list cache on the same fan-out (cache.c) */
+    struct apisrv_hub *hubs[64];      /* shared watch logs on the same fan-outs (watch_hub.c; watch_mu) */
+    struct apisrv_pusher *pusher;     /* epoll writer of hub watches over HTTP (watch_push.c) */
+    unsigned hub_cap;                 /* events a hub keeps (the watch window, at least 1024) */
     int64_t last_write[64];           /* revision of the last write acknowledged, by resource */
     unsigned long long cache_hits, cache_misses; /* lists served from the cache / sent to the store */
     int64_t event_ttl_ms;             /* events expire this long after their last write (0 = never) */

@@ -252,10 +252,28 @@ int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apis
     return 0;
 }
 
+/* As kube's namespace strategy: a new namespace always carries the
+ * "kubernetes" finalizer (the namespace controller's), and spec.finalizers
+ * changes only through the finalize subresource. */
 int apisrv_prepare_namespace(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
     tls_inv = inv;
-    (void)c; (void)old; (void)inv;
+    (void)inv;
+    cJSON *spec = apisrv_obj_at(obj, "spec");
+    if (!old) {
+        cJSON *fs = get(spec, "finalizers"), *f;
+        int have = 0;
+        cJSON_ArrayForEach(f, fs) if (cJSON_IsString(f) && !strcmp(f->valuestring, "kubernetes")) have = 1;
+        if (!cJSON_IsArray(fs)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(spec, "finalizers");
+            fs = cJSON_AddArrayToObject(spec, "finalizers");
+        }
+        if (fs && !have) cJSON_AddItemToArray(fs, cJSON_CreateString("kubernetes"));
+    } else if (strcmp(c->sub, "finalize") != 0) {
+        cJSON *of = cJSON_Duplicate(get(get(old, "spec"), "finalizers"), 1);
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "finalizers");
+        if (of) cJSON_AddItemToObject(spec, "finalizers", of);
+    }
     cJSON *st = apisrv_obj_at(obj, "status");
     def_str(st, "phase", "Active");
     cJSON *labels = apisrv_obj_at(apisrv_obj_at(obj, "metadata"), "labels");
@@ -518,6 +536,75 @@ void apisrv_release_service(apisrv_call_t *c, const cJSON *obj)
 
 /* ConfigMap data is a map of strings; binaryData of base64 (kube decodes
  * into map[string]string / map[string][]byte and refuses anything else). */
+/* Node spec.podCIDR / podCIDRs, as kube: the two agree (podCIDR is
+ * podCIDRs[0]), each a valid CIDR, and once set they never change (kube's
+ * ValidateNodeUpdate: only "" -> valid, which the node IPAM controller does). */
+static int cidr_ok(const char *s)
+{
+    char ip[64];
+    const char *slash = strchr(s, '/');
+    if (!slash || slash == s || (size_t)(slash - s) >= sizeof ip) return 0;
+    memcpy(ip, s, (size_t)(slash - s));
+    ip[slash - s] = 0;
+    unsigned char buf[16];
+    int v6 = strchr(ip, ':') != NULL;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, ip, buf) != 1) return 0;
+    char *end;
+    long p = strtol(slash + 1, &end, 10);
+    return slash[1] && !*end && p >= 0 && p <= (v6 ? 128 : 32);
+}
+
+int apisrv_prepare_node(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
+{
+    tls_inv = inv;
+    (void)c;
+    cJSON *spec = get(obj, "spec");
+    cJSON *one = get(spec, "podCIDR"), *many = get(spec, "podCIDRs"), *x;
+    if (cJSON_IsString(one) && *one->valuestring && !cJSON_IsArray(many)) {
+        many = cJSON_CreateArray();
+        cJSON_AddItemToArray(many, cJSON_CreateString(one->valuestring));
+        cJSON_AddItemToObject(spec, "podCIDRs", many);
+    } else if ((!one || (cJSON_IsString(one) && !*one->valuestring)) && cJSON_IsString(cJSON_GetArrayItem(many, 0))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "podCIDR");
+        cJSON_AddStringToObject(spec, "podCIDR", cJSON_GetArrayItem(many, 0)->valuestring);
+    }
+    one = get(spec, "podCIDR");
+    int i = 0;
+    cJSON_ArrayForEach(x, many) {
+        char f[64];
+        snprintf(f, sizeof f, "spec.podCIDRs[%d]", i++);
+        if (!cJSON_IsString(x) || !cidr_ok(x->valuestring))
+            apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: %s%s%s: must be a valid CIDR", cJSON_IsString(x) ? "\"" : "",
+                               cJSON_IsString(x) ? x->valuestring : "non-string", cJSON_IsString(x) ? "\"" : "");
+    }
+    if (cJSON_GetArraySize(many) > 2)
+        apisrv_invalid_add(inv, "FieldValueInvalid", "spec.podCIDRs", "Invalid value: may specify no more than one CIDR for each IP family");
+    if (cJSON_IsString(one) && *one->valuestring && cJSON_IsString(cJSON_GetArrayItem(many, 0))
+        && strcmp(one->valuestring, cJSON_GetArrayItem(many, 0)->valuestring))
+        apisrv_invalid_add(inv, "FieldValueInvalid", "spec.podCIDR", "Invalid value: \"%s\": must be the first of spec.podCIDRs", one->valuestring);
+    const cJSON *omany = get(get(old, "spec"), "podCIDRs");
+    if (old && cJSON_GetArraySize(omany) > 0 && !cJSON_Compare(omany, many, 1))
+        apisrv_invalid_add(inv, "FieldValueForbidden", "spec.podCIDRs", "Forbidden: node updates may not change podCIDR except from \"\" to valid");
+    return 0;
+}
+
+/* As kube's ValidateControllerRevision: revision a non-negative integer,
+ * data immutable. */
+int apisrv_prepare_controllerrevision(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
+{
+    tls_inv = inv;
+    (void)c;
+    const cJSON *r = get(obj, "revision");
+    if (r && !cJSON_IsNumber(r))
+        apisrv_invalid_add(inv, "FieldValueInvalid", "revision", "Invalid value: must be an integer");
+    else if (r && r->valuedouble < 0)
+        apisrv_invalid_add(inv, "FieldValueInvalid", "revision", "Invalid value: %lld: must be greater than or equal to 0",
+                           (long long)r->valuedouble);
+    if (old && !cJSON_Compare(get(obj, "data"), get(old, "data"), 1))
+        apisrv_invalid_add(inv, "FieldValueInvalid", "data", "Invalid value: field is immutable");
+    return 0;
+}
+
 int apisrv_prepare_configmap(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
     tls_inv = inv;

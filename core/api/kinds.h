@@ -22,13 +22,17 @@ APISRV_KIND_COLUMNS(deployment)
 APISRV_KIND_COLUMNS(replicaset)
 APISRV_KIND_COLUMNS(daemonset)
 APISRV_KIND_COLUMNS(lease)
+APISRV_KIND_COLUMNS(controllerrevision)
 APISRV_KIND_COLUMNS(endpointslice)
 APISRV_KIND_COLUMNS(created)
+APISRV_KIND_COLUMNS(priorityclass)
 
 int apisrv_prepare_pod(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_service(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_workload(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_namespace(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
+int apisrv_prepare_node(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
+int apisrv_prepare_controllerrevision(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_configmap(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_secret(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_event(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);

@@ -4,16 +4,18 @@
 #include <string.h>
 
 #include "api/kinds.h"
+#include "api/priority.h"
 
 #define COLS(k) .columns = apisrv_cols_##k, .cells = apisrv_cells_##k
 
 const apisrv_resource_t apisrv_resources[] = {
     { "", "v1", "namespaces", "namespace", "Namespace", 0, { "ns" }, 0,
-      APISRV_SUB_STATUS, 0, 1, COLS(namespace), .prepare = apisrv_prepare_namespace },
+      APISRV_SUB_STATUS | APISRV_SUB_FINALIZE, 0, 1, COLS(namespace), .prepare = apisrv_prepare_namespace },
     { "", "v1", "pods", "pod", "Pod", 1, { "po" }, 1,
       APISRV_SUB_STATUS | APISRV_SUB_BINDING | APISRV_SUB_EVICTION | APISRV_SUB_LOG | APISRV_SUB_EXEC,
       1, 0, COLS(pod), .prepare = apisrv_prepare_pod },
-    { "", "v1", "nodes", "node", "Node", 0, { "no" }, 0, APISRV_SUB_STATUS, 0, 0, COLS(node) },
+    { "", "v1", "nodes", "node", "Node", 0, { "no" }, 0, APISRV_SUB_STATUS, 0, 0, COLS(node),
+      .prepare = apisrv_prepare_node },
     { "", "v1", "services", "service", "Service", 1, { "svc" }, 1, APISRV_SUB_STATUS, 0, 1,
       COLS(service), .prepare = apisrv_prepare_service, .on_delete = apisrv_release_service },
     { "", "v1", "endpoints", "endpoints", "Endpoints", 1, { "ep" }, 0, 0, 0, 0, COLS(endpoints) },
@@ -34,9 +36,13 @@ const apisrv_resource_t apisrv_resources[] = {
       APISRV_SUB_STATUS | APISRV_SUB_SCALE, 1, 0, COLS(replicaset), .prepare = apisrv_prepare_workload },
     { "apps", "v1", "daemonsets", "daemonset", "DaemonSet", 1, { "ds" }, 1, APISRV_SUB_STATUS, 1, 0,
       COLS(daemonset), .prepare = apisrv_prepare_workload },
+    { "apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", 1, { NULL }, 0, 0, 0, 0,
+      COLS(controllerrevision), .prepare = apisrv_prepare_controllerrevision },
     { "coordination.k8s.io", "v1", "leases", "lease", "Lease", 1, { NULL }, 0, 0, 0, 0, COLS(lease) },
     { "discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", 1, { NULL }, 0,
       0, 0, 0, COLS(endpointslice) },
+    { "scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", 0, { "pc" }, 0,
+      0, 0, 0, COLS(priorityclass), .prepare = apisrv_prepare_priorityclass },
     /* read by admission/webhook through the in-process client */
     { "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
       "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", 0, { NULL }, 0, 0, 0, 0, COLS(created) },

@@ -23,6 +23,7 @@ static const struct { const char *short_name, *prefix; } packages[] = {
     { "coordination", "io.k8s.api.coordination.v1." },
     { "discovery", "io.k8s.api.discovery.v1." },
     { "admissionregistration", "io.k8s.api.admissionregistration.v1." },
+    { "scheduling", "io.k8s.api.scheduling.v1." },
 };
 
 static char *trim(char *s)

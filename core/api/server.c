@@ -6,6 +6,7 @@
 
 #include "api/internal.h"
 #include "store/fanout.h"
+#include "api/watch_int.h"
 
 const char *const apisrv_verb_names[APISRV_NVERBS] = {
     "GET", "LIST", "WATCH", "CREATE", "UPDATE", "PATCH", "DELETE", "DELETECOLLECTION", "OTHER"
@@ -30,6 +31,8 @@ int skiff_api_server_new(const skiff_api_config_t *cfg, const skiff_store_ops_t 
     if (s->event_ttl_ms < 0) s->event_ttl_ms = 0;
     pthread_mutex_init(&s->alloc_mu, NULL);
     pthread_mutex_init(&s->watch_mu, NULL);
+    s->hub_cap = cfg && cfg->watch_window ? cfg->watch_window : 20000;
+    if (s->hub_cap < 1024) s->hub_cap = 1024;
     int rc = apisrv_service_ranges(s, cfg && cfg->service_cidr ? cfg->service_cidr : "10.96.0.0/12",
                                    cfg && cfg->node_port_range ? cfg->node_port_range : "30000-32767", err);
     if (rc == 0 && apisrv_metrics_new(&s->metrics) < 0)
@@ -93,6 +96,8 @@ void skiff_api_server_free(skiff_api_server_t *s)
     s->stopping = 1;
     apisrv_watch_stop_all(s);
     apisrv_httpd_stop(s);
+    apisrv_hubs_free(s);
+    apisrv_pusher_free(s);
     for (size_t i = 0; i < 64; i++) apisrv_cache_free(s->caches[i]);
     for (size_t i = 0; i < 64; i++) skiff_fanout_free(s->fanouts[i]);
     apisrv_metrics_free(s->metrics);
@@ -163,7 +168,8 @@ static int route_resource(apisrv_call_t *c, const char *group, const char *versi
         unsigned bit = strcmp(c->sub, "status") == 0 ? APISRV_SUB_STATUS
                      : strcmp(c->sub, "scale") == 0 ? APISRV_SUB_SCALE
                      : strcmp(c->sub, "binding") == 0 ? APISRV_SUB_BINDING
-                     : strcmp(c->sub, "eviction") == 0 ? APISRV_SUB_EVICTION : 0;
+                     : strcmp(c->sub, "eviction") == 0 ? APISRV_SUB_EVICTION
+                     : strcmp(c->sub, "finalize") == 0 ? APISRV_SUB_FINALIZE : 0;
         if (!(c->res->subs & bit))
             return apisrv_fail(c, 404, "NotFound", "the server could not find the requested resource");
     }

@@ -347,12 +347,22 @@ static void test_service_allocation(void **state)
     }
     /* full range: a clear error, not a duplicate */
     assert_int_not_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s9\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
-    /* deleting a namespace frees its services' addresses too */
+    /* emptying a deleted namespace (what the namespace controller does:
+     * deletecollection, then finalize) frees its services' addresses too */
     assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"other\"}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/default/services/s5", NULL, &err), 0);
     assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/other/services", "{\"metadata\":{\"name\":\"o1\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
     assert_int_not_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s8\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
-    assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/other", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/other", &r, &err), 0);
+    cJSON *ns = parse(&r);
+    assert_string_equal(str(cJSON_GetObjectItem(ns, "status"), "phase", NULL), "Terminating");
+    cJSON_Delete(ns);
+    skiff_api_result_free(&r);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/other/configmaps", "{\"metadata\":{\"name\":\"late\"}}", NULL, &err), SKIFF_E_INTERNAL);
+    assert_non_null(strstr(err.msg, "because it is being terminated"));
+    assert_int_equal(skiff_api_client_do(f->cl, "DELETE", "/api/v1/namespaces/other/services", NULL, NULL, NULL, 0, NULL, &err), 0);
+    assert_int_equal(skiff_api_client_update(f->cl, "/api/v1/namespaces/other/finalize", "{\"metadata\":{\"name\":\"other\"},\"spec\":{\"finalizers\":[]}}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_get(f->cl, "/api/v1/namespaces/other", NULL, &err), SKIFF_E_NOTFOUND);
     assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/services", "{\"metadata\":{\"name\":\"s8\"},\"spec\":{\"ports\":[{\"port\":80}]}}", NULL, &err), 0);
     /* deleting frees the address for reuse */
     assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/default/services/s0", NULL, &err), 0);

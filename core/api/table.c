@@ -389,6 +389,42 @@ void apisrv_cells_daemonset(const cJSON *obj, cJSON *cells, int64_t now)
 
 /* ---- coordination, discovery, created-at kinds ---- */
 
+/* kubectl get controllerrevisions: the controller as "daemonset.apps/web" */
+const apisrv_column_t apisrv_cols_controllerrevision[] = { NAME, S("Controller"), I("Revision"), AGE, END };
+
+void apisrv_cells_controllerrevision(const cJSON *obj, cJSON *cells, int64_t now)
+{
+    add_name(cells, obj);
+    char ctl[400] = "";
+    const cJSON *r;
+    cJSON_ArrayForEach(r, get(get(obj, "metadata"), "ownerReferences")) {
+        if (!cJSON_IsTrue(get(r, "controller"))) continue;
+        const char *kind = apisrv_str(r, "kind"), *av = apisrv_str(r, "apiVersion"), *name = apisrv_str(r, "name");
+        char lk[96] = "", grp[96] = "";
+        for (size_t i = 0; kind && kind[i] && i < sizeof lk - 1; i++) lk[i] = (char)(kind[i] >= 'A' && kind[i] <= 'Z' ? kind[i] + 32 : kind[i]);
+        const char *slash = av ? strchr(av, '/') : NULL;
+        if (slash) snprintf(grp, sizeof grp, ".%.*s", (int)(slash - av), av);
+        snprintf(ctl, sizeof ctl, "%s%s/%s", lk, grp, name ? name : "");
+    }
+    add_or_none(cells, ctl);
+    add_int(cells, num(obj, "revision", NULL));
+    add_age(cells, obj, now);
+}
+
+const apisrv_column_t apisrv_cols_priorityclass[] = {
+    NAME, I("Value"), { "Global-Default", "boolean", "", 0 }, AGE, S("PreemptionPolicy"), END
+};
+
+void apisrv_cells_priorityclass(const cJSON *obj, cJSON *cells, int64_t now)
+{
+    add_name(cells, obj);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "value");
+    add_int(cells, cJSON_IsNumber(v) ? v->valuedouble : 0);
+    cJSON_AddItemToArray(cells, cJSON_CreateBool(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "globalDefault"))));
+    add_age(cells, obj, now);
+    add_str(cells, apisrv_str(obj, "preemptionPolicy"));
+}
+
 const apisrv_column_t apisrv_cols_lease[] = { NAME, S("Holder"), AGE, END };
 
 void apisrv_cells_lease(const cJSON *obj, cJSON *cells, int64_t now)

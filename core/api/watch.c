@@ -1,6 +1,9 @@
-/* core/api/watch — watch streams: one store watch per stream, events turned
- * into newline-delimited JSON (or one-row Tables) and queued for the HTTP
- * thread, which drains them as chunks.
+/* core/api/watch — watch streams. A plain JSON watch (no selector, not a
+ * Table) with the watch cache on reads the resource's shared log
+ * (watch_hub.c; pushed over HTTP by watch_push.c). Every other watch has a
+ * subscription of its own (the fan-out, or the store's history): its events
+ * are turned into newline-delimited JSON (or one-row Tables) and queued for
+ * the HTTP thread, which drains them as chunks.
  *
  * Semantics (as kube-apiserver): resourceVersion "" or "0" first sends the
  * current objects as ADDED; otherwise only changes after that revision; a
@@ -8,42 +11,44 @@
  * and field selectors turn an object leaving the selection into DELETED and
  * one entering it into ADDED; BOOKMARKs (allowWatchBookmarks) carry the last
  * revision sent; timeoutSeconds ends the stream cleanly. A watcher whose
- * queue grows past QUEUE_MAX is cut off with 410 (it lists again). */
+ * queue grows past QUEUE_MAX (shared log: the window) is cut off with 410
+ * (it lists again). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "api/internal.h"
-#include "store/fanout.h"
+#include "api/watch_int.h"
 
 #define QUEUE_MAX (64u * 1024u * 1024u)
 
-struct skiff_api_stream {
-    skiff_api_server_t *s;
-    skiff_api_stream_t *next_live;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    skiff_api_buf_t q;  /* queued event lines; handed to the reader whole */
-    int ended;      /* nothing more will be queued */
-    int cut;        /* fell behind */
-    skiff_store_watch_t *sw;
-    skiff_fanout_sub_t *sub; /* from the watch cache instead of sw */
-    char prefix[400];
-    const apisrv_resource_t *res;
-    apisrv_filter_t *filter;
-    int table, include, bookmarks;
-    int64_t last_rev;
-    int64_t deadline_ns;  /* monotonic; 0 = none */
-    int64_t next_bookmark_ns;
-    char kind[64], api_version[64];
-};
-
-static int64_t mono_ns(void)
+int64_t apisrv_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+#define mono_ns apisrv_mono_ns
+
+void apisrv_chunk_add(skiff_api_buf_t *b, const char *data, size_t len)
+{
+    skiff_api_buf_printf(b, "%zx\r\n", len);
+    skiff_api_buf_add(b, data, len);
+    skiff_api_buf_add(b, "\r\n", 2);
+}
+
+void apisrv_watch_expired_line(skiff_api_buf_t *b, const char *why)
+{
+    char *st = apisrv_status_json(410, "Expired", why);
+    if (!st) { b->oom = 1; return; }
+    skiff_api_buf_printf(b, "{\"type\":\"ERROR\",\"object\":%s}\n", st);
+    free(st);
+}
+
+void apisrv_watch_bookmark_line(skiff_api_buf_t *b, const skiff_api_stream_t *w)
+{
+    skiff_api_buf_printf(b, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%lld\"}}}\n",
+                         w->kind, w->api_version, (long long)w->last_rev);
 }
 
 static int64_t real_ns(void)
@@ -108,7 +113,9 @@ static void event_line(skiff_api_stream_t *w, skiff_api_buf_t *b, const char *ty
     skiff_api_buf_puts(b, "}\n");
 }
 
-static cJSON *tombstone(skiff_api_stream_t *w, const char *key, size_t key_len, int64_t rv)
+cJSON *apisrv_watch_tombstone(const apisrv_resource_t *res, const char *kind,
+                              const char *api_version, const char *key, size_t key_len,
+                              int64_t rv)
 {
     /* key = /registry/<plural>/[<ns>/]<name> */
     char k[600];
@@ -116,12 +123,12 @@ static cJSON *tombstone(skiff_api_stream_t *w, const char *key, size_t key_len, 
     char *p = k + strlen("/registry/");
     p = strchr(p, '/');
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "kind", w->kind);
-    cJSON_AddStringToObject(o, "apiVersion", w->api_version);
+    cJSON_AddStringToObject(o, "kind", kind);
+    cJSON_AddStringToObject(o, "apiVersion", api_version);
     cJSON *m = cJSON_AddObjectToObject(o, "metadata");
     if (p) {
         p++;
-        char *slash = w->res->namespaced ? strchr(p, '/') : NULL;
+        char *slash = res->namespaced ? strchr(p, '/') : NULL;
         if (slash) { *slash = '\0'; cJSON_AddStringToObject(m, "name", slash + 1); cJSON_AddStringToObject(m, "namespace", p); }
         else cJSON_AddStringToObject(m, "name", p);
     }
@@ -131,11 +138,16 @@ static cJSON *tombstone(skiff_api_stream_t *w, const char *key, size_t key_len, 
     return o;
 }
 
+static cJSON *tombstone(skiff_api_stream_t *w, const char *key, size_t key_len, int64_t rv)
+{
+    return apisrv_watch_tombstone(w->res, w->kind, w->api_version, key, key_len, rv);
+}
+
 static void on_event(void *ud, const skiff_store_event_t *ev, const skiff_error_t *err)
 {
     skiff_api_stream_t *w = ud;
     /* the watch cache covers the whole resource: keep this watch's namespace */
-    if (ev && (ev->kv.key_len < strlen(w->prefix) || memcmp(ev->kv.key, w->prefix, strlen(w->prefix)) != 0))
+    if (ev && (ev->kv.key_len < w->prefix_len || memcmp(ev->kv.key, w->prefix, w->prefix_len) != 0))
         return;
     skiff_api_buf_t b;
     skiff_api_buf_init(&b);
@@ -215,6 +227,7 @@ void skiff_api_stream_close(skiff_api_stream_t *w)
 {
     if (!w) return;
     skiff_api_server_t *s = w->s;
+    apisrv_hub_detach(w);
     if (w->sub) skiff_fanout_unsubscribe(w->sub);
     if (w->sw) s->ops->unwatch(s->store, w->sw);
     pthread_mutex_lock(&s->watch_mu);
@@ -232,16 +245,19 @@ void apisrv_watch_stop_all(skiff_api_server_t *s)
 {
     pthread_mutex_lock(&s->watch_mu);
     for (skiff_api_stream_t *w = s->watches; w; w = w->next_live) {
+        if (w->hub) continue; /* ended by apisrv_hubs_stop */
         pthread_mutex_lock(&w->mu);
         w->ended = 1;
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
     }
     pthread_mutex_unlock(&s->watch_mu);
+    apisrv_hubs_stop(s);
 }
 
 int skiff_api_stream_next(skiff_api_stream_t *w, char **out, size_t *len, int timeout_ms)
 {
+    if (w->hub) return apisrv_hub_stream_next(w, out, len, timeout_ms);
     *out = NULL;
     *len = 0;
     pthread_mutex_lock(&w->mu);
@@ -254,8 +270,7 @@ int skiff_api_stream_next(skiff_api_stream_t *w, char **out, size_t *len, int ti
         if (w->bookmarks && now >= w->next_bookmark_ns && w->last_rev > 0) {
             skiff_api_buf_t b;
             skiff_api_buf_init(&b);
-            skiff_api_buf_printf(&b, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%lld\"}}}\n",
-                                 w->kind, w->api_version, (long long)w->last_rev);
+            apisrv_watch_bookmark_line(&b, w);
             push_locked(w, &b);
             skiff_api_buf_free(&b);
             w->next_bookmark_ns = now + (int64_t)w->s->bookmark_ms * 1000000;
@@ -329,6 +344,15 @@ int apisrv_handle_watch(apisrv_call_t *c, const char *prefix, int64_t start_rev)
     s->watches = w;
     pthread_mutex_unlock(&s->watch_mu);
     snprintf(w->prefix, sizeof w->prefix, "%s", prefix);
+    w->prefix_len = strlen(w->prefix);
+    /* plain JSON watches (informers) share one serialised log per resource */
+    if (!w->table && apisrv_filter_empty(w->filter) && !getenv("SKIFF_WATCH_NO_HUB")
+        && apisrv_hub_attach(s, apisrv_resource_index(c->res), w, from) == 0) {
+        c->resp->code = 200;
+        snprintf(c->resp->content_type, sizeof c->resp->content_type, "application/json");
+        c->resp->stream = w;
+        return 0;
+    }
     int rc = SKIFF_E_COMPACTED;
     skiff_fanout_t *fo = s->fanouts[apisrv_resource_index(c->res) < 64 ? apisrv_resource_index(c->res) : 0];
     if (fo && apisrv_resource_index(c->res) < 64) {

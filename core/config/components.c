@@ -34,7 +34,7 @@ static const char *const scheduler_groups[] = { "profiles", NULL };
 
 static const skiff_config_key_t controllers_keys[] = {
     { "enable", SKIFF_CFG_STRLIST, NULL, 0, 0,
-      "controllers to run (replicaset, deployment, garbagecollector, endpoints, nodelifecycle, daemonset); empty = all" },
+      "controllers to run (replicaset, deployment, garbagecollector, endpoints, nodelifecycle, daemonset, namespace, nodeipam); empty = all" },
     { "workers", SKIFF_CFG_INT, "2", 0, 0, "worker threads per controller (1..64)" },
     { "server", SKIFF_CFG_STRING, NULL, 0, 0,
       "API server URL (http://HOST:PORT) to run against another process; default: this process's apiserver" },
@@ -47,6 +47,9 @@ static const skiff_config_key_t controllers_keys[] = {
     { "identity", SKIFF_CFG_STRING, NULL, 0, 0, "leader election identity; default HOSTNAME_PID" },
     { "node_monitor_grace_period", SKIFF_CFG_DURATION, "50s", 0, 0,
       "a node whose lease is not renewed for this long becomes Unknown and unreachable-tainted" },
+    { "cluster_cidr", SKIFF_CFG_STRING, NULL, 0, 0,
+      "node IPAM: the cluster's pod range (IPv4 CIDR); each node without spec.podCIDR gets a range of it; unset = no allocation" },
+    { "node_cidr_mask_size", SKIFF_CFG_INT, "24", 0, 0, "node IPAM: the prefix length of each node's range" },
     SKIFF_CONFIG_END,
 };
 
@@ -65,6 +68,8 @@ static const skiff_config_key_t sim_keys[] = {
     { "pod_start_delay", SKIFF_CFG_DURATION, "1s", 0, 0, "how long a pod bound to a simulated node stays Pending before Running" },
     { "pod_cidr", SKIFF_CFG_STRING, "10.244.0.0/16", 0, 0, "cluster pod range; node N gets its N-th /24 as spec.podCIDR" },
     { "node_cidr", SKIFF_CFG_STRING, "172.18.0.0/16", 0, 0, "node InternalIPs (node N gets base+N+2)" },
+    { "wait_pod_cidr", SKIFF_CFG_BOOL, "false", 0, 0,
+      "register nodes without spec.podCIDR and start pods only once the node IPAM controller (controllers.cluster_cidr) gave one, as kubelets do; pod_cidr is then unused" },
     { "server", SKIFF_CFG_STRING, NULL, 0, 0, "API server URL for a sim in another process; unset = the in-process API server" },
     { "workers", SKIFF_CFG_INT, "2", 0, 0, "threads doing pod status updates and deletions" },
     SKIFF_CONFIG_END,

@@ -9,6 +9,8 @@ extern const skiff_controller_t skiff_controller_gc;
 extern const skiff_controller_t skiff_controller_endpoints;
 extern const skiff_controller_t skiff_controller_nodelifecycle;
 extern const skiff_controller_t skiff_controller_daemonset;
+extern const skiff_controller_t skiff_controller_namespace;
+extern const skiff_controller_t skiff_controller_nodeipam;
 
 static const skiff_controller_t *const builtin[] = {
     &skiff_controller_replicaset,
@@ -17,6 +19,8 @@ static const skiff_controller_t *const builtin[] = {
     &skiff_controller_endpoints,
     &skiff_controller_nodelifecycle,
     &skiff_controller_daemonset,
+    &skiff_controller_namespace,
+    &skiff_controller_nodeipam,
 };
 
 const skiff_controller_t *const *skiff_controllers_builtin(size_t *n)

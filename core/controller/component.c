@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "api/component.h"
+#include "controller/cidralloc.h"
 #include "controller/component.h"
 #include "controller/controller.h"
 #include "controller/leader.h"
@@ -43,8 +44,22 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
     (void)cl;
     const char *server = NULL;
     const char *const *enable = NULL;
-    int64_t workers = 2, resync = 600000, grace = 50000;
+    int64_t workers = 2, resync = 600000, grace = 50000, mask = 24;
+    const char *cluster_cidr = NULL;
     skiff_settings_int(conf->settings, "node_monitor_grace_period", &grace);
+    skiff_settings_string(conf->settings, "cluster_cidr", &cluster_cidr);
+    skiff_settings_int(conf->settings, "node_cidr_mask_size", &mask);
+    if (mask < 1 || mask > 30)
+        return skiff_error_set(err, SKIFF_E_INVALID, "controllers: node_cidr_mask_size must be 1..30, got %lld", (long long)mask);
+    if (cluster_cidr && *cluster_cidr) {
+        /* refuse a bad range at start, not at the first election */
+        skiff_cidr_alloc_t *probe = NULL;
+        skiff_error_t e;
+        skiff_error_clear(&e);
+        if (skiff_cidr_alloc_new(cluster_cidr, (int)mask, &probe, &e) < 0)
+            return skiff_error_set(err, SKIFF_E_INVALID, "controllers.cluster_cidr / node_cidr_mask_size: %s", e.msg);
+        skiff_cidr_alloc_free(probe);
+    }
     skiff_settings_string(conf->settings, "server", &server);
     skiff_settings_strlist(conf->settings, "enable", &enable);
     skiff_settings_int(conf->settings, "workers", &workers);
@@ -68,6 +83,8 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
         .workers = (int)workers,
         .resync_ms = resync > 0 ? resync : -1,
         .node_grace_ms = grace,
+        .cluster_cidr = cluster_cidr,
+        .node_cidr_mask_size = (int)mask,
     };
     int elect = 0;
     skiff_settings_bool(conf->settings, "leader_elect", &elect);

@@ -115,6 +115,8 @@ struct skiff_ctrl_mgr_config {
     const skiff_controller_t *const *controllers; /* NULL = built-in */
     size_t ncontrollers;
     int64_t node_grace_ms;               /* node lifecycle: lease age that makes a node Unknown; 0 = 50s */
+    const char *cluster_cidr;            /* node IPAM: pod range of the cluster (borrowed); NULL/"" = off */
+    int node_cidr_mask_size;             /* node IPAM: each node's range /N; 0 = 24 */
 };
 int skiff_ctrl_mgr_new(const skiff_ctrl_mgr_config_t *cfg, skiff_ctrl_mgr_t **out, skiff_error_t *err);
 void skiff_ctrl_mgr_free(skiff_ctrl_mgr_t *m);

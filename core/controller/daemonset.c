@@ -7,7 +7,15 @@
  * pressure taints: NoSchedule) and the label controller-revision-hash of
  * their template. RollingUpdate replaces outdated pods at most
  * maxUnavailable (default 1) at a time; OnDelete only when they are
- * deleted. Status as kube's, so kubectl rollout status daemonset works. */
+ * deleted. Status as kube's, so kubectl rollout status daemonset works.
+ *
+ * Each template is recorded as an apps/v1 ControllerRevision
+ * "<ds>-<hash>" (data: a strategic merge patch replacing spec.template,
+ * revision numbers increasing, the current one renumbered to the highest
+ * when an old template comes back), whose hash is the pods'
+ * controller-revision-hash: kubectl rollout history / undo daemonset read
+ * and apply them. revisionHistoryLimit (default 10) old revisions are kept,
+ * never one a live pod still runs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +25,7 @@
 
 #define HASH_LABEL "controller-revision-hash"
 
-static const char *const ds_watches[] = { "daemonsets", "nodes", "pods", NULL };
+static const char *const ds_watches[] = { "daemonsets", "nodes", "pods", "controllerrevisions", NULL };
 
 static void enqueue_all(skiff_ctrl_t *c)
 {
@@ -43,6 +51,7 @@ static void ds_on_event(skiff_ctrl_t *c, const char *resource, skiff_ev_t ev, co
         enqueue_all(c);
         return;
     }
+    if (!strcmp(resource, "controllerrevisions") && ev != SKIFF_EV_DELETE) return; /* ours; only a deletion matters */
     const cJSON *ref = skiff_obj_controller_ref(obj);
     const char *ns = skiff_obj_str(obj, "metadata.namespace");
     if (ref && ns && skiff_obj_str(ref, "kind") && !strcmp(skiff_obj_str(ref, "kind"), "DaemonSet")) {
@@ -108,6 +117,123 @@ static void template_hash(const cJSON *tpl, char *out, size_t n)
     snprintf(out, n, "%x", h);
 }
 
+
+/* ---- ControllerRevisions ------------------------------------------------ */
+
+/* The template a revision records (data.spec.template without "$patch"),
+ * compared to tpl ignoring key order. */
+static int revision_matches(const cJSON *rev, const cJSON *tpl)
+{
+    cJSON *t = cJSON_Duplicate(at(rev, "data.spec.template"), 1);
+    if (!t) return 0;
+    cJSON_DeleteItemFromObjectCaseSensitive(t, "$patch");
+    int eq = cJSON_Compare(t, tpl, 1);
+    cJSON_Delete(t);
+    return eq;
+}
+
+static int rev_path(const cJSON *ds, const char *name, char *out, size_t n)
+{
+    return snprintf(out, n, "/apis/apps/v1/namespaces/%s/controllerrevisions%s%s", skiff_obj_str(ds, "metadata.namespace"),
+                    name ? "/" : "", name ? name : "");
+}
+
+/* Make sure the current template has a revision, numbered highest; its hash
+ * goes into hash. revs: the DaemonSet's revisions (from the cache). */
+static int current_revision(skiff_ctrl_t *c, const cJSON *ds, const cJSON *revs, char *hash, size_t nhash,
+                            const cJSON **cur_out, skiff_error_t *err)
+{
+    const cJSON *tpl = at(ds, "spec.template"), *r, *cur = NULL;
+    int64_t max = 0;
+    cJSON_ArrayForEach(r, revs) {
+        int64_t n = skiff_obj_int(r, "revision", 0);
+        if (n > max) max = n;
+        if (revision_matches(r, tpl) && (!cur || n > skiff_obj_int(cur, "revision", 0))) cur = r;
+    }
+    char path[700];
+    *cur_out = cur;
+    if (cur) {
+        const char *h = skiff_obj_str(at(cur, "metadata.labels"), HASH_LABEL);
+        snprintf(hash, nhash, "%s", h ? h : "");
+        if (!h) template_hash(tpl, hash, nhash);
+        if (skiff_obj_int(cur, "revision", 0) < max) {
+            /* an old template came back (kubectl rollout undo): it is the newest revision now */
+            char body[64];
+            snprintf(body, sizeof body, "{\"revision\":%lld}", (long long)max + 1);
+            rev_path(ds, skiff_obj_str(cur, "metadata.name"), path, sizeof path);
+            int rc = skiff_api_client_patch(skiff_ctrl_client(c), path, "application/merge-patch+json", body, NULL, err);
+            if (rc < 0) return rc;
+        }
+        return 0;
+    }
+    template_hash(tpl, hash, nhash);
+    cJSON *cr = cJSON_CreateObject();
+    if (!cr) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    cJSON_AddStringToObject(cr, "apiVersion", "apps/v1");
+    cJSON_AddStringToObject(cr, "kind", "ControllerRevision");
+    cJSON *md = cJSON_AddObjectToObject(cr, "metadata");
+    char name[400];
+    snprintf(name, sizeof name, "%.*s-%s", 240, skiff_obj_str(ds, "metadata.name"), hash);
+    cJSON_AddStringToObject(md, "name", name);
+    cJSON_AddStringToObject(md, "namespace", skiff_obj_str(ds, "metadata.namespace"));
+    cJSON *labels = cJSON_Duplicate(at(tpl, "metadata.labels"), 1);
+    if (!labels) labels = cJSON_CreateObject();
+    cJSON_DeleteItemFromObjectCaseSensitive(labels, HASH_LABEL);
+    cJSON_AddStringToObject(labels, HASH_LABEL, hash);
+    cJSON_AddItemToObject(md, "labels", labels);
+    /* kube copies the DaemonSet's annotations (kubernetes.io/change-cause
+     * is what rollout history shows) */
+    const cJSON *an = at(ds, "metadata.annotations");
+    if (an) cJSON_AddItemToObject(md, "annotations", cJSON_Duplicate(an, 1));
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(md, "ownerReferences"), skiff_owner_ref(ds, "apps/v1", "DaemonSet"));
+    cJSON *t = cJSON_Duplicate(tpl, 1);
+    if (t) cJSON_AddStringToObject(t, "$patch", "replace");
+    cJSON_AddItemToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(cr, "data"), "spec"), "template", t);
+    cJSON_AddNumberToObject(cr, "revision", (double)(max + 1));
+    char *body = cJSON_PrintUnformatted(cr);
+    cJSON_Delete(cr);
+    if (!body) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    rev_path(ds, NULL, path, sizeof path);
+    int rc = skiff_api_client_create(skiff_ctrl_client(c), path, body, NULL, err);
+    free(body);
+    /* already there: the cache is behind (the next event syncs again) */
+    return rc == SKIFF_E_EXISTS ? skiff_error_set(err, SKIFF_E_CONFLICT, "controllerrevision %s exists; waiting for the cache", name) : rc;
+}
+
+/* Old revisions beyond revisionHistoryLimit, oldest first, but never one a
+ * live pod still runs (kube's cleanupHistory). */
+static int cleanup_revisions(skiff_ctrl_t *c, const cJSON *ds, const cJSON *revs, const cJSON *cur, const cJSON *pods,
+                             skiff_error_t *err)
+{
+    int64_t limit = skiff_obj_int(ds, "spec.revisionHistoryLimit", 10);
+    int64_t old = cJSON_GetArraySize(revs) - (cur ? 1 : 0);
+    int64_t kill = old - (limit < 0 ? 0 : limit);
+    int rc = 0;
+    while (kill > 0) {
+        const cJSON *r, *oldest = NULL;
+        cJSON_ArrayForEach(r, revs) {
+            if (r == cur || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "$skip"))) continue;
+            const char *h = skiff_obj_str(at(r, "metadata.labels"), HASH_LABEL);
+            int live = 0;
+            const cJSON *p;
+            cJSON_ArrayForEach(p, pods) {
+                const char *ph = skiff_obj_str(at(p, "metadata.labels"), HASH_LABEL);
+                if (h && ph && !strcmp(h, ph) && skiff_pod_active(p)) live = 1;
+            }
+            if (live) continue;
+            if (!oldest || skiff_obj_int(r, "revision", 0) < skiff_obj_int(oldest, "revision", 0)) oldest = r;
+        }
+        if (!oldest) break;
+        char path[700];
+        rev_path(ds, skiff_obj_str(oldest, "metadata.name"), path, sizeof path);
+        int r2 = skiff_api_client_delete(skiff_ctrl_client(c), path, NULL, err);
+        if (r2 < 0 && r2 != SKIFF_E_NOTFOUND) rc = r2;
+        cJSON_AddBoolToObject((cJSON *)oldest, "$skip", 1); /* revs is our copy */
+        kill--;
+    }
+    return rc;
+}
+
 static int create_pod(skiff_ctrl_t *c, const cJSON *ds, const char *node, const char *hash, const cJSON *tols, skiff_error_t *err)
 {
     const cJSON *tpl = at(ds, "spec.template");
@@ -171,8 +297,12 @@ static int ds_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
     if (!ds) return 0;
     if (skiff_obj_str(ds, "metadata.deletionTimestamp")) { cJSON_Delete(ds); return 0; }
     const cJSON *tpl = at(ds, "spec.template");
-    char hash[16];
-    template_hash(tpl, hash, sizeof hash);
+    char hash[64];
+    const char *uid0 = skiff_obj_str(ds, "metadata.uid");
+    cJSON *revs = skiff_informer_list(skiff_ctrl_informer(c, "controllerrevisions"), skiff_obj_str(ds, "metadata.namespace"), uid0, NULL, NULL);
+    const cJSON *cur = NULL;
+    int rrc = current_revision(c, ds, revs, hash, sizeof hash, &cur, err);
+    if (rrc < 0) { cJSON_Delete(revs); cJSON_Delete(ds); return rrc; }
     cJSON *tols = cJSON_Duplicate(at(tpl, "spec.tolerations"), 1);
     if (!tols) tols = cJSON_CreateArray();
     cJSON *extra = cJSON_Parse(daemon_tolerations), *t;
@@ -254,6 +384,8 @@ static int ds_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
         int r = skiff_api_client_patch(skiff_ctrl_client(c), path, "application/merge-patch+json", body, NULL, err);
         if (r < 0 && r != SKIFF_E_NOTFOUND) rc = r;
     }
+    if (rc == 0) rc = cleanup_revisions(c, ds, revs, cur, pods, err);
+    cJSON_Delete(revs);
     cJSON_Delete(tols);
     cJSON_Delete(nodes);
     cJSON_Delete(pods);

@@ -21,7 +21,7 @@
 #include "controller/controller.h"
 #include "log/log.h"
 
-static const char *const gc_watches[] = { "pods", "replicasets", "deployments", "daemonsets", "services", "endpointslices", NULL };
+static const char *const gc_watches[] = { "pods", "replicasets", "deployments", "daemonsets", "services", "endpointslices", "controllerrevisions", NULL };
 
 static void gc_key(const char *resource, const cJSON *obj, char *out, size_t n)
 {

@@ -18,6 +18,7 @@ static const skiff_ctrl_resource_t resources[] = {
     { "replicasets", "/apis/apps/v1", "ReplicaSet", 1 },
     { "deployments", "/apis/apps/v1", "Deployment", 1 },
     { "daemonsets", "/apis/apps/v1", "DaemonSet", 1 },
+    { "controllerrevisions", "/apis/apps/v1", "ControllerRevision", 1 },
     { "leases", "/apis/coordination.k8s.io/v1", "Lease", 1 },
     { "endpointslices", "/apis/discovery.k8s.io/v1", "EndpointSlice", 1 },
 };

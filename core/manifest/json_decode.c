@@ -236,47 +236,77 @@ static int json_validate(const char *buf, size_t len, int max_depth, skiff_error
     return rc;
 }
 
-/* Duplicate keys, with the path of the object holding them: an error, or
- * with DUPLICATES_LAST_WINS the earlier item is dropped (encoding/json keeps
- * the last) and the first one noted as a warning. */
-static int json_check_dups(cJSON *n, char *path, size_t plen, size_t cap, const skiff_manifest_limits_t *lim,
-                           skiff_error_t *err)
+/* The path of `target` under `n` ("a.b", "[0].k[0]"), built only when a
+ * duplicate has to be reported. 1 when found. */
+static int json_path_of(const cJSON *n, const cJSON *target, char *path, size_t plen, size_t cap)
 {
-    if (cJSON_IsObject(n) && n->child && n->child->next) {
-        skiff_strmap_t seen = {0};
-        for (cJSON *c = n->child; c; c = c->next) {
-            skiff_strmap_entry_t *e = skiff_strmap_get(&seen, c->string);
-            if (e && (lim->flags & SKIFF_MANIFEST_DUPLICATES_LAST_WINS)) {
-                skiff_manifest_warn(lim, "duplicate field \"%s%s%.200s\"", path, plen ? "." : "", c->string);
-                cJSON *earlier = e->p;
-                e->key = c->string; /* repoint before the earlier key is freed */
-                e->p = c;
-                cJSON_Delete(cJSON_DetachItemViaPointer(n, earlier));
-                continue;
-            }
-            if (e) {
-                skiff_strmap_free(&seen);
-                return skiff_error_set(err, SKIFF_E_INVALID, "duplicate field \"%s%s%.200s\"", path,
-                                       plen ? "." : "", c->string);
-            }
-            if (skiff_strmap_put(&seen, c->string, 0, 0, c)) {
-                skiff_strmap_free(&seen);
-                return skiff_error_set(err, -ENOMEM, "out of memory while decoding JSON");
-            }
-        }
-        skiff_strmap_free(&seen);
-    }
+    if (n == target) return 1;
     if (!cJSON_IsObject(n) && !cJSON_IsArray(n)) return 0;
     int idx = 0;
-    for (cJSON *c = n->child; c; c = c->next, idx++) {
+    for (const cJSON *c = n->child; c; c = c->next, idx++) {
         size_t nlen;
         if (cJSON_IsObject(n))
             nlen = (size_t)snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", c->string);
         else
             nlen = (size_t)snprintf(path + plen, cap - plen, "[%d]", idx);
         size_t np = plen + nlen < cap ? plen + nlen : cap - 1;
-        int rc = json_check_dups(c, path, np, cap, lim, err);
+        if (json_path_of(c, target, path, np, cap)) return 1;
         path[plen] = '\0';
+    }
+    return 0;
+}
+
+/* The earlier item with c's key among the siblings before it, or NULL.
+ * Small objects (nearly all of them) are compared pairwise; big ones use a
+ * map, so a hostile object with many keys stays linear. */
+#define DUP_PAIRWISE 16
+
+/* Duplicate keys: an error naming the path of the object holding them, or
+ * with DUPLICATES_LAST_WINS the earlier item is dropped (encoding/json keeps
+ * the last) and the first one noted as a warning. The path is built only
+ * when one is found (it was a snprintf per node before, a visible share of
+ * every API write). */
+static int json_check_dups(cJSON *root, cJSON *n, const skiff_manifest_limits_t *lim, skiff_error_t *err)
+{
+    if (cJSON_IsObject(n) && n->child && n->child->next) {
+        size_t count = 0;
+        for (cJSON *c = n->child; c && count <= DUP_PAIRWISE; c = c->next) count++;
+        skiff_strmap_t seen = {0};
+        for (cJSON *c = n->child, *next; c; c = next) {
+            next = c->next;
+            cJSON *earlier = NULL;
+            if (count <= DUP_PAIRWISE) {
+                for (cJSON *p = n->child; p != c; p = p->next)
+                    if (strcmp(p->string, c->string) == 0) { earlier = p; break; }
+            } else {
+                skiff_strmap_entry_t *e = skiff_strmap_get(&seen, c->string);
+                if (e) {
+                    earlier = e->p;
+                    e->key = c->string; /* repoint before the earlier key is freed */
+                    e->p = c;
+                } else if (skiff_strmap_put(&seen, c->string, 0, 0, c)) {
+                    skiff_strmap_free(&seen);
+                    return skiff_error_set(err, -ENOMEM, "out of memory while decoding JSON");
+                }
+            }
+            if (!earlier) continue;
+            char path[512] = "";
+            json_path_of(root, n, path, 0, sizeof path);
+            size_t plen = strlen(path);
+            if (lim->flags & SKIFF_MANIFEST_DUPLICATES_LAST_WINS) {
+                skiff_manifest_warn(lim, "duplicate field \"%s%s%.200s\"", path, plen ? "." : "", c->string);
+                cJSON_Delete(cJSON_DetachItemViaPointer(n, earlier));
+                continue;
+            }
+            skiff_strmap_free(&seen);
+            return skiff_error_set(err, SKIFF_E_INVALID, "duplicate field \"%s%s%.200s\"", path,
+                                   plen ? "." : "", c->string);
+        }
+        skiff_strmap_free(&seen);
+    }
+    if (!cJSON_IsObject(n) && !cJSON_IsArray(n)) return 0;
+    for (cJSON *c = n->child; c; c = c->next) {
+        int rc = json_check_dups(root, c, lim, err);
         if (rc) return rc;
     }
     return 0;
@@ -302,8 +332,7 @@ int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest
         /* The text is valid JSON, so this is cJSON running out of memory. */
         return skiff_error_set(err, -ENOMEM, "out of memory while decoding JSON");
     }
-    char path[512] = "";
-    if ((rc = json_check_dups(root, path, 0, sizeof path, &lim, err))) {
+    if ((rc = json_check_dups(root, root, &lim, err))) {
         cJSON_Delete(root);
         return rc;
     }

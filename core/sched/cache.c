@@ -281,6 +281,7 @@ void sched_pod_rec_unref(sched_pod_rec_t *p)
     if (!p) return;
     free(p->label_pos);
     free(p->term_pos);
+    free(p->nominated);
     sched_arena_free(&p->arena);
     cJSON_Delete(p->obj);
     free(p->key);
@@ -302,6 +303,7 @@ static void free_node_cb(void *ud, void *val)
 /* Every record goes; the queue must have dropped its pointers already. */
 void sched_cache_free(sched_cache_t *c)
 {
+    sched_nominate_free(c);
     sched_label_free(c);
     sched_terms_free(c);
     free(c->orphans);

@@ -68,6 +68,17 @@ out=$(wait_for "k get pod big -o jsonpath='{.status.conditions[?(@.type==\"PodSc
 expect_eq "PodScheduled=False reason Unschedulable" "False Unschedulable" "$out"
 expect_eq "big stays Pending" "" "$(k get pod big -o jsonpath='{.spec.nodeName}')"
 
+# Node changes make big worth another try; the identical FailedScheduling
+# events land on one Event with count 3, as client-go's correlator does.
+k label node n1 retry=1 >/dev/null 2>&1
+sleep 0.5
+k label node n1 retry=2 --overwrite >/dev/null 2>&1
+out=$(wait_for "k get events --field-selector involvedObject.name=big,reason=FailedScheduling -o jsonpath='{.items[*].count}'" "3")
+expect_eq "one FailedScheduling Event, count 3" "3" "$out"
+out=$(k describe pod big 2>&1 | grep FailedScheduling)
+expect_contains "describe: Warning FailedScheduling (x3 over ...)" "(x3 over " "$out"
+echo "$out" | sed 's/^/# /'
+
 node n3 8
 expect_eq "a node that fits arrives: big is retried and bound" "n3" "$(wait_for "k get pod big -o jsonpath='{.spec.nodeName}'" n3)"
 

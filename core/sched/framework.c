@@ -90,6 +90,34 @@ static int state_each_term_for(const skiff_sched_state_t *st, const skiff_sched_
     return 0;
 }
 
+#define HAS(ops, f) SKIFF_OPS_HAS((ops), skiff_scheduler_ops_t, f)
+
+/* For PostFilter plugins (preemption): every Filter of the profile on a node
+ * view the caller may have built, nominated pods counted. */
+static skiff_sched_code_t state_run_filters(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                            const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    sched_cycle_t *cy = (sched_cycle_t *)st;
+    const sched_profile_t *prof = cy->prof;
+    out->code = SKIFF_SCHED_SUCCESS;
+    out->reason[0] = '\0';
+    skiff_sched_node_t tmp;
+    void *scratch = NULL;
+    if (cy->cache) node = sched_nominated_view(cy->cache, node, cy->pod, &tmp, &scratch);
+    for (size_t k = 0; prof && k < prof->n_plugins; k++) {
+        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+        if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
+        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+        ops->filter(prof->plugins[k].self, st, pod, node, &s);
+        if (s.code == SKIFF_SCHED_SUCCESS || s.code == SKIFF_SCHED_SKIP) continue;
+        *out = s;
+        if (!out->reason[0]) snprintf(out->reason, sizeof out->reason, "%s", prof->plugins[k].name);
+        break;
+    }
+    free(scratch);
+    return out->code;
+}
+
 void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_cache_t *c,
                       const sched_profile_t *prof, sched_pod_rec_t *pod)
 {
@@ -109,6 +137,8 @@ void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_ca
     cy->st.state_put = state_put;
     cy->prof = prof;
     cy->pod = pod;
+    cy->st.run_filters = prof ? state_run_filters : NULL;
+    cy->st.preempt = h ? sched_state_preempt : NULL;
 }
 
 void sched_cycle_clear(sched_cycle_t *cy)
@@ -122,8 +152,6 @@ void sched_cycle_clear(sched_cycle_t *cy)
     cy->t_nodes = NULL;
     cy->t_cap = 0;
 }
-
-#define HAS(ops, f) SKIFF_OPS_HAS((ops), skiff_scheduler_ops_t, f)
 
 static int fw_reserve(sched_fw_t *fw, size_t n_nodes, size_t n_plugins, size_t n_feasible)
 {
@@ -160,18 +188,34 @@ typedef struct filter_job {
     size_t start, n, to_find;
 } filter_job_t;
 
+static int filter_plugins(filter_job_t *j, size_t idx, const skiff_sched_node_t *node);
+
 /* Filter one node; 1 when every filter passed, else its reason is kept. */
 static int filter_node(filter_job_t *j, size_t idx)
 {
     sched_fw_t *fw = j->fw;
     sched_cycle_t *cy = j->cy;
     const skiff_sched_node_t *node = j->c->snap[idx];
-    const sched_profile_t *prof = cy->prof;
     fw->visited[idx] = 1;
     fw->reason[idx][0] = '\0';
-    for (size_t k = 0; k < prof->n_plugins; k++) {
+    skiff_sched_node_t tmp;
+    void *scratch = NULL;
+    if (j->c->n_nominated) node = sched_nominated_view(j->c, node, cy->pod, &tmp, &scratch);
+    int rc = filter_plugins(j, idx, node);
+    if (scratch) free(scratch);
+    return rc;
+}
+
+static int filter_plugins(filter_job_t *j, size_t idx, const skiff_sched_node_t *node)
+{
+    sched_fw_t *fw = j->fw;
+    sched_cycle_t *cy = j->cy;
+    const sched_profile_t *prof = cy->prof;
+    /* Only the plugins with a filter that PreFilter did not skip (listed
+     * once per cycle: the check per node and plugin was half the cost). */
+    for (size_t f = 0; f < cy->n_filt; f++) {
+        size_t k = cy->filt[f];
         const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
-        if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
         skiff_sched_status_t s;
         s.code = SKIFF_SCHED_SUCCESS;
         s.reason[0] = '\0';
@@ -231,10 +275,12 @@ static void score_chunk(void *ud, size_t begin, size_t end, int worker)
     const sched_profile_t *prof = j->cy->prof;
     for (size_t i = begin; i < end; i++) {
     const skiff_sched_node_t *node = j->c->snap[j->fw->feasible[i]];
-    for (size_t k = 0; k < prof->n_plugins; k++) {
+    for (size_t f = 0; f < j->cy->n_scor; f++) {
+        size_t k = j->cy->scor[f];
         const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
-        if (!HAS(ops, score) || j->cy->skip_score[k]) continue;
-        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+        skiff_sched_status_t s;
+        s.code = SKIFF_SCHED_SUCCESS;
+        s.reason[0] = '\0';
         int64_t v = ops->score(prof->plugins[k].self, &j->cy->st, &j->cy->pod->view, node, &s);
         if (s.code == SKIFF_SCHED_ERROR) {
             if (atomic_exchange(&j->fw->error, 1) == 0)
@@ -298,15 +344,29 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     /* Filter */
     size_t to_find = skiff_sched_nodes_to_find(n, prof->percentage);
     memset(fw->visited, 0, n);
+    atomic_store(&fw->stop, 0);
+    atomic_store(&fw->error, 0);
+    cy->n_filt = 0;
+    for (size_t k = 0; k < prof->n_plugins; k++)
+        if (HAS(prof->plugins[k].ops, filter) && !cy->skip_filter[k]) cy->filt[cy->n_filt++] = (unsigned char)k;
+    if (cy->pod->nominated) {
+        /* The node it preempted on first (kube-scheduler's
+         * evaluateNominatedNode): if it fits there now, that is the pick. */
+        sched_node_rec_t *nn = sched_map_get(&c->nodes, cy->pod->nominated);
+        if (nn && nn->present) {
+            filter_job_t one = { fw, cy, c, 0, n, 1 };
+            if (filter_node(&one, nn->snap_idx)) { res->node = nn; return 0; }
+            if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
+        }
+        memset(fw->visited, 0, n);
+    }
     atomic_store(&fw->n_feasible, 0);
     atomic_store(&fw->n_processed, 0);
     atomic_store(&fw->stop, 0);
     atomic_store(&fw->error, 0);
     size_t start = fw->next_start % n;
     filter_job_t fj = { fw, cy, c, start, n, to_find };
-    size_t n_filters = 0;
-    for (size_t k = 0; k < prof->n_plugins; k++)
-        n_filters += HAS(prof->plugins[k].ops, filter) && !cy->skip_filter[k];
+    size_t n_filters = cy->n_filt;
     sched_pool_run(fw->pool, n, (to_find < n ? to_find : n) * (n_filters ? n_filters : 1),
                    filter_chunk, &fj, &fw->stop);
     if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
@@ -362,9 +422,10 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
         if (fw_reserve(fw, n, prof->n_plugins, nf) < 0) return fail_error(res, "out of memory");
         score_job_t sj = { fw, cy, c, nf };
         atomic_store(&fw->error, 0);
-        size_t n_scores = 0;
+        cy->n_scor = 0;
         for (size_t k = 0; k < prof->n_plugins; k++)
-            n_scores += HAS(prof->plugins[k].ops, score) && !cy->skip_score[k];
+            if (HAS(prof->plugins[k].ops, score) && !cy->skip_score[k]) cy->scor[cy->n_scor++] = (unsigned char)k;
+        size_t n_scores = cy->n_scor;
         sched_pool_run(fw->pool, nf, nf * n_scores, score_chunk, &sj, NULL);
         if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
         for (size_t k = 0; k < prof->n_plugins; k++) {

@@ -116,6 +116,18 @@ int sched_queue_add(sched_queue_t *q, sched_pod_rec_t *p, int64_t now)
     return to_active(q, p, now);
 }
 
+int sched_queue_restore(sched_queue_t *q, sched_pod_rec_t *p, int where, int64_t now)
+{
+    if (p->where != SCHED_Q_NONE) return 0;
+    if (where == SCHED_Q_BACKOFF) return to_backoff(q, p);
+    if (where != SCHED_Q_UNSCHED) return to_active(q, p, now);
+    if (grow(&q->unsched, &q->cap_unsched, q->n_unsched + 1) < 0) return -1;
+    p->heap_idx = q->n_unsched;
+    q->unsched[q->n_unsched++] = p;
+    p->where = SCHED_Q_UNSCHED;
+    return 0;
+}
+
 sched_pod_rec_t *sched_queue_pop(sched_queue_t *q)
 {
     if (!q->n_active) return NULL;

@@ -115,6 +115,22 @@ static int handle_reject(const skiff_sched_handle_t *h, const char *uid, const v
     return rc;
 }
 
+/* The state's preempt, from a PostFilter plugin on the scheduling thread:
+ * the nomination is recorded at once (so the next pods' filters count it),
+ * then the sink writes it and evicts the victims through the API. */
+int sched_state_preempt(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const char *node_name,
+                        const skiff_sched_pod_t *const *victims, size_t n_victims, skiff_error_t *err)
+{
+    sched_cycle_t *cy = (sched_cycle_t *)st;
+    skiff_sched_t *s = st->handle ? st->handle->host_data : NULL;
+    if (!s || !cy->pod || pod != &cy->pod->view)
+        return skiff_error_set(err, SKIFF_E_INVALID, "preempt: only for the pod of the current cycle");
+    if (sched_nominate_set(&s->cache, cy->pod, node_name ? node_name : "") < 0)
+        return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    if (!s->sink.preempt) return skiff_error_set(err, SKIFF_E_UNSUPPORTED, "no API wired to evict preemption victims");
+    return s->sink.preempt(s->sink.ud, pod, node_name ? node_name : "", victims, n_victims, err);
+}
+
 /* ---- inbox ---------------------------------------------------------------- */
 
 static int post(skiff_sched_t *s, sched_event_t *ev, skiff_error_t *err)
@@ -233,10 +249,41 @@ static void pod_forget(skiff_sched_t *s, sched_pod_rec_t *p)
 {
     sched_queue_remove(&s->queue, p);
     sched_cache_orphan_remove(&s->cache, p);
+    sched_nominate_clear(&s->cache, p);
     sched_map_del(&s->cache.pods, p->key);
     if (p->in_flight) { p->deleted = 1; return; }
     sched_cache_pod_unplace(&s->cache, p);
     sched_pod_rec_unref(p);
+}
+
+/* Equal but for status and the bookkeeping in metadata: kube-scheduler's
+ * isPodUpdated — such an update (the scheduler's own condition or
+ * nomination patch) does not make a pending pod worth another try. */
+static int same_but_status(const cJSON *a, const cJSON *b)
+{
+    static const char *const skip_top[] = { "status", "metadata", NULL };
+    static const char *const skip_meta[] = { "resourceVersion", "managedFields", "generation", NULL };
+    for (int pass = 0; pass < 2; pass++) {
+        const cJSON *x = pass ? cJSON_GetObjectItemCaseSensitive(a, "metadata") : a;
+        const cJSON *y = pass ? cJSON_GetObjectItemCaseSensitive(b, "metadata") : b;
+        const char *const *skip = pass ? skip_meta : skip_top;
+        if (!cJSON_IsObject(x) || !cJSON_IsObject(y)) return 0;
+        size_t nx = 0, ny = 0;
+        for (const cJSON *e = x->child; e; e = e->next) {
+            int skipped = 0;
+            for (const char *const *k = skip; *k && !skipped; k++) skipped = strcmp(e->string, *k) == 0;
+            if (skipped) continue;
+            nx++;
+            if (!cJSON_Compare(e, cJSON_GetObjectItemCaseSensitive(y, e->string), 1)) return 0;
+        }
+        for (const cJSON *e = y->child; e; e = e->next) {
+            int skipped = 0;
+            for (const char *const *k = skip; *k && !skipped; k++) skipped = strcmp(e->string, *k) == 0;
+            if (!skipped) ny++;
+        }
+        if (nx != ny) return 0;
+    }
+    return 1;
 }
 
 static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
@@ -245,11 +292,19 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
     sched_pod_rec_t *old = sched_map_get(&s->cache.pods, p->key);
     int bound = p->view.node_name[0] != '\0';
     int was_placed = old && old->node; /* read before pod_forget frees old */
+    char *nominated = NULL;    /* a nomination the API has not echoed yet */
+    int keep_where = SCHED_Q_NONE;
     if (old) {
         if (old->in_flight) { sched_pod_rec_unref(p); return; } /* our cycle decides */
         p->attempts = old->attempts;
         p->backoff_until_ns = old->backoff_until_ns;
         p->view.created_ns = old->view.created_ns;
+        if (old->nominated) nominated = strdup(old->nominated);
+        if (!bound && !old->node && old->where != SCHED_Q_NONE && old->where != SCHED_Q_ACTIVE &&
+            same_but_status(old->obj, p->obj)) {
+            keep_where = old->where;
+            p->unsched_since_ns = old->unsched_since_ns;
+        }
         pod_forget(s, old);
     }
     if (sched_map_put(&s->cache.pods, p->key, p) < 0) { sched_pod_rec_unref(p); return; }
@@ -258,15 +313,19 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
         if (n) sched_cache_pod_place(&s->cache, p, n, 0);
         else sched_cache_orphan_add(&s->cache, p);
         if (!was_placed) sched_queue_move_all(&s->queue, sched_now_ns());
+        free(nominated);
         return;
     }
+    sched_nominate_set(&s->cache, p, p->view.nominated_node_name[0] ? p->view.nominated_node_name : nominated);
+    free(nominated);
     p->profile = profile_of(s, p->view.scheduler_name);
     if (p->profile < 0) return; /* another scheduler's pod: stays Pending */
     /* A pod being deleted is not scheduled (kube-scheduler's skipPodSchedule). */
     if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->obj, "metadata"),
                                          "deletionTimestamp"))
         return;
-    sched_queue_add(&s->queue, p, sched_now_ns());
+    if (keep_where != SCHED_Q_NONE) sched_queue_restore(&s->queue, p, keep_where, sched_now_ns());
+    else sched_queue_add(&s->queue, p, sched_now_ns());
 }
 
 static void apply_pod_del(skiff_sched_t *s, const char *key)
@@ -307,6 +366,7 @@ static void apply_bind_done(skiff_sched_t *s, sched_event_t *ev)
     if (ev->ok) {
         p->assumed = 0;
         p->in_flight = 0;
+        sched_nominate_clear(&s->cache, p);
         if (p->deleted) { sched_cache_pod_unplace(&s->cache, p); sched_pod_rec_unref(p); }
     } else {
         /* Forget the assumed pod and give everything reserved back. */

@@ -10,6 +10,7 @@
  *   cache.c     nodes with requested resources kept incrementally; assumed pods
  *   pool.c      the worker threads filter and score are spread over
  *   framework.c one scheduling cycle of a profile (filter, score, select)
+ *   nominate.c  pods nominated to a node by preemption, counted in filters
  *   message.c   FailedScheduling wording ("0/5 nodes are available: ...")
  *   sched.c     the scheduling thread, the binding thread and the event inbox
  *   component.c the `scheduler` config component (profiles from the config)
@@ -65,6 +66,10 @@ typedef struct skiff_sched_sink {
     int (*bind)(void *ud, const skiff_sched_pod_t *pod, const char *node, skiff_error_t *err);
     void (*failed)(void *ud, const skiff_sched_pod_t *pod, int error, const char *message);
     void (*bound)(void *ud, const skiff_sched_pod_t *pod, const char *node);
+    /* Preemption: set pod's status.nominatedNodeName to `node` ("" clears
+     * it), then evict each victim (graceful delete, Preempted event). */
+    int (*preempt)(void *ud, const skiff_sched_pod_t *pod, const char *node,
+                   const skiff_sched_pod_t *const *victims, size_t n_victims, skiff_error_t *err);
 } skiff_sched_sink_t;
 
 typedef struct skiff_sched_options {

@@ -81,6 +81,7 @@ typedef struct sched_pod_rec {
     size_t *term_pos;           /* per indexed term: index in its term list */
     size_t n_term_pos;
     int refs;
+    char *nominated;            /* node it is nominated to (nominate.c), NULL: none */
 } sched_pod_rec_t;
 
 enum { SCHED_Q_NONE = 0, SCHED_Q_ACTIVE, SCHED_Q_BACKOFF, SCHED_Q_UNSCHED };
@@ -114,6 +115,9 @@ sched_pod_rec_t *sched_queue_pop(sched_queue_t *q);                          /* 
  * i.e. an event arrived during the cycle). */
 int sched_queue_failed(sched_queue_t *q, sched_pod_rec_t *p, int64_t now, int retry_now);
 void sched_queue_remove(sched_queue_t *q, sched_pod_rec_t *p);
+/* Put an updated record back where its previous one was (SCHED_Q_*),
+ * keeping its backoff and unschedulable times (copied by the caller). */
+int sched_queue_restore(sched_queue_t *q, sched_pod_rec_t *p, int where, int64_t now);
 /* A cluster event that may make unschedulable pods fit: all move to
  * active, or backoff while their backoff lasts. */
 void sched_queue_move_all(sched_queue_t *q, int64_t now);
@@ -140,7 +144,20 @@ typedef struct sched_cache {
     sched_map_t terms;          /* first matchLabel "key\x01value" (or "") -> sched_term_list_t */
     struct sched_pod_rec **orphans; /* bound pods whose node has not arrived (watch order) */
     size_t n_orphans, cap_orphans;
+    sched_map_t nominated;      /* node name -> pods nominated to it (nominate.c) */
+    size_t n_nominated;
 } sched_cache_t;
+
+/* nominate.c: pods nominated to a node after preempting there. */
+int sched_nominate_set(sched_cache_t *c, struct sched_pod_rec *p, const char *node); /* "" clears */
+void sched_nominate_clear(sched_cache_t *c, struct sched_pod_rec *p);
+void sched_nominate_free(sched_cache_t *c);
+/* `node` as `pod` should see it: plus the pods nominated to it with at
+ * least pod's priority (pod itself excepted). Returns node itself when none
+ * (scratch NULL), else tmp filled; free(*scratch) after use. */
+const skiff_sched_node_t *sched_nominated_view(const sched_cache_t *c, const skiff_sched_node_t *node,
+                                               const struct sched_pod_rec *pod, skiff_sched_node_t *tmp,
+                                               void **scratch);
 int sched_cache_orphan_add(sched_cache_t *c, struct sched_pod_rec *p);
 void sched_cache_orphan_remove(sched_cache_t *c, struct sched_pod_rec *p);
 /* Place the orphans bound to node n (just added or back). */
@@ -204,6 +221,8 @@ typedef struct sched_cycle {
     sched_pod_rec_t *pod;
     sched_node_rec_t *node;     /* chosen */
     unsigned char skip_filter[32], skip_score[32]; /* per plugin */
+    unsigned char filt[32], scor[32]; /* plugins whose filter / score runs this cycle, in order */
+    size_t n_filt, n_scor;
     /* permit */
     int waiting;                /* plugins still to allow */
     const void *wait_for[32];
@@ -250,5 +269,8 @@ void sched_fw_unreserve(sched_cycle_t *cy, const char *node);
 void sched_fw_free(sched_fw_t *fw);
 
 int64_t sched_now_ns(void);
+/* sched.c: the state's preempt (nominate + evict through the sink). */
+int sched_state_preempt(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const char *node_name,
+                        const skiff_sched_pod_t *const *victims, size_t n_victims, skiff_error_t *err);
 
 #endif

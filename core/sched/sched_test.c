@@ -547,6 +547,107 @@ static void test_bound_pod_before_node(void **state)
     skiff_sched_free(s);
 }
 
+
+/* ---- nomination (preemption's host side) ---------------------------------------- */
+
+static char nominated_to[64][80];
+static int n_nominated;
+
+static int sink_preempt(void *ud, const skiff_sched_pod_t *pod, const char *node,
+                        const skiff_sched_pod_t *const *victims, size_t n, skiff_error_t *err)
+{
+    (void)ud; (void)victims; (void)n; (void)err;
+    pthread_mutex_lock(&R.mu);
+    if (n_nominated < 64) snprintf(nominated_to[n_nominated++], 80, "%s=%s", pod->name, node);
+    pthread_cond_broadcast(&R.cv);
+    pthread_mutex_unlock(&R.mu);
+    return 0;
+}
+
+/* A PostFilter that nominates pod "big" to node "a" (what default-preemption
+ * does once it chose "a"), and checks run_filters sees the cluster. */
+static int run_filters_failed_on_a;
+static void nominate_post_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                 skiff_sched_status_t *out)
+{
+    (void)self;
+    if (strcmp(pod->name, "big") != 0 || !SKIFF_STATE_HAS(st, preempt) || !st->preempt) return;
+    for (size_t i = 0; i < st->n_nodes; i++) {
+        skiff_sched_status_t s;
+        if (strcmp(st->nodes[i]->name, "a") == 0 &&
+            st->run_filters(st, pod, st->nodes[i], &s) == SKIFF_SCHED_UNSCHEDULABLE &&
+            strcmp(s.reason, "Insufficient cpu") == 0)
+            run_filters_failed_on_a = 1;
+    }
+    skiff_error_t err;
+    if (st->preempt(st, pod, "a", NULL, 0, &err) == 0) out->reason[0] = '\0';
+}
+static const skiff_scheduler_ops_t NOMINATE_OPS = { .size = sizeof NOMINATE_OPS, .post_filter = nominate_post_filter };
+
+static cJSON *prio_pod(const char *name, const char *cpu, int prio, const char *node)
+{
+    char buf[400];
+    snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"%s\",\"uid\":\"uid-%s\"},\"spec\":{\"priority\":%d,%s%s%s"
+             "\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"%s\"}}}]}}",
+             name, name, prio, node ? "\"nodeName\":\"" : "", node ? node : "", node ? "\"," : "", cpu);
+    return cJSON_Parse(buf);
+}
+
+static int has_str(char (*list)[300], int n, const char *want)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i], want) == 0) return 1;
+    return 0;
+}
+
+static void test_nominated_pods(void **state)
+{
+    (void)state;
+    rec_reset();
+    n_nominated = 0;
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "nominate", NULL, &NOMINATE_OPS, 0 },
+                                        { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 3, 0 };
+    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 2,
+                                .backoff_initial_ms = 10, .backoff_max_ms = 40, .seed = 1 };
+    skiff_sched_sink_t sink = SINK;
+    sink.preempt = sink_preempt;
+    skiff_sched_t *s;
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_new(&o, &sink, &s, &err), 0);
+    assert_int_equal(skiff_sched_start(s, &err), 0);
+    add_node(s, "a", "2");
+    add_node(s, "b", "100m");
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("low", "1500m", 0, "a"), &err), 0);
+    /* big fits nowhere; the PostFilter nominates it to a. */
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("big", "1", 100, NULL), &err), 0);
+    assert_int_equal(wait_for(&n_nominated, 1, 5000), 1);
+    assert_string_equal(nominated_to[0], "big=a");
+    assert_true(run_filters_failed_on_a);
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    /* A lower-priority pod would fit a's free 500m, but big's 1 cpu is
+     * counted there now: a is full for it. */
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("small", "400m", 0, NULL), &err), 0);
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    pthread_mutex_lock(&R.mu);
+    assert_true(has_str(R.failed, R.n_failed, "small: 0/2 nodes are available: 2 Insufficient cpu."));
+    pthread_mutex_unlock(&R.mu);
+    /* A pod of higher priority than big does not count big. */
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("urgent", "400m", 200, NULL), &err), 0);
+    assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
+    assert_string_equal(R.bound[0], "urgent=a");
+    /* The victim goes: big is bound on its nominated node (tried first). */
+    assert_int_equal(skiff_sched_pod_delete(s, "default", "low", &err), 0);
+    assert_true(wait_for(&R.n_bound, 2, 5000) >= 2);
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    int big_on_a = 0;
+    pthread_mutex_lock(&R.mu);
+    for (int i = 0; i < R.n_bound; i++) big_on_a |= strcmp(R.bound[i], "big=a") == 0;
+    pthread_mutex_unlock(&R.mu);
+    assert_true(big_on_a);
+    skiff_sched_free(s);
+}
+
 int main(void)
 {
     pthread_mutex_init(&R.mu, NULL);
@@ -564,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_queue_order),
         cmocka_unit_test(test_bound_pod_before_node),
         cmocka_unit_test(test_node_heartbeat_is_not_an_event),
+        cmocka_unit_test(test_nominated_pods),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

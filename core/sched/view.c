@@ -3,6 +3,7 @@
  * points to lives in its arena. Field errors name the JSON path. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sched/sched_int.h"
 #include "util/quantity.h"
@@ -26,6 +27,15 @@ static int64_t sat_add(int64_t a, int64_t b)
 }
 
 #define GET(o, k) cJSON_GetObjectItemCaseSensitive((o), (k))
+
+/* "2026-01-02T03:04:05Z" (fraction and offset ignored) -> Unix ns; 0 when absent or bad. */
+static int64_t rfc3339_ns(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!s || !*s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
+    return (int64_t)timegm(&tm) * 1000000000;
+}
 
 static const char *str_or(const cJSON *o, const char *k, const char *def)
 {
@@ -381,6 +391,11 @@ int sched_view_pod(sched_arena_t *a, const cJSON *obj, skiff_sched_pod_t *pod, s
     pod->node_name = sched_arena_str(a, str_or(spec, "nodeName", ""));
     const cJSON *prio = GET(spec, "priority");
     pod->priority = cJSON_IsNumber(prio) ? (int32_t)num_clamp(prio->valuedouble, INT32_MIN, INT32_MAX) : 0;
+    pod->preempt_never = strcmp(str_or(spec, "preemptionPolicy", ""), "Never") == 0;
+    const cJSON *status = GET(obj, "status");
+    pod->nominated_node_name = sched_arena_str(a, str_or(status, "nominatedNodeName", ""));
+    pod->start_time_ns = rfc3339_ns(str_or(status, "startTime", ""));
+    pod->terminating = GET(meta, "deletionTimestamp") != NULL && !cJSON_IsNull(GET(meta, "deletionTimestamp"));
     if ((rc = pod_requests(a, spec, pod, err)) < 0) return rc;
     if ((rc = view_kv(a, GET(spec, "nodeSelector"), "spec.nodeSelector", &pod->node_selector,
                       &pod->n_node_selector, err)) < 0)

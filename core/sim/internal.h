@@ -18,6 +18,7 @@ typedef struct sim_node {
     char ip[16];             /* InternalIP */
     char uid[64];            /* of the Node object, for the Lease's ownerReference */
     skiff_sim_ippool_t pool; /* pod IPs (guarded by sim->mu) */
+    int has_cidr;            /* pool is set up from a podCIDR (guarded; 0 while waiting for node IPAM) */
     int stopped;             /* annotated sim.skiff.dev/heartbeat=stop (guarded) */
     int registered, gone;    /* gone: deleted by someone; heartbeats stop */
     int64_t next_lease, next_status; /* monotonic ms (ticker thread only) */
@@ -57,6 +58,7 @@ typedef struct sim {
     int64_t pods, zones, workers;
     int64_t heartbeat_ms, status_ms, delay_ms;
     skiff_sim_cidr_t pod_cidr, node_cidr;
+    int wait_cidr;           /* wait_pod_cidr: nodes take spec.podCIDR from the node IPAM controller */
     cJSON *labels, *taints;  /* extra labels object, taints array */
 
     sim_node_t *nodes;

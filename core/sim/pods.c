@@ -180,7 +180,7 @@ void sim_pods_watch_cb(void *ud, const char *type, const char *object, size_t le
     if (!p->state && ip) {
         /* found with an IP (we restarted): keep it from being given twice */
         uint32_t a;
-        if (skiff_sim_ip_parse(ip, &a) == 0 && skiff_sim_ippool_mark(&s->nodes[node].pool, a) == 0) p->ip = a;
+        if (s->nodes[node].has_cidr && skiff_sim_ip_parse(ip, &a) == 0 && skiff_sim_ippool_mark(&s->nodes[node].pool, a) == 0) p->ip = a;
     }
     if (terminating) {
         if (p->state != SIM_POD_DELETING) {
@@ -290,7 +290,7 @@ static int run_start(sim_t *s, sim_job_t *j)
     sim_pod_t *p = pod_find(s, j->key);
     if (!p || strcmp(p->uid, j->uid) != 0 || p->state != SIM_POD_QUEUED) { pthread_mutex_unlock(&s->mu); return 0; }
     sim_node_t *nd = &s->nodes[p->node];
-    if (nd->stopped || !nd->registered) { pthread_mutex_unlock(&s->mu); return 1; }
+    if (nd->stopped || !nd->registered || !nd->has_cidr) { pthread_mutex_unlock(&s->mu); return 1; }
     skiff_error_t err;
     skiff_error_clear(&err);
     if (!p->ip && skiff_sim_ippool_alloc(&nd->pool, &p->ip, &err) < 0) {

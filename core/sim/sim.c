@@ -98,6 +98,7 @@ static int read_settings(sim_t *s, const skiff_settings_t *st, const char **serv
     skiff_settings_int(st, "workers", &s->workers);
     skiff_settings_string(st, "pod_cidr", &pod_cidr);
     skiff_settings_string(st, "node_cidr", &node_cidr);
+    skiff_settings_bool(st, "wait_pod_cidr", &s->wait_cidr);
     *server = NULL;
     skiff_settings_string(st, "server", server);
 
@@ -127,7 +128,7 @@ static int read_settings(sim_t *s, const skiff_settings_t *st, const char **serv
     if (skiff_sim_cidr_parse(node_cidr, &s->node_cidr, &e) < 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "sim.node_cidr: %s", e.msg);
     int node_prefix = s->pod_cidr.prefix > 24 ? s->pod_cidr.prefix : 24;
-    if (skiff_sim_cidr_count(&s->pod_cidr, node_prefix) < (uint64_t)s->n)
+    if (!s->wait_cidr && skiff_sim_cidr_count(&s->pod_cidr, node_prefix) < (uint64_t)s->n)
         return skiff_error_set(err, SKIFF_E_INVALID, "sim.pod_cidr %s has room for %llu /%d node ranges but sim.nodes = %d; use a wider range (10.0.0.0/8 holds 65536)",
                                pod_cidr, (unsigned long long)skiff_sim_cidr_count(&s->pod_cidr, node_prefix), node_prefix, s->n);
     if (s->node_cidr.prefix > 30 || (1ull << (32 - s->node_cidr.prefix)) < (uint64_t)s->n + 3)
@@ -230,9 +231,14 @@ static char *node_json(sim_t *s, int i)
     cJSON_AddStringToObject(an, "node.alpha.kubernetes.io/ttl", "0");
     cJSON_AddStringToObject(an, "sim.skiff.dev/simulated", "true");
     cJSON *sp = cJSON_AddObjectToObject(o, "spec");
-    cJSON_AddStringToObject(sp, "podCIDR", cidr);
-    cJSON *pc = cJSON_AddArrayToObject(sp, "podCIDRs");
-    cJSON_AddItemToArray(pc, cJSON_CreateString(cidr));
+    pthread_mutex_lock(&s->mu);
+    int has_cidr = nd->has_cidr;
+    pthread_mutex_unlock(&s->mu);
+    if (has_cidr) { /* else the node IPAM controller sets it (wait_pod_cidr) */
+        cJSON_AddStringToObject(sp, "podCIDR", cidr);
+        cJSON *pc = cJSON_AddArrayToObject(sp, "podCIDRs");
+        cJSON_AddItemToArray(pc, cJSON_CreateString(cidr));
+    }
     if (cJSON_GetArraySize(s->taints) > 0) cJSON_AddItemToObject(sp, "taints", cJSON_Duplicate(s->taints, 1));
     cJSON *st = cJSON_AddObjectToObject(o, "status");
     const char *res[2] = { "capacity", "allocatable" };
@@ -365,7 +371,7 @@ static void register_node(sim_t *s, int i)
                 cJSON_IsString(lt) && strlen(lt->valuestring) < sizeof nd->since)
                 strcpy(nd->since, lt->valuestring);
         }
-        if (!cJSON_IsString(pc) || !*pc->valuestring) {
+        if ((!cJSON_IsString(pc) || !*pc->valuestring) && !s->wait_cidr) {
             char cidr[24], patch[160];
             skiff_sim_cidr_format(&nd->pool.range, cidr, sizeof cidr);
             snprintf(patch, sizeof patch, "{\"spec\":{\"podCIDR\":\"%s\",\"podCIDRs\":[\"%s\"]}}", cidr, cidr);
@@ -379,10 +385,11 @@ static void register_node(sim_t *s, int i)
     skiff_error_t e;
     pthread_mutex_lock(&s->mu);
     if (cJSON_IsString(pc) && *pc->valuestring && skiff_sim_cidr_parse(pc->valuestring, &c, &e) == 0 &&
-        (c.base != nd->pool.range.base || c.prefix != nd->pool.range.prefix)) {
+        (!nd->has_cidr || c.base != nd->pool.range.base || c.prefix != nd->pool.range.prefix)) {
         /* the node's own podCIDR wins over ours */
-        if (skiff_sim_ippool_init(&pool, &c, &e) == 0) nd->pool = pool;
-        else sim_warn(s, "node %s: spec.podCIDR: %s; using %s", nd->name, e.msg, "the range from sim.pod_cidr");
+        if (skiff_sim_ippool_init(&pool, &c, &e) == 0) { nd->pool = pool; nd->has_cidr = 1; }
+        else sim_warn(s, "node %s: spec.podCIDR: %s; using %s", nd->name, e.msg,
+                      s->wait_cidr ? "none (pods wait)" : "the range from sim.pod_cidr");
     }
     nd->registered = 1;
     s->registered_nodes++;
@@ -428,6 +435,23 @@ static void nodes_watch_cb(void *ud, const char *type, const char *object, size_
         if (strcmp(type, "DELETED") == 0) {
             nd->gone = 1;
         } else {
+            const char *pc = NULL;
+            const cJSON *pcj = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "spec"), "podCIDR");
+            if (cJSON_IsString(pcj)) pc = pcj->valuestring;
+            if (!nd->has_cidr && pc && *pc) {
+                /* the node IPAM controller gave this node its range: pods may start */
+                skiff_sim_cidr_t c;
+                skiff_sim_ippool_t pool;
+                skiff_error_t e;
+                skiff_error_clear(&e);
+                if (skiff_sim_cidr_parse(pc, &c, &e) == 0 && skiff_sim_ippool_init(&pool, &c, &e) == 0) {
+                    nd->pool = pool;
+                    nd->has_cidr = 1;
+                    skiff_log(SKIFF_LOG_INFO, SIM_LOG, "node %s: pod IPs from spec.podCIDR %s", nd->name, pc);
+                } else {
+                    sim_warn(s, "node %s: spec.podCIDR %s: %s", nd->name, pc, e.msg);
+                }
+            }
             if (stop != nd->stopped)
                 skiff_log(SKIFF_LOG_INFO, SIM_LOG, "node %s: heartbeats %s", nd->name, stop ? "stopped (sim.skiff.dev/heartbeat=stop)" : "resumed");
             nd->stopped = stop;
@@ -600,10 +624,12 @@ int skiff_sim_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
         snprintf(nd->name, sizeof nd->name, "%s%d", s->prefix, i);
         skiff_sim_ip_format(s->node_cidr.base + 2 + (uint32_t)i, nd->ip, sizeof nd->ip);
         snprintf(nd->since, sizeof nd->since, "%s", since);
+        if (s->wait_cidr) continue; /* spec.podCIDR comes from node IPAM */
         skiff_sim_cidr_t c;
         rc = skiff_sim_cidr_subnet(&s->pod_cidr, node_prefix, (uint64_t)i, &c, err);
         if (rc == 0) rc = skiff_sim_ippool_init(&nd->pool, &c, err);
         if (rc < 0) { sim_free(s); return rc; }
+        nd->has_cidr = 1;
     }
     for (int w = 0; w < s->workers; w++) {
         if (pthread_create(&s->worker[w], NULL, sim_worker_main, s) != 0) break;

@@ -137,7 +137,8 @@ expect_contains "explain follows a pod template into the core types" "FIELD: lim
 expect_contains "explain names IntOrString" "FIELD: maxSurge <IntOrString>" "$(k explain deploy.spec.strategy.rollingUpdate.maxSurge 2>&1)"
 bad=0
 for r in pods nodes namespaces services endpoints configmaps secrets events serviceaccounts limitranges resourcequotas \
-         deployments replicasets daemonsets leases endpointslices mutatingwebhookconfigurations validatingwebhookconfigurations; do
+         deployments replicasets daemonsets controllerrevisions leases endpointslices priorityclasses \
+         mutatingwebhookconfigurations validatingwebhookconfigurations; do
   k explain "$r" >/dev/null 2>&1 || { bad=1; echo "# explain $r failed"; }
 done
 expect_eq "every served kind is explained" "0" "$bad"

@@ -221,7 +221,16 @@ struct skiff_sched_pod {
     const skiff_sched_spread_t *spread;       /* spec.topologySpreadConstraints */
     size_t n_spread;
     const struct cJSON *object;   /* the whole pod, borrowed */
+    /* appended (preemption): check SKIFF_VIEW_HAS before reading */
+    int preempt_never;            /* spec.preemptionPolicy is Never */
+    const char *nominated_node_name; /* status.nominatedNodeName, "" when unset */
+    int64_t start_time_ns;        /* status.startTime (Unix ns), 0 when unset */
+    int terminating;              /* metadata.deletionTimestamp is set */
 };
+
+/* True when a view (pod or node) has `field` (an older host's may not). */
+#define SKIFF_VIEW_HAS(v, type, field) \
+    ((v) != NULL && offsetof(type, field) + sizeof((v)->field) <= (v)->size)
 
 struct skiff_sched_node {
     uint32_t size;
@@ -303,6 +312,23 @@ struct skiff_sched_state {
                          int (*fn)(void *ud, const skiff_sched_pod_t *owner,
                                    const skiff_sched_node_t *node, int kind, size_t index),
                          void *ud);
+    /* Appended (preemption; check SKIFF_STATE_HAS). Both only from
+     * post_filter, on the scheduling thread; NULL in states without a
+     * profile.
+     * run_filters: the profile's Filter plugins for `pod` on `node`, which
+     * may be a view the caller built (the node with victims taken out); pods
+     * nominated to that node with at least the pod's priority are counted
+     * as in a cycle. Returns the first failing code (SUCCESS when all pass)
+     * with its reason in *out. */
+    skiff_sched_code_t (*run_filters)(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                      const skiff_sched_node_t *node, skiff_sched_status_t *out);
+    /* Nominate `pod` to `node_name` (status.nominatedNodeName; "" clears
+     * it) and evict `victims` through the API (graceful delete, a
+     * DisruptionTarget condition and a Preempted event on each). Views are
+     * borrowed. 0 or a negative code with err filled (the nomination stands
+     * even when a victim could not be deleted). */
+    int (*preempt)(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const char *node_name,
+                   const skiff_sched_pod_t *const *victims, size_t n_victims, skiff_error_t *err);
 };
 
 enum {
