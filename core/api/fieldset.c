@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/json_limits.h"
+#include "api/json_util.h"
 #include "api/patch_schema.h"
 
 static int fs_oom(skiff_error_t *err) { return skiff_error_set(err, -ENOMEM, "field set: out of memory"); }
@@ -379,11 +380,16 @@ static int df_obj(fs_diff_t *d, const cJSON *n, const cJSON *o, const char *type
         return skiff_error_set(d->err, SKIFF_E_INVALID, "nested deeper than %d levels", SKIFF_API_MAX_DEPTH);
     char seg[512];
     int rc;
-    for (const cJSON *c = n->child; c; c = c->next) {
+    /* indexed lookups: a wide map must not make the walk quadratic; duplicate
+     * members cannot come from a body (the decoder refuses them) */
+    skiff_api_json_index_t oix, nix = { 0 };
+    if (skiff_api_json_index_build(o, &oix)) return fs_oom(d->err);
+    if (o && rm && skiff_api_json_index_build(n, &nix)) { skiff_api_json_index_free(&oix); return fs_oom(d->err); }
+    rc = 0;
+    for (const cJSON *c = n->child; c && !rc; c = c->next) {
         if (!c->string || df_skip(d, c->string, lvl)) continue;
         snprintf(seg, sizeof seg, "f:%s", c->string);
-        if (cJSON_GetObjectItemCaseSensitive(ch, seg)) continue; /* a duplicate member: the first counts */
-        const cJSON *ov = o ? cJSON_GetObjectItemCaseSensitive(o, c->string) : NULL;
+        const cJSON *ov = o ? skiff_api_json_index_get(&oix, c->string) : NULL;
         const skiff_api_field_t *f = skiff_api_schema_field(type, c->string);
         int merging = cJSON_IsArray(c) && c->child && f && (f->flags & SKIFF_API_FIELD_MERGE);
         if ((cJSON_IsObject(c) && c->child) || merging) {
@@ -396,21 +402,23 @@ static int df_obj(fs_diff_t *d, const cJSON *n, const cJSON *o, const char *type
             /* added as a whole: the node itself is a field too (not the root's
              * members on a create: kube's empty object has them) */
             if (!rc && !same_type && node->child && df_dot(d, c->string, lvl) && !fs_new(node, ".")) rc = fs_oom(d->err);
-            if (rc) { cJSON_Delete(node); cJSON_Delete(rnode); return rc; }
+            if (rc) { cJSON_Delete(node); cJSON_Delete(rnode); break; }
             skiff_api_fieldset_sort(node);
             if (node->child) cJSON_AddItemToObject(ch, seg, node); else cJSON_Delete(node);
             if (rnode && rnode->child) { skiff_api_fieldset_sort(rnode); cJSON_AddItemToObject(rm, seg, rnode); }
             else cJSON_Delete(rnode);
-        } else if (!ov || !cJSON_Compare(c, ov, 1)) {
-            if (!fs_new(ch, seg)) return fs_oom(d->err);
+        } else if (!ov || !skiff_api_json_equal(c, ov)) {
+            if (!fs_new(ch, seg)) rc = fs_oom(d->err);
         }
     }
-    for (const cJSON *oc = o && rm ? o->child : NULL; oc; oc = oc->next) {
-        if (!oc->string || df_skip(d, oc->string, lvl) || cJSON_GetObjectItemCaseSensitive(n, oc->string)) continue;
+    for (const cJSON *oc = o && rm && !rc ? o->child : NULL; oc; oc = oc->next) {
+        if (!oc->string || df_skip(d, oc->string, lvl) || skiff_api_json_index_get(&nix, oc->string)) continue;
         snprintf(seg, sizeof seg, "f:%s", oc->string);
-        if (!cJSON_GetObjectItemCaseSensitive(rm, seg) && !fs_new(rm, seg)) return fs_oom(d->err);
+        if (!fs_new(rm, seg)) { rc = fs_oom(d->err); break; }
     }
-    return 0;
+    skiff_api_json_index_free(&oix);
+    skiff_api_json_index_free(&nix);
+    return rc;
 }
 
 int skiff_api_fieldset_diff(const cJSON *obj, const cJSON *old, const char *kind, unsigned flags,
@@ -431,12 +439,38 @@ int skiff_api_fieldset_diff(const cJSON *obj, const cJSON *old, const char *kind
     return 0;
 }
 
+/* a member marked for removal by an indexed subtract (a cJSON type bit no
+ * cJSON type uses; cleared by the removal itself) */
+#define FS_DOOMED (1 << 14)
+
 static int fs_only_self(const cJSON *c) { return !c->child || (!c->child->next && !strcmp(c->child->string, ".")); }
 
 int skiff_api_fieldset_subtract(cJSON *set, const cJSON *minus)
 {
     int n = 0;
     if (!set || !minus) return 0;
+    /* the index borrows set's members: removals are marked, detached after */
+    skiff_api_json_index_t ix;
+    int indexed = minus->child && minus->child->next && !skiff_api_json_index_build(set, &ix) && ix.v;
+    if (indexed) {
+        for (const cJSON *m = minus->child; m; m = m->next) {
+            if (!m->string || !strcmp(m->string, ".")) continue;
+            cJSON *c = skiff_api_json_index_get(&ix, m->string);
+            if (!c) continue;
+            if (!m->child) { c->type |= FS_DOOMED; n++; continue; }
+            if (!c->child) continue;
+            int k = skiff_api_fieldset_subtract(c, m);
+            if (k && fs_only_self(c)) { c->type |= FS_DOOMED; k++; }
+            n += k;
+        }
+        skiff_api_json_index_free(&ix);
+        for (cJSON *c = set->child; c;) {
+            cJSON *nx = c->next;
+            if (c->type & FS_DOOMED) cJSON_Delete(cJSON_DetachItemViaPointer(set, c));
+            c = nx;
+        }
+        return n;
+    }
     for (const cJSON *m = minus->child; m; m = m->next) {
         if (!m->string || !strcmp(m->string, ".")) continue;
         cJSON *c = cJSON_GetObjectItemCaseSensitive(set, m->string);
@@ -458,19 +492,26 @@ int skiff_api_fieldset_union(cJSON *set, const cJSON *add)
 {
     int n = 0, added = 0;
     if (!set || !add) return 0;
+    skiff_api_json_index_t ix; /* of set's members before this call's additions */
+    if (skiff_api_json_index_build(set, &ix)) return -ENOMEM;
     for (const cJSON *a = add->child; a; a = a->next) {
         if (!a->string) continue;
-        cJSON *c = cJSON_GetObjectItemCaseSensitive(set, a->string);
+        cJSON *c = skiff_api_json_index_get(&ix, a->string);
         if (!c) {
             cJSON *dup = cJSON_Duplicate(a, 1);
-            if (!dup || !cJSON_AddItemToObject(set, a->string, dup)) { cJSON_Delete(dup); return -ENOMEM; }
+            if (!dup || !cJSON_AddItemToObject(set, a->string, dup)) {
+                cJSON_Delete(dup);
+                skiff_api_json_index_free(&ix);
+                return -ENOMEM;
+            }
             added++;
             continue;
         }
         int k = skiff_api_fieldset_union(c, a);
-        if (k < 0) return k;
+        if (k < 0) { skiff_api_json_index_free(&ix); return k; }
         n += k;
     }
+    skiff_api_json_index_free(&ix);
     if (added) skiff_api_fieldset_sort(set);
     return n + added;
 }
@@ -543,6 +584,11 @@ static void po_escaped(fs_out_t *o, const char *s)
     po_add(o, run, (size_t)(s - run));
 }
 
+static int po_cmp_member(const void *a, const void *b)
+{
+    return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
 typedef struct { char *seg; const cJSON *it; } po_item_t;
 static int po_cmp_item(const void *a, const void *b)
 {
@@ -600,11 +646,15 @@ static int po_obj(fs_out_t *o, const cJSON *n, const char *type, int depth, int 
      * them), so they are not looked for here */
     for (cJSON *c = n->child; c; c = c->next)
         if (c->string && !df_skip(&d, c->string, lvl)) v[k++] = c;
-    for (int i = 1; i < k; i++) { /* insertion sort: a few members, often nearly sorted */
-        cJSON *x = v[i];
-        int j = i;
-        while (j > 0 && strcmp(v[j - 1]->string, x->string) > 0) { v[j] = v[j - 1]; j--; }
-        v[j] = x;
+    if (k > 24) {
+        qsort(v, (size_t)k, sizeof *v, po_cmp_member); /* wide maps: n log n, never n^2 */
+    } else {
+        for (int i = 1; i < k; i++) { /* insertion sort: a few members, often nearly sorted */
+            cJSON *x = v[i];
+            int j = i;
+            while (j > 0 && strcmp(v[j - 1]->string, x->string) > 0) { v[j] = v[j - 1]; j--; }
+            v[j] = x;
+        }
     }
     size_t start = o->len;
     int members = 0;

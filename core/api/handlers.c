@@ -17,6 +17,7 @@
 #include "api/body.h"
 #include "api/fieldset.h"
 #include "api/fieldval.h"
+#include "api/json_util.h"
 #include "api/lean.h"
 #include "api/names.h"
 #include "api/patch.h"
@@ -600,7 +601,7 @@ static int same_object(cJSON *a, cJSON *b)
     cJSON *ma = get(a, "metadata"), *mb = get(b, "metadata");
     cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(ma, "resourceVersion");
     cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(mb, "resourceVersion");
-    int same = cJSON_Compare(a, b, 1);
+    int same = skiff_api_json_equal(a, b); /* O(n log n): a wide ConfigMap must not stall a PUT */
     if (ra) cJSON_AddItemToObject(ma, "resourceVersion", ra);
     if (rb) cJSON_AddItemToObject(mb, "resourceVersion", rb);
     return same;
@@ -657,7 +658,10 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
     if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
     /* compared after defaulting: a body without defaults is no spec change */
-    if (!status_only && !cJSON_Compare(get(nobj, "spec"), get(oldobj, "spec"), 1)) {
+    /* (kinds without a spec — ConfigMaps — have no generation to bump:
+     * cJSON_Compare(NULL, NULL) is false) */
+    if (!status_only && (get(nobj, "spec") || get(oldobj, "spec")) &&
+        !skiff_api_json_equal(get(nobj, "spec"), get(oldobj, "spec"))) {
         const cJSON *g = get(ometa, "generation");
         set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
     }
