@@ -127,7 +127,7 @@ static cJSON *new_entry(const skiff_api_apply_opts_t *o, const char *op, cJSON *
  * with their apiVersion (the identifier it prints has no time). */
 static void manager_name(const cJSON *e, char *buf, size_t len)
 {
-    char sub[80] = "";
+    char sub[96] = "";
     if (*entry_str(e, "subresource")) snprintf(sub, sizeof sub, " with subresource \"%.60s\"", entry_str(e, "subresource"));
     if (!strcmp(entry_str(e, "operation"), "Update"))
         snprintf(buf, len, "\"%s\"%s using %s", entry_str(e, "manager"), sub, entry_str(e, "apiVersion"));
