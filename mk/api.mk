@@ -12,3 +12,6 @@ $(API_BENCH): bench/api/bench_api.c $(LIBCORE)
 API_BENCH_ARGS ?=
 bench-api: all $(API_BENCH)
 	$(API_BENCH) --plugins $(BUILD)/plugins $(API_BENCH_ARGS)
+
+# core/api/schema_data.c embeds the schema table with .incbin (see schema.h).
+$(BUILD)/obj/core/api/schema_data.o: core/api/schema.txt

@@ -25,6 +25,48 @@ static int entry_is(const cJSON *e, const char *manager, const char *op)
     return !strcmp(entry_str(e, "manager"), manager) && !strcmp(entry_str(e, "operation"), op);
 }
 
+/* kube tells managers apart by (manager, operation, subresource) — and the
+ * apiVersion of Update entries, which is one per kind here. */
+static int entry_is_sub(const cJSON *e, const char *manager, const char *op, const char *sub)
+{
+    return entry_is(e, manager, op) && !strcmp(entry_str(e, "subresource"), sub ? sub : "");
+}
+
+/* kube's sortEncodedManagedFields: operation, time, manager, apiVersion, subresource. */
+static int entry_cmp(const cJSON *a, const cJSON *b)
+{
+    static const char *const keys[] = { "operation", "time", "manager", "apiVersion", "subresource" };
+    for (int i = 0; i < 5; i++) {
+        int d = strcmp(entry_str(a, keys[i]), entry_str(b, keys[i]));
+        if (d) return d;
+    }
+    return 0;
+}
+
+static void sort_entries(cJSON *mf)
+{
+    /* insertion sort: a handful of entries, usually already in order */
+    cJSON *sorted = NULL;
+    for (cJSON *e = mf->child; e;) {
+        cJSON *nx = e->next;
+        e->next = e->prev = NULL;
+        if (!sorted || entry_cmp(e, sorted) < 0) {
+            e->next = sorted;
+            sorted = e;
+        } else {
+            cJSON *p = sorted;
+            while (p->next && entry_cmp(p->next, e) <= 0) p = p->next;
+            e->next = p->next;
+            p->next = e;
+        }
+        e = nx;
+    }
+    cJSON *last = NULL;
+    for (cJSON *e = sorted; e; e = e->next) { e->prev = last; last = e; }
+    if (sorted) sorted->prev = last; /* cJSON: head->prev is the tail */
+    mf->child = sorted;
+}
+
 static cJSON *entry_set(const cJSON *e)
 {
     cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "fieldsV1");
@@ -46,7 +88,9 @@ static int put_managed(cJSON *obj, cJSON *mf)
     for (cJSON *e = mf->child; e;) {
         cJSON *nx = e->next;
         cJSON *s = entry_set(e);
-        if (!s || !s->child) cJSON_Delete(cJSON_DetachItemViaPointer(mf, e));
+        /* a Raw fieldsV1 is a create's printed, non-empty set */
+        if ((!s || !s->child) && !cJSON_IsRaw(cJSON_GetObjectItemCaseSensitive(e, "fieldsV1")))
+            cJSON_Delete(cJSON_DetachItemViaPointer(mf, e));
         e = nx;
     }
     cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -55,6 +99,7 @@ static int put_managed(cJSON *obj, cJSON *mf)
         if (!md || skiff_api_json_set(obj, "metadata", md)) { cJSON_Delete(md); cJSON_Delete(mf); return -ENOMEM; }
     }
     if (!mf->child) { cJSON_Delete(mf); return 0; }
+    sort_entries(mf);
     if (skiff_api_json_set(md, "managedFields", mf)) { cJSON_Delete(mf); return -ENOMEM; }
     return 0;
 }
@@ -63,26 +108,31 @@ static cJSON *new_entry(const skiff_api_apply_opts_t *o, const char *op, cJSON *
 {
     cJSON *e = cJSON_CreateObject();
     if (!e) return NULL;
+    int sub = o->subresource && *o->subresource && strcmp(op, "Update") == 0;
     cJSON_AddStringToObject(e, "manager", o->manager);
     cJSON_AddStringToObject(e, "operation", op);
     cJSON_AddStringToObject(e, "apiVersion", o->api_version ? o->api_version : "");
     if (o->time) cJSON_AddStringToObject(e, "time", o->time);
     cJSON_AddStringToObject(e, "fieldsType", "FieldsV1");
+    if (sub) cJSON_AddStringToObject(e, "subresource", o->subresource);
     /* cJSON_Add*ToObject fail only on allocation: check once, before `set` is taken. */
-    if (cJSON_GetArraySize(e) < (o->time ? 5 : 4) || !cJSON_AddItemToObject(e, "fieldsV1", set)) {
+    if (cJSON_GetArraySize(e) < 4 + !!o->time + sub || !cJSON_AddItemToObject(e, "fieldsV1", set)) {
         cJSON_Delete(e);
         return NULL;
     }
     return e;
 }
 
-/* kube's printManager: Update managers are shown with their apiVersion. */
+/* kube's printManager: a subresource is named, Update managers are shown
+ * with their apiVersion (the identifier it prints has no time). */
 static void manager_name(const cJSON *e, char *buf, size_t len)
 {
+    char sub[96] = "";
+    if (*entry_str(e, "subresource")) snprintf(sub, sizeof sub, " with subresource \"%.60s\"", entry_str(e, "subresource"));
     if (!strcmp(entry_str(e, "operation"), "Update"))
-        snprintf(buf, len, "\"%s\" using %s", entry_str(e, "manager"), entry_str(e, "apiVersion"));
+        snprintf(buf, len, "\"%s\"%s using %s", entry_str(e, "manager"), sub, entry_str(e, "apiVersion"));
     else
-        snprintf(buf, len, "\"%s\"", entry_str(e, "manager"));
+        snprintf(buf, len, "\"%s\"%s", entry_str(e, "manager"), sub);
 }
 
 typedef struct {
@@ -379,54 +429,21 @@ fail:
     return rc;
 }
 
-typedef struct {
-    const cJSON *obj, *old;
-    cJSON *changed;
-    int rc;
-} changed_t;
-
-static int collect_changed(const char *const *segs, int n, void *arg)
+/* s as a quoted JSON string (escaped as cJSON escapes) into buf; -1 if it does not fit. */
+static int json_quote(const char *s, char *buf, size_t len)
 {
-    changed_t *c = arg;
-    const cJSON *nv = skiff_api_fieldset_resolve(c->obj, segs, n, NULL);
-    const cJSON *ov = c->old ? skiff_api_fieldset_resolve(c->old, segs, n, NULL) : NULL;
-    if (ov && nv && cJSON_Compare(ov, nv, 1)) return 0;
-    if (skiff_api_fieldset_add(c->changed, segs, n)) return c->rc = -ENOMEM;
-    return 0;
-}
-
-typedef struct {
-    cJSON *set;          /* set to edit */
-    const cJSON *obj;    /* drop leaves missing here (may be NULL) */
-    const cJSON *minus;  /* drop leaves present here (may be NULL) */
-} strip_t;
-
-static int strip_leaf(const char *const *segs, int n, void *arg)
-{
-    strip_t *s = arg;
-    int m = !strcmp(segs[n - 1], ".") ? n - 1 : n;
-    if ((s->obj && !skiff_api_fieldset_resolve(s->obj, segs, m, NULL)) ||
-        (s->minus && skiff_api_fieldset_has(s->minus, segs, n)))
-        skiff_api_fieldset_remove(s->set, segs, n);
-    return 0;
-}
-
-/* Remove leaves from `set` per `s` — walking a copy so removal is safe. */
-static int strip_set(cJSON *set, const cJSON *obj, const cJSON *minus)
-{
-    cJSON *copy = cJSON_Duplicate(set, 1);
-    if (!copy) return -ENOMEM;
-    strip_t s = { .set = set, .obj = obj, .minus = minus };
-    skiff_api_fieldset_walk(copy, strip_leaf, &s);
-    cJSON_Delete(copy);
-    return 0;
-}
-
-typedef struct { cJSON *dst; int rc; } add_t;
-static int add_leaf(const char *const *segs, int n, void *arg)
-{
-    add_t *a = arg;
-    if (skiff_api_fieldset_add(a->dst, segs, n)) return a->rc = -ENOMEM;
+    size_t o = 0;
+    if (len < 3) return -1;
+    buf[o++] = '"';
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (o + 8 >= len) return -1;
+        if (ch == '"' || ch == '\\') { buf[o++] = '\\'; buf[o++] = (char)ch; }
+        else if (ch < 0x20) o += (size_t)snprintf(buf + o, len - o, "\\u%04x", ch);
+        else buf[o++] = (char)ch;
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
     return 0;
 }
 
@@ -434,40 +451,78 @@ int skiff_api_apply_record_update(cJSON *obj, const cJSON *old, const skiff_api_
 {
     if (!cJSON_IsObject(obj) || !o || !o->manager)
         return skiff_error_set(err, SKIFF_E_INVALID, "record update: no object or manager");
-    cJSON *all = NULL, *changed = NULL, *mf = take_managed(obj);
+    cJSON *changed = NULL, *removed = NULL;
     int rc;
-    if (!mf) return ap_oom(err);
+    const cJSON *cur = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "managedFields");
+    if (!old && !(cJSON_IsArray(cur) && cur->child)) {
+        /* a plain create, the hot path: the whole managedFields array is
+         * printed as one Raw text, no tree (it is parsed as any other once
+         * stored and read back) */
+        cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+        if (!cJSON_IsObject(md)) return 0; /* no metadata: nothing of ours to set */
+        const char *vals[] = { o->manager, o->api_version ? o->api_version : "", o->time ? o->time : "",
+                               o->subresource ? o->subresource : "" };
+        char q[4][800], head[3400];
+        for (int i = 0; i < 4; i++)
+            if (json_quote(vals[i], q[i], sizeof q[i]) < 0) goto tree; /* huge: the slow path copes */
+        int sub = o->subresource && *o->subresource;
+        /* [{"manager":M,"operation":"Update","apiVersion":V,"time":T,"fieldsType":"FieldsV1","subresource":S,"fieldsV1": */
+        const char *parts[] = { "[{\"manager\":", q[0], ",\"operation\":\"Update\",\"apiVersion\":", q[1], ",",
+                                o->time ? "\"time\":" : "", o->time ? q[2] : "", o->time ? "," : "",
+                                "\"fieldsType\":\"FieldsV1\",", sub ? "\"subresource\":" : "", sub ? q[3] : "",
+                                sub ? "," : "", "\"fieldsV1\":" };
+        size_t hl = 0;
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) { /* fits: 4 x 800 + constants */
+            size_t pl = strlen(parts[i]);
+            memcpy(head + hl, parts[i], pl);
+            hl += pl;
+        }
+        head[hl] = '\0';
+        char *all = NULL;
+        if ((rc = skiff_api_fieldset_print_created(obj, o->kind, o->fieldset_flags, head, "}]", &all, err))) return rc;
+        if (!all) { cJSON_DeleteItemFromObjectCaseSensitive(md, "managedFields"); return 0; } /* sets nothing */
+        cJSON *raw = cJSON_CreateRaw("");
+        if (!raw) { free(all); return ap_oom(err); }
+        free(raw->valuestring); /* hand the printed text over instead of a copy */
+        raw->valuestring = all;
+        if (skiff_api_json_set(md, "managedFields", raw)) { cJSON_Delete(raw); return ap_oom(err); }
+        return 0;
+    }
+tree:
+    rc = skiff_api_fieldset_diff(obj, old, o->kind, o->fieldset_flags, &changed, &removed, err);
+    if (rc) return rc;
+    cJSON *mf = take_managed(obj);
+    if (!mf) { rc = ap_oom(err); goto out; }
     if (!mf->child && old) {
         const cJSON *omd = cJSON_GetObjectItemCaseSensitive(old, "metadata");
         const cJSON *omf = cJSON_GetObjectItemCaseSensitive(omd, "managedFields");
-        if (cJSON_IsArray(omf)) {
+        if (cJSON_IsArray(omf) && omf->child) {
+            cJSON *dup = cJSON_Duplicate(omf, 1);
+            if (!dup) { rc = ap_oom(err); goto out; }
             cJSON_Delete(mf);
-            if (!(mf = cJSON_Duplicate(omf, 1))) return ap_oom(err);
+            mf = dup;
         }
     }
-    if ((rc = skiff_api_fieldset_from_object(obj, o->kind, &all, err))) goto out;
-    if (!(changed = cJSON_CreateObject())) { rc = ap_oom(err); goto out; }
-    changed_t c = { .obj = obj, .old = old, .changed = changed };
-    skiff_api_fieldset_walk(all, collect_changed, &c);
-    if (c.rc) { rc = ap_oom(err); goto out; }
-
     cJSON *mine = NULL;
     for (cJSON *e = mf->child; e; e = e->next) {
         cJSON *s = entry_set(e);
         if (!s) continue;
-        if (entry_is(e, o->manager, "Update")) { mine = e; continue; }
-        if (strip_set(s, obj, changed)) { rc = ap_oom(err); goto out; }
+        if (!mine && entry_is_sub(e, o->manager, "Update", o->subresource)) { mine = e; continue; }
+        skiff_api_fieldset_subtract(s, changed);
+        skiff_api_fieldset_subtract(s, removed);
     }
     if (mine) {
-        cJSON *s = entry_set(mine);
-        add_t a = { .dst = s };
-        skiff_api_fieldset_walk(changed, add_leaf, &a);
-        if (a.rc || strip_set(s, obj, NULL)) { rc = ap_oom(err); goto out; }
-        cJSON *nv = cJSON_CreateString(o->api_version ? o->api_version : "");
-        if (!nv || skiff_api_json_set(mine, "apiVersion", nv)) { cJSON_Delete(nv); rc = ap_oom(err); goto out; }
-        if (o->time) {
-            cJSON *t = cJSON_CreateString(o->time);
-            if (!t || skiff_api_json_set(mine, "time", t)) { cJSON_Delete(t); rc = ap_oom(err); goto out; }
+        /* kube keeps the old time when the set is the same (IgnoreManagedFieldsTimestamps) */
+        int n = skiff_api_fieldset_union(entry_set(mine), changed);
+        if (n < 0) { rc = ap_oom(err); goto out; }
+        n += skiff_api_fieldset_subtract(entry_set(mine), removed);
+        if (n) {
+            cJSON *nv = cJSON_CreateString(o->api_version ? o->api_version : "");
+            if (!nv || skiff_api_json_set(mine, "apiVersion", nv)) { cJSON_Delete(nv); rc = ap_oom(err); goto out; }
+            if (o->time) {
+                cJSON *t = cJSON_CreateString(o->time);
+                if (!t || skiff_api_json_set(mine, "time", t)) { cJSON_Delete(t); rc = ap_oom(err); goto out; }
+            }
         }
     } else if (changed->child) {
         cJSON *e = new_entry(o, "Update", changed);
@@ -479,8 +534,8 @@ int skiff_api_apply_record_update(cJSON *obj, const cJSON *old, const skiff_api_
     mf = NULL;
     if (rc) rc = ap_oom(err);
 out:
-    cJSON_Delete(all);
     cJSON_Delete(changed);
+    cJSON_Delete(removed);
     if (mf) put_managed(obj, mf);
     return rc;
 }

@@ -39,6 +39,9 @@ typedef struct skiff_api_apply_opts {
     const char *kind;        /* for merge keys ("Deployment") */
     const char *time;        /* RFC 3339 for managedFields[].time; NULL = omit */
     int force;               /* ?force=true */
+    /* record_update only: */
+    const char *subresource; /* "status", "scale"; NULL = the main resource */
+    unsigned fieldset_flags; /* SKIFF_API_FIELDSET_* (api/fieldset.h), e.g. SKIFF_API_FIELDSET_SKIP_STATUS */
 } skiff_api_apply_opts_t;
 
 /* Apply `applied` to `live` (NULL when the object does not exist yet: the
@@ -58,12 +61,18 @@ int skiff_api_apply(const cJSON *live, const cJSON *applied, const skiff_api_app
                     cJSON **out, cJSON **causes, skiff_error_t *err);
 
 /* Record a non-apply write (create, update, any patch) by opts->manager in
- * `obj`'s managedFields, in place: the fields whose values differ from `old`
- * (every field when old is NULL) join that manager's "Update" entry and leave
- * other managers' sets; fields gone from obj leave every set; emptied
- * entries are dropped. When obj carries no managedFields, old's are used (a
- * PUT body usually omits them). `old` is borrowed. opts->force is ignored.
- * Errors: SKIFF_E_INVALID (not an object / too deep), -ENOMEM. */
+ * `obj`'s managedFields, in place, as kube-apiserver's field manager does:
+ * the fields new or changed against `old` (every field when old is NULL;
+ * skiff_api_fieldset_diff) join the "Update" entry of (manager,
+ * subresource) and leave other managers' sets; fields gone from obj leave
+ * every set; emptied entries are dropped; entries are kept in kube's order
+ * (Apply before Update, then by time, manager, apiVersion, subresource).
+ * The entry's time and apiVersion change only when its set does, so a
+ * write that changes nothing leaves managedFields byte-identical. When obj
+ * carries no managedFields, old's are used (a PUT body usually omits them).
+ * `old` is borrowed. opts->force is ignored.
+ * Errors: SKIFF_E_INVALID (not an object / too deep / a merging list's item
+ * without its key), -ENOMEM; obj's managedFields are then as before. */
 int skiff_api_apply_record_update(cJSON *obj, const cJSON *old, const skiff_api_apply_opts_t *opts, skiff_error_t *err);
 
 #endif

@@ -26,6 +26,17 @@ static const cJSON *mf_of(const cJSON *obj, const char *manager, const char *op)
     return NULL;
 }
 
+/* As stored and read back: a create's printed (Raw) set becomes a tree. */
+static cJSON *roundtrip(cJSON *obj)
+{
+    char *t = cJSON_PrintUnformatted(obj);
+    cJSON *r = cJSON_Parse(t);
+    free(t);
+    cJSON_Delete(obj);
+    assert_non_null(r);
+    return r;
+}
+
 static void strip_mf(cJSON *obj) { cJSON_DeleteItemFromObject(cJSON_GetObjectItem(obj, "metadata"), "managedFields"); }
 
 #define CFG1 "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'web','labels':{'app':'web','tier':'fe'}}," \
@@ -149,8 +160,9 @@ static void test_errors_and_record_create(void **state)
     cJSON *obj = tj("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c','uid':'u','labels':{'x':'1'}},'data':{'a':'b'}}");
     skiff_api_apply_opts_t cr = { .manager = "kubectl-create", .api_version = "v1", .kind = "ConfigMap", .time = "T" };
     assert_int_equal(skiff_api_apply_record_update(obj, NULL, &cr, &err), 0);
+    obj = roundtrip(obj);
     assert_json(cJSON_GetObjectItem(mf_of(obj, "kubectl-create", "Update"), "fieldsV1"),
-                "{'f:metadata':{'f:labels':{'f:x':{}}},'f:data':{'f:a':{}}}");
+                "{'f:metadata':{'f:labels':{'.':{},'f:x':{}}},'f:data':{'.':{},'f:a':{}}}");
     /* A later update removing data.a drops it from the set; the entry goes when empty. */
     cJSON *upd = tj("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c','uid':'u'},'data':{}}");
     skiff_api_apply_opts_t ed = { .manager = "kubectl-edit", .api_version = "v1", .kind = "ConfigMap" };
@@ -202,6 +214,118 @@ static void test_fieldset_format(void **state)
     cJSON_Delete(set); cJSON_Delete(o);
 }
 
+/* The create fast path prints exactly the set the diff builds. */
+static void test_print_created_matches_diff(void **state)
+{
+    static const struct { const char *kind, *obj; unsigned flags; } cases[] = {
+        { "Deployment", "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'w','uid':'u','labels':{'app':'w','a\\\\b\\'q':'1'},"
+                        "'finalizers':['x','y'],'annotations':{}},'spec':{'replicas':2,'selector':{'matchLabels':{'app':'w'}},"
+                        "'strategy':{'type':'RollingUpdate','rollingUpdate':{'maxSurge':'25%'}},'template':{'metadata':{'labels':{'app':'w'}},"
+                        "'spec':{'containers':[{'name':'b','image':'i','ports':[{'containerPort':80},{'containerPort':81,'name':'x'}],"
+                        "'env':[{'name':'E','valueFrom':{'fieldRef':{'fieldPath':'p'}}}],'resources':{}},{'name':'a','args':['1','2']}],"
+                        "'volumes':[{'name':'v','emptyDir':{}}]}}},'status':{'replicas':1}}", 0 },
+        { "Pod", "{'metadata':{'name':'p','uid':'u','resourceVersion':'3'},'spec':{'containers':[{'name':'c'}]},'status':{'phase':'Pending'}}",
+          SKIFF_API_FIELDSET_SKIP_STATUS },
+        { "ServiceAccount", "{'metadata':{'name':'s'},'secrets':[{'name':'t'}],'automountServiceAccountToken':false}", 0 },
+        { "Frob", "{'metadata':{'name':'m'},'spec':{'deep':{'deeper':{'x':[1,2]}},'empty':{}}}", 0 },
+        { "ConfigMap", "{'metadata':{'name':'only','uid':'u'}}", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *obj = tj(cases[i].obj), *tree = NULL;
+        char *text = NULL;
+        skiff_error_t err = {0};
+        assert_int_equal(skiff_api_fieldset_diff(obj, NULL, cases[i].kind, cases[i].flags, &tree, NULL, &err), 0);
+        assert_int_equal(skiff_api_fieldset_print_created(obj, cases[i].kind, cases[i].flags, "<", ">", &text, &err), 0);
+        char *want = cJSON_PrintUnformatted(tree), wrapped[4096];
+        snprintf(wrapped, sizeof wrapped, "<%s>", want);
+        if (!strcmp(want, "{}")) assert_null(text); /* sets nothing */
+        else assert_string_equal(text, wrapped); /* byte for byte: same members, same order */
+        free(want); free(text);
+        cJSON_Delete(tree); cJSON_Delete(obj);
+    }
+    /* kube's shape: "." on added maps and list items, none on the root's members or on containers */
+    cJSON *obj = tj(cases[0].obj);
+    char *text = NULL;
+    assert_int_equal(skiff_api_fieldset_print_created(obj, "Deployment", 0, NULL, NULL, &text, NULL), 0);
+    cJSON *set = cJSON_Parse(text);
+    assert_json(cJSON_GetObjectItem(cJSON_GetObjectItem(set, "f:metadata"), "f:labels"), "{'.':{},'f:a\\\\b\\'q':{},'f:app':{}}");
+    cJSON *tspec = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(set, "f:spec"), "f:template"), "f:spec");
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(tspec, "f:containers"), "."));
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(tspec, "f:containers"), "k:{\"name\":\"a\"}"), "."));
+    assert_json(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(tspec, "f:containers"), "k:{\"name\":\"b\"}"), "f:ports"),
+                "{'.':{},'k:{\\'containerPort\\':80}':{'.':{},'f:containerPort':{}},'k:{\\'containerPort\\':81}':{'.':{},'f:containerPort':{},'f:name':{}}}");
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(set, "f:spec"), "."));
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(set, "f:status"), "f:replicas"));
+    cJSON_Delete(set); free(text); cJSON_Delete(obj);
+    /* a merging list item without its key is an error, as for the diff */
+    cJSON *bad = tj("{'spec':{'containers':[{'image':'x'}]}}");
+    skiff_error_t err = {0};
+    assert_int_equal(skiff_api_fieldset_print_created(bad, "Pod", 0, NULL, NULL, &text, &err), SKIFF_E_INVALID);
+    assert_null(text);
+    cJSON_Delete(bad);
+}
+
+/* kubectl create, then the status subresource, then kubectl scale, then a
+ * server-side apply: who owns what, as kube records it. */
+static void test_update_entries_and_ssa_conflict(void **state)
+{
+    skiff_error_t err = {0};
+    cJSON *v1 = tj(CFG1);
+    skiff_api_apply_opts_t csa = { .manager = "kubectl-client-side-apply", .api_version = "apps/v1", .kind = "Deployment", .time = "2026-01-01T00:00:00Z" };
+    assert_int_equal(skiff_api_apply_record_update(v1, NULL, &csa, &err), 0);
+    v1 = roundtrip(v1);
+    /* status written by a controller: its own entry with subresource status */
+    cJSON *v2 = cJSON_Duplicate(v1, 1);
+    cJSON_AddItemToObject(v2, "status", tj("{'replicas':2,'conditions':[{'type':'Available','status':'True'}]}"));
+    skiff_api_apply_opts_t kcm = { .manager = "kube-controller-manager", .api_version = "apps/v1", .kind = "Deployment",
+                                   .time = "2026-01-01T00:00:01Z", .subresource = "status" };
+    assert_int_equal(skiff_api_apply_record_update(v2, v1, &kcm, &err), 0);
+    const cJSON *st = mf_of(v2, "kube-controller-manager", "Update");
+    assert_non_null(st);
+    assert_string_equal(cJSON_GetObjectItem(st, "subresource")->valuestring, "status");
+    assert_json(cJSON_GetObjectItem(st, "fieldsV1"),
+                "{'f:status':{'.':{},'f:conditions':{'.':{},'k:{\\'type\\':\\'Available\\'}':{'.':{},'f:status':{},'f:type':{}}},'f:replicas':{}}}");
+    /* the creator's entry is untouched (same time) and first (older) */
+    const cJSON *cr = mf_of(v2, "kubectl-client-side-apply", "Update");
+    assert_string_equal(cJSON_GetObjectItem(cr, "time")->valuestring, "2026-01-01T00:00:00Z");
+    assert_ptr_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(v2, "metadata"), "managedFields"), 0), cr);
+    /* a write that changes nothing changes no entry */
+    cJSON *v3 = cJSON_Duplicate(v2, 1);
+    skiff_api_apply_opts_t edit = { .manager = "kubectl-edit", .api_version = "apps/v1", .kind = "Deployment", .time = "2026-01-01T00:00:09Z" };
+    assert_int_equal(skiff_api_apply_record_update(v3, v2, &edit, &err), 0);
+    assert_true(cJSON_Compare(v3, v2, 1));
+    assert_null(mf_of(v3, "kubectl-edit", "Update"));
+    cJSON_Delete(v3);
+    /* kubectl scale through the scale subresource takes .spec.replicas */
+    cJSON *v4 = cJSON_Duplicate(v2, 1);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(v4, "spec"), "replicas", cJSON_CreateNumber(5));
+    skiff_api_apply_opts_t scale = { .manager = "kubectl-scale", .api_version = "apps/v1", .kind = "Deployment",
+                                     .time = "2026-01-01T00:00:02Z", .subresource = "scale" };
+    assert_int_equal(skiff_api_apply_record_update(v4, v2, &scale, &err), 0);
+    assert_json(cJSON_GetObjectItem(mf_of(v4, "kubectl-scale", "Update"), "fieldsV1"), "{'f:spec':{'f:replicas':{}}}");
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(mf_of(v4, "kubectl-client-side-apply", "Update"), "fieldsV1"), "f:spec"), "f:replicas"));
+    /* kubectl apply --server-side of the original replicas: 409, naming the subresource */
+    cJSON *cfg = tj(CFG1), *out = NULL, *causes = NULL;
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(cfg, "spec"), "replicas", cJSON_CreateNumber(3));
+    assert_int_equal(skiff_api_apply(v4, cfg, &KUBECTL, &out, &causes, &err), SKIFF_E_CONFLICT);
+    assert_string_equal(err.msg, "Apply failed with 1 conflict: conflict with \"kubectl-scale\" with subresource \"scale\" using apps/v1: .spec.replicas");
+    cJSON_Delete(causes);
+    /* and against the creator's field (the image), as a real cluster answers */
+    cJSON *img = tj("{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'web'},'spec':{'template':{'spec':{'containers':[{'name':'nginx','image':'nginx:1.27'}]}}}}");
+    assert_int_equal(skiff_api_apply(v4, img, &KUBECTL, &out, NULL, &err), SKIFF_E_CONFLICT);
+    assert_string_equal(err.msg, "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using apps/v1: .spec.template.spec.containers[name=\"nginx\"].image");
+    skiff_api_apply_opts_t force = KUBECTL;
+    force.force = 1;
+    assert_int_equal(skiff_api_apply(v4, img, &force, &out, NULL, &err), 0);
+    /* forced: the image changed hands; the status entry stays */
+    assert_non_null(mf_of(out, "kubectl", "Apply"));
+    assert_non_null(mf_of(out, "kube-controller-manager", "Update"));
+    const cJSON *mfa = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "metadata"), "managedFields");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(mfa, 0), "operation")->valuestring, "Apply"); /* Apply sorts first */
+    cJSON_Delete(out); cJSON_Delete(img); cJSON_Delete(cfg);
+    cJSON_Delete(v4); cJSON_Delete(v2); cJSON_Delete(v1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +336,8 @@ int main(void)
         cmocka_unit_test(test_errors_and_record_create),
         cmocka_unit_test(test_list_order),
         cmocka_unit_test(test_fieldset_format),
+        cmocka_unit_test(test_print_created_matches_diff),
+        cmocka_unit_test(test_update_entries_and_ssa_conflict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

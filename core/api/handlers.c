@@ -15,6 +15,10 @@
 
 #include "api/apply.h"
 #include "api/body.h"
+#include "api/fieldset.h"
+#include "api/fieldval.h"
+#include "api/json_util.h"
+#include "api/lean.h"
 #include "api/names.h"
 #include "api/patch.h"
 
@@ -189,7 +193,9 @@ static int list_cb(void *ud, const skiff_store_kv_t *kv)
     if (l->limit && l->n >= l->limit) { l->stopped = 1; return 1; }
     cJSON *obj = NULL;
     if (l->table || !apisrv_filter_empty(l->f)) {
-        obj = apisrv_obj_decode(kv->value, kv->value_len, kv->mod_rev);
+        /* rows and selectors never look at managedFields: not parsed (lean.h) */
+        obj = l->include == APISRV_INCLUDE_OBJECT ? apisrv_obj_decode(kv->value, kv->value_len, kv->mod_rev)
+                                                  : apisrv_obj_decode_lean(kv->value, kv->value_len, kv->mod_rev);
         if (!obj) return 0; /* not an object of ours: skip */
         if (!apisrv_filter_match(l->f, l->c->res, obj)) { cJSON_Delete(obj); goto seen; }
     }
@@ -436,6 +442,43 @@ static int check_meta(apisrv_call_t *c, cJSON *obj, apisrv_invalid_t *inv)
     return 0;
 }
 
+/* kube's managerOrUserAgent: ?fieldManager=, else the User-Agent up to its
+ * first '/' (printable characters, at most 128): "kubectl" for kubectl's
+ * own agent string. In-process callers send neither: "skiff". */
+static void field_manager(const apisrv_call_t *c, char *buf, size_t len)
+{
+    const char *m = apisrv_param(c, "fieldManager");
+    const char *ua = c->req->user_agent;
+    size_t o = 0;
+    if (m && *m) { snprintf(buf, len, "%s", m); return; }
+    for (; ua && *ua && *ua != '/' && o < 128 && o + 1 < len; ua++)
+        if ((unsigned char)*ua >= 0x20 && *ua != 0x7f) buf[o++] = *ua;
+    buf[o] = '\0';
+    if (!o) snprintf(buf, len, "skiff");
+}
+
+/* Record this write in obj's managedFields (an "Update" entry of the
+ * caller's field manager, per subresource). As kube's UpdateNoErrors, a
+ * write whose fields cannot be tracked (a merging list item without its
+ * key) goes through with managedFields cleared. -1 = Status set (OOM). */
+static int record_fields(apisrv_call_t *c, cJSON *obj, const cJSON *old, const char *sub, unsigned flags,
+                         const char *now)
+{
+    char mgr[160], ts[40], av[64];
+    field_manager(c, mgr, sizeof mgr);
+    apisrv_resource_api_version(c->res, av, sizeof av);
+    if (now) snprintf(ts, sizeof ts, "%s", now);
+    else apisrv_format_time(c->now_ns, ts, sizeof ts);
+    skiff_api_apply_opts_t o = { .manager = mgr, .api_version = av, .kind = c->res->kind, .time = ts,
+                                 .subresource = sub, .fieldset_flags = flags };
+    skiff_error_t err;
+    skiff_error_clear(&err);
+    int rc = skiff_api_apply_record_update(obj, old, &o, &err);
+    if (rc == -ENOMEM) return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
+    if (rc < 0) cJSON_DeleteItemFromObjectCaseSensitive(get(obj, "metadata"), "managedFields");
+    return 0;
+}
+
 static int do_create_obj(apisrv_call_t *c, cJSON *obj)
 {
     char av[64];
@@ -485,6 +528,13 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
         if (!work) return apisrv_fail(c, 500, "InternalError", "out of memory");
         if (c->res->prepare) c->res->prepare(c, work, NULL, &inv);
         if (inv.n) { cJSON_Delete(work); return apisrv_fail_invalid(c, c->name, &inv); }
+        /* the creator owns what it sent and the defaults (kube records after
+         * decoding, which defaults); status is reset, so nobody's */
+        if (c->patch_type != APISRV_PATCH_APPLY &&
+            record_fields(c, work, NULL, NULL, c->res->reset_status ? SKIFF_API_FIELDSET_SKIP_STATUS : 0, ts) < 0) {
+            cJSON_Delete(work);
+            return 0;
+        }
         size_t len;
         char *enc = apisrv_obj_encode(work, &len);
         if (!enc) { cJSON_Delete(work); return apisrv_fail(c, 500, "InternalError", "out of memory"); }
@@ -536,10 +586,25 @@ static int do_create(apisrv_call_t *c)
 {
     cJSON *obj = apisrv_body_parse(c, 0);
     if (!obj) return 0;
+    if (apisrv_field_validate(c, obj, APISRV_FV_BODY) < 0) { cJSON_Delete(obj); return 0; }
     c->name[0] = '\0';
     int rc = do_create_obj(c, obj);
     cJSON_Delete(obj);
     return rc;
+}
+
+/* Equal but for member order and resourceVersion (a PUT of what a client
+ * read, its keys sorted by kubectl): no write, as kube-apiserver skips
+ * no-op updates. */
+static int same_object(cJSON *a, cJSON *b)
+{
+    cJSON *ma = get(a, "metadata"), *mb = get(b, "metadata");
+    cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(ma, "resourceVersion");
+    cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(mb, "resourceVersion");
+    int same = skiff_api_json_equal(a, b); /* O(n log n): a wide ConfigMap must not stall a PUT */
+    if (ra) cJSON_AddItemToObject(ma, "resourceVersion", ra);
+    if (rb) cJSON_AddItemToObject(mb, "resourceVersion", rb);
+    return same;
 }
 
 /* Commit `incoming` over `old` (mod_rev kv->mod_rev). status_only: the status
@@ -593,44 +658,22 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
     if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
     /* compared after defaulting: a body without defaults is no spec change */
-    if (!status_only && !cJSON_Compare(get(nobj, "spec"), get(oldobj, "spec"), 1)) {
+    /* (kinds without a spec — ConfigMaps — have no generation to bump:
+     * cJSON_Compare(NULL, NULL) is false) */
+    if (!status_only && (get(nobj, "spec") || get(oldobj, "spec")) &&
+        !skiff_api_json_equal(get(nobj, "spec"), get(oldobj, "spec"))) {
         const cJSON *g = get(ometa, "generation");
         set_item(meta, "generation", cJSON_CreateNumber((cJSON_IsNumber(g) ? g->valuedouble : 0) + 1));
     }
-    /* once server-side apply manages an object, other writers' fields are
-     * recorded too, so a later apply sees who owns what (conflicts) */
-    if (get(ometa, "managedFields") && c->patch_type != APISRV_PATCH_APPLY) {
-        char ts[40], ua[64] = "unknown";
-        apisrv_format_time(c->now_ns, ts, sizeof ts);
-        const char *mgr = apisrv_param(c, "fieldManager");
-        if (c->req->user_agent && *c->req->user_agent) /* kube: the User-Agent up to '/' */
-            snprintf(ua, sizeof ua, "%.*s", (int)strcspn(c->req->user_agent, "/"), c->req->user_agent);
-        skiff_api_apply_opts_t o = { .manager = mgr && *mgr ? mgr : ua, .api_version = av,
-                                     .kind = c->res->kind, .time = ts };
-        skiff_error_t aerr;
-        if (!get(meta, "managedFields")) set_item(meta, "managedFields", cJSON_Duplicate(get(ometa, "managedFields"), 1));
-        /* server-owned metadata is nobody's field */
-        static const char *const own[] = { "resourceVersion", "generation", "uid", "creationTimestamp" };
-        cJSON *saved[4], *old2 = cJSON_Duplicate(oldobj, 1);
-        cJSON *m2 = get(old2, "metadata");
-        for (int k = 0; k < 4; k++) {
-            saved[k] = cJSON_DetachItemFromObjectCaseSensitive(meta, own[k]);
-            cJSON_DeleteItemFromObjectCaseSensitive(m2, own[k]);
-        }
-        int arc = old2 ? skiff_api_apply_record_update(nobj, old2, &o, &aerr) : -ENOMEM;
-        for (int k = 0; k < 4; k++) if (saved[k]) cJSON_AddItemToObject(meta, own[k], saved[k]);
-        cJSON_Delete(old2);
-        /* an empty f:metadata owns nothing (the map itself is no field) */
-        cJSON *mf;
-        cJSON_ArrayForEach(mf, get(meta, "managedFields")) {
-            cJSON *fv = get(mf, "fieldsV1"), *fm = get(fv, "f:metadata");
-            if (cJSON_IsObject(fm) && !fm->child) cJSON_DeleteItemFromObjectCaseSensitive(fv, "f:metadata");
-        }
-        if (arc == -ENOMEM) {
-            cJSON_Delete(nobj);
-            return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
-        }
+    /* every writer's fields are recorded (server-side apply records its own
+     * in apply.c), so a later apply sees who owns what; the binding is the
+     * scheduler's assignment, which kube does not record either */
+    if (c->patch_type != APISRV_PATCH_APPLY && strcmp(c->sub, "binding") != 0 &&
+        record_fields(c, nobj, oldobj, c->sub[0] ? c->sub : NULL, 0, NULL) < 0) {
+        cJSON_Delete(nobj);
+        return -1;
     }
+    meta = apisrv_obj_at(nobj, "metadata");
     /* deleting and the last finalizer is gone: the object goes now (a
      * namespace also waits for its spec.finalizers: the namespace controller) */
     int remove = get(meta, "deletionTimestamp") && cJSON_GetArraySize(get(meta, "finalizers")) == 0
@@ -644,7 +687,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
         cJSON_Delete(nobj);
         return apisrv_fail(c, 413, "RequestEntityTooLarge", "Request entity too large: the object is %zu bytes; the limit is %u", len, SKIFF_STORE_VALUE_MAX), -1;
     }
-    if (!remove && len == kv->len && memcmp(enc, kv->value, len) == 0) {
+    if (!remove && ((len == kv->len && memcmp(enc, kv->value, len) == 0) || same_object(nobj, oldobj))) {
         /* no change: no write, same resourceVersion (kubectl apply "unchanged") */
         free(enc);
         set_rv(nobj, kv->mod_rev);
@@ -700,6 +743,14 @@ static int do_update_or_patch(apisrv_call_t *c, int patch)
     cJSON *body = apisrv_body_parse(c, patch);
     if (!body) return 0;
     int scale = strcmp(c->sub, "scale") == 0, status_only = strcmp(c->sub, "status") == 0;
+    /* unknown fields: the body (an object, or a merge/strategic patch, whose
+     * shape is the object's; "$" directives are skipped) — not a JSON patch,
+     * and never the stored object's own fields */
+    if (!scale && ptype != APISRV_PATCH_JSON &&
+        apisrv_field_validate(c, body, !patch ? APISRV_FV_BODY : ptype == APISRV_PATCH_APPLY ? APISRV_FV_APPLY : APISRV_FV_PATCH) < 0) {
+        cJSON_Delete(body);
+        return 0;
+    }
     /* a precondition only when the client sent a resourceVersion (in the
      * body, or in a merge/strategic patch); otherwise lost races are retried */
     const char *brv = cJSON_IsObject(body) ? apisrv_str(body, "metadata.resourceVersion") : NULL;

@@ -20,4 +20,20 @@ int skiff_api_json_insert(cJSON *arr, int index, cJSON *item);
 /* Set member `key` of object `obj` to `item`, replacing any existing one. */
 int skiff_api_json_set(cJSON *obj, const char *key, cJSON *item);
 
+/* Members of an object looked up by name in O(log n) once built: wide
+ * objects (a ConfigMap with 40,000 keys) must not make a walk quadratic.
+ * Small objects (<= 32 members) are searched linearly and allocate nothing.
+ * The index borrows obj's members; free it with skiff_api_json_index_free. */
+typedef struct skiff_api_json_index {
+    const cJSON *obj;
+    cJSON **v;   /* sorted by name; NULL = linear */
+    int n;
+} skiff_api_json_index_t;
+int skiff_api_json_index_build(const cJSON *obj, skiff_api_json_index_t *ix); /* 0 or -ENOMEM */
+cJSON *skiff_api_json_index_get(const skiff_api_json_index_t *ix, const char *name);
+void skiff_api_json_index_free(skiff_api_json_index_t *ix);
+
+/* cJSON_Compare(a, b, 1) in O(n log n) for objects (member order ignored). */
+int skiff_api_json_equal(const cJSON *a, const cJSON *b);
+
 #endif

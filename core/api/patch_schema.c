@@ -2,6 +2,7 @@
  * patchMergeKey tags of k8s.io/api core/v1, apps/v1 and batch/v1 types. */
 #include "api/patch_schema.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define M SKIFF_API_FIELD_MERGE
@@ -104,11 +105,43 @@ const char *skiff_api_schema_root(const char *kind)
     return "Object";
 }
 
+/* (type, field) -> row, an open-addressing hash built once: this runs for
+ * every member of every object a patch or a managedFields record walks. */
+#define NROWS (sizeof schema_rows / sizeof schema_rows[0])
+#define HBITS 9
+static short row_hash[1u << HBITS]; /* row index + 1; 0 = empty */
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+/* cheap on purpose (lengths and a few characters): it runs per member */
+static unsigned hash2(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned h = (unsigned)la * 31u + (unsigned)lb;
+    h = h * 131u + (unsigned char)a[0];
+    h = h * 131u + (unsigned char)a[la ? la - 1 : 0];
+    h = h * 131u + (unsigned char)b[0];
+    h = h * 131u + (unsigned char)b[lb > 1 ? 1 : 0];
+    h = h * 131u + (unsigned char)b[lb ? lb - 1 : 0];
+    return h ^ (h >> 9);
+}
+
+static void hash_build(void)
+{
+    _Static_assert(NROWS < (1u << (HBITS - 1)), "schema hash too small");
+    for (size_t i = 0; i < NROWS; i++) {
+        unsigned h = hash2(schema_rows[i].type, schema_rows[i].field) & ((1u << HBITS) - 1);
+        while (row_hash[h]) h = (h + 1) & ((1u << HBITS) - 1);
+        row_hash[h] = (short)(i + 1);
+    }
+}
+
 const skiff_api_field_t *skiff_api_schema_field(const char *type, const char *field)
 {
     if (!type || !field) return NULL;
-    for (size_t i = 0; i < sizeof schema_rows / sizeof schema_rows[0]; i++)
-        if (!strcmp(schema_rows[i].type, type) && !strcmp(schema_rows[i].field, field))
-            return &schema_rows[i];
+    pthread_once(&hash_once, hash_build);
+    for (unsigned h = hash2(type, field) & ((1u << HBITS) - 1); row_hash[h]; h = (h + 1) & ((1u << HBITS) - 1)) {
+        const skiff_api_field_t *r = &schema_rows[row_hash[h] - 1];
+        if (!strcmp(r->type, type) && !strcmp(r->field, field)) return r;
+    }
     return NULL;
 }
