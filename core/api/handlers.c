@@ -526,7 +526,7 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
         reset_extra(c);
         cJSON *work = cJSON_Duplicate(obj, 1);
         if (!work) return apisrv_fail(c, 500, "InternalError", "out of memory");
-        if (c->res->prepare) c->res->prepare(c, work, NULL, &inv);
+        if (c->res->prepare && c->res->prepare(c, work, NULL, &inv) < 0) { cJSON_Delete(work); return 0; }
         if (inv.n) { cJSON_Delete(work); return apisrv_fail_invalid(c, c->name, &inv); }
         /* the creator owns what it sent and the defaults (kube records after
          * decoding, which defaults); status is reset, so nobody's */
@@ -655,7 +655,7 @@ static int commit(apisrv_call_t *c, const char *key, const apisrv_kv_t *kv, cJSO
     if (apisrv_admit(c, SKIFF_ADM_UPDATE, nobj, oldobj) < 0) { cJSON_Delete(nobj); return -1; } /* admission.c */
     meta = apisrv_obj_at(nobj, "metadata"); /* a mutating plugin may have replaced it */
     reset_extra(c);
-    if (!status_only && c->res->prepare) c->res->prepare(c, nobj, oldobj, &inv);
+    if (!status_only && c->res->prepare && c->res->prepare(c, nobj, oldobj, &inv) < 0) { cJSON_Delete(nobj); return -1; }
     if (inv.n) { cJSON_Delete(nobj); return apisrv_fail_invalid(c, c->name, &inv), -1; }
     /* compared after defaulting: a body without defaults is no spec change */
     /* (kinds without a spec — ConfigMaps — have no generation to bump:

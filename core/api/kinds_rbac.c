@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/authz.h"
 #include "api/kinds.h"
 #include "api/rbac.h"
 
@@ -53,6 +54,9 @@ int apisrv_prepare_rbac_role(apisrv_call_t *c, cJSON *obj, const cJSON *old, api
         }
         i++;
     }
+    /* a valid role is then checked against what its writer holds (kube
+     * answers Forbidden before validating; we validate first) */
+    if (!inv->n && apisrv_rbac_check_role_write(c, obj) < 0) return -1;
     return 0;
 }
 
@@ -105,6 +109,7 @@ int apisrv_prepare_rbac_binding(apisrv_call_t *c, cJSON *obj, const cJSON *old, 
         }
         i++;
     }
+    if (!inv->n && apisrv_rbac_check_binding_write(c, obj) < 0) return -1;
     return 0;
 }
 

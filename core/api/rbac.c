@@ -537,3 +537,18 @@ void apisrv_rbac_rules_for(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, cons
     }
     pthread_rwlock_unlock(&r->lock);
 }
+
+int apisrv_rbac_role_perms(apisrv_rbac_t *r, int cluster, const char *ns, const char *name,
+                           const int64_t min_rev[4], apisrv_rbac_perms_t *p)
+{
+    if (min_rev) catch_up(r, min_rev);
+    int rc = SKIFF_E_NOTFOUND;
+    pthread_rwlock_rdlock(&r->lock);
+    const role_t *x = find_role(r, cluster ? 1 : 0, ns, name);
+    if (x) {
+        rc = 0;
+        for (size_t i = 0; i < x->nrules && rc == 0; i++) rc = apisrv_rbac_perms_add(p, &x->rules[i]);
+    }
+    pthread_rwlock_unlock(&r->lock);
+    return rc;
+}

@@ -97,4 +97,38 @@ int apisrv_rbac_authorize(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const
 void apisrv_rbac_rules_for(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const int64_t min_rev[4],
                            void (*cb)(void *ud, const apisrv_rbac_rule_t *rule), void *ud);
 
+/* ---- escalation prevention (rbac_escalation.c) ---------------------------
+ * kube's ConfirmNoEscalation: writing a role, or a binding to one, needs
+ * the writer to hold every permission it grants. A rule is broken down into
+ * single permissions (verb x apiGroup x resource x resourceName, or verb x
+ * nonResourceURL); each must be covered by one rule the writer holds. */
+typedef struct apisrv_rbac_perm {
+    char *verb, *group, *resource, *name, *url; /* NULL: not part of it */
+    int covered;
+} apisrv_rbac_perm_t;
+
+typedef struct apisrv_rbac_perms {
+    apisrv_rbac_perm_t *v;
+    size_t n, cap;
+} apisrv_rbac_perms_t;
+
+/* Add r broken down into single permissions. 0 or -ENOMEM. */
+int apisrv_rbac_perms_add(apisrv_rbac_perms_t *p, const apisrv_rbac_rule_t *r);
+/* Mark every permission `owner` covers (kube's ruleCovers). */
+void apisrv_rbac_perms_cover(apisrv_rbac_perms_t *p, const apisrv_rbac_rule_t *owner);
+/* 1 when one permission (p->v[i]) is covered by owner. */
+int apisrv_rbac_rule_covers(const apisrv_rbac_rule_t *owner, const apisrv_rbac_perm_t *perm);
+/* The permissions not covered, compacted and sorted as kube prints them
+ * (`{APIGroups:[""], Resources:["pods"], Verbs:["get" "list"]}`, one per
+ * line). *out is NULL when everything is covered, else the caller frees
+ * it. 0 or -ENOMEM. */
+int apisrv_rbac_perms_missing(const apisrv_rbac_perms_t *p, char **out);
+void apisrv_rbac_perms_free(apisrv_rbac_perms_t *p);
+
+/* Add the rules of a role of the index (cluster: a ClusterRole, else the
+ * Role `name` in `ns`) to p, after catching up with min_rev. 0, -ENOMEM,
+ * or SKIFF_E_NOTFOUND when there is no such role. */
+int apisrv_rbac_role_perms(apisrv_rbac_t *r, int cluster, const char *ns, const char *name,
+                           const int64_t min_rev[4], apisrv_rbac_perms_t *p);
+
 #endif
