@@ -4,7 +4,8 @@
 # self-signed HTTPS certificate; 401 for a bad token, 403 with kube's
 # message, a Role + RoleBinding granting list pods in one namespace only,
 # `auth can-i` answers and exit codes, `auth whoami`, bootstrap roles,
-# `kubectl create rolebinding` (protobuf), and a controller in another
+# `kubectl create rolebinding` (protobuf), privilege-escalation prevention
+# (escalate, bind with resourceNames), and a controller in another
 # process authenticating with a kubeconfig.
 . "$SKIFF_ROOT/tests/lib.sh"
 KUBECTL=$(kubectl_bin)
@@ -183,6 +184,48 @@ out=$(kas alice get pods -n team-a)
 expect_contains "after the RoleBinding is deleted alice is refused again" "Error from server (Forbidden)" "$out"
 out=$(kas alice auth can-i list pods -n team-a); rc=$?
 expect_eq "and can-i says no" "no 1" "$out $rc"
+
+# --- privilege-escalation prevention (roles and bindings grant only what the writer holds) ---
+ka create namespace team-b >/dev/null
+ka create rolebinding alice-admin --clusterrole=admin --user=alice -n team-b >/dev/null
+out=$(kas alice create role pod-get --verb=get --resource=pods -n team-b)
+expect_eq "a namespace admin creates a Role granting pods get" "role.rbac.authorization.k8s.io/pod-get created" "$out"
+out=$(kas alice create role node-get --verb=get,list --resource=nodes -n team-b); rc=$?
+expect_eq "but not one granting nodes: exit 1" "1" "$rc"
+expect_contains "with kube's message and the missing rule" 'roles.rbac.authorization.k8s.io "node-get" is forbidden: user "alice" (groups=["dev" "qa" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:
+{APIGroups:[""], Resources:["nodes"], Verbs:["get" "list"]}' "$out"
+out=$(kas alice patch role pod-get -n team-b --type=json -p '[{"op":"add","path":"/rules/0/verbs/-","value":"escalate"}]'); rc=$?
+expect_eq "an update adding a verb she lacks is refused" 'Error from server (Forbidden): roles.rbac.authorization.k8s.io "pod-get" is forbidden: user "alice" (groups=["dev" "qa" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:
+{APIGroups:[""], Resources:["pods"], Verbs:["escalate"]} 1' "$out $rc"
+out=$(kas alice create rolebinding erin-view --clusterrole=view --user=erin -n team-b)
+expect_eq "she binds view (admin holds all of it)" "rolebinding.rbac.authorization.k8s.io/erin-view created" "$out"
+out=$(kas alice create rolebinding erin-root --clusterrole=cluster-admin --user=erin -n team-b)
+expect_contains "not cluster-admin" '{APIGroups:["*"], Resources:["*"], Verbs:["*"]}
+{NonResourceURLs:["*"], Verbs:["*"]}' "$out"
+out=$(kas alice create clusterrole cr --verb=get --resource=pods)
+expect_contains "a ClusterRole needs create on clusterroles first" 'User "alice" cannot create resource "clusterroles"' "$out"
+# bob may write RoleBindings in team-b but holds nothing there: `bind` on view (by name) lets him bind view, only view
+ka create role rb-writer --verb=create,get,list --resource=rolebindings.rbac.authorization.k8s.io -n team-b >/dev/null
+ka create rolebinding bob-rb-writer --role=rb-writer --user=bob -n team-b >/dev/null
+out=$(kas bob create rolebinding carol-view --clusterrole=view --user=carol -n team-b); rc=$?
+expect_eq "bob cannot bind view without holding it: exit 1" "1" "$rc"
+expect_contains "the missing rules are listed, sorted" 'user "bob" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:
+{APIGroups:[""], Resources:["bindings"], Verbs:["get" "list" "watch"]}
+{APIGroups:[""], Resources:["configmaps"], Verbs:["get" "list" "watch"]}' "$out"
+ka create role view-binder --verb=bind --resource=clusterroles.rbac.authorization.k8s.io --resource-name=view -n team-b >/dev/null
+ka create rolebinding bob-view-binder --role=view-binder --user=bob -n team-b >/dev/null
+out=$(kas bob create rolebinding carol-view --clusterrole=view --user=carol -n team-b)
+expect_eq "with bind on clusterroles/view he binds view" "rolebinding.rbac.authorization.k8s.io/carol-view created" "$out"
+out=$(kas bob create rolebinding carol-edit --clusterrole=edit --user=carol -n team-b); rc=$?
+expect_eq "but not edit (resourceNames honoured)" "1" "$rc"
+expect_contains "edit's extra rules are missing" 'rolebindings.rbac.authorization.k8s.io "carol-edit" is forbidden: user "bob"' "$out"
+# escalate on roles lifts the check for Roles in team-b
+ka create role escalator --verb=escalate --resource=roles.rbac.authorization.k8s.io -n team-b >/dev/null
+ka create rolebinding alice-escalator --role=escalator --user=alice -n team-b >/dev/null
+out=$(kas alice create role node-get --verb=get,list --resource=nodes -n team-b)
+expect_eq "with escalate alice creates the nodes Role" "role.rbac.authorization.k8s.io/node-get created" "$out"
+out=$(ka create role root-ish --verb='*' --resource='*' -n team-b)
+expect_eq "system:masters is never checked" "role.rbac.authorization.k8s.io/root-ish created" "$out"
 
 # --- an out-of-process controller authenticates with a kubeconfig ---------------------
 cat >"$T/ctrl.cfg" <<CFG
