@@ -112,7 +112,9 @@ typedef struct apisrv_rbac_perms {
     size_t n, cap;
 } apisrv_rbac_perms_t;
 
-/* Add r broken down into single permissions. 0 or -ENOMEM. */
+/* Add r broken down into single permissions. 0, -ENOMEM, or -E2BIG past
+ * APISRV_RBAC_MAX_PERMS permissions in all. */
+#define APISRV_RBAC_MAX_PERMS 100000
 int apisrv_rbac_perms_add(apisrv_rbac_perms_t *p, const apisrv_rbac_rule_t *r);
 /* Mark every permission `owner` covers (kube's ruleCovers). */
 void apisrv_rbac_perms_cover(apisrv_rbac_perms_t *p, const apisrv_rbac_rule_t *owner);

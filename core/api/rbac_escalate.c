@@ -4,6 +4,7 @@
  * permission in it or may `escalate` it; a binding only by someone who
  * holds every permission of the role it references or may `bind` that
  * role. system:masters (and so the in-process components) bypass. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,19 @@ static const char *meta_name(const cJSON *obj)
     return n ? n : "";
 }
 
+static int fail_breakdown(apisrv_call_t *c, int rc, const char *name)
+{
+    if (rc == -E2BIG) {
+        char q[160];
+        apisrv_resource_qualified(c->res, q, sizeof q);
+        return apisrv_fail(c, 403, "Forbidden",
+                           "%s \"%s\" is forbidden: the rules grant more than %d single permissions (verbs x apiGroups x "
+                           "resources x resourceNames): too many to check against the user's; use fewer or `*`",
+                           q, name, APISRV_RBAC_MAX_PERMS);
+    }
+    return apisrv_fail(c, 500, "InternalError", "out of memory");
+}
+
 int apisrv_rbac_check_role_write(apisrv_call_t *c, const cJSON *obj)
 {
     apisrv_authz_attrs_t a;
@@ -110,7 +124,7 @@ int apisrv_rbac_check_role_write(apisrv_call_t *c, const cJSON *obj)
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) rc = apisrv_rbac_perms_add(&p, &rules[i]);
     apisrv_rbac_rules_free(rules, n);
-    if (rc < 0) rc = (apisrv_fail(c, 500, "InternalError", "out of memory"), -1);
+    if (rc < 0) rc = (fail_breakdown(c, rc, meta_name(obj)), -1);
     else rc = confirm(c, &a, ns, meta_name(obj), &p);
     apisrv_rbac_perms_free(&p);
     return rc;
@@ -137,7 +151,7 @@ int apisrv_rbac_check_binding_write(apisrv_call_t *c, const cJSON *obj)
     if (rc == SKIFF_E_NOTFOUND) {
         rc = (apisrv_fail(c, 404, "NotFound", "%s.%s \"%s\" not found", a.resource, RBAC_GROUP, role), -1);
     } else if (rc < 0) {
-        rc = (apisrv_fail(c, 500, "InternalError", "out of memory"), -1);
+        rc = (fail_breakdown(c, rc, meta_name(obj)), -1);
     } else {
         rc = confirm(c, &a, ns, meta_name(obj), &p);
     }

@@ -3,6 +3,7 @@
  * covers one, and printing what is missing the way kube-apiserver does.
  * Written from kube's pkg/registry/rbac/validation (Covers, BreakdownRule,
  * ruleCovers, CompactRules) and rbacv1helpers.CompactString. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,9 @@ static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 static int push(apisrv_rbac_perms_t *p, const char *verb, const char *group, const char *resource,
                 const char *name, const char *url)
 {
+    /* a rule's breakdown is a product of its lists: a small body can ask
+     * for millions of permissions; refuse rather than allocate them */
+    if (p->n >= APISRV_RBAC_MAX_PERMS) return -E2BIG;
     if (p->n == p->cap) {
         size_t nc = p->cap ? p->cap * 2 : 8;
         apisrv_rbac_perm_t *nv = realloc(p->v, nc * sizeof *nv);

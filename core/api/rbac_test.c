@@ -218,6 +218,34 @@ static void test_escalation_covers(void **state)
                    "[{'apiGroups':[''],'resources':['pods'],'verbs':['get','list']}]", "");
     /* nothing held, nothing wanted */
     EXPECT_MISSING("[]", "[]", "");
+    /* a breakdown past the cap is refused, not allocated: 100 x 100 x 11 */
+    {
+        cJSON *r = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+        cJSON *g = cJSON_AddArrayToObject(r, "apiGroups"), *res = cJSON_AddArrayToObject(r, "resources");
+        cJSON *v = cJSON_AddArrayToObject(r, "verbs");
+        char buf[32];
+        for (int i = 0; i < 100; i++) {
+            snprintf(buf, sizeof buf, "g%d", i);
+            cJSON_AddItemToArray(g, cJSON_CreateString(buf));
+            snprintf(buf, sizeof buf, "r%d", i);
+            cJSON_AddItemToArray(res, cJSON_CreateString(buf));
+        }
+        for (int i = 0; i < 11; i++) {
+            snprintf(buf, sizeof buf, "v%d", i);
+            cJSON_AddItemToArray(v, cJSON_CreateString(buf));
+        }
+        cJSON_AddItemToArray(arr, r);
+        apisrv_rbac_rule_t *big = NULL;
+        size_t nb = 0;
+        skiff_error_t err;
+        assert_int_equal(apisrv_rbac_rules_parse(arr, &big, &nb, &err), 0);
+        apisrv_rbac_perms_t p = { 0 };
+        assert_int_equal(apisrv_rbac_perms_add(&p, &big[0]), -E2BIG);
+        assert_int_equal(p.n, APISRV_RBAC_MAX_PERMS);
+        apisrv_rbac_perms_free(&p);
+        apisrv_rbac_rules_free(big, nb);
+        cJSON_Delete(arr);
+    }
     /* names are quoted as Go's %q does */
     EXPECT_MISSING("[]", "[{'apiGroups':[''],'resources':['con\\\"fig'],'verbs':['get']}]",
                    "{APIGroups:[\"\"], Resources:[\"con\\\"fig\"], Verbs:[\"get\"]}");

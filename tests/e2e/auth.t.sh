@@ -197,6 +197,16 @@ expect_contains "with kube's message and the missing rule" 'roles.rbac.authoriza
 out=$(kas alice patch role pod-get -n team-b --type=json -p '[{"op":"add","path":"/rules/0/verbs/-","value":"escalate"}]'); rc=$?
 expect_eq "an update adding a verb she lacks is refused" 'Error from server (Forbidden): roles.rbac.authorization.k8s.io "pod-get" is forbidden: user "alice" (groups=["dev" "qa" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:
 {APIGroups:[""], Resources:["pods"], Verbs:["escalate"]} 1' "$out $rc"
+cat >"$T/nodes-role.yaml" <<'Y'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: nodes-applied, namespace: team-b}
+rules: [{apiGroups: [""], resources: [nodes], verbs: [get]}]
+Y
+out=$(KUBECONFIG=$T/kc-alice "$KUBECTL" apply --server-side -f "$T/nodes-role.yaml" 2>&1); rc=$?
+expect_contains "server-side apply is checked too" '{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}' "$out $rc"
+out=$(KUBECONFIG=$T/kc-alice "$KUBECTL" apply -f "$T/nodes-role.yaml" 2>&1); rc=$?
+expect_contains "and client-side apply" 'is attempting to grant RBAC permissions not currently held' "$out $rc"
 out=$(kas alice create rolebinding erin-view --clusterrole=view --user=erin -n team-b)
 expect_eq "she binds view (admin holds all of it)" "rolebinding.rbac.authorization.k8s.io/erin-view created" "$out"
 out=$(kas alice create rolebinding erin-root --clusterrole=cluster-admin --user=erin -n team-b)
