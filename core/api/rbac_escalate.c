@@ -147,7 +147,9 @@ int apisrv_rbac_check_binding_write(apisrv_call_t *c, const cJSON *obj)
     a.name = role;
     if (apisrv_authorize_attrs(c->s, &a)) return 0;
     apisrv_rbac_perms_t p = { 0 };
-    int rc = c->s->rbac ? apisrv_rbac_role_perms(c->s->rbac, cluster, ns, role, NULL, &p) : SKIFF_E_NOTFOUND;
+    int64_t min_rev[4];
+    min_revs(c->s, min_rev); /* a role written a moment ago through this server is seen */
+    int rc = c->s->rbac ? apisrv_rbac_role_perms(c->s->rbac, cluster, ns, role, min_rev, &p) : SKIFF_E_NOTFOUND;
     if (rc == SKIFF_E_NOTFOUND) {
         rc = (apisrv_fail(c, 404, "NotFound", "%s.%s \"%s\" not found", a.resource, RBAC_GROUP, role), -1);
     } else if (rc < 0) {
