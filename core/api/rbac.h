@@ -103,7 +103,9 @@ void apisrv_rbac_rules_for(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, cons
  * single permissions (verb x apiGroup x resource x resourceName, or verb x
  * nonResourceURL); each must be covered by one rule the writer holds. */
 typedef struct apisrv_rbac_perm {
-    char *verb, *group, *resource, *name, *url; /* NULL: not part of it */
+    /* NULL: not part of it. All five live in one allocation owned by verb. */
+    char *verb, *group, *resource, *name, *url;
+    unsigned verb_bit; /* apisrv_rbac_verb_bit(verb) */
     int covered;
 } apisrv_rbac_perm_t;
 
