@@ -43,11 +43,13 @@ void apisrv_rules_review(skiff_api_server_t *s, const apisrv_authz_attrs_t *a, c
 int apisrv_authorize_attrs(skiff_api_server_t *s, const apisrv_authz_attrs_t *a);
 
 /* Escalation prevention on RBAC writes (rbac_escalate.c), called from the
- * kinds' prepare hooks with the object about to be stored: 0 = allowed;
+ * kinds' prepare hooks with the object about to be stored (and the stored
+ * one on an update: changing only ownerReferences/finalizers is never
+ * checked, as kube's IsOnlyMutatingGCFields): 0 = allowed;
  * -1 = refused with c's Status set (403 with kube's "attempting to grant
  * RBAC permissions not currently held" message; 404 when a binding's role
  * does not exist and the user may not `bind` it). */
-int apisrv_rbac_check_role_write(apisrv_call_t *c, const cJSON *obj);
-int apisrv_rbac_check_binding_write(apisrv_call_t *c, const cJSON *obj);
+int apisrv_rbac_check_role_write(apisrv_call_t *c, const cJSON *obj, const cJSON *old);
+int apisrv_rbac_check_binding_write(apisrv_call_t *c, const cJSON *obj, const cJSON *old);
 
 #endif

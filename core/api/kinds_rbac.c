@@ -14,7 +14,6 @@ static int list_len(const cJSON *x) { return cJSON_IsArray(x) ? cJSON_GetArraySi
 
 int apisrv_prepare_rbac_role(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
 {
-    (void)old;
     int namespaced = c->res->namespaced;
     const cJSON *rules = get(obj, "rules");
     apisrv_rbac_rule_t *parsed = NULL;
@@ -56,7 +55,7 @@ int apisrv_prepare_rbac_role(apisrv_call_t *c, cJSON *obj, const cJSON *old, api
     }
     /* a valid role is then checked against what its writer holds (kube
      * answers Forbidden before validating; we validate first) */
-    if (!inv->n && apisrv_rbac_check_role_write(c, obj) < 0) return -1;
+    if (!inv->n && apisrv_rbac_check_role_write(c, obj, old) < 0) return -1;
     return 0;
 }
 
@@ -109,7 +108,7 @@ int apisrv_prepare_rbac_binding(apisrv_call_t *c, cJSON *obj, const cJSON *old, 
         }
         i++;
     }
-    if (!inv->n && apisrv_rbac_check_binding_write(c, obj) < 0) return -1;
+    if (!inv->n && apisrv_rbac_check_binding_write(c, obj, old) < 0) return -1;
     return 0;
 }
 

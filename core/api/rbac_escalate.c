@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/authz.h"
+#include "api/json_util.h"
 
 static const char RBAC_GROUP[] = "rbac.authorization.k8s.io";
 
@@ -102,11 +103,33 @@ static int fail_breakdown(apisrv_call_t *c, int rc, const char *name)
     return apisrv_fail(c, 500, "InternalError", "out of memory");
 }
 
-int apisrv_rbac_check_role_write(apisrv_call_t *c, const cJSON *obj)
+/* kube's IsOnlyMutatingGCFields: an update that changes only
+ * ownerReferences and finalizers (the garbage collector's and namespace
+ * deletion's business) is not a grant. Server-kept metadata is ignored. */
+static int only_gc_fields(const cJSON *obj, const cJSON *old)
+{
+    if (!old) return 0;
+    static const char *const skip[] = { "ownerReferences", "finalizers", "managedFields", "resourceVersion", "generation" };
+    cJSON *a = cJSON_Duplicate(obj, 1), *b = cJSON_Duplicate(old, 1);
+    int same = 0;
+    if (a && b) {
+        cJSON *ma = cJSON_GetObjectItemCaseSensitive(a, "metadata"), *mb = cJSON_GetObjectItemCaseSensitive(b, "metadata");
+        for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++) {
+            cJSON_DeleteItemFromObjectCaseSensitive(ma, skip[i]);
+            cJSON_DeleteItemFromObjectCaseSensitive(mb, skip[i]);
+        }
+        same = skiff_api_json_equal(a, b);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    return same;
+}
+
+int apisrv_rbac_check_role_write(apisrv_call_t *c, const cJSON *obj, const cJSON *old)
 {
     apisrv_authz_attrs_t a;
     attrs_of(c, &a);
-    if (privileged(&a)) return 0;
+    if (privileged(&a) || only_gc_fields(obj, old)) return 0;
     const char *ns = c->res->namespaced ? c->ns : "";
     /* kube's RoleEscalationAuthorized: the request's own attributes with
      * verb escalate (a create names no object) */
@@ -130,11 +153,11 @@ int apisrv_rbac_check_role_write(apisrv_call_t *c, const cJSON *obj)
     return rc;
 }
 
-int apisrv_rbac_check_binding_write(apisrv_call_t *c, const cJSON *obj)
+int apisrv_rbac_check_binding_write(apisrv_call_t *c, const cJSON *obj, const cJSON *old)
 {
     apisrv_authz_attrs_t a;
     attrs_of(c, &a);
-    if (privileged(&a)) return 0;
+    if (privileged(&a) || only_gc_fields(obj, old)) return 0;
     const char *ns = c->res->namespaced ? c->ns : "";
     const char *kind = apisrv_str(obj, "roleRef.kind"), *role = apisrv_str(obj, "roleRef.name");
     if (!kind || !role) return 0; /* validation has reported it */

@@ -440,6 +440,16 @@ static void test_escalation_server(void **state)
     assert_string_equal(msg_of(b, m, sizeof m), "roles.rbac.authorization.k8s.io \"pod-get\" " ALICE_DENIED
                         "{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"escalate\"]}");
     free(b);
+    /* changing only finalizers / ownerReferences of a role beyond her is no
+     * grant (kube's IsOnlyMutatingGCFields); a label is */
+    post_ok(f, "/namespaces/dev/roles", "{\"metadata\":{\"name\":\"big\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"nodes\"],\"verbs\":[\"get\"]}]}");
+    assert_int_equal(as(f, &alice, "PATCH", "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/roles/big",
+                        "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"o\",\"uid\":\"u1\"}]}}", NULL), 200);
+    assert_int_equal(as(f, &alice, "PATCH", "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/roles/big",
+                        "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", &b), 403);
+    assert_string_equal(msg_of(b, m, sizeof m), "roles.rbac.authorization.k8s.io \"big\" " ALICE_DENIED
+                        "{APIGroups:[\"\"], Resources:[\"nodes\"], Verbs:[\"get\"]}");
+    free(b);
     /* bindings: to a role she holds everything of (view is inside admin) */
     assert_int_equal(post_as(f, &alice, "/namespaces/dev/rolebindings", "{\"metadata\":{\"name\":\"bob-view\"},"
                              "\"subjects\":[{\"kind\":\"User\",\"name\":\"bob\"}],\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"view\"}}", NULL, 0), 201);
