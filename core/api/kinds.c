@@ -598,8 +598,8 @@ int apisrv_prepare_controllerrevision(apisrv_call_t *c, cJSON *obj, const cJSON 
     if (r && !cJSON_IsNumber(r))
         apisrv_invalid_add(inv, "FieldValueInvalid", "revision", "Invalid value: must be an integer");
     else if (r && r->valuedouble < 0)
-        apisrv_invalid_add(inv, "FieldValueInvalid", "revision", "Invalid value: %lld: must be greater than or equal to 0",
-                           (long long)r->valuedouble);
+        apisrv_invalid_add(inv, "FieldValueInvalid", "revision", "Invalid value: %.15g: must be greater than or equal to 0",
+                           r->valuedouble);
     if (old && !cJSON_Compare(get(obj, "data"), get(old, "data"), 1))
         apisrv_invalid_add(inv, "FieldValueInvalid", "data", "Invalid value: field is immutable");
     return 0;

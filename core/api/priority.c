@@ -41,10 +41,24 @@ char *apisrv_priority_builtin_json(size_t i)
  * bootstrap created their objects. 1 found, 0 not found, <0 store error. */
 typedef struct pclass { int32_t value; char policy[32]; char name[256]; } pclass_t;
 
+/* A JSON number as int32: 0 when it is not one (non-integral or out of range).
+ * The range is checked before the cast, since casting an out-of-range double
+ * is undefined behaviour and bodies may carry any number (1e308). */
+static int int32_of(const cJSON *v, int32_t *out)
+{
+    if (!cJSON_IsNumber(v)) return 0;
+    double d = v->valuedouble;
+    if (!(d >= -2147483648.0 && d <= 2147483647.0)) return 0;
+    int32_t i = (int32_t)d;
+    if ((double)i != d) return 0;
+    *out = i;
+    return 1;
+}
+
 static void pclass_from(const cJSON *o, pclass_t *pc)
 {
     const cJSON *v = get(o, "value"), *p = get(o, "preemptionPolicy"), *n = get(get(o, "metadata"), "name");
-    pc->value = cJSON_IsNumber(v) ? (int32_t)v->valuedouble : 0;
+    if (!int32_of(v, &pc->value)) pc->value = 0;
     snprintf(pc->policy, sizeof pc->policy, "%s", cJSON_IsString(p) && *p->valuestring ? p->valuestring : "PreemptLowerPriority");
     snprintf(pc->name, sizeof pc->name, "%s", cJSON_IsString(n) ? n->valuestring : "");
 }
@@ -179,10 +193,11 @@ static int admit_pod(apisrv_call_t *c, cJSON *obj)
         return -1;
     }
     const cJSON *given = get(spec, "priority");
-    if (cJSON_IsNumber(given) && (long long)given->valuedouble != pc.value)
-        return forbid(c, "the integer value of priority (%lld) must not be provided in pod spec; "
+    int32_t gv;
+    if (cJSON_IsNumber(given) && !(int32_of(given, &gv) && gv == pc.value))
+        return forbid(c, "the integer value of priority (%.15g) must not be provided in pod spec; "
                          "priority admission controller computed %d from the given PriorityClass name",
-                      (long long)given->valuedouble, (int)pc.value);
+                      given->valuedouble, (int)pc.value);
     const cJSON *gp = get(spec, "preemptionPolicy");
     if (cJSON_IsString(gp) && strcmp(gp->valuestring, pc.policy) != 0) {
         return forbid(c, "the string value of PreemptionPolicy (%s) must not be provided in pod spec; "
@@ -201,12 +216,13 @@ static int admit_class(apisrv_call_t *c, cJSON *obj)
 {
     const cJSON *n = get(get(obj, "metadata"), "name"), *v = get(obj, "value");
     const char *name = cJSON_IsString(n) ? n->valuestring : c->name;
+    int32_t iv;
     if (strncmp(name, "system-", 7) == 0) {
         size_t i = 0;
         for (; i < sizeof builtin / sizeof builtin[0]; i++)
             if (strcmp(builtin[i].name, name) == 0) break;
         if (i == sizeof builtin / sizeof builtin[0] ||
-            !(cJSON_IsNumber(v) && (int32_t)v->valuedouble == builtin[i].value))
+            !(int32_of(v, &iv) && iv == builtin[i].value))
             return forbid(c, "priority class names with 'system-' prefix are reserved for system use only. "
                              "error: %s is not a known system priority class", name);
     } else if (cJSON_IsNumber(v) && v->valuedouble > HIGHEST_USER_PRIORITY) {
@@ -233,8 +249,9 @@ int apisrv_prepare_priorityclass(apisrv_call_t *c, cJSON *obj, const cJSON *old,
 {
     (void)c;
     const cJSON *v = get(obj, "value");
+    int32_t iv;
     if (!v) apisrv_invalid_add(inv, "FieldValueRequired", "value", "Required value");
-    else if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int32_t)v->valuedouble)
+    else if (!int32_of(v, &iv))
         apisrv_invalid_add(inv, "FieldValueInvalid", "value", "Invalid value: must be a 32-bit integer");
     const cJSON *p = get(obj, "preemptionPolicy");
     if (!p || cJSON_IsNull(p)) {

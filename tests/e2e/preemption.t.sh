@@ -119,6 +119,16 @@ expect_contains "describe: Scheduled on the nominated node" "Successfully assign
 out=$(k get events --field-selector "involvedObject.name=$victim" 2>&1)
 expect_contains "kubectl shows Preempted on the victim" "Preempted" "$out"
 
+# numbers no int32 holds are refused, not cast (a cast of 1e308 is undefined
+# behaviour: the sanitized build caught it from the hostile test)
+for v in 1e308 -1e308 2.5; do
+  out=$(curl -s -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$API_PORT/api/v1/namespaces/default/pods" \
+    -d '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"huge"},"spec":{"priority":'"$v"',"containers":[{"name":"c","image":"nginx"}]}}')
+  expect_contains "spec.priority $v refused" 'must not be provided in pod spec' "$out"
+done
+out=$(curl -s -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$API_PORT/apis/scheduling.k8s.io/v1/priorityclasses" \
+  -d '{"metadata":{"name":"huge"},"value":1e308}')
+expect_contains "PriorityClass value 1e308 refused" 'maximum allowed value of a user defined priority is 1000000000' "$out"
 api_stop
 api_log_clean && ok "server log clean" || notok "server log clean"
 done_testing
