@@ -19,29 +19,14 @@
 #include "api/patch_schema.h"
 #include "api/schema.h"
 #include "plugin/plugin.h"
+#include "api/test_server.h"
 
-typedef struct fx {
-    skiff_registry_t *reg;
-    skiff_instance_t *store;
-    skiff_api_server_t *srv;
-} fx_t;
+typedef test_server_t fx_t;
 
 static int setup(void **state)
 {
-    fx_t *f = calloc(1, sizeof *f);
-    skiff_error_t err;
-    char path[1024];
-    const char *dir = getenv("SKIFF_PLUGINS");
-    snprintf(path, sizeof path, "%s/store/memory.so", dir && *dir ? dir : "build/plugins");
-    assert_int_equal(skiff_registry_new(&f->reg, &err), 0);
-    if (skiff_registry_load_file(f->reg, path, &err) < 0) fail_msg("%s", err.msg);
-    const skiff_plugin_t *d = skiff_registry_find(f->reg, SKIFF_KIND_STORE, "memory");
-    assert_non_null(d);
-    assert_int_equal(skiff_instance_new(d, "mem", NULL, NULL, &f->store, &err), 0);
-    assert_int_equal(skiff_instance_start(f->store, &err), 0);
     skiff_api_config_t cfg = { .service_cidr = "10.0.0.0/29" };
-    if (skiff_api_server_new(&cfg, skiff_instance_ops(f->store), skiff_instance_self(f->store), &f->srv, &err) < 0)
-        fail_msg("%s", err.msg);
+    fx_t *f = test_server_up(&cfg);
     skiff_api_request_t rq = { .method = "POST", .path = "/api/v1/namespaces", .body = "{\"metadata\":{\"name\":\"default\"}}",
                                .content_type = "application/json" };
     rq.body_len = strlen(rq.body);
@@ -55,11 +40,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    fx_t *f = *state;
-    skiff_api_server_free(f->srv);
-    skiff_instance_free(f->store);
-    skiff_registry_free(f->reg);
-    free(f);
+    test_server_down(*state);
     return 0;
 }
 

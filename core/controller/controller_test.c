@@ -19,6 +19,7 @@
 #include "api/client.h"
 #include "controller/controller.h"
 #include "plugin/plugin.h"
+#include "api/test_server.h"
 
 static int64_t now_ms(void)
 {
@@ -112,43 +113,20 @@ static void test_workqueue_retry_backoff(void **state)
 
 /* ---- against an API server ---- */
 
-typedef struct fx {
-    skiff_registry_t *reg;
-    skiff_instance_t *store;
-    skiff_api_server_t *srv;
-    skiff_api_client_t *cl;
-} fx_t;
+typedef test_server_t fx_t;
 
 static int setup(void **state)
 {
-    fx_t *f = calloc(1, sizeof *f);
-    skiff_error_t err;
-    char path[1024];
-    const char *dir = getenv("SKIFF_PLUGINS");
-    snprintf(path, sizeof path, "%s/store/memory.so", dir && *dir ? dir : "build/plugins");
-    assert_int_equal(skiff_registry_new(&f->reg, &err), 0);
-    if (skiff_registry_load_file(f->reg, path, &err) < 0) fail_msg("%s", err.msg);
-    const skiff_plugin_t *d = skiff_registry_find(f->reg, SKIFF_KIND_STORE, "memory");
-    assert_non_null(d);
-    assert_int_equal(skiff_instance_new(d, "mem", NULL, NULL, &f->store, &err), 0);
-    assert_int_equal(skiff_instance_start(f->store, &err), 0);
     skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .service_cidr = "10.0.0.0/29", .watch_bookmark_ms = 200 };
-    if (skiff_api_server_new(&cfg, skiff_instance_ops(f->store), skiff_instance_self(f->store), &f->srv, &err) < 0)
-        fail_msg("%s", err.msg);
-    assert_int_equal(skiff_api_client_local(f->srv, &f->cl, &err), 0);
-    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"default\"}}", NULL, &err), 0);
+    fx_t *f = test_server_up(&cfg);
+    test_server_namespace(f, "default");
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fx_t *f = *state;
-    skiff_api_client_free(f->cl);
-    skiff_api_server_free(f->srv);
-    skiff_instance_free(f->store);
-    skiff_registry_free(f->reg);
-    free(f);
+    test_server_down(*state);
     return 0;
 }
 
