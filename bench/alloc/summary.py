@@ -13,7 +13,7 @@ METRICS = [
     ("list JSON s", r"list: \d+ pods as JSON[^:]*: ([0-9.]+) s", False),
     ("list Table s", r"list: \d+ pods as Table[^:]*: ([0-9.]+) s", False),
     ("watch p50 ms", r"latency p50 ([0-9.]+) ms", False),
-    ("watch p99 ms", r"p99 ([0-9.]+) ms; ", False),
+    ("watch p99 ms", r"latency p50 [0-9.]+ ms, p99 ([0-9.]+) ms", False),
     ("writes/s", r"lmdb ([0-9.]+) writes/s", True),
     ("CPU s", r"CPU ([0-9.]+) s$", False),
     ("peak RSS MB", r"peak RSS ([0-9]+) MB", False),
