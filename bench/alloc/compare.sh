@@ -5,9 +5,11 @@
 # so a load change on the shared machine hits every candidate alike. Each run
 # prints the load average, peak RSS and the command's lines matching GREP.
 #   bench/alloc/compare.sh [-n RUNS] [-g GREP] [-c NAME=ENV ...] -- CMD ARGS...
-# ENV is `VAR=VALUE[ VAR=VALUE...]` passed to env(1); `-` means none.
+# ENV is `VAR=VALUE[ VAR=VALUE...]` passed to env(1); `-` means none. A
+# `B=DIR` in it is not passed but replaces @B@ in CMD (default `build`), to
+# compare build trees linked differently (make BUILD=build-libc SKIFF_MALLOC=libc).
 set -euo pipefail
-runs=3 grep_re='pods/s|creates/s|list:|watch:|writes/s'
+runs=3 grep_re='pods/s|creates/s|list:|watch:|writes/s|put\.c|CPU per put'
 cands=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,9 +34,13 @@ for ((r = 1; r <= runs; r++)); do
   for c in "${cands[@]}"; do
     name=${c%%=*} envs=${c#*=}
     [ "$envs" = "-" ] && envs=""
+    b=build rest=""
+    for e in $envs; do case "$e" in B=*) b=${e#B=} ;; *) rest+=" $e" ;; esac; done
+    envs=$rest
+    cmd=("${@//@B@/$b}")
     load=$(cut -d' ' -f1 /proc/loadavg)
     # shellcheck disable=SC2086
-    if ! env $envs /usr/bin/time -v -o "$out/time" "$@" >"$out/log" 2>&1; then
+    if ! env $envs /usr/bin/time -v -o "$out/time" "${cmd[@]}" >"$out/log" 2>&1; then
       echo "run $r $name: FAILED (load $load)"; tail -5 "$out/log"; continue
     fi
     rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$out/time")

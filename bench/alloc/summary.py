@@ -15,6 +15,8 @@ METRICS = [
     ("watch p50 ms", r"latency p50 ([0-9.]+) ms", False),
     ("watch p99 ms", r"latency p50 [0-9.]+ ms, p99 ([0-9.]+) ms", False),
     ("writes/s", r"lmdb ([0-9.]+) writes/s", True),
+    ("puts/s", r"metric lmdb\.put\.c\d+ ([0-9.]+) ops/s", True),
+    ("us CPU/put", r"([0-9.]+) us CPU per put", False),
     ("CPU s", r"CPU ([0-9.]+) s$", False),
     ("peak RSS MB", r"peak RSS ([0-9]+) MB", False),
     ("load", r"load ([0-9.]+),", False),
