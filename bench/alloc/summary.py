@@ -10,8 +10,8 @@ METRICS = [
     ("pods/s", r"([0-9.]+) pods/s,", True),
     ("pods/CPU-s", r"([0-9.]+) pods per CPU-second", True),
     ("creates/s", r"([0-9.]+) creates/s", True),
-    ("list JSON s", r"list: \d+ pods as JSON[^:]*: ([0-9.]+) s", False),
-    ("list Table s", r"list: \d+ pods as Table[^:]*: ([0-9.]+) s", False),
+    ("list JSON s", r"list: \d+ pods as JSON[^:]*: ([0-9.]+) s / ([0-9.]+) s / ([0-9.]+) s", False),
+    ("list Table s", r"list: \d+ pods as Table[^:]*: ([0-9.]+) s / ([0-9.]+) s / ([0-9.]+) s", False),
     ("watch p50 ms", r"latency p50 ([0-9.]+) ms", False),
     ("watch p99 ms", r"latency p50 [0-9.]+ ms, p99 ([0-9.]+) ms", False),
     ("writes/s", r"lmdb ([0-9.]+) writes/s", True),
@@ -45,7 +45,8 @@ for c in order:
         vals = []
         for t in texts:
             found = re.findall(rx, t, re.M)
-            vals.extend(float(v) for v in found)
+            for v in found:  # a pattern with groups gives tuples: every group counts
+                vals.extend(float(x) for x in (v if isinstance(v, tuple) else (v,)))
         if vals:
             table[(c, label)] = (statistics.median(vals), len(vals))
 labels = [m for m in METRICS if any((c, m[0]) in table for c in order)]
