@@ -38,18 +38,25 @@ for line in sys.stdin:
 
 if not order:
     sys.exit("summary.py: no runs in the input")
+# bench_sched_api prints one line per shape ("basic-10k  5000 nodes, ..."):
+# its figures are kept apart per shape.
+SHAPE = re.compile(r"^\s*(\S+)\s+\d+ nodes,")
 table = {}
+labels = []
 for c in order:
-    texts = [t for t in runs[c] if t]
-    for label, rx, _ in METRICS:
-        vals = []
-        for t in texts:
-            found = re.findall(rx, t, re.M)
-            for v in found:  # a pattern with groups gives tuples: every group counts
-                vals.extend(float(x) for x in (v if isinstance(v, tuple) else (v,)))
-        if vals:
-            table[(c, label)] = (statistics.median(vals), len(vals))
-labels = [m for m in METRICS if any((c, m[0]) in table for c in order)]
+    vals = {}
+    for t in (t for t in runs[c] if t):
+        for line in t.splitlines():
+            m = SHAPE.match(line)
+            for label, rx, _ in METRICS:
+                for v in re.findall(rx, line):  # groups give tuples: every group counts
+                    key = f"{m.group(1)} {label}" if m else label
+                    vals.setdefault(key, []).extend(float(x) for x in (v if isinstance(v, tuple) else (v,)))
+    for key, vs in vals.items():
+        table[(c, key)] = (statistics.median(vs), len(vs))
+        if key not in labels:
+            labels.append(key)
+labels = [(l, None, None) for l in labels]
 base = order[0]
 print("| candidate | " + " | ".join(l for l, _, _ in labels) + " |")
 print("|---|" + "---|" * len(labels))
