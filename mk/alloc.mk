@@ -30,11 +30,10 @@ CORE_LIBS += $(ALLOC_LIBS_$(SKIFF_MALLOC))
 # tests/alloc/alloc.t.sh checks the binaries run on the allocator chosen here.
 export SKIFF_MALLOC
 
-# core/util/malloc.c reports the choice (util/malloc.h). It depends on a
-# file holding the choice, rewritten only when the choice changes, so
-# switching SKIFF_MALLOC (or merging this into an old build tree) rebuilds
-# it, hence libskiffcore.a, hence every program links the new allocator.
-ALLOC_STAMP := $(BUILD)/alloc/choice
-$(shell mkdir -p $(BUILD)/alloc && { [ "$$(cat $(ALLOC_STAMP) 2>/dev/null)" = "$(SKIFF_MALLOC)" ] || echo "$(SKIFF_MALLOC)" >$(ALLOC_STAMP); })
-$(BUILD)/obj/core/util/malloc.o: $(ALLOC_STAMP)
+# core/util/malloc.c reports the choice (util/malloc.h). Make does not track
+# flags: after switching SKIFF_MALLOC in an existing build tree, `make clean`
+# (core/util/malloc_test then fails with "libc" != "jemalloc" until one does).
+# No stamp file forces that rebuild: tests run `make BUILD=build-asan <tool>`
+# without SAN, and a stamp flipping between the two choices would rebuild
+# objects of the sanitizer tree without the sanitizer.
 $(BUILD)/obj/core/util/malloc.o: CFLAGS_ALL += -DSKIFF_MALLOC_NAME='"$(SKIFF_MALLOC)"'

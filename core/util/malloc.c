@@ -3,8 +3,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
-/* mk/alloc.mk defines it for this file only, and rebuilds this object when
- * the choice changes, so libskiffcore.a and every program relink. */
+/* mk/alloc.mk defines it for this file only (SKIFF_MALLOC). */
 #ifndef SKIFF_MALLOC_NAME
 #define SKIFF_MALLOC_NAME "libc"
 #endif
