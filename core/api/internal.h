@@ -148,6 +148,15 @@ int apisrv_key(const apisrv_resource_t *r, const char *ns, const char *name, cha
 int apisrv_key_prefix(const apisrv_resource_t *r, const char *ns, char *buf, size_t len);
 /* Serialise for the store: metadata first, resourceVersion removed. */
 char *apisrv_obj_encode(cJSON *obj, size_t *len);
+/* The same text, APISRV_OBJ_ROOM bytes into the returned allocation: room
+ * for apisrv_obj_serve_in_place to turn it into what a client is sent
+ * without another allocation or copy (the create path). */
+#define APISRV_OBJ_ROOM 48
+char *apisrv_obj_encode_room(cJSON *obj, size_t *len);
+/* buf from apisrv_obj_encode_room (text of len bytes at buf + ROOM): now
+ * holds, from buf[0], the served text with resourceVersion rv, as
+ * apisrv_obj_emit writes it; returns its length. */
+size_t apisrv_obj_serve_in_place(char *buf, size_t len, int64_t rv);
 /* Append the stored value with metadata.resourceVersion = rv. */
 void apisrv_obj_emit(skiff_api_buf_t *b, const char *val, size_t len, int64_t rv);
 /* Parse a stored value and set its resourceVersion. NULL on failure. */

@@ -4,6 +4,7 @@
  * no resourceVersion. The resourceVersion IS the store's mod_rev, so it is
  * spliced into the text on the way out — lists and watches copy bytes and
  * never parse objects they do not need to look at. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "api/internal.h"
+#include "api/json_print.h"
 
 static const char META_PREFIX[] = "{\"metadata\":{";
 
@@ -30,28 +32,68 @@ int apisrv_key_prefix(const apisrv_resource_t *r, const char *ns, char *buf, siz
     return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-char *apisrv_obj_encode(cJSON *obj, size_t *len)
+/* metadata first, without resourceVersion, so the text begins with
+ * META_PREFIX. -1 when out of memory. */
+static int encode_order(cJSON *obj)
 {
     cJSON *meta = cJSON_DetachItemFromObjectCaseSensitive(obj, "metadata");
     if (!meta || !cJSON_IsObject(meta)) {
         cJSON_Delete(meta);
         meta = cJSON_CreateObject();
-        if (!meta) return NULL;
+        if (!meta) return -1;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
-    /* metadata goes first so the text begins with META_PREFIX */
     if (!meta->string) {
         meta->string = strdup("metadata");
-        if (!meta->string) { cJSON_Delete(meta); return NULL; }
+        if (!meta->string) { cJSON_Delete(meta); return -1; }
         meta->type &= ~cJSON_StringIsConst;
     }
     meta->next = obj->child;
     meta->prev = obj->child ? obj->child->prev : meta;
     if (obj->child) obj->child->prev = meta;
     obj->child = meta;
-    char *s = cJSON_PrintUnformatted(obj);
-    if (s && len) *len = strlen(s);
-    return s;
+    return 0;
+}
+
+char *apisrv_obj_encode(cJSON *obj, size_t *len)
+{
+    if (encode_order(obj) < 0) return NULL;
+    /* most objects fit in 2 KiB: one allocation */
+    return skiff_api_json_print(obj, 2000, len);
+}
+
+char *apisrv_obj_encode_room(cJSON *obj, size_t *len)
+{
+    if (encode_order(obj) < 0) return NULL;
+    skiff_api_buf_t b;
+    skiff_api_buf_init(&b);
+    if (skiff_api_buf_reserve(&b, 2000) < 0) return NULL;
+    b.len = APISRV_OBJ_ROOM;
+    if (skiff_api_json_print_to(&b, obj) < 0) { skiff_api_buf_free(&b); return NULL; }
+    if (len) *len = b.len - APISRV_OBJ_ROOM;
+    return skiff_api_buf_take(&b, NULL);
+}
+
+size_t apisrv_obj_serve_in_place(char *buf, size_t len, int64_t rv)
+{
+    size_t pl = sizeof META_PREFIX - 1;
+    char head[APISRV_OBJ_ROOM + sizeof META_PREFIX];
+    memcpy(head, META_PREFIX, pl);
+    size_t hl = pl;
+    memcpy(head + hl, "\"resourceVersion\":\"", 19);
+    hl += 19;
+    char digits[24];
+    int nd = 0;
+    uint64_t x = rv < 0 ? 0 : (uint64_t)rv;
+    do { digits[nd++] = (char)('0' + x % 10); x /= 10; } while (x);
+    while (nd) head[hl++] = digits[--nd];
+    head[hl++] = '"';
+    const char *rest = buf + APISRV_OBJ_ROOM + pl;
+    if (*rest != '}') head[hl++] = ',';
+    /* hl <= 13 + 19 + 20 + 2 = 54 < ROOM + pl: the move goes left */
+    memmove(buf + hl, rest, len - pl + 1);
+    memcpy(buf, head, hl);
+    return hl + len - pl;
 }
 
 void apisrv_obj_emit(skiff_api_buf_t *b, const char *val, size_t len, int64_t rv)
