@@ -132,6 +132,34 @@ static const golden_req_t reqs[] = {
       "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}", NULL },
     { "POST", NS "/pods", NULL, NULL, NULL, NULL,
       "{\"metadata\":{\"name\":\"wrongns\",\"namespace\":\"elsewhere\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}", NULL },
+    /* quantities: numbers, canonical and not, and every kind of bad one */
+    { "POST", NS "/pods", NULL, NULL, NULL, NULL,
+      "{\"metadata\":{\"name\":\"qty\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\","
+      "\"resources\":{\"requests\":{\"cpu\":0.1,\"memory\":\"1048576Ki\",\"nvidia.com/gpu\":2},\"limits\":{\"cpu\":\"2000m\",\"memory\":1e9}}}]}}",
+      "/registry/pods/gold/qty" },
+    { "POST", NS "/pods", NULL, NULL, NULL, NULL,
+      "{\"metadata\":{\"name\":\"badqty\"},\"spec\":{\"restartPolicy\":\"Sometimes\",\"containers\":[{\"name\":\"c\",\"image\":\"x\","
+      "\"resources\":{\"requests\":{\"cpu\":\"abc\",\"memory\":\"-1\",\"x\":{},"
+      "\"a-very-long-resource-name-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":\"1x\"}}},"
+      "{\"image\":\"\"},7],\"initContainers\":[{\"name\":\"i\"}]}}",
+      NULL },
+    { "POST", "/apis/apps/v1/namespaces/gold/deployments", NULL, NULL, NULL, NULL,
+      "{\"metadata\":{\"name\":\"badtpl\"},\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"b\"}},"
+      "\"template\":{\"metadata\":{\"labels\":{\"a\":\"b\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\",\"resources\":{\"limits\":{\"cpu\":\"-2\"}}}]}}}}",
+      NULL },
+    { "POST", NS "/pods", NULL, NULL, NULL, NULL,
+      "{\"metadata\":{\"name\":\"noctr\"},\"spec\":{}}", NULL },
+    { "POST", NS "/pods", NULL, NULL, NULL, NULL,
+      "{\"metadata\":{\"name\":\"wrongtype\"},\"spec\":{\"dnsPolicy\":5,\"terminationGracePeriodSeconds\":\"30\",\"containers\":[{\"name\":\"c\",\"image\":\"x\",\"resources\":7}]}}",
+      NULL },
+    /* decoded by the full path: \u escapes, a 16-digit integer, a duplicate, defaults over nulls and empties */
+    { "POST", NS "/pods", NULL, NULL, NULL, NULL,
+      "{\"metadata\":{\"name\":\"esc\",\"annotations\":{\"html\":\"\\u003cb\\u003e \\u0026 \\u00e9\",\"big\":\"x\"}},"
+      "\"spec\":{\"activeDeadlineSeconds\":1234567890123456,\"restartPolicy\":\"\",\"dnsPolicy\":null,\"securityContext\":7,"
+      "\"containers\":[{\"name\":\"c\",\"image\":\"x@sha256:abc\",\"resources\":null,\"ports\":[{\"containerPort\":1,\"protocol\":\"\"},5]}]}}",
+      "/registry/pods/gold/esc" },
+    { "POST", NS "/configmaps", NULL, "application/yaml", NULL, NULL,
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yaml-dup\ndata:\n  a: \"1\"\n  a: \"2\"\n", NULL },
 };
 
 /* Placeholders for what changes run to run. */
