@@ -36,16 +36,18 @@ static void lost_race_backoff(int attempt)
 
 static cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
+/* k is always a literal here: members point at it instead of a copy, and
+ * strings are one allocation (json_util.h) */
 static void set_str(cJSON *o, const char *k, const char *v)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-    cJSON_AddStringToObject(o, k, v);
+    skiff_api_json_add_lit(o, k, skiff_api_json_string(v));
 }
 
 static void set_item(cJSON *o, const char *k, cJSON *v)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-    if (v) cJSON_AddItemToObject(o, k, v);
+    if (v) skiff_api_json_add_lit(o, k, v);
 }
 
 static int dry_run(const apisrv_call_t *c)
@@ -512,14 +514,18 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
     char uid[37], ts[40];
     apisrv_new_uid(uid);
     apisrv_format_time(c->now_ns, ts, sizeof ts);
-    set_str(meta, "uid", uid);
-    set_str(meta, "creationTimestamp", ts);
-    cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
-    cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionTimestamp");
-    cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionGracePeriodSeconds");
-    cJSON_DeleteItemFromObjectCaseSensitive(meta, "selfLink");
-    if (get(obj, "spec")) set_item(meta, "generation", cJSON_CreateNumber(1));
-    else cJSON_DeleteItemFromObjectCaseSensitive(meta, "generation");
+    /* the server's members go (one walk, not a lookup each), then uid,
+     * creationTimestamp and generation are appended in that order */
+    for (cJSON *m = meta->child, *next; m; m = next) {
+        next = m->next;
+        static const char *const server[] = { "uid", "creationTimestamp", "resourceVersion", "deletionTimestamp",
+                                              "deletionGracePeriodSeconds", "selfLink", "generation" };
+        for (size_t i = 0; m->string && i < sizeof server / sizeof server[0]; i++)
+            if (!strcmp(m->string, server[i])) { cJSON_Delete(cJSON_DetachItemViaPointer(meta, m)); break; }
+    }
+    skiff_api_json_add_lit(meta, "uid", skiff_api_json_string(uid));
+    skiff_api_json_add_lit(meta, "creationTimestamp", skiff_api_json_string(ts));
+    if (get(obj, "spec")) skiff_api_json_add_lit(meta, "generation", cJSON_CreateNumber(1));
     if (c->res->reset_status) cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
     char key[600];
     if (object_key(c, key, sizeof key) < 0) return 0;

@@ -17,12 +17,30 @@
 
 static const char META_PREFIX[] = "{\"metadata\":{";
 
+/* parts joined into buf; -1 when they do not fit */
+static int key_join(char *buf, size_t len, const char *const *parts, int n)
+{
+    size_t o = 0;
+    for (int i = 0; i < n; i++) {
+        size_t k = strlen(parts[i]);
+        if (o + k >= len) return -1;
+        memcpy(buf + o, parts[i], k);
+        o += k;
+    }
+    buf[o] = '\0';
+    return (int)o;
+}
+
+/* on every request that names an object: joined, not printed */
 int apisrv_key(const apisrv_resource_t *r, const char *ns, const char *name, char *buf,
                size_t len)
 {
-    int n = r->namespaced ? snprintf(buf, len, "/registry/%s/%s/%s", r->plural, ns, name)
-                          : snprintf(buf, len, "/registry/%s/%s", r->plural, name);
-    return n < 0 || (size_t)n >= len ? -1 : n;
+    if (r->namespaced) {
+        const char *p[] = { "/registry/", r->plural, "/", ns, "/", name };
+        return key_join(buf, len, p, 6);
+    }
+    const char *p[] = { "/registry/", r->plural, "/", name };
+    return key_join(buf, len, p, 4);
 }
 
 int apisrv_key_prefix(const apisrv_resource_t *r, const char *ns, char *buf, size_t len)
@@ -130,10 +148,29 @@ cJSON *apisrv_obj_decode(const char *val, size_t len, int64_t rv)
 
 void apisrv_format_time(int64_t ns, char *buf, size_t len)
 {
-    time_t t = (time_t)(ns / 1000000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* every write stamps the current second: formatted once per second
+     * per thread, copied otherwise */
+    static __thread int64_t last_s = INT64_MIN;
+    static __thread char last[64];
+    int64_t sec = ns / 1000000000;
+    if (sec != last_s) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        if (!strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%SZ", &tm)) last[0] = '\0';
+        last_s = sec;
+    }
+    if (!len) return;
+    size_t n = strlen(last);
+    if (n >= len) {
+        /* as strftime into a short buffer: nothing usable */
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return;
+    }
+    memcpy(buf, last, n + 1);
 }
 
 int64_t apisrv_parse_time(const char *s)
