@@ -405,20 +405,36 @@ static void random_suffix(char *out, size_t n)
     out[n] = '\0';
 }
 
+/* Read in the store's callback: whether the namespace is terminating, with
+ * no copy of its object (every create asks). */
+typedef struct { int found, terminating; } ns_state_t;
+static int ns_state_cb(void *ud, const skiff_store_kv_t *kv)
+{
+    ns_state_t *st = ud;
+    static const char mark[] = "\"deletionTimestamp\"";
+    st->found = 1;
+    st->terminating = memmem(kv->value, kv->value_len, mark, sizeof mark - 1) != NULL;
+    return 0;
+}
+
 static int namespace_usable(apisrv_call_t *c)
 {
     if (!c->res->namespaced) return 0;
     char key[400];
-    snprintf(key, sizeof key, "/registry/namespaces/%s", c->ns);
-    apisrv_kv_t kv;
+    static const char pfx[] = "/registry/namespaces/";
+    size_t nl = strlen(c->ns);
+    if (sizeof pfx + nl > sizeof key) nl = sizeof key - sizeof pfx; /* c->ns is at most 255 */
+    memcpy(key, pfx, sizeof pfx - 1);
+    memcpy(key + sizeof pfx - 1, c->ns, nl);
+    key[sizeof pfx - 1 + nl] = '\0';
+    ns_state_t st = { 0, 0 };
     skiff_error_t err;
     skiff_error_clear(&err);
-    int rc = apisrv_store_get(c->s, key, &kv, &err);
-    if (rc == SKIFF_E_NOTFOUND)
+    int rc = c->s->ops->get(c->s->store, key, strlen(key), 0, ns_state_cb, &st, &err);
+    if (rc == SKIFF_E_NOTFOUND || (rc >= 0 && !st.found))
         return apisrv_fail(c, 404, "NotFound", "namespaces \"%s\" not found", c->ns), -1;
     if (rc < 0) return apisrv_fail_store(c, &err), -1;
-    int terminating = strstr(kv.value, "\"deletionTimestamp\"") != NULL;
-    free(kv.value);
+    int terminating = st.terminating;
     if (terminating) {
         char q[160];
         apisrv_resource_qualified(c->res, q, sizeof q);
@@ -469,8 +485,14 @@ static int record_fields(apisrv_call_t *c, cJSON *obj, const cJSON *old, const c
     char mgr[160], ts[40], av[64];
     field_manager(c, mgr, sizeof mgr);
     apisrv_resource_api_version(c->res, av, sizeof av);
-    if (now) snprintf(ts, sizeof ts, "%s", now);
-    else apisrv_format_time(c->now_ns, ts, sizeof ts);
+    if (now) {
+        size_t n = strlen(now);
+        if (n >= sizeof ts) n = sizeof ts - 1;
+        memcpy(ts, now, n);
+        ts[n] = '\0';
+    } else {
+        apisrv_format_time(c->now_ns, ts, sizeof ts);
+    }
     skiff_api_apply_opts_t o = { .manager = mgr, .api_version = av, .kind = c->res->kind, .time = ts,
                                  .subresource = sub, .fieldset_flags = flags };
     skiff_error_t err;
@@ -505,7 +527,10 @@ static int do_create_obj(apisrv_call_t *c, cJSON *obj)
         apisrv_invalid_add(&inv, "FieldValueRequired", "metadata.name", "Required value: name or generateName is required");
         return apisrv_fail_invalid(c, "", &inv);
     }
-    snprintf(c->name, sizeof c->name, "%s", name);
+    size_t namelen = strlen(name);
+    if (namelen >= sizeof c->name) namelen = sizeof c->name - 1; /* as the snprintf it replaces */
+    memcpy(c->name, name, namelen);
+    c->name[namelen] = '\0';
     if (check_meta(c, obj, &inv) < 0) return 0;
     if (inv.n) return apisrv_fail_invalid(c, c->name, &inv);
     if (apisrv_admit(c, SKIFF_ADM_CREATE, obj, NULL) < 0) return 0; /* admission.c */
