@@ -13,12 +13,17 @@ static int fs_oom(skiff_error_t *err) { return skiff_error_set(err, -ENOMEM, "fi
 
 static int is_server_meta(const char *k)
 {
-    if (!strchr("nugrcmsd", k[0])) return 0; /* first letters of the list below */
-    static const char *const skip[] = { "name", "namespace", "uid", "resourceVersion", "generation",
-                                        "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp",
-                                        "deletionGracePeriodSeconds", NULL };
-    for (int i = 0; skip[i]; i++) if (!strcmp(k, skip[i])) return 1;
-    return 0;
+    switch (k[0]) { /* by first letter: metadata members pass here on every write */
+    case 'n': return !strcmp(k, "name") || !strcmp(k, "namespace");
+    case 'u': return !strcmp(k, "uid");
+    case 'r': return !strcmp(k, "resourceVersion");
+    case 'g': return !strcmp(k, "generation");
+    case 'c': return !strcmp(k, "creationTimestamp");
+    case 'm': return !strcmp(k, "managedFields");
+    case 's': return !strcmp(k, "selfLink");
+    case 'd': return !strcmp(k, "deletionTimestamp") || !strcmp(k, "deletionGracePeriodSeconds");
+    default: return 0;
+    }
 }
 
 static cJSON *fs_child(cJSON *set, const char *seg)
@@ -358,12 +363,16 @@ static int df_list(fs_diff_t *d, const cJSON *n, const cJSON *o, const skiff_api
  * pod spec's containers: null) exist already. */
 static int df_dot(const fs_diff_t *d, const char *k, int lvl)
 {
-    static const char *const zero[] = { "containers", "template", "metadata", "spec", "status", "strategy",
-                                        "updateStrategy", NULL };
     (void)lvl;
     if (!d->create) return 1;
-    for (int i = 0; zero[i]; i++) if (!strcmp(k, zero[i])) return 0;
-    return 1;
+    switch (k[0]) {
+    case 'c': return strcmp(k, "containers") != 0;
+    case 't': return strcmp(k, "template") != 0;
+    case 'm': return strcmp(k, "metadata") != 0;
+    case 's': return strcmp(k, "spec") && strcmp(k, "status") && strcmp(k, "strategy");
+    case 'u': return strcmp(k, "updateStrategy") != 0;
+    default: return 1;
+    }
 }
 
 static int df_skip(const fs_diff_t *d, const char *k, int lvl)
@@ -620,6 +629,24 @@ static const skiff_api_field_t *po_field(const char *type, const cJSON *c)
 /* A merging list's items, sorted by segment. 0 or an error (set). */
 static int po_list(fs_out_t *o, const cJSON *l, const skiff_api_field_t *f, int depth, int dot)
 {
+    if (l->child && !l->child->next) {
+        /* one item (one container, one port: the usual list): nothing to
+         * sort or de-duplicate, no copies */
+        fs_diff_t d1 = { .flags = o->flags, .create = 1, .err = o->err };
+        char seg1[512];
+        int rc1 = df_item_seg(&d1, l->child, f, seg1, sizeof seg1);
+        if (rc1) return rc1;
+        po_puts(o, dot ? "{\".\":{},\"" : "{\"");
+        po_escaped(o, seg1);
+        po_puts(o, "\":");
+        if (f->merge_key) {
+            if ((rc1 = po_obj(o, l->child, f->child, depth + 1, 0, 1))) return rc1;
+        } else {
+            po_puts(o, "{}");
+        }
+        po_puts(o, "}");
+        return 0;
+    }
     int n = cJSON_GetArraySize(l), k = 0, rc = 0;
     po_item_t *v = calloc((size_t)n, sizeof *v);
     if (!v) return fs_oom(o->err);
