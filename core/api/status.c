@@ -144,7 +144,11 @@ int apisrv_fail_store(apisrv_call_t *c, const skiff_error_t *err)
 
 static void set_ctype(apisrv_call_t *c, const char *ct)
 {
-    snprintf(c->resp->content_type, sizeof c->resp->content_type, "%s", ct);
+    /* every response: copied, not printed */
+    size_t n = strlen(ct);
+    if (n >= sizeof c->resp->content_type) n = sizeof c->resp->content_type - 1;
+    memcpy(c->resp->content_type, ct, n);
+    c->resp->content_type[n] = '\0';
 }
 
 int apisrv_reply_json(apisrv_call_t *c, int code, cJSON *obj)
