@@ -14,12 +14,14 @@
 #include "api/client.h"
 #include "sched/api_link.h"
 #include "sched/event_agg.h"
+#include "sched/recorder.h"
 
 struct sched_api_link {
     skiff_api_client_t *client;
     skiff_sched_t *sched;
     skiff_api_client_watch_t *nodes, *pods;
     sched_event_agg_t *agg;     /* identical events counted, not repeated */
+    sched_recorder_t *rec;      /* events are written by its thread (NULL: inline) */
     /* A watch whose stream ended (server restart of the stream, 410 Gone
      * after compaction) is started again from the current state by the
      * supervisor thread; re-listed objects replace what the scheduler has. */
@@ -38,19 +40,35 @@ static void rfc3339(char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* A growing JSON text (events are built without a cJSON tree). */
-typedef struct jbuf { char *s; size_t len, cap; int oom; } jbuf_t;
+/* A growing JSON text (events and bindings are built without a cJSON
+ * tree). It starts in the caller's buffer (on its stack) and moves to the
+ * heap only when that is too small: growing by realloc was a visible cost
+ * per event. jbuf_done frees what moved. */
+typedef struct jbuf { char *s; size_t len, cap; int oom, heap; } jbuf_t;
+
+static void jinit(jbuf_t *j, char *buf, size_t cap)
+{
+    *j = (jbuf_t){ .s = buf, .cap = cap };
+    buf[0] = '\0';
+}
+
+static void jdone(jbuf_t *j)
+{
+    if (j->heap) free(j->s);
+}
 
 static void jput(jbuf_t *j, const char *p, size_t n)
 {
     if (j->oom) return;
     if (j->len + n + 1 > j->cap) {
-        size_t cap = j->cap ? j->cap * 2 : 512;
+        size_t cap = j->cap * 2;
         while (cap < j->len + n + 1) cap *= 2;
-        char *s = realloc(j->s, cap);
+        char *s = j->heap ? realloc(j->s, cap) : malloc(cap);
         if (!s) { j->oom = 1; return; }
+        if (!j->heap) memcpy(s, j->s, j->len + 1);
         j->s = s;
         j->cap = cap;
+        j->heap = 1;
     }
     memcpy(j->s + j->len, p, n);
     j->len += n;
@@ -79,15 +97,15 @@ static void jstr(jbuf_t *j, const char *p)
 }
 
 /* {"apiVersion":"v1","kind":"Pod","name":...,"namespace":...,"uid":...} */
-static void jref(jbuf_t *j, const skiff_sched_pod_t *pod)
+static void jref(jbuf_t *j, const char *name, const char *ns, const char *uid)
 {
     jraw(j, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":");
-    jstr(j, pod->name);
+    jstr(j, name);
     jraw(j, ",\"namespace\":");
-    jstr(j, pod->namespace_);
-    if (pod->uid[0]) {
+    jstr(j, ns);
+    if (uid && uid[0]) {
         jraw(j, ",\"uid\":");
-        jstr(j, pod->uid);
+        jstr(j, uid);
     }
     jraw(j, "}");
 }
@@ -95,7 +113,9 @@ static void jref(jbuf_t *j, const skiff_sched_pod_t *pod)
 static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, skiff_error_t *err)
 {
     sched_api_link_t *l = ud;
-    jbuf_t j = { 0 };
+    char buf[1024];
+    jbuf_t j;
+    jinit(&j, buf, sizeof buf);
     jraw(&j, "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":");
     jstr(&j, pod->name);
     jraw(&j, ",\"namespace\":");
@@ -107,39 +127,38 @@ static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, s
     jraw(&j, "},\"target\":{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":");
     jstr(&j, node);
     jraw(&j, "}}");
-    if (j.oom) { free(j.s); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
-    char *json = j.s;
+    if (j.oom) { jdone(&j); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
     char path[600];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/binding", pod->namespace_, pod->name);
-    int rc = skiff_api_client_create(l->client, path, json, NULL, err);
-    free(json);
+    int rc = skiff_api_client_create(l->client, path, j.s, NULL, err);
+    jdone(&j);
     return rc;
 }
 
-static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *type,
-                       const char *reason, const char *action, const char *message,
-                       const skiff_sched_pod_t *related)
+/* The recorder's writer (recorder.c, its own thread): aggregate, then
+ * create or patch the Event. Best effort, as client-go's recorder. */
+static void write_event(void *ud, const sched_rec_event_t *ev)
 {
+    sched_api_link_t *l = ud;
     char ts[32], name[400], path[400];
-    rfc3339(ts, sizeof ts);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    snprintf(name, sizeof name, "%s.%llx", pod->name,
-             (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
-    const char *by = related ? related->scheduler_name : pod->scheduler_name;
+    time_t secs = (time_t)(ev->at_ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(name, sizeof name, "%s.%llx", ev->name, (unsigned long long)ev->at_ns);
     /* The correlator's key (getEventKey): source, involved object, type,
      * reason, message. Seen before: count+1 on that Event. */
     char *key = NULL;
     sched_event_agg_hit_t hit;
-    if (l->agg && asprintf(&key, "%s\x01v1\x01Pod\x01%s\x01%s\x01%s\x01%s\x01%s\x01%s", by, pod->namespace_,
-                           pod->name, pod->uid, type, reason, message) >= 0 &&
+    if (l->agg && asprintf(&key, "%s\x01v1\x01Pod\x01%s\x01%s\x01%s\x01%s\x01%s\x01%s", ev->by, ev->namespace_,
+                           ev->name, ev->uid, ev->type, ev->reason, ev->message) >= 0 &&
         sched_event_agg_record(l->agg, key, name, ts, &hit) == 1) {
         char body[128];
         snprintf(body, sizeof body, "{\"count\":%lld,\"lastTimestamp\":\"%s\"}", (long long)hit.count, ts);
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", pod->namespace_, hit.name);
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", ev->namespace_, hit.name);
         skiff_error_t err;
         int rc = skiff_api_client_patch(l->client, path, "application/merge-patch+json", body, NULL, &err);
-        if (rc != SKIFF_E_NOTFOUND) { free(key); return; } /* best effort, as client-go's recorder */
+        if (rc != SKIFF_E_NOTFOUND) { free(key); return; }
         /* expired or deleted: start a new one */
         sched_event_agg_forget(l->agg, key);
         sched_event_agg_record(l->agg, key, name, ts, &hit);
@@ -147,40 +166,59 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
     free(key);
     /* Written as text: one event per bound pod, a cJSON tree and its print
      * were a visible share of binding in the profile. */
-    jbuf_t j = { 0 };
+    char buf[2048];
+    jbuf_t j;
+    jinit(&j, buf, sizeof buf);
     jraw(&j, "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":");
     jstr(&j, name);
     jraw(&j, ",\"namespace\":");
-    jstr(&j, pod->namespace_);
+    jstr(&j, ev->namespace_);
     jraw(&j, "},\"involvedObject\":");
-    jref(&j, pod);
+    jref(&j, ev->name, ev->namespace_, ev->uid);
     jraw(&j, ",\"reason\":");
-    jstr(&j, reason);
+    jstr(&j, ev->reason);
     jraw(&j, ",\"message\":");
-    jstr(&j, message);
+    jstr(&j, ev->message);
     jraw(&j, ",\"type\":");
-    jstr(&j, type);
+    jstr(&j, ev->type);
     jraw(&j, ",\"source\":{\"component\":");
-    jstr(&j, by);
+    jstr(&j, ev->by);
     jraw(&j, "},\"reportingComponent\":");
-    jstr(&j, by);
+    jstr(&j, ev->by);
     jraw(&j, ",\"action\":");
-    jstr(&j, action);
-    if (related) {
+    jstr(&j, ev->action);
+    if (ev->rname) {
         jraw(&j, ",\"related\":");
-        jref(&j, related);
+        jref(&j, ev->rname, ev->rnamespace, ev->ruid);
     }
     jraw(&j, ",\"firstTimestamp\":");
     jstr(&j, ts);
     jraw(&j, ",\"lastTimestamp\":");
     jstr(&j, ts);
     jraw(&j, ",\"count\":1}");
-    char *json = j.oom ? NULL : j.s;
-    if (!json) { free(j.s); return; }
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", pod->namespace_);
-    skiff_error_t err;
-    skiff_api_client_create(l->client, path, json, NULL, &err); /* best effort, as client-go's recorder */
-    free(json);
+    if (!j.oom) {
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", ev->namespace_);
+        skiff_error_t err;
+        skiff_api_client_create(l->client, path, j.s, NULL, &err);
+    }
+    jdone(&j);
+}
+
+/* An event about pod: queued for the recorder's thread (dropped and
+ * counted when the queue is full), never written on the caller's path. */
+static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *type,
+                       const char *reason, const char *action, const char *message,
+                       const skiff_sched_pod_t *related)
+{
+    sched_rec_event_t ev = {
+        .type = type, .reason = reason, .action = action, .message = message,
+        .by = related ? related->scheduler_name : pod->scheduler_name,
+        .name = pod->name, .namespace_ = pod->namespace_, .uid = pod->uid,
+        .rname = related ? related->name : NULL, .rnamespace = related ? related->namespace_ : NULL,
+        .ruid = related ? related->uid : NULL,
+    };
+    if (l->rec) sched_recorder_post(l->rec, &ev);
+    else write_event(l, &ev);
 }
 
 /* Preemption's writes, in kube-scheduler's order (prepareCandidate): the
@@ -346,6 +384,7 @@ int sched_api_link_new(skiff_api_server_t *srv, sched_api_link_t **out, skiff_sc
     int rc = skiff_api_client_local(srv, &l->client, err);
     if (rc < 0) { free(l); return rc; }
     if (sched_event_agg_new(0, &l->agg) < 0) l->agg = NULL; /* then every event is created anew */
+    if (sched_recorder_new(0, write_event, l, &l->rec) < 0) l->rec = NULL; /* then written inline */
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     *sink = (skiff_sched_sink_t){ l, link_bind, link_failed, link_bound, link_preempt };
@@ -378,10 +417,20 @@ void sched_api_link_stop(sched_api_link_t *l)
     l->pods = l->nodes = NULL;
 }
 
+void sched_api_link_events(sched_api_link_t *l, int flush, uint64_t *written, uint64_t *dropped)
+{
+    *written = *dropped = 0;
+    if (!l->rec) return;
+    if (flush) sched_recorder_flush(l->rec);
+    *written = sched_recorder_written(l->rec);
+    *dropped = sched_recorder_dropped(l->rec);
+}
+
 void sched_api_link_free(sched_api_link_t *l)
 {
     if (!l) return;
     sched_api_link_stop(l);
+    sched_recorder_free(l->rec); /* writes what is queued */
     skiff_api_client_free(l->client);
     sched_event_agg_free(l->agg);
     pthread_mutex_destroy(&l->mu);
