@@ -37,11 +37,19 @@ static const char *ws(const char *p, const char *e)
 static const char *skip_str(const char *p, const char *e)
 {
     for (p++; p < e; p++) {
-        if (*p == '\\') { p++; continue; }
-        if (*p == '"') return p + 1;
+        const char *q = memchr(p, '"', (size_t)(e - p));
+        if (!q) return NULL;
+        /* an escaped quote has an odd run of backslashes before it */
+        const char *b = q;
+        while (b > p && b[-1] == '\\') b--;
+        if (((q - b) & 1) == 0) return q + 1;
+        p = q;
     }
     return NULL;
 }
+
+/* bytes that matter inside a container: strings and brackets */
+static const unsigned char special[256] = { ['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1 };
 
 /* Just past the value at p, NULL if there is none. Containers are matched
  * by bracket depth (strings skipped); the text is ours, valid JSON. */
@@ -52,13 +60,15 @@ static const char *skip_val(const char *p, const char *e)
     if (*p == '{' || *p == '[') {
         int depth = 0;
         while (p < e) {
+            while (p < e && !special[(unsigned char)*p]) p++;
+            if (p >= e) return NULL;
             char ch = *p;
             if (ch == '"') {
                 if (!(p = skip_str(p, e))) return NULL;
                 continue;
             }
             if (ch == '{' || ch == '[') depth++;
-            else if ((ch == '}' || ch == ']') && --depth == 0) return p + 1;
+            else if (--depth == 0) return p + 1;
             p++;
         }
         return NULL;
@@ -69,20 +79,22 @@ static const char *skip_val(const char *p, const char *e)
 }
 
 typedef struct jmem {
-    const char *k;       /* the key's opening quote */
+    const char *k;       /* the key's opening quote; NULL = absent */
     const char *v, *ve;  /* the value [v, ve) */
 } jmem_t;
 
-/* Member `key` of the object whose '{' is at o. 1 found (*m); 0 absent
- * (m->v = the object's closing '}', m->k = NULL if the object is empty);
- * -1 not an object, malformed, or a key with escapes (not ours to judge). */
-static int member(const char *o, const char *e, const char *key, jmem_t *m)
+/* One pass over the object whose '{' is at o: m[i] = member keys[i] (k NULL
+ * when absent). *close = the object's closing '}', *empty = it has no
+ * members. 0, or -1 not an object, malformed, or a key with escapes (not
+ * ours to judge: the tree edit decides). */
+static int members(const char *o, const char *e, const char *const *keys, size_t n, jmem_t *m,
+                   const char **close, int *empty)
 {
     if (o >= e || *o != '{') return -1;
-    size_t kl = strlen(key);
+    for (size_t i = 0; i < n; i++) m[i].k = NULL;
     const char *p = ws(o + 1, e);
-    m->k = NULL;
-    if (p < e && *p == '}') { m->v = p; return 0; }
+    *empty = p < e && *p == '}';
+    if (*empty) { *close = p; return 0; }
     for (;;) {
         if (p >= e || *p != '"') return -1;
         const char *ks = p, *ke = skip_str(p, e);
@@ -91,15 +103,12 @@ static int member(const char *o, const char *e, const char *key, jmem_t *m)
         if (p >= e || *p != ':') return -1;
         const char *v = ws(p + 1, e), *ve = skip_val(v, e);
         if (!ve) return -1;
-        if ((size_t)(ke - ks) == kl + 2 && memcmp(ks + 1, key, kl) == 0) {
-            m->k = ks;
-            m->v = v;
-            m->ve = ve;
-            return 1;
-        }
+        size_t kl = (size_t)(ke - ks) - 2;
+        for (size_t i = 0; i < n; i++)
+            if (strlen(keys[i]) == kl && memcmp(ks + 1, keys[i], kl) == 0) m[i] = (jmem_t){ ks, v, ve };
         p = ws(ve, e);
         if (p < e && *p == ',') { p = ws(p + 1, e); continue; }
-        if (p < e && *p == '}') { m->k = ks; m->v = p; return 0; }
+        if (p < e && *p == '}') { *close = p; return 0; }
         return -1;
     }
 }
@@ -138,28 +147,29 @@ static void put_cond(skiff_api_buf_t *b, const char *ltt, size_t ltt_len)
     skiff_api_buf_putc(b, '}');
 }
 
-/* The status edit: PodScheduled=True in status.conditions. 0, or -1 when
- * the shape is not handled. */
-static int edit_status(const char *top, const char *e, const char *now_json, edit_t *ed)
+/* The status edit: PodScheduled=True in status.conditions. st: the top
+ * object's status member (k NULL = none), top_close/top_empty: the top
+ * object's end. 0, or -1 when the shape is not handled. */
+static int edit_status(const jmem_t *st, const char *top_close, const char *e, const char *now_json, edit_t *ed)
 {
-    jmem_t st, cs;
-    int r = member(top, e, "status", &st);
-    if (r < 0) return -1;
     size_t nl = strlen(now_json);
-    if (r == 0) { /* no status: add one before the object's '}' */
-        ed->at = ed->end = st.v;
-        skiff_api_buf_puts(&ed->with, st.k ? ",\"status\":{\"conditions\":[" : "\"status\":{\"conditions\":[");
+    if (!st->k) { /* no status: add one before the object's '}' (metadata precedes it) */
+        ed->at = ed->end = top_close;
+        skiff_api_buf_puts(&ed->with, ",\"status\":{\"conditions\":[");
         put_cond(&ed->with, now_json, nl);
         skiff_api_buf_puts(&ed->with, "]}");
         return 0;
     }
-    if (*st.v != '{') return -1;
-    if ((r = member(st.v, e, "conditions", &cs)) < 0) return -1;
-    if (r == 0) { /* first member of status */
-        ed->at = ed->end = st.v + 1;
+    static const char *const skeys[] = { "conditions" };
+    jmem_t cs;
+    const char *sclose;
+    int sempty;
+    if (members(st->v, e, skeys, 1, &cs, &sclose, &sempty) < 0) return -1;
+    if (!cs.k) { /* first member of status */
+        ed->at = ed->end = st->v + 1;
         skiff_api_buf_puts(&ed->with, "\"conditions\":[");
         put_cond(&ed->with, now_json, nl);
-        skiff_api_buf_puts(&ed->with, cs.k ? "]," : "]");
+        skiff_api_buf_puts(&ed->with, sempty ? "]" : "],");
         return 0;
     }
     if (is_null(cs.v, cs.ve)) {
@@ -176,15 +186,21 @@ static int edit_status(const char *top, const char *e, const char *now_json, edi
     while (p < e && *p != ']') {
         const char *ve = skip_val(p, e);
         if (!ve) return -1;
-        jmem_t ty, sv, lt;
-        if (*p == '{' && member(p, e, "type", &ty) == 1 && is_str(ty.v, ty.ve, "PodScheduled")) {
-            int rs = member(p, e, "status", &sv), rl = member(p, e, "lastTransitionTime", &lt);
-            if (rs < 0 || rl < 0) return -1;
-            ed->at = p;
-            ed->end = ve;
-            if (rs == 1 && rl == 1 && is_str(sv.v, sv.ve, "True")) put_cond(&ed->with, lt.v, (size_t)(lt.ve - lt.v));
-            else put_cond(&ed->with, now_json, nl);
-            return 0;
+        if (*p == '{') {
+            static const char *const ckeys[] = { "type", "status", "lastTransitionTime" };
+            jmem_t cm[3];
+            const char *cclose;
+            int cempty;
+            if (members(p, e, ckeys, 3, cm, &cclose, &cempty) < 0) return -1;
+            if (cm[0].k && is_str(cm[0].v, cm[0].ve, "PodScheduled")) {
+                ed->at = p;
+                ed->end = ve;
+                if (cm[1].k && cm[2].k && is_str(cm[1].v, cm[1].ve, "True"))
+                    put_cond(&ed->with, cm[2].v, (size_t)(cm[2].ve - cm[2].v));
+                else
+                    put_cond(&ed->with, now_json, nl);
+                return 0;
+            }
         }
         n++;
         p = ws(ve, e);
@@ -204,47 +220,50 @@ int apisrv_bind_text(const char *val, size_t len, const char *node, const char *
     memset(f, 0, sizeof *f);
     *out = NULL;
     *out_len = 0;
-    const char *e = val + len, *top = ws(val, e);
-    jmem_t meta, m, spec, nn, gates;
-    if (member(top, e, "metadata", &meta) != 1 || *meta.v != '{') return 1;
-    int r = member(meta.v, e, "deletionTimestamp", &m);
-    if (r < 0) return 1;
-    if (r == 1 && !is_null(m.v, m.ve)) { f->verdict = APISRV_BIND_DELETING; return 0; }
-    if ((r = member(meta.v, e, "uid", &m)) < 0) return 1;
-    if (r == 1 && plain_str(m.v, m.ve, f->uid, sizeof f->uid) < 0) return 1;
+    const char *e = val + len, *top = ws(val, e), *close, *mclose, *sclose;
+    int empty;
+    /* one pass per object: the top, metadata, spec */
+    static const char *const tkeys[] = { "metadata", "spec", "status" };
+    static const char *const mkeys[] = { "deletionTimestamp", "uid" };
+    static const char *const skeys[] = { "nodeName", "schedulingGates" };
+    jmem_t t[3], m[2], sp[2];
+    if (members(top, e, tkeys, 3, t, &close, &empty) < 0 || !t[0].k || !t[1].k) return 1;
+    if (members(t[0].v, e, mkeys, 2, m, &mclose, &empty) < 0) return 1;
+    if (m[0].k && !is_null(m[0].v, m[0].ve)) { f->verdict = APISRV_BIND_DELETING; return 0; }
+    if (m[1].k && plain_str(m[1].v, m[1].ve, f->uid, sizeof f->uid) < 0) return 1;
     if (want_uid && *want_uid && strcmp(want_uid, f->uid) != 0) { f->verdict = APISRV_BIND_UID; return 0; }
-    if (member(top, e, "spec", &spec) != 1 || *spec.v != '{') return 1;
-    if ((r = member(spec.v, e, "nodeName", &nn)) < 0) return 1;
-    if (r == 1 && !is_null(nn.v, nn.ve) && !is_str(nn.v, nn.ve, "")) {
-        if (plain_str(nn.v, nn.ve, f->node, sizeof f->node) < 0) return 1;
+    int spec_empty;
+    if (members(t[1].v, e, skeys, 2, sp, &sclose, &spec_empty) < 0) return 1;
+    const jmem_t *nn = &sp[0], *gates = &sp[1];
+    if (nn->k && !is_null(nn->v, nn->ve) && !is_str(nn->v, nn->ve, "")) {
+        if (plain_str(nn->v, nn->ve, f->node, sizeof f->node) < 0) return 1;
         f->verdict = APISRV_BIND_ASSIGNED;
         return 0;
     }
-    int has_nn = r == 1;
-    if ((r = member(spec.v, e, "schedulingGates", &gates)) < 0) return 1;
-    if (r == 1 && !is_null(gates.v, gates.ve)) {
-        if (*gates.v != '[') return 1;
-        const char *q = ws(gates.v + 1, e);
+    if (gates->k && !is_null(gates->v, gates->ve)) {
+        if (*gates->v != '[') return 1;
+        const char *q = ws(gates->v + 1, e);
         if (q < e && *q != ']') { f->verdict = APISRV_BIND_GATED; return 0; }
     }
+    if (t[2].k && *t[2].v != '{') return 1;
     edit_t ed[2];
     memset(ed, 0, sizeof ed);
     skiff_api_buf_init(&ed[0].with);
     skiff_api_buf_init(&ed[1].with);
     /* spec.nodeName: replaced in place, or the first member of spec */
-    if (has_nn) {
-        ed[0].at = nn.k;
-        ed[0].end = nn.ve;
+    if (nn->k) {
+        ed[0].at = nn->k;
+        ed[0].end = nn->ve;
     } else {
-        ed[0].at = ed[0].end = spec.v + 1;
+        ed[0].at = ed[0].end = t[1].v + 1;
     }
     skiff_api_buf_puts(&ed[0].with, "\"nodeName\":");
     skiff_api_buf_json_str(&ed[0].with, node);
-    if (!has_nn && nn.k) skiff_api_buf_putc(&ed[0].with, ','); /* spec had members: they follow */
+    if (!nn->k && !spec_empty) skiff_api_buf_putc(&ed[0].with, ','); /* spec's members follow */
     char now_json[64];
     snprintf(now_json, sizeof now_json, "\"%s\"", now);
     int rc = 0;
-    if (edit_status(top, e, now_json, &ed[1]) < 0) {
+    if (edit_status(&t[2], close, e, now_json, &ed[1]) < 0) {
         rc = 1;
     } else if (ed[0].with.oom || ed[1].with.oom) {
         rc = -ENOMEM;
@@ -377,6 +396,18 @@ static int annotations_valid(const cJSON *an)
     return 1;
 }
 
+static int invalid(apisrv_call_t *c, const char *bad_kind, int no_name)
+{
+    apisrv_invalid_t *inv = calloc(1, sizeof *inv);
+    if (!inv) return apisrv_fail(c, 500, "InternalError", "out of memory");
+    if (bad_kind)
+        apisrv_invalid_add(inv, "FieldValueNotSupported", "target.kind", "Unsupported value: \"%s\": supported values: \"Node\", \"<empty>\"", bad_kind);
+    if (no_name) apisrv_invalid_add(inv, "FieldValueRequired", "target.name", "Required value");
+    apisrv_fail_invalid(c, c->name, inv);
+    free(inv);
+    return 0;
+}
+
 static int bind(apisrv_call_t *c, cJSON *b)
 {
     if (apisrv_body_check_kind(c, b, "Binding", "v1") < 0) return 0;
@@ -390,21 +421,16 @@ static int bind(apisrv_call_t *c, cJSON *b)
         return apisrv_fail(c, 400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
     if (!annotations_valid(get(meta, "annotations")))
         return apisrv_fail(c, 400, "BadRequest", "metadata.annotations must be an object of strings");
-    /* ValidatePodBinding */
-    apisrv_invalid_t inv = { 0 };
+    /* ValidatePodBinding (the causes are built only when there are some:
+     * an apisrv_invalid_t is kilobytes to clear) */
     const char *tk = apisrv_str(b, "target.kind"), *node = apisrv_str(b, "target.name");
-    if (tk && *tk && strcmp(tk, "Node") != 0)
-        apisrv_invalid_add(&inv, "FieldValueNotSupported", "target.kind", "Unsupported value: \"%s\": supported values: \"Node\", \"<empty>\"", tk);
-    if (!node || !*node) apisrv_invalid_add(&inv, "FieldValueRequired", "target.name", "Required value");
-    if (inv.n) return apisrv_fail_invalid(c, c->name, &inv);
+    int bad_kind = tk && *tk && strcmp(tk, "Node") != 0;
+    if (bad_kind || !node || !*node) return invalid(c, bad_kind ? tk : NULL, !node || !*node);
     /* the create of pods/binding is admitted, with the Binding as object */
     if (apisrv_admit_kind(c, SKIFF_ADM_CREATE, "Binding", b, NULL) < 0) return 0;
     meta = get(b, "metadata"); /* a mutating plugin may have changed the Binding */
     node = apisrv_str(b, "target.name");
-    if (!node || !*node) {
-        apisrv_invalid_add(&inv, "FieldValueRequired", "target.name", "Required value");
-        return apisrv_fail_invalid(c, c->name, &inv);
-    }
+    if (!node || !*node) return invalid(c, NULL, 1);
     const cJSON *annotations = get(meta, "annotations");
     if (!annotations_valid(annotations))
         return apisrv_fail(c, 400, "BadRequest", "metadata.annotations must be an object of strings");

@@ -109,7 +109,7 @@ static void test_edit_shapes(void **state)
         "{" META ",\"spec\":{}}",                                                                     /* empty spec */
         "{" META ",\"spec\":{\"nodeName\":\"\"},\"status\":{}}",                                       /* nodeName "", empty status */
         "{" META ",\"spec\":{\"nodeName\":null,\"schedulingGates\":[]},\"status\":{\"phase\":\"Pending\"}}",
-        "{" META ",\"status\":{\"phase\":\"Pending\",\"conditions\":[]},\"spec\":{\"a\":\"}]\\\"{\"}}", /* status first; brackets in a string */
+        "{" META ",\"status\":{\"phase\":\"Pending\",\"conditions\":[]},\"spec\":{\"a\":\"}]\\\"{\",\"b\":\"x\\\\\"}}", /* status first; brackets, escapes in strings */
         "{" META ",\"spec\":{},\"status\":{\"conditions\":null}}",
         "{" META ",\"spec\":{},\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]},\"x\":1}",
     };
