@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/client.h"
+#include "api/lean.h"
 #include "sched/api_link.h"
 #include "sched/event_agg.h"
 #include "sched/recorder.h"
@@ -301,6 +302,23 @@ static void ended(sched_api_link_t *l, int *flag)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* The object of a watch event without metadata.managedFields: the
+ * scheduler never reads them (kube-scheduler's informers strip them too,
+ * TransformStripManagedFields), and they are a large share of a pod's text,
+ * so of parsing it — twice per pod (ADDED, then the echo of the bind). */
+static cJSON *parse_lean(const char *object, size_t len)
+{
+    size_t s, e;
+    if (apisrv_managed_fields_span(object, len, &s, &e) < 0) return cJSON_ParseWithLength(object, len);
+    char stackbuf[8192], *cut = len - (e - s) <= sizeof stackbuf ? stackbuf : malloc(len - (e - s));
+    if (!cut) return cJSON_ParseWithLength(object, len);
+    memcpy(cut, object, s);
+    memcpy(cut + s, object + e, len - e);
+    cJSON *o = cJSON_ParseWithLength(cut, len - (e - s));
+    if (cut != stackbuf) free(cut);
+    return o;
+}
+
 static void node_cb(void *ud, const char *type, const char *object, size_t len)
 {
     sched_api_link_t *l = ud;
@@ -308,7 +326,7 @@ static void node_cb(void *ud, const char *type, const char *object, size_t len)
     if (!object) return;
     skiff_error_t err;
     if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-        cJSON *o = cJSON_ParseWithLength(object, len);
+        cJSON *o = parse_lean(object, len);
         if (o) skiff_sched_node_update(l->sched, o, &err);
     } else if (strcmp(type, "DELETED") == 0) {
         cJSON *o = cJSON_ParseWithLength(object, len);
@@ -326,7 +344,7 @@ static void pod_cb(void *ud, const char *type, const char *object, size_t len)
     skiff_error_t err;
     int added = strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0;
     if (!added && strcmp(type, "DELETED") != 0) return;
-    cJSON *o = cJSON_ParseWithLength(object, len);
+    cJSON *o = parse_lean(object, len);
     if (!o) return;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
     const cJSON *phase = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "status"), "phase");
