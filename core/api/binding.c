@@ -22,108 +22,9 @@
 
 #include "api/binding.h"
 #include "api/body.h"
+#include "api/jscan.h"
 
 #define BIND_RETRIES 64
-
-/* ---- a scanner over our own JSON text ---------------------------------------- */
-
-static const char *ws(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
-    return p;
-}
-
-/* p at '"': just past the closing quote, NULL if unterminated. */
-static const char *skip_str(const char *p, const char *e)
-{
-    for (p++; p < e; p++) {
-        const char *q = memchr(p, '"', (size_t)(e - p));
-        if (!q) return NULL;
-        /* an escaped quote has an odd run of backslashes before it */
-        const char *b = q;
-        while (b > p && b[-1] == '\\') b--;
-        if (((q - b) & 1) == 0) return q + 1;
-        p = q;
-    }
-    return NULL;
-}
-
-/* bytes that matter inside a container: strings and brackets */
-static const unsigned char special[256] = { ['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1 };
-
-/* Just past the value at p, NULL if there is none. Containers are matched
- * by bracket depth (strings skipped); the text is ours, valid JSON. */
-static const char *skip_val(const char *p, const char *e)
-{
-    if (p >= e) return NULL;
-    if (*p == '"') return skip_str(p, e);
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        while (p < e) {
-            while (p < e && !special[(unsigned char)*p]) p++;
-            if (p >= e) return NULL;
-            char ch = *p;
-            if (ch == '"') {
-                if (!(p = skip_str(p, e))) return NULL;
-                continue;
-            }
-            if (ch == '{' || ch == '[') depth++;
-            else if (--depth == 0) return p + 1;
-            p++;
-        }
-        return NULL;
-    }
-    const char *s = p;
-    while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\t' && *p != '\r') p++;
-    return p > s ? p : NULL;
-}
-
-typedef struct jmem {
-    const char *k;       /* the key's opening quote; NULL = absent */
-    const char *v, *ve;  /* the value [v, ve) */
-} jmem_t;
-
-/* One pass over the object whose '{' is at o: m[i] = member keys[i] (k NULL
- * when absent). *close = the object's closing '}', *empty = it has no
- * members. 0, or -1 not an object, malformed, or a key with escapes (not
- * ours to judge: the tree edit decides). */
-static int members(const char *o, const char *e, const char *const *keys, size_t n, jmem_t *m,
-                   const char **close, int *empty)
-{
-    if (o >= e || *o != '{') return -1;
-    for (size_t i = 0; i < n; i++) m[i].k = NULL;
-    const char *p = ws(o + 1, e);
-    *empty = p < e && *p == '}';
-    if (*empty) { *close = p; return 0; }
-    for (;;) {
-        if (p >= e || *p != '"') return -1;
-        const char *ks = p, *ke = skip_str(p, e);
-        if (!ke || memchr(ks, '\\', (size_t)(ke - ks))) return -1;
-        p = ws(ke, e);
-        if (p >= e || *p != ':') return -1;
-        const char *v = ws(p + 1, e), *ve = skip_val(v, e);
-        if (!ve) return -1;
-        size_t kl = (size_t)(ke - ks) - 2;
-        for (size_t i = 0; i < n; i++)
-            if (strlen(keys[i]) == kl && memcmp(ks + 1, keys[i], kl) == 0) m[i] = (jmem_t){ ks, v, ve };
-        p = ws(ve, e);
-        if (p < e && *p == ',') { p = ws(p + 1, e); continue; }
-        if (p < e && *p == '}') { *close = p; return 0; }
-        return -1;
-    }
-}
-
-/* The string value [v, ve) copied unquoted into buf; -1 if it is not a
- * plain string (escapes) or does not fit. */
-static int plain_str(const char *v, const char *ve, char *buf, size_t len)
-{
-    if (ve - v < 2 || *v != '"' || memchr(v, '\\', (size_t)(ve - v))) return -1;
-    size_t n = (size_t)(ve - v) - 2;
-    if (n >= len) return -1;
-    memcpy(buf, v + 1, n);
-    buf[n] = '\0';
-    return 0;
-}
 
 static int is_str(const char *v, const char *ve, const char *s)
 {
@@ -150,7 +51,7 @@ static void put_cond(skiff_api_buf_t *b, const char *ltt, size_t ltt_len)
 /* The status edit: PodScheduled=True in status.conditions. st: the top
  * object's status member (k NULL = none), top_close/top_empty: the top
  * object's end. 0, or -1 when the shape is not handled. */
-static int edit_status(const jmem_t *st, const char *top_close, const char *e, const char *now_json, edit_t *ed)
+static int edit_status(const skiff_jmem_t *st, const char *top_close, const char *e, const char *now_json, edit_t *ed)
 {
     size_t nl = strlen(now_json);
     if (!st->k) { /* no status: add one before the object's '}' (metadata precedes it) */
@@ -161,10 +62,10 @@ static int edit_status(const jmem_t *st, const char *top_close, const char *e, c
         return 0;
     }
     static const char *const skeys[] = { "conditions" };
-    jmem_t cs;
+    skiff_jmem_t cs;
     const char *sclose;
     int sempty;
-    if (members(st->v, e, skeys, 1, &cs, &sclose, &sempty) < 0) return -1;
+    if (skiff_jscan_members(st->v, e, skeys, 1, &cs, &sclose, &sempty) < 0) return -1;
     if (!cs.k) { /* first member of status */
         ed->at = ed->end = st->v + 1;
         skiff_api_buf_puts(&ed->with, "\"conditions\":[");
@@ -181,17 +82,17 @@ static int edit_status(const jmem_t *st, const char *top_close, const char *e, c
         return 0;
     }
     if (*cs.v != '[') return -1;
-    const char *p = ws(cs.v + 1, e);
+    const char *p = skiff_jscan_ws(cs.v + 1, e);
     int n = 0;
     while (p < e && *p != ']') {
-        const char *ve = skip_val(p, e);
+        const char *ve = skiff_jscan_skip(p, e);
         if (!ve) return -1;
         if (*p == '{') {
             static const char *const ckeys[] = { "type", "status", "lastTransitionTime" };
-            jmem_t cm[3];
+            skiff_jmem_t cm[3];
             const char *cclose;
             int cempty;
-            if (members(p, e, ckeys, 3, cm, &cclose, &cempty) < 0) return -1;
+            if (skiff_jscan_members(p, e, ckeys, 3, cm, &cclose, &cempty) < 0) return -1;
             if (cm[0].k && is_str(cm[0].v, cm[0].ve, "PodScheduled")) {
                 ed->at = p;
                 ed->end = ve;
@@ -203,8 +104,8 @@ static int edit_status(const jmem_t *st, const char *top_close, const char *e, c
             }
         }
         n++;
-        p = ws(ve, e);
-        if (p < e && *p == ',') p = ws(p + 1, e);
+        p = skiff_jscan_ws(ve, e);
+        if (p < e && *p == ',') p = skiff_jscan_ws(p + 1, e);
         else if (p >= e || *p != ']') return -1;
     }
     if (p >= e) return -1;
@@ -220,29 +121,29 @@ int apisrv_bind_text(const char *val, size_t len, const char *node, const char *
     memset(f, 0, sizeof *f);
     *out = NULL;
     *out_len = 0;
-    const char *e = val + len, *top = ws(val, e), *close, *mclose, *sclose;
+    const char *e = val + len, *top = skiff_jscan_ws(val, e), *close, *mclose, *sclose;
     int empty;
     /* one pass per object: the top, metadata, spec */
     static const char *const tkeys[] = { "metadata", "spec", "status" };
     static const char *const mkeys[] = { "deletionTimestamp", "uid" };
     static const char *const skeys[] = { "nodeName", "schedulingGates" };
-    jmem_t t[3], m[2], sp[2];
-    if (members(top, e, tkeys, 3, t, &close, &empty) < 0 || !t[0].k || !t[1].k) return 1;
-    if (members(t[0].v, e, mkeys, 2, m, &mclose, &empty) < 0) return 1;
+    skiff_jmem_t t[3], m[2], sp[2];
+    if (skiff_jscan_members(top, e, tkeys, 3, t, &close, &empty) < 0 || !t[0].k || !t[1].k) return 1;
+    if (skiff_jscan_members(t[0].v, e, mkeys, 2, m, &mclose, &empty) < 0) return 1;
     if (m[0].k && !is_null(m[0].v, m[0].ve)) { f->verdict = APISRV_BIND_DELETING; return 0; }
-    if (m[1].k && plain_str(m[1].v, m[1].ve, f->uid, sizeof f->uid) < 0) return 1;
+    if (m[1].k && skiff_jscan_str(m[1].v, m[1].ve, f->uid, sizeof f->uid) < 0) return 1;
     if (want_uid && *want_uid && strcmp(want_uid, f->uid) != 0) { f->verdict = APISRV_BIND_UID; return 0; }
     int spec_empty;
-    if (members(t[1].v, e, skeys, 2, sp, &sclose, &spec_empty) < 0) return 1;
-    const jmem_t *nn = &sp[0], *gates = &sp[1];
+    if (skiff_jscan_members(t[1].v, e, skeys, 2, sp, &sclose, &spec_empty) < 0) return 1;
+    const skiff_jmem_t *nn = &sp[0], *gates = &sp[1];
     if (nn->k && !is_null(nn->v, nn->ve) && !is_str(nn->v, nn->ve, "")) {
-        if (plain_str(nn->v, nn->ve, f->node, sizeof f->node) < 0) return 1;
+        if (skiff_jscan_str(nn->v, nn->ve, f->node, sizeof f->node) < 0) return 1;
         f->verdict = APISRV_BIND_ASSIGNED;
         return 0;
     }
     if (gates->k && !is_null(gates->v, gates->ve)) {
         if (*gates->v != '[') return 1;
-        const char *q = ws(gates->v + 1, e);
+        const char *q = skiff_jscan_ws(gates->v + 1, e);
         if (q < e && *q != ']') { f->verdict = APISRV_BIND_GATED; return 0; }
     }
     if (t[2].k && *t[2].v != '{') return 1;
