@@ -347,10 +347,11 @@ static double run(const char *label, const char *cfg_file, int nodes, int warm, 
     double pps = t1 > t0 ? measured / ((double)(t1 - t0) / 1e9) : 0;
     printf("%-12s %5d nodes, %6d pods measured (%d placed first), %d creator threads: %7.0f pods/s, "
            "p50 %.1f ms, p99 %.1f ms, %.0f pods per CPU-second, creates done at %.2f s, "
-           "events %llu written, %llu dropped, in at %.2f s, placement %s\n",
+           "events %llu written, %llu dropped, in at %.2f s, bind echoes unparsed %llu, placement %s\n",
            label, nodes, measured, warm, threads, pps, p50, p99, cpu_used > 0 ? measured / cpu_used : 0,
            (double)(b.creates_done - t0) / 1e9, (unsigned long long)ev_written, (unsigned long long)ev_dropped,
-           (double)(t_events - t0) / 1e9, problems ? "INVALID" : "valid");
+           (double)(t_events - t0) / 1e9, (unsigned long long)skiff_sched_component_echoes_skipped(sched),
+           problems ? "INVALID" : "valid");
     fflush(stdout);
 
     skiff_sched_component_stop(sched);

@@ -12,10 +12,12 @@
 #include <cjson/cJSON.h>
 
 #include "api/client.h"
+#include "api/jscan.h"
 #include "api/lean.h"
 #include "sched/api_link.h"
 #include "sched/event_agg.h"
 #include "sched/recorder.h"
+#include "sched/sched_int.h"
 
 struct sched_api_link {
     skiff_api_client_t *client;
@@ -23,6 +25,13 @@ struct sched_api_link {
     skiff_api_client_watch_t *nodes, *pods;
     sched_event_agg_t *agg;     /* identical events counted, not repeated */
     sched_recorder_t *rec;      /* events are written by its thread (NULL: inline) */
+    /* Our binds whose MODIFIED echo has not come yet ("ns/name" -> echo_t):
+     * that echo is the pod as the scheduler has it plus nodeName and the
+     * PodScheduled condition, so it is recognised from its text and not
+     * parsed again (see echo_of_bind). */
+    pthread_mutex_t emu;
+    sched_map_t echoes;
+    uint64_t echoes_skipped;    /* emu */
     /* A watch whose stream ended (server restart of the stream, 410 Gone
      * after compaction) is started again from the current state by the
      * supervisor thread; re-listed objects replace what the scheduler has. */
@@ -111,6 +120,120 @@ static void jref(jbuf_t *j, const char *name, const char *ns, const char *uid)
     jraw(j, "}");
 }
 
+/* ---- the echo of our own binds ---------------------------------------------- */
+
+enum { ECHO_PENDING, ECHO_BOUND, ECHO_SKIPPED };
+
+typedef struct echo {
+    char *key;   /* "ns/name": the map's key */
+    char *node;
+    int state;   /* PENDING: bind in flight; BOUND: it succeeded; SKIPPED: its echo came first */
+} echo_t;
+
+static void echo_free(echo_t *x)
+{
+    if (!x) return;
+    free(x->key);
+    free(x->node);
+    free(x);
+}
+
+static void echo_free_cb(void *ud, void *val)
+{
+    (void)ud;
+    echo_free(val);
+}
+
+/* Noted before the bind is sent: its MODIFIED may reach the watch thread
+ * before the bind's answer reaches us. NULL (no memory): nothing skipped. */
+static echo_t *echo_add(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *node)
+{
+    echo_t *x = calloc(1, sizeof *x);
+    if (!x) return NULL;
+    if (asprintf(&x->key, "%s/%s", pod->namespace_, pod->name) < 0) { free(x); return NULL; }
+    if (!(x->node = strdup(node))) { free(x->key); free(x); return NULL; }
+    pthread_mutex_lock(&l->emu);
+    echo_free(sched_map_del(&l->echoes, x->key));
+    if (sched_map_put(&l->echoes, x->key, x) < 0) {
+        pthread_mutex_unlock(&l->emu);
+        echo_free(x);
+        return NULL;
+    }
+    pthread_mutex_unlock(&l->emu);
+    return x;
+}
+
+static void refetch(sched_api_link_t *l, const skiff_sched_pod_t *pod);
+
+/* The bind answered: bound, the echo is still to come (or came: done).
+ * Failed after its "echo" was skipped — another binder put the pod on the
+ * same node meanwhile — so the scheduler must see the pod as it is. */
+static void echo_done(sched_api_link_t *l, echo_t *x, const skiff_sched_pod_t *pod, int ok)
+{
+    if (!x) return;
+    pthread_mutex_lock(&l->emu);
+    if (sched_map_get(&l->echoes, x->key) != x) { /* cleared by a watch restart */
+        pthread_mutex_unlock(&l->emu);
+        return;
+    }
+    int skipped = x->state == ECHO_SKIPPED;
+    if (ok && !skipped) {
+        x->state = ECHO_BOUND;
+        pthread_mutex_unlock(&l->emu);
+        return;
+    }
+    sched_map_del(&l->echoes, x->key);
+    pthread_mutex_unlock(&l->emu);
+    echo_free(x);
+    if (!ok && skipped) refetch(l, pod);
+}
+
+static void echo_forget(sched_api_link_t *l, const char *key)
+{
+    pthread_mutex_lock(&l->emu);
+    echo_free(sched_map_del(&l->echoes, key));
+    pthread_mutex_unlock(&l->emu);
+}
+
+/* Is this MODIFIED the echo of our bind? It is when the pod is one we bound
+ * (or are binding) and spec.nodeName is that node: nodeName is set once, by
+ * a binding, so the revision that first carries it is that binding, which
+ * changes nothing else the scheduler reads. Found from the text, no parse. */
+static int echo_of_bind(sched_api_link_t *l, const char *object, size_t len)
+{
+    pthread_mutex_lock(&l->emu);
+    size_t pending = l->echoes.len;
+    pthread_mutex_unlock(&l->emu);
+    if (!pending) return 0;
+    static const char *const tk[] = { "metadata", "spec" }, *const mk[] = { "name", "namespace" },
+                             *const sk[] = { "nodeName" };
+    skiff_jmem_t t[2], m[2], nn;
+    const char *e = object + len, *close;
+    int empty;
+    if (skiff_jscan_members(skiff_jscan_ws(object, e), e, tk, 2, t, &close, &empty) < 0 || !t[0].k || !t[1].k ||
+        skiff_jscan_members(t[1].v, e, sk, 1, &nn, &close, &empty) < 0 || !nn.k ||
+        skiff_jscan_members(t[0].v, e, mk, 2, m, &close, &empty) < 0 || !m[0].k)
+        return 0;
+    char name[256], ns[256] = "default", node[256], key[520];
+    if (skiff_jscan_str(nn.v, nn.ve, node, sizeof node) < 0 || !node[0] ||
+        skiff_jscan_str(m[0].v, m[0].ve, name, sizeof name) < 0 ||
+        (m[1].k && skiff_jscan_str(m[1].v, m[1].ve, ns, sizeof ns) < 0))
+        return 0;
+    snprintf(key, sizeof key, "%s/%s", ns, name);
+    pthread_mutex_lock(&l->emu);
+    echo_t *x = sched_map_get(&l->echoes, key);
+    int mine = x && strcmp(x->node, node) == 0;
+    if (mine) l->echoes_skipped++;
+    if (mine && x->state == ECHO_BOUND) {
+        sched_map_del(&l->echoes, key);
+        echo_free(x);
+    } else if (mine) {
+        x->state = ECHO_SKIPPED;
+    }
+    pthread_mutex_unlock(&l->emu);
+    return mine;
+}
+
 static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, skiff_error_t *err)
 {
     sched_api_link_t *l = ud;
@@ -131,8 +254,10 @@ static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, s
     if (j.oom) { jdone(&j); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
     char path[600];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/binding", pod->namespace_, pod->name);
+    echo_t *x = echo_add(l, pod, node);
     int rc = skiff_api_client_create(l->client, path, j.s, NULL, err);
     jdone(&j);
+    echo_done(l, x, pod, rc == 0);
     return rc;
 }
 
@@ -344,6 +469,7 @@ static void pod_cb(void *ud, const char *type, const char *object, size_t len)
     skiff_error_t err;
     int added = strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0;
     if (!added && strcmp(type, "DELETED") != 0) return;
+    if (type[0] == 'M' && echo_of_bind(l, object, len)) return; /* what we have, bound as we bound it */
     cJSON *o = parse_lean(object, len);
     if (!o) return;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
@@ -357,9 +483,28 @@ static void pod_cb(void *ud, const char *type, const char *object, size_t len)
     }
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(meta, "name");
-    if (cJSON_IsString(n))
+    if (cJSON_IsString(n)) {
+        char key[520];
+        snprintf(key, sizeof key, "%s/%s", cJSON_IsString(ns) ? ns->valuestring : "default", n->valuestring);
+        echo_forget(l, key);
         skiff_sched_pod_delete(l->sched, cJSON_IsString(ns) ? ns->valuestring : "default", n->valuestring, &err);
+    }
     cJSON_Delete(o);
+}
+
+/* The pod as the API has it now, to the scheduler (an echo we skipped was
+ * someone else's bind). */
+static void refetch(sched_api_link_t *l, const skiff_sched_pod_t *pod)
+{
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", pod->namespace_, pod->name);
+    skiff_api_result_t r = { 0 };
+    skiff_error_t err;
+    if (skiff_api_client_get(l->client, path, &r, &err) == 0) {
+        cJSON *o = parse_lean(r.body, r.len);
+        if (o) skiff_sched_pod_update(l->sched, o, &err);
+    }
+    skiff_api_result_free(&r);
 }
 
 static void *supervise(void *arg)
@@ -383,6 +528,12 @@ static void *supervise(void *arg)
             skiff_api_client_watch(l->client, "/api/v1/nodes", "", node_cb, l, &l->nodes, &err);
         }
         if (p) {
+            /* the new watch starts with every pod (ADDED): no echo to wait for */
+            pthread_mutex_lock(&l->emu);
+            sched_map_each(&l->echoes, echo_free_cb, NULL);
+            sched_map_free(&l->echoes);
+            memset(&l->echoes, 0, sizeof l->echoes);
+            pthread_mutex_unlock(&l->emu);
             skiff_api_client_watch_stop(l->pods);
             l->pods = NULL;
             skiff_api_client_watch(l->client, "/api/v1/pods", "", pod_cb, l, &l->pods, &err);
@@ -402,9 +553,15 @@ int sched_api_link_new(skiff_api_server_t *srv, sched_api_link_t **out, skiff_sc
     int rc = skiff_api_client_local(srv, &l->client, err);
     if (rc < 0) { free(l); return rc; }
     if (sched_event_agg_new(0, &l->agg) < 0) l->agg = NULL; /* then every event is created anew */
-    if (sched_recorder_new(0, write_event, l, &l->rec) < 0) l->rec = NULL; /* then written inline */
+    /* the queue bound: client-go's 1000; SKIFF_SCHED_EVENT_QUEUE overrides
+     * (profiling under valgrind, where the writer thread starves) */
+    const char *qcap = getenv("SKIFF_SCHED_EVENT_QUEUE");
+    long cap = qcap ? strtol(qcap, NULL, 10) : 0;
+    if (sched_recorder_new(cap > 0 && cap <= 10000000 ? (size_t)cap : 0, write_event, l, &l->rec) < 0)
+        l->rec = NULL; /* then written inline */
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
+    pthread_mutex_init(&l->emu, NULL);
     *sink = (skiff_sched_sink_t){ l, link_bind, link_failed, link_bound, link_preempt };
     *out = l;
     return 0;
@@ -435,6 +592,14 @@ void sched_api_link_stop(sched_api_link_t *l)
     l->pods = l->nodes = NULL;
 }
 
+uint64_t sched_api_link_echoes_skipped(sched_api_link_t *l)
+{
+    pthread_mutex_lock(&l->emu);
+    uint64_t n = l->echoes_skipped;
+    pthread_mutex_unlock(&l->emu);
+    return n;
+}
+
 void sched_api_link_events(sched_api_link_t *l, int flush, uint64_t *written, uint64_t *dropped)
 {
     *written = *dropped = 0;
@@ -451,6 +616,9 @@ void sched_api_link_free(sched_api_link_t *l)
     sched_recorder_free(l->rec); /* writes what is queued */
     skiff_api_client_free(l->client);
     sched_event_agg_free(l->agg);
+    sched_map_each(&l->echoes, echo_free_cb, NULL);
+    sched_map_free(&l->echoes);
+    pthread_mutex_destroy(&l->emu);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     free(l);

@@ -19,6 +19,8 @@ int sched_api_link_start(sched_api_link_t *l, skiff_sched_t *s, skiff_error_t *e
 void sched_api_link_stop(sched_api_link_t *l);
 /* Events written / dropped by the link's recorder (recorder.h); `flush`
  * waits for the queue to drain first. */
+/* MODIFIED echoes of our own binds recognised from their text (not parsed). */
+uint64_t sched_api_link_echoes_skipped(sched_api_link_t *l);
 void sched_api_link_events(sched_api_link_t *l, int flush, uint64_t *written, uint64_t *dropped);
 void sched_api_link_free(sched_api_link_t *l);
 

@@ -49,5 +49,7 @@ skiff_sched_t *skiff_sched_component_scheduler(void *state);
  * so far; both 0 without an API server. `flush` first waits until what is
  * queued has been written. */
 void skiff_sched_component_events(void *state, int flush, uint64_t *written, uint64_t *dropped);
+/* Watch echoes of the component's own binds taken without a parse. */
+uint64_t skiff_sched_component_echoes_skipped(void *state);
 
 #endif
