@@ -230,6 +230,9 @@ int apisrv_service_ranges(skiff_api_server_t *s, const char *cidr, const char *p
  * obj may be changed by mutating plugins. Returns 0 = go on, -1 = refused
  * (Status set: 403 Forbidden or 500 InternalError). */
 int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old);
+/* The same for an object of another kind than the resource's (a pods/binding
+ * create admits the Binding, as kube-apiserver). */
+int apisrv_admit_kind(apisrv_call_t *c, int op, const char *kind, cJSON *obj, const cJSON *old);
 /* cache.c: the list cache of one resource (see cache.c for consistency) */
 typedef struct apisrv_cache apisrv_cache_t;
 struct skiff_bus;
