@@ -208,6 +208,7 @@ int skiff_bus_workers_start(skiff_bus_t *bus, int n, skiff_error_t *err)
         int rc = pthread_create(&bus->workers[i], NULL, worker_main, bus);
         if (rc != 0)
             return skiff_error_set(err, -rc, "bus: cannot start worker thread %d: %s", i, strerror(rc));
+        pthread_setname_np(bus->workers[i], "skiff-bus"); /* for perf/top; best effort */
         bus->nworkers++;
     }
     return 0;
