@@ -196,7 +196,13 @@ int apisrv_cache_new(skiff_api_server_t *s, struct skiff_bus *bus, const char *p
         return skiff_error_set(err, -ENOMEM, "out of memory");
     }
     c->nbuckets = 1024;
-    pthread_rwlock_init(&c->lock, NULL);
+    /* writer first: a steady run of lists must not keep the store's watch
+     * thread (the tap) waiting, as every watch of the store waits with it */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&c->lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     skiff_store_range_req_t rq = { .key = prefix, .key_len = strlen(prefix), .prefix = 1 };
