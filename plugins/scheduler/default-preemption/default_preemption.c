@@ -19,11 +19,13 @@
  * candidates stops once enough are found and at least one violates no
  * budget (DryRunPreemption).
  *
- * Limitation (as documented upstream, plus one of ours): a pod that fails
- * only because of inter-pod (anti-)affinity with pods on *other* nodes is
- * not helped; and removing victims is not reflected in the placed-pod
- * indexes the inter-pod-affinity plugin reads, so an anti-affinity clash
- * with a victim on the same node is not resolved by preempting it. */
+ * Victims taken out in the what-if are taken out of the PreFilter state
+ * too (st->run_remove_pod / run_add_pod, kube's PreFilter extensions), so
+ * an (anti-)affinity clash with a victim, or a topology spread skew it
+ * causes, is resolved by preempting it.
+ *
+ * Limitation (as documented upstream): a pod that fails only because of
+ * inter-pod (anti-)affinity with pods on *other* nodes is not helped. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +160,50 @@ typedef struct candidate {
 
 enum { SV_OK = 0, SV_NOT_HELPFUL, SV_NO_VICTIMS, SV_FILTER, SV_OOM };
 
+/* Preemption's what-if keeps the PreFilter state in step with the view
+ * (kube's RemovePod/AddPod extensions): pods taken out of the node stop
+ * counting for inter-pod (anti-)affinity and topology spread. kube clones
+ * the state per node; here every pod taken out is put back in the state
+ * before the next node (the extensions are exact inverses). */
+typedef struct gone {
+    const skiff_sched_pod_t **v; /* pods currently taken out of the state */
+    size_t n;
+    int on;                      /* the host has the extensions */
+} gone_t;
+
+static int gone_ext(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const skiff_sched_node_t *node,
+                    const skiff_sched_pod_t *other, int add)
+{
+    skiff_sched_status_t s;
+    skiff_sched_code_t rc = add ? st->run_add_pod(st, pod, other, node, &s) : st->run_remove_pod(st, pod, other, node, &s);
+    return rc == SKIFF_SCHED_SUCCESS ? 0 : -1;
+}
+
+static int take_out(gone_t *g, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                    const skiff_sched_node_t *node, const skiff_sched_pod_t *p)
+{
+    if (!g->on) return 0;
+    if (gone_ext(st, pod, node, p, 0) < 0) return -1;
+    g->v[g->n++] = p;
+    return 0;
+}
+
+static int put_back(gone_t *g, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                    const skiff_sched_node_t *node, const skiff_sched_pod_t *p)
+{
+    if (!g->on) return 0;
+    if (gone_ext(st, pod, node, p, 1) < 0) return -1;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->v[i] == p) { g->v[i] = g->v[--g->n]; break; }
+    return 0;
+}
+
+static void restore(gone_t *g, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const skiff_sched_node_t *node)
+{
+    for (size_t i = 0; g->on && i < g->n; i++) gone_ext(st, pod, node, g->v[i], 1);
+    g->n = 0;
+}
+
 /* 0 with c filled, or why the node is no candidate (reason in r for SV_FILTER). */
 static int select_victims(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const preempt_pdbs_t *pdbs,
                           const skiff_sched_node_t *node, candidate_t *c, skiff_sched_status_t *r)
@@ -167,57 +213,60 @@ static int select_victims(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
     work_node_t w;
     if (work_init(&w, node) < 0) return SV_OOM;
     const skiff_sched_pod_t **lower = malloc((node->n_pods + 1) * sizeof *lower);
-    if (!lower) { work_free(&w); return SV_OOM; }
-    size_t n_lower = 0;
+    gone_t g = { malloc((node->n_pods + 1) * sizeof *g.v), 0,
+                 SKIFF_STATE_HAS(st, run_remove_pod) && st->run_add_pod && st->run_remove_pod };
+    const skiff_sched_pod_t **viol = malloc((node->n_pods + 1) * sizeof *viol);
+    const skiff_sched_pod_t **rest = malloc((node->n_pods + 1) * sizeof *rest);
+    int rc = lower && g.v && viol && rest ? SV_OK : SV_OOM;
+    size_t n_lower = 0, nv = 0, violations = 0;
     /* Start from the node with every lower-priority pod gone. */
     w.view.requested = node->requested;
     w.view.requested.scalar = w.scalar;
-    for (size_t i = 0; i < node->n_pods; i++) {
+    for (size_t i = 0; rc == SV_OK && i < node->n_pods; i++) {
         const skiff_sched_pod_t *p = node->pods[i];
         if (p->priority < pod->priority) {
             lower[n_lower++] = p;
             adjust(&w, p, -1);
+            if (take_out(&g, st, pod, node, p) < 0) rc = SV_OOM;
         } else {
             w.pods[w.view.n_pods++] = p;
         }
     }
-    if (n_lower == 0) { free(lower); work_free(&w); return SV_NO_VICTIMS; }
-    if (st->run_filters(st, pod, &w.view, r) != SKIFF_SCHED_SUCCESS) {
-        free(lower);
-        work_free(&w);
-        return r->code == SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE ? SV_NOT_HELPFUL : SV_FILTER;
-    }
+    if (rc == SV_OK && n_lower == 0) rc = SV_NO_VICTIMS;
+    if (rc == SV_OK && st->run_filters(st, pod, &w.view, r) != SKIFF_SCHED_SUCCESS)
+        rc = r->code == SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE ? SV_NOT_HELPFUL : SV_FILTER;
     /* Put back as many as still let the pod fit, most important first:
      * those whose eviction would violate a PodDisruptionBudget before the
      * others, so the victims violate as few budgets as possible. */
-    sort_important(lower, n_lower);
-    const skiff_sched_pod_t **viol = malloc((n_lower + 1) * sizeof *viol);
-    const skiff_sched_pod_t **rest = malloc((n_lower + 1) * sizeof *rest);
     size_t n_viol = 0, n_rest = 0;
-    if (!viol || !rest || preempt_pdbs_split(pdbs, lower, n_lower, viol, &n_viol, rest, &n_rest) < 0) {
-        free(viol); free(rest); free(lower); work_free(&w);
-        return SV_OOM;
+    if (rc == SV_OK) {
+        sort_important(lower, n_lower);
+        if (preempt_pdbs_split(pdbs, lower, n_lower, viol, &n_viol, rest, &n_rest) < 0) rc = SV_OOM;
     }
-    size_t nv = 0, violations = 0;
     skiff_sched_status_t tmp;
-    for (size_t pass = 0; pass < 2; pass++) {
+    for (size_t pass = 0; rc == SV_OK && pass < 2; pass++) {
         const skiff_sched_pod_t **list = pass ? rest : viol;
         size_t n = pass ? n_rest : n_viol;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; rc == SV_OK && i < n; i++) {
             work_add(&w, list[i]);
+            if (put_back(&g, st, pod, node, list[i]) < 0) { rc = SV_OOM; break; }
             if (st->run_filters(st, pod, &w.view, &tmp) != SKIFF_SCHED_SUCCESS) {
                 work_pop(&w);
+                if (take_out(&g, st, pod, node, list[i]) < 0) rc = SV_OOM;
                 lower[nv++] = list[i]; /* stays a victim */
                 if (!pass) violations++;
             }
         }
     }
+    restore(&g, st, pod, node); /* the next node starts from the cycle's state */
     /* back in importance order when both kinds were tried */
-    if (n_viol && n_rest) sort_important(lower, nv);
+    if (rc == SV_OK && n_viol && n_rest) sort_important(lower, nv);
+    if (rc == SV_OK && nv == 0) rc = SV_NO_VICTIMS; /* fits as is: nothing to evict */
+    free(g.v);
     free(viol);
     free(rest);
     work_free(&w);
-    if (nv == 0) { free(lower); return SV_NO_VICTIMS; } /* fits as is: nothing to evict */
+    if (rc != SV_OK) { free(lower); return rc; }
     c->node = node;
     c->victims = lower;
     c->n = nv;
