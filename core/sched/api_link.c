@@ -127,24 +127,38 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
     snprintf(name, sizeof name, "%s.%llx", pod->name,
              (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
     const char *by = related ? related->scheduler_name : pod->scheduler_name;
-    /* The correlator's key (getEventKey): source, involved object, type,
-     * reason, message. Seen before: count+1 on that Event. */
-    char *key = NULL;
-    sched_event_agg_hit_t hit;
-    if (l->agg && asprintf(&key, "%s\x01v1\x01Pod\x01%s\x01%s\x01%s\x01%s\x01%s\x01%s", by, pod->namespace_,
-                           pod->name, pod->uid, type, reason, message) >= 0 &&
-        sched_event_agg_record(l->agg, key, name, ts, &hit) == 1) {
-        char body[128];
-        snprintf(body, sizeof body, "{\"count\":%lld,\"lastTimestamp\":\"%s\"}", (long long)hit.count, ts);
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", pod->namespace_, hit.name);
+    /* client-go's EventCorrelator (event_agg.c): similar events aggregated
+     * by reason, identical ones counted on the Event already written (count,
+     * lastTimestamp, message patched), a spam filter per source + object. */
+    char *spam = NULL;
+    sched_event_verdict_t v;
+    if (l->agg && asprintf(&spam, "%s\x01v1\x01Pod\x01%s\x01%s\x01%s\x01%s", by, pod->namespace_, pod->name,
+                           pod->uid, type) < 0)
+        spam = NULL;
+    int have = spam && sched_event_agg_correlate(l->agg, spam, reason, message, name, ts,
+                                                 (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, &v) == 0;
+    free(spam);
+    if (have && v.action == SCHED_EVENT_SKIP) { sched_event_verdict_free(&v); return; }
+    if (have && v.action == SCHED_EVENT_PATCH) {
+        jbuf_t b = { 0 };
+        char cnt[32];
+        snprintf(cnt, sizeof cnt, "{\"count\":%lld,\"lastTimestamp\":", (long long)v.count);
+        jraw(&b, cnt);
+        jstr(&b, ts);
+        jraw(&b, ",\"message\":");
+        jstr(&b, v.message);
+        jraw(&b, "}");
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", pod->namespace_, v.name);
         skiff_error_t err;
-        int rc = skiff_api_client_patch(l->client, path, "application/merge-patch+json", body, NULL, &err);
-        if (rc != SKIFF_E_NOTFOUND) { free(key); return; } /* best effort, as client-go's recorder */
+        int rc = b.oom ? 0 : skiff_api_client_patch(l->client, path, "application/merge-patch+json", b.s, NULL, &err);
+        free(b.s);
+        if (rc != SKIFF_E_NOTFOUND) { sched_event_verdict_free(&v); return; } /* best effort, as client-go's recorder */
         /* expired or deleted: start a new one */
-        sched_event_agg_forget(l->agg, key);
-        sched_event_agg_record(l->agg, key, name, ts, &hit);
+        sched_event_agg_forget(l->agg, v.key);
+        sched_event_agg_hit_t hit;
+        sched_event_agg_record(l->agg, v.key, name, ts, &hit);
     }
-    free(key);
+    if (have) message = v.message;
     /* Written as text: one event per bound pod, a cJSON tree and its print
      * were a visible share of binding in the profile. */
     jbuf_t j = { 0 };
@@ -176,11 +190,16 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
     jstr(&j, ts);
     jraw(&j, ",\"count\":1}");
     char *json = j.oom ? NULL : j.s;
-    if (!json) { free(j.s); return; }
+    if (!json) {
+        free(j.s);
+        if (have) sched_event_verdict_free(&v);
+        return;
+    }
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", pod->namespace_);
     skiff_error_t err;
     skiff_api_client_create(l->client, path, json, NULL, &err); /* best effort, as client-go's recorder */
     free(json);
+    if (have) sched_event_verdict_free(&v);
 }
 
 /* Preemption's writes, in kube-scheduler's order (prepareCandidate): the
