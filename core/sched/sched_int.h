@@ -53,6 +53,8 @@ void sched_pool_free(sched_pool_t *p);
 void sched_pool_run(sched_pool_t *p, size_t n, size_t work, sched_pool_fn fn, void *ud,
                     atomic_int *stop);
 int sched_pool_size(const sched_pool_t *p); /* workers + caller */
+/* Would sched_pool_run fan a job of `work` out to the workers? */
+int sched_pool_parallel(const sched_pool_t *p, size_t work);
 
 /* ---- records: what the cache and queue hold --------------------------- */
 typedef struct sched_pod_rec {
@@ -244,15 +246,28 @@ typedef struct sched_fw_result {
     sched_node_rec_t *node;
 } sched_fw_result_t;
 
+typedef void (*sched_filter_fn)(void *, skiff_sched_state_t *, const skiff_sched_pod_t *,
+                                const skiff_sched_node_t *, skiff_sched_status_t *);
+typedef int64_t (*sched_score_fn)(void *, skiff_sched_state_t *, const skiff_sched_pod_t *,
+                                  const skiff_sched_node_t *, skiff_sched_status_t *);
+
+enum { SCHED_NODE_UNSEEN = 0, SCHED_NODE_PASSED = 1, SCHED_NODE_FAILED = 2 };
+
 typedef struct sched_fw {
     sched_pool_t *pool;
     size_t next_start;
     uint64_t rng;
+    /* this cycle's filter / score plugins, as (function, self) pairs in
+     * profile order (the per-node loops call through these alone) */
+    sched_filter_fn ffn[32];
+    sched_score_fn sfn[32];
+    void *fself[32], *sself[32];
     /* scratch reused across cycles */
     size_t cap;
-    char (*reason)[256];        /* per snapshot node: failing reason ("" = passed) */
-    unsigned char *visited;     /* per snapshot node: filtered this cycle */
+    char (*reason)[256];        /* per snapshot node: failing reason (when FAILED) */
+    unsigned char *visited;     /* per snapshot node: SCHED_NODE_* this cycle */
     size_t *feasible;           /* indices into the snapshot */
+    const skiff_sched_node_t **fnodes; /* the feasible nodes' views (scoring) */
     int64_t *scores;            /* per plugin x feasible node */
     int64_t *total;
     size_t cap_scores;

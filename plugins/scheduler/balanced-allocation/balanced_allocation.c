@@ -46,7 +46,13 @@ static int64_t ba_score(void *self, skiff_sched_state_t *st, const skiff_sched_p
     size_t n = 0;
     for (size_t i = 0; i < c->n; i++) {
         int64_t alloc, req;
-        rs_values(&c->list[i], pod, node, 0, &alloc, &req);
+        if (c->fixed) { /* the common case (cpu, memory): read by offset */
+            const rs_offsets_t *o = &c->list[i].off;
+            alloc = rs_at(node, o->alloc);
+            req = rs_at(node, o->used) + rs_at(pod, o->pod);
+        } else {
+            rs_values(&c->list[i], pod, node, 0, &alloc, &req);
+        }
         if (alloc == 0) continue;
         double x = (double)req / (double)alloc;
         f[n++] = x > 1 ? 1 : x;

@@ -24,6 +24,18 @@ static int64_t least_score(void *self, skiff_sched_state_t *st, const skiff_sche
     (void)st; (void)out;
     const rs_conf_t *c = self;
     int64_t sum = 0, wsum = 0;
+    if (c->fixed) { /* the common case (cpu, memory): the same sums, read by offset */
+        for (size_t i = 0; i < c->n; i++) {
+            const rs_offsets_t *o = &c->list[i].off;
+            int64_t alloc = rs_at(node, o->alloc);
+            if (alloc == 0) continue;
+            int64_t req = rs_at(node, o->used_nz) + rs_at(pod, o->pod_nz);
+            int64_t s = req > alloc ? 0 : (alloc - req) * SKIFF_SCHED_MAX_SCORE / alloc;
+            sum += s * c->list[i].weight;
+            wsum += c->list[i].weight;
+        }
+        return wsum ? sum / wsum : 0;
+    }
     for (size_t i = 0; i < c->n; i++) {
         int64_t alloc, req;
         rs_values(&c->list[i], pod, node, 1, &alloc, &req);
