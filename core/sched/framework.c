@@ -2,7 +2,7 @@
  * Filter over the snapshot (in parallel, stopping once enough feasible nodes
  * are found, starting where the last cycle stopped), PostFilter, PreScore,
  * Score + NormalizeScore with weights, and the pick (highest total, ties
- * broken at random as kube-scheduler's selectHost does). */
+ * broken uniformly at random as kube-scheduler's selectHost does). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,10 +235,9 @@ static int filter_range(filter_job_t *j, size_t begin, size_t end, unsigned char
      * they arrive while this chunk is filtered. */
     size_t q = (idx0 + m) % j->n;
     for (size_t i = 0; i < FILTER_CHUNK; i++, q = q + 1 < j->n ? q + 1 : 0) {
-        const char *ahead = (const char *)snap[q];
+        const char *ahead = (const char *)snap[q] + SCHED_NODE_HOT_OFF;
         __builtin_prefetch(ahead);
         __builtin_prefetch(ahead + 64);
-        __builtin_prefetch(ahead + 128);
     }
     int rc = 0;
     skiff_sched_status_t st;
@@ -308,7 +307,10 @@ static void filter_chunk(void *ud, size_t begin, size_t end, int worker)
     size_t local[FILTER_CHUNK], nl = 0;
     if (filter_range(j, begin, end, ok) < 0) return;
     for (size_t i = 0; i < end - begin; i++)
-        if (ok[i]) local[nl++] = (j->start + begin + i) % j->n;
+        if (ok[i]) {
+            size_t idx = j->start + begin + i;
+            local[nl++] = idx < j->n ? idx : idx - j->n;
+        }
     size_t f = nl ? atomic_fetch_add(&fw->n_feasible, nl) : 0;
     size_t keep = !nl ? 0 : f >= j->to_find ? 0 : j->to_find - f < nl ? j->to_find - f : nl;
     size_t counted = 0, kept = 0;
@@ -337,7 +339,8 @@ static void filter_serial(filter_job_t *j)
         for (size_t i = 0; i < len; i++) {
             if (ok[i]) {
                 if (found == j->to_find) goto done;
-                fw->feasible[found++] = (j->start + p + i) % j->n;
+                size_t idx = j->start + p + i; /* < 2n: no division */
+                fw->feasible[found++] = idx < j->n ? idx : idx - j->n;
             }
             processed++;
         }
@@ -552,11 +555,20 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     }
 
     /* selectHost: the highest total; among equals each is as likely. */
-    size_t best = 0, ties = 1;
+    /* kube-scheduler draws once per tie (reservoir sampling); counting the
+     * ties first and drawing once gives each the same chance with one
+     * division per cycle instead of one per tie (a 64-bit division per node
+     * was a tenth of the cycle when most nodes tie, as on an even cluster). */
+    const int64_t *total = fw->total;
+    int64_t top = total[0];
+    size_t ties = 1;
     for (size_t i = 1; i < nf; i++) {
-        if (fw->total[i] > fw->total[best]) { best = i; ties = 1; }
-        else if (fw->total[i] == fw->total[best] && rng_next(&fw->rng) % ++ties == 0) best = i;
+        if (total[i] > top) { top = total[i]; ties = 1; }
+        else if (total[i] == top) ties++;
     }
+    size_t best = 0, pick = ties > 1 ? (size_t)(rng_next(&fw->rng) % ties) : 0;
+    for (size_t i = 0; i < nf; i++)
+        if (total[i] == top && pick-- == 0) { best = i; break; }
     res->node = c->list[fw->feasible[best]];
     return 0;
 }

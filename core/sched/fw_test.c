@@ -3,8 +3,8 @@
  * filter node by node from the rotating start index until one feasible
  * node more than numFeasibleNodesToFind turns up (processed = the nodes
  * before it), every filter in profile order with PreFilter skips, scores
- * per plugin, NormalizeScore, weights, and selectHost's reservoir draw with
- * the same random sequence. The chosen node, the next start index and the
+ * per plugin, NormalizeScore, weights, and selectHost's uniform draw among
+ * the highest totals (one draw from the same random sequence). The chosen node, the next start index and the
  * FailedScheduling message must be the same for every pod; the cycle's
  * loops are free to be organised differently (plugin by plugin over a
  * chunk, skipped filters, parallel workers) but not to decide differently. */
@@ -203,11 +203,16 @@ static long ref_schedule(ref_t *r, const sched_cache_t *c, const skiff_sched_pod
             int64_t w = PLUGINS[k].weight > 0 ? PLUGINS[k].weight : 1;
             for (size_t i = 0; i < nf; i++) total[i] += sc[i] * w;
         }
-        size_t best = 0, ties = 1;
-        for (size_t i = 1; i < nf; i++) {
-            if (total[i] > total[best]) { best = i; ties = 1; }
-            else if (total[i] == total[best] && ref_rng(&r->rng) % ++ties == 0) best = i;
+        /* the highest total; ties: one uniform draw among them, in order */
+        int64_t top = INT64_MIN;
+        size_t ties = 0, best = 0;
+        for (size_t i = 0; i < nf; i++) {
+            if (total[i] > top) { top = total[i]; ties = 0; }
+            if (total[i] == top) ties++;
         }
+        size_t pick = ties > 1 ? (size_t)(ref_rng(&r->rng) % ties) : 0;
+        for (size_t i = 0; i < nf; i++)
+            if (total[i] == top && pick-- == 0) { best = i; break; }
         chosen = (long)feasible[best];
         free(total);
         free(sc);
@@ -355,6 +360,41 @@ static void test_parallel_picks_fit(void **state)
     run_against_reference(800, 0, 600, 1);
 }
 
+/* Ties: every node with the highest total is as likely (one uniform draw). */
+static void test_ties_uniform(void **state)
+{
+    (void)state;
+    sched_cache_t c = { 0 };
+    for (int i = 0; i < 4; i++) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"t%d\"},\"status\":{\"allocatable\":"
+                                  "{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"110\"}}}", i);
+        int changed;
+        skiff_error_t err;
+        assert_non_null(sched_cache_node_set(&c, cJSON_Parse(buf), &changed, &err));
+    }
+    skiff_sched_plugin_ref_t plugins[] = { { "fit", NULL, &FIT, 0 }, { "least", NULL, &LEAST, 1 } };
+    sched_profile_t prof = { "p", plugins, 2, 0 };
+    sched_fw_t fw = { 0 };
+    fw.rng = 7;
+    sched_pod_rec_t *p = make_pod(1, 100);
+    int count[4] = { 0 };
+    for (int i = 0; i < 4000; i++) {
+        sched_cycle_t cy;
+        sched_cycle_init(&cy, NULL, &c, &prof, p);
+        sched_fw_result_t res;
+        assert_int_equal(sched_fw_schedule(&fw, &c, &cy, &res), 0);
+        assert_int_equal(res.code, SKIFF_SCHED_SUCCESS);
+        count[res.node->snap_idx]++;
+        sched_cycle_clear(&cy);
+    }
+    for (int i = 0; i < 4; i++)
+        if (count[i] < 880 || count[i] > 1120) fail_msg("node %d picked %d times of 4000", i, count[i]);
+    sched_pod_rec_unref(p);
+    sched_fw_free(&fw);
+    sched_cache_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_fixed_percentage),
         cmocka_unit_test(test_small_cluster),
         cmocka_unit_test(test_parallel_picks_fit),
+        cmocka_unit_test(test_ties_uniform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

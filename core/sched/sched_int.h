@@ -103,6 +103,14 @@ typedef struct sched_node_rec {
     size_t aff_idx;             /* in cache->aff_nodes while it has affinity pods */
 } sched_node_rec_t;
 
+/* What a cycle reads on every node it filters and scores (n_taints through
+ * non_zero_memory of the view: resources, requested, scoring sums) spans
+ * 128 bytes. Node records are placed so that this range starts on a cache
+ * line: two lines per node instead of three (cache.c), and the framework
+ * prefetches exactly those two. */
+#define SCHED_NODE_HOT_OFF offsetof(skiff_sched_node_t, n_taints)
+#define SCHED_NODE_HOT_LINES 2
+
 /* ---- queue.c ----------------------------------------------------------- */
 typedef struct sched_queue {
     sched_pod_rec_t **active; size_t n_active, cap_active;
