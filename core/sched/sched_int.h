@@ -156,6 +156,8 @@ typedef struct sched_cache {
     size_t n_orphans, cap_orphans;
     sched_map_t nominated;      /* node name -> pods nominated to it (nominate.c) */
     size_t n_nominated;
+    struct sched_node_slab *slabs; /* node records' memory (cache.c) */
+    struct sched_node_rec *free_recs;
 } sched_cache_t;
 
 /* nominate.c: pods nominated to a node after preempting there. */

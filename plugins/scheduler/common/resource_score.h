@@ -58,6 +58,20 @@ static inline void rs_set_offsets(rs_resource_t *r)
     }
 }
 
+/* n / d as C divides, cheaper where it can be: operands that fit 32 bits
+ * (cpu in millicores) take a 32-bit division, a power-of-two divisor of a
+ * non-negative n a shift. Scoring divides two or three times per node and
+ * a 64-bit division was most of least-allocated's time. */
+static inline int64_t rs_div(int64_t n, int64_t d)
+{
+    if (n >= 0 && d > 0) {
+        if ((d & (d - 1)) == 0) return n >> __builtin_ctzll((unsigned long long)d);
+        if ((((uint64_t)n | (uint64_t)d) >> 32) == 0) return (int64_t)((uint32_t)n / (uint32_t)d);
+        return (int64_t)((uint64_t)n / (uint64_t)d);
+    }
+    return n / d;
+}
+
 static inline int64_t rs_at(const void *view, size_t off)
 {
     int64_t v;
