@@ -112,9 +112,16 @@ typedef struct sched_node_rec {
 #define SCHED_NODE_HOT_LINES 2
 
 /* ---- queue.c ----------------------------------------------------------- */
+/* A heap entry: the pod and its ordering keys (a, b, seq ascending). */
+typedef struct sched_qent {
+    int64_t a, b;
+    uint64_t seq;
+    sched_pod_rec_t *p;
+} sched_qent_t;
+
 typedef struct sched_queue {
-    sched_pod_rec_t **active; size_t n_active, cap_active;
-    sched_pod_rec_t **backoff; size_t n_backoff, cap_backoff;
+    sched_qent_t *active; size_t n_active, cap_active;
+    sched_qent_t *backoff; size_t n_backoff, cap_backoff;
     sched_pod_rec_t **unsched; size_t n_unsched, cap_unsched;
     int64_t backoff_initial_ns, backoff_max_ns, flush_ns;
     uint64_t seq;
