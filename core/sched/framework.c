@@ -463,7 +463,12 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     size_t start = fw->next_start % n;
     filter_job_t fj = { fw, cy, c, start, n, to_find };
     size_t n_filters = cy->n_filt;
-    size_t work = (to_find < n ? to_find : n) * (n_filters ? n_filters : 1);
+    /* Work: nodes to filter times filters. Where most nodes fail (a spread
+     * constraint near its skew) far more than to_find nodes are filtered:
+     * the previous cycle's count is the better guess then. */
+    size_t expect = to_find < n ? to_find : n;
+    if (fw->last_processed > expect) expect = fw->last_processed < n ? fw->last_processed : n;
+    size_t work = expect * (n_filters ? n_filters : 1);
     if (sched_pool_parallel(fw->pool, work))
         sched_pool_run(fw->pool, n, work, filter_chunk, &fj, &fw->stop);
     else
@@ -471,7 +476,8 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
     size_t nf = atomic_load(&fw->n_feasible);
     if (nf > to_find) nf = to_find;
-    fw->next_start = (start + atomic_load(&fw->n_processed)) % n;
+    fw->last_processed = atomic_load(&fw->n_processed);
+    fw->next_start = (start + fw->last_processed) % n;
 
     if (nf == 0) {
         /* PostFilter (preemption's place): its message is appended as a hint. */

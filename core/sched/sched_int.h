@@ -273,6 +273,7 @@ enum { SCHED_NODE_UNSEEN = 0, SCHED_NODE_PASSED = 1, SCHED_NODE_FAILED = 2 };
 typedef struct sched_fw {
     sched_pool_t *pool;
     size_t next_start;
+    size_t last_processed;      /* nodes the previous cycle filtered (parallel or not) */
     uint64_t rng;
     /* this cycle's filter / score plugins, as (function, self) pairs in
      * profile order (the per-node loops call through these alone) */
