@@ -52,13 +52,26 @@ typedef struct sp_counts {
     size_t cap, len;
 } sp_counts_t;
 
-static inline uint32_t sp_hash2(const char *a, const char *b)
+/* FNV-1a over key, a separator, value. In two steps, so that a caller
+ * looking up many values under one key (a filter, per node) hashes the key
+ * once: sp_hash_more(sp_hash_key(a), b) == sp_hash2(a, b). */
+static inline uint32_t sp_hash_key(const char *a)
 {
     uint32_t h = 2166136261u;
     for (; *a; a++) { h ^= (unsigned char)*a; h *= 16777619u; }
     h ^= 0xff; h *= 16777619u;
+    return h;
+}
+
+static inline uint32_t sp_hash_more(uint32_t h, const char *b)
+{
     for (; *b; b++) { h ^= (unsigned char)*b; h *= 16777619u; }
     return h;
+}
+
+static inline uint32_t sp_hash2(const char *a, const char *b)
+{
+    return sp_hash_more(sp_hash_key(a), b);
 }
 
 static inline int sp_counts_init(sp_counts_t *c, size_t expect)
@@ -109,16 +122,24 @@ static inline int sp_counts_add(sp_counts_t *c, const char *key, const char *val
     return 0;
 }
 
-static inline int64_t sp_counts_get(const sp_counts_t *c, const char *key, const char *value)
+/* The count of (key, value), with key's hash (sp_hash_key) given. Keys
+ * are usually the very pointer they were added with: compared first. */
+static inline int64_t sp_counts_get_h(const sp_counts_t *c, uint32_t hkey, const char *key, const char *value)
 {
     if (!c->cap) return 0;
-    uint32_t h = sp_hash2(key, value);
+    uint32_t h = sp_hash_more(hkey, value);
     size_t mask = c->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const sp_count_slot_t *s = &c->slots[i];
         if (!s->key) return 0;
-        if (s->hash == h && strcmp(s->key, key) == 0 && strcmp(s->value, value) == 0) return s->n;
+        if (s->hash == h && (s->key == key || strcmp(s->key, key) == 0) && strcmp(s->value, value) == 0)
+            return s->n;
     }
+}
+
+static inline int64_t sp_counts_get(const sp_counts_t *c, const char *key, const char *value)
+{
+    return sp_counts_get_h(c, sp_hash_key(key), key, value);
 }
 
 static inline void sp_counts_free(sp_counts_t *c)
