@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/watch_int.h"
 #include "bus/bus.h"
 #include "plugin/plugin.h"
 
@@ -170,6 +171,11 @@ static long long delivered;
 #define READERS 2
 static __thread unsigned long long *my_hist;
 
+/* API_BENCH_SLICES=1: the worst delay per 5 % of the burst, to tell a
+ * standing backlog (every slice) from a hiccup (one slice) */
+static int slices;
+static double slice_max[20];
+static __thread double my_slice_max[20];
 static void on_line(wconn_t *c, const char *line, size_t n, double t)
 {
     (void)n;
@@ -182,6 +188,7 @@ static void on_line(wconn_t *c, const char *line, size_t n, double t)
     if (b < 0) b = 0;
     if (b > 100000) b = 100000;
     my_hist[b]++;
+    if (slices && lat > my_slice_max[idx * 20 / burst]) my_slice_max[idx * 20 / burst] = lat;
     __atomic_add_fetch(&delivered, 1, __ATOMIC_RELAXED);
     c->got++;
 }
@@ -255,6 +262,7 @@ static void *watch_reader(void *arg)
     static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&mu);
     for (int i = 0; i <= 100000; i++) hist[i] += my_hist[i];
+    for (int i = 0; i < 20; i++) if (my_slice_max[i] > slice_max[i]) slice_max[i] = my_slice_max[i];
     pthread_mutex_unlock(&mu);
     free(my_hist);
     return NULL;
@@ -277,6 +285,7 @@ int main(int argc, char **argv)
     int creates = 20000, clients = 32, list_n = 100000;
     nwatch = 1000;
     burst = 10000;
+    slices = getenv("API_BENCH_SLICES") != NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--plugins")) plugins = argv[i + 1];
         else if (!strcmp(argv[i], "--creates")) creates = atoi(argv[i + 1]);
@@ -351,6 +360,11 @@ int main(int argc, char **argv)
         for (int i = 0; i < nwatch; i++) if (wc[i].got < burst) short_++;
         printf("watch: %d watchers x %d-pod burst (created in %.2f s): %lld/%lld events in %.2f s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d watchers short\n",
                nwatch, burst, tc, delivered, (long long)nwatch * burst, t, pct(0.5), pct(0.99), pct(1.0), short_);
+        if (slices) { for (int i = 0; i < 20; i++) printf(" %.0f", slice_max[i] * 1000); printf(" (max ms per 5%% of the burst)\n"); }
+        apisrv_gate_stats_t gs;
+        apisrv_watch_gate_stats(srv, &gs);
+        printf("watch: write gate: %llu creates waited (%.1f ms on average), %llu gave up waiting, %llu times a watcher was left behind\n", gs.waits,
+               gs.waits ? gs.wait_us / 1e3 / (double)gs.waits : 0.0, gs.timeouts, gs.left);
         for (int i = 0; i < nwatch; i++) close(wc[i].fd);
     }
     skiff_api_server_free(srv);
