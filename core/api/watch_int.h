@@ -107,6 +107,7 @@ struct skiff_api_stream {
     int fd;                   /* dup of the connection's socket */
     int blocked, gone, done;
     int64_t behind_ns;        /* since when it is further behind than the gate allows; 0 not */
+    int64_t blocked_ns;       /* since when its socket has been full; 0 not */
     int left_behind;          /* ... for so long that it no longer holds writes back */
     skiff_api_stream_t *push_next;
 };

@@ -39,14 +39,16 @@
 #define PUSHERS 1
 
 /* The write gate (apisrv_watch_gate). A write waits while a stream is more
- * than GATE_LAG events behind its log; a stream that has stayed behind for
- * GATE_STALL_MS (its client reads slower than the server is asked to write,
- * or not at all) stops holding writes back and is left to fall out of the
+ * than GATE_LAG events behind its log. A stream whose client has made no
+ * room in its socket for GATE_STALL_MS (stopped reading), or that has been
+ * behind for GATE_BEHIND_MS on end (reads slower than writes come even
+ * slowed down), stops holding writes back and is left to fall out of the
  * window like any slow watcher; and no write waits more than GATE_MAX_MS.
  * SKIFF_WATCH_GATE_LAG (0 turns the gate off) and SKIFF_WATCH_GATE_STALL_MS
  * override the first two. */
 #define GATE_LAG 64
 #define GATE_STALL_MS 300
+#define GATE_BEHIND_MS 2000
 #define GATE_MAX_MS 500
 
 struct apisrv_pusher {
@@ -96,6 +98,14 @@ typedef struct unit {
     size_t len;
     int64_t off;        /* where the bytes are in the hub's file; -1 not there */
 } unit_t;
+
+/* The socket is full: wait for EPOLLOUT (and remember since when its
+ * client has not made room, for the gate). */
+static void block(skiff_api_stream_t *w, int64_t now)
+{
+    w->blocked = 1;
+    if (!w->blocked_ns) w->blocked_ns = now;
+}
 
 /* Send what the stream has; returns 1 if more is ready to send now. */
 static int pump(apisrv_pusher_t *p, skiff_api_stream_t *w, int64_t now)
@@ -184,7 +194,7 @@ static int pump(apisrv_pusher_t *p, skiff_api_stream_t *w, int64_t now)
         sent = sendmsg(w->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
     }
     if (sent < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) w->blocked = 1;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) block(w, now);
         else if (errno != EINTR) w->gone = 1;
         sent = 0;
     }
@@ -224,7 +234,7 @@ static int pump(apisrv_pusher_t *p, skiff_api_stream_t *w, int64_t now)
     more = !w->blocked && !w->gone && (w->next_seq < h->tail || w->part_ev || w->out_off < w->out.len);
     pthread_mutex_unlock(&h->mu);
     for (int j = 0; j < n; j++) apisrv_hev_unref(u[j].ev);
-    if (sent > 0 && (size_t)sent < bytes) w->blocked = 1; /* the socket buffer is full: wait for EPOLLOUT */
+    if (sent > 0 && (size_t)sent < bytes) block(w, now); /* the socket buffer is full: wait for EPOLLOUT */
     return more;
 }
 
@@ -251,7 +261,11 @@ static void gate_note(apisrv_pusher_t *p, skiff_api_stream_t *w, int64_t now, ga
     uint64_t cur = w->next_seq;
     if (tail - cur <= g->gate_lag || cur > tail) w->behind_ns = 0;
     else if (!w->behind_ns) w->behind_ns = now;
-    int holds = !w->gone && !w->ended && (!w->behind_ns || now - w->behind_ns < g->gate_stall_ns);
+    /* Its client stopped reading (no room made for a while), or it cannot
+     * keep up even with the writes slowed down: stop waiting for it. A
+     * writer thread that is merely slow (the machine is busy) holds on. */
+    int holds = !w->gone && !w->ended && !(w->blocked && now - w->blocked_ns >= g->gate_stall_ns)
+                && !(w->behind_ns && now - w->behind_ns >= GATE_BEHIND_MS * (int64_t)1000000);
     if (!holds && w->behind_ns && !w->left_behind) {
         w->left_behind = 1;
         __atomic_add_fetch(&g->stats.left, 1, __ATOMIC_RELAXED);
@@ -369,7 +383,7 @@ static void *pusher_main(void *arg)
                 continue;
             }
             if (evs[k].events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) w->gone = 1;
-            if (evs[k].events & EPOLLOUT) w->blocked = 0;
+            if (evs[k].events & EPOLLOUT) w->blocked = 0, w->blocked_ns = 0;
         }
         __atomic_store_n(&p->kicked, 0, __ATOMIC_RELEASE);
         pthread_mutex_lock(&p->mu);
@@ -521,7 +535,8 @@ int apisrv_stream_push(skiff_api_stream_t *w, int fd)
     if (w->out.oom) apisrv_hub_end_locked(w, NULL);
     pthread_mutex_unlock(&h->mu);
     w->fd = dfd;
-    w->blocked = w->gone = w->done = 0;
+    w->blocked = w->gone = w->done = w->left_behind = 0;
+    w->blocked_ns = w->behind_ns = 0;
     pthread_mutex_lock(&p->mu);
     struct epoll_event ev = { .events = EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = w };
     if (p->stop || epoll_ctl(p->ep, EPOLL_CTL_ADD, dfd, &ev) < 0) {
