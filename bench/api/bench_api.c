@@ -161,6 +161,7 @@ typedef struct wconn {
     size_t hl;
     int got;
     int bad;          /* chunks that were not one burst event */
+    double lat_sum;   /* for API_BENCH_SLICES: the watcher's mean delay */
 } wconn_t;
 
 static wconn_t *wc;
@@ -173,11 +174,13 @@ static int burst_sent;  /* every create of the burst has been answered */
  * one core; at 1,000 x 10,000 the client must read ~11 GB). */
 #define READERS 2
 static __thread unsigned long long *my_hist;
-/* API_BENCH_SLICES=1: the worst delay per 5 % of the burst, to tell a
- * standing backlog (every slice) from a hiccup (one slice) */
+/* API_BENCH_SLICES=1: the worst delay per quarter second of the burst (by
+ * when the create was sent), to tell a standing backlog (every slice) from
+ * a hiccup (one slice), and each watcher's mean delay */
+#define NSLICES 40
 static int slices;
-static double slice_max[20];
-static __thread double my_slice_max[20];
+static double burst_t0, slice_max[NSLICES];
+static __thread double my_slice_max[NSLICES];
 
 #define HEAD 160          /* what is looked at of an event: its type and name come first */
 static const char ADDED[] = "{\"type\":\"ADDED\",";
@@ -200,7 +203,13 @@ static void on_event(wconn_t *c, const char *head, size_t n, double t)
     if (b < 0) b = 0;
     if (b > 100000) b = 100000;
     my_hist[b]++;
-    if (slices && lat > my_slice_max[idx * 20 / burst]) my_slice_max[idx * 20 / burst] = lat;
+    if (slices) {
+        int sl = (int)((sent_at[idx] - burst_t0) * 4);
+        if (sl < 0) sl = 0;
+        if (sl >= NSLICES) sl = NSLICES - 1;
+        if (lat > my_slice_max[sl]) my_slice_max[sl] = lat;
+    }
+    c->lat_sum += lat;
     __atomic_add_fetch(&delivered, 1, __ATOMIC_RELAXED);
     c->got++;
 }
@@ -309,10 +318,16 @@ static void *watch_reader(void *arg)
     static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&mu);
     for (int i = 0; i <= 100000; i++) hist[i] += my_hist[i];
-    for (int i = 0; i < 20; i++) if (my_slice_max[i] > slice_max[i]) slice_max[i] = my_slice_max[i];
+    for (int i = 0; i < NSLICES; i++) if (my_slice_max[i] > slice_max[i]) slice_max[i] = my_slice_max[i];
     pthread_mutex_unlock(&mu);
     free(my_hist);
     return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 static double pct(double q)
@@ -400,6 +415,7 @@ int main(int argc, char **argv)
         pthread_t rd[READERS];
         for (long i = 0; i < READERS; i++) pthread_create(&rd[i], NULL, watch_reader, (void *)i);
         double t0 = now_s();
+        burst_t0 = t0;
         double tc = run_creates("bw", burst, clients, sent_at, &errors);
         __atomic_store_n(&burst_sent, 1, __ATOMIC_RELEASE);
         for (int i = 0; i < READERS; i++) pthread_join(rd[i], NULL);
@@ -409,7 +425,18 @@ int main(int argc, char **argv)
         for (int i = 0; i < nwatch; i++) { if (wc[i].got < burst) short_++; bad += wc[i].bad; }
         printf("watch: %d watchers x %d-pod burst (created in %.2f s): %lld/%lld events in %.2f s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d watchers short, %lld bad chunks\n",
                nwatch, burst, tc, delivered, (long long)nwatch * burst, t, pct(0.5), pct(0.99), pct(1.0), short_, bad);
-        if (slices) { for (int i = 0; i < 20; i++) printf(" %.0f", slice_max[i] * 1000); printf(" (max ms per 5%% of the burst)\n"); }
+        if (slices) {
+            int nsl = NSLICES;
+            while (nsl > 1 && slice_max[nsl - 1] == 0) nsl--;
+            for (int i = 0; i < nsl; i++) printf(" %.0f", slice_max[i] * 1000);
+            printf(" (max ms per 250 ms of the burst)\n");
+            double *m = calloc((size_t)nwatch, sizeof *m);
+            for (int i = 0; i < nwatch; i++) m[i] = wc[i].got ? wc[i].lat_sum / wc[i].got * 1000 : 0;
+            qsort(m, (size_t)nwatch, sizeof *m, cmp_double);
+            printf("watchers' mean delay: min %.1f ms, p10 %.1f, p50 %.1f, p90 %.1f, max %.1f\n", m[0], m[nwatch / 10],
+                   m[nwatch / 2], m[nwatch * 9 / 10], m[nwatch - 1]);
+            free(m);
+        }
         apisrv_gate_stats_t gs;
         apisrv_watch_gate_stats(srv, &gs);
         printf("watch: write gate: %llu creates waited (%.1f ms on average), %llu gave up waiting, %llu times a watcher was left behind\n", gs.waits,

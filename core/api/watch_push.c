@@ -69,6 +69,7 @@ struct apisrv_pusher {
     pthread_mutex_t gate_mu;
     pthread_cond_t gate_cv;
     int gate_waiters;           /* under gate_mu */
+    uint64_t gate_admitted;     /* under gate_mu: writes let through since the last pass */
     unsigned long long gate_pass; /* under gate_mu: passes over the streams */
     apisrv_gate_stats_t stats;  /* atomics */
 };
@@ -291,6 +292,7 @@ static void gate_publish(apisrv_pusher_t *p, const gate_seen_t *seen, size_t nse
     for (size_t i = 0; i < nseen; i++) __atomic_store_n(&seen[i].h->push_min[p->idx], seen[i].min, __ATOMIC_RELEASE);
     pthread_mutex_lock(&g->gate_mu);
     g->gate_pass++;
+    g->gate_admitted = 0;
     if (g->gate_waiters) pthread_cond_broadcast(&g->gate_cv);
     pthread_mutex_unlock(&g->gate_mu);
 }
@@ -320,10 +322,15 @@ void apisrv_watch_gate(skiff_api_server_t *s)
     int64_t t0 = 0, now = 0;
     int waited = 0;
     for (;;) {
+        uint64_t lag = gate_lag_now(s);
         pthread_mutex_lock(&g->gate_mu);
         unsigned long long pass = g->gate_pass;
+        /* at most gate_lag writes per pass of the writer, as well: the
+         * writes let through at once would all land in its next pass */
+        int go = s->stopping || (lag <= g->gate_lag && g->gate_admitted < g->gate_lag);
+        if (go) g->gate_admitted++;
         pthread_mutex_unlock(&g->gate_mu);
-        if (s->stopping || gate_lag_now(s) <= g->gate_lag) break;
+        if (go) break;
         now = apisrv_mono_ns();
         if (!waited) { t0 = now; waited = 1; }
         if (now - t0 >= (int64_t)GATE_MAX_MS * 1000000) {
