@@ -47,6 +47,8 @@
  * SKIFF_WATCH_GATE_LAG (0 turns the gate off) and SKIFF_WATCH_GATE_STALL_MS
  * override the first two. */
 #define GATE_LAG 64
+/* TCP_NOTSENT_LOWAT of a pushed watch's socket (SKIFF_WATCH_NOTSENT; 0 leaves it unset) */
+#define NOTSENT_LOWAT (32 * 1024)
 #define GATE_STALL_MS 300
 #define GATE_BEHIND_MS 2000
 #define GATE_MAX_MS 500
@@ -526,6 +528,13 @@ int apisrv_stream_push(skiff_api_stream_t *w, int fd)
     /* the headers went out with MSG_MORE: push them now, and every chunk after */
     int one = 1;
     setsockopt(dfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Keep what the kernel holds unsent small: the send buffer grows to
+     * megabytes, a backlog there is invisible to the gate and every event
+     * behind it waits. Past this the socket reads as full, and the backlog
+     * stays in the log where the gate sees it. */
+    const char *lw = getenv("SKIFF_WATCH_NOTSENT");
+    int lowat = lw && *lw ? atoi(lw) : NOTSENT_LOWAT;
+    if (lowat > 0) setsockopt(dfd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
     apisrv_hub_t *h = w->hub;
     pthread_mutex_lock(&h->mu);
     w->push = 1;
