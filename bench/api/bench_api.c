@@ -6,7 +6,8 @@
  * The server runs in this process (its own HTTP threads); clients speak raw
  * HTTP/1.1 over loopback so the client side costs little.
  * usage: api_bench --plugins DIR [--creates N] [--clients C] [--list N]
- *                  [--watchers W] [--burst B] [--dir TMPDIR] */
+ *                  [--watchers W] [--burst B] [--readers R] [--dir TMPDIR]
+ * (R: the watch client's reader threads, 2 by default) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -172,7 +173,7 @@ static long long delivered;
 static int burst_sent;  /* every create of the burst has been answered */
 /* Reader threads: each reads its share of the connections (one is at most
  * one core; at 1,000 x 10,000 the client must read ~11 GB). */
-#define READERS 2
+static int readers = 2;   /* --readers */
 static __thread unsigned long long *my_hist;
 /* API_BENCH_SLICES=1: the worst delay per quarter second of the burst (by
  * when the create was sent), to tell a standing backlog (every slice) from
@@ -293,7 +294,7 @@ static void *watch_reader(void *arg)
     int id = (int)(long)arg;
     my_hist = calloc(100001, sizeof *my_hist);
     int ep = epoll_create1(0);
-    for (int i = id; i < nwatch; i += READERS) {
+    for (int i = id; i < nwatch; i += readers) {
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
         epoll_ctl(ep, EPOLL_CTL_ADD, wc[i].fd, &ev);
     }
@@ -356,8 +357,11 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--watchers")) nwatch = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--burst")) burst = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--dir")) dir = argv[i + 1];
+        else if (!strcmp(argv[i], "--readers")) readers = atoi(argv[i + 1]);
     }
     if (clients > 256) clients = 256;
+    if (readers < 1) readers = 1;
+    if (readers > 16) readers = 16;
     char tmpl[] = "/tmp/skiff-bench-api.XXXXXX";
     if (!dir) dir = mkdtemp(tmpl);
     char path[1024], setting[1100];
@@ -412,13 +416,13 @@ int main(int argc, char **argv)
             write_all(wc[i].fd, req, (size_t)rl);
         }
         usleep(500000);
-        pthread_t rd[READERS];
-        for (long i = 0; i < READERS; i++) pthread_create(&rd[i], NULL, watch_reader, (void *)i);
+        pthread_t rd[16];
+        for (long i = 0; i < readers; i++) pthread_create(&rd[i], NULL, watch_reader, (void *)i);
         double t0 = now_s();
         burst_t0 = t0;
         double tc = run_creates("bw", burst, clients, sent_at, &errors);
         __atomic_store_n(&burst_sent, 1, __ATOMIC_RELEASE);
-        for (int i = 0; i < READERS; i++) pthread_join(rd[i], NULL);
+        for (int i = 0; i < readers; i++) pthread_join(rd[i], NULL);
         double t = now_s() - t0;
         int short_ = 0;
         long long bad = 0;
