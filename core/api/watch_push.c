@@ -44,8 +44,8 @@
  * behind for GATE_BEHIND_MS on end (reads slower than writes come even
  * slowed down), stops holding writes back and is left to fall out of the
  * window like any slow watcher; and no write waits more than GATE_MAX_MS.
- * SKIFF_WATCH_GATE_LAG (0 turns the gate off) and SKIFF_WATCH_GATE_STALL_MS
- * override the first two. */
+ * SKIFF_WATCH_GATE_LAG (0 turns the gate off), SKIFF_WATCH_GATE_STALL_MS and
+ * SKIFF_WATCH_GATE_MAX_MS override them (A/B runs, tests). */
 #define GATE_LAG 64
 /* TCP_NOTSENT_LOWAT of a pushed watch's socket (SKIFF_WATCH_NOTSENT; 0 leaves it unset) */
 #define NOTSENT_LOWAT (32 * 1024)
@@ -68,6 +68,7 @@ struct apisrv_pusher {
     /* the gate (first writer's): writes wait on gate_cv for a pass */
     uint64_t gate_lag;
     int64_t gate_stall_ns;
+    int64_t gate_max_ns;
     pthread_mutex_t gate_mu;
     pthread_cond_t gate_cv;
     int gate_waiters;           /* under gate_mu */
@@ -327,15 +328,17 @@ void apisrv_watch_gate(skiff_api_server_t *s)
         uint64_t lag = gate_lag_now(s);
         pthread_mutex_lock(&g->gate_mu);
         unsigned long long pass = g->gate_pass;
-        /* at most gate_lag writes per pass of the writer, as well: the
-         * writes let through at once would all land in its next pass */
-        int go = s->stopping || (lag <= g->gate_lag && g->gate_admitted < g->gate_lag);
+        /* at most gate_lag writes per pass of the writer, as well, while it
+         * has work (writes let through at once would all land in its next
+         * pass); when every watch has had everything there may be no next
+         * pass for a while (writes to resources no one watches) */
+        int go = s->stopping || lag == 0 || (lag <= g->gate_lag && g->gate_admitted < g->gate_lag);
         if (go) g->gate_admitted++;
         pthread_mutex_unlock(&g->gate_mu);
         if (go) break;
         now = apisrv_mono_ns();
         if (!waited) { t0 = now; waited = 1; }
-        if (now - t0 >= (int64_t)GATE_MAX_MS * 1000000) {
+        if (now - t0 >= g->gate_max_ns) {
             __atomic_add_fetch(&g->stats.timeouts, 1, __ATOMIC_RELAXED);
             break;
         }
@@ -451,6 +454,8 @@ static apisrv_pusher_t *pusher_new(skiff_api_server_t *s, unsigned idx)
     p->gate_lag = e && *e ? strtoull(e, NULL, 10) : GATE_LAG;
     e = getenv("SKIFF_WATCH_GATE_STALL_MS");
     p->gate_stall_ns = (e && atoi(e) > 0 ? atoi(e) : GATE_STALL_MS) * (int64_t)1000000;
+    e = getenv("SKIFF_WATCH_GATE_MAX_MS");
+    p->gate_max_ns = (e && atoi(e) > 0 ? atoi(e) : GATE_MAX_MS) * (int64_t)1000000;
     if (pthread_create(&p->th, NULL, pusher_main, p) != 0) {
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->done_cv);
