@@ -331,9 +331,10 @@ void apisrv_watch_gate(skiff_api_server_t *s)
         /* at most gate_lag writes per pass of the writer, as well, while it
          * has work (writes let through at once would all land in its next
          * pass); when every watch has had everything there may be no next
-         * pass for a while (writes to resources no one watches) */
+         * pass for a while (writes to resources no one watches): they go,
+         * but count, so the pass that their events start stays small */
         int go = s->stopping || lag == 0 || (lag <= g->gate_lag && g->gate_admitted < g->gate_lag);
-        if (go) g->gate_admitted++;
+        g->gate_admitted += go;
         pthread_mutex_unlock(&g->gate_mu);
         if (go) break;
         now = apisrv_mono_ns();
