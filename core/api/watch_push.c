@@ -396,7 +396,10 @@ static void *pusher_main(void *arg)
                 continue;
             }
             if (evs[k].events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) w->gone = 1;
-            if (evs[k].events & EPOLLOUT) w->blocked = 0, w->blocked_ns = 0;
+            if (evs[k].events & EPOLLOUT) {
+                w->blocked = 0;
+                w->blocked_ns = 0;
+            }
         }
         __atomic_store_n(&p->kicked, 0, __ATOMIC_RELEASE);
         pthread_mutex_lock(&p->mu);
@@ -410,7 +413,8 @@ static void *pusher_main(void *arg)
             if (!w->gone && !w->blocked && pump(p, w, now)) again = 1;
             if (finished(w)) {
                 /* the hub stays alive while its stream's HTTP thread waits
-                 * for p->mu; the next pass publishes what is left */
+                 * for p->mu; the end of this pass publishes the cursors of
+                 * the hub's other streams, if any */
                 __atomic_store_n(&w->hub->push_min[p->idx], UINT64_MAX, __ATOMIC_RELEASE);
                 *pp = w->push_next;
                 epoll_ctl(p->ep, EPOLL_CTL_DEL, w->fd, NULL);
