@@ -16,6 +16,7 @@
 #include "api/apply.h"
 #include "api/binding.h"
 #include "api/body.h"
+#include "api/eviction.h"
 #include "api/fieldset.h"
 #include "api/fieldval.h"
 #include "api/json_util.h"
@@ -1150,7 +1151,11 @@ static int do_eviction(apisrv_call_t *c)
     o.grace = -1;
     const cJSON *gp = get(get(b, "deleteOptions"), "gracePeriodSeconds");
     if (cJSON_IsNumber(gp)) o.grace = grace_clamp(gp->valuedouble);
+    int dry = dry_run(c) || cJSON_GetArraySize(get(get(b, "deleteOptions"), "dryRun")) > 0;
     cJSON_Delete(b);
+    /* PodDisruptionBudgets first (eviction.c), then the DisruptionTarget condition */
+    if (apisrv_eviction_check(c, dry) < 0) return 0;
+    if (!dry) apisrv_eviction_mark(c);
     cJSON *out;
     if (delete_one(c, &o, &out) < 0) return 0;
     cJSON_Delete(out);

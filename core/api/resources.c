@@ -43,6 +43,9 @@ const apisrv_resource_t apisrv_resources[] = {
       0, 0, 0, COLS(endpointslice) },
     { "scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", 0, { "pc" }, 0,
       0, 0, 0, COLS(priorityclass), .prepare = apisrv_prepare_priorityclass },
+    /* status: the disruption controller's and the eviction subresource's */
+    { "policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", 1, { "pdb" }, 0,
+      APISRV_SUB_STATUS, 1, 0, COLS(pdb), .prepare = apisrv_prepare_pdb },
     /* read by admission/webhook through the in-process client */
     { "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
       "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", 0, { NULL }, 0, 0, 0, 0, COLS(created) },
