@@ -33,6 +33,12 @@ int apisrv_impersonate(apisrv_call_t *c);
  * for the rest). 0 = go on; -1 = refused, 403 Status set. */
 int apisrv_authorize_resource(apisrv_call_t *c);
 int apisrv_authorize_path(apisrv_call_t *c);
+/* Decide a request the server cannot route (an unknown group, version,
+ * resource or subresource, a method the resource does not serve) on what
+ * its path says, as kube does: it authorizes before it routes, so only a
+ * caller allowed to ask learns 404/405. segs: the whole path. 0 = go on to
+ * the 404/405; -1 = refused, 403 Status set. */
+int apisrv_authorize_unrouted(apisrv_call_t *c, char **segs, int nseg);
 /* The rules a user has in a namespace, as SelfSubjectRulesReview's status
  * (resourceRules, nonResourceRules, incomplete, evaluationError) added
  * to st. */
