@@ -115,6 +115,20 @@ int apisrv_authorize_attrs(skiff_api_server_t *s, const apisrv_authz_attrs_t *a)
     return 0;
 }
 
+int apisrv_authorize_explain(skiff_api_server_t *s, const apisrv_authz_attrs_t *a, char *reason, size_t len)
+{
+    if (len) reason[0] = '\0';
+    if (!apisrv_authorize_attrs(s, a)) return 0;
+    /* kube: the privileged-group and AlwaysAllow authorizers give no reason */
+    for (size_t i = 0; i < a->ngroups; i++)
+        if (strcmp(a->groups[i], "system:masters") == 0) return 1;
+    for (int k = 0; k < s->nmodes; k++) {
+        if (s->modes[k] != APISRV_AUTHZ_RBAC) break;
+        if (s->rbac && apisrv_rbac_explain(s->rbac, a, NULL, reason, len)) break;
+    }
+    return 1;
+}
+
 static void user_attrs(const apisrv_call_t *c, apisrv_authz_attrs_t *a)
 {
     const skiff_api_user_t *u = c->user ? c->user : &skiff_api_user_component;

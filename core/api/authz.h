@@ -47,6 +47,10 @@ void apisrv_rules_review(skiff_api_server_t *s, const apisrv_authz_attrs_t *a, c
 /* The decision for arbitrary attributes (SelfSubjectAccessReview): 1
  * allowed, 0 not. */
 int apisrv_authorize_attrs(skiff_api_server_t *s, const apisrv_authz_attrs_t *a);
+/* The same with kube's reason for an allow by RBAC (`RBAC: allowed by
+ * ClusterRoleBinding ...`) written to reason ("" otherwise): the answer of
+ * the access reviews. */
+int apisrv_authorize_explain(skiff_api_server_t *s, const apisrv_authz_attrs_t *a, char *reason, size_t len);
 
 /* Escalation prevention on RBAC writes (rbac_escalate.c), called from the
  * kinds' prepare hooks with the object about to be stored (and the stored

@@ -111,10 +111,128 @@ static void test_unrouted_requests_are_authorized_first(void **state)
            "foos is forbidden: User \"alice\" cannot list resource \"foos\" in API group \"\" in the namespace \"prod\"");
 }
 
+/* POST body as `u`; returns the code and the parsed answer in *out. */
+static int post(fx_t *f, const skiff_api_user_t *u, const char *path, const char *body, cJSON **out)
+{
+    char *b = NULL;
+    int code = as(f, u, "POST", path, body, &b);
+    *out = cJSON_Parse(b);
+    free(b);
+    return code;
+}
+
+static const char *status_str(const cJSON *o, const char *k)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "status"), k);
+    return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+static int allowed(const cJSON *o)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "status"), "allowed"));
+}
+
+#define SAR "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+#define LSAR_DEV "/apis/authorization.k8s.io/v1/namespaces/dev/localsubjectaccessreviews"
+
+static void test_subject_access_reviews(void **state)
+{
+    fx_t *f = *state;
+    skiff_error_t err;
+    cJSON *o = NULL;
+    assert_int_equal(skiff_api_client_create(f->cl, "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/rolebindings",
+        "{\"metadata\":{\"name\":\"devs-view\"},\"subjects\":[{\"kind\":\"Group\",\"name\":\"dev\"}],"
+        "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"view\"}}", NULL, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        "{\"metadata\":{\"name\":\"bob-nodes\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"bob\"}],"
+        "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"view\"}}", NULL, &err), 0);
+    /* a SubjectAccessReview asks about the user and groups it names, exactly */
+    assert_int_equal(post(f, &root, SAR, "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SubjectAccessReview\","
+        "\"spec\":{\"user\":\"carol\",\"groups\":[\"dev\"],\"resourceAttributes\":{\"namespace\":\"dev\",\"verb\":\"list\",\"resource\":\"pods\"}}}", &o), 201);
+    assert_true(allowed(o));
+    assert_string_equal(status_str(o, "reason"), "RBAC: allowed by RoleBinding \"devs-view/dev\" of ClusterRole \"view\" to Group \"dev\"");
+    assert_string_equal(cJSON_GetObjectItem(o, "kind")->valuestring, "SubjectAccessReview");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "spec"), "user")->valuestring, "carol");
+    cJSON_Delete(o);
+    assert_int_equal(post(f, &root, SAR, "{\"spec\":{\"user\":\"carol\",\"resourceAttributes\":{\"namespace\":\"dev\",\"verb\":\"list\",\"resource\":\"pods\"}}}", &o), 201);
+    assert_false(allowed(o));
+    assert_null(status_str(o, "reason"));
+    cJSON_Delete(o);
+    assert_int_equal(post(f, &root, SAR, "{\"spec\":{\"user\":\"bob\",\"resourceAttributes\":{\"namespace\":\"prod\",\"verb\":\"get\",\"resource\":\"configmaps\",\"name\":\"x\"}}}", &o), 201);
+    assert_true(allowed(o));
+    assert_string_equal(status_str(o, "reason"), "RBAC: allowed by ClusterRoleBinding \"bob-nodes\" of ClusterRole \"view\" to User \"bob\"");
+    cJSON_Delete(o);
+    /* groups as given: system:authenticated only when named (basic-user's rule) */
+    assert_int_equal(post(f, &root, SAR, "{\"spec\":{\"user\":\"carol\",\"nonResourceAttributes\":{\"path\":\"/apis\",\"verb\":\"get\"}}}", &o), 201);
+    assert_false(allowed(o));
+    cJSON_Delete(o);
+    assert_int_equal(post(f, &root, SAR, "{\"spec\":{\"user\":\"carol\",\"groups\":[\"system:authenticated\"],\"nonResourceAttributes\":{\"path\":\"/apis\",\"verb\":\"get\"}}}", &o), 201);
+    assert_true(allowed(o));
+    assert_string_equal(status_str(o, "reason"), "RBAC: allowed by ClusterRoleBinding \"system:discovery\" of ClusterRole \"system:discovery\" to Group \"system:authenticated\"");
+    cJSON_Delete(o);
+    /* a service account subject */
+    assert_int_equal(skiff_api_client_create(f->cl, "/apis/rbac.authorization.k8s.io/v1/namespaces/prod/rolebindings",
+        "{\"metadata\":{\"name\":\"bot\"},\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"bot\",\"namespace\":\"dev\"}],"
+        "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"edit\"}}", NULL, &err), 0);
+    assert_int_equal(post(f, &root, SAR, "{\"spec\":{\"user\":\"system:serviceaccount:dev:bot\",\"resourceAttributes\":{\"namespace\":\"prod\",\"verb\":\"create\",\"resource\":\"secrets\"}}}", &o), 201);
+    assert_string_equal(status_str(o, "reason"), "RBAC: allowed by RoleBinding \"bot/prod\" of ClusterRole \"edit\" to ServiceAccount \"bot/dev\"");
+    cJSON_Delete(o);
+    /* masters: allowed, no reason (kube's privileged-group authorizer) */
+    assert_int_equal(post(f, &root, SAR, "{\"spec\":{\"user\":\"x\",\"groups\":[\"system:masters\"],\"resourceAttributes\":{\"verb\":\"delete\",\"resource\":\"nodes\"}}}", &o), 201);
+    assert_true(allowed(o));
+    assert_null(status_str(o, "reason"));
+    cJSON_Delete(o);
+    /* validation, kube's wording */
+    assert_int_equal(post(f, &root, SAR, "{\"spec\":{\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}", &o), 422);
+    assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
+                        "SubjectAccessReview \"\" is invalid: spec.user: Invalid value: \"\": at least one of user or group must be specified");
+    cJSON_Delete(o);
+    assert_int_equal(post(f, &root, SAR, "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"user\":\"u\",\"resourceAttributes\":{},\"nonResourceAttributes\":{\"path\":\"/x\",\"verb\":\"get\"}}}", &o), 422);
+    assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
+                        "SubjectAccessReview \"\" is invalid: [spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:\"/x\", Verb:\"get\"}: "
+                        "cannot be specified in combination with resourceAttributes, metadata: Invalid value: {\"name\":\"n\"}: must be empty]");
+    cJSON_Delete(o);
+    /* who may ask: create subjectaccessreviews (cluster-scoped) */
+    char *b = NULL;
+    assert_int_equal(as(f, &alice, "POST", SAR, "{\"spec\":{\"user\":\"u\",\"resourceAttributes\":{}}}", &b), 403);
+    assert_non_null(strstr(b, "subjectaccessreviews.authorization.k8s.io is forbidden: User \\\"alice\\\" cannot create resource \\\"subjectaccessreviews\\\" in API group \\\"authorization.k8s.io\\\" at the cluster scope"));
+    free(b);
+    assert_int_equal(as(f, &root, "GET", SAR, NULL, NULL), 405);
+
+    /* LocalSubjectAccessReview: the namespace comes from the path */
+    assert_int_equal(post(f, &root, LSAR_DEV, "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"LocalSubjectAccessReview\","
+        "\"spec\":{\"user\":\"carol\",\"groups\":[\"dev\"],\"resourceAttributes\":{\"namespace\":\"dev\",\"verb\":\"get\",\"resource\":\"pods\"}}}", &o), 201);
+    assert_true(allowed(o));
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "metadata"), "namespace")->valuestring, "dev");
+    cJSON_Delete(o);
+    assert_int_equal(post(f, &root, LSAR_DEV, "{\"spec\":{\"user\":\"carol\",\"resourceAttributes\":{\"namespace\":\"prod\",\"verb\":\"get\",\"resource\":\"pods\"}}}", &o), 422);
+    assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
+                        "LocalSubjectAccessReview \"\" is invalid: spec.resourceAttributes.namespace: Invalid value: \"prod\": must match metadata.namespace");
+    cJSON_Delete(o);
+    assert_int_equal(post(f, &root, LSAR_DEV, "{\"spec\":{\"user\":\"carol\",\"nonResourceAttributes\":{\"path\":\"/x\",\"verb\":\"get\"}}}", &o), 422);
+    assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
+                        "LocalSubjectAccessReview \"\" is invalid: spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:\"/x\", Verb:\"get\"}: disallowed on this kind of request");
+    cJSON_Delete(o);
+    assert_int_equal(post(f, &root, LSAR_DEV, "{\"metadata\":{\"namespace\":\"prod\"},\"spec\":{\"user\":\"c\",\"resourceAttributes\":{\"namespace\":\"dev\"}}}", &o), 400);
+    assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
+                        "the namespace of the provided object does not match the namespace sent on the request");
+    cJSON_Delete(o);
+    /* a namespace admin may ask in her namespace (admin's rule), not elsewhere */
+    assert_int_equal(skiff_api_client_create(f->cl, "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/rolebindings",
+        "{\"metadata\":{\"name\":\"alice-admin\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"alice\"}],"
+        "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"admin\"}}", NULL, &err), 0);
+    assert_int_equal(post(f, &alice, LSAR_DEV, "{\"spec\":{\"user\":\"carol\",\"resourceAttributes\":{\"namespace\":\"dev\",\"verb\":\"get\",\"resource\":\"pods\"}}}", &o), 201);
+    assert_false(allowed(o));
+    cJSON_Delete(o);
+    assert_int_equal(as(f, &alice, "POST", "/apis/authorization.k8s.io/v1/namespaces/prod/localsubjectaccessreviews",
+                        "{\"spec\":{\"user\":\"carol\",\"resourceAttributes\":{\"namespace\":\"prod\"}}}", NULL), 403);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_unrouted_requests_are_authorized_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subject_access_reviews, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

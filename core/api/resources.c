@@ -64,6 +64,10 @@ const apisrv_resource_t apisrv_resources[] = {
       0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssrr },
     { "authentication.k8s.io", "v1", "selfsubjectreviews", "", "SelfSubjectReview", 0, { NULL }, 0,
       0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssr },
+    { "authorization.k8s.io", "v1", "subjectaccessreviews", "", "SubjectAccessReview", 0, { NULL }, 0,
+      0, 0, 0, NULL, NULL, .handle = apisrv_handle_sar },
+    { "authorization.k8s.io", "v1", "localsubjectaccessreviews", "", "LocalSubjectAccessReview", 1, { NULL }, 0,
+      0, 0, 0, NULL, NULL, .handle = apisrv_handle_lsar },
 };
 const size_t apisrv_nresources = sizeof apisrv_resources / sizeof apisrv_resources[0];
 

@@ -60,6 +60,52 @@ expect_eq "granted everything in dev, alice learns foos do not exist" \
 out=$(kas alice get --raw /api/v1/namespaces/default/foos)
 expect_contains "but not in default" 'cannot list resource "foos" in API group "" in the namespace "default"' "$out"
 
+# --- 2. SubjectAccessReview, LocalSubjectAccessReview --------------------------------
+cat >"$T/sar.yaml" <<'Y'
+apiVersion: authorization.k8s.io/v1
+kind: SubjectAccessReview
+spec:
+  user: alice
+  groups: [dev, system:authenticated]
+  resourceAttributes: {namespace: dev, verb: delete, resource: pods, name: web}
+Y
+out=$(ka create -f "$T/sar.yaml" -o yaml); rc=$?
+expect_eq "kubectl create -f sar.yaml exits 0" "0" "$rc"
+expect_contains "the answer is the review with its status" "kind: SubjectAccessReview" "$out"
+expect_contains "allowed: true" "allowed: true" "$out"
+expect_contains "with kube's RBAC reason" "reason: 'RBAC: allowed by RoleBinding \"alice-any/dev\" of Role \"any\" to User \"alice\"'" "$out"
+sed 's/namespace: dev/namespace: default/' "$T/sar.yaml" >"$T/sar2.yaml"
+out=$(ka create -f "$T/sar2.yaml" -o jsonpath='{.status.allowed}')
+expect_eq "not in default" "false" "$out"
+out=$(ka create -f "$T/sar.yaml" -o name); rc=$?
+expect_eq "-o name of a review (nameless: kubectl prints <unknown>)" "subjectaccessreview.authorization.k8s.io/<unknown> 0" "$out $rc"
+printf 'apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  resourceAttributes: {verb: get, resource: pods}\n' >"$T/sar-bad.yaml"
+out=$(ka create -f "$T/sar-bad.yaml"); rc=$?
+expect_eq "a review naming no one is invalid (kube's message, exit 1)" \
+  'The SubjectAccessReview "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified 1' "$out $rc"
+out=$(kas alice create -f "$T/sar.yaml")
+expect_eq "alice may not ask about others cluster-wide" \
+  'Error from server (Forbidden): error when creating "'"$T"'/sar.yaml": subjectaccessreviews.authorization.k8s.io is forbidden: User "alice" cannot create resource "subjectaccessreviews" in API group "authorization.k8s.io" at the cluster scope' "$out"
+cat >"$T/lsar.yaml" <<'Y'
+apiVersion: authorization.k8s.io/v1
+kind: LocalSubjectAccessReview
+metadata: {namespace: dev}
+spec:
+  user: bob
+  resourceAttributes: {namespace: dev, verb: list, resource: configmaps}
+Y
+out=$(kas alice create -f "$T/lsar.yaml" -o jsonpath='{.metadata.namespace} {.status.allowed}'); rc=$?
+expect_eq "a namespace admin asks a LocalSubjectAccessReview in her namespace (admin's rule)" "dev false 0" "$out $rc"
+ka create rolebinding bob-view --clusterrole=view --user=bob -n dev >/dev/null
+out=$(kas alice create -f "$T/lsar.yaml" -o jsonpath='{.status.allowed} {.status.reason}')
+expect_eq "and sees bob's new grant" 'true RBAC: allowed by RoleBinding "bob-view/dev" of ClusterRole "view" to User "bob"' "$out"
+out=$(kas alice create -f "$T/lsar.yaml" -n default 2>&1); rc=$?
+expect_contains "the object's namespace must be the request's" "the namespace from the provided object \"dev\" does not match the namespace \"default\"" "$out"
+out=$(ka auth can-i list configmaps -n dev --as bob); rc=$?
+expect_eq "kubectl auth can-i --as bob: yes" "yes 0" "$out $rc"
+out=$(ka auth can-i list configmaps -n default --as bob); rc=$?
+expect_eq "kubectl auth can-i --as bob in default: no" "no 1" "$out $rc"
+
 if grep -qE 'Sanitizer|runtime error:' "$T/server.log"; then
   notok "no sanitizer reports"; grep -E -A20 'Sanitizer|runtime error:' "$T/server.log" | head -40 | sed 's/^/# /'
 else
