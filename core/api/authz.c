@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/authz.h"
+#include "api/satoken.h"
 #include "log/log.h"
 
 static const char *const verbs[APISRV_NVERBS] = {
@@ -92,6 +93,7 @@ void apisrv_auth_fini(skiff_api_server_t *s)
     s->rbac = NULL;
     apisrv_tokens_free(s->tokens);
     s->tokens = NULL;
+    apisrv_sa_fini(s);
 }
 
 int apisrv_authorize_attrs(skiff_api_server_t *s, const apisrv_authz_attrs_t *a)

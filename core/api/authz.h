@@ -22,6 +22,10 @@ void apisrv_auth_fini(skiff_api_server_t *s);
 /* The user of an HTTP request from its Authorization header; 0 with *out
  * set, or -1: answer 401 Unauthorized. */
 int apisrv_authenticate(skiff_api_server_t *s, const char *header, const skiff_api_user_t **out);
+/* The whole chain for an HTTP request, as kube's union authenticator: the
+ * token file, then service-account tokens (satoken.c), then anonymous.
+ * 0 with c->user set, or -1: answer 401. */
+int apisrv_authenticate_call(apisrv_call_t *c);
 
 /* kubectl --as / --as-group: when the request names someone to act as,
  * check that c->user may `impersonate` them (users, groups, or

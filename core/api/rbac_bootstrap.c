@@ -74,6 +74,8 @@ static const char *const cluster_roles[] = {
     CR("system:basic-user", "{\"apiGroups\":[\"authorization.k8s.io\"],\"resources\":[\"selfsubjectaccessreviews\","
                             "\"selfsubjectrulesreviews\"],\"verbs\":[\"create\"]},"
                             "{\"apiGroups\":[\"authentication.k8s.io\"],\"resources\":[\"selfsubjectreviews\"],\"verbs\":[\"create\"]}"),
+    CR("system:auth-delegator", "{\"apiGroups\":[\"authentication.k8s.io\"],\"resources\":[\"tokenreviews\"],\"verbs\":[\"create\"]},"
+                                "{\"apiGroups\":[\"authorization.k8s.io\"],\"resources\":[\"subjectaccessreviews\"],\"verbs\":[\"create\"]}"),
     CR("system:public-info-viewer", "{\"nonResourceURLs\":[\"/healthz\",\"/livez\",\"/readyz\",\"/version\",\"/version/\"],"
                                     "\"verbs\":[\"get\"]}"),
 };

@@ -6,6 +6,7 @@
 
 #include "api/authz.h"
 #include "api/internal.h"
+#include "api/satoken.h"
 #include "store/fanout.h"
 #include "api/watch_int.h"
 
@@ -191,7 +192,8 @@ static int route_resource(apisrv_call_t *c, const char *group, const char *versi
                      : strcmp(c->sub, "scale") == 0 ? APISRV_SUB_SCALE
                      : strcmp(c->sub, "binding") == 0 ? APISRV_SUB_BINDING
                      : strcmp(c->sub, "eviction") == 0 ? APISRV_SUB_EVICTION
-                     : strcmp(c->sub, "finalize") == 0 ? APISRV_SUB_FINALIZE : 0;
+                     : strcmp(c->sub, "finalize") == 0 ? APISRV_SUB_FINALIZE
+                     : strcmp(c->sub, "token") == 0 ? APISRV_SUB_TOKEN : 0;
         if (!(c->res->subs & bit)) return unrouted(c, all, nall, 404);
     }
     int named = c->name[0] != 0;
@@ -205,6 +207,7 @@ static int route_resource(apisrv_call_t *c, const char *group, const char *versi
     if (c->verb == APISRV_VERB_OTHER) return unrouted(c, all, nall, 405);
     if (apisrv_authorize_resource(c) < 0) return 0;
     if (c->res->handle) return c->res->handle(c);
+    if (c->sub[0] == 't' && strcmp(c->sub, "token") == 0) return apisrv_handle_token_request(c);
     return apisrv_handle_resource(c);
 }
 
@@ -252,7 +255,7 @@ int skiff_api_server_handle(skiff_api_server_t *s, const skiff_api_request_t *re
     c->table = req->accept && strstr(req->accept, "as=Table") != NULL;
     if (!req->remote) {
         c->user = req->user ? req->user : &skiff_api_user_component;
-    } else if (apisrv_authenticate(s, req->authorization, &c->user) < 0) {
+    } else if (apisrv_authenticate_call(c) < 0) {
         c->user = &skiff_api_user_anonymous;
         int rc = apisrv_fail(c, 401, "Unauthorized", "Unauthorized");
         apisrv_metrics_observe(s->metrics, NULL, c->verb, resp->code, now_ns(CLOCK_MONOTONIC) - t0);

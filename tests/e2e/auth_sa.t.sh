@@ -2,7 +2,10 @@
 # Authorization gaps closed the way kube-apiserver closes them, with the real
 # kubectl 1.32 against `skiff server` (token file, RBAC, self-signed HTTPS):
 # requests for resources the server does not serve are authorized before
-# they are routed (403, not 404, for a user who may not ask).
+# they are routed (403, not 404, for a user who may not ask);
+# SubjectAccessReview and LocalSubjectAccessReview; service-account tokens
+# (kubectl create token, authentication as the service account, expiry of
+# bound objects, revocation, TokenReview, a key kept across restarts).
 . "$SKIFF_ROOT/tests/lib.sh"
 KUBECTL=$(kubectl_bin)
 export HOME=$T/home
@@ -105,6 +108,67 @@ out=$(ka auth can-i list configmaps -n dev --as bob); rc=$?
 expect_eq "kubectl auth can-i --as bob: yes" "yes 0" "$out $rc"
 out=$(ka auth can-i list configmaps -n default --as bob); rc=$?
 expect_eq "kubectl auth can-i --as bob in default: no" "no 1" "$out $rc"
+
+# --- 3. service-account tokens (TokenRequest), their authentication, TokenReview -----------
+ka create serviceaccount robot -n dev >/dev/null
+TOK=$(ka create token robot -n dev); rc=$?
+expect_eq "kubectl create token robot exits 0" "0" "$rc"
+check "the token is a JWT (three parts)" test "$(echo "$TOK" | tr -cd . | wc -c)" = 2
+check "the signing key is kept in the data dir (0600)" test "$(stat -c %a "$T/data/sa.key")" = 600
+claims=$(echo "$TOK" | cut -d. -f2 | tr '_-' '/+'); while [ $(( ${#claims} % 4 )) -ne 0 ]; do claims="$claims="; done
+claims=$(echo "$claims" | base64 -d)
+expect_contains "claims: sub" '"sub":"system:serviceaccount:dev:robot"' "$claims"
+expect_contains "claims: iss and aud" '"aud":["https://kubernetes.default.svc.cluster.local"]' "$claims"
+expect_contains "claims: kubernetes.io" '"kubernetes.io":{"namespace":"dev","serviceaccount":{"name":"robot","uid":"'"$(ka get sa robot -n dev -o jsonpath='{.metadata.uid}')"'"}}' "$claims"
+"$SKIFF_BIN" kubeconfig --server "$URL" --token "$TOK" --user robot --certificate-authority "$CA" >"$T/kc-robot"
+out=$(kas robot auth whoami)
+expect_contains "the token authenticates as the service account" "Username    system:serviceaccount:dev:robot" "$out"
+expect_contains "with kube's groups" "Groups      [system:serviceaccounts system:serviceaccounts:dev system:authenticated]" "$out"
+out=$(kas robot get configmaps -n dev)
+expect_eq "RBAC decides for it" 'Error from server (Forbidden): configmaps is forbidden: User "system:serviceaccount:dev:robot" cannot list resource "configmaps" in API group "" in the namespace "dev"' "$out"
+ka create rolebinding robot-view --clusterrole=view --serviceaccount=dev:robot -n dev >/dev/null
+out=$(kas robot get configmaps -n dev -o name); rc=$?
+expect_eq "a RoleBinding to the ServiceAccount grants it" "0" "$rc"
+out=$(ka auth can-i list configmaps -n dev --as system:serviceaccount:dev:robot)
+expect_eq "can-i --as the service account agrees" "yes" "$out"
+out=$(ka create token robot -n dev --duration=1m); rc=$?
+expect_eq "--duration under 10 minutes: kube's message" \
+  'error: failed to create token: TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes 1' "$out $rc"
+out=$(ka create token nosuch -n dev); rc=$?
+expect_eq "a missing service account" 'error: failed to create token: serviceaccounts "nosuch" not found 1' "$out $rc"
+out=$(ka create token robot -n dev --duration=2h -o jsonpath='{.spec.expirationSeconds}')
+expect_eq "--duration=2h" "7200" "$out"
+VAULT=$(ka create token robot -n dev --audience=vault)
+out=$(KUBECONFIG=$T/kc-robot "$KUBECTL" --token="$VAULT" get configmaps -n dev 2>&1)
+expect_eq "a token for another audience is refused by the API" "error: You must be logged in to the server (Unauthorized)" "$out"
+printf 'apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: %s\n  audiences: [vault]\n' "$VAULT" >"$T/tr.yaml"
+out=$(ka create -f "$T/tr.yaml" -o jsonpath='{.status.authenticated} {.status.user.username} {.status.audiences}')
+expect_eq "a TokenReview for that audience says who it is" 'true system:serviceaccount:dev:robot ["vault"]' "$out"
+out=$(kas robot create token robot -n dev)
+expect_eq "view may not create tokens (serviceaccounts/token)" \
+  'error: failed to create token: serviceaccounts "robot" is forbidden: User "system:serviceaccount:dev:robot" cannot create resource "serviceaccounts/token" in API group "" in the namespace "dev"' "$out"
+# a token bound to a pod ends with the pod
+ka run bound -n dev --image=nginx --overrides='{"spec":{"serviceAccountName":"robot"}}' >/dev/null
+PTOK=$(ka create token robot -n dev --bound-object-kind=Pod --bound-object-name=bound)
+out=$(KUBECONFIG=$T/kc-robot "$KUBECTL" --token="$PTOK" auth whoami -o jsonpath='{.status.userInfo.username}' 2>&1)
+expect_eq "a pod-bound token works while the pod lives" "system:serviceaccount:dev:robot" "$out"
+out=$(ka create token robot -n dev --bound-object-kind=Pod --bound-object-name=nope)
+expect_eq "binding to a missing pod" 'error: failed to create token: pods "nope" not found' "$out"
+ka delete pod bound -n dev --grace-period=0 --force >/dev/null 2>&1
+out=$(KUBECONFIG=$T/kc-robot "$KUBECTL" --token="$PTOK" auth whoami 2>&1)
+expect_eq "and is refused once the pod is gone" "error: You must be logged in to the server (Unauthorized)" "$out"
+# a restart keeps the signing key: old tokens still work
+kill "$API_PID" 2>/dev/null; wait "$API_PID" 2>/dev/null
+start_server
+out=$(kas robot get configmaps -n dev -o name); rc=$?
+expect_eq "after a restart the token still works (sa.key kept)" "0" "$rc"
+# deleting the service account revokes its tokens, a new one of the same name does not revive them
+ka delete serviceaccount robot -n dev >/dev/null
+out=$(kas robot get configmaps -n dev)
+expect_eq "once the service account is deleted: 401" "error: You must be logged in to the server (Unauthorized)" "$out"
+ka create serviceaccount robot -n dev >/dev/null
+out=$(kas robot get configmaps -n dev)
+expect_eq "a new service account of that name (another uid) does not revive it" "error: You must be logged in to the server (Unauthorized)" "$out"
 
 if grep -qE 'Sanitizer|runtime error:' "$T/server.log"; then
   notok "no sanitizer reports"; grep -E -A20 'Sanitizer|runtime error:' "$T/server.log" | head -40 | sed 's/^/# /'
