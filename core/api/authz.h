@@ -63,6 +63,14 @@ int apisrv_authorize_explain(skiff_api_server_t *s, const apisrv_authz_attrs_t *
  * -1 = refused with c's Status set (403 with kube's "attempting to grant
  * RBAC permissions not currently held" message; 404 when a binding's role
  * does not exist and the user may not `bind` it). */
+/* ClusterRole aggregation (rbac_aggregate.c), kube's
+ * clusterrole-aggregation controller inside the server: started by
+ * skiff_api_server_bootstrap_rbac, stopped first thing when the server is
+ * freed (it writes through the server). */
+typedef struct apisrv_rbac_agg apisrv_rbac_agg_t;
+int apisrv_rbac_aggregate_start(skiff_api_server_t *s);
+void apisrv_rbac_aggregate_stop(skiff_api_server_t *s);
+
 int apisrv_rbac_check_role_write(apisrv_call_t *c, const cJSON *obj, const cJSON *old);
 int apisrv_rbac_check_binding_write(apisrv_call_t *c, const cJSON *obj, const cJSON *old);
 

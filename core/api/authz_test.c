@@ -6,6 +6,7 @@
 #include "api/test_json.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "api/authz.h"
 #include "api/client.h"
@@ -40,7 +41,8 @@ static const skiff_api_user_t root = { "root", "", masters, 2 };
 static int as(fx_t *f, const skiff_api_user_t *u, const char *method, const char *path, const char *body, char **out)
 {
     skiff_api_request_t rq = { .method = method, .path = path, .body = body, .body_len = body ? strlen(body) : 0,
-                               .user = u, .content_type = "application/json" };
+                               .user = u,
+                               .content_type = strcmp(method, "PATCH") == 0 ? "application/merge-patch+json" : "application/json" };
     skiff_api_response_t rs;
     assert_int_equal(skiff_api_server_handle(f->srv, &rq, &rs), 0);
     int code = rs.code;
@@ -228,11 +230,143 @@ static void test_subject_access_reviews(void **state)
                         "{\"spec\":{\"user\":\"carol\",\"resourceAttributes\":{\"namespace\":\"prod\"}}}", NULL), 403);
 }
 
+#define CR "/apis/rbac.authorization.k8s.io/v1/clusterroles"
+
+/* Wait (up to 3 s) until ClusterRole `name`'s rules equal `want`
+ * (single-quote JSON); fail with what they are otherwise. */
+static void wait_rules(fx_t *f, const char *name, const char *want)
+{
+    char path[256];
+    snprintf(path, sizeof path, CR "/%s", name);
+    cJSON *w = tj(want), *got = NULL;
+    for (int i = 0; i < 300; i++) {
+        char *b = NULL;
+        assert_int_equal(as(f, &root, "GET", path, NULL, &b), 200);
+        cJSON_Delete(got);
+        got = cJSON_Parse(b);
+        free(b);
+        cJSON *r = cJSON_GetObjectItem(got, "rules");
+        if ((r && cJSON_Compare(r, w, 1)) || (!r && !cJSON_GetArraySize(w))) break;
+        usleep(10000);
+    }
+    cJSON *r = cJSON_GetObjectItem(got, "rules");
+    if (!((r && cJSON_Compare(r, w, 1)) || (!r && !cJSON_GetArraySize(w))))
+        fail_msg("%s rules: %s\n  want %s", name, r ? cJSON_PrintUnformatted(r) : "(none)", want);
+    cJSON_Delete(got);
+    cJSON_Delete(w);
+}
+
+#define EP_RULE "{'apiGroups':[''],'resources':['endpoints'],'verbs':['get','list','watch']}"
+#define PODS_RULE "{'apiGroups':[''],'resources':['pods'],'verbs':['get','list']}"
+
+static void post_cr(fx_t *f, const char *json)
+{
+    cJSON *o = tj(json);
+    char *b = cJSON_PrintUnformatted(o), *out = NULL;
+    int code = as(f, &root, "POST", CR, b, &out);
+    if (code != 201) fail_msg("POST %s: %d %s", b, code, out);
+    free(out);
+    free(b);
+    cJSON_Delete(o);
+}
+
+static void test_clusterrole_aggregation(void **state)
+{
+    fx_t *f = *state;
+    post_cr(f, "{'metadata':{'name':'monitoring'},'aggregationRule':{'clusterRoleSelectors':[{'matchLabels':{'rbac.example.com/aggregate-to-monitoring':'true'}}]}}");
+    wait_rules(f, "monitoring", "[]");
+    post_cr(f, "{'metadata':{'name':'mon-pods','labels':{'rbac.example.com/aggregate-to-monitoring':'true'}},'rules':[" PODS_RULE "]}");
+    post_cr(f, "{'metadata':{'name':'mon-endpoints','labels':{'rbac.example.com/aggregate-to-monitoring':'true'}},'rules':[" EP_RULE "]}");
+    /* roles by name, their rules in order, an equal rule once */
+    post_cr(f, "{'metadata':{'name':'mon-zz','labels':{'rbac.example.com/aggregate-to-monitoring':'true'}},'rules':[" PODS_RULE "]}");
+    wait_rules(f, "monitoring", "[" EP_RULE "," PODS_RULE "]");
+    /* the aggregate grants like any role */
+    char *b = NULL;
+    assert_int_equal(as(f, &alice, "GET", "/api/v1/namespaces/dev/endpoints", NULL, NULL), 403);
+    assert_int_equal(as(f, &root, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/rolebindings",
+        "{\"metadata\":{\"name\":\"alice-mon\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"alice\"}],"
+        "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"monitoring\"}}", NULL), 201);
+    assert_int_equal(as(f, &alice, "GET", "/api/v1/namespaces/dev/endpoints", NULL, NULL), 200);
+    /* a role that loses its label drops out; hand edits of the rules are undone */
+    assert_int_equal(as(f, &root, "PATCH", CR "/mon-endpoints",
+                        "{\"metadata\":{\"labels\":{\"rbac.example.com/aggregate-to-monitoring\":null}}}", NULL), 200);
+    wait_rules(f, "monitoring", "[" PODS_RULE "]");
+    assert_int_equal(as(f, &root, "PATCH", CR "/monitoring", "{\"rules\":[]}", NULL), 200);
+    wait_rules(f, "monitoring", "[" PODS_RULE "]");
+    assert_int_equal(as(f, &root, "DELETE", CR "/mon-pods", NULL, NULL), 200);
+    assert_int_equal(as(f, &root, "DELETE", CR "/mon-zz", NULL, NULL), 200);
+    wait_rules(f, "monitoring", "[]");
+    /* kube's chain: aggregate-to-view reaches view, then edit, then admin */
+    post_cr(f, "{'metadata':{'name':'widgets-view','labels':{'rbac.authorization.k8s.io/aggregate-to-view':'true'}},"
+               "'rules':[{'apiGroups':['example.com'],'resources':['widgets'],'verbs':['get']}]}");
+    static const char *const chain[] = { "view", "edit", "admin" };
+    for (int i = 0; i < 3; i++) {
+        char path[128];
+        snprintf(path, sizeof path, CR "/%s", chain[i]);
+        int found = 0;
+        for (int k = 0; k < 300 && !found; k++) {
+            assert_int_equal(as(f, &root, "GET", path, NULL, &b), 200);
+            found = strstr(b, "\"widgets\"") != NULL;
+            free(b);
+            if (!found) usleep(10000);
+        }
+        if (!found) fail_msg("%s did not aggregate widgets-view", chain[i]);
+    }
+    /* bootstrap view is exactly its source's rules (nothing rewritten at start beyond that) */
+    assert_int_equal(as(f, &root, "GET", CR "/system:aggregate-to-view", NULL, &b), 200);
+    cJSON *src = cJSON_Parse(b);
+    free(b);
+    assert_int_equal(as(f, &root, "GET", CR "/view", NULL, &b), 200);
+    cJSON *view = cJSON_Parse(b);
+    free(b);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(view, "rules")),
+                     cJSON_GetArraySize(cJSON_GetObjectItem(src, "rules")) + 1);
+    cJSON_Delete(src);
+    cJSON_Delete(view);
+}
+
+static void test_aggregation_rule_checks(void **state)
+{
+    fx_t *f = *state;
+    char *b = NULL;
+    assert_int_equal(as(f, &root, "POST", CR, "{\"metadata\":{\"name\":\"a\"},\"aggregationRule\":{}}", &b), 422);
+    assert_non_null(strstr(b, "aggregationRule.clusterRoleSelectors: Required value: at least one clusterRoleSelector required if aggregationRule is non-nil"));
+    free(b);
+    assert_int_equal(as(f, &root, "POST", CR, "{\"metadata\":{\"name\":\"a\"},\"aggregationRule\":{\"clusterRoleSelectors\":"
+                        "[{\"matchExpressions\":[{\"key\":\"k\",\"operator\":\"Foo\"}]}]}}", &b), 422);
+    assert_non_null(strstr(b, "aggregationRule.clusterRoleSelectors[0]: Invalid value"));
+    free(b);
+    /* bob may create ClusterRoles (and holds what he grants) but is not cluster-admin */
+    static const char *const bg[] = { "system:authenticated" };
+    const skiff_api_user_t bob = { "bob", "", bg, 1 };
+    post_cr(f, "{'metadata':{'name':'cr-writer'},'rules':[{'apiGroups':['rbac.authorization.k8s.io'],'resources':['clusterroles'],'verbs':['create','update','patch']}]}");
+    assert_int_equal(as(f, &root, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        "{\"metadata\":{\"name\":\"bob\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"bob\"}],"
+        "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"cr-writer\"}}", NULL), 201);
+    assert_int_equal(as(f, &bob, "POST", CR, "{\"metadata\":{\"name\":\"plain\"},\"rules\":[]}", NULL), 201);
+    assert_int_equal(as(f, &bob, "POST", CR, "{\"metadata\":{\"name\":\"agg\"},\"aggregationRule\":{\"clusterRoleSelectors\":[{\"matchLabels\":{\"x\":\"y\"}}]}}", &b), 403);
+    cJSON *o = cJSON_Parse(b);
+    assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
+                        "clusterroles.rbac.authorization.k8s.io \"agg\" is forbidden: must have cluster-admin privileges to use the aggregationRule");
+    cJSON_Delete(o);
+    free(b);
+    assert_int_equal(as(f, &bob, "PATCH", CR "/plain", "{\"aggregationRule\":{\"clusterRoleSelectors\":[{\"matchLabels\":{\"x\":\"y\"}}]}}", NULL), 403);
+    assert_int_equal(as(f, &bob, "PATCH", CR "/plain", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", NULL), 200);
+    /* escalate lifts it, as kube */
+    post_cr(f, "{'metadata':{'name':'cr-escalate'},'rules':[{'apiGroups':['rbac.authorization.k8s.io'],'resources':['clusterroles'],'verbs':['escalate']}]}");
+    assert_int_equal(as(f, &root, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        "{\"metadata\":{\"name\":\"bob-esc\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"bob\"}],"
+        "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"cr-escalate\"}}", NULL), 201);
+    assert_int_equal(as(f, &bob, "POST", CR, "{\"metadata\":{\"name\":\"agg\"},\"aggregationRule\":{\"clusterRoleSelectors\":[{\"matchLabels\":{\"x\":\"y\"}}]}}", NULL), 201);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_unrouted_requests_are_authorized_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subject_access_reviews, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clusterrole_aggregation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aggregation_rule_checks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

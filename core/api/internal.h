@@ -218,6 +218,7 @@ struct skiff_api_server {
     char *tls_cert, *tls_key;         /* PEM; NULL = plain HTTP (httpd.c) */
     struct apisrv_jwt_key *sa_key;    /* signs service-account tokens (satoken.c); NULL until made or loaded */
     char *sa_key_file;                /* where sa_key is kept; NULL = memory only */
+    struct apisrv_rbac_agg *rbac_agg; /* the ClusterRole aggregation worker (rbac_aggregate.c) */
 };
 
 /* kinds.c: parse service_cidr / node_port_range into s */

@@ -103,6 +103,7 @@ int skiff_api_server_tls(const skiff_api_server_t *s) { return s && s->tls_cert;
 void skiff_api_server_free(skiff_api_server_t *s)
 {
     if (!s) return;
+    apisrv_rbac_aggregate_stop(s); /* it writes through the server */
     s->stopping = 1;
     apisrv_watch_stop_all(s);
     apisrv_httpd_stop(s);

@@ -5,7 +5,8 @@
 # they are routed (403, not 404, for a user who may not ask);
 # SubjectAccessReview and LocalSubjectAccessReview; service-account tokens
 # (kubectl create token, authentication as the service account, expiry of
-# bound objects, revocation, TokenReview, a key kept across restarts).
+# bound objects, revocation, TokenReview, a key kept across restarts);
+# ClusterRole aggregation (kubectl create clusterrole --aggregation-rule).
 . "$SKIFF_ROOT/tests/lib.sh"
 KUBECTL=$(kubectl_bin)
 export HOME=$T/home
@@ -169,6 +170,40 @@ expect_eq "once the service account is deleted: 401" "error: You must be logged 
 ka create serviceaccount robot -n dev >/dev/null
 out=$(kas robot get configmaps -n dev)
 expect_eq "a new service account of that name (another uid) does not revive it" "error: You must be logged in to the server (Unauthorized)" "$out"
+
+# --- 4. ClusterRole aggregation -------------------------------------------------------------
+out=$(ka get clusterrole admin -o jsonpath='{.aggregationRule.clusterRoleSelectors[0].matchLabels}')
+expect_eq "bootstrap admin aggregates as kube's" '{"rbac.authorization.k8s.io/aggregate-to-admin":"true"}' "$out"
+out=$(ka get clusterrole admin -o jsonpath='{.metadata.managedFields[*].manager}')
+case "$out" in *clusterrole-aggregation-controller*) notok "the bootstrap aggregates are not rewritten at start";; *) ok "the bootstrap aggregates are not rewritten at start";; esac
+out=$(ka create clusterrole monitoring --aggregation-rule="rbac.example.com/aggregate-to-monitoring=true")
+expect_eq "kubectl create clusterrole --aggregation-rule" "clusterrole.rbac.authorization.k8s.io/monitoring created" "$out"
+ka create clusterrole mon-endpoints --verb=get,list,watch --resource=endpoints >/dev/null
+ka label clusterrole mon-endpoints rbac.example.com/aggregate-to-monitoring=true >/dev/null
+for i in $(seq 1 50); do out=$(ka get clusterrole monitoring -o jsonpath='{.rules[0].resources}'); [ "$out" = '["endpoints"]' ] && break; sleep 0.1; done
+expect_eq "a labelled ClusterRole's rules are aggregated" '["endpoints"]' "$out"
+out=$(ka get clusterrole monitoring -o jsonpath='{.metadata.managedFields[*].manager}')
+expect_contains "written by clusterrole-aggregation-controller" "clusterrole-aggregation-controller" "$out"
+cat <<'Y' | kain apply -f - >/dev/null
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: widgets-view
+  labels: {rbac.authorization.k8s.io/aggregate-to-view: "true"}
+rules: [{apiGroups: [example.com], resources: [widgets], verbs: [get, list, watch]}]
+Y
+canwidgets() { kain create -f - -o jsonpath='{.status.allowed}' <<Y
+{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"$1","resourceAttributes":{"namespace":"dev","verb":"list","group":"example.com","resource":"widgets"}}}
+Y
+}
+for i in $(seq 1 50); do out=$(canwidgets bob); [ "$out" = true ] && break; sleep 0.1; done
+expect_eq "labelled aggregate-to-view: view holders get it (kube's CRD recipe)" "true" "$out"
+ka create rolebinding carol-admin --clusterrole=admin --user=carol -n dev >/dev/null
+for i in $(seq 1 50); do out=$(canwidgets carol); [ "$out" = true ] && break; sleep 0.1; done
+expect_eq "and through edit, admin holders" "true" "$out"
+ka label clusterrole mon-endpoints rbac.example.com/aggregate-to-monitoring- >/dev/null
+for i in $(seq 1 50); do out=$(ka get clusterrole monitoring -o jsonpath='{.rules}'); [ -z "$out" ] || [ "$out" = '[]' ] && break; sleep 0.1; done
+check "a role that loses the label drops out" test -z "$out" -o "$out" = '[]'
 
 if grep -qE 'Sanitizer|runtime error:' "$T/server.log"; then
   notok "no sanitizer reports"; grep -E -A20 'Sanitizer|runtime error:' "$T/server.log" | head -40 | sed 's/^/# /'
