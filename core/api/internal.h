@@ -23,6 +23,7 @@ enum {
     APISRV_SUB_LOG = 1u << 4,
     APISRV_SUB_EXEC = 1u << 5,
     APISRV_SUB_FINALIZE = 1u << 6, /* namespaces/NAME/finalize: spec.finalizers only */
+    APISRV_SUB_TOKEN = 1u << 7,    /* serviceaccounts/NAME/token: TokenRequest (satoken.c) */
 };
 
 typedef struct apisrv_column {
@@ -81,14 +82,19 @@ enum {
 };
 extern const char *const apisrv_verb_names[APISRV_NVERBS];
 
+/* The identity a service-account token names (satoken.c), kept with the
+ * call: groups point into ns_group. */
+typedef struct apisrv_sa_user {
+    skiff_api_user_t user;
+    const char *groups[3];
+    char name[600], uid[64], ns_group[300];
+} apisrv_sa_user_t;
+
 struct apisrv_call {
     skiff_api_server_t *s;
     const skiff_api_request_t *req;
     skiff_api_response_t *resp;
     const apisrv_resource_t *res; /* NULL for non-resource paths */
-    char ns[256];                 /* "" = all namespaces / cluster-scoped */
-    char name[256];
-    char sub[32];
     int verb;
     int table;                    /* Accept asked for a Table */
     int64_t now_ns;
@@ -100,15 +106,25 @@ struct apisrv_call {
     int alloc_auto;               /* an allocation was picked by us (retry on clash) */
     int patch_type;               /* APISRV_PATCH_* of a PATCH, else 0 */
     int precondition;             /* the client sent a resourceVersion: conflicts are 409, not retried */
-    char xkeys[APISRV_MAX_EXTRA][80];
-    skiff_store_cmp_t xcmp[APISRV_MAX_EXTRA];
-    skiff_store_op_t xop[APISRV_MAX_EXTRA];
     const struct skiff_api_user *user; /* who is calling (auth.h); never NULL once routed */
     /* an impersonated user (kubectl --as) lives here for the call (authz.c) */
     skiff_api_user_t imp;
     const char *imp_groups[12];
+    /* Members from here on are not zeroed when a call starts (4.6 KiB, a
+     * visible share of a small request): strings are written before they
+     * are read (ns, name, sub start as ""), the extra arrays are read only
+     * below nx/nxc/nxo. APISRV_CALL_ZEROED is what skiff_api_server_handle
+     * clears. */
+    char ns[256];                 /* "" = all namespaces / cluster-scoped */
+    char name[256];
+    char sub[32];
+    char xkeys[APISRV_MAX_EXTRA][80];
+    skiff_store_cmp_t xcmp[APISRV_MAX_EXTRA];
+    skiff_store_op_t xop[APISRV_MAX_EXTRA];
     char imp_sa_group[300];
+    apisrv_sa_user_t sa;          /* a service-account token's caller (satoken.c) */
 };
+#define APISRV_CALL_ZEROED offsetof(struct apisrv_call, ns)
 
 const char *apisrv_param(const apisrv_call_t *c, const char *key); /* NULL if absent */
 int apisrv_param_true(const apisrv_call_t *c, const char *key);
@@ -148,6 +164,15 @@ int apisrv_key(const apisrv_resource_t *r, const char *ns, const char *name, cha
 int apisrv_key_prefix(const apisrv_resource_t *r, const char *ns, char *buf, size_t len);
 /* Serialise for the store: metadata first, resourceVersion removed. */
 char *apisrv_obj_encode(cJSON *obj, size_t *len);
+/* The same text, APISRV_OBJ_ROOM bytes into the returned allocation: room
+ * for apisrv_obj_serve_in_place to turn it into what a client is sent
+ * without another allocation or copy (the create path). */
+#define APISRV_OBJ_ROOM 48
+char *apisrv_obj_encode_room(cJSON *obj, size_t *len);
+/* buf from apisrv_obj_encode_room (text of len bytes at buf + ROOM): now
+ * holds, from buf[0], the served text with resourceVersion rv, as
+ * apisrv_obj_emit writes it; returns its length. */
+size_t apisrv_obj_serve_in_place(char *buf, size_t len, int64_t rv);
 /* Append the stored value with metadata.resourceVersion = rv. */
 void apisrv_obj_emit(skiff_api_buf_t *b, const char *val, size_t len, int64_t rv);
 /* Parse a stored value and set its resourceVersion. NULL on failure. */
@@ -206,6 +231,9 @@ struct skiff_api_server {
     int rbac_idx[4];                  /* resource index of roles, clusterroles, rolebindings, clusterrolebindings */
     struct apisrv_rbac *rbac;         /* the RBAC index when RBAC is a mode */
     char *tls_cert, *tls_key;         /* PEM; NULL = plain HTTP (httpd.c) */
+    struct apisrv_jwt_key *sa_key;    /* signs service-account tokens (satoken.c); NULL until made or loaded */
+    char *sa_key_file;                /* where sa_key is kept; NULL = memory only */
+    struct apisrv_rbac_agg *rbac_agg; /* the ClusterRole aggregation worker (rbac_aggregate.c) */
 };
 
 /* kinds.c: parse service_cidr / node_port_range into s */
@@ -215,6 +243,9 @@ int apisrv_service_ranges(skiff_api_server_t *s, const char *cidr, const char *p
  * obj may be changed by mutating plugins. Returns 0 = go on, -1 = refused
  * (Status set: 403 Forbidden or 500 InternalError). */
 int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old);
+/* The same for an object of another kind than the resource's (a pods/binding
+ * create admits the Binding, as kube-apiserver). */
+int apisrv_admit_kind(apisrv_call_t *c, int op, const char *kind, cJSON *obj, const cJSON *old);
 /* cache.c: the list cache of one resource (see cache.c for consistency) */
 typedef struct apisrv_cache apisrv_cache_t;
 struct skiff_bus;
