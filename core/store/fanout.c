@@ -153,23 +153,13 @@ static void tap(skiff_fanout_t *f, const skiff_store_event_t *ev, const skiff_er
     pthread_mutex_unlock(&f->tap_mu);
 }
 
-/* Caller holds f->lock: are there pullers to wake? Then call pull_wake()
- * after unlocking — a woken puller's first move is to take f->lock, which
- * it would otherwise find still held (a second sleep). A puller counted
- * here is inside pthread_cond_wait by the time we could take the lock, so
- * the broadcast after unlock still reaches it. */
-static int pull_sleepers_take(skiff_fanout_t *f)
+/* Caller holds f->lock: wake pullers that sleep (or are about to). */
+static void pull_wake_locked(skiff_fanout_t *f)
 {
-    if (!f->pull_sleepers)
-        return 0;
-    f->pull_sleepers = 0;
-    return 1;
-}
-
-static void pull_wake(skiff_fanout_t *f, int any)
-{
-    if (any)
+    if (f->pull_sleepers) {
+        f->pull_sleepers = 0;
         pthread_cond_broadcast(&f->pull_cv);
+    }
 }
 
 static void kick(skiff_fanout_t *f, uint64_t upto)
@@ -192,9 +182,8 @@ static void fanout_fail(skiff_fanout_t *f, int code, const char *msg)
     skiff_error_t err;
     skiff_error_set(&err, f->failed, "%s", f->fail_msg);
     uint64_t upto = f->next_idx;
-    int wake = pull_sleepers_take(f);
+    pull_wake_locked(f);
     pthread_mutex_unlock(&f->lock);
-    pull_wake(f, wake);
     if (first)
         tap(f, NULL, &err);
     kick(f, upto);
@@ -229,9 +218,8 @@ static void fanout_on_store(void *ud, const skiff_store_event_t *ev, const skiff
     f->last_rev = e->ev.kv.mod_rev;
     f->events++;
     uint64_t upto = f->next_idx;
-    int wake = pull_sleepers_take(f);
+    pull_wake_locked(f);
     pthread_mutex_unlock(&f->lock);
-    pull_wake(f, wake);
     ev_unref(old);
     /* after the wake-up: a woken puller runs while the tap does its work */
     tap(f, ev, NULL);
