@@ -13,7 +13,7 @@
  * the child/prev/next links (first->prev = last).
  *
  * It handles only what it can do exactly: anything else — any error, a
- * \u escape, a BOM, a duplicate member, an object wider than 32 members, an
+ * \u escape, a member name over 255 bytes with escapes, a BOM, a duplicate member, an object wider than 32 members, an
  * integer of 16 digits or more, a number that overflows, nesting at the
  * limit — makes it give up (1) and the caller runs the full path, which
  * produces the same tree or the exact error. Invalid UTF-8 is checked only
@@ -228,7 +228,13 @@ static cJSON *parse_object(fast_t *f)
         const char *ks;
         size_t kraw, klen;
         if (scan_string(f, &ks, &kraw, &klen)) break;
-        if (kraw != klen) { f->rc = FAST_GIVE_UP; break; } /* an escaped name: rare, the full path */
+        char kbuf[256];
+        if (kraw != klen) {
+            /* an escaped name (managedFields' "k:{\"name\":\"c\"}"): decoded here */
+            if (klen >= sizeof kbuf) { f->rc = FAST_GIVE_UP; break; }
+            unescape(kbuf, ks, kraw);
+            ks = kbuf;
+        }
         /* a duplicate is the full path's to report (or drop, last wins) */
         if (++n > FAST_WIDE) { f->rc = FAST_GIVE_UP; break; }
         int dup = 0;
