@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/client.h"
+#include "manifest/manifest.h"
 #include "sched/api_link.h"
 #include "sched/event_agg.h"
 
@@ -270,10 +271,10 @@ static void node_cb(void *ud, const char *type, const char *object, size_t len)
     if (!object) return;
     skiff_error_t err;
     if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-        cJSON *o = cJSON_ParseWithLength(object, len);
+        cJSON *o = skiff_manifest_parse_json(object, len); /* cJSON's tree, one pass */
         if (o) skiff_sched_node_update(l->sched, o, &err);
     } else if (strcmp(type, "DELETED") == 0) {
-        cJSON *o = cJSON_ParseWithLength(object, len);
+        cJSON *o = skiff_manifest_parse_json(object, len); /* cJSON's tree, one pass */
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name");
         if (cJSON_IsString(n)) skiff_sched_node_delete(l->sched, n->valuestring, &err);
         cJSON_Delete(o);
@@ -288,7 +289,7 @@ static void pod_cb(void *ud, const char *type, const char *object, size_t len)
     skiff_error_t err;
     int added = strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0;
     if (!added && strcmp(type, "DELETED") != 0) return;
-    cJSON *o = cJSON_ParseWithLength(object, len);
+    cJSON *o = skiff_manifest_parse_json(object, len); /* cJSON's tree, one pass */
     if (!o) return;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
     const cJSON *phase = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "status"), "phase");
