@@ -14,7 +14,9 @@
 #include <skiff/admission.h>
 
 #include "api/apply.h"
+#include "api/binding.h"
 #include "api/body.h"
+#include "api/eviction.h"
 #include "api/fieldset.h"
 #include "api/fieldval.h"
 #include "api/json_util.h"
@@ -1140,56 +1142,6 @@ static int do_deletecollection(apisrv_call_t *c)
 
 /* ---- pod subresources ------------------------------------------------------- */
 
-static int do_binding(apisrv_call_t *c)
-{
-    cJSON *b = apisrv_body_parse(c, 0);
-    if (!b) return 0;
-    const char *node = apisrv_str(b, "target.name");
-    if (!node || !*node) {
-        cJSON_Delete(b);
-        apisrv_invalid_t inv = { 0 };
-        apisrv_invalid_add(&inv, "FieldValueRequired", "target.name", "Required value");
-        return apisrv_fail_invalid(c, c->name, &inv);
-    }
-    char key[600];
-    if (object_key(c, key, sizeof key) < 0) { cJSON_Delete(b); return 0; }
-    for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
-        apisrv_kv_t kv;
-        cJSON *old;
-        if (load(c, key, &kv, &old) < 0) { cJSON_Delete(b); return 0; }
-        const char *cur = apisrv_str(old, "spec.nodeName");
-        if (cur && *cur) {
-            apisrv_fail(c, 409, "Conflict", "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is already assigned to node \"%s\"", c->name, c->name, cur);
-            free(kv.value);
-            cJSON_Delete(old);
-            cJSON_Delete(b);
-            return 0;
-        }
-        if (get(get(old, "metadata"), "deletionTimestamp")) {
-            apisrv_fail(c, 409, "Conflict", "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is being deleted, cannot be assigned to a host", c->name, c->name);
-            free(kv.value);
-            cJSON_Delete(old);
-            cJSON_Delete(b);
-            return 0;
-        }
-        cJSON *inc = cJSON_Duplicate(old, 1);
-        set_str(apisrv_obj_at(inc, "spec"), "nodeName", node);
-        cJSON *out = NULL;
-        int rc = commit(c, key, &kv, old, inc, 0, &out);
-        /* PodScheduled condition goes with the binding, as kube-apiserver does */
-        free(kv.value);
-        cJSON_Delete(old);
-        cJSON_Delete(inc);
-        if (rc == 1) continue;
-        cJSON_Delete(b);
-        cJSON_Delete(out);
-        if (rc < 0) return 0;
-        return success_status(c, 201);
-    }
-    cJSON_Delete(b);
-    return fail_conflict(c);
-}
-
 static int do_eviction(apisrv_call_t *c)
 {
     cJSON *b = apisrv_body_parse(c, 0);
@@ -1199,7 +1151,11 @@ static int do_eviction(apisrv_call_t *c)
     o.grace = -1;
     const cJSON *gp = get(get(b, "deleteOptions"), "gracePeriodSeconds");
     if (cJSON_IsNumber(gp)) o.grace = grace_clamp(gp->valuedouble);
+    int dry = dry_run(c) || cJSON_GetArraySize(get(get(b, "deleteOptions"), "dryRun")) > 0;
     cJSON_Delete(b);
+    /* PodDisruptionBudgets first (eviction.c), then the DisruptionTarget condition */
+    if (apisrv_eviction_check(c, dry) < 0) return 0;
+    if (!dry) apisrv_eviction_mark(c);
     cJSON *out;
     if (delete_one(c, &o, &out) < 0) return 0;
     cJSON_Delete(out);
@@ -1219,7 +1175,7 @@ int apisrv_handle_resource(apisrv_call_t *c)
         return apisrv_handle_watch(c, prefix, start);
     }
     case APISRV_VERB_CREATE:
-        if (strcmp(c->sub, "binding") == 0) return do_binding(c);
+        if (strcmp(c->sub, "binding") == 0) return apisrv_handle_binding(c); /* binding.c */
         if (strcmp(c->sub, "eviction") == 0) return do_eviction(c);
         if (c->sub[0]) return apisrv_fail(c, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
         if (c->res->namespaced && !c->ns[0])

@@ -139,6 +139,7 @@ typedef struct pts_constraint {
     size_t domains;
     int64_t min;
     int self;                    /* the pod matches its own selector */
+    uint32_t hkey;               /* sp_hash_key(topology key): per node only the value is hashed */
     double weight;               /* scoring */
 } pts_constraint_t;
 
@@ -198,6 +199,7 @@ static pts_state_t *pts_count(pts_instance_t *in, const skiff_sched_state_t *st,
         pts_constraint_t *c = &s->c[s->n++];
         c->c = &pod->spread[i];
         c->self = skiff_sched_selector_matches(&c->c->selector, pod->labels, pod->n_labels);
+        c->hkey = sp_hash_key(c->c->topology_key);
         if (sp_counts_init(&c->counts, 64) < 0) { pts_state_free(s); return NULL; }
     }
     if (!s->n) return s;
@@ -257,9 +259,46 @@ static void pts_filter(void *self, skiff_sched_state_t *st, const skiff_sched_po
         const pts_constraint_t *c = &s->c[i];
         const char *v = skiff_sched_label(node->labels, node->n_labels, c->c->topology_key);
         if (!v) { skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE, ERR_LABEL); return; }
-        int64_t skew = sp_counts_get(&c->counts, c->c->topology_key, v) + c->self - c->min;
+        int64_t skew = sp_counts_get_h(&c->counts, c->hkey, c->c->topology_key, v) + c->self - c->min;
         if (skew > c->c->max_skew) { skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE, ERR_SKEW); return; }
     }
+}
+
+/* PreFilter extensions (kube's updateWithPod): `other` added to (delta 1)
+ * or removed from (delta -1) `node`, for preemption's what-if. Counted as
+ * pre_filter counts: same namespace, a node carrying every constraint's
+ * key and passing the pod's node affinity, a domain the pod can use. */
+static void pts_update(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                       const skiff_sched_pod_t *other, const skiff_sched_node_t *node, int64_t delta,
+                       skiff_sched_status_t *out)
+{
+    pts_state_t *s = st->state_get(st, self);
+    if (!s || !s->n || strcmp(other->namespace_, pod->namespace_) != 0) return;
+    const char *vals[MAX_CONSTRAINTS];
+    for (size_t i = 0; i < s->n; i++)
+        if (!(vals[i] = skiff_sched_label(node->labels, node->n_labels, s->c[i].c->topology_key))) return;
+    if (!sp_node_affinity_ok(pod, node)) return;
+    for (size_t i = 0; i < s->n; i++) {
+        pts_constraint_t *c = &s->c[i];
+        if (!skiff_sched_selector_matches(&c->c->selector, other->labels, other->n_labels)) continue;
+        if (sp_counts_add(&c->counts, c->c->topology_key, vals[i], delta) < 0) {
+            skiff_sched_status_set(out, SKIFF_SCHED_ERROR, "out of memory updating topology domains");
+            return;
+        }
+        pts_finish(c); /* the least-loaded domain may have changed */
+    }
+}
+
+static void pts_add_pod(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                        const skiff_sched_pod_t *other, const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    pts_update(self, st, pod, other, node, 1, out);
+}
+
+static void pts_remove_pod(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                           const skiff_sched_pod_t *other, const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    pts_update(self, st, pod, other, node, -1, out);
 }
 
 /* Scoring state lives under a second key (self + 1, unique per instance)
@@ -288,7 +327,7 @@ static int64_t pts_score(void *self, skiff_sched_state_t *st, const skiff_sched_
         const pts_constraint_t *c = &s->c[i];
         const char *v = skiff_sched_label(node->labels, node->n_labels, c->c->topology_key);
         if (!v) return -1; /* marked: lowest after normalising */
-        score += (double)sp_counts_get(&c->counts, c->c->topology_key, v) * c->weight + (c->c->max_skew - 1);
+        score += (double)sp_counts_get_h(&c->counts, c->hkey, c->c->topology_key, v) * c->weight + (c->c->max_skew - 1);
     }
     return (int64_t)(score + 0.5);
 }
@@ -319,6 +358,8 @@ static const skiff_scheduler_ops_t pts_ops = {
     .pre_score = pts_pre_score,
     .score = pts_score,
     .normalize_score = pts_normalize,
+    .pre_filter_add_pod = pts_add_pod,
+    .pre_filter_remove_pod = pts_remove_pod,
 };
 
 SKIFF_PLUGIN_EXPORT const skiff_plugin_t skiff_plugin = {
