@@ -14,6 +14,7 @@
 #include "api/client.h"
 #include "api/jscan.h"
 #include "api/lean.h"
+#include "manifest/manifest.h"
 #include "sched/api_link.h"
 #include "sched/event_agg.h"
 #include "sched/recorder.h"
@@ -452,12 +453,12 @@ static void ended(sched_api_link_t *l, int *flag)
 static cJSON *parse_lean(const char *object, size_t len)
 {
     size_t s, e;
-    if (apisrv_managed_fields_span(object, len, &s, &e) < 0) return cJSON_ParseWithLength(object, len);
+    if (apisrv_managed_fields_span(object, len, &s, &e) < 0) return skiff_manifest_parse_json(object, len);
     char stackbuf[8192], *cut = len - (e - s) <= sizeof stackbuf ? stackbuf : malloc(len - (e - s));
-    if (!cut) return cJSON_ParseWithLength(object, len);
+    if (!cut) return skiff_manifest_parse_json(object, len);
     memcpy(cut, object, s);
     memcpy(cut + s, object + e, len - e);
-    cJSON *o = cJSON_ParseWithLength(cut, len - (e - s));
+    cJSON *o = skiff_manifest_parse_json(cut, len - (e - s)); /* cJSON's tree, one pass */
     if (cut != stackbuf) free(cut);
     return o;
 }
@@ -472,7 +473,7 @@ static void node_cb(void *ud, const char *type, const char *object, size_t len)
         cJSON *o = parse_lean(object, len);
         if (o) skiff_sched_node_update(l->sched, o, &err);
     } else if (strcmp(type, "DELETED") == 0) {
-        cJSON *o = cJSON_ParseWithLength(object, len);
+        cJSON *o = skiff_manifest_parse_json(object, len); /* cJSON's tree, one pass */
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name");
         if (cJSON_IsString(n)) skiff_sched_node_delete(l->sched, n->valuestring, &err);
         cJSON_Delete(o);
