@@ -27,6 +27,7 @@ APISRV_KIND_COLUMNS(endpointslice)
 APISRV_KIND_COLUMNS(created)
 APISRV_KIND_COLUMNS(priorityclass)
 APISRV_KIND_COLUMNS(rbac_binding)
+APISRV_KIND_COLUMNS(pdb)
 
 int apisrv_prepare_pod(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_service(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
@@ -41,6 +42,8 @@ void apisrv_release_service(apisrv_call_t *c, const cJSON *obj);
 /* kinds_rbac.c: Role/ClusterRole rules, RoleBinding/ClusterRoleBinding roleRef and subjects */
 int apisrv_prepare_rbac_role(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 int apisrv_prepare_rbac_binding(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
+/* kinds_policy.c: policy/v1 PodDisruptionBudget */
+int apisrv_prepare_pdb(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv);
 /* reviews.c: the create-only virtual kinds */
 int apisrv_handle_ssar(apisrv_call_t *c); /* authorization.k8s.io SelfSubjectAccessReview */
 int apisrv_handle_ssr(apisrv_call_t *c);  /* authentication.k8s.io SelfSubjectReview */

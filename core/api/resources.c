@@ -43,6 +43,9 @@ const apisrv_resource_t apisrv_resources[] = {
       0, 0, 0, COLS(endpointslice) },
     { "scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", 0, { "pc" }, 0,
       0, 0, 0, COLS(priorityclass), .prepare = apisrv_prepare_priorityclass },
+    /* status: the disruption controller's and the eviction subresource's */
+    { "policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", 1, { "pdb" }, 0,
+      APISRV_SUB_STATUS, 1, 0, COLS(pdb), .prepare = apisrv_prepare_pdb },
     /* read by admission/webhook through the in-process client */
     { "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
       "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", 0, { NULL }, 0, 0, 0, 0, COLS(created) },
@@ -100,6 +103,13 @@ void apisrv_resource_qualified(const apisrv_resource_t *r, char *buf, size_t len
 
 void apisrv_resource_api_version(const apisrv_resource_t *r, char *buf, size_t len)
 {
+    /* every create and update asks: copied, not printed */
+    size_t g = strlen(r->group), v = strlen(r->version);
+    if (g + 1 + v < len) {
+        if (g) { memcpy(buf, r->group, g); buf[g++] = '/'; }
+        memcpy(buf + g, r->version, v + 1);
+        return;
+    }
     if (*r->group) snprintf(buf, len, "%s/%s", r->group, r->version);
     else snprintf(buf, len, "%s", r->version);
 }

@@ -24,6 +24,7 @@ static const struct { const char *short_name, *prefix; } packages[] = {
     { "discovery", "io.k8s.api.discovery.v1." },
     { "admissionregistration", "io.k8s.api.admissionregistration.v1." },
     { "scheduling", "io.k8s.api.scheduling.v1." },
+    { "policy", "io.k8s.api.policy.v1." },
     { "rbac", "io.k8s.api.rbac.v1." },
     { "authorization", "io.k8s.api.authorization.v1." },
     { "authentication", "io.k8s.api.authentication.v1." },

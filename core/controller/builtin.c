@@ -11,6 +11,7 @@ extern const skiff_controller_t skiff_controller_nodelifecycle;
 extern const skiff_controller_t skiff_controller_daemonset;
 extern const skiff_controller_t skiff_controller_namespace;
 extern const skiff_controller_t skiff_controller_nodeipam;
+extern const skiff_controller_t skiff_controller_disruption;
 
 static const skiff_controller_t *const builtin[] = {
     &skiff_controller_replicaset,
@@ -21,6 +22,7 @@ static const skiff_controller_t *const builtin[] = {
     &skiff_controller_daemonset,
     &skiff_controller_namespace,
     &skiff_controller_nodeipam,
+    &skiff_controller_disruption,
 };
 
 const skiff_controller_t *const *skiff_controllers_builtin(size_t *n)

@@ -21,6 +21,7 @@ static const skiff_ctrl_resource_t resources[] = {
     { "controllerrevisions", "/apis/apps/v1", "ControllerRevision", 1 },
     { "leases", "/apis/coordination.k8s.io/v1", "Lease", 1 },
     { "endpointslices", "/apis/discovery.k8s.io/v1", "EndpointSlice", 1 },
+    { "poddisruptionbudgets", "/apis/policy/v1", "PodDisruptionBudget", 1 },
 };
 
 const skiff_ctrl_resource_t *skiff_ctrl_resource(const char *name)

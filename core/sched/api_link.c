@@ -272,24 +272,41 @@ static void write_event(void *ud, const sched_rec_event_t *ev)
     gmtime_r(&secs, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(name, sizeof name, "%s.%llx", ev->name, (unsigned long long)ev->at_ns);
-    /* The correlator's key (getEventKey): source, involved object, type,
-     * reason, message. Seen before: count+1 on that Event. */
-    char *key = NULL;
-    sched_event_agg_hit_t hit;
-    if (l->agg && asprintf(&key, "%s\x01v1\x01Pod\x01%s\x01%s\x01%s\x01%s\x01%s\x01%s", ev->by, ev->namespace_,
-                           ev->name, ev->uid, ev->type, ev->reason, ev->message) >= 0 &&
-        sched_event_agg_record(l->agg, key, name, ts, &hit) == 1) {
-        char body[128];
-        snprintf(body, sizeof body, "{\"count\":%lld,\"lastTimestamp\":\"%s\"}", (long long)hit.count, ts);
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", ev->namespace_, hit.name);
+    const char *message = ev->message;
+    /* client-go's EventCorrelator (event_agg.c): similar events aggregated
+     * by reason, identical ones counted on the Event already written (count,
+     * lastTimestamp, message patched), a spam filter per source + object. */
+    char *spam = NULL;
+    sched_event_verdict_t v;
+    if (l->agg && asprintf(&spam, "%s\x01v1\x01Pod\x01%s\x01%s\x01%s\x01%s", ev->by, ev->namespace_, ev->name,
+                           ev->uid, ev->type) < 0)
+        spam = NULL;
+    int have = spam && sched_event_agg_correlate(l->agg, spam, ev->reason, ev->message, name, ts,
+                                                 ev->at_ns, &v) == 0;
+    free(spam);
+    if (have && v.action == SCHED_EVENT_SKIP) { sched_event_verdict_free(&v); return; }
+    if (have && v.action == SCHED_EVENT_PATCH) {
+        char pbuf[1024];
+        jbuf_t b;
+        jinit(&b, pbuf, sizeof pbuf);
+        char cnt[32];
+        snprintf(cnt, sizeof cnt, "{\"count\":%lld,\"lastTimestamp\":", (long long)v.count);
+        jraw(&b, cnt);
+        jstr(&b, ts);
+        jraw(&b, ",\"message\":");
+        jstr(&b, v.message);
+        jraw(&b, "}");
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", ev->namespace_, v.name);
         skiff_error_t err;
-        int rc = skiff_api_client_patch(l->client, path, "application/merge-patch+json", body, NULL, &err);
-        if (rc != SKIFF_E_NOTFOUND) { free(key); return; }
+        int rc = b.oom ? 0 : skiff_api_client_patch(l->client, path, "application/merge-patch+json", b.s, NULL, &err);
+        jdone(&b);
+        if (rc != SKIFF_E_NOTFOUND) { sched_event_verdict_free(&v); return; } /* best effort, as client-go's recorder */
         /* expired or deleted: start a new one */
-        sched_event_agg_forget(l->agg, key);
-        sched_event_agg_record(l->agg, key, name, ts, &hit);
+        sched_event_agg_forget(l->agg, v.key);
+        sched_event_agg_hit_t hit;
+        sched_event_agg_record(l->agg, v.key, name, ts, &hit);
     }
-    free(key);
+    if (have) message = v.message;
     /* Written as text: one event per bound pod, a cJSON tree and its print
      * were a visible share of binding in the profile. */
     char buf[2048];
@@ -304,7 +321,7 @@ static void write_event(void *ud, const sched_rec_event_t *ev)
     jraw(&j, ",\"reason\":");
     jstr(&j, ev->reason);
     jraw(&j, ",\"message\":");
-    jstr(&j, ev->message);
+    jstr(&j, message);
     jraw(&j, ",\"type\":");
     jstr(&j, ev->type);
     jraw(&j, ",\"source\":{\"component\":");
@@ -328,6 +345,7 @@ static void write_event(void *ud, const sched_rec_event_t *ev)
         skiff_api_client_create(l->client, path, j.s, NULL, &err);
     }
     jdone(&j);
+    if (have) sched_event_verdict_free(&v);
 }
 
 /* An event about pod: queued for the recorder's thread (dropped and

@@ -118,6 +118,42 @@ static skiff_sched_code_t state_run_filters(skiff_sched_state_t *st, const skiff
     return out->code;
 }
 
+/* PreFilter extensions for PostFilter plugins (preemption's what-if): the
+ * plugins whose pre_filter did not skip update their state. */
+static skiff_sched_code_t state_run_pod_ext(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                            const skiff_sched_pod_t *other, const skiff_sched_node_t *node,
+                                            int add, skiff_sched_status_t *out)
+{
+    sched_cycle_t *cy = (sched_cycle_t *)st;
+    const sched_profile_t *prof = cy->prof;
+    out->code = SKIFF_SCHED_SUCCESS;
+    out->reason[0] = '\0';
+    for (size_t k = 0; prof && k < prof->n_plugins; k++) {
+        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+        if (cy->skip_filter[k] || !(add ? HAS(ops, pre_filter_add_pod) : HAS(ops, pre_filter_remove_pod))) continue;
+        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+        (add ? ops->pre_filter_add_pod : ops->pre_filter_remove_pod)(prof->plugins[k].self, st, pod, other, node, &s);
+        if (s.code == SKIFF_SCHED_SUCCESS || s.code == SKIFF_SCHED_SKIP) continue;
+        *out = s;
+        break;
+    }
+    return out->code;
+}
+
+static skiff_sched_code_t state_run_add_pod(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                            const skiff_sched_pod_t *other, const skiff_sched_node_t *node,
+                                            skiff_sched_status_t *out)
+{
+    return state_run_pod_ext(st, pod, other, node, 1, out);
+}
+
+static skiff_sched_code_t state_run_remove_pod(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                               const skiff_sched_pod_t *other, const skiff_sched_node_t *node,
+                                               skiff_sched_status_t *out)
+{
+    return state_run_pod_ext(st, pod, other, node, 0, out);
+}
+
 void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_cache_t *c,
                       const sched_profile_t *prof, sched_pod_rec_t *pod)
 {
@@ -138,6 +174,8 @@ void sched_cycle_init(sched_cycle_t *cy, const skiff_sched_handle_t *h, sched_ca
     cy->prof = prof;
     cy->pod = pod;
     cy->st.run_filters = prof ? state_run_filters : NULL;
+    cy->st.run_add_pod = prof ? state_run_add_pod : NULL;
+    cy->st.run_remove_pod = prof ? state_run_remove_pod : NULL;
     cy->st.preempt = h ? sched_state_preempt : NULL;
 }
 

@@ -103,6 +103,17 @@ static inline skiff_sched_code_t tu_pre_filter(skiff_instance_t *inst, skiff_sch
     return s.code;
 }
 
+/* A PreFilter extension: other added to (add) or removed from node. */
+static inline skiff_sched_code_t tu_pod_ext(skiff_instance_t *inst, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                            const skiff_sched_pod_t *other, const skiff_sched_node_t *node, int add)
+{
+    const skiff_scheduler_ops_t *ops = tu_ops(inst);
+    skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+    if (add) ops->pre_filter_add_pod(skiff_instance_self(inst), st, pod, other, node, &s);
+    else ops->pre_filter_remove_pod(skiff_instance_self(inst), st, pod, other, node, &s);
+    return s.code;
+}
+
 /* pre_score (if any), score each node, normalize (if any) into out. */
 static inline skiff_sched_code_t tu_scores(skiff_instance_t *inst, skiff_sched_state_t *st,
                                     const skiff_sched_pod_t *pod, skiff_sched_node_t **nodes,

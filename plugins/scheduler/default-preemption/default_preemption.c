@@ -5,17 +5,27 @@
  * matter least, nominate the pod there and evict them through the API.
  * The pod is scheduled in a later cycle once the victims are gone.
  *
- * Order of the choice (pickOneNodeForPreemption): the lowest highest-victim
- * priority, then the lowest sum of victim priorities, then the fewest
- * victims, then the latest start among the highest-priority victims, then
- * the first found. PodDisruptionBudgets are not consulted (no PDB support
- * in skiff yet): every candidate counts as violating none.
+ * PodDisruptionBudgets (pdb.c, read through the host API once per
+ * attempt) are honoured as kube's SelectVictimsOnNode does: the victims
+ * whose eviction would take a budget below zero allowed disruptions are
+ * reprieved first, so a node is preferred where fewer budgets are violated;
+ * a budget is a preference, not a wall (a node where only violating pods
+ * make room is still a candidate, ranked last).
  *
- * Limitation (as documented upstream, plus one of ours): a pod that fails
- * only because of inter-pod (anti-)affinity with pods on *other* nodes is
- * not helped; and removing victims is not reflected in the placed-pod
- * indexes the inter-pod-affinity plugin reads, so an anti-affinity clash
- * with a victim on the same node is not resolved by preempting it. */
+ * Order of the choice (pickOneNodeForPreemption): the fewest PDB
+ * violations, the lowest highest-victim priority, then the lowest sum of
+ * victim priorities, then the fewest victims, then the latest start among
+ * the highest-priority victims, then the first found. The search for
+ * candidates stops once enough are found and at least one violates no
+ * budget (DryRunPreemption).
+ *
+ * Victims taken out in the what-if are taken out of the PreFilter state
+ * too (st->run_remove_pod / run_add_pod, kube's PreFilter extensions), so
+ * an (anti-)affinity clash with a victim, or a topology spread skew it
+ * causes, is resolved by preempting it.
+ *
+ * Limitation (as documented upstream): a pod that fails only because of
+ * inter-pod (anti-)affinity with pods on *other* nodes is not helped. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +33,14 @@
 
 #include <skiff/skiff.h>
 
+#include "pdb.h"
+
 typedef struct preempt {
     int64_t pct;                /* min_candidate_nodes_percentage */
     int64_t abs;                /* min_candidate_nodes_absolute */
     size_t offset;              /* where the next search starts (spreads the work) */
+    const skiff_host_t *host;   /* for the PodDisruptionBudget list */
+    skiff_ctx_t *ctx;
 } preempt_t;
 
 static const skiff_config_key_t preempt_keys[] = {
@@ -39,8 +53,9 @@ static const skiff_config_key_t preempt_keys[] = {
 
 static int preempt_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff_error_t *err)
 {
-    (void)host; (void)ctx;
-    const preempt_t *p = self;
+    preempt_t *p = self;
+    p->host = host;
+    p->ctx = ctx;
     if (p->pct < 0 || p->pct > 100)
         return skiff_error_set(err, SKIFF_E_INVALID, "min_candidate_nodes_percentage %lld is not within 0..100", (long long)p->pct);
     if (p->abs < 0)
@@ -140,12 +155,57 @@ typedef struct candidate {
     const skiff_sched_node_t *node;
     const skiff_sched_pod_t **victims; /* most important first */
     size_t n;
+    size_t n_violations;        /* victims whose eviction violates a PDB */
 } candidate_t;
 
 enum { SV_OK = 0, SV_NOT_HELPFUL, SV_NO_VICTIMS, SV_FILTER, SV_OOM };
 
+/* Preemption's what-if keeps the PreFilter state in step with the view
+ * (kube's RemovePod/AddPod extensions): pods taken out of the node stop
+ * counting for inter-pod (anti-)affinity and topology spread. kube clones
+ * the state per node; here every pod taken out is put back in the state
+ * before the next node (the extensions are exact inverses). */
+typedef struct gone {
+    const skiff_sched_pod_t **v; /* pods currently taken out of the state */
+    size_t n;
+    int on;                      /* the host has the extensions */
+} gone_t;
+
+static int gone_ext(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const skiff_sched_node_t *node,
+                    const skiff_sched_pod_t *other, int add)
+{
+    skiff_sched_status_t s;
+    skiff_sched_code_t rc = add ? st->run_add_pod(st, pod, other, node, &s) : st->run_remove_pod(st, pod, other, node, &s);
+    return rc == SKIFF_SCHED_SUCCESS ? 0 : -1;
+}
+
+static int take_out(gone_t *g, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                    const skiff_sched_node_t *node, const skiff_sched_pod_t *p)
+{
+    if (!g->on) return 0;
+    if (gone_ext(st, pod, node, p, 0) < 0) return -1;
+    g->v[g->n++] = p;
+    return 0;
+}
+
+static int put_back(gone_t *g, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                    const skiff_sched_node_t *node, const skiff_sched_pod_t *p)
+{
+    if (!g->on) return 0;
+    if (gone_ext(st, pod, node, p, 1) < 0) return -1;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->v[i] == p) { g->v[i] = g->v[--g->n]; break; }
+    return 0;
+}
+
+static void restore(gone_t *g, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const skiff_sched_node_t *node)
+{
+    for (size_t i = 0; g->on && i < g->n; i++) gone_ext(st, pod, node, g->v[i], 1);
+    g->n = 0;
+}
+
 /* 0 with c filled, or why the node is no candidate (reason in r for SV_FILTER). */
-static int select_victims(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+static int select_victims(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const preempt_pdbs_t *pdbs,
                           const skiff_sched_node_t *node, candidate_t *c, skiff_sched_status_t *r)
 {
     /* Nodes a filter rejects for good are no use (nodesWherePreemptionMightHelp). */
@@ -153,42 +213,64 @@ static int select_victims(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
     work_node_t w;
     if (work_init(&w, node) < 0) return SV_OOM;
     const skiff_sched_pod_t **lower = malloc((node->n_pods + 1) * sizeof *lower);
-    if (!lower) { work_free(&w); return SV_OOM; }
-    size_t n_lower = 0;
+    gone_t g = { malloc((node->n_pods + 1) * sizeof *g.v), 0,
+                 SKIFF_STATE_HAS(st, run_remove_pod) && st->run_add_pod && st->run_remove_pod };
+    const skiff_sched_pod_t **viol = malloc((node->n_pods + 1) * sizeof *viol);
+    const skiff_sched_pod_t **rest = malloc((node->n_pods + 1) * sizeof *rest);
+    int rc = lower && g.v && viol && rest ? SV_OK : SV_OOM;
+    size_t n_lower = 0, nv = 0, violations = 0;
     /* Start from the node with every lower-priority pod gone. */
     w.view.requested = node->requested;
     w.view.requested.scalar = w.scalar;
-    for (size_t i = 0; i < node->n_pods; i++) {
+    for (size_t i = 0; rc == SV_OK && i < node->n_pods; i++) {
         const skiff_sched_pod_t *p = node->pods[i];
         if (p->priority < pod->priority) {
             lower[n_lower++] = p;
             adjust(&w, p, -1);
+            if (take_out(&g, st, pod, node, p) < 0) rc = SV_OOM;
         } else {
             w.pods[w.view.n_pods++] = p;
         }
     }
-    if (n_lower == 0) { free(lower); work_free(&w); return SV_NO_VICTIMS; }
-    if (st->run_filters(st, pod, &w.view, r) != SKIFF_SCHED_SUCCESS) {
-        free(lower);
-        work_free(&w);
-        return r->code == SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE ? SV_NOT_HELPFUL : SV_FILTER;
+    if (rc == SV_OK && n_lower == 0) rc = SV_NO_VICTIMS;
+    if (rc == SV_OK && st->run_filters(st, pod, &w.view, r) != SKIFF_SCHED_SUCCESS)
+        rc = r->code == SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE ? SV_NOT_HELPFUL : SV_FILTER;
+    /* Put back as many as still let the pod fit, most important first:
+     * those whose eviction would violate a PodDisruptionBudget before the
+     * others, so the victims violate as few budgets as possible. */
+    size_t n_viol = 0, n_rest = 0;
+    if (rc == SV_OK) {
+        sort_important(lower, n_lower);
+        if (preempt_pdbs_split(pdbs, lower, n_lower, viol, &n_viol, rest, &n_rest) < 0) rc = SV_OOM;
     }
-    /* Put back as many as still let the pod fit, most important first. */
-    sort_important(lower, n_lower);
-    size_t nv = 0;
     skiff_sched_status_t tmp;
-    for (size_t i = 0; i < n_lower; i++) {
-        work_add(&w, lower[i]);
-        if (st->run_filters(st, pod, &w.view, &tmp) != SKIFF_SCHED_SUCCESS) {
-            work_pop(&w);
-            lower[nv++] = lower[i]; /* stays a victim; order kept (most important first) */
+    for (size_t pass = 0; rc == SV_OK && pass < 2; pass++) {
+        const skiff_sched_pod_t **list = pass ? rest : viol;
+        size_t n = pass ? n_rest : n_viol;
+        for (size_t i = 0; rc == SV_OK && i < n; i++) {
+            work_add(&w, list[i]);
+            if (put_back(&g, st, pod, node, list[i]) < 0) { rc = SV_OOM; break; }
+            if (st->run_filters(st, pod, &w.view, &tmp) != SKIFF_SCHED_SUCCESS) {
+                work_pop(&w);
+                if (take_out(&g, st, pod, node, list[i]) < 0) rc = SV_OOM;
+                lower[nv++] = list[i]; /* stays a victim */
+                if (!pass) violations++;
+            }
         }
     }
+    restore(&g, st, pod, node); /* the next node starts from the cycle's state */
+    /* back in importance order when both kinds were tried */
+    if (rc == SV_OK && n_viol && n_rest) sort_important(lower, nv);
+    if (rc == SV_OK && nv == 0) rc = SV_NO_VICTIMS; /* fits as is: nothing to evict */
+    free(g.v);
+    free(viol);
+    free(rest);
     work_free(&w);
-    if (nv == 0) { free(lower); return SV_NO_VICTIMS; } /* fits as is: nothing to evict */
+    if (rc != SV_OK) { free(lower); return rc; }
     c->node = node;
     c->victims = lower;
     c->n = nv;
+    c->n_violations = violations;
     return SV_OK;
 }
 
@@ -218,6 +300,7 @@ static size_t pick(const candidate_t *c, size_t n)
     size_t best = 0;
     for (size_t i = 1; i < n; i++) {
         const candidate_t *a = &c[i], *b = &c[best];
+        if (a->n_violations != b->n_violations) { if (a->n_violations < b->n_violations) best = i; continue; }
         int32_t pa = a->victims[0]->priority, pb = b->victims[0]->priority;
         if (pa != pb) { if (pa < pb) best = i; continue; }
         int64_t sa = prio_sum(a), sb = prio_sum(b);
@@ -309,20 +392,25 @@ static void preempt_post_filter(void *self, skiff_sched_state_t *st, const skiff
     size_t want = (size_t)((int64_t)n_nodes * pe->pct / 100);
     if (want < (size_t)pe->abs) want = (size_t)pe->abs;
     if (want > n_nodes || want == 0) want = n_nodes;
-    candidate_t *cands = calloc(want, sizeof *cands);
+    preempt_pdbs_t pdbs;
+    preempt_pdbs_load(pe->host, pe->ctx, &pdbs);
+    /* room for every node: the search goes on past `want` while every
+     * candidate found violates some budget */
+    candidate_t *cands = calloc(n_nodes, sizeof *cands);
     hist_t *h = calloc(32, sizeof *h);
     if (!cands || !h) {
         free(cands);
         free(h);
+        preempt_pdbs_free(&pdbs);
         skiff_sched_status_set(out, SKIFF_SCHED_ERROR, "preemption: out of memory");
         return;
     }
-    size_t nc = 0, nh = 0, start = pe->offset % n_nodes, i = 0;
-    for (; i < n_nodes && nc < want; i++) {
+    size_t nc = 0, nh = 0, n_clean = 0, start = pe->offset % n_nodes, i = 0;
+    for (; i < n_nodes && !(nc >= want && n_clean > 0); i++) {
         const skiff_sched_node_t *node = st->nodes[(start + i) % n_nodes];
         skiff_sched_status_t r = { SKIFF_SCHED_SUCCESS, "" };
-        switch (select_victims(st, pod, node, &cands[nc], &r)) {
-        case SV_OK: nc++; break;
+        switch (select_victims(st, pod, &pdbs, node, &cands[nc], &r)) {
+        case SV_OK: n_clean += cands[nc].n_violations == 0; nc++; break;
         case SV_NOT_HELPFUL: hist_add(h, &nh, 32, "Preemption is not helpful for scheduling"); break;
         case SV_NO_VICTIMS: hist_add(h, &nh, 32, "No preemption victims found for incoming pod"); break;
         case SV_FILTER: hist_add(h, &nh, 32, r.reason); break;
@@ -354,6 +442,7 @@ static void preempt_post_filter(void *self, skiff_sched_state_t *st, const skiff
     for (size_t k = 0; k < nc; k++) free(cands[k].victims);
     free(cands);
     free(h);
+    preempt_pdbs_free(&pdbs);
 }
 
 static const skiff_scheduler_ops_t preempt_ops = {

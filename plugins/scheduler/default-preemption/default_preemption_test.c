@@ -4,6 +4,10 @@
  * run_filters is a cpu/pods fit (the host's is the profile's filters);
  * preempt records what the plugin asked for. */
 #include "../common/sched_test_util.h"
+#include "api/client.h"
+#include "api/test_server.h"
+#include "plugin/host_api.h"
+#include "pdb.h"
 
 static skiff_sched_code_t fake_filters(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
                                        const skiff_sched_node_t *node, skiff_sched_status_t *out)
@@ -63,6 +67,15 @@ static skiff_sched_node_t *N(const char *name, const char *cpu, const char *labe
         n->requested.pods += 1;
     }
     return n;
+}
+
+/* A labelled pod (app=LABEL), as P otherwise. */
+static skiff_sched_pod_t *PL(const char *name, const char *cpu, int prio, const char *app)
+{
+    char buf[600];
+    snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"u-%s\",\"labels\":{\"app\":\"%s\"}},"
+             "\"spec\":{\"priority\":%d,\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"%s\"}}}]}}", name, name, app, prio, cpu);
+    return tu_pod(buf);
 }
 
 typedef struct run { skiff_sched_code_t code; char reason[256]; } run_t;
@@ -205,6 +218,104 @@ static void test_keys(void **state)
     tu_free_all();
 }
 
+
+/* filterPodsWithPDBViolation alone: budgets are spent in the given order,
+ * only in their namespace, not by pods already in disruptedPods, and nil /
+ * empty selectors match nothing. */
+static void test_pdb_split(void **state)
+{
+    (void)state;
+    preempt_pdbs_t p;
+    assert_int_equal(preempt_pdbs_parse("{\"items\":["
+        "{\"metadata\":{\"name\":\"one\",\"namespace\":\"default\"},\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"web\"}}},"
+        " \"status\":{\"disruptionsAllowed\":1,\"disruptedPods\":{\"w-gone\":\"2026-01-01T00:00:00Z\"}}},"
+        "{\"metadata\":{\"name\":\"expr\",\"namespace\":\"default\"},\"spec\":{\"selector\":{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"In\",\"values\":[\"db\"]}]}},"
+        " \"status\":{\"disruptionsAllowed\":0}},"
+        "{\"metadata\":{\"name\":\"all\",\"namespace\":\"default\"},\"spec\":{\"selector\":{}},\"status\":{\"disruptionsAllowed\":0}},"
+        "{\"metadata\":{\"name\":\"nil\",\"namespace\":\"default\"},\"spec\":{},\"status\":{\"disruptionsAllowed\":0}},"
+        "{\"metadata\":{\"name\":\"elsewhere\",\"namespace\":\"other\"},\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"cache\"}}},\"status\":{\"disruptionsAllowed\":0}}"
+        "]}", &p), 0);
+    assert_int_equal(p.n, 3); /* {} and nil dropped */
+    const skiff_sched_pod_t *pods[] = { PL("w1", "1", 5, "web"), PL("w-gone", "1", 4, "web"), PL("w2", "1", 3, "web"),
+                                        PL("d1", "1", 2, "db"), PL("c1", "1", 1, "cache"), P("nolabels", "1", 0, NULL) };
+    const skiff_sched_pod_t *v[6], *ok[6];
+    size_t nv, nok;
+    assert_int_equal(preempt_pdbs_split(&p, pods, 6, v, &nv, ok, &nok), 0);
+    assert_int_equal(nv, 2);
+    assert_string_equal(v[0]->name, "w2"); /* w1 spent the one allowed; w-gone is already counted */
+    assert_string_equal(v[1]->name, "d1");
+    assert_int_equal(nok, 4);
+    assert_string_equal(ok[0]->name, "w1");
+    assert_string_equal(ok[1]->name, "w-gone");
+    assert_string_equal(ok[2]->name, "c1"); /* its budget is in another namespace */
+    assert_string_equal(ok[3]->name, "nolabels");
+    preempt_pdbs_free(&p);
+    tu_free_all();
+}
+
+static void put_pdb(test_server_t *f, const char *name, const char *app, int allowed)
+{
+    skiff_error_t err;
+    char body[600], path[300];
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"minAvailable\":1,\"selector\":{\"matchLabels\":{\"app\":\"%s\"}}}}", name, app);
+    if (skiff_api_client_create(f->cl, "/apis/policy/v1/namespaces/default/poddisruptionbudgets", body, NULL, &err) < 0) fail_msg("%s", err.msg);
+    snprintf(path, sizeof path, "/apis/policy/v1/namespaces/default/poddisruptionbudgets/%s/status", name);
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"minAvailable\":1,\"selector\":{\"matchLabels\":{\"app\":\"%s\"}}},"
+             "\"status\":{\"disruptionsAllowed\":%d,\"currentHealthy\":1,\"desiredHealthy\":1,\"expectedPods\":1,\"observedGeneration\":1}}", name, app, allowed);
+    if (skiff_api_client_update(f->cl, path, body, NULL, &err) < 0) fail_msg("%s", err.msg);
+}
+
+/* Through the host API (an API server in the process, as under skiff run):
+ * the budget-protected pod is reprieved first on a node, and the node whose
+ * victims violate fewer budgets wins even over cheaper victims. */
+static void test_pdb_victims_and_nodes(void **state)
+{
+    (void)state;
+    skiff_api_config_t cfg = { .service_cidr = "10.0.0.0/29" };
+    test_server_t *f = test_server_up(&cfg);
+    test_server_namespace(f, "default");
+    skiff_host_set_api_client(f->cl);
+    skiff_instance_t *inst = tu_instance(NULL);
+    /* Without budgets: db (priority 1) is less important than web (2), so
+     * web is put back first and db is the victim. */
+    const skiff_sched_pod_t *a[] = { PL("db", "1", 1, "db"), PL("web", "1", 2, "web") };
+    const skiff_sched_node_t *n1[] = { N("n1", "2", NULL, a, 2) };
+    run_t r = post_filter(inst, n1, 1, P("hi", "1", 10, NULL));
+    assert_int_equal(r.code, SKIFF_SCHED_SUCCESS);
+    assert_string_equal(got_victims, "db");
+    /* db protected (no disruption allowed): it is reprieved first, web goes. */
+    put_pdb(f, "db", "db", 0);
+    r = post_filter(inst, n1, 1, P("hi2", "1", 10, NULL));
+    assert_int_equal(r.code, SKIFF_SCHED_SUCCESS);
+    assert_string_equal(got_victims, "web");
+    /* Node choice: n2's only victim is a protected priority-1 pod, n3's an
+     * unprotected priority-5 one. Fewer violations first: n3. */
+    const skiff_sched_pod_t *b[] = { PL("db2", "2", 1, "db") };
+    const skiff_sched_pod_t *c[] = { PL("web5", "2", 5, "web") };
+    const skiff_sched_node_t *two[] = { N("n2", "2", NULL, b, 1), N("n3", "2", NULL, c, 1) };
+    r = post_filter(inst, two, 2, P("hi3", "1", 10, NULL));
+    assert_int_equal(r.code, SKIFF_SCHED_SUCCESS);
+    assert_string_equal(got_node, "n3");
+    assert_string_equal(got_victims, "web5");
+    /* One candidate wanted: the search goes past n2 (it violates a budget)
+     * until it has one that violates none. */
+    const char *one[] = { "min_candidate_nodes_percentage=0", "min_candidate_nodes_absolute=1", NULL };
+    skiff_instance_t *inst1 = tu_instance(one);
+    r = post_filter(inst1, two, 2, P("hi-one", "1", 10, NULL));
+    assert_int_equal(r.code, SKIFF_SCHED_SUCCESS);
+    assert_string_equal(got_node, "n3");
+    skiff_instance_free(inst1);
+    /* Only violating candidates: it still preempts (a budget is a preference). */
+    put_pdb(f, "web", "web", 0);
+    r = post_filter(inst, two, 2, P("hi4", "1", 10, NULL));
+    assert_int_equal(r.code, SKIFF_SCHED_SUCCESS);
+    assert_string_equal(got_node, "n2"); /* both violate one: the lower priority victim */
+    skiff_instance_free(inst);
+    skiff_host_set_api_client(NULL);
+    test_server_down(f);
+    tu_free_all();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +324,8 @@ int main(void)
         cmocka_unit_test(test_not_eligible_and_messages),
         cmocka_unit_test(test_nominated_pod_waits_for_victims),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_pdb_split),
+        cmocka_unit_test(test_pdb_victims_and_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

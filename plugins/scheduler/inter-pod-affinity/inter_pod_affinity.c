@@ -202,6 +202,55 @@ static void ipa_filter(void *self, skiff_sched_state_t *st, const skiff_sched_po
     }
 }
 
+/* PreFilter extensions (kube's updateWithPod): `other` added to (mult 1)
+ * or removed from (mult -1) `node`, for preemption's what-if. */
+static int ipa_any_positive(const sp_counts_t *c)
+{
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->slots[i].key && c->slots[i].n > 0) return 1;
+    return 0;
+}
+
+static void ipa_update(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                       const skiff_sched_pod_t *other, const skiff_sched_node_t *node, int64_t mult,
+                       skiff_sched_status_t *out)
+{
+    ipa_state_t *s = st->state_get(st, self);
+    if (!s) return; /* pre_filter skipped: nothing counted */
+    int rc = 0;
+    /* the other pod's required anti-affinity over this pod */
+    for (size_t t = 0; t < other->anti_affinity.n_required && rc == 0; t++)
+        if (sp_term_selects(&other->anti_affinity.required[t], other->namespace_, pod))
+            rc = add_pair(&s->existing_anti, node, other->anti_affinity.required[t].topology_key, mult);
+    /* this pod's required affinity (all terms) and anti-affinity over it */
+    const skiff_sched_pod_affinity_t *aff = &pod->affinity, *anti = &pod->anti_affinity;
+    if (pod_matches_all(aff->required, aff->n_required, pod->namespace_, other))
+        for (size_t t = 0; t < aff->n_required && rc == 0; t++)
+            rc = add_pair(&s->affinity, node, aff->required[t].topology_key, mult);
+    for (size_t t = 0; t < anti->n_required && rc == 0; t++)
+        if (sp_term_selects(&anti->required[t], pod->namespace_, other))
+            rc = add_pair(&s->anti, node, anti->required[t].topology_key, mult);
+    /* kube deletes pairs that drop to 0; the filter's "no pod matches the
+     * affinity yet" test reads an empty map, so empty it when all are 0 */
+    if (rc == 0 && s->affinity.len && !ipa_any_positive(&s->affinity)) {
+        sp_counts_free(&s->affinity);
+        rc = sp_counts_init(&s->affinity, 16);
+    }
+    if (rc < 0) skiff_sched_status_set(out, SKIFF_SCHED_ERROR, "out of memory updating pod affinity counts");
+}
+
+static void ipa_add_pod(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                        const skiff_sched_pod_t *other, const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    ipa_update(self, st, pod, other, node, 1, out);
+}
+
+static void ipa_remove_pod(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                           const skiff_sched_pod_t *other, const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    ipa_update(self, st, pod, other, node, -1, out);
+}
+
 #define SCORE_KEY(self) ((const char *)(self) + 1)
 
 static void ipa_pre_score(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
@@ -282,6 +331,8 @@ static const skiff_scheduler_ops_t ipa_ops = {
     .pre_score = ipa_pre_score,
     .score = ipa_score,
     .normalize_score = ipa_normalize,
+    .pre_filter_add_pod = ipa_add_pod,
+    .pre_filter_remove_pod = ipa_remove_pod,
 };
 
 SKIFF_PLUGIN_EXPORT const skiff_plugin_t skiff_plugin = {

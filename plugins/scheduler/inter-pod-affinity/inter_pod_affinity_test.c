@@ -101,8 +101,66 @@ static void test_preferred(void **state)
     tu_free_all();
 }
 
+/* PreFilter extensions (preemption's what-if): a pod taken out of a node
+ * stops counting for each of the three checks, and putting it back
+ * restores them; with no matching pod left the self-affine first-pod rule
+ * applies again. */
+static void test_extensions(void **state)
+{
+    (void)state;
+    skiff_instance_t *inst = tu_instance(NULL);
+    skiff_sched_node_t *a = tu_node(NODE("a", "z1")), *c = tu_node(NODE("c", "z2"));
+    skiff_sched_node_t *a_empty = tu_node(NODE("a", "z1")); /* a without its pods, as preemption's view */
+    const skiff_sched_pod_t *db = tu_pod("{\"metadata\":{\"name\":\"db\",\"labels\":{\"app\":\"db\"}}}");
+    const skiff_sched_pod_t *loner = pod_with("loner", "{\"app\":\"loner\"}", "{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[" TERM("{\"app\":\"web\"}", "zone") "]}}");
+    const skiff_sched_pod_t *on_a[] = { db, loner };
+    tu_place(a, on_a, 2);
+    const skiff_sched_node_t *nodes[] = { a, c };
+    char r[256];
+
+    /* the pod's own anti-affinity against db on host a */
+    skiff_sched_pod_t *p = pod_with("web", "{\"app\":\"web\"}", "{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[" TERM("{\"app\":\"db\"}", "kubernetes.io/hostname") "]}}");
+    skiff_sched_state_t *st = skiff_sched_state_new(nodes, 2);
+    assert_int_equal(tu_pre_filter(inst, st, p), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a_empty, r), SKIFF_SCHED_UNSCHEDULABLE);
+    assert_string_equal(r, "node(s) didn't satisfy existing pods anti-affinity rules"); /* loner's, zone z1 */
+    assert_int_equal(tu_pod_ext(inst, st, p, loner, a, 0), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a_empty, r), SKIFF_SCHED_UNSCHEDULABLE);
+    assert_string_equal(r, "node(s) didn't match pod anti-affinity rules"); /* still db */
+    assert_int_equal(tu_pod_ext(inst, st, p, db, a, 0), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a_empty, r), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_pod_ext(inst, st, p, db, a, 1), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a_empty, r), SKIFF_SCHED_UNSCHEDULABLE);
+    assert_string_equal(r, "node(s) didn't match pod anti-affinity rules");
+    skiff_sched_state_free(st);
+
+    /* required affinity to db in its zone: with db taken out no pod matches,
+     * and a pod that does not select itself cannot go first */
+    p = pod_with("near", "{\"app\":\"near\"}", "{\"podAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[" TERM("{\"app\":\"db\"}", "zone") "]}}");
+    st = skiff_sched_state_new(nodes, 2);
+    assert_int_equal(tu_pre_filter(inst, st, p), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a_empty, r), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_pod_ext(inst, st, p, db, a, 0), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a_empty, r), SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE);
+    assert_int_equal(tu_pod_ext(inst, st, p, db, a, 1), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a_empty, r), SKIFF_SCHED_SUCCESS);
+    skiff_sched_state_free(st);
+
+    /* self-affine (app=db, affinity to app=db): db gone, it may go first anywhere */
+    p = pod_with("db2", "{\"app\":\"db\"}", "{\"podAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[" TERM("{\"app\":\"db\"}", "zone") "]}}");
+    st = skiff_sched_state_new(nodes, 2);
+    assert_int_equal(tu_pre_filter(inst, st, p), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, c, r), SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE); /* db is in z1 */
+    assert_int_equal(tu_pod_ext(inst, st, p, db, a, 0), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, c, r), SKIFF_SCHED_SUCCESS);
+    skiff_sched_state_free(st);
+    skiff_instance_free(inst);
+    tu_free_all();
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_required), cmocka_unit_test(test_preferred) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_required), cmocka_unit_test(test_preferred),
+                                        cmocka_unit_test(test_extensions) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

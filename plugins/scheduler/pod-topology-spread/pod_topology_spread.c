@@ -262,6 +262,43 @@ static void pts_filter(void *self, skiff_sched_state_t *st, const skiff_sched_po
     }
 }
 
+/* PreFilter extensions (kube's updateWithPod): `other` added to (delta 1)
+ * or removed from (delta -1) `node`, for preemption's what-if. Counted as
+ * pre_filter counts: same namespace, a node carrying every constraint's
+ * key and passing the pod's node affinity, a domain the pod can use. */
+static void pts_update(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                       const skiff_sched_pod_t *other, const skiff_sched_node_t *node, int64_t delta,
+                       skiff_sched_status_t *out)
+{
+    pts_state_t *s = st->state_get(st, self);
+    if (!s || !s->n || strcmp(other->namespace_, pod->namespace_) != 0) return;
+    const char *vals[MAX_CONSTRAINTS];
+    for (size_t i = 0; i < s->n; i++)
+        if (!(vals[i] = skiff_sched_label(node->labels, node->n_labels, s->c[i].c->topology_key))) return;
+    if (!sp_node_affinity_ok(pod, node)) return;
+    for (size_t i = 0; i < s->n; i++) {
+        pts_constraint_t *c = &s->c[i];
+        if (!skiff_sched_selector_matches(&c->c->selector, other->labels, other->n_labels)) continue;
+        if (sp_counts_add(&c->counts, c->c->topology_key, vals[i], delta) < 0) {
+            skiff_sched_status_set(out, SKIFF_SCHED_ERROR, "out of memory updating topology domains");
+            return;
+        }
+        pts_finish(c); /* the least-loaded domain may have changed */
+    }
+}
+
+static void pts_add_pod(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                        const skiff_sched_pod_t *other, const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    pts_update(self, st, pod, other, node, 1, out);
+}
+
+static void pts_remove_pod(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                           const skiff_sched_pod_t *other, const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    pts_update(self, st, pod, other, node, -1, out);
+}
+
 /* Scoring state lives under a second key (self + 1, unique per instance)
  * so it never clobbers the filter's. */
 #define SCORE_KEY(self) ((const char *)(self) + 1)
@@ -319,6 +356,8 @@ static const skiff_scheduler_ops_t pts_ops = {
     .pre_score = pts_pre_score,
     .score = pts_score,
     .normalize_score = pts_normalize,
+    .pre_filter_add_pod = pts_add_pod,
+    .pre_filter_remove_pod = pts_remove_pod,
 };
 
 SKIFF_PLUGIN_EXPORT const skiff_plugin_t skiff_plugin = {

@@ -91,8 +91,44 @@ static void test_score(void **state)
     tu_free_all();
 }
 
+/* PreFilter extensions: matching pods taken out of a zone (preemption's
+ * what-if) lower its count and the skew; put back, they count again. */
+static void test_extensions(void **state)
+{
+    (void)state;
+    skiff_instance_t *inst = tu_instance(NULL);
+    skiff_sched_node_t *a = tu_node(NODE("a", "z1")), *b = tu_node(NODE("b", "z2"));
+    const skiff_sched_pod_t *w1 = tu_pod(APP("w1")), *w2 = tu_pod(APP("w2"));
+    const skiff_sched_pod_t *other = tu_pod("{\"metadata\":{\"name\":\"other\",\"labels\":{\"app\":\"db\"}}}");
+    const skiff_sched_pod_t *on_a[] = { w1, w2, other };
+    tu_place(a, on_a, 3);
+    const skiff_sched_node_t *nodes[] = { a, b };
+    char r[256];
+    skiff_sched_state_t *st = skiff_sched_state_new(nodes, 2);
+    skiff_sched_pod_t *p = spread_pod(1, "DoNotSchedule", NULL);
+    assert_int_equal(tu_pre_filter(inst, st, p), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a, r), SKIFF_SCHED_UNSCHEDULABLE); /* 2+1-0 > 1 */
+    assert_int_equal(tu_pod_ext(inst, st, p, other, a, 0), SKIFF_SCHED_SUCCESS); /* not selected: no change */
+    assert_int_equal(tu_filter(inst, st, p, a, r), SKIFF_SCHED_UNSCHEDULABLE);
+    assert_int_equal(tu_pod_ext(inst, st, p, w1, a, 0), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a, r), SKIFF_SCHED_UNSCHEDULABLE); /* 1+1-0 > 1 still */
+    assert_int_equal(tu_pod_ext(inst, st, p, w2, a, 0), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a, r), SKIFF_SCHED_SUCCESS);       /* 0+1-0 */
+    /* a pod added to z2 makes z1 (now 0) the minimum: z2 is 1+1-0 > 1 */
+    assert_int_equal(tu_pod_ext(inst, st, p, w1, b, 1), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, b, r), SKIFF_SCHED_UNSCHEDULABLE);
+    assert_int_equal(tu_pod_ext(inst, st, p, w1, b, 0), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_pod_ext(inst, st, p, w1, a, 1), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_pod_ext(inst, st, p, w2, a, 1), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_filter(inst, st, p, a, r), SKIFF_SCHED_UNSCHEDULABLE); /* restored */
+    skiff_sched_state_free(st);
+    skiff_instance_free(inst);
+    tu_free_all();
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_filter), cmocka_unit_test(test_score) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_filter), cmocka_unit_test(test_score),
+                                        cmocka_unit_test(test_extensions) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -329,6 +329,22 @@ struct skiff_sched_state {
      * even when a victim could not be deleted). */
     int (*preempt)(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const char *node_name,
                    const skiff_sched_pod_t *const *victims, size_t n_victims, skiff_error_t *err);
+    /* Appended (PreFilter extensions; check SKIFF_STATE_HAS, may be NULL).
+     * From post_filter only, on the scheduling thread (kube's
+     * RunPreFilterExtensionAddPod / RemovePod): every plugin of the profile
+     * whose pre_filter did not SKIP and that has the matching ops slot
+     * updates its PreFilter state in `st` as if `other` (a placed pod) were
+     * added to / removed from `node`, so a what-if run_filters on a view
+     * without (or with) `other` also sees its (anti-)affinity terms and
+     * topology counts gone (or back). The state stays changed: a caller
+     * that removes pods adds them back before it moves on. Views are
+     * borrowed. Returns the first failing code (SUCCESS when all pass). */
+    skiff_sched_code_t (*run_add_pod)(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                      const skiff_sched_pod_t *other, const skiff_sched_node_t *node,
+                                      skiff_sched_status_t *out);
+    skiff_sched_code_t (*run_remove_pod)(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                         const skiff_sched_pod_t *other, const skiff_sched_node_t *node,
+                                         skiff_sched_status_t *out);
 };
 
 enum {
@@ -368,6 +384,20 @@ typedef struct skiff_scheduler_ops {
     /* SKIP: not this plugin's pod, the next bind plugin is asked. */
     void (*bind)(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
                  const char *node_name, skiff_sched_status_t *out);
+    /* Appended: PreFilter extensions (kube's PreFilterExtensions AddPod /
+     * RemovePod), called through st->run_add_pod / run_remove_pod during
+     * preemption's what-if, on the scheduling thread, only after this
+     * plugin's pre_filter ran for `pod` without SKIP: update the PreFilter
+     * state kept in `st` as if `other` were added to / removed from `node`.
+     * Counts must be exact inverses (a removal followed by an addition
+     * restores the state). A plugin whose PreFilter state does not depend
+     * on other pods leaves both NULL. */
+    void (*pre_filter_add_pod)(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                               const skiff_sched_pod_t *other, const skiff_sched_node_t *node,
+                               skiff_sched_status_t *out);
+    void (*pre_filter_remove_pod)(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                  const skiff_sched_pod_t *other, const skiff_sched_node_t *node,
+                                  skiff_sched_status_t *out);
 } skiff_scheduler_ops_t;
 
 /* ---- small inline helpers (no core symbols) --------------------------- */
