@@ -209,11 +209,11 @@ static int echo_of_bind(sched_api_link_t *l, const char *object, size_t len)
     static const char *const tk[] = { "metadata", "spec" }, *const mk[] = { "name", "namespace" },
                              *const sk[] = { "nodeName" };
     skiff_jmem_t t[2], m[2], nn;
-    const char *e = object + len, *close;
-    int empty;
-    if (skiff_jscan_members(skiff_jscan_ws(object, e), e, tk, 2, t, &close, &empty) < 0 || !t[0].k || !t[1].k ||
-        skiff_jscan_members(t[1].v, e, sk, 1, &nn, &close, &empty) < 0 || !nn.k ||
-        skiff_jscan_members(t[0].v, e, mk, 2, m, &close, &empty) < 0 || !m[0].k)
+    const char *e = object + len;
+    /* (each pass stops at its last key: nodeName leads spec after a bind) */
+    if (skiff_jscan_members(skiff_jscan_ws(object, e), e, tk, 2, t, NULL, NULL) < 0 || !t[0].k || !t[1].k ||
+        skiff_jscan_members(t[1].v, e, sk, 1, &nn, NULL, NULL) < 0 || !nn.k ||
+        skiff_jscan_members(t[0].v, e, mk, 2, m, NULL, NULL) < 0 || !m[0].k)
         return 0;
     char name[256], ns[256] = "default", node[256], key[520];
     if (skiff_jscan_str(nn.v, nn.ve, node, sizeof node) < 0 || !node[0] ||
