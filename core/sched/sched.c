@@ -286,12 +286,22 @@ static int profile_of(const skiff_sched_t *s, const char *name)
 
 /* Drop a pod record from the queue, the cache and the map (or mark it, when
  * a cycle still holds it). */
+static void pod_forget_but_slot(skiff_sched_t *s, sched_pod_rec_t *p);
+
 static void pod_forget(skiff_sched_t *s, sched_pod_rec_t *p)
+{
+    sched_map_del(&s->cache.pods, p->key);
+    pod_forget_but_slot(s, p);
+}
+
+/* pod_forget leaving the map slot, for a caller about to put the record
+ * replacing it under the same key (one lookup instead of a delete and a
+ * probe for a free slot). */
+static void pod_forget_but_slot(skiff_sched_t *s, sched_pod_rec_t *p)
 {
     sched_queue_remove(&s->queue, p);
     sched_cache_orphan_remove(&s->cache, p);
     sched_nominate_clear(&s->cache, p);
-    sched_map_del(&s->cache.pods, p->key);
     if (p->in_flight) { p->deleted = 1; return; }
     sched_cache_pod_unplace(&s->cache, p);
     gc_put(s, p);
@@ -346,7 +356,7 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
             keep_where = old->where;
             p->unsched_since_ns = old->unsched_since_ns;
         }
-        pod_forget(s, old);
+        pod_forget_but_slot(s, old); /* old's key stays valid until the put below replaces it */
     }
     if (sched_map_put(&s->cache.pods, p->key, p) < 0) { sched_pod_rec_unref(p); return; }
     if (bound) {
