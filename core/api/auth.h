@@ -51,6 +51,15 @@ int skiff_api_server_authn_enabled(const skiff_api_server_t *s);
  * objects are left as the user changed them. (rbac_bootstrap.c) */
 void skiff_api_server_bootstrap_rbac(skiff_api_server_t *s);
 
+/* Where the key that signs service-account tokens (`kubectl create token`,
+ * TokenRequest) is kept, as kube-apiserver's
+ * --service-account-signing-key-file: loaded now when the file exists,
+ * else made (RSA 2048) on the first TokenRequest and written there, 0600.
+ * Without a file the key lives in memory and its tokens end with the
+ * process. Call before the server takes requests. Errors: SKIFF_E_INVALID
+ * naming the file (unreadable, not a PEM RSA private key), -ENOMEM. */
+int skiff_api_server_sa_key_file(skiff_api_server_t *s, const char *path, skiff_error_t *err);
+
 /* Parse a token file's text (kube's CSV) into s (a later duplicate token
  * replaces the earlier one). `path` names the file in errors
  * (`path:line: why`). Like add_token: before the server takes requests.
