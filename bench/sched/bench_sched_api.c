@@ -326,6 +326,11 @@ static double run(const char *label, const char *cfg_file, int nodes, int warm, 
     double cpu0 = cpu_seconds();
     int64_t t0 = now_ns();
     if (!unbound) unbound = create_and_wait(&b, warm, total);
+    /* the Scheduled events are written off the binding path (the
+     * recorder's queue): their CPU counts too, so wait until they are in */
+    uint64_t ev_written = 0, ev_dropped = 0;
+    skiff_sched_component_events(sched, 1, &ev_written, &ev_dropped);
+    int64_t t_events = now_ns();
     double cpu_used = cpu_seconds() - cpu0;
     skiff_api_client_watch_stop(w);
     int64_t t1 = 0;
@@ -341,9 +346,11 @@ static double run(const char *label, const char *cfg_file, int nodes, int warm, 
     double p50 = nl ? (double)lat[nl / 2] / 1e6 : 0, p99 = nl ? (double)lat[(size_t)(nl * 0.99)] / 1e6 : 0;
     double pps = t1 > t0 ? measured / ((double)(t1 - t0) / 1e9) : 0;
     printf("%-12s %5d nodes, %6d pods measured (%d placed first), %d creator threads: %7.0f pods/s, "
-           "p50 %.1f ms, p99 %.1f ms, %.0f pods per CPU-second, creates done at %.2f s, placement %s\n",
+           "p50 %.1f ms, p99 %.1f ms, %.0f pods per CPU-second, creates done at %.2f s, "
+           "events %llu written, %llu dropped, in at %.2f s, bind echoes unparsed %llu, placement %s\n",
            label, nodes, measured, warm, threads, pps, p50, p99, cpu_used > 0 ? measured / cpu_used : 0,
-           (double)(b.creates_done - t0) / 1e9,
+           (double)(b.creates_done - t0) / 1e9, (unsigned long long)ev_written, (unsigned long long)ev_dropped,
+           (double)(t_events - t0) / 1e9, (unsigned long long)skiff_sched_component_echoes_skipped(sched),
            problems ? "INVALID" : "valid");
     fflush(stdout);
 

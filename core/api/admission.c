@@ -18,6 +18,11 @@ void skiff_api_server_set_admission(skiff_api_server_t *s, skiff_adm_chain_t *ch
 
 int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old)
 {
+    return apisrv_admit_kind(c, op, c->res ? c->res->kind : "", obj, old);
+}
+
+int apisrv_admit_kind(apisrv_call_t *c, int op, const char *kind, cJSON *obj, const cJSON *old)
+{
     if (apisrv_priority_admit(c, op, obj) < 0) return -1; /* built in, as kube-apiserver's Priority */
     if (!c->s->admission || !c->res || skiff_adm_chain_len(c->s->admission) == 0) return 0;
     const char *dry = apisrv_param(c, "dryRun");
@@ -28,7 +33,7 @@ int apisrv_admit(apisrv_call_t *c, int op, cJSON *obj, const cJSON *old)
         .version = c->res->version,
         .resource = c->res->plural,
         .subresource = c->sub,
-        .kind = c->res->kind,
+        .kind = kind,
         .namespace_ = c->res->namespaced ? c->ns : "",
         .name = c->name,
         /* the authenticated caller (auth.h) */

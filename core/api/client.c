@@ -192,6 +192,11 @@ int skiff_api_client_watch(skiff_api_client_t *c, const char *path, const char *
         free(w);
         return skiff_error_set(err, -ENOMEM, "cannot start the watch thread");
     }
+    /* "watch:<resource>" (the path's last segment) shows who is busy in perf/top */
+    const char *slash = strrchr(w->path, '/');
+    char name[16];
+    snprintf(name, sizeof name, "watch:%s", slash ? slash + 1 : w->path);
+    pthread_setname_np(w->th, name);
     *out = w;
     return 0;
 }
@@ -277,6 +282,12 @@ static int local_call(skiff_api_client_t *c, const char *method, const char *pat
     return 0;
 }
 
+static void local_event(void *ud, const char *type, const char *object, size_t len)
+{
+    skiff_api_client_watch_t *w = ud;
+    if (!STOPPED(w)) w->cb(w->ud, type, object, len);
+}
+
 static int local_stream(skiff_api_client_t *c, const char *path, const char *query,
                         skiff_api_client_watch_t *w, skiff_error_t *err)
 {
@@ -303,9 +314,10 @@ static int local_stream(skiff_api_client_t *c, const char *path, const char *que
     while (!STOPPED(w)) {
         char *data;
         size_t len;
-        int r = skiff_api_stream_next(rs.stream, &data, &len, 200);
+        /* events of a pull stream come to local_event on this thread */
+        int r = skiff_api_stream_pull(rs.stream, local_event, w, &data, &len, 200);
         if (r < 0) break;
-        if (r > 0) { skiff_api_watch_feed(w, data, len); free(data); }
+        if (r == 1) { skiff_api_watch_feed(w, data, len); free(data); }
     }
     skiff_api_response_free(&rs);
     return 0;

@@ -39,6 +39,14 @@ struct skiff_api_client_watch {
 
 #define STOPPED(w) __atomic_load_n(&(w)->stop, __ATOMIC_ACQUIRE)
 
+/* The in-process transport's read of a watch stream (watch.c): like
+ * skiff_api_stream_next(), but a stream the local client opened as a pull
+ * stream hands its events straight to cb (type, object text NUL-terminated,
+ * its length) on the caller's thread, as many as are ready per wake-up, and
+ * returns 2. Queued lines (the initial state, BOOKMARKs, a final ERROR) still
+ * come back in *out (1). 0 = nothing before timeout_ms, -1 = ended. */
+int skiff_api_stream_pull(skiff_api_stream_t *st, skiff_api_watch_cb cb, void *ud, char **out, size_t *len,
+                          int timeout_ms);
 /* Feed bytes of a watch stream; complete lines become callbacks. */
 void skiff_api_watch_feed(skiff_api_client_watch_t *w, const char *data, size_t len);
 /* Turn an answer into the return code (see client.h). */

@@ -1,6 +1,7 @@
 /* FieldsV1 sets; see fieldset.h. */
 #include "api/fieldset.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,12 +13,17 @@ static int fs_oom(skiff_error_t *err) { return skiff_error_set(err, -ENOMEM, "fi
 
 static int is_server_meta(const char *k)
 {
-    if (!strchr("nugrcmsd", k[0])) return 0; /* first letters of the list below */
-    static const char *const skip[] = { "name", "namespace", "uid", "resourceVersion", "generation",
-                                        "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp",
-                                        "deletionGracePeriodSeconds", NULL };
-    for (int i = 0; skip[i]; i++) if (!strcmp(k, skip[i])) return 1;
-    return 0;
+    switch (k[0]) { /* by first letter: metadata members pass here on every write */
+    case 'n': return !strcmp(k, "name") || !strcmp(k, "namespace");
+    case 'u': return !strcmp(k, "uid");
+    case 'r': return !strcmp(k, "resourceVersion");
+    case 'g': return !strcmp(k, "generation");
+    case 'c': return !strcmp(k, "creationTimestamp");
+    case 'm': return !strcmp(k, "managedFields");
+    case 's': return !strcmp(k, "selfLink");
+    case 'd': return !strcmp(k, "deletionTimestamp") || !strcmp(k, "deletionGracePeriodSeconds");
+    default: return 0;
+    }
 }
 
 static cJSON *fs_child(cJSON *set, const char *seg)
@@ -357,12 +363,16 @@ static int df_list(fs_diff_t *d, const cJSON *n, const cJSON *o, const skiff_api
  * pod spec's containers: null) exist already. */
 static int df_dot(const fs_diff_t *d, const char *k, int lvl)
 {
-    static const char *const zero[] = { "containers", "template", "metadata", "spec", "status", "strategy",
-                                        "updateStrategy", NULL };
     (void)lvl;
     if (!d->create) return 1;
-    for (int i = 0; zero[i]; i++) if (!strcmp(k, zero[i])) return 0;
-    return 1;
+    switch (k[0]) {
+    case 'c': return strcmp(k, "containers") != 0;
+    case 't': return strcmp(k, "template") != 0;
+    case 'm': return strcmp(k, "metadata") != 0;
+    case 's': return strcmp(k, "spec") && strcmp(k, "status") && strcmp(k, "strategy");
+    case 'u': return strcmp(k, "updateStrategy") != 0;
+    default: return 1;
+    }
 }
 
 static int df_skip(const fs_diff_t *d, const char *k, int lvl)
@@ -597,9 +607,46 @@ static int po_cmp_item(const void *a, const void *b)
 
 static int po_obj(fs_out_t *o, const cJSON *n, const char *type, int depth, int lvl, int dot);
 
+/* skiff_api_schema_field for member c of a `type` object. Names that point
+ * at static strings (cJSON_StringIsConst: the decoder's schema names, the
+ * defaults' literals) are remembered per thread by address, which stands
+ * for the text: a create looks up the same few dozen pairs every time. */
+static const skiff_api_field_t *po_field(const char *type, const cJSON *c)
+{
+    if (!type) return NULL;
+    if (!(c->type & cJSON_StringIsConst)) return skiff_api_schema_field(type, c->string);
+    static __thread struct { const char *type, *name; const skiff_api_field_t *f; } memo[256];
+    uintptr_t h = ((uintptr_t)type >> 3) * 31u + ((uintptr_t)c->string >> 3);
+    h = (h ^ (h >> 8)) & 255;
+    if (memo[h].type == type && memo[h].name == c->string) return memo[h].f;
+    const skiff_api_field_t *f = skiff_api_schema_field(type, c->string);
+    memo[h].type = type;
+    memo[h].name = c->string;
+    memo[h].f = f;
+    return f;
+}
+
 /* A merging list's items, sorted by segment. 0 or an error (set). */
 static int po_list(fs_out_t *o, const cJSON *l, const skiff_api_field_t *f, int depth, int dot)
 {
+    if (l->child && !l->child->next) {
+        /* one item (one container, one port: the usual list): nothing to
+         * sort or de-duplicate, no copies */
+        fs_diff_t d1 = { .flags = o->flags, .create = 1, .err = o->err };
+        char seg1[512];
+        int rc1 = df_item_seg(&d1, l->child, f, seg1, sizeof seg1);
+        if (rc1) return rc1;
+        po_puts(o, dot ? "{\".\":{},\"" : "{\"");
+        po_escaped(o, seg1);
+        po_puts(o, "\":");
+        if (f->merge_key) {
+            if ((rc1 = po_obj(o, l->child, f->child, depth + 1, 0, 1))) return rc1;
+        } else {
+            po_puts(o, "{}");
+        }
+        po_puts(o, "}");
+        return 0;
+    }
     int n = cJSON_GetArraySize(l), k = 0, rc = 0;
     po_item_t *v = calloc((size_t)n, sizeof *v);
     if (!v) return fs_oom(o->err);
@@ -640,7 +687,8 @@ static int po_obj(fs_out_t *o, const cJSON *n, const char *type, int depth, int 
         return skiff_error_set(o->err, SKIFF_E_INVALID, "nested deeper than %d levels", SKIFF_API_MAX_DEPTH);
     fs_diff_t d = { .flags = o->flags, .create = 1, .err = o->err };
     cJSON *stack[48], **v = stack;
-    int cnt = cJSON_GetArraySize(n), k = 0, rc = 0;
+    int cnt = 0, k = 0, rc = 0;
+    for (const cJSON *c = n->child; c; c = c->next) cnt++;
     if (cnt > 48 && !(v = malloc((size_t)cnt * sizeof *v))) return fs_oom(o->err);
     /* duplicate members cannot come from a request body (the decoder refuses
      * them), so they are not looked for here */
@@ -665,11 +713,12 @@ static int po_obj(fs_out_t *o, const cJSON *n, const char *type, int depth, int 
         if (members || dot) PO_LIT(o, ",\"f:"); else PO_LIT(o, "\"f:");
         po_escaped(o, c->string);
         PO_LIT(o, "\":");
-        const skiff_api_field_t *f = skiff_api_schema_field(type, c->string);
+        const skiff_api_field_t *f = po_field(type, c);
         size_t body = o->len;
-        if (cJSON_IsArray(c) && c->child && f && (f->flags & SKIFF_API_FIELD_MERGE)) {
+        int t = c->type & 0xFF;
+        if (t == cJSON_Array && c->child && f && (f->flags & SKIFF_API_FIELD_MERGE)) {
             rc = po_list(o, c, f, depth + 1, df_dot(&d, c->string, lvl));
-        } else if (cJSON_IsObject(c) && c->child) {
+        } else if (t == cJSON_Object && c->child) {
             int sub = lvl == 1 && !strcmp(c->string, "metadata") ? 2 : 0;
             rc = po_obj(o, c, f ? f->child : NULL, depth + 1, sub, df_dot(&d, c->string, lvl));
             /* a map whose members are all server-owned sets nothing: drop it */

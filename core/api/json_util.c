@@ -15,6 +15,26 @@ static int set_name(cJSON *item, const char *name)
     return 0;
 }
 
+cJSON *skiff_api_json_string(const char *s)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    cJSON *it = malloc(sizeof *it + n + 1);
+    if (!it) return NULL;
+    memset(it, 0, sizeof *it);
+    it->type = cJSON_String | cJSON_IsReference;
+    it->valuestring = (char *)(it + 1);
+    memcpy(it->valuestring, s, n + 1);
+    return it;
+}
+
+int skiff_api_json_add_lit(cJSON *obj, const char *lit, cJSON *item)
+{
+    if (!item) return -ENOMEM;
+    if (!cJSON_AddItemToObjectCS(obj, lit, item)) { cJSON_Delete(item); return -ENOMEM; }
+    return 0;
+}
+
 int skiff_api_json_replace(cJSON *parent, cJSON *old, cJSON *item)
 {
     if (set_name(item, cJSON_IsObject(parent) ? old->string : NULL)) return -ENOMEM;

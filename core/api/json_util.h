@@ -20,6 +20,18 @@ int skiff_api_json_insert(cJSON *arr, int index, cJSON *item);
 /* Set member `key` of object `obj` to `item`, replacing any existing one. */
 int skiff_api_json_set(cJSON *obj, const char *key, cJSON *item);
 
+/* A string item in one allocation: the text lives in the item's block
+ * (cJSON_IsReference on the value, so cJSON_Delete frees the block once and
+ * cJSON_Duplicate copies the text). NULL when s is NULL or out of memory.
+ * cJSON_SetValuestring refuses such items; replace them instead. */
+cJSON *skiff_api_json_string(const char *s);
+
+/* Add `item` to `obj` under `lit`, a name of static storage (a literal) that
+ * the item points at instead of a copy (cJSON_StringIsConst). Returns 0; on
+ * -ENOMEM the item is freed. The hot create path sets a dozen members this
+ * way: one allocation each instead of three. */
+int skiff_api_json_add_lit(cJSON *obj, const char *lit, cJSON *item);
+
 /* Members of an object looked up by name in O(log n) once built: wide
  * objects (a ConfigMap with 40,000 keys) must not make a walk quadratic.
  * Small objects (<= 32 members) are searched linearly and allocate nothing.

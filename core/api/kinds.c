@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "manifest/manifest.h"
+#include "api/json_util.h"
 #include "api/kinds.h"
 #include "util/quantity.h"
 
@@ -21,13 +22,15 @@ static void type_error(const char *k, const char *want)
     if (tls_inv) apisrv_invalid_add(tls_inv, "FieldValueInvalid", k, "Invalid value: must be %s", want);
 }
 
+/* k is always a literal here: the member points at it (json_util.h), and
+ * the value is one allocation. Set only when absent, null or empty. */
 static void def_str(cJSON *o, const char *k, const char *v)
 {
     cJSON *x = get(o, k);
     if (x && !cJSON_IsString(x) && !cJSON_IsNull(x)) { type_error(k, "a string"); return; }
     if (!cJSON_IsString(x) || !*x->valuestring) {
-        cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-        cJSON_AddStringToObject(o, k, v);
+        if (x) cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+        skiff_api_json_add_lit(o, k, skiff_api_json_string(v));
     }
 }
 
@@ -36,9 +39,20 @@ static void def_num(cJSON *o, const char *k, double v)
     cJSON *x = get(o, k);
     if (x && !cJSON_IsNumber(x) && !cJSON_IsNull(x)) { type_error(k, "an integer"); return; }
     if (!cJSON_IsNumber(x)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-        cJSON_AddNumberToObject(o, k, v);
+        if (x) cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+        skiff_api_json_add_lit(o, k, cJSON_CreateNumber(v));
     }
+}
+
+/* apisrv_obj_at for a literal k: the member object k of o, made (or made an
+ * object) when it is not one. */
+static cJSON *obj_at_lit(cJSON *o, const char *k)
+{
+    cJSON *x = get(o, k);
+    if (cJSON_IsObject(x)) return x;
+    if (x) cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+    x = cJSON_CreateObject();
+    return skiff_api_json_add_lit(o, k, x) ? NULL : x;
 }
 
 static int image_is_latest(const char *image)
@@ -49,9 +63,19 @@ static int image_is_latest(const char *image)
     return !colon || strcmp(colon, ":latest") == 0;
 }
 
+/* Where a container is: "<spec>.<list>[<i>]", printed only for an error
+ * (an snprintf per container and per quantity was a visible share of a
+ * pod create). */
+typedef struct { const char *spec, *list; int i; } ctr_path_t;
+
+static void ctr_where(const ctr_path_t *p, const char *tail, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s.%s[%d]%s", p->spec, p->list, p->i, tail);
+}
+
 /* resources.requests/limits: every quantity parsed and written back in
  * Kubernetes' canonical form ("0.5" -> "500m", "1024Mi" -> "1Gi"). */
-static void normalise_resources(cJSON *res, const char *path, apisrv_invalid_t *inv)
+static void normalise_resources(cJSON *res, const ctr_path_t *path, apisrv_invalid_t *inv)
 {
     static const char *const groups[] = { "requests", "limits" };
     for (size_t g = 0; g < 2; g++) {
@@ -59,89 +83,93 @@ static void normalise_resources(cJSON *res, const char *path, apisrv_invalid_t *
         cJSON *q;
         cJSON_ArrayForEach(q, m) {
             char f[256], txt[64], out[64];
-            snprintf(f, sizeof f, "%s.resources.%s[%s]", path, groups[g], q->string);
+            const char *bad = NULL;
             if (cJSON_IsNumber(q)) skiff_manifest_format_number(q->valuedouble, txt, sizeof txt); /* 0.1, not 0.10000000000000001 (→ 101m) */
             else if (cJSON_IsString(q)) snprintf(txt, sizeof txt, "%s", q->valuestring);
-            else {
-                apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: must be a quantity");
-                continue;
-            }
-            int64_t milli;
+            else bad = "must be a quantity";
+            int64_t milli = 0;
             skiff_error_t err;
-            if (skiff_quantity_parse(txt, &milli, &err) < 0) {
-                apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: \"%.40s\": %s", txt, err.msg);
-                continue;
-            }
-            if (milli < 0) {
-                apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: \"%.40s\": must be greater than or equal to 0", txt);
+            if (!bad && skiff_quantity_parse(txt, &milli, &err) < 0) bad = err.msg;
+            if (!bad && milli < 0) bad = "must be greater than or equal to 0";
+            if (bad) {
+                char cp[160];
+                ctr_where(path, "", cp, sizeof cp);
+                snprintf(f, sizeof f, "%s.resources.%s[%s]", cp, groups[g], q->string);
+                if (bad == err.msg || milli < 0)
+                    apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: \"%.40s\": %s", txt, bad);
+                else
+                    apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: %s", bad);
                 continue;
             }
             skiff_quantity_format(milli, strchr(txt, 'i') != NULL, out, sizeof out);
-            cJSON *nq = cJSON_CreateString(out);
-            if (!nq || !(nq->string = strdup(q->string))) { cJSON_Delete(nq); continue; }
+            if (cJSON_IsString(q) && !strcmp(q->valuestring, out)) continue; /* canonical already */
+            cJSON *nq = skiff_api_json_string(out);
+            if (!nq) continue;
+            /* the member name moves over (ReplaceItemViaPointer keeps none) */
+            nq->string = q->string;
+            nq->type |= q->type & cJSON_StringIsConst;
+            q->string = NULL;
             cJSON_ReplaceItemViaPointer(m, q, nq);
             q = nq;
         }
     }
 }
 
-static void default_containers(cJSON *list, const char *path, apisrv_invalid_t *inv, int required)
+static void default_containers(cJSON *list, const char *spath, const char *lname, apisrv_invalid_t *inv, int required)
 {
-    char f[160];
+    char f[300];
     if (required && cJSON_GetArraySize(list) == 0) {
-        apisrv_invalid_add(inv, "FieldValueRequired", path, "Required value");
+        snprintf(f, sizeof f, "%s.%s", spath, lname);
+        apisrv_invalid_add(inv, "FieldValueRequired", f, "Required value");
         return;
     }
-    int i = 0;
+    ctr_path_t at = { spath, lname, 0 };
     cJSON *c;
     cJSON_ArrayForEach(c, list) {
         if (!cJSON_IsObject(c)) {
-            snprintf(f, sizeof f, "%s[%d]", path, i);
+            ctr_where(&at, "", f, sizeof f);
             apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: must be an object");
-            i++;
+            at.i++;
             continue;
         }
-        const char *name = apisrv_str(c, "name"), *image = apisrv_str(c, "image");
+        const cJSON *nm = get(c, "name"), *im = get(c, "image");
+        const char *name = cJSON_IsString(nm) ? nm->valuestring : NULL, *image = cJSON_IsString(im) ? im->valuestring : NULL;
         if (!name || !*name) {
-            snprintf(f, sizeof f, "%s[%d].name", path, i);
+            ctr_where(&at, ".name", f, sizeof f);
             apisrv_invalid_add(inv, "FieldValueRequired", f, "Required value");
         }
         if (!image || !*image) {
-            snprintf(f, sizeof f, "%s[%d].image", path, i);
+            ctr_where(&at, ".image", f, sizeof f);
             apisrv_invalid_add(inv, "FieldValueRequired", f, "Required value");
         } else {
             def_str(c, "imagePullPolicy", image_is_latest(image) ? "Always" : "IfNotPresent");
         }
         def_str(c, "terminationMessagePath", "/dev/termination-log");
         def_str(c, "terminationMessagePolicy", "File");
-        if (!cJSON_IsObject(get(c, "resources"))) apisrv_obj_at(c, "resources");
-        snprintf(f, sizeof f, "%s[%d]", path, i);
-        normalise_resources(get(c, "resources"), f, inv);
+        normalise_resources(obj_at_lit(c, "resources"), &at, inv);
         cJSON *p;
         cJSON_ArrayForEach(p, get(c, "ports")) if (cJSON_IsObject(p)) def_str(p, "protocol", "TCP");
-        i++;
+        at.i++;
     }
 }
 
 /* Defaults of a PodSpec (pods and workload templates). */
 static void default_podspec(cJSON *spec, const char *path, apisrv_invalid_t *inv)
 {
-    char f[160];
     def_str(spec, "restartPolicy", "Always");
     def_num(spec, "terminationGracePeriodSeconds", 30);
     def_str(spec, "dnsPolicy", "ClusterFirst");
     def_str(spec, "schedulerName", "default-scheduler");
-    if (!cJSON_IsObject(get(spec, "securityContext"))) apisrv_obj_at(spec, "securityContext");
+    if (!cJSON_IsObject(get(spec, "securityContext"))) obj_at_lit(spec, "securityContext");
     const char *rp = apisrv_str(spec, "restartPolicy");
-    if (strcmp(rp, "Always") && strcmp(rp, "OnFailure") && strcmp(rp, "Never")) {
+    if (rp && strcmp(rp, "Always") && strcmp(rp, "OnFailure") && strcmp(rp, "Never")) {
+        char f[160];
         snprintf(f, sizeof f, "%s.restartPolicy", path);
         apisrv_invalid_add(inv, "FieldValueNotSupported", f,
                            "Unsupported value: \"%s\": supported values: \"Always\", \"OnFailure\", \"Never\"", rp);
     }
-    snprintf(f, sizeof f, "%s.containers", path);
-    default_containers(get(spec, "containers"), f, inv, 1);
-    snprintf(f, sizeof f, "%s.initContainers", path);
-    default_containers(get(spec, "initContainers"), f, inv, 0);
+    default_containers(get(spec, "containers"), path, "containers", inv, 1);
+    default_containers(get(spec, "initContainers"), path, "initContainers", inv, 0);
 }
 
 int apisrv_prepare_pod(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_invalid_t *inv)
@@ -155,7 +183,7 @@ int apisrv_prepare_pod(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_in
     }
     default_podspec(spec, "spec", inv);
     if (!old) {
-        cJSON *st = apisrv_obj_at(obj, "status");
+        cJSON *st = obj_at_lit(obj, "status");
         def_str(st, "phase", "Pending");
         def_str(st, "qosClass", "BestEffort");
     } else {

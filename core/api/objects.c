@@ -4,6 +4,7 @@
  * no resourceVersion. The resourceVersion IS the store's mod_rev, so it is
  * spliced into the text on the way out — lists and watches copy bytes and
  * never parse objects they do not need to look at. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +13,34 @@
 #include <time.h>
 
 #include "api/internal.h"
+#include "api/json_print.h"
 
 static const char META_PREFIX[] = "{\"metadata\":{";
 
+/* parts joined into buf; -1 when they do not fit */
+static int key_join(char *buf, size_t len, const char *const *parts, int n)
+{
+    size_t o = 0;
+    for (int i = 0; i < n; i++) {
+        size_t k = strlen(parts[i]);
+        if (o + k >= len) return -1;
+        memcpy(buf + o, parts[i], k);
+        o += k;
+    }
+    buf[o] = '\0';
+    return (int)o;
+}
+
+/* on every request that names an object: joined, not printed */
 int apisrv_key(const apisrv_resource_t *r, const char *ns, const char *name, char *buf,
                size_t len)
 {
-    int n = r->namespaced ? snprintf(buf, len, "/registry/%s/%s/%s", r->plural, ns, name)
-                          : snprintf(buf, len, "/registry/%s/%s", r->plural, name);
-    return n < 0 || (size_t)n >= len ? -1 : n;
+    if (r->namespaced) {
+        const char *p[] = { "/registry/", r->plural, "/", ns, "/", name };
+        return key_join(buf, len, p, 6);
+    }
+    const char *p[] = { "/registry/", r->plural, "/", name };
+    return key_join(buf, len, p, 4);
 }
 
 int apisrv_key_prefix(const apisrv_resource_t *r, const char *ns, char *buf, size_t len)
@@ -30,28 +50,68 @@ int apisrv_key_prefix(const apisrv_resource_t *r, const char *ns, char *buf, siz
     return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-char *apisrv_obj_encode(cJSON *obj, size_t *len)
+/* metadata first, without resourceVersion, so the text begins with
+ * META_PREFIX. -1 when out of memory. */
+static int encode_order(cJSON *obj)
 {
     cJSON *meta = cJSON_DetachItemFromObjectCaseSensitive(obj, "metadata");
     if (!meta || !cJSON_IsObject(meta)) {
         cJSON_Delete(meta);
         meta = cJSON_CreateObject();
-        if (!meta) return NULL;
+        if (!meta) return -1;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
-    /* metadata goes first so the text begins with META_PREFIX */
     if (!meta->string) {
         meta->string = strdup("metadata");
-        if (!meta->string) { cJSON_Delete(meta); return NULL; }
+        if (!meta->string) { cJSON_Delete(meta); return -1; }
         meta->type &= ~cJSON_StringIsConst;
     }
     meta->next = obj->child;
     meta->prev = obj->child ? obj->child->prev : meta;
     if (obj->child) obj->child->prev = meta;
     obj->child = meta;
-    char *s = cJSON_PrintUnformatted(obj);
-    if (s && len) *len = strlen(s);
-    return s;
+    return 0;
+}
+
+char *apisrv_obj_encode(cJSON *obj, size_t *len)
+{
+    if (encode_order(obj) < 0) return NULL;
+    /* most objects fit in 2 KiB: one allocation */
+    return skiff_api_json_print(obj, 2000, len);
+}
+
+char *apisrv_obj_encode_room(cJSON *obj, size_t *len)
+{
+    if (encode_order(obj) < 0) return NULL;
+    skiff_api_buf_t b;
+    skiff_api_buf_init(&b);
+    if (skiff_api_buf_reserve(&b, 2000) < 0) return NULL;
+    b.len = APISRV_OBJ_ROOM;
+    if (skiff_api_json_print_to(&b, obj) < 0) { skiff_api_buf_free(&b); return NULL; }
+    if (len) *len = b.len - APISRV_OBJ_ROOM;
+    return skiff_api_buf_take(&b, NULL);
+}
+
+size_t apisrv_obj_serve_in_place(char *buf, size_t len, int64_t rv)
+{
+    size_t pl = sizeof META_PREFIX - 1;
+    char head[APISRV_OBJ_ROOM + sizeof META_PREFIX];
+    memcpy(head, META_PREFIX, pl);
+    size_t hl = pl;
+    memcpy(head + hl, "\"resourceVersion\":\"", 19);
+    hl += 19;
+    char digits[24];
+    int nd = 0;
+    uint64_t x = rv < 0 ? 0 : (uint64_t)rv;
+    do { digits[nd++] = (char)('0' + x % 10); x /= 10; } while (x);
+    while (nd) head[hl++] = digits[--nd];
+    head[hl++] = '"';
+    const char *rest = buf + APISRV_OBJ_ROOM + pl;
+    if (*rest != '}') head[hl++] = ',';
+    /* hl <= 13 + 19 + 20 + 2 = 54 < ROOM + pl: the move goes left */
+    memmove(buf + hl, rest, len - pl + 1);
+    memcpy(buf, head, hl);
+    return hl + len - pl;
 }
 
 void apisrv_obj_emit(skiff_api_buf_t *b, const char *val, size_t len, int64_t rv)
@@ -88,10 +148,29 @@ cJSON *apisrv_obj_decode(const char *val, size_t len, int64_t rv)
 
 void apisrv_format_time(int64_t ns, char *buf, size_t len)
 {
-    time_t t = (time_t)(ns / 1000000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* every write stamps the current second: formatted once per second
+     * per thread, copied otherwise */
+    static __thread int64_t last_s = INT64_MIN;
+    static __thread char last[64];
+    int64_t sec = ns / 1000000000;
+    if (sec != last_s) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        if (!strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%SZ", &tm)) last[0] = '\0';
+        last_s = sec;
+    }
+    if (!len) return;
+    size_t n = strlen(last);
+    if (n >= len) {
+        /* as strftime into a short buffer: nothing usable */
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return;
+    }
+    memcpy(buf, last, n + 1);
 }
 
 int64_t apisrv_parse_time(const char *s)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/json_util.h"
 #include "api/kinds.h"
 #include "api/priority.h"
 #include <skiff/admission.h>
@@ -148,8 +149,13 @@ static struct {
 
 static int class_default_cached(apisrv_call_t *c, pclass_t *pc)
 {
-    const apisrv_resource_t *r = apisrv_resource_find("scheduling.k8s.io", "v1", "priorityclasses");
-    size_t ri = apisrv_resource_index(r);
+    /* the table's row never moves: looked up once */
+    static size_t ri_memo = (size_t)-1;
+    size_t ri = __atomic_load_n(&ri_memo, __ATOMIC_RELAXED);
+    if (ri == (size_t)-1) {
+        ri = apisrv_resource_index(apisrv_resource_find("scheduling.k8s.io", "v1", "priorityclasses"));
+        __atomic_store_n(&ri_memo, ri, __ATOMIC_RELAXED);
+    }
     int64_t rev = ri < 64 ? __atomic_load_n(&c->s->last_write[ri], __ATOMIC_ACQUIRE) : -1;
     pthread_mutex_lock(&default_mu);
     if (rev >= 0 && default_memo.s == c->s && default_memo.rev == rev &&
@@ -204,11 +210,12 @@ static int admit_pod(apisrv_call_t *c, cJSON *obj)
                          "priority admission controller computed %s from the given PriorityClass name",
                       gp->valuestring, pc.policy);
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(spec, "priority");
-    cJSON_AddNumberToObject(spec, "priority", pc.value);
-    cJSON_DeleteItemFromObjectCaseSensitive(spec, "preemptionPolicy");
-    cJSON_AddStringToObject(spec, "preemptionPolicy", pc.policy);
-    if (!*name && pc.name[0]) cJSON_AddStringToObject(spec, "priorityClassName", pc.name);
+    /* literal member names, one-allocation strings (json_util.h): every pod create passes here */
+    if (given) cJSON_DeleteItemFromObjectCaseSensitive(spec, "priority");
+    skiff_api_json_add_lit(spec, "priority", cJSON_CreateNumber(pc.value));
+    if (gp) cJSON_DeleteItemFromObjectCaseSensitive(spec, "preemptionPolicy");
+    skiff_api_json_add_lit(spec, "preemptionPolicy", skiff_api_json_string(pc.policy));
+    if (!*name && pc.name[0]) skiff_api_json_add_lit(spec, "priorityClassName", skiff_api_json_string(pc.name));
     return 0;
 }
 

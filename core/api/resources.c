@@ -103,6 +103,13 @@ void apisrv_resource_qualified(const apisrv_resource_t *r, char *buf, size_t len
 
 void apisrv_resource_api_version(const apisrv_resource_t *r, char *buf, size_t len)
 {
+    /* every create and update asks: copied, not printed */
+    size_t g = strlen(r->group), v = strlen(r->version);
+    if (g + 1 + v < len) {
+        if (g) { memcpy(buf, r->group, g); buf[g++] = '/'; }
+        memcpy(buf + g, r->version, v + 1);
+        return;
+    }
     if (*r->group) snprintf(buf, len, "%s/%s", r->group, r->version);
     else snprintf(buf, len, "%s", r->version);
 }

@@ -234,8 +234,10 @@ int skiff_api_server_handle(skiff_api_server_t *s, const skiff_api_request_t *re
                             skiff_api_response_t *resp)
 {
     memset(resp, 0, sizeof *resp);
-    apisrv_call_t *c = calloc(1, sizeof *c);
+    apisrv_call_t *c = malloc(sizeof *c);
     if (!c) return -ENOMEM;
+    memset(c, 0, APISRV_CALL_ZEROED);
+    c->ns[0] = c->name[0] = c->sub[0] = '\0';
     c->s = s;
     c->req = req;
     c->resp = resp;

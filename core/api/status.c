@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "api/json_print.h"
 
 void apisrv_invalid_add(apisrv_invalid_t *inv, const char *reason, const char *field,
                         const char *fmt, ...)
@@ -143,7 +144,11 @@ int apisrv_fail_store(apisrv_call_t *c, const skiff_error_t *err)
 
 static void set_ctype(apisrv_call_t *c, const char *ct)
 {
-    snprintf(c->resp->content_type, sizeof c->resp->content_type, "%s", ct);
+    /* every response: copied, not printed */
+    size_t n = strlen(ct);
+    if (n >= sizeof c->resp->content_type) n = sizeof c->resp->content_type - 1;
+    memcpy(c->resp->content_type, ct, n);
+    c->resp->content_type[n] = '\0';
 }
 
 int apisrv_reply_json(apisrv_call_t *c, int code, cJSON *obj)
@@ -152,8 +157,9 @@ int apisrv_reply_json(apisrv_call_t *c, int code, cJSON *obj)
     c->resp->body = NULL;
     c->resp->body_len = 0;
     /* An in-process caller that reads no body: skip serialising the object. */
+    size_t len = 0;
     char *s = obj && c->req && c->req->discard_success_body && code / 100 == 2 ? strdup("{}")
-              : obj ? cJSON_PrintUnformatted(obj) : NULL;
+              : obj ? skiff_api_json_print(obj, 0, &len) : NULL;
     cJSON_Delete(obj);
     if (!s) {
         c->resp->code = 500;
@@ -168,7 +174,7 @@ int apisrv_reply_json(apisrv_call_t *c, int code, cJSON *obj)
     c->resp->code = code;
     set_ctype(c, "application/json");
     c->resp->body = s;
-    c->resp->body_len = strlen(s);
+    c->resp->body_len = len ? len : strlen(s);
     return 0;
 }
 

@@ -3,7 +3,11 @@
  * (watch_hub.c; pushed over HTTP by watch_push.c). Every other watch has a
  * subscription of its own (the fan-out, or the store's history): its events
  * are turned into newline-delimited JSON (or one-row Tables) and queued for
- * the HTTP thread, which drains them as chunks.
+ * the HTTP thread, which drains them as chunks. A plain JSON watch of the
+ * in-process client is a pull stream: the client's watch thread takes the
+ * events from the fan-out's window itself and hands each object's text to
+ * its callback — no bus worker, no shared log, no queue in between, and the
+ * thread is woken only when it sleeps (skiff_fanout_pull).
  *
  * Semantics (as kube-apiserver): resourceVersion "" or "0" first sends the
  * current objects as ADDED; otherwise only changes after that revision; a
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/client_int.h"
 #include "api/watch_int.h"
 
 #define QUEUE_MAX (64u * 1024u * 1024u)
@@ -234,7 +239,9 @@ void skiff_api_stream_close(skiff_api_stream_t *w)
     for (skiff_api_stream_t **pp = &s->watches; *pp; pp = &(*pp)->next_live)
         if (*pp == w) { *pp = w->next_live; break; }
     pthread_mutex_unlock(&s->watch_mu);
+    skiff_fanout_pull_close(w->pull); /* out of the list first: stop_all wakes it */
     skiff_api_buf_free(&w->q);
+    skiff_api_buf_free(&w->ev);
     apisrv_filter_free(w->filter);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
@@ -250,6 +257,7 @@ void apisrv_watch_stop_all(skiff_api_server_t *s)
         w->ended = 1;
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
+        skiff_fanout_pull_wake(w->pull); /* a reader waiting in the window */
     }
     pthread_mutex_unlock(&s->watch_mu);
     apisrv_hubs_stop(s);
@@ -258,6 +266,12 @@ void apisrv_watch_stop_all(skiff_api_server_t *s)
 int skiff_api_stream_next(skiff_api_stream_t *w, char **out, size_t *len, int timeout_ms)
 {
     if (w->hub) return apisrv_hub_stream_next(w, out, len, timeout_ms);
+    if (w->pull) {
+        /* any other reader of a pull stream gets lines, as from a queue */
+        int r;
+        while ((r = skiff_api_stream_pull(w, NULL, NULL, out, len, timeout_ms)) == 2) {}
+        return r;
+    }
     *out = NULL;
     *len = 0;
     pthread_mutex_lock(&w->mu);
@@ -345,6 +359,17 @@ int apisrv_handle_watch(apisrv_call_t *c, const char *prefix, int64_t start_rev)
     pthread_mutex_unlock(&s->watch_mu);
     snprintf(w->prefix, sizeof w->prefix, "%s", prefix);
     w->prefix_len = strlen(w->prefix);
+    /* The in-process client's plain JSON watches read the fan-out's window
+     * on their own thread (see skiff_api_stream_pull). */
+    size_t ri = apisrv_resource_index(c->res);
+    if (!c->req->remote && !w->table && apisrv_filter_empty(w->filter) && ri < 64 && s->fanouts[ri]
+        && !getenv("SKIFF_WATCH_NO_PULL") && skiff_fanout_pull_open(s->fanouts[ri], from, &w->pull, &err) == 0) {
+        c->resp->code = 200;
+        snprintf(c->resp->content_type, sizeof c->resp->content_type, "application/json");
+        c->resp->stream = w;
+        return 0;
+    }
+    skiff_error_clear(&err);
     /* plain JSON watches (informers) share one serialised log per resource */
     if (!w->table && apisrv_filter_empty(w->filter) && !getenv("SKIFF_WATCH_NO_HUB")
         && apisrv_hub_attach(s, apisrv_resource_index(c->res), w, from) == 0) {
@@ -373,4 +398,128 @@ int apisrv_handle_watch(apisrv_call_t *c, const char *prefix, int64_t start_rev)
     snprintf(c->resp->content_type, sizeof c->resp->content_type, "application/json");
     c->resp->stream = w;
     return 0;
+}
+
+/* ---- in-process pull streams -------------------------------------------- */
+
+typedef struct pull_ctx {
+    skiff_api_stream_t *w;
+    skiff_api_watch_cb cb; /* NULL: queue lines in w->q */
+    void *ud;
+    int oom;
+} pull_ctx_t;
+
+/* One event from the window, on the reader's thread: the same ADDED /
+ * MODIFIED / DELETED the shared log writes, for this stream's namespace. */
+static void pull_event(void *ud, const skiff_store_event_t *ev, const skiff_error_t *err)
+{
+    pull_ctx_t *x = ud;
+    skiff_api_stream_t *w = x->w;
+    (void)err; /* skiff_fanout_pull returns errors instead */
+    int64_t rv = ev->kv.mod_rev;
+    if (rv > w->last_rev) w->last_rev = rv; /* BOOKMARKs may name other namespaces' revisions */
+    if (ev->kv.key_len < w->prefix_len || memcmp(ev->kv.key, w->prefix, w->prefix_len) != 0) return;
+    skiff_api_buf_t *b = &w->ev;
+    skiff_api_buf_reset(b);
+    const char *type;
+    if (!x->cb) skiff_api_buf_puts(b, "{\"type\":\"");
+    size_t type_at = b->len;
+    if (ev->type == SKIFF_STORE_EV_PUT) {
+        type = (ev->has_prev && ev->prev.value) || ev->kv.version > 1 ? "MODIFIED" : "ADDED";
+        if (!x->cb) { skiff_api_buf_puts(b, type); skiff_api_buf_puts(b, "\",\"object\":"); }
+        type_at = b->len;
+        apisrv_obj_emit(b, ev->kv.value, ev->kv.value_len, rv);
+    } else {
+        type = "DELETED";
+        if (!x->cb) skiff_api_buf_puts(b, "DELETED\",\"object\":");
+        type_at = b->len;
+        if (ev->has_prev && ev->prev.value) {
+            apisrv_obj_emit(b, ev->prev.value, ev->prev.value_len, rv);
+        } else {
+            cJSON *o = tombstone(w, ev->kv.key, ev->kv.key_len, rv);
+            char *t = o ? cJSON_PrintUnformatted(o) : NULL;
+            cJSON_Delete(o);
+            if (!t) b->oom = 1;
+            else { skiff_api_buf_puts(b, t); free(t); }
+        }
+    }
+    if (b->oom) { x->oom = 1; return; }
+    if (x->cb) {
+        size_t n = b->len - type_at;
+        skiff_api_buf_putc(b, '\0'); /* readers may parse in place */
+        if (b->oom) { x->oom = 1; return; }
+        x->cb(x->ud, type, b->data + type_at, n);
+        return;
+    }
+    skiff_api_buf_puts(b, "}\n");
+    pthread_mutex_lock(&w->mu);
+    push_locked(w, b);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int skiff_api_stream_pull(skiff_api_stream_t *w, skiff_api_watch_cb cb, void *ud, char **out, size_t *len,
+                          int timeout_ms)
+{
+    if (!w->pull) return skiff_api_stream_next(w, out, len, timeout_ms);
+    *out = NULL;
+    *len = 0;
+    int64_t until = mono_ns() + (int64_t)timeout_ms * 1000000;
+    for (int looked = 0;; looked = 1) {
+        pthread_mutex_lock(&w->mu);
+        if (w->q.len) {
+            size_t o = 0;
+            char *buf = skiff_api_buf_take(&w->q, &o);
+            pthread_mutex_unlock(&w->mu);
+            if (!buf) return 0;
+            *out = buf;
+            *len = o;
+            return 1;
+        }
+        if (w->ended) { pthread_mutex_unlock(&w->mu); return -1; }
+        int64_t now = mono_ns();
+        if (w->deadline_ns && now >= w->deadline_ns) { w->ended = 1; pthread_mutex_unlock(&w->mu); continue; }
+        if (w->bookmarks && now >= w->next_bookmark_ns && w->last_rev > 0) {
+            skiff_api_buf_t b;
+            skiff_api_buf_init(&b);
+            apisrv_watch_bookmark_line(&b, w);
+            push_locked(w, &b);
+            skiff_api_buf_free(&b);
+            w->next_bookmark_ns = now + (int64_t)w->s->bookmark_ms * 1000000;
+            pthread_mutex_unlock(&w->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&w->mu);
+        if (looked && now >= until) return 0;
+        int64_t wake = until;
+        if (w->deadline_ns && w->deadline_ns < wake) wake = w->deadline_ns;
+        if (w->bookmarks && w->next_bookmark_ns < wake) wake = w->next_bookmark_ns;
+        int wait_ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
+        pull_ctx_t x = { w, cb, ud, 0 };
+        skiff_error_t err;
+        skiff_error_clear(&err);
+        /* a bounded batch: the caller looks at its stop flag in between */
+        int n = skiff_fanout_pull(w->pull, pull_event, &x, 4096, wait_ms, &err);
+        if (n < 0 || x.oom) {
+            skiff_api_buf_t b;
+            skiff_api_buf_init(&b);
+            if (x.oom) {
+                apisrv_watch_expired_line(&b, "out of memory delivering a watch event; list again");
+            } else if (n == SKIFF_E_COMPACTED) {
+                char msg[600];
+                snprintf(msg, sizeof msg, "too old resource version: %lld (%s)", (long long)w->last_rev, err.msg);
+                apisrv_watch_expired_line(&b, msg);
+            }
+            pthread_mutex_lock(&w->mu);
+            push_locked(w, &b);
+            w->ended = 1;
+            pthread_mutex_unlock(&w->mu);
+            skiff_api_buf_free(&b);
+            continue;
+        }
+        if (n > 0 && cb) {
+            /* BOOKMARKs are for quiet streams */
+            if (w->bookmarks) w->next_bookmark_ns = mono_ns() + (int64_t)w->s->bookmark_ms * 1000000;
+            return 2;
+        }
+    }
 }

@@ -101,6 +101,11 @@ struct skiff_api_stream {
     int fd;                   /* dup of the connection's socket */
     int blocked, gone, done;
     skiff_api_stream_t *push_next;
+
+    /* ---- in-process pull streams (watch.c): the reader's own thread takes
+     * events from the fan-out's window (no bus worker, no hub, no queue) ---- */
+    skiff_fanout_pull_t *pull;
+    skiff_api_buf_t ev;       /* the object text being handed to the reader */
 };
 
 int64_t apisrv_mono_ns(void);

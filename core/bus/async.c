@@ -59,10 +59,17 @@ void skiff_bus_rq_push(skiff_bus_t *bus, skiff_bus_sub_t *const *subs, size_t n)
             bus->rq_head = s;
         bus->rq_tail = s;
     }
-    if (n == 1)
-        pthread_cond_signal(&bus->rq_cond);
-    else
+    /* Wake as many sleeping workers as subscriptions became ready, no more:
+     * a broadcast for two ready subscribers would wake all four workers and
+     * two would find nothing and sleep again (a context switch each). */
+    if (bus->idle == 0) {
+        /* every worker is awake and looks at the queue before sleeping */
+    } else if (n >= (size_t)bus->idle) {
         pthread_cond_broadcast(&bus->rq_cond);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            pthread_cond_signal(&bus->rq_cond);
+    }
     pthread_mutex_unlock(&bus->rq_lock);
 }
 
@@ -187,8 +194,11 @@ static void *worker_main(void *arg)
     skiff_bus_t *bus = arg;
     for (;;) {
         pthread_mutex_lock(&bus->rq_lock);
-        while (!bus->rq_head && !bus->stopping)
+        while (!bus->rq_head && !bus->stopping) {
+            bus->idle++;
             pthread_cond_wait(&bus->rq_cond, &bus->rq_lock);
+            bus->idle--;
+        }
         skiff_bus_sub_t *s = bus->rq_head;
         if (!s) { /* stopping and nothing left */
             pthread_mutex_unlock(&bus->rq_lock);
@@ -208,6 +218,7 @@ int skiff_bus_workers_start(skiff_bus_t *bus, int n, skiff_error_t *err)
         int rc = pthread_create(&bus->workers[i], NULL, worker_main, bus);
         if (rc != 0)
             return skiff_error_set(err, -rc, "bus: cannot start worker thread %d: %s", i, strerror(rc));
+        pthread_setname_np(bus->workers[i], "skiff-bus"); /* for perf/top; best effort */
         bus->nworkers++;
     }
     return 0;

@@ -100,6 +100,7 @@ struct skiff_bus {
     pthread_cond_t rq_cond;
     skiff_bus_sub_t *rq_head, *rq_tail;
     int stopping;
+    int idle; /* workers waiting on rq_cond (rq_lock) */
     int nworkers;
     pthread_t workers[SKIFF_BUS_WORKERS_MAX];
 };

@@ -322,9 +322,14 @@ int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest
     if (len > lim.max_bytes)
         return skiff_error_set(err, SKIFF_E_TOOLARGE, "JSON input is %zu bytes, over the limit of %zu bytes", len,
                                lim.max_bytes);
+    /* well-formed input in one pass (json_fast.c); anything else, and every
+     * error, through the checks below */
+    int rc = skiff_manifest_json_fast_off ? 1 : skiff_manifest_json_fast(buf, len, lim.max_depth, doc);
+    if (rc == 0) return 0;
+    if (rc < 0) return skiff_error_set(err, -ENOMEM, "out of memory while decoding JSON");
     size_t bad = skiff_manifest_utf8_check(buf, len);
     if (bad < len) return json_fail(err, buf, len, bad, SKIFF_E_INVALID, "invalid UTF-8");
-    int rc = json_validate(buf, len, lim.max_depth, err);
+    rc = json_validate(buf, len, lim.max_depth, err);
     if (rc) return rc;
 
     cJSON *root = cJSON_ParseWithLengthOpts(buf, len, NULL, 0);

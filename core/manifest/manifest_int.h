@@ -92,4 +92,17 @@ void skiff_manifest_warn(const skiff_manifest_limits_t *lim, const char *fmt, ..
 
 void skiff_manifest_limits(const skiff_manifest_opts_t *opts, skiff_manifest_limits_t *out);
 
+/* ---- json_fast.c: one-pass decoding of well-formed JSON ---- */
+
+/* The tree cJSON would build for buf (fewer allocations: see json_fast.c).
+ * 0 with *doc set; 1 = not handled here (errors, \u escapes, duplicates,
+ * wide objects...): run the full decoder; -ENOMEM. */
+int skiff_manifest_json_fast(const char *buf, size_t len, int max_depth, cJSON **doc);
+/* Tests only: nonzero makes skiff_manifest_decode_json skip the fast path
+ * (the reference it is compared with). */
+extern int skiff_manifest_json_fast_off;
+/* Member names shared by decoded trees (json_keys.c). */
+extern const char *const skiff_manifest_json_keys[];
+extern const size_t skiff_manifest_json_nkeys;
+
 #endif

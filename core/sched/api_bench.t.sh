@@ -13,6 +13,8 @@ echo "$out" | sed 's/^/# /'
 expect_eq "bench_sched_api (basic) exits 0" "0" "$rc"
 expect_contains "500 pods bound, placement valid" "500 pods measured (50 placed first), 4 creator threads:" "$out"
 expect_contains "placement valid (basic)" "placement valid" "$out"
+expect_contains "a Scheduled event per pod, written off the binding path, none dropped" "events 550 written, 0 dropped" "$out"
+check "the MODIFIED echo of each bind is recognised, not parsed" bash -c "echo '$out' | grep -qE 'bind echoes unparsed (5[0-9][0-9]),'"
 out=$(timeout 60 "$BENCH" --plugins "$SKIFF_PLUGINS" --nodes 50 --pods 500 --constrained 2>"$T/err2"); rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "bench_sched_api (constrained) exits 0" "0" "$rc"

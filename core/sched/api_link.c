@@ -12,14 +12,26 @@
 #include <cjson/cJSON.h>
 
 #include "api/client.h"
+#include "api/jscan.h"
+#include "api/lean.h"
 #include "sched/api_link.h"
 #include "sched/event_agg.h"
+#include "sched/recorder.h"
+#include "sched/sched_int.h"
 
 struct sched_api_link {
     skiff_api_client_t *client;
     skiff_sched_t *sched;
     skiff_api_client_watch_t *nodes, *pods;
     sched_event_agg_t *agg;     /* identical events counted, not repeated */
+    sched_recorder_t *rec;      /* events are written by its thread (NULL: inline) */
+    /* Our binds whose MODIFIED echo has not come yet ("ns/name" -> echo_t):
+     * that echo is the pod as the scheduler has it plus nodeName and the
+     * PodScheduled condition, so it is recognised from its text and not
+     * parsed again (see echo_of_bind). */
+    pthread_mutex_t emu;
+    sched_map_t echoes;
+    uint64_t echoes_skipped;    /* emu */
     /* A watch whose stream ended (server restart of the stream, 410 Gone
      * after compaction) is started again from the current state by the
      * supervisor thread; re-listed objects replace what the scheduler has. */
@@ -38,19 +50,35 @@ static void rfc3339(char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* A growing JSON text (events are built without a cJSON tree). */
-typedef struct jbuf { char *s; size_t len, cap; int oom; } jbuf_t;
+/* A growing JSON text (events and bindings are built without a cJSON
+ * tree). It starts in the caller's buffer (on its stack) and moves to the
+ * heap only when that is too small: growing by realloc was a visible cost
+ * per event. jbuf_done frees what moved. */
+typedef struct jbuf { char *s; size_t len, cap; int oom, heap; } jbuf_t;
+
+static void jinit(jbuf_t *j, char *buf, size_t cap)
+{
+    *j = (jbuf_t){ .s = buf, .cap = cap };
+    buf[0] = '\0';
+}
+
+static void jdone(jbuf_t *j)
+{
+    if (j->heap) free(j->s);
+}
 
 static void jput(jbuf_t *j, const char *p, size_t n)
 {
     if (j->oom) return;
     if (j->len + n + 1 > j->cap) {
-        size_t cap = j->cap ? j->cap * 2 : 512;
+        size_t cap = j->cap * 2;
         while (cap < j->len + n + 1) cap *= 2;
-        char *s = realloc(j->s, cap);
+        char *s = j->heap ? realloc(j->s, cap) : malloc(cap);
         if (!s) { j->oom = 1; return; }
+        if (!j->heap) memcpy(s, j->s, j->len + 1);
         j->s = s;
         j->cap = cap;
+        j->heap = 1;
     }
     memcpy(j->s + j->len, p, n);
     j->len += n;
@@ -79,23 +107,139 @@ static void jstr(jbuf_t *j, const char *p)
 }
 
 /* {"apiVersion":"v1","kind":"Pod","name":...,"namespace":...,"uid":...} */
-static void jref(jbuf_t *j, const skiff_sched_pod_t *pod)
+static void jref(jbuf_t *j, const char *name, const char *ns, const char *uid)
 {
     jraw(j, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":");
-    jstr(j, pod->name);
+    jstr(j, name);
     jraw(j, ",\"namespace\":");
-    jstr(j, pod->namespace_);
-    if (pod->uid[0]) {
+    jstr(j, ns);
+    if (uid && uid[0]) {
         jraw(j, ",\"uid\":");
-        jstr(j, pod->uid);
+        jstr(j, uid);
     }
     jraw(j, "}");
+}
+
+/* ---- the echo of our own binds ---------------------------------------------- */
+
+enum { ECHO_PENDING, ECHO_BOUND, ECHO_SKIPPED };
+
+typedef struct echo {
+    char *key;   /* "ns/name": the map's key */
+    char *node;
+    int state;   /* PENDING: bind in flight; BOUND: it succeeded; SKIPPED: its echo came first */
+} echo_t;
+
+static void echo_free(echo_t *x)
+{
+    if (!x) return;
+    free(x->key);
+    free(x->node);
+    free(x);
+}
+
+static void echo_free_cb(void *ud, void *val)
+{
+    (void)ud;
+    echo_free(val);
+}
+
+/* Noted before the bind is sent: its MODIFIED may reach the watch thread
+ * before the bind's answer reaches us. NULL (no memory): nothing skipped. */
+static echo_t *echo_add(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *node)
+{
+    echo_t *x = calloc(1, sizeof *x);
+    if (!x) return NULL;
+    if (asprintf(&x->key, "%s/%s", pod->namespace_, pod->name) < 0) { free(x); return NULL; }
+    if (!(x->node = strdup(node))) { free(x->key); free(x); return NULL; }
+    pthread_mutex_lock(&l->emu);
+    echo_free(sched_map_del(&l->echoes, x->key));
+    if (sched_map_put(&l->echoes, x->key, x) < 0) {
+        pthread_mutex_unlock(&l->emu);
+        echo_free(x);
+        return NULL;
+    }
+    pthread_mutex_unlock(&l->emu);
+    return x;
+}
+
+static void refetch(sched_api_link_t *l, const skiff_sched_pod_t *pod);
+
+/* The bind answered: bound, the echo is still to come (or came: done).
+ * Failed after its "echo" was skipped — another binder put the pod on the
+ * same node meanwhile — so the scheduler must see the pod as it is. */
+static void echo_done(sched_api_link_t *l, echo_t *x, const skiff_sched_pod_t *pod, int ok)
+{
+    if (!x) return;
+    pthread_mutex_lock(&l->emu);
+    if (sched_map_get(&l->echoes, x->key) != x) { /* cleared by a watch restart */
+        pthread_mutex_unlock(&l->emu);
+        return;
+    }
+    int skipped = x->state == ECHO_SKIPPED;
+    if (ok && !skipped) {
+        x->state = ECHO_BOUND;
+        pthread_mutex_unlock(&l->emu);
+        return;
+    }
+    sched_map_del(&l->echoes, x->key);
+    pthread_mutex_unlock(&l->emu);
+    echo_free(x);
+    if (!ok && skipped) refetch(l, pod);
+}
+
+static void echo_forget(sched_api_link_t *l, const char *key)
+{
+    pthread_mutex_lock(&l->emu);
+    echo_free(sched_map_del(&l->echoes, key));
+    pthread_mutex_unlock(&l->emu);
+}
+
+/* Is this MODIFIED the echo of our bind? It is when the pod is one we bound
+ * (or are binding) and spec.nodeName is that node: nodeName is set once, by
+ * a binding, so the revision that first carries it is that binding, which
+ * changes nothing else the scheduler reads. Found from the text, no parse. */
+static int echo_of_bind(sched_api_link_t *l, const char *object, size_t len)
+{
+    pthread_mutex_lock(&l->emu);
+    size_t pending = l->echoes.len;
+    pthread_mutex_unlock(&l->emu);
+    if (!pending) return 0;
+    static const char *const tk[] = { "metadata", "spec" }, *const mk[] = { "name", "namespace" },
+                             *const sk[] = { "nodeName" };
+    skiff_jmem_t t[2], m[2], nn;
+    const char *e = object + len, *close;
+    int empty;
+    if (skiff_jscan_members(skiff_jscan_ws(object, e), e, tk, 2, t, &close, &empty) < 0 || !t[0].k || !t[1].k ||
+        skiff_jscan_members(t[1].v, e, sk, 1, &nn, &close, &empty) < 0 || !nn.k ||
+        skiff_jscan_members(t[0].v, e, mk, 2, m, &close, &empty) < 0 || !m[0].k)
+        return 0;
+    char name[256], ns[256] = "default", node[256], key[520];
+    if (skiff_jscan_str(nn.v, nn.ve, node, sizeof node) < 0 || !node[0] ||
+        skiff_jscan_str(m[0].v, m[0].ve, name, sizeof name) < 0 ||
+        (m[1].k && skiff_jscan_str(m[1].v, m[1].ve, ns, sizeof ns) < 0))
+        return 0;
+    snprintf(key, sizeof key, "%s/%s", ns, name);
+    pthread_mutex_lock(&l->emu);
+    echo_t *x = sched_map_get(&l->echoes, key);
+    int mine = x && strcmp(x->node, node) == 0;
+    if (mine) l->echoes_skipped++;
+    if (mine && x->state == ECHO_BOUND) {
+        sched_map_del(&l->echoes, key);
+        echo_free(x);
+    } else if (mine) {
+        x->state = ECHO_SKIPPED;
+    }
+    pthread_mutex_unlock(&l->emu);
+    return mine;
 }
 
 static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, skiff_error_t *err)
 {
     sched_api_link_t *l = ud;
-    jbuf_t j = { 0 };
+    char buf[1024];
+    jbuf_t j;
+    jinit(&j, buf, sizeof buf);
     jraw(&j, "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":");
     jstr(&j, pod->name);
     jraw(&j, ",\"namespace\":");
@@ -107,40 +251,44 @@ static int link_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, s
     jraw(&j, "},\"target\":{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":");
     jstr(&j, node);
     jraw(&j, "}}");
-    if (j.oom) { free(j.s); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
-    char *json = j.s;
+    if (j.oom) { jdone(&j); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
     char path[600];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/binding", pod->namespace_, pod->name);
-    int rc = skiff_api_client_create(l->client, path, json, NULL, err);
-    free(json);
+    echo_t *x = echo_add(l, pod, node);
+    int rc = skiff_api_client_create(l->client, path, j.s, NULL, err);
+    jdone(&j);
+    echo_done(l, x, pod, rc == 0);
     return rc;
 }
 
-static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *type,
-                       const char *reason, const char *action, const char *message,
-                       const skiff_sched_pod_t *related)
+/* The recorder's writer (recorder.c, its own thread): aggregate, then
+ * create or patch the Event. Best effort, as client-go's recorder. */
+static void write_event(void *ud, const sched_rec_event_t *ev)
 {
+    sched_api_link_t *l = ud;
     char ts[32], name[400], path[400];
-    rfc3339(ts, sizeof ts);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    snprintf(name, sizeof name, "%s.%llx", pod->name,
-             (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
-    const char *by = related ? related->scheduler_name : pod->scheduler_name;
+    time_t secs = (time_t)(ev->at_ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(name, sizeof name, "%s.%llx", ev->name, (unsigned long long)ev->at_ns);
+    const char *message = ev->message;
     /* client-go's EventCorrelator (event_agg.c): similar events aggregated
      * by reason, identical ones counted on the Event already written (count,
      * lastTimestamp, message patched), a spam filter per source + object. */
     char *spam = NULL;
     sched_event_verdict_t v;
-    if (l->agg && asprintf(&spam, "%s\x01v1\x01Pod\x01%s\x01%s\x01%s\x01%s", by, pod->namespace_, pod->name,
-                           pod->uid, type) < 0)
+    if (l->agg && asprintf(&spam, "%s\x01v1\x01Pod\x01%s\x01%s\x01%s\x01%s", ev->by, ev->namespace_, ev->name,
+                           ev->uid, ev->type) < 0)
         spam = NULL;
-    int have = spam && sched_event_agg_correlate(l->agg, spam, reason, message, name, ts,
-                                                 (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, &v) == 0;
+    int have = spam && sched_event_agg_correlate(l->agg, spam, ev->reason, ev->message, name, ts,
+                                                 ev->at_ns, &v) == 0;
     free(spam);
     if (have && v.action == SCHED_EVENT_SKIP) { sched_event_verdict_free(&v); return; }
     if (have && v.action == SCHED_EVENT_PATCH) {
-        jbuf_t b = { 0 };
+        char pbuf[1024];
+        jbuf_t b;
+        jinit(&b, pbuf, sizeof pbuf);
         char cnt[32];
         snprintf(cnt, sizeof cnt, "{\"count\":%lld,\"lastTimestamp\":", (long long)v.count);
         jraw(&b, cnt);
@@ -148,10 +296,10 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
         jraw(&b, ",\"message\":");
         jstr(&b, v.message);
         jraw(&b, "}");
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", pod->namespace_, v.name);
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", ev->namespace_, v.name);
         skiff_error_t err;
         int rc = b.oom ? 0 : skiff_api_client_patch(l->client, path, "application/merge-patch+json", b.s, NULL, &err);
-        free(b.s);
+        jdone(&b);
         if (rc != SKIFF_E_NOTFOUND) { sched_event_verdict_free(&v); return; } /* best effort, as client-go's recorder */
         /* expired or deleted: start a new one */
         sched_event_agg_forget(l->agg, v.key);
@@ -161,45 +309,60 @@ static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const 
     if (have) message = v.message;
     /* Written as text: one event per bound pod, a cJSON tree and its print
      * were a visible share of binding in the profile. */
-    jbuf_t j = { 0 };
+    char buf[2048];
+    jbuf_t j;
+    jinit(&j, buf, sizeof buf);
     jraw(&j, "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":");
     jstr(&j, name);
     jraw(&j, ",\"namespace\":");
-    jstr(&j, pod->namespace_);
+    jstr(&j, ev->namespace_);
     jraw(&j, "},\"involvedObject\":");
-    jref(&j, pod);
+    jref(&j, ev->name, ev->namespace_, ev->uid);
     jraw(&j, ",\"reason\":");
-    jstr(&j, reason);
+    jstr(&j, ev->reason);
     jraw(&j, ",\"message\":");
     jstr(&j, message);
     jraw(&j, ",\"type\":");
-    jstr(&j, type);
+    jstr(&j, ev->type);
     jraw(&j, ",\"source\":{\"component\":");
-    jstr(&j, by);
+    jstr(&j, ev->by);
     jraw(&j, "},\"reportingComponent\":");
-    jstr(&j, by);
+    jstr(&j, ev->by);
     jraw(&j, ",\"action\":");
-    jstr(&j, action);
-    if (related) {
+    jstr(&j, ev->action);
+    if (ev->rname) {
         jraw(&j, ",\"related\":");
-        jref(&j, related);
+        jref(&j, ev->rname, ev->rnamespace, ev->ruid);
     }
     jraw(&j, ",\"firstTimestamp\":");
     jstr(&j, ts);
     jraw(&j, ",\"lastTimestamp\":");
     jstr(&j, ts);
     jraw(&j, ",\"count\":1}");
-    char *json = j.oom ? NULL : j.s;
-    if (!json) {
-        free(j.s);
-        if (have) sched_event_verdict_free(&v);
-        return;
+    if (!j.oom) {
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", ev->namespace_);
+        skiff_error_t err;
+        skiff_api_client_create(l->client, path, j.s, NULL, &err);
     }
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", pod->namespace_);
-    skiff_error_t err;
-    skiff_api_client_create(l->client, path, json, NULL, &err); /* best effort, as client-go's recorder */
-    free(json);
+    jdone(&j);
     if (have) sched_event_verdict_free(&v);
+}
+
+/* An event about pod: queued for the recorder's thread (dropped and
+ * counted when the queue is full), never written on the caller's path. */
+static void link_event(sched_api_link_t *l, const skiff_sched_pod_t *pod, const char *type,
+                       const char *reason, const char *action, const char *message,
+                       const skiff_sched_pod_t *related)
+{
+    sched_rec_event_t ev = {
+        .type = type, .reason = reason, .action = action, .message = message,
+        .by = related ? related->scheduler_name : pod->scheduler_name,
+        .name = pod->name, .namespace_ = pod->namespace_, .uid = pod->uid,
+        .rname = related ? related->name : NULL, .rnamespace = related ? related->namespace_ : NULL,
+        .ruid = related ? related->uid : NULL,
+    };
+    if (l->rec) sched_recorder_post(l->rec, &ev);
+    else write_event(l, &ev);
 }
 
 /* Preemption's writes, in kube-scheduler's order (prepareCandidate): the
@@ -282,6 +445,23 @@ static void ended(sched_api_link_t *l, int *flag)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* The object of a watch event without metadata.managedFields: the
+ * scheduler never reads them (kube-scheduler's informers strip them too,
+ * TransformStripManagedFields), and they are a large share of a pod's text,
+ * so of parsing it — twice per pod (ADDED, then the echo of the bind). */
+static cJSON *parse_lean(const char *object, size_t len)
+{
+    size_t s, e;
+    if (apisrv_managed_fields_span(object, len, &s, &e) < 0) return cJSON_ParseWithLength(object, len);
+    char stackbuf[8192], *cut = len - (e - s) <= sizeof stackbuf ? stackbuf : malloc(len - (e - s));
+    if (!cut) return cJSON_ParseWithLength(object, len);
+    memcpy(cut, object, s);
+    memcpy(cut + s, object + e, len - e);
+    cJSON *o = cJSON_ParseWithLength(cut, len - (e - s));
+    if (cut != stackbuf) free(cut);
+    return o;
+}
+
 static void node_cb(void *ud, const char *type, const char *object, size_t len)
 {
     sched_api_link_t *l = ud;
@@ -289,7 +469,7 @@ static void node_cb(void *ud, const char *type, const char *object, size_t len)
     if (!object) return;
     skiff_error_t err;
     if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-        cJSON *o = cJSON_ParseWithLength(object, len);
+        cJSON *o = parse_lean(object, len);
         if (o) skiff_sched_node_update(l->sched, o, &err);
     } else if (strcmp(type, "DELETED") == 0) {
         cJSON *o = cJSON_ParseWithLength(object, len);
@@ -307,7 +487,8 @@ static void pod_cb(void *ud, const char *type, const char *object, size_t len)
     skiff_error_t err;
     int added = strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0;
     if (!added && strcmp(type, "DELETED") != 0) return;
-    cJSON *o = cJSON_ParseWithLength(object, len);
+    if (type[0] == 'M' && echo_of_bind(l, object, len)) return; /* what we have, bound as we bound it */
+    cJSON *o = parse_lean(object, len);
     if (!o) return;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
     const cJSON *phase = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "status"), "phase");
@@ -320,9 +501,28 @@ static void pod_cb(void *ud, const char *type, const char *object, size_t len)
     }
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(meta, "name");
-    if (cJSON_IsString(n))
+    if (cJSON_IsString(n)) {
+        char key[520];
+        snprintf(key, sizeof key, "%s/%s", cJSON_IsString(ns) ? ns->valuestring : "default", n->valuestring);
+        echo_forget(l, key);
         skiff_sched_pod_delete(l->sched, cJSON_IsString(ns) ? ns->valuestring : "default", n->valuestring, &err);
+    }
     cJSON_Delete(o);
+}
+
+/* The pod as the API has it now, to the scheduler (an echo we skipped was
+ * someone else's bind). */
+static void refetch(sched_api_link_t *l, const skiff_sched_pod_t *pod)
+{
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", pod->namespace_, pod->name);
+    skiff_api_result_t r = { 0 };
+    skiff_error_t err;
+    if (skiff_api_client_get(l->client, path, &r, &err) == 0) {
+        cJSON *o = parse_lean(r.body, r.len);
+        if (o) skiff_sched_pod_update(l->sched, o, &err);
+    }
+    skiff_api_result_free(&r);
 }
 
 static void *supervise(void *arg)
@@ -346,6 +546,12 @@ static void *supervise(void *arg)
             skiff_api_client_watch(l->client, "/api/v1/nodes", "", node_cb, l, &l->nodes, &err);
         }
         if (p) {
+            /* the new watch starts with every pod (ADDED): no echo to wait for */
+            pthread_mutex_lock(&l->emu);
+            sched_map_each(&l->echoes, echo_free_cb, NULL);
+            sched_map_free(&l->echoes);
+            memset(&l->echoes, 0, sizeof l->echoes);
+            pthread_mutex_unlock(&l->emu);
             skiff_api_client_watch_stop(l->pods);
             l->pods = NULL;
             skiff_api_client_watch(l->client, "/api/v1/pods", "", pod_cb, l, &l->pods, &err);
@@ -365,8 +571,15 @@ int sched_api_link_new(skiff_api_server_t *srv, sched_api_link_t **out, skiff_sc
     int rc = skiff_api_client_local(srv, &l->client, err);
     if (rc < 0) { free(l); return rc; }
     if (sched_event_agg_new(0, &l->agg) < 0) l->agg = NULL; /* then every event is created anew */
+    /* the queue bound: client-go's 1000; SKIFF_SCHED_EVENT_QUEUE overrides
+     * (profiling under valgrind, where the writer thread starves) */
+    const char *qcap = getenv("SKIFF_SCHED_EVENT_QUEUE");
+    long cap = qcap ? strtol(qcap, NULL, 10) : 0;
+    if (sched_recorder_new(cap > 0 && cap <= 10000000 ? (size_t)cap : 0, write_event, l, &l->rec) < 0)
+        l->rec = NULL; /* then written inline */
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
+    pthread_mutex_init(&l->emu, NULL);
     *sink = (skiff_sched_sink_t){ l, link_bind, link_failed, link_bound, link_preempt };
     *out = l;
     return 0;
@@ -397,12 +610,33 @@ void sched_api_link_stop(sched_api_link_t *l)
     l->pods = l->nodes = NULL;
 }
 
+uint64_t sched_api_link_echoes_skipped(sched_api_link_t *l)
+{
+    pthread_mutex_lock(&l->emu);
+    uint64_t n = l->echoes_skipped;
+    pthread_mutex_unlock(&l->emu);
+    return n;
+}
+
+void sched_api_link_events(sched_api_link_t *l, int flush, uint64_t *written, uint64_t *dropped)
+{
+    *written = *dropped = 0;
+    if (!l->rec) return;
+    if (flush) sched_recorder_flush(l->rec);
+    *written = sched_recorder_written(l->rec);
+    *dropped = sched_recorder_dropped(l->rec);
+}
+
 void sched_api_link_free(sched_api_link_t *l)
 {
     if (!l) return;
     sched_api_link_stop(l);
+    sched_recorder_free(l->rec); /* writes what is queued */
     skiff_api_client_free(l->client);
     sched_event_agg_free(l->agg);
+    sched_map_each(&l->echoes, echo_free_cb, NULL);
+    sched_map_free(&l->echoes);
+    pthread_mutex_destroy(&l->emu);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     free(l);

@@ -203,6 +203,19 @@ void skiff_sched_component_stop(void *state)
     free(c);
 }
 
+void skiff_sched_component_events(void *state, int flush, uint64_t *written, uint64_t *dropped)
+{
+    sched_component_t *c = state;
+    *written = *dropped = 0;
+    if (c && c->link) sched_api_link_events(c->link, flush, written, dropped);
+}
+
+uint64_t skiff_sched_component_echoes_skipped(void *state)
+{
+    sched_component_t *c = state;
+    return c && c->link ? sched_api_link_echoes_skipped(c->link) : 0;
+}
+
 skiff_sched_t *skiff_sched_component_scheduler(void *state)
 {
     return state ? ((sched_component_t *)state)->sched : NULL;

@@ -23,6 +23,8 @@
 #ifndef SKIFF_CORE_SCHED_COMPONENT_H
 #define SKIFF_CORE_SCHED_COMPONENT_H
 
+#include <stdint.h>
+
 #include <libconfig.h>
 
 #include "config/config.h"
@@ -43,5 +45,11 @@ int skiff_sched_component_start(skiff_cluster_t *cl, const skiff_component_conf_
 void skiff_sched_component_stop(void *state);
 /* The running scheduler of a component state (to feed it in-process). */
 skiff_sched_t *skiff_sched_component_scheduler(void *state);
+/* Events the component's recorder wrote and dropped (its queue was full)
+ * so far; both 0 without an API server. `flush` first waits until what is
+ * queued has been written. */
+void skiff_sched_component_events(void *state, int flush, uint64_t *written, uint64_t *dropped);
+/* Watch echoes of the component's own binds taken without a parse. */
+uint64_t skiff_sched_component_echoes_skipped(void *state);
 
 #endif

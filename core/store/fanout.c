@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/fanout.h"
 
@@ -60,6 +61,24 @@ struct skiff_fanout {
     char fail_msg[SKIFF_ERROR_MSG_MAX];
 
     atomic_ullong live; /* event blocks allocated */
+
+    /* Pull subscriptions (under lock): they sleep on pull_cv; the store's
+     * thread broadcasts only when pull_sleepers says someone may sleep. */
+    pthread_cond_t pull_cv;
+    uint32_t pull_sleepers;
+
+    pthread_mutex_t tap_mu; /* held by the store's thread around a tap call */
+    skiff_store_watch_cb tap;
+    void *tap_ud;
+};
+
+struct skiff_fanout_pull {
+    skiff_fanout_t *f;
+    uint64_t cursor;   /* next window index to take (its thread only, under f->lock) */
+    int64_t min_rev;   /* skip events below the requested start */
+    int ended;         /* the negative code that ended it; 0 = running */
+    int wake;          /* skiff_fanout_pull_wake was called */
+    char msg[SKIFF_ERROR_MSG_MAX];
 };
 
 struct skiff_fanout_sub {
@@ -125,6 +144,24 @@ static void ev_unref(fo_event_t *e)
 
 /* ---- store side -------------------------------------------------------- */
 
+static void tap(skiff_fanout_t *f, const skiff_store_event_t *ev, const skiff_error_t *err)
+{
+    /* uncontended but for untap: two atomics per event */
+    pthread_mutex_lock(&f->tap_mu);
+    if (f->tap)
+        f->tap(f->tap_ud, ev, err);
+    pthread_mutex_unlock(&f->tap_mu);
+}
+
+/* Caller holds f->lock: wake pullers that sleep (or are about to). */
+static void pull_wake_locked(skiff_fanout_t *f)
+{
+    if (f->pull_sleepers) {
+        f->pull_sleepers = 0;
+        pthread_cond_broadcast(&f->pull_cv);
+    }
+}
+
 static void kick(skiff_fanout_t *f, uint64_t upto)
 {
     fo_kick_t k = { upto };
@@ -137,12 +174,18 @@ static void kick(skiff_fanout_t *f, uint64_t upto)
 static void fanout_fail(skiff_fanout_t *f, int code, const char *msg)
 {
     pthread_mutex_lock(&f->lock);
-    if (!f->failed) {
+    int first = !f->failed;
+    if (first) {
         f->failed = code ? code : SKIFF_E_INTERNAL;
         snprintf(f->fail_msg, sizeof f->fail_msg, "%s", msg && *msg ? msg : "store watch ended");
     }
+    skiff_error_t err;
+    skiff_error_set(&err, f->failed, "%s", f->fail_msg);
     uint64_t upto = f->next_idx;
+    pull_wake_locked(f);
     pthread_mutex_unlock(&f->lock);
+    if (first)
+        tap(f, NULL, &err);
     kick(f, upto);
 }
 
@@ -175,8 +218,11 @@ static void fanout_on_store(void *ud, const skiff_store_event_t *ev, const skiff
     f->last_rev = e->ev.kv.mod_rev;
     f->events++;
     uint64_t upto = f->next_idx;
+    pull_wake_locked(f);
     pthread_mutex_unlock(&f->lock);
     ev_unref(old);
+    /* after the wake-up: a woken puller runs while the tap does its work */
+    tap(f, ev, NULL);
     kick(f, upto);
 }
 
@@ -291,6 +337,8 @@ static void fanout_release(skiff_fanout_t *f)
     for (uint64_t i = f->first_idx; i < f->next_idx; i++)
         ev_unref(f->hist[i % f->cap]);
     pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->pull_cv);
+    pthread_mutex_destroy(&f->tap_mu);
     free(f->hist);
     free(f);
 }
@@ -320,6 +368,12 @@ int skiff_fanout_new(skiff_bus_t *bus, const skiff_store_ops_t *ops, void *self,
             opts->queue_len)
             qlen = opts->queue_len;
     }
+    skiff_store_watch_cb tap_cb = NULL;
+    void *tap_ud = NULL;
+    if (opts && opts->size >= offsetof(skiff_fanout_opts_t, tap_ud) + sizeof opts->tap_ud) {
+        tap_cb = opts->tap;
+        tap_ud = opts->tap_ud;
+    }
     if (history > FANOUT_HISTORY_MAX)
         return skiff_error_set(err, SKIFF_E_INVALID, "fanout: history %u is over the limit of %u", history,
                                FANOUT_HISTORY_MAX);
@@ -333,11 +387,19 @@ int skiff_fanout_new(skiff_bus_t *bus, const skiff_store_ops_t *ops, void *self,
         return skiff_error_set(err, -ENOMEM, "fanout: out of memory for a window of %u events", history);
     }
     pthread_mutex_init(&f->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* pull timeouts do not jump with the wall clock */
+    pthread_cond_init(&f->pull_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&f->tap_mu, NULL);
     f->bus = bus;
     f->ops = ops;
     f->self = self;
     f->cap = history;
     f->qlen = qlen;
+    f->tap = tap_cb;
+    f->tap_ud = tap_ud;
     atomic_init(&f->live, 0);
     snprintf(f->topic_name, sizeof f->topic_name, "store.fanout/%llu",
              (unsigned long long)atomic_fetch_add(&topic_counter, 1) + 1);
@@ -469,6 +531,15 @@ void skiff_fanout_unsubscribe(skiff_fanout_sub_t *s)
     skiff_bus_unsubscribe(s->bsub); /* waits for it; sub_free runs */
 }
 
+void skiff_fanout_untap(skiff_fanout_t *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->tap_mu); /* waits for a tap call in flight */
+    f->tap = NULL;
+    pthread_mutex_unlock(&f->tap_mu);
+}
+
 void skiff_fanout_stats(skiff_fanout_t *f, skiff_fanout_stats_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -485,4 +556,151 @@ void skiff_fanout_stats(skiff_fanout_t *f, skiff_fanout_stats_t *out)
     out->failed = f->failed;
     pthread_mutex_unlock(&f->lock);
     out->live_events = atomic_load(&f->live);
+}
+
+/* ---- pull subscriptions ------------------------------------------------ */
+
+int skiff_fanout_pull_open(skiff_fanout_t *f, int64_t start_rev, skiff_fanout_pull_t **out, skiff_error_t *err)
+{
+    if (!out)
+        return skiff_error_set(err, SKIFF_E_INVALID, "fanout: out is NULL");
+    *out = NULL;
+    if (!f)
+        return skiff_error_set(err, SKIFF_E_INVALID, "fanout: pull_open needs a fan-out");
+    if (start_rev < 0)
+        return skiff_error_set(err, SKIFF_E_INVALID, "fanout: start revision %lld is negative",
+                               (long long)start_rev);
+    skiff_fanout_pull_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return skiff_error_set(err, -ENOMEM, "fanout: out of memory");
+    p->f = f;
+    int rc = 0;
+    pthread_mutex_lock(&f->lock);
+    if (f->failed) {
+        rc = skiff_error_set(err, f->failed, "%s", f->fail_msg);
+    } else if (start_rev != 0 && start_rev <= f->evicted_rev) {
+        rc = skiff_error_set(err, SKIFF_E_COMPACTED,
+                             "fanout: revision %lld is older than the watch window (oldest revision %lld); "
+                             "re-list and watch again",
+                             (long long)start_rev, (long long)f->evicted_rev + 1);
+    } else {
+        p->min_rev = start_rev;
+        p->cursor = start_rev == 0 ? f->next_idx : window_find(f, start_rev);
+        f->nsubs++;
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (rc < 0) {
+        free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+/* Caller holds f->lock: end p (once) with code/msg. */
+static int pull_end_locked(skiff_fanout_pull_t *p, int code, const char *msg)
+{
+    if (!p->ended) {
+        p->ended = code;
+        snprintf(p->msg, sizeof p->msg, "%s", msg);
+        if (code == SKIFF_E_COMPACTED)
+            p->f->cut_off++;
+    }
+    return p->ended;
+}
+
+int skiff_fanout_pull(skiff_fanout_pull_t *p, skiff_store_watch_cb cb, void *ud, size_t max, int timeout_ms,
+                      skiff_error_t *err)
+{
+    if (!p || !cb)
+        return skiff_error_set(err, SKIFF_E_INVALID, "fanout: pull needs a handle and a callback");
+    skiff_fanout_t *f = p->f;
+    struct timespec until = { 0, 0 };
+    if (timeout_ms > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
+    size_t taken = 0;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        if (!p->ended && p->cursor < f->first_idx) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "watch subscriber fell out of the %u-event window (oldest revision now %lld); "
+                     "re-list and watch again", f->cap, (long long)f->evicted_rev + 1);
+            pull_end_locked(p, SKIFF_E_COMPACTED, msg);
+        }
+        if (!p->ended && p->cursor >= f->next_idx && f->failed)
+            pull_end_locked(p, f->failed, f->fail_msg);
+        if (p->ended) {
+            /* what was taken before is reported first; the end comes next call */
+            int code = p->ended;
+            if (taken) {
+                pthread_mutex_unlock(&f->lock);
+                return (int)taken;
+            }
+            skiff_error_set(err, code, "%s", p->msg);
+            pthread_mutex_unlock(&f->lock);
+            return code;
+        }
+        if (p->cursor < f->next_idx && (max == 0 || taken < max)) {
+            /* everything available, a few per lock of the window */
+            fo_event_t *batch[FANOUT_BATCH];
+            size_t n = 0;
+            while (p->cursor < f->next_idx && n < FANOUT_BATCH && (max == 0 || taken + n < max)) {
+                fo_event_t *e = f->hist[p->cursor % f->cap];
+                atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+                batch[n++] = e;
+                p->cursor++;
+            }
+            pthread_mutex_unlock(&f->lock);
+            for (size_t i = 0; i < n; i++) {
+                if (batch[i]->ev.kv.mod_rev >= p->min_rev)
+                    cb(ud, &batch[i]->ev, NULL);
+                ev_unref(batch[i]);
+            }
+            taken += n;
+            pthread_mutex_lock(&f->lock);
+            continue;
+        }
+        if (taken || p->wake || timeout_ms == 0) {
+            p->wake = 0;
+            pthread_mutex_unlock(&f->lock);
+            return (int)taken;
+        }
+        f->pull_sleepers++;
+        int rc = timeout_ms < 0 ? pthread_cond_wait(&f->pull_cv, &f->lock)
+                                : pthread_cond_timedwait(&f->pull_cv, &f->lock, &until);
+        if (rc == ETIMEDOUT)
+            timeout_ms = 0; /* one last look, then return */
+    }
+}
+
+void skiff_fanout_pull_wake(skiff_fanout_pull_t *p)
+{
+    if (!p)
+        return;
+    skiff_fanout_t *f = p->f;
+    pthread_mutex_lock(&f->lock);
+    p->wake = 1;
+    /* every sleeper wakes; the others find nothing new and sleep again */
+    f->pull_sleepers = 0;
+    pthread_cond_broadcast(&f->pull_cv);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void skiff_fanout_pull_close(skiff_fanout_pull_t *p)
+{
+    if (!p)
+        return;
+    skiff_fanout_t *f = p->f;
+    pthread_mutex_lock(&f->lock);
+    f->nsubs--;
+    pthread_mutex_unlock(&f->lock);
+    free(p);
 }

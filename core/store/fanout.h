@@ -41,6 +41,15 @@ typedef struct skiff_fanout_opts {
     uint32_t size;      /* sizeof(skiff_fanout_opts_t) */
     uint32_t history;   /* events kept for late joiners; 0 = 4096 */
     uint32_t queue_len; /* per-subscriber backlog (events) before cut-off; 0 = 1024 */
+    /* The tap (NULL = none): called on the store's watch thread for every
+     * event the fan-out gets, in order, from the fan-out's start revision,
+     * then once with err set if the store watch ends — no bus worker, no
+     * queue, no thread hop. For the fan-out's owner's own bookkeeping (the
+     * watch cache's object map): it must be quick and never block for long,
+     * as every watcher of the store waits for it. skiff_fanout_untap() stops
+     * it. */
+    skiff_store_watch_cb tap;
+    void *tap_ud;
 } skiff_fanout_opts_t;
 
 typedef struct skiff_fanout_stats {
@@ -85,5 +94,48 @@ int skiff_fanout_subscribe(skiff_fanout_t *f, int64_t start_rev, skiff_store_wat
 void skiff_fanout_unsubscribe(skiff_fanout_sub_t *s);
 
 void skiff_fanout_stats(skiff_fanout_t *f, skiff_fanout_stats_t *out);
+
+/* No tap call starts after this returns, and none is running. Not from the
+ * tap itself. NULL is fine. */
+void skiff_fanout_untap(skiff_fanout_t *f);
+
+/* ---- pull subscriptions ------------------------------------------------
+ *
+ * A consumer with a thread of its own (the in-process API client's watch
+ * thread) takes events from the window on that thread instead of through a
+ * bus worker: one thread hop less per event (store watch thread -> consumer,
+ * not store -> bus worker -> consumer), and a consumer that is busy when
+ * events arrive is not woken at all — the store's thread wakes pullers only
+ * when one sleeps, and a puller takes everything available per wake-up.
+ * A slow puller is cut off as a slow subscriber is: when it falls out of
+ * the window it ends with SKIFF_E_COMPACTED (re-list, watch again). It pins
+ * no memory of its own (what it has not read is the window's), so the window
+ * is its bounded queue.
+ *
+ * A pull handle is used by one thread at a time; skiff_fanout_pull_wake()
+ * may be called from any thread. Close every pull handle before
+ * skiff_fanout_free(). */
+typedef struct skiff_fanout_pull skiff_fanout_pull_t;
+
+/* Open at start_rev (0 = only events after now); errors as for subscribe. */
+int skiff_fanout_pull_open(skiff_fanout_t *f, int64_t start_rev, skiff_fanout_pull_t **out, skiff_error_t *err);
+
+/* Hand every event available now (revision order, up to `max`; 0 = no
+ * limit) to cb on the caller's thread, waiting up to timeout_ms (< 0: no
+ * limit) for the first one. cb's event is borrowed for the call and cb
+ * never gets an error (the error is returned). Returns the number of events
+ * taken (some may have been below start_rev and skipped), 0 when the wait
+ * timed out or skiff_fanout_pull_wake() was called, or the negative code
+ * that ended the stream (err set): SKIFF_E_COMPACTED when cut off, or the
+ * store watch's error; every later call returns it again. */
+int skiff_fanout_pull(skiff_fanout_pull_t *p, skiff_store_watch_cb cb, void *ud, size_t max, int timeout_ms,
+                      skiff_error_t *err);
+
+/* Make a waiting (or the next) skiff_fanout_pull return 0 at once. */
+void skiff_fanout_pull_wake(skiff_fanout_pull_t *p);
+
+/* Close a pull handle (not while another thread is inside skiff_fanout_pull
+ * with it). NULL is fine. */
+void skiff_fanout_pull_close(skiff_fanout_pull_t *p);
 
 #endif

@@ -746,6 +746,281 @@ static void test_churn(void **state)
     fake_del(st);
 }
 
+/* ---- pull subscriptions and the tap ------------------------------------ */
+
+typedef struct puller {
+    skiff_fanout_pull_t *p;
+    rec_t *r;
+    atomic_int stop;
+    atomic_long calls;   /* pulls that returned events */
+    atomic_long events;  /* events those pulls took */
+    atomic_int end_code;
+    int max_wait_ms;
+} puller_t;
+
+static void *puller_main(void *arg)
+{
+    puller_t *pl = arg;
+    while (!atomic_load(&pl->stop)) {
+        skiff_error_t err = { 0 };
+        int n = skiff_fanout_pull(pl->p, rec_cb, pl->r, 0, pl->max_wait_ms ? pl->max_wait_ms : 1000, &err);
+        if (n < 0) {
+            atomic_store(&pl->end_code, n);
+            break;
+        }
+        if (n > 0) {
+            atomic_fetch_add(&pl->calls, 1);
+            atomic_fetch_add(&pl->events, n);
+        }
+    }
+    return NULL;
+}
+
+/* Everything available is taken per call, in order; a puller on its own
+ * thread misses nothing while the store's thread keeps writing, and takes
+ * more than one event per wake-up when it is busy. */
+static void test_pull_batches_in_order(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    skiff_bus_t *bus;
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    fake_store_t *st = fake_new();
+    skiff_fanout_t *f = fanout(bus, st, 0, 8192, 0);
+    skiff_fanout_pull_t *p;
+    assert_int_equal(skiff_fanout_pull_open(f, 0, &p, &err), 0);
+    /* nothing yet: a zero timeout returns at once */
+    rec_t *r = rec_new(N + 100);
+    assert_int_equal(skiff_fanout_pull(p, rec_cb, r, 0, 0, &err), 0);
+    for (int v = 0; v < 100; v++)
+        fake_put(st, v % 2 ? "/pods/a" : "/pods/b", v);
+    /* one call takes all 100 (max 0 = no limit); with a max, a part */
+    skiff_fanout_pull_t *q;
+    assert_int_equal(skiff_fanout_pull_open(f, 1, &q, &err), 0);
+    rec_t *rq = rec_new(200);
+    assert_int_equal(skiff_fanout_pull(q, rec_cb, rq, 30, 0, &err), 30);
+    assert_int_equal(skiff_fanout_pull(q, rec_cb, rq, 0, 0, &err), 70);
+    expect_stream(rq, st, 1, st->rev);
+    assert_int_equal(skiff_fanout_pull(p, rec_cb, r, 0, 1000, &err), 100);
+    expect_stream(r, st, 1, st->rev);
+    /* now a thread of its own, and a slow start: its first callbacks sleep */
+    puller_t pl = { .p = p, .r = r };
+    r->sleep_ms = 2;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, puller_main, &pl), 0);
+    for (int v = 100; v < N; v++) {
+        fake_put(st, v % 3 ? "/pods/a" : "/pods/c", v);
+        if (v == 300)
+            r->sleep_ms = 0;
+        if (v % 500 == 0)
+            sleep_ms(2); /* let it catch up and sleep now and then */
+    }
+    assert_true(wait_count(r, N));
+    atomic_store(&pl.stop, 1);
+    skiff_fanout_pull_wake(p);
+    pthread_join(th, NULL);
+    expect_stream(r, st, 1, st->rev);
+    assert_int_equal(atomic_load(&pl.events), N - 100);
+    /* batches: far fewer pulls than events (the 2 ms callbacks alone make
+     * the writer run ahead) */
+    print_message("# pull: %ld events in %ld wake-ups\n", atomic_load(&pl.events), atomic_load(&pl.calls));
+    assert_true(atomic_load(&pl.calls) < N / 2);
+    skiff_fanout_stats_t s;
+    skiff_fanout_stats(f, &s);
+    assert_int_equal(s.subscribers, 2);
+    assert_int_equal(s.cut_off, 0);
+    skiff_fanout_pull_close(p);
+    skiff_fanout_pull_close(q);
+    skiff_fanout_pull_close(NULL);
+    skiff_fanout_stats(f, &s);
+    assert_int_equal(s.subscribers, 0);
+    skiff_fanout_free(f);
+    rec_del(r);
+    rec_del(rq);
+    skiff_bus_free(bus);
+    fake_del(st);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct waker {
+    skiff_fanout_pull_t *p;
+    fake_store_t *st;
+    int put; /* 1: write an event, 0: skiff_fanout_pull_wake */
+} waker_t;
+
+static void *waker_main(void *arg)
+{
+    waker_t *w = arg;
+    sleep_ms(50);
+    if (w->put)
+        fake_put(w->st, "/pods/w", 1);
+    else
+        skiff_fanout_pull_wake(w->p);
+    return NULL;
+}
+
+/* A sleeping puller wakes for an event or skiff_fanout_pull_wake, and a
+ * timeout ends the wait with 0. */
+static void test_pull_wait_wake_timeout(void **state)
+{
+    (void)state;
+    skiff_bus_t *bus;
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    fake_store_t *st = fake_new();
+    skiff_fanout_t *f = fanout(bus, st, 0, 64, 0);
+    skiff_fanout_pull_t *p;
+    assert_int_equal(skiff_fanout_pull_open(f, 0, &p, &err), 0);
+    rec_t *r = rec_new(16);
+    int64_t t0 = mono_ms();
+    assert_int_equal(skiff_fanout_pull(p, rec_cb, r, 0, 60, &err), 0);
+    int64_t dt = mono_ms() - t0;
+    assert_true(dt >= 55 && dt < 5000);
+    pthread_t th;
+    waker_t w = { p, st, 1 };
+    assert_int_equal(pthread_create(&th, NULL, waker_main, &w), 0);
+    assert_int_equal(skiff_fanout_pull(p, rec_cb, r, 0, -1, &err), 1);
+    pthread_join(th, NULL);
+    assert_int_equal(atomic_load(&r->count), 1);
+    w.put = 0;
+    assert_int_equal(pthread_create(&th, NULL, waker_main, &w), 0);
+    t0 = mono_ms();
+    assert_int_equal(skiff_fanout_pull(p, rec_cb, r, 0, -1, &err), 0);
+    assert_true(mono_ms() - t0 < 5000);
+    pthread_join(th, NULL);
+    /* a wake-up given while it was not waiting ends the next wait at once */
+    skiff_fanout_pull_wake(p);
+    assert_int_equal(skiff_fanout_pull(p, rec_cb, r, 0, -1, &err), 0);
+    /* bad input */
+    assert_int_equal(skiff_fanout_pull(p, NULL, r, 0, 0, &err), SKIFF_E_INVALID);
+    assert_int_equal(skiff_fanout_pull_open(f, -1, &p, &err), SKIFF_E_INVALID);
+    assert_null(p);
+    skiff_fanout_pull_t *p2 = NULL;
+    assert_int_equal(skiff_fanout_pull_open(NULL, 0, &p2, &err), SKIFF_E_INVALID);
+    skiff_fanout_pull_close(p);
+    skiff_fanout_free(f);
+    rec_del(r);
+    skiff_bus_free(bus);
+    fake_del(st);
+}
+
+/* A puller that falls out of the window is cut off with COMPACTED (what it
+ * had taken before is kept, nothing after it); one that keeps up is not;
+ * opening before the window fails; the store's error ends everyone after
+ * the events before it. */
+static void test_pull_cut_off_and_errors(void **state)
+{
+    (void)state;
+    enum { HIST = 64 };
+    skiff_bus_t *bus;
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    fake_store_t *st = fake_new();
+    skiff_fanout_t *f = fanout(bus, st, 0, HIST, 0);
+    skiff_fanout_pull_t *slow, *fast;
+    assert_int_equal(skiff_fanout_pull_open(f, 0, &slow, &err), 0);
+    assert_int_equal(skiff_fanout_pull_open(f, 0, &fast, &err), 0);
+    rec_t *rs = rec_new(400), *rf = rec_new(400);
+    for (int v = 0; v < 40; v++)
+        fake_put(st, "/pods/a", v);
+    assert_int_equal(skiff_fanout_pull(slow, rec_cb, rs, 10, 0, &err), 10);
+    for (int v = 40; v < 200; v++) {
+        fake_put(st, "/pods/a", v);
+        if (v % 16 == 0)
+            assert_true(skiff_fanout_pull(fast, rec_cb, rf, 0, 0, &err) > 0);
+    }
+    assert_true(skiff_fanout_pull(fast, rec_cb, rf, 0, 0, &err) > 0);
+    expect_stream(rf, st, 1, st->rev);
+    int rc = skiff_fanout_pull(slow, rec_cb, rs, 0, 0, &err);
+    assert_int_equal(rc, SKIFF_E_COMPACTED);
+    assert_non_null(strstr(err.msg, "re-list and watch again"));
+    assert_int_equal(skiff_fanout_pull(slow, rec_cb, rs, 0, 1000, &err), SKIFF_E_COMPACTED); /* again, at once */
+    assert_int_equal(rs->n, 10);
+    expect_stream(rs, st, 1, 10);
+    skiff_fanout_stats_t s;
+    skiff_fanout_stats(f, &s);
+    assert_int_equal(s.cut_off, 1);
+    /* before the window: refused */
+    skiff_fanout_pull_t *old;
+    assert_int_equal(skiff_fanout_pull_open(f, 5, &old, &err), SKIFF_E_COMPACTED);
+    assert_null(old);
+    /* inside it: replayed from there */
+    skiff_fanout_pull_t *mid;
+    assert_int_equal(skiff_fanout_pull_open(f, st->rev - 9, &mid, &err), 0);
+    rec_t *rm = rec_new(16);
+    assert_int_equal(skiff_fanout_pull(mid, rec_cb, rm, 0, 0, &err), 10);
+    expect_stream(rm, st, st->rev - 9, st->rev);
+    /* the store's error: events before it first, then the error, every call */
+    fake_put(st, "/pods/a", 1000);
+    fake_put(st, "/pods/a", 1001);
+    fake_fail(st, SKIFF_E_CLOSED, "the store went away");
+    assert_int_equal(skiff_fanout_pull(mid, rec_cb, rm, 0, 0, &err), 2);
+    assert_int_equal(skiff_fanout_pull(mid, rec_cb, rm, 0, 0, &err), SKIFF_E_CLOSED);
+    assert_string_equal(err.msg, "the store went away");
+    assert_int_equal(skiff_fanout_pull(mid, rec_cb, rm, 0, -1, &err), SKIFF_E_CLOSED);
+    expect_stream(rm, st, st->rev - 11, st->rev);
+    skiff_fanout_pull_t *late;
+    assert_int_equal(skiff_fanout_pull_open(f, 0, &late, &err), SKIFF_E_CLOSED);
+    skiff_fanout_pull_close(slow);
+    skiff_fanout_pull_close(fast);
+    skiff_fanout_pull_close(mid);
+    skiff_fanout_free(f);
+    rec_del(rs);
+    rec_del(rf);
+    rec_del(rm);
+    skiff_bus_free(bus);
+    fake_del(st);
+}
+
+/* The tap gets every event from the fan-out's start in order, on the
+ * store's thread (here: the writer's), then the store's error; untap stops
+ * it. */
+static void test_tap(void **state)
+{
+    (void)state;
+    skiff_bus_t *bus;
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&bus, &err), 0);
+    fake_store_t *st = fake_new();
+    for (int v = 0; v < 5; v++)
+        fake_put(st, "/pods/early", v);
+    rec_t *t = rec_new(64);
+    skiff_fanout_opts_t o = { .size = sizeof o, .history = 16, .tap = rec_cb, .tap_ud = t };
+    skiff_fanout_t *f;
+    /* from revision 3: the fake store replays 3..5 from inside watch() */
+    assert_int_equal(skiff_fanout_new(bus, &fake_ops, st, "/pods/", 6, 3, &o, &f, &err), 0);
+    assert_int_equal(atomic_load(&t->count), 3);
+    for (int v = 0; v < 40; v++) /* more than the window: the tap has no window */
+        fake_put(st, "/pods/b", v);
+    assert_int_equal(atomic_load(&t->count), 43); /* synchronously, before fake_put returned */
+    expect_stream(t, st, 3, st->rev);
+    fake_fail(st, SKIFF_E_COMPACTED, "compacted under the watch");
+    assert_int_equal(atomic_load(&t->final_code), SKIFF_E_COMPACTED);
+    skiff_fanout_untap(f);
+    skiff_fanout_untap(NULL);
+    skiff_fanout_free(f);
+    /* untap before the store's next event: no more calls */
+    rec_t *t2 = rec_new(64);
+    o.tap_ud = t2;
+    assert_int_equal(skiff_fanout_new(bus, &fake_ops, st, "/pods/", 6, 0, &o, &f, &err), 0);
+    fake_put(st, "/pods/c", 1);
+    skiff_fanout_untap(f);
+    fake_put(st, "/pods/c", 2);
+    assert_int_equal(atomic_load(&t2->count), 1);
+    skiff_fanout_free(f);
+    rec_del(t);
+    rec_del(t2);
+    skiff_bus_free(bus);
+    fake_del(st);
+}
+
 static int check_violations(void **state)
 {
     (void)state;
@@ -765,6 +1040,10 @@ int main(void)
         cmocka_unit_test_teardown(test_store_error_ends_all, check_violations),
         cmocka_unit_test_teardown(test_final_error_survives_full_queue, check_violations),
         cmocka_unit_test_teardown(test_churn, check_violations),
+        cmocka_unit_test_teardown(test_pull_batches_in_order, check_violations),
+        cmocka_unit_test_teardown(test_pull_wait_wake_timeout, check_violations),
+        cmocka_unit_test_teardown(test_pull_cut_off_and_errors, check_violations),
+        cmocka_unit_test_teardown(test_tap, check_violations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

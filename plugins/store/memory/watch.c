@@ -293,6 +293,7 @@ int memory_hub_start(memory_store_t *s, skiff_error_t *err)
     int rc = pthread_create(&h->thread, NULL, hub_main, s);
     if (rc)
         return skiff_error_set(err, -rc, "cannot start the watch hub thread: %s", strerror(rc));
+    pthread_setname_np(h->thread, "mem-watchhub"); /* for perf/top; best effort */
     pthread_mutex_lock(&h->mu);
     h->running = 1;
     pthread_mutex_unlock(&h->mu);
