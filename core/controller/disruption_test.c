@@ -254,6 +254,15 @@ static void test_eviction(void **state)
     /* no budget selects it: evicted */
     snprintf(body, sizeof body, EV, "free");
     assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods/free/eviction", body, NULL), 201);
+    /* a dry run (deleteOptions.dryRun, as kubectl drain --dry-run=server) checks, spends and deletes nothing */
+    assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods/e1/eviction",
+                          "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"e1\"},"
+                          "\"deleteOptions\":{\"dryRun\":[\"All\"]}}", NULL), 201);
+    assert_int_equal(call(f, "GET", "/api/v1/namespaces/default/pods/e1", NULL, NULL), 200);
+    wait_status(f, "e", "3/2/3/1/True/SufficientPods/1");
+    assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods/nosuch/eviction",
+                          "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"nosuch\"},"
+                          "\"deleteOptions\":{\"dryRun\":[\"All\"]}}", NULL), 404);
     /* the one disruption allowed is spent */
     snprintf(body, sizeof body, EV, "e1");
     assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods/e1/eviction", body, NULL), 201);
