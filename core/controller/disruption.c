@@ -106,7 +106,10 @@ static int pod_ready(const cJSON *pod)
 /* intstr.GetScaledValueFromIntOrPercent(v, total, roundUp=true). */
 static int scaled(const cJSON *v, int64_t total, int64_t *out)
 {
-    if (cJSON_IsNumber(v)) { *out = (int64_t)v->valuedouble; return 0; }
+    if (cJSON_IsNumber(v)) { /* an int32 once validated; clamped anyway before the cast */
+        *out = v->valuedouble > 2147483647.0 ? 2147483647 : v->valuedouble < 0 ? 0 : (int64_t)v->valuedouble;
+        return 0;
+    }
     if (!cJSON_IsString(v)) return -1;
     char *end;
     long p = strtol(v->valuestring, &end, 10);
@@ -296,7 +299,7 @@ static int pdb_try_sync(skiff_ctrl_t *c, const cJSON *pdb, skiff_error_t *err)
             if (desired < 0) desired = 0;
         }
     } else if (cJSON_IsNumber(min)) {
-        desired = (int64_t)min->valuedouble;
+        desired = skiff_obj_int(spec, "minAvailable", 0);
         expected = (int64_t)pods.n;
     } else if (cJSON_IsString(min)) {
         if ((rc = expected_scale(c, &pods, &expected, &unmanaged, err)) == 0 && scaled(min, expected, &desired) < 0)

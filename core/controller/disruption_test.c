@@ -159,6 +159,10 @@ static void test_validation(void **state)
     assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", neg, &o), 422);
     assert_non_null(strstr(skiff_obj_str(o, "message"), "spec.maxUnavailable: Invalid value: -1: must be greater than or equal to 0"));
     cJSON_Delete(o);
+    const char *huge = "{\"metadata\":{\"name\":\"h\"},\"spec\":{\"minAvailable\":1e308}}";
+    assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", huge, &o), 422);
+    assert_non_null(strstr(skiff_obj_str(o, "message"), "spec.minAvailable: Invalid value: 1e+308: must be an integer or percentage"));
+    cJSON_Delete(o);
     const char *pol = "{\"metadata\":{\"name\":\"u\"},\"spec\":{\"unhealthyPodEvictionPolicy\":\"Never\"}}";
     assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", pol, &o), 422);
     assert_non_null(strstr(skiff_obj_str(o, "message"), "Unsupported value: \"Never\": supported values: \"AlwaysAllow\", \"IfHealthyBudget\""));
