@@ -246,7 +246,9 @@ static void test_token_request_and_authentication(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(st, "authenticated")));
     assert_json(cJSON_GetObjectItem(st, "audiences"), "['vault']");
     assert_string_equal(str(st, "user.username"), "system:serviceaccount:dev:robot");
-    assert_non_null(strstr(cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "user"), "extra")), "authentication.kubernetes.io/credential-id"));
+    char *extra = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "user"), "extra"));
+    assert_non_null(strstr(extra, "authentication.kubernetes.io/credential-id"));
+    free(extra);
     cJSON_Delete(o);
     snprintf(body, sizeof body, "{\"spec\":{\"token\":\"%s\"}}", vault);
     assert_int_equal(admin(f, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", body, &o), 201);
