@@ -277,6 +277,12 @@ int apisrv_sa_check(skiff_api_server_t *s, const char *tok, size_t len, const ch
             u->groups[1] = u->ns_group;
             u->groups[2] = "system:authenticated";
             u->user = (skiff_api_user_t){ u->name, u->uid, u->groups, 3 };
+            const cJSON *pod = cJSON_GetObjectItemCaseSensitive(kio, "pod"), *node = cJSON_GetObjectItemCaseSensitive(kio, "node");
+            snprintf(u->jti, sizeof u->jti, "%s", sget(cl, "jti", NULL));
+            snprintf(u->pod_name, sizeof u->pod_name, "%s", sget(pod, "name", NULL));
+            snprintf(u->pod_uid, sizeof u->pod_uid, "%s", sget(pod, "uid", NULL));
+            snprintf(u->node_name, sizeof u->node_name, "%s", sget(node, "name", NULL));
+            snprintf(u->node_uid, sizeof u->node_uid, "%s", sget(node, "uid", NULL));
             rc = 0;
         }
         cJSON_Delete(o);
@@ -483,25 +489,21 @@ static cJSON *user_json(const skiff_api_user_t *u)
     return ui;
 }
 
-/* kube's extra user info of a service-account token */
-static void add_extra(cJSON *ui, const cJSON *claims)
+void apisrv_sa_extra(const apisrv_sa_user_t *u, cJSON *ui)
 {
-    const cJSON *kio = cJSON_GetObjectItemCaseSensitive(claims, "kubernetes.io");
     cJSON *ex = cJSON_AddObjectToObject(ui, "extra");
-    char v[300];
-    snprintf(v, sizeof v, "JTI=%s", sget(claims, "jti", NULL));
-    cJSON_AddItemToObject(ex, "authentication.kubernetes.io/credential-id", cJSON_CreateStringArray((const char *[]){ v }, 1));
-    static const char *const refs[] = { "node", "pod" };
-    for (int i = 0; i < 2; i++) {
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(kio, refs[i]);
-        if (!r) continue;
-        char kn[80], ku[80];
-        snprintf(kn, sizeof kn, "authentication.kubernetes.io/%s-name", refs[i]);
-        snprintf(ku, sizeof ku, "authentication.kubernetes.io/%s-uid", refs[i]);
-        const char *n = sget(r, "name", NULL), *u = sget(r, "uid", NULL);
-        cJSON_AddItemToObject(ex, kn, cJSON_CreateStringArray(&n, 1));
-        cJSON_AddItemToObject(ex, ku, cJSON_CreateStringArray(&u, 1));
+    char v[100];
+    if (u->jti[0]) {
+        snprintf(v, sizeof v, "JTI=%s", u->jti);
+        const char *p = v;
+        cJSON_AddItemToObject(ex, "authentication.kubernetes.io/credential-id", cJSON_CreateStringArray(&p, 1));
     }
+    const struct { const char *key, *val; } kv[] = {
+        { "authentication.kubernetes.io/node-name", u->node_name }, { "authentication.kubernetes.io/node-uid", u->node_uid },
+        { "authentication.kubernetes.io/pod-name", u->pod_name }, { "authentication.kubernetes.io/pod-uid", u->pod_uid },
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (*kv[i].val) cJSON_AddItemToObject(ex, kv[i].key, cJSON_CreateStringArray(&kv[i].val, 1));
 }
 
 int apisrv_handle_token_review(apisrv_call_t *c)
@@ -537,7 +539,7 @@ int apisrv_handle_token_review(apisrv_call_t *c)
         if (apisrv_sa_check(c->s, tok, strlen(tok), auds, na, c->now_ns / 1000000000, &u, &claims, why, sizeof why) == 0) {
             cJSON_AddBoolToObject(st, "authenticated", 1);
             cJSON *ui = user_json(&u.user);
-            add_extra(ui, claims);
+            apisrv_sa_extra(&u, ui);
             cJSON_AddItemToObject(st, "user", ui);
             /* the audiences the token is good for among those asked */
             cJSON *a = cJSON_AddArrayToObject(st, "audiences");
