@@ -364,6 +364,30 @@ static void test_assumed_pods_count_and_message(void **state)
     skiff_sched_free(s);
 }
 
+/* A watch restarted after a 410 starts with every pod as listed; a pod we
+ * have bound may come back unbound (listed before our bind landed). It must
+ * stay placed and not be scheduled again: spec.nodeName is never unset. */
+static void test_stale_unbound_copy_keeps_placement(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    add_node(s, "n1", "1");
+    add_pod(s, "p1", "600m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
+    assert_string_equal(R.bound[0], "p1=n1");
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    add_pod(s, "p1", "600m", "default-scheduler"); /* the stale, unbound copy */
+    add_pod(s, "p2", "600m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    assert_string_equal(R.failed[0], "p2: 0/1 nodes are available: 1 Insufficient cpu.");
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    assert_int_equal(R.n_bound, 1); /* p1 was not bound a second time */
+    skiff_sched_free(s);
+}
+
 static void test_retry_on_node_add(void **state)
 {
     (void)state;
@@ -770,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_weights),
         cmocka_unit_test(test_profiles_and_unknown_scheduler),
         cmocka_unit_test(test_assumed_pods_count_and_message),
+        cmocka_unit_test(test_stale_unbound_copy_keeps_placement),
         cmocka_unit_test(test_retry_on_node_add),
         cmocka_unit_test(test_unreserve_after_failed_bind),
         cmocka_unit_test(test_permit_timeout_and_allow),
