@@ -84,6 +84,7 @@ typedef struct sched_pod_rec {
     size_t n_term_pos;
     int refs;
     char *nominated;            /* node it is nominated to (nominate.c), NULL: none */
+    struct sched_pod_rec *gc_next; /* on a list of dead records to free (sched.c) */
 } sched_pod_rec_t;
 
 enum { SCHED_Q_NONE = 0, SCHED_Q_ACTIVE, SCHED_Q_BACKOFF, SCHED_Q_UNSCHED };
