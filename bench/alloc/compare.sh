@@ -46,6 +46,6 @@ for ((r = 1; r <= runs; r++)); do
     rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$out/time")
     cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f", u+s}' "$out/time")
     echo "run $r $name: load $load, peak RSS $((rss / 1024)) MB, CPU ${cpu} s"
-    grep -E "$grep_re" "$out/log" | grep -v '^sched-api:' | sed 's/^/    /' || true
+    grep -E "$grep_re" "$out/log" | grep -Ev '^sched(-api)?:' | sed 's/^/    /' || true
   done
 done

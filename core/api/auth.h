@@ -5,7 +5,9 @@
  * looked up in a static token file (kube-apiserver's --token-auth-file CSV:
  * `token,user,uid,"group1,group2"`). A request without a token is
  * `system:anonymous` in `system:unauthenticated` when anonymous requests
- * are allowed, else 401; an unknown token is always 401. Authenticated
+ * are allowed, else 401; an unknown token is always 401. A token not in
+ * the file may be a service-account token (TokenRequest, satoken.c): the
+ * caller is then system:serviceaccount:NS:NAME. Authenticated
  * users also get `system:authenticated`. Requests of the in-process client
  * (components inside the server's process) are trusted as
  * `system:skiff:component` in `system:masters`.

@@ -1156,6 +1156,13 @@ static int do_eviction(apisrv_call_t *c)
     /* PodDisruptionBudgets first (eviction.c), then the DisruptionTarget condition */
     if (apisrv_eviction_check(c, dry) < 0) return 0;
     if (!dry) apisrv_eviction_mark(c);
+    if (dry && !dry_run(c)) { /* deleteOptions.dryRun (kubectl drain --dry-run=server): nothing is deleted */
+        char key[600];
+        apisrv_kv_t kv;
+        if (object_key(c, key, sizeof key) < 0 || load(c, key, &kv, NULL) < 0) return 0;
+        free(kv.value);
+        return success_status(c, 201);
+    }
     cJSON *out;
     if (delete_one(c, &o, &out) < 0) return 0;
     cJSON_Delete(out);

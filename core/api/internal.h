@@ -88,6 +88,8 @@ typedef struct apisrv_sa_user {
     skiff_api_user_t user;
     const char *groups[3];
     char name[600], uid[64], ns_group[300];
+    /* kube's extra user info: the token's jti, a bound pod and its node */
+    char jti[64], pod_name[256], pod_uid[64], node_name[256], node_uid[64];
 } apisrv_sa_user_t;
 
 struct apisrv_call {

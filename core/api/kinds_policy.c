@@ -16,7 +16,9 @@ static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectI
 static void int_or_percent(const cJSON *v, const char *field, apisrv_invalid_t *inv)
 {
     if (cJSON_IsNumber(v)) {
-        if (v->valuedouble != (double)(long long)v->valuedouble)
+        /* an int32 (IntOrString): anything else is refused before any cast */
+        if (!(v->valuedouble >= -2147483648.0 && v->valuedouble <= 2147483647.0) ||
+            v->valuedouble != (double)(long long)v->valuedouble)
             apisrv_invalid_add(inv, "FieldValueInvalid", field, "Invalid value: %g: must be an integer or percentage (e.g '5%%')", v->valuedouble);
         else if (v->valuedouble < 0)
             apisrv_invalid_add(inv, "FieldValueInvalid", field, "Invalid value: %lld: must be greater than or equal to 0", (long long)v->valuedouble);

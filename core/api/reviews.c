@@ -13,6 +13,7 @@
 #include "api/authz.h"
 #include "api/body.h"
 #include "api/kinds.h"
+#include "api/satoken.h"
 
 static int only_create(apisrv_call_t *c)
 {
@@ -203,7 +204,9 @@ int apisrv_handle_ssr(apisrv_call_t *c)
     if (!cJSON_GetObjectItemCaseSensitive(m, "creationTimestamp")) cJSON_AddNullToObject(m, "creationTimestamp");
     cJSON_DeleteItemFromObjectCaseSensitive(o, "status");
     cJSON *st = cJSON_AddObjectToObject(o, "status");
-    cJSON_AddItemToObject(st, "userInfo", user_info(c->user ? c->user : &skiff_api_user_component));
+    cJSON *ui = user_info(c->user ? c->user : &skiff_api_user_component);
+    if (c->user == &c->sa.user) apisrv_sa_extra(&c->sa, ui); /* a service-account token's extra */
+    cJSON_AddItemToObject(st, "userInfo", ui);
     return apisrv_reply_json(c, 201, o);
 }
 

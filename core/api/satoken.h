@@ -20,6 +20,11 @@ void apisrv_sa_fini(skiff_api_server_t *s);
 int apisrv_sa_check(skiff_api_server_t *s, const char *tok, size_t len, const char *const *auds, size_t nauds,
                     int64_t now_s, apisrv_sa_user_t *u, cJSON **claims, char *why, size_t wl);
 
+/* kube's `extra` user info of a service-account caller
+ * (authentication.kubernetes.io/credential-id JTI=..., pod-name/-uid,
+ * node-name/-uid) added to a userInfo object. */
+void apisrv_sa_extra(const apisrv_sa_user_t *u, cJSON *userinfo);
+
 /* Authenticate c with a bearer token that is not in the token file: 0 and
  * c->user set to the service account, or -1 (answer 401). */
 int apisrv_sa_authenticate(apisrv_call_t *c, const char *tok, size_t len);

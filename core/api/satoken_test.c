@@ -182,12 +182,15 @@ static void test_token_request_and_authentication(void **state)
     assert_int_equal(cJSON_GetObjectItem(cl, "exp")->valuedouble - cJSON_GetObjectItem(cl, "iat")->valuedouble, 3600);
     assert_int_equal(strlen(str(cl, "jti")), 36);
     assert_non_null(cJSON_GetObjectItem(cl, "nbf"));
+    char jti[64];
+    snprintf(jti, sizeof jti, "%s", str(cl, "jti"));
     cJSON_Delete(cl);
-    /* the token authenticates as the service account */
+    /* the token authenticates as the service account (whoami shows kube's extra) */
     assert_int_equal(as_token(f, tok, "POST", WHOAMI, SSR, &o), 201);
-    char want_ui[512];
+    char want_ui[700];
     snprintf(want_ui, sizeof want_ui, "{'username':'system:serviceaccount:dev:robot','uid':'%s',"
-             "'groups':['system:serviceaccounts','system:serviceaccounts:dev','system:authenticated']}", sa_uid);
+             "'groups':['system:serviceaccounts','system:serviceaccounts:dev','system:authenticated'],"
+             "'extra':{'authentication.kubernetes.io/credential-id':['JTI=%s']}}", sa_uid, jti);
     assert_json(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "status"), "userInfo"), want_ui);
     cJSON_Delete(o);
     /* and RBAC decides for it (a ServiceAccount subject) */
@@ -246,7 +249,9 @@ static void test_token_request_and_authentication(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(st, "authenticated")));
     assert_json(cJSON_GetObjectItem(st, "audiences"), "['vault']");
     assert_string_equal(str(st, "user.username"), "system:serviceaccount:dev:robot");
-    assert_non_null(strstr(cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "user"), "extra")), "authentication.kubernetes.io/credential-id"));
+    char *extra = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "user"), "extra"));
+    assert_non_null(strstr(extra, "authentication.kubernetes.io/credential-id"));
+    free(extra);
     cJSON_Delete(o);
     snprintf(body, sizeof body, "{\"spec\":{\"token\":\"%s\"}}", vault);
     assert_int_equal(admin(f, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", body, &o), 201);

@@ -106,7 +106,10 @@ static int pod_ready(const cJSON *pod)
 /* intstr.GetScaledValueFromIntOrPercent(v, total, roundUp=true). */
 static int scaled(const cJSON *v, int64_t total, int64_t *out)
 {
-    if (cJSON_IsNumber(v)) { *out = (int64_t)v->valuedouble; return 0; }
+    if (cJSON_IsNumber(v)) { /* an int32 once validated; clamped anyway before the cast */
+        *out = v->valuedouble > 2147483647.0 ? 2147483647 : v->valuedouble < 0 ? 0 : (int64_t)v->valuedouble;
+        return 0;
+    }
     if (!cJSON_IsString(v)) return -1;
     char *end;
     long p = strtol(v->valuestring, &end, 10);
@@ -296,19 +299,14 @@ static int pdb_try_sync(skiff_ctrl_t *c, const cJSON *pdb, skiff_error_t *err)
             if (desired < 0) desired = 0;
         }
     } else if (cJSON_IsNumber(min)) {
-        desired = (int64_t)min->valuedouble;
+        desired = skiff_obj_int(spec, "minAvailable", 0);
         expected = (int64_t)pods.n;
     } else if (cJSON_IsString(min)) {
         if ((rc = expected_scale(c, &pods, &expected, &unmanaged, err)) == 0 && scaled(min, expected, &desired) < 0)
             rc = skiff_error_set(err, SKIFF_E_INVALID, "invalid minAvailable");
     }
     if (rc < 0) { skiff_objs_release(&pods); return rc; }
-    if (pods.n == 0) skiff_ctrl_event(c, pdb, "Normal", "NoPods", "No matching pods found");
-    if (unmanaged)
-        skiff_ctrl_event(c, pdb, "Warning", "UnmanagedPods",
-                         "Pods selected by this PodDisruptionBudget were found to be unmanaged. As a result, the status of the PDB "
-                         "cannot be calculated correctly, which may result in undefined behavior. To account for these pods please "
-                         "set \".spec.minAvailable\" field of the PDB to an integer value.");
+    size_t n_pods = pods.n;
     /* buildDisruptedPodMap + countHealthyPods */
     time_t now = time(NULL);
     const cJSON *old_dp = get(get(pdb, "status"), "disruptedPods");
@@ -345,6 +343,15 @@ static int pdb_try_sync(skiff_ctrl_t *c, const cJSON *pdb, skiff_error_t *err)
     if (expected <= 0 || allowed <= 0) allowed = 0;
     int64_t gen = skiff_obj_int(pdb, "metadata.generation", 0);
     if (up_to_date(get(pdb, "status"), current, desired, expected, allowed, dp, gen)) { cJSON_Delete(dp); return 0; }
+    /* kube records these on every sync and its recorder folds the repeats
+     * into one Event; here they go with the status writes only, so a
+     * budget that does not change makes no new Events */
+    if (n_pods == 0) skiff_ctrl_event(c, pdb, "Normal", "NoPods", "No matching pods found");
+    if (unmanaged)
+        skiff_ctrl_event(c, pdb, "Warning", "UnmanagedPods",
+                         "Pods selected by this PodDisruptionBudget were found to be unmanaged. As a result, the status of the PDB "
+                         "cannot be calculated correctly, which may result in undefined behavior. To account for these pods please "
+                         "set \".spec.minAvailable\" field of the PDB to an integer value.");
     cJSON *n = cJSON_Duplicate(pdb, 1);
     if (!n) { cJSON_Delete(dp); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
     cJSON *st = cJSON_GetObjectItemCaseSensitive(n, "status");

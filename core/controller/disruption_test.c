@@ -126,6 +126,23 @@ static void pdb(fx_t *f, const char *name, const char *spec)
     cJSON_Delete(o);
 }
 
+/* How many Events with this reason the object has. */
+static int events_of(fx_t *f, const char *name, const char *reason)
+{
+    char fs[300];
+    snprintf(fs, sizeof fs, "involvedObject.name=%s,reason=%s", name, reason);
+    skiff_api_result_t r = { 0 };
+    skiff_error_t err;
+    int n = -1;
+    if (skiff_api_client_list(f->t->cl, "/api/v1/namespaces/default/events", NULL, fs, &r, &err) == 0) {
+        cJSON *l = cJSON_ParseWithLength(r.body, r.len);
+        n = cJSON_GetArraySize(cJSON_GetObjectItem(l, "items"));
+        cJSON_Delete(l);
+    }
+    skiff_api_result_free(&r);
+    return n;
+}
+
 static void test_validation(void **state)
 {
     fx_t *f = *state;
@@ -141,6 +158,10 @@ static void test_validation(void **state)
     const char *neg = "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"maxUnavailable\":-1}}";
     assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", neg, &o), 422);
     assert_non_null(strstr(skiff_obj_str(o, "message"), "spec.maxUnavailable: Invalid value: -1: must be greater than or equal to 0"));
+    cJSON_Delete(o);
+    const char *huge = "{\"metadata\":{\"name\":\"h\"},\"spec\":{\"minAvailable\":1e308}}";
+    assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", huge, &o), 422);
+    assert_non_null(strstr(skiff_obj_str(o, "message"), "spec.minAvailable: Invalid value: 1e+308: must be an integer or percentage"));
     cJSON_Delete(o);
     const char *pol = "{\"metadata\":{\"name\":\"u\"},\"spec\":{\"unhealthyPodEvictionPolicy\":\"Never\"}}";
     assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", pol, &o), 422);
@@ -178,6 +199,11 @@ static void test_status(void **state)
     /* null selector: no pods, nothing allowed */
     pdb(f, "none", "{\"minAvailable\":0}");
     wait_status(f, "none", "0/0/0/0/False/InsufficientPods/1");
+    /* with the status write only (a lost write race may make a second one) */
+    int nopods = events_of(f, "none", "NoPods");
+    assert_true(nopods >= 1 && nopods <= 2);
+    usleep(200000);
+    assert_int_equal(events_of(f, "none", "NoPods"), nopods); /* settled: no more */
     /* a pod turning Ready frees a disruption */
     char path[] = "/api/v1/namespaces/default/pods/w3/status";
     cJSON *p = NULL;
@@ -221,6 +247,10 @@ static void test_scale(void **state)
     assert_int_equal(skiff_api_client_patch(f->t->cl, "/apis/apps/v1/namespaces/default/replicasets/rs", "application/merge-patch+json",
                                             "{\"spec\":{\"replicas\":3}}", NULL, &err), 0);
     wait_status(f, "max", "3/2/3/1/True/SufficientPods/1");
+    /* a bare pod under a percentage budget: not counted, an UnmanagedPods warning */
+    pod(f, "bare", "{\"app\":\"r\"}", 1, "");
+    wait_status(f, "max", "4/2/3/2/True/SufficientPods/1");
+    assert_true(events_of(f, "max", "UnmanagedPods") >= 1);
     /* a DaemonSet pod under a percentage: no controller skiff can scale */
     pod(f, "d1", "{\"app\":\"d\"}", 1, "[{\"apiVersion\":\"apps/v1\",\"kind\":\"DaemonSet\",\"name\":\"ds\",\"uid\":\"u-ds\",\"controller\":true}]");
     pdb(f, "ds", "{\"maxUnavailable\":1,\"selector\":{\"matchLabels\":{\"app\":\"d\"}}}");
@@ -254,6 +284,15 @@ static void test_eviction(void **state)
     /* no budget selects it: evicted */
     snprintf(body, sizeof body, EV, "free");
     assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods/free/eviction", body, NULL), 201);
+    /* a dry run (deleteOptions.dryRun, as kubectl drain --dry-run=server) checks, spends and deletes nothing */
+    assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods/e1/eviction",
+                          "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"e1\"},"
+                          "\"deleteOptions\":{\"dryRun\":[\"All\"]}}", NULL), 201);
+    assert_int_equal(call(f, "GET", "/api/v1/namespaces/default/pods/e1", NULL, NULL), 200);
+    wait_status(f, "e", "3/2/3/1/True/SufficientPods/1");
+    assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods/nosuch/eviction",
+                          "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"nosuch\"},"
+                          "\"deleteOptions\":{\"dryRun\":[\"All\"]}}", NULL), 404);
     /* the one disruption allowed is spent */
     snprintf(body, sizeof body, EV, "e1");
     assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods/e1/eviction", body, NULL), 201);

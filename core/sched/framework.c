@@ -92,32 +92,6 @@ static int state_each_term_for(const skiff_sched_state_t *st, const skiff_sched_
 
 #define HAS(ops, f) SKIFF_OPS_HAS((ops), skiff_scheduler_ops_t, f)
 
-/* For PostFilter plugins (preemption): every Filter of the profile on a node
- * view the caller may have built, nominated pods counted. */
-static skiff_sched_code_t state_run_filters(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
-                                            const skiff_sched_node_t *node, skiff_sched_status_t *out)
-{
-    sched_cycle_t *cy = (sched_cycle_t *)st;
-    const sched_profile_t *prof = cy->prof;
-    out->code = SKIFF_SCHED_SUCCESS;
-    out->reason[0] = '\0';
-    skiff_sched_node_t tmp;
-    void *scratch = NULL;
-    if (cy->cache) node = sched_nominated_view(cy->cache, node, cy->pod, &tmp, &scratch);
-    for (size_t k = 0; prof && k < prof->n_plugins; k++) {
-        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
-        if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
-        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
-        ops->filter(prof->plugins[k].self, st, pod, node, &s);
-        if (s.code == SKIFF_SCHED_SUCCESS || s.code == SKIFF_SCHED_SKIP) continue;
-        *out = s;
-        if (!out->reason[0]) snprintf(out->reason, sizeof out->reason, "%s", prof->plugins[k].name);
-        break;
-    }
-    free(scratch);
-    return out->code;
-}
-
 /* PreFilter extensions for PostFilter plugins (preemption's what-if): the
  * plugins whose pre_filter did not skip update their state. */
 static skiff_sched_code_t state_run_pod_ext(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
@@ -137,6 +111,38 @@ static skiff_sched_code_t state_run_pod_ext(skiff_sched_state_t *st, const skiff
         *out = s;
         break;
     }
+    return out->code;
+}
+
+/* For PostFilter plugins (preemption): every Filter of the profile on a node
+ * view the caller may have built, nominated pods counted. */
+static skiff_sched_code_t state_run_filters(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                            const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    sched_cycle_t *cy = (sched_cycle_t *)st;
+    const sched_profile_t *prof = cy->prof;
+    out->code = SKIFF_SCHED_SUCCESS;
+    out->reason[0] = '\0';
+    skiff_sched_node_t tmp;
+    void *scratch = NULL;
+    size_t from = node->n_pods;
+    if (cy->cache) node = sched_nominated_view(cy->cache, node, cy->pod, &tmp, &scratch);
+    /* the nominated pods the view adds count in the PreFilter state too
+     * (kube's addGENominatedPods runs AddPod for each) */
+    skiff_sched_status_t ign;
+    for (size_t i = from; scratch && i < node->n_pods; i++) state_run_pod_ext(st, pod, node->pods[i], node, 1, &ign);
+    for (size_t k = 0; prof && k < prof->n_plugins; k++) {
+        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
+        if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
+        skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
+        ops->filter(prof->plugins[k].self, st, pod, node, &s);
+        if (s.code == SKIFF_SCHED_SUCCESS || s.code == SKIFF_SCHED_SKIP) continue;
+        *out = s;
+        if (!out->reason[0]) snprintf(out->reason, sizeof out->reason, "%s", prof->plugins[k].name);
+        break;
+    }
+    for (size_t i = from; scratch && i < node->n_pods; i++) state_run_pod_ext(st, pod, node->pods[i], node, 0, &ign);
+    free(scratch);
     return out->code;
 }
 

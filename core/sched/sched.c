@@ -347,6 +347,16 @@ static void apply_pod_set(skiff_sched_t *s, sched_pod_rec_t *p)
     int keep_where = SCHED_Q_NONE;
     if (old) {
         if (old->in_flight) { gc_put(s, p); return; } /* our cycle decides */
+        /* spec.nodeName is never unset: an unbound copy of a pod we hold
+         * placed (bound by our bind, or seen bound) is older than what we
+         * know — e.g. the first state of a watch restarted after a 410,
+         * listed before our bind landed. Taking it would unplace the pod and
+         * schedule it again, and every pod placed meanwhile would miss it
+         * (kube-scheduler skips assumed pods the same way). */
+        if (!bound && old->node && old->view.uid && p->view.uid && strcmp(old->view.uid, p->view.uid) == 0) {
+            gc_put(s, p);
+            return;
+        }
         p->attempts = old->attempts;
         p->backoff_until_ns = old->backoff_until_ns;
         p->view.created_ns = old->view.created_ns;

@@ -364,6 +364,30 @@ static void test_assumed_pods_count_and_message(void **state)
     skiff_sched_free(s);
 }
 
+/* A watch restarted after a 410 starts with every pod as listed; a pod we
+ * have bound may come back unbound (listed before our bind landed). It must
+ * stay placed and not be scheduled again: spec.nodeName is never unset. */
+static void test_stale_unbound_copy_keeps_placement(void **state)
+{
+    (void)state;
+    rec_reset();
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_sched_t *s = make(&prof, 1);
+    add_node(s, "n1", "1");
+    add_pod(s, "p1", "600m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
+    assert_string_equal(R.bound[0], "p1=n1");
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    add_pod(s, "p1", "600m", "default-scheduler"); /* the stale, unbound copy */
+    add_pod(s, "p2", "600m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
+    assert_string_equal(R.failed[0], "p2: 0/1 nodes are available: 1 Insufficient cpu.");
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    assert_int_equal(R.n_bound, 1); /* p1 was not bound a second time */
+    skiff_sched_free(s);
+}
+
 static void test_retry_on_node_add(void **state)
 {
     (void)state;
@@ -648,6 +672,117 @@ static void test_nominated_pods(void **state)
     skiff_sched_free(s);
 }
 
+/* PreFilter extensions (kube's AddPod/RemovePod) through the cycle state:
+ * run_remove_pod / run_add_pod reach the plugins whose pre_filter did not
+ * skip, and run_filters adds the nominated pods it counts to the PreFilter
+ * state for the run (then takes them out again). */
+static char ext_log[32][80];
+static int n_ext_log;
+
+static void ext_pre_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    if (strcmp(pod->name, "skipme") == 0) out->code = SKIFF_SCHED_SKIP;
+}
+
+static void ext_log_add(const char *what, const skiff_sched_pod_t *pod, const skiff_sched_pod_t *other, const skiff_sched_node_t *node)
+{
+    if (n_ext_log < 32) snprintf(ext_log[n_ext_log++], 80, "%s %s %s %s", what, pod->name, other->name, node->name);
+}
+
+static void ext_add(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const skiff_sched_pod_t *other,
+                    const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st; (void)out;
+    ext_log_add("add", pod, other, node);
+}
+
+static void ext_remove(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const skiff_sched_pod_t *other,
+                       const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st; (void)out;
+    ext_log_add("remove", pod, other, node);
+}
+
+static const skiff_scheduler_ops_t EXT_OPS = { .size = sizeof EXT_OPS, .pre_filter = ext_pre_filter,
+                                               .pre_filter_add_pod = ext_add, .pre_filter_remove_pod = ext_remove };
+
+static int probes_done, probe_bad;
+static void probe_post_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, skiff_sched_status_t *out)
+{
+    (void)self; (void)out;
+    if (strcmp(pod->name, "probe") && strcmp(pod->name, "skipme")) return;
+    /* (on the scheduling thread: no cmocka asserts here) */
+    if (!SKIFF_STATE_HAS(st, run_remove_pod) || !st->run_add_pod || !st->run_remove_pod) probe_bad = 1;
+    for (size_t i = 0; !probe_bad && i < st->n_nodes; i++) {
+        const skiff_sched_node_t *n = st->nodes[i];
+        if (strcmp(n->name, "a")) continue;
+        skiff_sched_status_t s;
+        st->run_filters(st, pod, n, &s);
+        for (size_t j = 0; j < n->n_pods; j++) {
+            if (st->run_remove_pod(st, pod, n->pods[j], n, &s) != SKIFF_SCHED_SUCCESS) probe_bad = 1;
+            if (st->run_add_pod(st, pod, n->pods[j], n, &s) != SKIFF_SCHED_SUCCESS) probe_bad = 1;
+        }
+    }
+    pthread_mutex_lock(&R.mu);
+    probes_done++;
+    pthread_cond_broadcast(&R.cv);
+    pthread_mutex_unlock(&R.mu);
+}
+static const skiff_scheduler_ops_t PROBE_OPS = { .size = sizeof PROBE_OPS, .post_filter = probe_post_filter };
+
+static int ext_logged(const char *want)
+{
+    for (int i = 0; i < n_ext_log; i++)
+        if (strcmp(ext_log[i], want) == 0) return 1;
+    return 0;
+}
+
+static void test_prefilter_extensions(void **state)
+{
+    (void)state;
+    rec_reset();
+    n_nominated = 0;
+    n_ext_log = 0;
+    probes_done = probe_bad = 0;
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "ext", NULL, &EXT_OPS, 0 },
+                                        { "nominate", NULL, &NOMINATE_OPS, 0 }, { "probe", NULL, &PROBE_OPS, 0 },
+                                        { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 5, 0 };
+    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 1,
+                                .backoff_initial_ms = 1000, .backoff_max_ms = 2000, .seed = 1 };
+    skiff_sched_sink_t sink = SINK;
+    sink.preempt = sink_preempt;
+    skiff_sched_t *s;
+    skiff_error_t err;
+    assert_int_equal(skiff_sched_new(&o, &sink, &s, &err), 0);
+    assert_int_equal(skiff_sched_start(s, &err), 0);
+    add_node(s, "a", "2");
+    add_node(s, "b", "100m");
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("low", "1500m", 0, "a"), &err), 0);
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("big", "1", 100, NULL), &err), 0);
+    assert_int_equal(wait_for(&n_nominated, 1, 5000), 1); /* big nominated to a */
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    /* probe (priority 100, as big) fits nowhere: its PostFilter looks at a */
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("probe", "1", 100, NULL), &err), 0);
+    assert_int_equal(wait_for(&probes_done, 1, 5000), 1);
+    pthread_mutex_lock(&R.mu);
+    assert_true(ext_logged("add probe big a"));    /* big nominated to a: counted for the run */
+    assert_true(ext_logged("remove probe big a")); /* and taken out after it */
+    assert_true(ext_logged("remove probe low a"));
+    assert_true(ext_logged("add probe low a"));
+    int before = n_ext_log;
+    pthread_mutex_unlock(&R.mu);
+    /* a pod whose pre_filter of "ext" skipped: its extensions are not run */
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("skipme", "1", 100, NULL), &err), 0);
+    assert_int_equal(wait_for(&probes_done, 2, 5000), 2);
+    pthread_mutex_lock(&R.mu);
+    assert_int_equal(n_ext_log, before);
+    assert_false(probe_bad);
+    pthread_mutex_unlock(&R.mu);
+    skiff_sched_free(s);
+}
+
 int main(void)
 {
     pthread_mutex_init(&R.mu, NULL);
@@ -659,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_weights),
         cmocka_unit_test(test_profiles_and_unknown_scheduler),
         cmocka_unit_test(test_assumed_pods_count_and_message),
+        cmocka_unit_test(test_stale_unbound_copy_keeps_placement),
         cmocka_unit_test(test_retry_on_node_add),
         cmocka_unit_test(test_unreserve_after_failed_bind),
         cmocka_unit_test(test_permit_timeout_and_allow),
@@ -666,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_bound_pod_before_node),
         cmocka_unit_test(test_node_heartbeat_is_not_an_event),
         cmocka_unit_test(test_nominated_pods),
+        cmocka_unit_test(test_prefilter_extensions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,8 +123,9 @@ expect_contains "claims: iss and aud" '"aud":["https://kubernetes.default.svc.cl
 expect_contains "claims: kubernetes.io" '"kubernetes.io":{"namespace":"dev","serviceaccount":{"name":"robot","uid":"'"$(ka get sa robot -n dev -o jsonpath='{.metadata.uid}')"'"}}' "$claims"
 "$SKIFF_BIN" kubeconfig --server "$URL" --token "$TOK" --user robot --certificate-authority "$CA" >"$T/kc-robot"
 out=$(kas robot auth whoami)
-expect_contains "the token authenticates as the service account" "Username    system:serviceaccount:dev:robot" "$out"
-expect_contains "with kube's groups" "Groups      [system:serviceaccounts system:serviceaccounts:dev system:authenticated]" "$out"
+expect_contains "the token authenticates as the service account" "Username                                            system:serviceaccount:dev:robot" "$out"
+expect_contains "with kube's groups" "Groups                                              [system:serviceaccounts system:serviceaccounts:dev system:authenticated]" "$out"
+expect_contains "and kube's extra (the token's jti)" "Extra: authentication.kubernetes.io/credential-id   [JTI=$(echo "$claims" | sed 's/.*"jti":"\([^"]*\)".*/\1/')]" "$out"
 out=$(kas robot get configmaps -n dev)
 expect_eq "RBAC decides for it" 'Error from server (Forbidden): configmaps is forbidden: User "system:serviceaccount:dev:robot" cannot list resource "configmaps" in API group "" in the namespace "dev"' "$out"
 ka create rolebinding robot-view --clusterrole=view --serviceaccount=dev:robot -n dev >/dev/null
@@ -151,8 +152,8 @@ expect_eq "view may not create tokens (serviceaccounts/token)" \
 # a token bound to a pod ends with the pod
 ka run bound -n dev --image=nginx --overrides='{"spec":{"serviceAccountName":"robot"}}' >/dev/null
 PTOK=$(ka create token robot -n dev --bound-object-kind=Pod --bound-object-name=bound)
-out=$(KUBECONFIG=$T/kc-robot "$KUBECTL" --token="$PTOK" auth whoami -o jsonpath='{.status.userInfo.username}' 2>&1)
-expect_eq "a pod-bound token works while the pod lives" "system:serviceaccount:dev:robot" "$out"
+out=$(KUBECONFIG=$T/kc-robot "$KUBECTL" --token="$PTOK" auth whoami -o jsonpath='{.status.userInfo.username} {.status.userInfo.extra.authentication\.kubernetes\.io/pod-name}' 2>&1)
+expect_eq "a pod-bound token works while the pod lives (extra names the pod)" 'system:serviceaccount:dev:robot ["bound"]' "$out"
 out=$(ka create token robot -n dev --bound-object-kind=Pod --bound-object-name=nope)
 expect_eq "binding to a missing pod" 'error: failed to create token: pods "nope" not found' "$out"
 ka delete pod bound -n dev --grace-period=0 --force >/dev/null 2>&1

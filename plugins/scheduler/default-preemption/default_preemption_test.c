@@ -233,22 +233,25 @@ static void test_pdb_split(void **state)
         " \"status\":{\"disruptionsAllowed\":0}},"
         "{\"metadata\":{\"name\":\"all\",\"namespace\":\"default\"},\"spec\":{\"selector\":{}},\"status\":{\"disruptionsAllowed\":0}},"
         "{\"metadata\":{\"name\":\"nil\",\"namespace\":\"default\"},\"spec\":{},\"status\":{\"disruptionsAllowed\":0}},"
+        "{\"metadata\":{\"name\":\"huge\",\"namespace\":\"default\"},\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"huge\"}}},\"status\":{\"disruptionsAllowed\":1e308}},"
         "{\"metadata\":{\"name\":\"elsewhere\",\"namespace\":\"other\"},\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"cache\"}}},\"status\":{\"disruptionsAllowed\":0}}"
         "]}", &p), 0);
-    assert_int_equal(p.n, 3); /* {} and nil dropped */
+    assert_int_equal(p.n, 4); /* {} and nil dropped */
     const skiff_sched_pod_t *pods[] = { PL("w1", "1", 5, "web"), PL("w-gone", "1", 4, "web"), PL("w2", "1", 3, "web"),
-                                        PL("d1", "1", 2, "db"), PL("c1", "1", 1, "cache"), P("nolabels", "1", 0, NULL) };
-    const skiff_sched_pod_t *v[6], *ok[6];
+                                        PL("d1", "1", 2, "db"), PL("c1", "1", 1, "cache"), P("nolabels", "1", 0, NULL),
+                                        PL("h1", "1", 0, "huge") };
+    const skiff_sched_pod_t *v[7], *ok[7];
     size_t nv, nok;
-    assert_int_equal(preempt_pdbs_split(&p, pods, 6, v, &nv, ok, &nok), 0);
+    assert_int_equal(preempt_pdbs_split(&p, pods, 7, v, &nv, ok, &nok), 0);
     assert_int_equal(nv, 2);
     assert_string_equal(v[0]->name, "w2"); /* w1 spent the one allowed; w-gone is already counted */
     assert_string_equal(v[1]->name, "d1");
-    assert_int_equal(nok, 4);
+    assert_int_equal(nok, 5);
     assert_string_equal(ok[0]->name, "w1");
     assert_string_equal(ok[1]->name, "w-gone");
     assert_string_equal(ok[2]->name, "c1"); /* its budget is in another namespace */
     assert_string_equal(ok[3]->name, "nolabels");
+    assert_string_equal(ok[4]->name, "h1"); /* a hostile 1e308 allowed: clamped, no overflow */
     preempt_pdbs_free(&p);
     tu_free_all();
 }

@@ -60,7 +60,9 @@ static int pdbs_from(cJSON *list, preempt_pdbs_t *out)
     cJSON_ArrayForEach(it, jget(list, "items")) {
         if (selector_usable(jget(jget(it, "spec"), "selector")) != 1) continue;
         const cJSON *a = jget(jget(it, "status"), "disruptionsAllowed");
-        out->allowed[out->n] = cJSON_IsNumber(a) ? (int64_t)a->valuedouble : 0;
+        /* status is written as sent (no validation on /status): clamp before the cast */
+        double d = cJSON_IsNumber(a) ? a->valuedouble : 0;
+        out->allowed[out->n] = d > 1e9 ? 1000000000 : d < -1e9 ? -1000000000 : (int64_t)d;
         out->items[out->n++] = it;
     }
     return 0;
