@@ -7,6 +7,7 @@ pkgs=(
   libconfig-dev libyaml-dev libcjson-dev libseccomp-dev
   liblmdb-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev
   libcmocka-dev
+  libjemalloc-dev
   python3 curl procps iproute2 util-linux
 )
 [ "${1:-}" = "--bench" ] && pkgs+=(etcd-server etcd-client golang-go golang-etcd-server-dev)

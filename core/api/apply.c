@@ -1,8 +1,10 @@
 /* Simplified server-side apply; see apply.h. */
 #include "api/apply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/fieldset.h"
 #include "api/json_limits.h"
@@ -82,6 +84,113 @@ static cJSON *take_managed(cJSON *obj)
     return mf ? mf : cJSON_CreateArray();
 }
 
+/* ---- kube's capManagersManager: at most 10 Update managers ---------------- */
+
+#define MAX_UPDATE_MANAGERS 10
+#define ANCIENT "ancient-changes"
+
+static long long entry_secs(const cJSON *e)
+{
+    struct tm tm = { 0 };
+    const char *t = entry_str(e, "time");
+    const char *end = *t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    return end ? (long long)timegm(&tm) : 0;
+}
+
+/* kube's manager identifier (the entry without time and fields, as JSON;
+ * the tie-break between equal times) */
+static void entry_id(const cJSON *e, char *buf, size_t len)
+{
+    const char *sub = entry_str(e, "subresource");
+    snprintf(buf, len, "{\"manager\":\"%s\",\"operation\":\"%s\",\"apiVersion\":\"%s\"%s%s%s}", entry_str(e, "manager"),
+             entry_str(e, "operation"), entry_str(e, "apiVersion"), *sub ? ",\"subresource\":\"" : "", sub, *sub ? "\"" : "");
+}
+
+static int updater_cmp(const void *x, const void *y)
+{
+    const cJSON *a = *(const cJSON *const *)x, *b = *(const cJSON *const *)y;
+    long long ta = entry_secs(a), tb = entry_secs(b);
+    if (ta != tb) return ta < tb ? -1 : 1;
+    char ia[600], ib[600];
+    entry_id(a, ia, sizeof ia);
+    entry_id(b, ib, sizeof ib);
+    return strcmp(ia, ib);
+}
+
+static cJSON *find_bucket(cJSON *mf, const char *version)
+{
+    for (cJSON *e = mf->child; e; e = e->next)
+        if (entry_is(e, ANCIENT, "Update") && !*entry_str(e, "subresource") && !strcmp(entry_str(e, "apiVersion"), version))
+            return e;
+    return NULL;
+}
+
+static int set_str(cJSON *e, const char *k, const char *v)
+{
+    cJSON *x = cJSON_CreateString(v);
+    if (!x || skiff_api_json_set(e, k, x)) { cJSON_Delete(x); return -1; }
+    return 0;
+}
+
+/* More than 10 Update managers: the oldest are merged, per apiVersion,
+ * into an "ancient-changes" Update entry until 10 remain — kube's
+ * capUpdateManagers step for step (the first oldest entry of a version
+ * waits for a second one before both become the bucket; the bucket takes
+ * the time of the last entry merged into it). Apply entries never count. */
+static int cap_updates(cJSON *mf)
+{
+    size_t n = 0;
+    for (cJSON *e = mf->child; e; e = e->next)
+        if (strcmp(entry_str(e, "operation"), "Apply") && entry_set(e)) n++;
+    if (n <= MAX_UPDATE_MANAGERS) return 0;
+    cJSON **u = malloc(n * sizeof *u);
+    if (!u) return -1;
+    size_t k = 0;
+    for (cJSON *e = mf->child; e; e = e->next)
+        if (strcmp(entry_str(e, "operation"), "Apply") && entry_set(e)) u[k++] = e;
+    qsort(u, n, sizeof *u, updater_cmp);
+    const char *first_ver[MAX_UPDATE_MANAGERS * 4];
+    cJSON *first[MAX_UPDATE_MANAGERS * 4];
+    size_t nfirst = 0, length = n;
+    int rc = 0;
+    for (size_t i = 0; i < n && length > MAX_UPDATE_MANAGERS && rc == 0; i++) {
+        cJSON *e = u[i];
+        const char *ver = entry_str(e, "apiVersion");
+        size_t f = 0;
+        while (f < nfirst && strcmp(first_ver[f], ver)) f++;
+        if (f == nfirst) {
+            if (nfirst < sizeof first / sizeof first[0]) { first_ver[nfirst] = ver; first[nfirst++] = e; }
+            continue;
+        }
+        cJSON *bucket = find_bucket(mf, ver);
+        if (bucket == e) {
+            /* the bucket itself comes up after an older entry of its version:
+             * kube would drop the bucket here (it deletes the merged entry's
+             * key, the bucket's own); fold that older entry into it instead */
+            if (skiff_api_fieldset_union(entry_set(e), entry_set(first[f])) < 0) { rc = -1; break; }
+            cJSON_Delete(cJSON_DetachItemViaPointer(mf, first[f]));
+            first[f] = e;
+            first_ver[f] = entry_str(e, "apiVersion");
+            length--;
+            continue;
+        }
+        if (!bucket) {
+            /* the first entry of this version becomes the bucket */
+            bucket = first[f];
+            if (set_str(bucket, "manager", ANCIENT) < 0 || set_str(bucket, "operation", "Update") < 0) { rc = -1; break; }
+            cJSON_DeleteItemFromObjectCaseSensitive(bucket, "subresource");
+        }
+        if (skiff_api_fieldset_union(entry_set(bucket), entry_set(e)) < 0) { rc = -1; break; }
+        const char *t = entry_str(e, "time");
+        if (*t && set_str(bucket, "time", t) < 0) { rc = -1; break; }
+        first_ver[f] = entry_str(bucket, "apiVersion"); /* e's strings go with it */
+        cJSON_Delete(cJSON_DetachItemViaPointer(mf, e));
+        length--;
+    }
+    free(u);
+    return rc;
+}
+
 /* Put managedFields back (dropping entries that own nothing), creating metadata. */
 static int put_managed(cJSON *obj, cJSON *mf)
 {
@@ -99,6 +208,7 @@ static int put_managed(cJSON *obj, cJSON *mf)
         if (!md || skiff_api_json_set(obj, "metadata", md)) { cJSON_Delete(md); cJSON_Delete(mf); return -ENOMEM; }
     }
     if (!mf->child) { cJSON_Delete(mf); return 0; }
+    if (cap_updates(mf) < 0) { cJSON_Delete(mf); return -ENOMEM; }
     sort_entries(mf);
     if (skiff_api_json_set(md, "managedFields", mf)) { cJSON_Delete(mf); return -ENOMEM; }
     return 0;

@@ -326,6 +326,65 @@ static void test_update_entries_and_ssa_conflict(void **state)
     cJSON_Delete(v4); cJSON_Delete(v2); cJSON_Delete(v1);
 }
 
+/* kube's capManagersManager: an 11th Update manager merges the two oldest
+ * into "ancient-changes" (time of the later), a 12th joins the bucket;
+ * Apply managers never count; each apiVersion has its own bucket. */
+static void test_update_managers_capped(void **state)
+{
+    skiff_error_t err = {0};
+    cJSON *obj = tj("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c'},'data':{'k0':'v'}}");
+    char mgr[16], tm[32], key[8];
+    skiff_api_apply_opts_t o = { .manager = "m0", .api_version = "v1", .kind = "ConfigMap", .time = "2026-01-01T00:00:00Z" };
+    assert_int_equal(skiff_api_apply_record_update(obj, NULL, &o, &err), 0);
+    obj = roundtrip(obj);
+    for (int i = 1; i <= 12; i++) {
+        cJSON *next = cJSON_Duplicate(obj, 1);
+        snprintf(key, sizeof key, "k%d", i);
+        cJSON_AddStringToObject(cJSON_GetObjectItem(next, "data"), key, "v");
+        snprintf(mgr, sizeof mgr, "m%d", i);
+        snprintf(tm, sizeof tm, "2026-01-01T00:00:%02dZ", i);
+        skiff_api_apply_opts_t u = { .manager = mgr, .api_version = i == 12 ? "v2" : "v1", .kind = "ConfigMap", .time = tm };
+        assert_int_equal(skiff_api_apply_record_update(next, obj, &u, &err), 0);
+        cJSON_Delete(obj);
+        obj = roundtrip(next);
+        const cJSON *mf = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "managedFields");
+        if (i < 10) {
+            assert_int_equal(cJSON_GetArraySize(mf), i + 1);
+            assert_null(mf_of(obj, "ancient-changes", "Update"));
+        } else {
+            assert_int_equal(cJSON_GetArraySize(mf), 10);
+        }
+        if (i == 10) {
+            /* m0 and m1 (oldest, both v1) became the bucket, with m1's time */
+            const cJSON *a = mf_of(obj, "ancient-changes", "Update");
+            assert_non_null(a);
+            assert_null(mf_of(obj, "m0", "Update"));
+            assert_null(mf_of(obj, "m1", "Update"));
+            assert_string_equal(cJSON_GetObjectItem(a, "time")->valuestring, "2026-01-01T00:00:01Z");
+            assert_string_equal(cJSON_GetObjectItem(a, "apiVersion")->valuestring, "v1");
+            assert_json(cJSON_GetObjectItem(a, "fieldsV1"), "{'f:data':{'.':{},'f:k0':{},'f:k1':{}}}");
+            /* sorted as kube encodes them: by time, so the bucket comes first */
+            assert_ptr_equal(cJSON_GetArrayItem(mf, 0), a);
+        }
+    }
+    /* m11 pushed m2 into the bucket; m12 (v2) pushed m3 in as well */
+    const cJSON *a = mf_of(obj, "ancient-changes", "Update");
+    assert_json(cJSON_GetObjectItem(a, "fieldsV1"), "{'f:data':{'.':{},'f:k0':{},'f:k1':{},'f:k2':{},'f:k3':{}}}");
+    assert_string_equal(cJSON_GetObjectItem(a, "time")->valuestring, "2026-01-01T00:00:03Z");
+    assert_null(mf_of(obj, "m3", "Update"));
+    assert_non_null(mf_of(obj, "m4", "Update"));
+    assert_non_null(mf_of(obj, "m12", "Update"));
+    /* an Apply manager never counts toward the cap */
+    cJSON *cfg = tj("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c'},'data':{'z':'v'}}"), *out = NULL;
+    skiff_api_apply_opts_t ap = { .manager = "applier", .api_version = "v1", .kind = "ConfigMap" };
+    assert_int_equal(skiff_api_apply(obj, cfg, &ap, &out, NULL, &err), 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "metadata"), "managedFields")), 11);
+    assert_non_null(mf_of(out, "m4", "Update"));
+    cJSON_Delete(out);
+    cJSON_Delete(cfg);
+    cJSON_Delete(obj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_fieldset_format),
         cmocka_unit_test(test_print_created_matches_diff),
         cmocka_unit_test(test_update_entries_and_ssa_conflict),
+        cmocka_unit_test(test_update_managers_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
  * looked up in a static token file (kube-apiserver's --token-auth-file CSV:
  * `token,user,uid,"group1,group2"`). A request without a token is
  * `system:anonymous` in `system:unauthenticated` when anonymous requests
- * are allowed, else 401; an unknown token is always 401. Authenticated
+ * are allowed, else 401; an unknown token is always 401. A token not in
+ * the file may be a service-account token (TokenRequest, satoken.c): the
+ * caller is then system:serviceaccount:NS:NAME. Authenticated
  * users also get `system:authenticated`. Requests of the in-process client
  * (components inside the server's process) are trusted as
  * `system:skiff:component` in `system:masters`.
@@ -50,6 +52,15 @@ int skiff_api_server_authn_enabled(const skiff_api_server_t *s);
  * system:masters) when missing, through the server itself. Existing
  * objects are left as the user changed them. (rbac_bootstrap.c) */
 void skiff_api_server_bootstrap_rbac(skiff_api_server_t *s);
+
+/* Where the key that signs service-account tokens (`kubectl create token`,
+ * TokenRequest) is kept, as kube-apiserver's
+ * --service-account-signing-key-file: loaded now when the file exists,
+ * else made (RSA 2048) on the first TokenRequest and written there, 0600.
+ * Without a file the key lives in memory and its tokens end with the
+ * process. Call before the server takes requests. Errors: SKIFF_E_INVALID
+ * naming the file (unreadable, not a PEM RSA private key), -ENOMEM. */
+int skiff_api_server_sa_key_file(skiff_api_server_t *s, const char *path, skiff_error_t *err);
 
 /* Parse a token file's text (kube's CSV) into s (a later duplicate token
  * replaces the earlier one). `path` names the file in errors

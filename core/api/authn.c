@@ -8,6 +8,7 @@
 
 #include "api/auth.h"
 #include "api/authz.h"
+#include "api/satoken.h"
 #include "log/log.h"
 
 static const char *const component_groups[] = { "system:masters", "system:authenticated" };
@@ -227,4 +228,20 @@ int apisrv_authenticate(skiff_api_server_t *s, const char *header, const skiff_a
     if (!s->anonymous) return -1;
     *out = &skiff_api_user_anonymous;
     return 0;
+}
+
+int apisrv_authenticate_call(apisrv_call_t *c)
+{
+    const char *h = c->req->authorization;
+    int rc = apisrv_authenticate(c->s, h, &c->user);
+    if (rc == 0 && c->user != &skiff_api_user_anonymous) return 0; /* the token file's */
+    if (!apisrv_sa_active(c->s)) return rc;
+    /* a bearer token the token file does not know: a service account's? */
+    while (h && isspace((unsigned char)*h)) h++;
+    if (!h || strncasecmp(h, "bearer ", 7) != 0) return rc;
+    const char *tok = h + 7;
+    size_t tl = strcspn(tok, " ");
+    while (tl && isspace((unsigned char)tok[tl - 1])) tl--;
+    if (!tl) return -1;
+    return apisrv_sa_authenticate(c, tok, tl);
 }

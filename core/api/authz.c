@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/authz.h"
+#include "api/satoken.h"
 #include "log/log.h"
 
 static const char *const verbs[APISRV_NVERBS] = {
@@ -92,6 +93,7 @@ void apisrv_auth_fini(skiff_api_server_t *s)
     s->rbac = NULL;
     apisrv_tokens_free(s->tokens);
     s->tokens = NULL;
+    apisrv_sa_fini(s);
 }
 
 int apisrv_authorize_attrs(skiff_api_server_t *s, const apisrv_authz_attrs_t *a)
@@ -115,6 +117,20 @@ int apisrv_authorize_attrs(skiff_api_server_t *s, const apisrv_authz_attrs_t *a)
     return 0;
 }
 
+int apisrv_authorize_explain(skiff_api_server_t *s, const apisrv_authz_attrs_t *a, char *reason, size_t len)
+{
+    if (len) reason[0] = '\0';
+    if (!apisrv_authorize_attrs(s, a)) return 0;
+    /* kube: the privileged-group and AlwaysAllow authorizers give no reason */
+    for (size_t i = 0; i < a->ngroups; i++)
+        if (strcmp(a->groups[i], "system:masters") == 0) return 1;
+    for (int k = 0; k < s->nmodes; k++) {
+        if (s->modes[k] != APISRV_AUTHZ_RBAC) break;
+        if (s->rbac && apisrv_rbac_explain(s->rbac, a, NULL, reason, len)) break;
+    }
+    return 1;
+}
+
 static void user_attrs(const apisrv_call_t *c, apisrv_authz_attrs_t *a)
 {
     const skiff_api_user_t *u = c->user ? c->user : &skiff_api_user_component;
@@ -126,6 +142,40 @@ static void user_attrs(const apisrv_call_t *c, apisrv_authz_attrs_t *a)
 static int fast_allow(const apisrv_call_t *c)
 {
     return !c->s->nmodes || c->s->modes[0] == APISRV_AUTHZ_ALWAYS_ALLOW;
+}
+
+/* kube's responsewriters.ForbiddenStatusError for a resource request:
+ * apierrors.NewForbidden(group/resource, name, "User ... cannot ..."),
+ * details {name, group, kind: resource}. */
+static int forbid_resource(apisrv_call_t *c, const apisrv_authz_attrs_t *a)
+{
+    char q[400], who[700], res[300];
+    snprintf(q, sizeof q, "%s%s%s", a->resource, *a->group ? "." : "", a->group);
+    snprintf(res, sizeof res, "%s%s%s", a->resource, *a->subresource ? "/" : "", a->subresource);
+    if (*a->name) snprintf(who, sizeof who, "%s \"%s\"", q, a->name);
+    else snprintf(who, sizeof who, "%s", q);
+    char *msg = NULL;
+    int n = *a->namespace_
+        ? asprintf(&msg, "%s is forbidden: User \"%s\" cannot %s resource \"%s\" in API group \"%s\" in the namespace \"%s\"",
+                   who, a->user, a->verb, res, a->group, a->namespace_)
+        : asprintf(&msg, "%s is forbidden: User \"%s\" cannot %s resource \"%s\" in API group \"%s\" at the cluster scope",
+                   who, a->user, a->verb, res, a->group);
+    if (n < 0) return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
+    cJSON *st = cJSON_CreateObject();
+    cJSON_AddStringToObject(st, "kind", "Status");
+    cJSON_AddStringToObject(st, "apiVersion", "v1");
+    cJSON_AddObjectToObject(st, "metadata");
+    cJSON_AddStringToObject(st, "status", "Failure");
+    cJSON_AddStringToObject(st, "message", msg);
+    cJSON_AddStringToObject(st, "reason", "Forbidden");
+    cJSON *d = cJSON_AddObjectToObject(st, "details");
+    if (*a->name) cJSON_AddStringToObject(d, "name", a->name);
+    if (*a->group) cJSON_AddStringToObject(d, "group", a->group);
+    cJSON_AddStringToObject(d, "kind", a->resource);
+    cJSON_AddNumberToObject(st, "code", 403);
+    free(msg);
+    apisrv_reply_json(c, 403, st);
+    return -1;
 }
 
 int apisrv_authorize_resource(apisrv_call_t *c)
@@ -141,22 +191,45 @@ int apisrv_authorize_resource(apisrv_call_t *c)
     /* as kube's RequestInfo: a namespace is its own namespace */
     a.namespace_ = c->ns[0] ? c->ns : strcmp(c->res->plural, "namespaces") == 0 && !*c->res->group ? c->name : "";
     if (apisrv_authorize_attrs(c->s, &a)) return 0;
-    char q[160], res[96];
-    apisrv_resource_qualified(c->res, q, sizeof q);
-    snprintf(res, sizeof res, "%s%s%s", a.resource, c->sub[0] ? "/" : "", c->sub);
-    char *msg = NULL;
-    char who[600];
-    if (c->name[0]) snprintf(who, sizeof who, "%s \"%s\"", q, c->name);
-    else snprintf(who, sizeof who, "%s", q);
-    int n = *a.namespace_
-        ? asprintf(&msg, "%s is forbidden: User \"%s\" cannot %s resource \"%s\" in API group \"%s\" in the namespace \"%s\"",
-                   who, a.user, a.verb, res, a.group, a.namespace_)
-        : asprintf(&msg, "%s is forbidden: User \"%s\" cannot %s resource \"%s\" in API group \"%s\" at the cluster scope",
-                   who, a.user, a.verb, res, a.group);
-    if (n < 0) return apisrv_fail(c, 500, "InternalError", "out of memory"), -1;
-    apisrv_fail_causes(c, 403, "Forbidden", msg, NULL);
-    free(msg);
-    return -1;
+    return forbid_resource(c, &a);
+}
+
+int apisrv_authorize_unrouted(apisrv_call_t *c, char **segs, int nseg)
+{
+    if (fast_allow(c)) return 0;
+    /* kube's RequestInfoFactory.NewRequestInfo, which reads only the path:
+     * /api/V/... or /apis/G/V/..., an optional /watch/ or /proxy/ verb
+     * segment, /namespaces/NS/ (unless followed by status or finalize, the
+     * Namespace's own subresources), then resource[/name[/subresource]]. */
+    int i;
+    const char *group = "";
+    if (nseg >= 3 && strcmp(segs[0], "api") == 0) i = 2;
+    else if (nseg >= 4 && strcmp(segs[0], "apis") == 0) { group = segs[1]; i = 3; }
+    else return apisrv_authorize_path(c);
+    const char *m = c->req->method, *verb;
+    if (strcmp(segs[i], "watch") == 0 || strcmp(segs[i], "proxy") == 0) {
+        if (nseg - i < 2) return 0; /* kube: an error, then 404 */
+        verb = segs[i++];
+    } else {
+        verb = strcmp(m, "POST") == 0 ? "create" : strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ? "get"
+             : strcmp(m, "PUT") == 0 ? "update" : strcmp(m, "PATCH") == 0 ? "patch"
+             : strcmp(m, "DELETE") == 0 ? "delete" : "";
+    }
+    const char *ns = "";
+    if (strcmp(segs[i], "namespaces") == 0 && nseg - i > 1) {
+        ns = segs[i + 1];
+        if (nseg - i > 2 && strcmp(segs[i + 2], "status") != 0 && strcmp(segs[i + 2], "finalize") != 0) i += 2;
+    }
+    int nparts = nseg - i;
+    apisrv_authz_attrs_t a = { .resource_request = 1, .group = group, .namespace_ = ns, .resource = segs[i],
+                               .name = nparts >= 2 ? segs[i + 1] : "",
+                               .subresource = nparts >= 3 && strcmp(verb, "proxy") != 0 ? segs[i + 2] : "" };
+    user_attrs(c, &a);
+    if (!*a.name && strcmp(verb, "get") == 0) verb = apisrv_param_true(c, "watch") ? "watch" : "list";
+    if (!*a.name && strcmp(verb, "delete") == 0) verb = "deletecollection";
+    a.verb = verb;
+    if (apisrv_authorize_attrs(c->s, &a)) return 0;
+    return forbid_resource(c, &a);
 }
 
 int apisrv_authorize_path(apisrv_call_t *c)

@@ -90,9 +90,7 @@ static int edit_status(const skiff_jmem_t *st, const char *top_close, const char
         if (*p == '{') {
             static const char *const ckeys[] = { "type", "status", "lastTransitionTime" };
             skiff_jmem_t cm[3];
-            const char *cclose;
-            int cempty;
-            if (skiff_jscan_members(p, e, ckeys, 3, cm, &cclose, &cempty) < 0) return -1;
+            if (skiff_jscan_members(p, e, ckeys, 3, cm, NULL, NULL) < 0) return -1;
             if (cm[0].k && is_str(cm[0].v, cm[0].ve, "PodScheduled")) {
                 ed->at = p;
                 ed->end = ve;

@@ -266,7 +266,6 @@ typedef struct seen { pthread_mutex_t mu; char last[4096]; int modified; } seen_
 static void watch_cb(void *ud, const char *type, const char *object, size_t len)
 {
     seen_t *s = ud;
-    if (getenv("BIND_DEBUG")) fprintf(stderr, "# ev %s %.*s\n", type ? type : "(end)", (int)len, object ? object : "");
     if (!type || strcmp(type, "MODIFIED") != 0) return;
     pthread_mutex_lock(&s->mu);
     s->modified++;

@@ -68,7 +68,7 @@ static char *b64(const char *in)
 
 char *skiff_api_kubeconfig_opts(const skiff_api_kubeconfig_opts_t *o)
 {
-    char server[600], user[300], token[1100], cafile[1100];
+    char server[600], user[300], token[4200], cafile[1100];
     if (yq(server, sizeof server, o->server) < 0 || yq(user, sizeof user, o->user && *o->user ? o->user : "skiff") < 0
         || yq(token, sizeof token, o->token) < 0 || yq(cafile, sizeof cafile, o->ca_file) < 0)
         return NULL;
@@ -81,7 +81,7 @@ char *skiff_api_kubeconfig_opts(const skiff_api_kubeconfig_opts_t *o)
                      o->insecure ? "    insecure-skip-tls-verify: true\n" : "");
     free(ca);
     if (n < 0) return NULL;
-    char ub[1200];
+    char ub[4400];
     if (token[0]) snprintf(ub, sizeof ub, "  user:\n    token: \"%s\"\n", token);
     else snprintf(ub, sizeof ub, "  user: {}\n");
     if (asprintf(&out,
@@ -275,6 +275,13 @@ int skiff_api_component_start(skiff_cluster_t *cl, const skiff_component_conf_t 
     rc = skiff_api_server_new(&cfg, skiff_instance_ops(store), skiff_instance_self(store), &s, err);
     free(key);
     if (rc < 0) { free(cert); return rc; }
+    if (data_dir && *data_dir) {
+        /* kube-apiserver's --service-account-signing-key-file, kept beside the certificate */
+        char kp[1024];
+        mkdir(data_dir, 0755);
+        snprintf(kp, sizeof kp, "%s/sa.key", data_dir);
+        if (skiff_api_server_sa_key_file(s, kp, err) < 0) { free(cert); skiff_api_server_free(s); return err->code; }
+    }
     apisrv_component_t *st = calloc(1, sizeof *st);
     if (!st) { free(cert); skiff_api_server_free(s); return skiff_error_set(err, -ENOMEM, "apiserver: out of memory"); }
     st->s = s;

@@ -68,6 +68,7 @@ static int resource_list(apisrv_call_t *c, const char *group, const char *versio
         if (r->subs & APISRV_SUB_BINDING) add_sub(arr, r, "binding", "Binding", NULL, NULL, create, 1);
         if (r->subs & APISRV_SUB_EVICTION) add_sub(arr, r, "eviction", "Eviction", "policy", "v1", create, 1);
         if (r->subs & APISRV_SUB_FINALIZE) add_sub(arr, r, "finalize", r->kind, NULL, NULL, update, 1);
+        if (r->subs & APISRV_SUB_TOKEN) add_sub(arr, r, "token", "TokenRequest", "authentication.k8s.io", "v1", create, 1);
     }
     if (!any) {
         cJSON_Delete(l);
@@ -188,6 +189,7 @@ static int aggregated(apisrv_call_t *c, int core)
             if (r->subs & APISRV_SUB_BINDING) agg_sub(subs, "binding", gk("", "v1", "Binding"), create, 1);
             if (r->subs & APISRV_SUB_EVICTION) agg_sub(subs, "eviction", gk("policy", "v1", "Eviction"), create, 1);
             if (r->subs & APISRV_SUB_FINALIZE) agg_sub(subs, "finalize", gk(r->group, r->version, r->kind), update, 1);
+            if (r->subs & APISRV_SUB_TOKEN) agg_sub(subs, "token", gk("authentication.k8s.io", "v1", "TokenRequest"), create, 1);
         }
         cJSON_AddItemToArray(res, x);
     }

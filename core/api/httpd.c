@@ -164,6 +164,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .user_agent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
     };
     apisrv_httpd_identity(conn, &req); /* who is asking (httpd_auth.c) */
+    /* writes wait while pushed watches are behind (watch_push.c) */
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "OPTIONS") != 0)
+        apisrv_watch_gate(s);
     skiff_api_response_t resp;
     if (skiff_api_server_handle(s, &req, &resp) < 0 && !resp.body && !resp.stream) return MHD_NO;
     if (resp.stream) {

@@ -23,6 +23,7 @@ enum {
     APISRV_SUB_LOG = 1u << 4,
     APISRV_SUB_EXEC = 1u << 5,
     APISRV_SUB_FINALIZE = 1u << 6, /* namespaces/NAME/finalize: spec.finalizers only */
+    APISRV_SUB_TOKEN = 1u << 7,    /* serviceaccounts/NAME/token: TokenRequest (satoken.c) */
 };
 
 typedef struct apisrv_column {
@@ -81,6 +82,16 @@ enum {
 };
 extern const char *const apisrv_verb_names[APISRV_NVERBS];
 
+/* The identity a service-account token names (satoken.c), kept with the
+ * call: groups point into ns_group. */
+typedef struct apisrv_sa_user {
+    skiff_api_user_t user;
+    const char *groups[3];
+    char name[600], uid[64], ns_group[300];
+    /* kube's extra user info: the token's jti, a bound pod and its node */
+    char jti[64], pod_name[256], pod_uid[64], node_name[256], node_uid[64];
+} apisrv_sa_user_t;
+
 struct apisrv_call {
     skiff_api_server_t *s;
     const skiff_api_request_t *req;
@@ -113,6 +124,7 @@ struct apisrv_call {
     skiff_store_cmp_t xcmp[APISRV_MAX_EXTRA];
     skiff_store_op_t xop[APISRV_MAX_EXTRA];
     char imp_sa_group[300];
+    apisrv_sa_user_t sa;          /* a service-account token's caller (satoken.c) */
 };
 #define APISRV_CALL_ZEROED offsetof(struct apisrv_call, ns)
 
@@ -221,6 +233,9 @@ struct skiff_api_server {
     int rbac_idx[4];                  /* resource index of roles, clusterroles, rolebindings, clusterrolebindings */
     struct apisrv_rbac *rbac;         /* the RBAC index when RBAC is a mode */
     char *tls_cert, *tls_key;         /* PEM; NULL = plain HTTP (httpd.c) */
+    struct apisrv_jwt_key *sa_key;    /* signs service-account tokens (satoken.c); NULL until made or loaded */
+    char *sa_key_file;                /* where sa_key is kept; NULL = memory only */
+    struct apisrv_rbac_agg *rbac_agg; /* the ClusterRole aggregation worker (rbac_aggregate.c) */
 };
 
 /* kinds.c: parse service_cidr / node_port_range into s */

@@ -54,18 +54,19 @@ const char *skiff_jscan_skip(const char *p, const char *e)
     return p > s ? p : NULL;
 }
 
-/* One pass over the object whose '{' is at o: m[i] = member keys[i] (k NULL
- * when absent). *close = the object's closing '}', *empty = it has no
- * members. 0, or -1 not an object, malformed, or a key with escapes (not
- * ours to judge: the tree edit decides). */
 int skiff_jscan_members(const char *o, const char *e, const char *const *keys, size_t n, skiff_jmem_t *m,
-                   const char **close, int *empty)
+                        const char **close, int *empty)
 {
     if (o >= e || *o != '{') return -1;
     for (size_t i = 0; i < n; i++) m[i].k = NULL;
+    size_t found = 0;
     const char *p = skiff_jscan_ws(o + 1, e);
-    *empty = p < e && *p == '}';
-    if (*empty) { *close = p; return 0; }
+    int none = p < e && *p == '}';
+    if (empty) *empty = none;
+    if (none) {
+        if (close) *close = p;
+        return 0;
+    }
     for (;;) {
         if (p >= e || *p != '"') return -1;
         const char *ks = p, *ke = skip_str(p, e);
@@ -76,10 +77,17 @@ int skiff_jscan_members(const char *o, const char *e, const char *const *keys, s
         if (!ve) return -1;
         size_t kl = (size_t)(ke - ks) - 2;
         for (size_t i = 0; i < n; i++)
-            if (strlen(keys[i]) == kl && memcmp(ks + 1, keys[i], kl) == 0) m[i] = (skiff_jmem_t){ ks, v, ve };
+            if (!m[i].k && strlen(keys[i]) == kl && memcmp(ks + 1, keys[i], kl) == 0) {
+                m[i] = (skiff_jmem_t){ ks, v, ve };
+                found++;
+            }
+        if (!close && found == n) return 0; /* all there: the rest need not be read */
         p = skiff_jscan_ws(ve, e);
         if (p < e && *p == ',') { p = skiff_jscan_ws(p + 1, e); continue; }
-        if (p < e && *p == '}') { *close = p; return 0; }
+        if (p < e && *p == '}') {
+            if (close) *close = p;
+            return 0;
+        }
         return -1;
     }
 }

@@ -20,9 +20,10 @@ const char *skiff_jscan_ws(const char *p, const char *e);
  * by bracket depth, strings skipped: meant for valid JSON). */
 const char *skiff_jscan_skip(const char *p, const char *e);
 /* One pass over the object whose '{' is at o: m[i] = member keys[i] (k NULL
- * when absent; the last one wins). *close = the object's closing '}',
- * *empty = it has no members. 0, or -1: not an object, malformed, or a key
- * with escapes (the caller then parses instead). */
+ * when absent; the first one wins, as cJSON's lookup). *close = the object's
+ * closing '}' and *empty = it has no members; with close NULL the pass stops
+ * as soon as every key is found (the rest is not checked). 0, or -1: not an
+ * object, malformed, or a key with escapes (the caller then parses). */
 int skiff_jscan_members(const char *o, const char *e, const char *const *keys, size_t n, skiff_jmem_t *m,
                         const char **close, int *empty);
 /* The string value [v, ve) unquoted into buf; -1 if it is not a plain

@@ -48,5 +48,7 @@ int apisrv_prepare_pdb(apisrv_call_t *c, cJSON *obj, const cJSON *old, apisrv_in
 int apisrv_handle_ssar(apisrv_call_t *c); /* authorization.k8s.io SelfSubjectAccessReview */
 int apisrv_handle_ssr(apisrv_call_t *c);  /* authentication.k8s.io SelfSubjectReview */
 int apisrv_handle_ssrr(apisrv_call_t *c); /* authorization.k8s.io SelfSubjectRulesReview */
+int apisrv_handle_sar(apisrv_call_t *c);  /* authorization.k8s.io SubjectAccessReview */
+int apisrv_handle_lsar(apisrv_call_t *c); /* authorization.k8s.io LocalSubjectAccessReview */
 
 #endif

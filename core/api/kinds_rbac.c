@@ -7,6 +7,7 @@
 #include "api/authz.h"
 #include "api/kinds.h"
 #include "api/rbac.h"
+#include "api/selector.h"
 
 static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
@@ -52,6 +53,23 @@ int apisrv_prepare_rbac_role(apisrv_call_t *c, cJSON *obj, const cJSON *old, api
             }
         }
         i++;
+    }
+    /* kube's ValidateClusterRole: the aggregationRule's selectors */
+    const cJSON *agg = get(obj, "aggregationRule");
+    if (!namespaced && agg && !cJSON_IsNull(agg)) {
+        const cJSON *sels = get(agg, "clusterRoleSelectors"), *sel;
+        if (!list_len(sels))
+            apisrv_invalid_add(inv, "FieldValueRequired", "aggregationRule.clusterRoleSelectors",
+                               "Required value: at least one clusterRoleSelector required if aggregationRule is non-nil");
+        int k = 0;
+        cJSON_ArrayForEach(sel, (cJSON_IsArray(sels) ? sels : NULL)) {
+            skiff_api_selector_t *ls = NULL;
+            char f[64];
+            snprintf(f, sizeof f, "aggregationRule.clusterRoleSelectors[%d]", k++);
+            if (!cJSON_IsObject(sel) || skiff_api_label_selector_from_object(sel, &ls, &err) < 0)
+                apisrv_invalid_add(inv, "FieldValueInvalid", f, "Invalid value: %s", cJSON_IsObject(sel) ? err.msg : "must be a label selector");
+            skiff_api_selector_free(ls);
+        }
     }
     /* a valid role is then checked against what its writer holds (kube
      * answers Forbidden before validating; we validate first) */

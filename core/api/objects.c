@@ -14,6 +14,8 @@
 
 #include "api/internal.h"
 #include "api/json_print.h"
+#include "api/json_util.h"
+#include "manifest/manifest.h"
 
 static const char META_PREFIX[] = "{\"metadata\":{";
 
@@ -135,14 +137,15 @@ void apisrv_obj_emit(skiff_api_buf_t *b, const char *val, size_t len, int64_t rv
 
 cJSON *apisrv_obj_decode(const char *val, size_t len, int64_t rv)
 {
-    cJSON *o = cJSON_ParseWithLength(val, len);
+    /* cJSON's tree, in one pass (every update, patch and binding loads one) */
+    cJSON *o = skiff_manifest_parse_json(val, len);
     if (!o || !cJSON_IsObject(o)) { cJSON_Delete(o); return NULL; }
     cJSON *meta = apisrv_obj_at(o, "metadata");
     if (!meta) { cJSON_Delete(o); return NULL; }
     char rvs[24];
     snprintf(rvs, sizeof rvs, "%lld", (long long)rv);
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
-    cJSON_AddStringToObject(meta, "resourceVersion", rvs);
+    skiff_api_json_add_lit(meta, "resourceVersion", skiff_api_json_string(rvs));
     return o;
 }
 

@@ -36,7 +36,7 @@ typedef struct role {
 typedef struct binding {
     struct binding *next;
     char *key;
-    char *ns;
+    char *ns, *name;
     int cluster_role;  /* roleRef.kind ClusterRole */
     char *role;        /* roleRef.name */
     apisrv_rbac_subject_t *subs;
@@ -185,6 +185,7 @@ static void binding_free(binding_t *b)
     free(b->subs);
     free(b->key);
     free(b->ns);
+    free(b->name);
     free(b->role);
     free(b);
 }
@@ -220,11 +221,12 @@ static binding_t *binding_parse(const char *key, size_t klen, const cJSON *o)
     if (!b) return NULL;
     b->key = strndup(key, klen);
     b->ns = strdup(jstr(o, "metadata", "namespace"));
+    b->name = strdup(jstr(o, "metadata", "name"));
     b->role = strdup(jstr(o, "roleRef", "name"));
     b->cluster_role = strcmp(jstr(o, "roleRef", "kind"), "ClusterRole") == 0;
     const cJSON *subs = cJSON_GetObjectItemCaseSensitive(o, "subjects"), *s;
     size_t n = cJSON_IsArray(subs) ? (size_t)cJSON_GetArraySize(subs) : 0;
-    if (!b->key || !b->ns || !b->role || (n && !(b->subs = calloc(n, sizeof *b->subs)))) {
+    if (!b->key || !b->ns || !b->name || !b->role || (n && !(b->subs = calloc(n, sizeof *b->subs)))) {
         binding_free(b);
         return NULL;
     }
@@ -508,6 +510,47 @@ int apisrv_rbac_authorize(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const
     }
     pthread_rwlock_unlock(&r->lock);
     return allowed;
+}
+
+/* kube's authorizingVisitor: ClusterRoleBindings, then the RoleBindings of
+ * the request's namespace; the first binding, subject and rule that allow
+ * are described as rbac's clusterRoleBindingDescriber/roleBindingDescriber
+ * do. A slow scan, for review answers only. */
+int apisrv_rbac_explain(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const int64_t min_rev[4], char *reason,
+                        size_t len)
+{
+    if (min_rev) catch_up(r, min_rev);
+    int found = 0;
+    pthread_rwlock_rdlock(&r->lock);
+    for (int c = 1; c >= 0 && !found; c--) {
+        if (!c && !(a->resource_request && a->namespace_ && *a->namespace_)) break;
+        for (const binding_t *b = r->binds[c]; b && !found; b = b->next) {
+            if (!c && strcmp(b->ns, a->namespace_) != 0) continue;
+            const role_t *x = find_role(r, b->cluster_role, b->ns, b->role);
+            if (!x || !apisrv_rbac_rules_allow(x->rules, x->nrules, a)) continue;
+            for (size_t i = 0; i < b->nsubs && !found; i++) {
+                const apisrv_rbac_subject_t *sj = &b->subs[i];
+                if (!apisrv_rbac_subject_matches(sj, a)) continue;
+                found = 1;
+                const char *kind = sj->kind == APISRV_SUBJ_USER ? "User" : sj->kind == APISRV_SUBJ_GROUP ? "Group" : "ServiceAccount";
+                const char *role_kind = b->cluster_role ? "ClusterRole" : "Role";
+                if (c && sj->kind == APISRV_SUBJ_SA)
+                    snprintf(reason, len, "RBAC: allowed by ClusterRoleBinding \"%s\" of %s \"%s\" to %s \"%s/%s\"", b->name,
+                             role_kind, b->role, kind, sj->name, sj->ns);
+                else if (c)
+                    snprintf(reason, len, "RBAC: allowed by ClusterRoleBinding \"%s\" of %s \"%s\" to %s \"%s\"", b->name,
+                             role_kind, b->role, kind, sj->name);
+                else if (sj->kind == APISRV_SUBJ_SA)
+                    snprintf(reason, len, "RBAC: allowed by RoleBinding \"%s/%s\" of %s \"%s\" to %s \"%s/%s\"", b->name,
+                             b->ns, role_kind, b->role, kind, sj->name, sj->ns);
+                else
+                    snprintf(reason, len, "RBAC: allowed by RoleBinding \"%s/%s\" of %s \"%s\" to %s \"%s\"", b->name, b->ns,
+                             role_kind, b->role, kind, sj->name);
+            }
+        }
+    }
+    pthread_rwlock_unlock(&r->lock);
+    return found;
 }
 
 static void key_rules(const apisrv_rbac_t *r, const char *k, size_t n,

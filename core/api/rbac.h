@@ -90,6 +90,12 @@ void apisrv_rbac_free(apisrv_rbac_t *r);
  * clusterroles, rolebindings, clusterrolebindings) so a grant just written
  * through this server is seen by the next request. */
 int apisrv_rbac_authorize(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const int64_t min_rev[4]);
+/* The same decision with kube's reason for an allow (review answers):
+ * 1 with `RBAC: allowed by ClusterRoleBinding "x" of ClusterRole "y" to
+ * User "alice"` (or RoleBinding "x/ns" ...) in reason, 0 with reason
+ * untouched. Scans every binding: for reviews, not for each request. */
+int apisrv_rbac_explain(apisrv_rbac_t *r, const apisrv_authz_attrs_t *a, const int64_t min_rev[4], char *reason,
+                        size_t len);
 /* Every rule granted to a's user and groups, cluster-wide and in
  * a->namespace_ (SelfSubjectRulesReview, `kubectl auth can-i --list`):
  * cb(ud, rule) once per rule of each binding that names them, under the

@@ -2,11 +2,12 @@
  * ClusterRoleBindings kube-apiserver creates at start
  * (plugin/pkg/auth/authorizer/rbac/bootstrappolicy), so the names users
  * bind to exist: cluster-admin, admin, edit, view, and what every
- * authenticated user may do (discovery, can-i, whoami). Kubernetes builds
- * admin/edit/view by aggregation; here their rules are written out flat
- * (no aggregationRule), for the resources this server serves and the
- * common ones it does not. Created through the server itself, only when
- * missing: a user's changes survive restarts. */
+ * authenticated user may do (discovery, can-i, whoami). admin, edit and
+ * view aggregate as Kubernetes' do (system:aggregate-to-{admin,edit,view},
+ * view into edit into admin; rbac_aggregate.c keeps them current), for the
+ * resources this server serves and the common ones it does not. Created
+ * through the server itself, only when missing: a user's changes survive
+ * restarts. */
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,18 @@
 #define CR(name, rules) "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRole\"," META(name) ",\"rules\":[" rules "]}"
 #define CRB(name, role, subjects) "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRoleBinding\"," META(name) \
     ",\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\",\"name\":\"" role "\"},\"subjects\":[" subjects "]}"
+/* kube's aggregated roles: `labels` extra labels (JSON members, leading
+ * comma), aggregating ClusterRoles labelled rbac.authorization.k8s.io/<to>:
+ * "true"; their rules are written out too, as the aggregation would make
+ * them, so the role grants from its first moment */
+#define AGG_LABEL(to) "\"rbac.authorization.k8s.io/" to "\":\"true\""
+#define CR_AGG(name, labels, to, rules) "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRole\"," \
+    "\"metadata\":{\"name\":\"" name "\",\"labels\":{\"kubernetes.io/bootstrapping\":\"rbac-defaults\"" labels "}," \
+    "\"annotations\":{\"rbac.authorization.kubernetes.io/autoupdate\":\"true\"}}," \
+    "\"aggregationRule\":{\"clusterRoleSelectors\":[{\"matchLabels\":{" AGG_LABEL(to) "}}]},\"rules\":[" rules "]}"
+#define CR_TO(name, to, rules) "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRole\"," \
+    "\"metadata\":{\"name\":\"" name "\",\"labels\":{\"kubernetes.io/bootstrapping\":\"rbac-defaults\"," AGG_LABEL(to) "}," \
+    "\"annotations\":{\"rbac.authorization.kubernetes.io/autoupdate\":\"true\"}},\"rules\":[" rules "]}"
 #define GROUP(n) "{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"Group\",\"name\":\"" n "\"}"
 
 #define READ "\"verbs\":[\"get\",\"list\",\"watch\"]"
@@ -66,14 +79,20 @@
 static const char *const cluster_roles[] = {
     CR("cluster-admin", "{\"apiGroups\":[\"*\"],\"resources\":[\"*\"],\"verbs\":[\"*\"]},"
                         "{\"nonResourceURLs\":[\"*\"],\"verbs\":[\"*\"]}"),
-    CR("admin", VIEW_RULES "," EDIT_RULES "," ADMIN_RULES),
-    CR("edit", VIEW_RULES "," EDIT_RULES),
-    CR("view", VIEW_RULES),
+    /* the aggregation sources first, so the aggregated roles match them at once */
+    CR_TO("system:aggregate-to-admin", "aggregate-to-admin", ADMIN_RULES),
+    CR_TO("system:aggregate-to-edit", "aggregate-to-edit", EDIT_RULES),
+    CR_TO("system:aggregate-to-view", "aggregate-to-view", VIEW_RULES),
+    CR_AGG("admin", "", "aggregate-to-admin", EDIT_RULES "," VIEW_RULES "," ADMIN_RULES),
+    CR_AGG("edit", "," AGG_LABEL("aggregate-to-admin"), "aggregate-to-edit", EDIT_RULES "," VIEW_RULES),
+    CR_AGG("view", "," AGG_LABEL("aggregate-to-edit"), "aggregate-to-view", VIEW_RULES),
     CR("system:discovery", "{\"nonResourceURLs\":[\"/api\",\"/api/*\",\"/apis\",\"/apis/*\",\"/healthz\",\"/livez\",\"/openapi\","
                            "\"/openapi/*\",\"/readyz\",\"/version\",\"/version/\"],\"verbs\":[\"get\"]}"),
     CR("system:basic-user", "{\"apiGroups\":[\"authorization.k8s.io\"],\"resources\":[\"selfsubjectaccessreviews\","
                             "\"selfsubjectrulesreviews\"],\"verbs\":[\"create\"]},"
                             "{\"apiGroups\":[\"authentication.k8s.io\"],\"resources\":[\"selfsubjectreviews\"],\"verbs\":[\"create\"]}"),
+    CR("system:auth-delegator", "{\"apiGroups\":[\"authentication.k8s.io\"],\"resources\":[\"tokenreviews\"],\"verbs\":[\"create\"]},"
+                                "{\"apiGroups\":[\"authorization.k8s.io\"],\"resources\":[\"subjectaccessreviews\"],\"verbs\":[\"create\"]}"),
     CR("system:public-info-viewer", "{\"nonResourceURLs\":[\"/healthz\",\"/livez\",\"/readyz\",\"/version\",\"/version/\"],"
                                     "\"verbs\":[\"get\"]}"),
 };
@@ -101,4 +120,6 @@ void skiff_api_server_bootstrap_rbac(skiff_api_server_t *s)
         create(s, "/apis/rbac.authorization.k8s.io/v1/clusterroles", cluster_roles[i]);
     for (size_t i = 0; i < sizeof cluster_role_bindings / sizeof cluster_role_bindings[0]; i++)
         create(s, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", cluster_role_bindings[i]);
+    if (apisrv_rbac_aggregate_start(s) < 0)
+        skiff_log(SKIFF_LOG_ERROR, "apiserver", "cannot start ClusterRole aggregation; aggregationRules are not applied");
 }

@@ -60,7 +60,7 @@ static void groups_q(const apisrv_authz_attrs_t *a, char *buf, size_t len)
  * user holds in ns ("" = cluster-wide only). 0 = covered; -1 = 403 set
  * (or 500 on allocation failure). */
 static int confirm(apisrv_call_t *c, apisrv_authz_attrs_t *a, const char *ns, const char *obj_name,
-                   apisrv_rbac_perms_t *p)
+                   apisrv_rbac_perms_t *p, const char *why)
 {
     a->namespace_ = ns;
     if (c->s->rbac) {
@@ -73,6 +73,10 @@ static int confirm(apisrv_call_t *c, apisrv_authz_attrs_t *a, const char *ns, co
     if (!missing) return 0;
     char q[160], groups[1024];
     apisrv_resource_qualified(c->res, q, sizeof q);
+    if (why) {
+        free(missing);
+        return apisrv_fail_causes(c, 403, "Forbidden", why, NULL), -1;
+    }
     groups_q(a, groups, sizeof groups);
     char *msg = NULL;
     int n = asprintf(&msg, "%s \"%s\" is forbidden: user \"%s\" (groups=%s) is attempting to grant RBAC permissions not currently held:\n%s",
@@ -148,8 +152,30 @@ int apisrv_rbac_check_role_write(apisrv_call_t *c, const cJSON *obj, const cJSON
     for (size_t i = 0; i < n && rc == 0; i++) rc = apisrv_rbac_perms_add(&p, &rules[i]);
     apisrv_rbac_rules_free(rules, n);
     if (rc < 0) rc = (fail_breakdown(c, rc, meta_name(obj)), -1);
-    else rc = confirm(c, &a, ns, meta_name(obj), &p);
+    else rc = confirm(c, &a, ns, meta_name(obj), &p, NULL);
     apisrv_rbac_perms_free(&p);
+    /* kube: setting or changing an aggregationRule, which can gather
+     * anything, needs * on *.* and on every non-resource URL */
+    const cJSON *agg = cJSON_GetObjectItemCaseSensitive(obj, "aggregationRule");
+    const cJSON *old_agg = old ? cJSON_GetObjectItemCaseSensitive(old, "aggregationRule") : NULL;
+    if (agg && cJSON_IsNull(agg)) agg = NULL;
+    if (old_agg && cJSON_IsNull(old_agg)) old_agg = NULL;
+    int changed = old ? !((!agg && !old_agg) || (agg && old_agg && cJSON_Compare(agg, old_agg, 1))) : agg != NULL;
+    if (rc == 0 && changed && !c->res->namespaced) {
+        static const char full[] = "[{\"verbs\":[\"*\"],\"apiGroups\":[\"*\"],\"resources\":[\"*\"]},{\"verbs\":[\"*\"],\"nonResourceURLs\":[\"*\"]}]";
+        cJSON *fj = cJSON_Parse(full);
+        apisrv_rbac_perms_t fp = { 0 };
+        rc = fj && apisrv_rbac_rules_parse(fj, &rules, &n, &err) == 0 ? 0 : -ENOMEM;
+        for (size_t i = 0; i < n && rc == 0; i++) rc = apisrv_rbac_perms_add(&fp, &rules[i]);
+        if (rc == 0) apisrv_rbac_rules_free(rules, n);
+        cJSON_Delete(fj);
+        char q[160], why[600];
+        apisrv_resource_qualified(c->res, q, sizeof q);
+        snprintf(why, sizeof why, "%s \"%s\" is forbidden: must have cluster-admin privileges to use the aggregationRule", q, meta_name(obj));
+        if (rc < 0) rc = (apisrv_fail(c, 500, "InternalError", "out of memory"), -1);
+        else rc = confirm(c, &a, "", meta_name(obj), &fp, why);
+        apisrv_rbac_perms_free(&fp);
+    }
     return rc;
 }
 
@@ -178,7 +204,7 @@ int apisrv_rbac_check_binding_write(apisrv_call_t *c, const cJSON *obj, const cJ
     } else if (rc < 0) {
         rc = (fail_breakdown(c, rc, meta_name(obj)), -1);
     } else {
-        rc = confirm(c, &a, ns, meta_name(obj), &p);
+        rc = confirm(c, &a, ns, meta_name(obj), &p, NULL);
     }
     apisrv_rbac_perms_free(&p);
     return rc;

@@ -5,6 +5,7 @@
 
 #include "api/kinds.h"
 #include "api/priority.h"
+#include "api/satoken.h"
 
 #define COLS(k) .columns = apisrv_cols_##k, .cells = apisrv_cells_##k
 
@@ -25,7 +26,7 @@ const apisrv_resource_t apisrv_resources[] = {
       .prepare = apisrv_prepare_secret },
     { "", "v1", "events", "event", "Event", 1, { "ev" }, 0, 0, 0, 0, COLS(event),
       .prepare = apisrv_prepare_event },
-    { "", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", 1, { "sa" }, 0, 0, 0, 0,
+    { "", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", 1, { "sa" }, 0, APISRV_SUB_TOKEN, 0, 0,
       COLS(serviceaccount) },
     { "", "v1", "limitranges", "limitrange", "LimitRange", 1, { "limits" }, 0, 0, 0, 0, COLS(created) },
     { "", "v1", "resourcequotas", "resourcequota", "ResourceQuota", 1, { "quota" }, 0,
@@ -67,6 +68,12 @@ const apisrv_resource_t apisrv_resources[] = {
       0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssrr },
     { "authentication.k8s.io", "v1", "selfsubjectreviews", "", "SelfSubjectReview", 0, { NULL }, 0,
       0, 0, 0, NULL, NULL, .handle = apisrv_handle_ssr },
+    { "authorization.k8s.io", "v1", "subjectaccessreviews", "", "SubjectAccessReview", 0, { NULL }, 0,
+      0, 0, 0, NULL, NULL, .handle = apisrv_handle_sar },
+    { "authorization.k8s.io", "v1", "localsubjectaccessreviews", "", "LocalSubjectAccessReview", 1, { NULL }, 0,
+      0, 0, 0, NULL, NULL, .handle = apisrv_handle_lsar },
+    { "authentication.k8s.io", "v1", "tokenreviews", "", "TokenReview", 0, { NULL }, 0,
+      0, 0, 0, NULL, NULL, .handle = apisrv_handle_token_review },
 };
 const size_t apisrv_nresources = sizeof apisrv_resources / sizeof apisrv_resources[0];
 

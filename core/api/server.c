@@ -6,6 +6,7 @@
 
 #include "api/authz.h"
 #include "api/internal.h"
+#include "api/satoken.h"
 #include "store/fanout.h"
 #include "api/watch_int.h"
 
@@ -102,6 +103,7 @@ int skiff_api_server_tls(const skiff_api_server_t *s) { return s && s->tls_cert;
 void skiff_api_server_free(skiff_api_server_t *s)
 {
     if (!s) return;
+    apisrv_rbac_aggregate_stop(s); /* it writes through the server */
     s->stopping = 1;
     apisrv_watch_stop_all(s);
     apisrv_httpd_stop(s);
@@ -157,9 +159,19 @@ static int set_segment(apisrv_call_t *c, char *dst, size_t len, const char *v)
     return 0;
 }
 
+/* A resource request the server does not serve: kube authorizes before it
+ * routes, so the caller learns 404 (or 405) only when allowed to ask. */
+static int unrouted(apisrv_call_t *c, char **all, int nall, int code)
+{
+    if (apisrv_authorize_unrouted(c, all, nall) < 0) return 0;
+    if (code == 405)
+        return apisrv_fail(c, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+    return apisrv_fail(c, 404, "NotFound", "the server could not find the requested resource");
+}
+
 /* /api/v1/... and /apis/G/V/...: segs point after the group version. */
 static int route_resource(apisrv_call_t *c, const char *group, const char *version, char **segs,
-                          int nseg)
+                          int nseg, char **all, int nall)
 {
     int i = 0;
     const char *method = c->req->method;
@@ -172,7 +184,7 @@ static int route_resource(apisrv_call_t *c, const char *group, const char *versi
     c->res = apisrv_resource_find(group, version, segs[i]);
     if (!c->res || (c->ns[0] && !c->res->namespaced) || nseg - i > 3) {
         c->res = NULL;
-        return apisrv_fail(c, 404, "NotFound", "the server could not find the requested resource");
+        return unrouted(c, all, nall, 404);
     }
     if (nseg - i >= 2 && set_segment(c, c->name, sizeof c->name, segs[i + 1])) return 0;
     if (nseg - i == 3 && set_segment(c, c->sub, sizeof c->sub, segs[i + 2])) return 0;
@@ -181,9 +193,9 @@ static int route_resource(apisrv_call_t *c, const char *group, const char *versi
                      : strcmp(c->sub, "scale") == 0 ? APISRV_SUB_SCALE
                      : strcmp(c->sub, "binding") == 0 ? APISRV_SUB_BINDING
                      : strcmp(c->sub, "eviction") == 0 ? APISRV_SUB_EVICTION
-                     : strcmp(c->sub, "finalize") == 0 ? APISRV_SUB_FINALIZE : 0;
-        if (!(c->res->subs & bit))
-            return apisrv_fail(c, 404, "NotFound", "the server could not find the requested resource");
+                     : strcmp(c->sub, "finalize") == 0 ? APISRV_SUB_FINALIZE
+                     : strcmp(c->sub, "token") == 0 ? APISRV_SUB_TOKEN : 0;
+        if (!(c->res->subs & bit)) return unrouted(c, all, nall, 404);
     }
     int named = c->name[0] != 0;
     if (strcmp(method, "GET") == 0)
@@ -193,10 +205,10 @@ static int route_resource(apisrv_call_t *c, const char *group, const char *versi
     else if (strcmp(method, "PATCH") == 0) c->verb = named ? APISRV_VERB_PATCH : APISRV_VERB_OTHER;
     else if (strcmp(method, "DELETE") == 0) c->verb = named ? APISRV_VERB_DELETE : APISRV_VERB_DELETECOLLECTION;
     else c->verb = APISRV_VERB_OTHER;
-    if (c->verb == APISRV_VERB_OTHER)
-        return apisrv_fail(c, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+    if (c->verb == APISRV_VERB_OTHER) return unrouted(c, all, nall, 405);
     if (apisrv_authorize_resource(c) < 0) return 0;
     if (c->res->handle) return c->res->handle(c);
+    if (c->sub[0] == 't' && strcmp(c->sub, "token") == 0) return apisrv_handle_token_request(c);
     return apisrv_handle_resource(c);
 }
 
@@ -216,14 +228,13 @@ static int route(apisrv_call_t *c, char **segs, int nseg)
     if (strcmp(segs[0], "metrics") == 0) return apisrv_handle_metrics(c);
     if (strcmp(segs[0], "openapi") == 0) return apisrv_handle_openapi(c, segs, nseg);
     if (strcmp(segs[0], "api") == 0 && nseg >= 3) {
-        if (strcmp(segs[1], "v1") != 0)
-            return apisrv_fail(c, 404, "NotFound", "the server could not find the requested resource");
-        return route_resource(c, "", "v1", segs + 2, nseg - 2);
+        if (strcmp(segs[1], "v1") != 0) return unrouted(c, segs, nseg, 404);
+        return route_resource(c, "", "v1", segs + 2, nseg - 2, segs, nseg);
     }
     if (strcmp(segs[0], "apis") == 0 && nseg >= 4) {
         if (!apisrv_resource_find(segs[1], segs[2], segs[3]) && !(strcmp(segs[3], "namespaces") == 0 && nseg >= 6))
-            return apisrv_fail(c, 404, "NotFound", "the server could not find the requested resource");
-        return route_resource(c, segs[1], segs[2], segs + 3, nseg - 3);
+            return unrouted(c, segs, nseg, 404);
+        return route_resource(c, segs[1], segs[2], segs + 3, nseg - 3, segs, nseg);
     }
     if (strcmp(m, "GET") != 0)
         return apisrv_fail(c, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
@@ -247,7 +258,7 @@ int skiff_api_server_handle(skiff_api_server_t *s, const skiff_api_request_t *re
     c->table = req->accept && strstr(req->accept, "as=Table") != NULL;
     if (!req->remote) {
         c->user = req->user ? req->user : &skiff_api_user_component;
-    } else if (apisrv_authenticate(s, req->authorization, &c->user) < 0) {
+    } else if (apisrv_authenticate_call(c) < 0) {
         c->user = &skiff_api_user_anonymous;
         int rc = apisrv_fail(c, 401, "Unauthorized", "Unauthorized");
         apisrv_metrics_observe(s->metrics, NULL, c->verb, resp->code, now_ns(CLOCK_MONOTONIC) - t0);

@@ -164,6 +164,8 @@ static void trim_locked(apisrv_hub_t *h)
         /* behind the ring (being cut off, maybe in the middle of a send): keep all */
         uint64_t o = w->next_seq < h->head ? h->punched
                    : w->next_seq < h->tail ? h->ring[w->next_seq % h->cap]->off : h->log_end;
+        /* the rest of a chunk begun is sent from the file as well */
+        if (w->part_ev && w->part_ev->off + w->part < o) o = w->part_ev->off + w->part;
         if (o < keep) keep = o;
     }
     keep &= ~(uint64_t)4095;
@@ -209,7 +211,7 @@ static void hub_on_event(void *ud, const skiff_store_event_t *ev, const skiff_er
         h->head++;
     }
     h->ring[h->tail % h->cap] = e;
-    h->tail++;
+    __atomic_store_n(&h->tail, h->tail + 1, __ATOMIC_RELEASE); /* the write gate reads it unlocked */
     if (h->pull_waiters) pthread_cond_broadcast(&h->cv);
     int kick = h->npush > 0;
     pthread_mutex_unlock(&h->mu);
@@ -233,6 +235,7 @@ static apisrv_hub_t *hub_get(skiff_api_server_t *s, size_t idx, int64_t from)
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     h->refs = 1;
+    for (int i = 0; i < APISRV_PUSHERS_MAX; i++) h->push_min[i] = UINT64_MAX;
     h->memfd = getenv("SKIFF_WATCH_NO_SENDFILE") ? -1 : memfd_create("skiff-watch", MFD_CLOEXEC);
     h->file_ok = h->memfd >= 0;
     /* from the first watch's resume point (what the fan-out still has of the

@@ -21,6 +21,8 @@
  * hub keeps at most s->hub_cap events (the watch window): a stream further
  * behind is cut off with 410, as a watch cache's slow watcher is. */
 #define APISRV_HUB_KEEP 512u
+/* Push writer threads at most (SKIFF_WATCH_PUSHERS). */
+#define APISRV_PUSHERS_MAX 16
 
 /* One event serialised once: the HTTP chunk "<hex>\r\n<line>\r\n" where
  * line = {"type":...,"object":...}\n. Immutable once in the ring. */
@@ -65,6 +67,10 @@ struct apisrv_hub {
     uint64_t log_end;           /* fan-out callback only */
     uint64_t punched;           /* bytes below this are released */
     skiff_api_stream_t *streams;
+    /* Write backpressure (watch_push.c): per writer thread, the cursor of
+     * its slowest stream that holds writes back, as of its last pass over
+     * its streams; UINT64_MAX none. Atomic; tail is stored atomically too. */
+    uint64_t push_min[APISRV_PUSHERS_MAX];
 };
 
 struct skiff_api_stream {
@@ -100,6 +106,9 @@ struct skiff_api_stream {
     /* ---- push writer only (its thread), then done under mu ---- */
     int fd;                   /* dup of the connection's socket */
     int blocked, gone, done;
+    int64_t behind_ns;        /* since when it is further behind than the gate allows; 0 not */
+    int64_t blocked_ns;       /* since when its socket has been full; 0 not */
+    int left_behind;          /* ... for so long that it no longer holds writes back */
     skiff_api_stream_t *push_next;
 
     /* ---- in-process pull streams (watch.c): the reader's own thread takes
@@ -141,6 +150,19 @@ void apisrv_hub_end_locked(skiff_api_stream_t *w, const char *why);
  * (close the connection), 0 not a hub stream (the caller pulls). */
 int apisrv_stream_push(skiff_api_stream_t *w, int fd);
 void apisrv_pusher_kick(skiff_api_server_t *s);
+/* Write backpressure, called on an HTTP thread before a write request is
+ * handled: while a pushed watch that keeps up is more than the gate's lag
+ * behind its log, wait (bounded) for the writer to catch up. Watch delivery
+ * goes before accepting more writes, so a burst of creates cannot bury
+ * 1,000 watchers under a backlog; writes are slowed, never refused. */
+void apisrv_watch_gate(skiff_api_server_t *s);
+typedef struct apisrv_gate_stats {
+    unsigned long long waits;     /* writes that waited */
+    unsigned long long timeouts;  /* ... and gave up waiting (the bound) */
+    unsigned long long wait_us;   /* total time waited */
+    unsigned long long left;      /* times a stream behind for too long stopped holding writes */
+} apisrv_gate_stats_t;
+void apisrv_watch_gate_stats(skiff_api_server_t *s, apisrv_gate_stats_t *out);
 void apisrv_pusher_free(skiff_api_server_t *s);
 
 #endif

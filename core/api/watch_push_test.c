@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 
 #include "api/api.h"
 #include "api/client.h"
+#include "api/watch_int.h"
 #include "bus/bus.h"
 #include "plugin/plugin.h"
 
@@ -464,6 +466,219 @@ static void test_stop_with_stalled_client(void **state)
     /* teardown frees the server with this watch stalled */
 }
 
+/* ---- the write gate: HTTP writes wait while a pushed watch is behind ---- */
+
+typedef struct poster {
+    fx_t *f;
+    const char *prefix;
+    int n, ok;
+    double took;            /* seconds for all n */
+    double max_one;         /* the slowest single create */
+} poster_t;
+
+/* n pod creates over HTTP (the gate is on the HTTP path), one connection. */
+static void *post_pods(void *arg)
+{
+    poster_t *pp = arg;
+    int fd = dial(pp->f, 0);
+    char *pad = malloc(6001);
+    memset(pad, 'x', 6000);
+    pad[6000] = '\0';
+    double t0 = now_s();
+    for (int i = 0; i < pp->n; i++) {
+        char body[7000], req[8000], resp[16384];
+        int bl = snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s%d\",\"annotations\":{\"pad\":\"%s\"}},"
+                          "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}", pp->prefix, i, pad);
+        int rl = snprintf(req, sizeof req, "POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\n"
+                          "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+        double t1 = now_s();
+        if (write(fd, req, (size_t)rl) != rl) break;
+        size_t have = 0;
+        for (;;) {
+            ssize_t r = read(fd, resp + have, sizeof resp - 1 - have);
+            if (r <= 0) goto out;
+            have += (size_t)r;
+            resp[have] = '\0';
+            char *h = strstr(resp, "\r\n\r\n");
+            char *cl = h ? strcasestr(resp, "Content-Length:") : NULL;
+            if (h && cl && have >= (size_t)(h + 4 - resp) + strtoul(cl + 15, NULL, 10)) break;
+        }
+        if (strncmp(resp, "HTTP/1.1 201", 12) == 0) pp->ok++;
+        if (now_s() - t1 > pp->max_one) pp->max_one = now_s() - t1;
+    }
+out:
+    pp->took = now_s() - t0;
+    free(pad);
+    close(fd);
+    return NULL;
+}
+
+/* A watcher that does not read for a while holds HTTP creates back (its
+ * socket fills, its cursor stops); once it reads again they go on; every
+ * event reaches it, in order, and no create gave up waiting. */
+static void test_gate_engages_and_releases(void **state)
+{
+    fx_t *f = *state;
+    char path[256];
+    long long cur = (long long)revision(f);
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
+    wire_t *w = calloc(1, sizeof *w);
+    int fd = open_watch(f, path, 2048, w);
+    poster_t pp = { .f = f, .prefix = "g", .n = 60 };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, post_pods, &pp), 0);
+    usleep(700000); /* not reading: a create waits at the gate */
+    read_until(fd, w, 60, 30);
+    apisrv_gate_stats_t gs;
+    pthread_join(th, NULL);
+    assert_int_equal(pp.ok, 60);
+    apisrv_watch_gate_stats(f->srv, &gs);
+    /* engaged: creates waited; released by delivery, not by the bound */
+    assert_true(gs.waits >= 1);
+    assert_int_equal(gs.timeouts, 0);
+    assert_int_equal(gs.left, 0);
+    assert_true(pp.max_one >= 0.4);
+    assert_int_equal(w->events, 60);
+    char want[64];
+    for (int i = 0; i < 60; i++) {
+        snprintf(want, sizeof want, "ADDED g%d;", i);
+        assert_non_null(strstr(w->log, want));
+    }
+    close(fd);
+    free(w->buf);
+    free(w);
+}
+
+static int setup_gate(void **state)
+{
+    /* a small lag so a few 6 KB events trip it; a long stall and bound so
+     * only reading releases it, even on a busy machine */
+    setenv("SKIFF_WATCH_GATE_LAG", "4", 1);
+    setenv("SKIFF_WATCH_GATE_STALL_MS", "10000", 1);
+    setenv("SKIFF_WATCH_GATE_MAX_MS", "10000", 1);
+    return setup(state);
+}
+
+static int teardown_gate(void **state)
+{
+    unsetenv("SKIFF_WATCH_GATE_LAG");
+    unsetenv("SKIFF_WATCH_GATE_STALL_MS");
+    unsetenv("SKIFF_WATCH_GATE_MAX_MS");
+    return teardown(state);
+}
+
+/* A watcher that never reads stops holding writes after the stall time:
+ * creates go on (each waits at most about that long), a watcher that reads
+ * gets everything. */
+static void test_gate_leaves_stalled_watcher(void **state)
+{
+    fx_t *f = *state;
+    char path[256];
+    long long cur = (long long)revision(f);
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
+    wire_t *ws = calloc(1, sizeof *ws);
+    f->stalled_fd = open_watch(f, path, 2048, ws);
+    wire_t *w = calloc(1, sizeof *w);
+    int fd = open_watch(f, path, 0, w);
+    poster_t pp = { .f = f, .prefix = "s", .n = 60 };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, post_pods, &pp), 0);
+    read_until(fd, w, 60, 30);
+    pthread_join(th, NULL);
+    assert_int_equal(pp.ok, 60);
+    apisrv_gate_stats_t gs;
+    apisrv_watch_gate_stats(f->srv, &gs);
+    assert_true(gs.left >= 1);
+    /* it held writes for about the stall time (300 ms here), then no more */
+    assert_true(pp.took < 10);
+    close(fd);
+    free(ws->buf);
+    free(ws);
+    free(w->buf);
+    free(w);
+}
+
+/* Writes to a resource no one watches are not held back by the pod
+ * watchers' pushes: the writer may be idle for long, no pass to wait for. */
+static void test_gate_other_resources(void **state)
+{
+    fx_t *f = *state;
+    char path[256];
+    long long cur = (long long)revision(f);
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
+    wire_t *w = calloc(1, sizeof *w);
+    int wfd = open_watch(f, path, 0, w);
+    int fd = dial(f, 0);
+    double t0 = now_s();
+    int ok = 0;
+    for (int i = 0; i < 200; i++) {
+        char body[256], req[512], resp[8192];
+        int bl = snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"cm%d\"},\"data\":{\"a\":\"b\"}}", i);
+        int rl = snprintf(req, sizeof req, "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\n"
+                          "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+        double t1 = now_s();
+        assert_int_equal(write(fd, req, (size_t)rl), rl);
+        size_t have = 0;
+        for (;;) {
+            ssize_t r = read(fd, resp + have, sizeof resp - 1 - have);
+            assert_true(r > 0);
+            have += (size_t)r;
+            resp[have] = '\0';
+            char *h = strstr(resp, "\r\n\r\n");
+            char *cl = h ? strcasestr(resp, "Content-Length:") : NULL;
+            if (h && cl && have >= (size_t)(h + 4 - resp) + strtoul(cl + 15, NULL, 10)) break;
+        }
+        if (strncmp(resp, "HTTP/1.1 201", 12) == 0) ok++;
+        /* the gate's bound here is 10 s: a create held by it shows */
+        if (now_s() - t1 > 3) fail_msg("configmap create %d took %.1f s", i, now_s() - t1);
+    }
+    assert_int_equal(ok, 200);
+    apisrv_gate_stats_t gs;
+    apisrv_watch_gate_stats(f->srv, &gs);
+    assert_int_equal(gs.timeouts, 0);
+    assert_int_equal(gs.waits, 0);
+    assert_true(now_s() - t0 < 20);
+    /* the pod watch still works */
+    create_pod(f, "default", "after", 0);
+    read_until(wfd, w, 1, 10);
+    close(fd);
+    close(wfd);
+    free(w->buf);
+    free(w);
+}
+
+static int setup_gate_stall(void **state)
+{
+    setenv("SKIFF_WATCH_GATE_LAG", "4", 1);
+    setenv("SKIFF_WATCH_GATE_STALL_MS", "300", 1);
+    return setup(state);
+}
+
+/* SKIFF_WATCH_GATE_LAG=0: no gate, creates never wait. */
+static void test_gate_off(void **state)
+{
+    fx_t *f = *state;
+    char path[256];
+    long long cur = (long long)revision(f);
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
+    wire_t *w = calloc(1, sizeof *w);
+    f->stalled_fd = open_watch(f, path, 2048, w);
+    poster_t pp = { .f = f, .prefix = "o", .n = 30 };
+    post_pods(&pp);
+    assert_int_equal(pp.ok, 30);
+    apisrv_gate_stats_t gs;
+    apisrv_watch_gate_stats(f->srv, &gs);
+    assert_int_equal(gs.waits, 0);
+    free(w->buf);
+    free(w);
+}
+
+static int setup_gate_off(void **state)
+{
+    setenv("SKIFF_WATCH_GATE_LAG", "0", 1);
+    return setup(state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +688,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clients_vanish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_off, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_stop_with_stalled_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gate_engages_and_releases, setup_gate, teardown_gate),
+        cmocka_unit_test_setup_teardown(test_gate_leaves_stalled_watcher, setup_gate_stall, teardown_gate),
+        cmocka_unit_test_setup_teardown(test_gate_off, setup_gate_off, teardown_gate),
+        cmocka_unit_test_setup_teardown(test_gate_other_resources, setup_gate, teardown_gate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

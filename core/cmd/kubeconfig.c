@@ -34,8 +34,8 @@ int skiff_cmd_kubeconfig(int argc, char **argv)
         fprintf(stderr, "skiff kubeconfig: --server %s: expected a URL like http://127.0.0.1:6443\n", server);
         return SKIFF_EXIT_USAGE;
     }
-    if (token && (strlen(token) > 512 || strpbrk(token, "\r\n\t"))) {
-        fprintf(stderr, "skiff kubeconfig: --token: must be at most 512 characters without control characters\n");
+    if (token && (strlen(token) > 4096 || strpbrk(token, "\r\n\t"))) {
+        fprintf(stderr, "skiff kubeconfig: --token: must be at most 4096 characters without control characters\n");
         return SKIFF_EXIT_USAGE;
     }
     if (user && (!*user || strlen(user) > 200 || strpbrk(user, "\"\\\r\n"))) {

@@ -345,6 +345,18 @@ int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest
     return 0;
 }
 
+cJSON *skiff_manifest_parse_json(const char *buf, size_t len)
+{
+    if (!buf) return NULL;
+    cJSON *doc = NULL;
+    /* deeper than 100 (never, for an object the API server stored) is
+     * cJSON's to parse */
+    int rc = skiff_manifest_json_fast_off ? 1 : skiff_manifest_json_fast(buf, len, 100, &doc);
+    if (rc == 0) return doc;
+    if (rc < 0) return NULL;
+    return cJSON_ParseWithLength(buf, len);
+}
+
 int skiff_manifest_decode_body_opts(const char *buf, size_t len, const skiff_manifest_opts_t *opts, cJSON **doc,
                                     skiff_error_t *err)
 {

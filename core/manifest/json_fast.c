@@ -13,7 +13,7 @@
  * the child/prev/next links (first->prev = last).
  *
  * It handles only what it can do exactly: anything else — any error, a
- * \u escape, a BOM, a duplicate member, an object wider than 32 members, an
+ * \u escape, a member name over 255 bytes with escapes, a BOM, a duplicate member, an object wider than 32 members, an
  * integer of 16 digits or more, a number that overflows, nesting at the
  * limit — makes it give up (1) and the caller runs the full path, which
  * produces the same tree or the exact error. Invalid UTF-8 is checked only
@@ -62,10 +62,10 @@ static void keys_init(void)
     }
 }
 
-static const char *key_find(const char *s, size_t n)
+static const char *key_find(const char *s, size_t n, uint32_t full)
 {
     if (n > 255) return NULL;
-    uint32_t h = key_hash(s, n) & (KEY_SLOTS - 1);
+    uint32_t h = full & (KEY_SLOTS - 1);
     for (; key_slot[h]; h = (h + 1) & (KEY_SLOTS - 1))
         if (key_len[h] == n && memcmp(key_slot[h], s, n) == 0) return key_slot[h];
     return NULL;
@@ -221,6 +221,7 @@ static cJSON *parse_object(fast_t *f)
     }
     cJSON *last = NULL;
     int n = 0;
+    uint32_t seen[FAST_WIDE]; /* the members' name hashes: duplicates compared by hash first */
     for (;;) {
         skip_ws(f);
         if (f->p >= f->end || *f->p != '"') { f->rc = FAST_GIVE_UP; break; }
@@ -228,20 +229,29 @@ static cJSON *parse_object(fast_t *f)
         const char *ks;
         size_t kraw, klen;
         if (scan_string(f, &ks, &kraw, &klen)) break;
-        if (kraw != klen) { f->rc = FAST_GIVE_UP; break; } /* an escaped name: rare, the full path */
+        char kbuf[256];
+        if (kraw != klen) {
+            /* an escaped name (managedFields' "k:{\"name\":\"c\"}"): decoded here */
+            if (klen >= sizeof kbuf) { f->rc = FAST_GIVE_UP; break; }
+            unescape(kbuf, ks, kraw);
+            ks = kbuf;
+        }
         /* a duplicate is the full path's to report (or drop, last wins) */
-        if (++n > FAST_WIDE) { f->rc = FAST_GIVE_UP; break; }
+        if (n >= FAST_WIDE) { f->rc = FAST_GIVE_UP; break; }
+        uint32_t kh = key_hash(ks, klen);
         int dup = 0;
-        for (cJSON *c = o->child; c && !dup; c = c->next)
-            dup = strncmp(c->string, ks, klen) == 0 && c->string[klen] == '\0';
+        cJSON *c = o->child;
+        for (int i = 0; i < n && !dup; i++, c = c->next)
+            dup = seen[i] == kh && strncmp(c->string, ks, klen) == 0 && c->string[klen] == '\0';
         if (dup) { f->rc = FAST_GIVE_UP; break; }
+        seen[n++] = kh;
         skip_ws(f);
         if (f->p >= f->end || *f->p != ':') { f->rc = FAST_GIVE_UP; break; }
         f->p++;
         skip_ws(f);
         cJSON *v = parse_value(f);
         if (!v) break;
-        const char *shared = key_find(ks, klen);
+        const char *shared = key_find(ks, klen, kh);
         if (shared) {
             v->string = (char *)shared;
             v->type |= cJSON_StringIsConst;

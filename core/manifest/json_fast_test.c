@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "manifest/manifest.h"
 #include "manifest/manifest_int.h"
 
 static void same_tree(const cJSON *a, const cJSON *b, const char *doc)
@@ -75,6 +76,15 @@ static void check_doc(const char *doc, size_t len)
         cJSON_Delete(dup);
     }
     cJSON_Delete(want);
+    /* the public face: cJSON_ParseWithLength's tree, or NULL where it fails */
+    cJSON *p = skiff_manifest_parse_json(doc, len), *q = cJSON_ParseWithLength(doc, len);
+    if (!q) assert_null(p);
+    else {
+        assert_non_null(p);
+        same_tree(p, q, doc);
+    }
+    cJSON_Delete(p);
+    cJSON_Delete(q);
 }
 
 static void documents(void **state)

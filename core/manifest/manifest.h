@@ -123,6 +123,16 @@ int skiff_manifest_decode_yaml_one(const char *buf, size_t len, const skiff_mani
 int skiff_manifest_decode_json(const char *buf, size_t len, const skiff_manifest_opts_t *opts, cJSON **doc,
                                skiff_error_t *err);
 
+/* cJSON_ParseWithLength's result — the same tree, NULL where cJSON fails —
+ * built in one pass with one allocation per item when the text is plain
+ * well-formed JSON (json_fast.c; anything else goes to cJSON itself). For
+ * texts that were checked on the way in: stored objects, watch events. The
+ * tree's string items hold their text in the item's own block and schema
+ * member names are shared static strings; cJSON_Delete, cJSON_Duplicate,
+ * printing and every read treat them as usual, cJSON_SetValuestring does
+ * not apply (replace such an item instead). */
+cJSON *skiff_manifest_parse_json(const char *buf, size_t len);
+
 /* A request body that may be JSON or YAML, as the API server gets it. Like
  * apimachinery's YAMLOrJSONDecoder, a body whose first non-space character is
  * '{' or '[' is JSON (and must be valid JSON); anything else is YAML with

@@ -14,6 +14,7 @@
 #include "api/client.h"
 #include "api/jscan.h"
 #include "api/lean.h"
+#include "manifest/manifest.h"
 #include "sched/api_link.h"
 #include "sched/event_agg.h"
 #include "sched/recorder.h"
@@ -208,11 +209,11 @@ static int echo_of_bind(sched_api_link_t *l, const char *object, size_t len)
     static const char *const tk[] = { "metadata", "spec" }, *const mk[] = { "name", "namespace" },
                              *const sk[] = { "nodeName" };
     skiff_jmem_t t[2], m[2], nn;
-    const char *e = object + len, *close;
-    int empty;
-    if (skiff_jscan_members(skiff_jscan_ws(object, e), e, tk, 2, t, &close, &empty) < 0 || !t[0].k || !t[1].k ||
-        skiff_jscan_members(t[1].v, e, sk, 1, &nn, &close, &empty) < 0 || !nn.k ||
-        skiff_jscan_members(t[0].v, e, mk, 2, m, &close, &empty) < 0 || !m[0].k)
+    const char *e = object + len;
+    /* (each pass stops at its last key: nodeName leads spec after a bind) */
+    if (skiff_jscan_members(skiff_jscan_ws(object, e), e, tk, 2, t, NULL, NULL) < 0 || !t[0].k || !t[1].k ||
+        skiff_jscan_members(t[1].v, e, sk, 1, &nn, NULL, NULL) < 0 || !nn.k ||
+        skiff_jscan_members(t[0].v, e, mk, 2, m, NULL, NULL) < 0 || !m[0].k)
         return 0;
     char name[256], ns[256] = "default", node[256], key[520];
     if (skiff_jscan_str(nn.v, nn.ve, node, sizeof node) < 0 || !node[0] ||
@@ -452,12 +453,12 @@ static void ended(sched_api_link_t *l, int *flag)
 static cJSON *parse_lean(const char *object, size_t len)
 {
     size_t s, e;
-    if (apisrv_managed_fields_span(object, len, &s, &e) < 0) return cJSON_ParseWithLength(object, len);
+    if (apisrv_managed_fields_span(object, len, &s, &e) < 0) return skiff_manifest_parse_json(object, len);
     char stackbuf[8192], *cut = len - (e - s) <= sizeof stackbuf ? stackbuf : malloc(len - (e - s));
-    if (!cut) return cJSON_ParseWithLength(object, len);
+    if (!cut) return skiff_manifest_parse_json(object, len);
     memcpy(cut, object, s);
     memcpy(cut + s, object + e, len - e);
-    cJSON *o = cJSON_ParseWithLength(cut, len - (e - s));
+    cJSON *o = skiff_manifest_parse_json(cut, len - (e - s)); /* cJSON's tree, one pass */
     if (cut != stackbuf) free(cut);
     return o;
 }
@@ -472,7 +473,7 @@ static void node_cb(void *ud, const char *type, const char *object, size_t len)
         cJSON *o = parse_lean(object, len);
         if (o) skiff_sched_node_update(l->sched, o, &err);
     } else if (strcmp(type, "DELETED") == 0) {
-        cJSON *o = cJSON_ParseWithLength(object, len);
+        cJSON *o = skiff_manifest_parse_json(object, len); /* cJSON's tree, one pass */
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name");
         if (cJSON_IsString(n)) skiff_sched_node_delete(l->sched, n->valuestring, &err);
         cJSON_Delete(o);

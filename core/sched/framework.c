@@ -2,7 +2,7 @@
  * Filter over the snapshot (in parallel, stopping once enough feasible nodes
  * are found, starting where the last cycle stopped), PostFilter, PreScore,
  * Score + NormalizeScore with weights, and the pick (highest total, ties
- * broken at random as kube-scheduler's selectHost does). */
+ * broken uniformly at random as kube-scheduler's selectHost does). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +219,9 @@ static int fw_reserve(sched_fw_t *fw, size_t n_nodes, size_t n_plugins, size_t n
         size_t *f = realloc(fw->feasible, cap * sizeof *f);
         if (!f) return -1;
         fw->feasible = f;
+        const skiff_sched_node_t **fn = realloc(fw->fnodes, cap * sizeof *fn);
+        if (!fn) return -1;
+        fw->fnodes = fn;
         int64_t *t = realloc(fw->total, cap * sizeof *t);
         if (!t) return -1;
         fw->total = t;
@@ -241,108 +244,198 @@ typedef struct filter_job {
     size_t start, n, to_find;
 } filter_job_t;
 
-static int filter_plugins(filter_job_t *j, size_t idx, const skiff_sched_node_t *node);
+#define FILTER_CHUNK 32 /* at most; the pool's chunk is the same */
 
-/* Filter one node; 1 when every filter passed, else its reason is kept. */
-static int filter_node(filter_job_t *j, size_t idx)
+static void filter_error(sched_fw_t *fw, const char *plugin, const char *reason)
 {
-    sched_fw_t *fw = j->fw;
-    sched_cycle_t *cy = j->cy;
-    const skiff_sched_node_t *node = j->c->snap[idx];
-    fw->visited[idx] = 1;
-    fw->reason[idx][0] = '\0';
-    skiff_sched_node_t tmp;
-    void *scratch = NULL;
-    if (j->c->n_nominated) node = sched_nominated_view(j->c, node, cy->pod, &tmp, &scratch);
-    int rc = filter_plugins(j, idx, node);
-    if (scratch) free(scratch);
-    return rc;
+    if (atomic_exchange(&fw->error, 1) == 0)
+        snprintf(fw->error_msg, sizeof fw->error_msg, "running \"%s\" filter plugin: %s", plugin, reason);
+    atomic_store(&fw->stop, 1);
 }
 
-static int filter_plugins(filter_job_t *j, size_t idx, const skiff_sched_node_t *node)
+/* Filter the nodes at rotation positions [begin, end) (end - begin <=
+ * FILTER_CHUNK); ok[i] says whether position begin + i passed. Each plugin
+ * runs over the chunk's remaining nodes before the next plugin (a node
+ * leaves at its first failure, as node by node): one indirect call per
+ * node and plugin with loop-invariant function and self, instead of
+ * reloading both through the profile for every node. Returns -1 on a
+ * plugin error (fw->error set). */
+static int filter_range(filter_job_t *j, size_t begin, size_t end, unsigned char *ok)
 {
     sched_fw_t *fw = j->fw;
     sched_cycle_t *cy = j->cy;
     const sched_profile_t *prof = cy->prof;
-    /* Only the plugins with a filter that PreFilter did not skip (listed
-     * once per cycle: the check per node and plugin was half the cost). */
-    for (size_t f = 0; f < cy->n_filt; f++) {
-        size_t k = cy->filt[f];
-        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
-        skiff_sched_status_t s;
-        s.code = SKIFF_SCHED_SUCCESS;
-        s.reason[0] = '\0';
-        ops->filter(prof->plugins[k].self, &cy->st, &cy->pod->view, node, &s);
-        if (s.code == SKIFF_SCHED_SUCCESS || s.code == SKIFF_SCHED_SKIP) continue;
-        if (s.code == SKIFF_SCHED_ERROR) {
-            if (atomic_exchange(&fw->error, 1) == 0)
-                snprintf(fw->error_msg, sizeof fw->error_msg, "running \"%s\" filter plugin: %s",
-                         prof->plugins[k].name, s.reason);
-            atomic_store(&fw->stop, 1);
-            return 0;
+    const skiff_sched_pod_t *pod = &cy->pod->view;
+    const skiff_sched_node_t *const *snap = j->c->snap;
+    size_t m = end - begin, na = m;
+    unsigned char pos[FILTER_CHUNK];
+    const skiff_sched_node_t *nodes[FILTER_CHUNK];
+    skiff_sched_node_t tmp[FILTER_CHUNK];
+    void *scratch[FILTER_CHUNK];
+    int nominated = j->c->n_nominated > 0;
+    size_t idx0 = (j->start + begin) % j->n;
+    for (size_t i = 0; i < m; i++) {
+        size_t idx = idx0 + i < j->n ? idx0 + i : idx0 + i - j->n;
+        pos[i] = (unsigned char)i;
+        nodes[i] = snap[idx];
+        ok[i] = 1;
+        if (nominated) {
+            scratch[i] = NULL;
+            nodes[i] = sched_nominated_view(j->c, nodes[i], cy->pod, &tmp[i], &scratch[i]);
         }
-        memcpy(fw->reason[idx], s.reason, sizeof s.reason);
-        if (!fw->reason[idx][0]) snprintf(fw->reason[idx], 256, "%s", prof->plugins[k].name);
-        return 0;
     }
-    return 1;
+    /* The next chunk's views are scattered in memory: ask for them now,
+     * they arrive while this chunk is filtered. */
+    size_t q = (idx0 + m) % j->n;
+    for (size_t i = 0; i < FILTER_CHUNK; i++, q = q + 1 < j->n ? q + 1 : 0) {
+        const char *ahead = (const char *)snap[q] + SCHED_NODE_HOT_OFF;
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + 64);
+    }
+    int rc = 0;
+    skiff_sched_status_t st;
+    for (size_t f = 0; f < cy->n_filt && na; f++) {
+        sched_filter_fn fn = fw->ffn[f];
+        void *self = fw->fself[f];
+        size_t w = 0;
+        for (size_t a = 0; a < na; a++) {
+            st.code = SKIFF_SCHED_SUCCESS;
+            st.reason[0] = '\0';
+            fn(self, &cy->st, pod, nodes[a], &st);
+            if (__builtin_expect(st.code == SKIFF_SCHED_SUCCESS || st.code == SKIFF_SCHED_SKIP, 1)) {
+                pos[w] = pos[a];
+                nodes[w] = nodes[a];
+                w++;
+                continue;
+            }
+            const char *name = prof->plugins[cy->filt[f]].name;
+            if (st.code == SKIFF_SCHED_ERROR) {
+                filter_error(fw, name, st.reason);
+                rc = -1;
+                goto out;
+            }
+            size_t i = pos[a], idx = idx0 + i < j->n ? idx0 + i : idx0 + i - j->n;
+            ok[i] = 0;
+            fw->visited[idx] = SCHED_NODE_FAILED;
+            char *r = fw->reason[idx];
+            if (st.reason[0]) {
+                size_t l = strnlen(st.reason, sizeof st.reason - 1);
+                memcpy(r, st.reason, l);
+                r[l] = '\0';
+            } else {
+                snprintf(r, sizeof fw->reason[0], "%s", name);
+            }
+        }
+        na = w;
+    }
+    for (size_t a = 0; a < na; a++) {
+        size_t i = pos[a];
+        fw->visited[idx0 + i < j->n ? idx0 + i : idx0 + i - j->n] = SCHED_NODE_PASSED;
+    }
+out:
+    if (nominated)
+        for (size_t i = 0; i < m; i++) free(scratch[i]);
+    return rc;
 }
 
-/* One chunk: feasible nodes are gathered locally and published with one
- * atomic add, so workers do not fight over a counter per node. */
+/* One node alone (the nominated node's check). */
+static int filter_one(sched_fw_t *fw, sched_cycle_t *cy, sched_cache_t *c, size_t idx)
+{
+    filter_job_t one = { fw, cy, c, idx, c->n_list, 1 };
+    unsigned char ok;
+    return filter_range(&one, 0, 1, &ok) == 0 && ok;
+}
+
+/* One chunk on the pool (parallel filtering): feasible nodes are gathered
+ * locally and published with one atomic add, so workers do not fight over
+ * a counter per node. Processed nodes are counted as kube-scheduler counts
+ * them (feasible nodes kept + failed nodes seen); a chunk that crosses the
+ * target counts its failures before the first node it could not keep. */
 static void filter_chunk(void *ud, size_t begin, size_t end, int worker)
 {
     (void)worker;
     filter_job_t *j = ud;
     sched_fw_t *fw = j->fw;
-    size_t local[64], nl = 0;
-    for (size_t i = begin; i < end; i++) {
-        size_t idx = (j->start + i) % j->n;
-        /* Node views are scattered; fetch a few ahead while this one is filtered. */
-        if (i + 4 < end) {
-            const char *ahead = (const char *)j->c->snap[(j->start + i + 4) % j->n];
-            __builtin_prefetch(ahead);
-            __builtin_prefetch(ahead + 64);
-            __builtin_prefetch(ahead + 128);
+    unsigned char ok[FILTER_CHUNK];
+    size_t local[FILTER_CHUNK], nl = 0;
+    if (filter_range(j, begin, end, ok) < 0) return;
+    for (size_t i = 0; i < end - begin; i++)
+        if (ok[i]) {
+            size_t idx = j->start + begin + i;
+            local[nl++] = idx < j->n ? idx : idx - j->n;
         }
-        if (filter_node(j, idx) && nl < 64) local[nl++] = idx;
+    size_t f = nl ? atomic_fetch_add(&fw->n_feasible, nl) : 0;
+    size_t keep = !nl ? 0 : f >= j->to_find ? 0 : j->to_find - f < nl ? j->to_find - f : nl;
+    size_t counted = 0, kept = 0;
+    for (size_t i = 0; i < end - begin; i++, counted++)
+        if (ok[i] && kept++ == keep) break; /* the first feasible node past the target */
+    atomic_fetch_add(&fw->n_processed, counted);
+    for (size_t k = 0; k < keep; k++) fw->feasible[f + k] = local[k];
+    if (nl && f + nl >= j->to_find) atomic_store(&fw->stop, 1);
+}
+
+/* Filtering on the scheduling thread alone, exactly as kube-scheduler's
+ * findNodesThatPassFilters behaves with one worker: nodes in rotation order
+ * until one more feasible node than needed turns up (it is dropped, and the
+ * nodes seen before it count as processed). The last chunks shrink to what
+ * is still needed, so no more nodes are filtered than kube-scheduler does. */
+static void filter_serial(filter_job_t *j)
+{
+    sched_fw_t *fw = j->fw;
+    unsigned char ok[FILTER_CHUNK];
+    size_t found = 0, processed = 0, p = 0;
+    while (p < j->n) {
+        size_t len = j->to_find - found + 1;
+        if (len > FILTER_CHUNK) len = FILTER_CHUNK;
+        if (len > j->n - p) len = j->n - p;
+        if (filter_range(j, p, p + len, ok) < 0) return;
+        for (size_t i = 0; i < len; i++) {
+            if (ok[i]) {
+                if (found == j->to_find) goto done;
+                size_t idx = j->start + p + i; /* < 2n: no division */
+                fw->feasible[found++] = idx < j->n ? idx : idx - j->n;
+            }
+            processed++;
+        }
+        p += len;
     }
-    atomic_fetch_add(&fw->n_processed, end - begin);
-    if (!nl) return;
-    size_t f = atomic_fetch_add(&fw->n_feasible, nl);
-    for (size_t k = 0; k < nl && f + k < j->to_find; k++) fw->feasible[f + k] = local[k];
-    if (f + nl >= j->to_find) atomic_store(&fw->stop, 1);
+done:
+    atomic_store(&fw->n_feasible, found);
+    atomic_store(&fw->n_processed, processed);
 }
 
 typedef struct score_job {
     sched_fw_t *fw;
     sched_cycle_t *cy;
-    sched_cache_t *c;
     size_t nf;
 } score_job_t;
 
+/* Plugin by plugin over the chunk (function and self stay in registers). */
 static void score_chunk(void *ud, size_t begin, size_t end, int worker)
 {
     (void)worker;
     score_job_t *j = ud;
-    const sched_profile_t *prof = j->cy->prof;
-    for (size_t i = begin; i < end; i++) {
-    const skiff_sched_node_t *node = j->c->snap[j->fw->feasible[i]];
-    for (size_t f = 0; f < j->cy->n_scor; f++) {
-        size_t k = j->cy->scor[f];
-        const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
-        skiff_sched_status_t s;
-        s.code = SKIFF_SCHED_SUCCESS;
-        s.reason[0] = '\0';
-        int64_t v = ops->score(prof->plugins[k].self, &j->cy->st, &j->cy->pod->view, node, &s);
-        if (s.code == SKIFF_SCHED_ERROR) {
-            if (atomic_exchange(&j->fw->error, 1) == 0)
-                snprintf(j->fw->error_msg, sizeof j->fw->error_msg, "running \"%s\" score plugin: %s",
-                         prof->plugins[k].name, s.reason);
-            v = 0;
+    sched_fw_t *fw = j->fw;
+    sched_cycle_t *cy = j->cy;
+    const skiff_sched_pod_t *pod = &cy->pod->view;
+    const skiff_sched_node_t *const *nodes = fw->fnodes;
+    skiff_sched_status_t s;
+    for (size_t f = 0; f < cy->n_scor; f++) {
+        sched_score_fn fn = fw->sfn[f];
+        void *self = fw->sself[f];
+        int64_t *out = &fw->scores[f * j->nf];
+        for (size_t i = begin; i < end; i++) {
+            s.code = SKIFF_SCHED_SUCCESS;
+            s.reason[0] = '\0';
+            int64_t v = fn(self, &cy->st, pod, nodes[i], &s);
+            if (__builtin_expect(s.code == SKIFF_SCHED_ERROR, 0)) {
+                if (atomic_exchange(&fw->error, 1) == 0)
+                    snprintf(fw->error_msg, sizeof fw->error_msg, "running \"%s\" score plugin: %s",
+                             cy->prof->plugins[cy->scor[f]].name, s.reason);
+                v = 0;
+            }
+            out[i] = v;
         }
-        j->fw->scores[k * j->nf + i] = v;
-    }
     }
 }
 
@@ -396,22 +489,25 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
 
     /* Filter */
     size_t to_find = skiff_sched_nodes_to_find(n, prof->percentage);
-    memset(fw->visited, 0, n);
+    memset(fw->visited, SCHED_NODE_UNSEEN, n);
     atomic_store(&fw->stop, 0);
     atomic_store(&fw->error, 0);
     cy->n_filt = 0;
     for (size_t k = 0; k < prof->n_plugins; k++)
-        if (HAS(prof->plugins[k].ops, filter) && !cy->skip_filter[k]) cy->filt[cy->n_filt++] = (unsigned char)k;
+        if (HAS(prof->plugins[k].ops, filter) && !cy->skip_filter[k]) {
+            fw->ffn[cy->n_filt] = prof->plugins[k].ops->filter;
+            fw->fself[cy->n_filt] = prof->plugins[k].self;
+            cy->filt[cy->n_filt++] = (unsigned char)k;
+        }
     if (cy->pod->nominated) {
         /* The node it preempted on first (kube-scheduler's
          * evaluateNominatedNode): if it fits there now, that is the pick. */
         sched_node_rec_t *nn = sched_map_get(&c->nodes, cy->pod->nominated);
         if (nn && nn->present) {
-            filter_job_t one = { fw, cy, c, 0, n, 1 };
-            if (filter_node(&one, nn->snap_idx)) { res->node = nn; return 0; }
+            if (filter_one(fw, cy, c, nn->snap_idx)) { res->node = nn; return 0; }
             if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
         }
-        memset(fw->visited, 0, n);
+        memset(fw->visited, SCHED_NODE_UNSEEN, n);
     }
     atomic_store(&fw->n_feasible, 0);
     atomic_store(&fw->n_processed, 0);
@@ -420,12 +516,21 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     size_t start = fw->next_start % n;
     filter_job_t fj = { fw, cy, c, start, n, to_find };
     size_t n_filters = cy->n_filt;
-    sched_pool_run(fw->pool, n, (to_find < n ? to_find : n) * (n_filters ? n_filters : 1),
-                   filter_chunk, &fj, &fw->stop);
+    /* Work: nodes to filter times filters. Where most nodes fail (a spread
+     * constraint near its skew) far more than to_find nodes are filtered:
+     * the previous cycle's count is the better guess then. */
+    size_t expect = to_find < n ? to_find : n;
+    if (fw->last_processed > expect) expect = fw->last_processed < n ? fw->last_processed : n;
+    size_t work = expect * (n_filters ? n_filters : 1);
+    if (sched_pool_parallel(fw->pool, work))
+        sched_pool_run(fw->pool, n, work, filter_chunk, &fj, &fw->stop);
+    else
+        filter_serial(&fj);
     if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
     size_t nf = atomic_load(&fw->n_feasible);
     if (nf > to_find) nf = to_find;
-    fw->next_start = (start + atomic_load(&fw->n_processed)) % n;
+    fw->last_processed = atomic_load(&fw->n_processed);
+    fw->next_start = (start + fw->last_processed) % n;
 
     if (nf == 0) {
         /* PostFilter (preemption's place): its message is appended as a hint. */
@@ -441,7 +546,7 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
         if (!reasons) return fail_error(res, "out of memory");
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
-            if (fw->visited[i] && fw->reason[i][0]) reasons[m++] = fw->reason[i];
+            if (fw->visited[i] == SCHED_NODE_FAILED) reasons[m++] = fw->reason[i];
         res->code = SKIFF_SCHED_UNSCHEDULABLE;
         res->message = skiff_sched_fit_message(n, reasons, m, NULL, post);
         free(reasons);
@@ -454,7 +559,7 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     }
 
     /* PreScore */
-    int any_score = 0;
+    cy->n_scor = 0;
     for (size_t k = 0; k < prof->n_plugins; k++) {
         const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
         if (!HAS(ops, score)) continue;
@@ -467,24 +572,23 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
                 return fail_error(res, buf);
             }
         }
-        any_score = 1;
+        fw->sfn[cy->n_scor] = ops->score;
+        fw->sself[cy->n_scor] = prof->plugins[k].self;
+        cy->scor[cy->n_scor++] = (unsigned char)k;
     }
 
     memset(fw->total, 0, nf * sizeof *fw->total);
-    if (any_score) {
+    if (cy->n_scor) {
         if (fw_reserve(fw, n, prof->n_plugins, nf) < 0) return fail_error(res, "out of memory");
-        score_job_t sj = { fw, cy, c, nf };
+        for (size_t i = 0; i < nf; i++) fw->fnodes[i] = c->snap[fw->feasible[i]];
+        score_job_t sj = { fw, cy, nf };
         atomic_store(&fw->error, 0);
-        cy->n_scor = 0;
-        for (size_t k = 0; k < prof->n_plugins; k++)
-            if (HAS(prof->plugins[k].ops, score) && !cy->skip_score[k]) cy->scor[cy->n_scor++] = (unsigned char)k;
-        size_t n_scores = cy->n_scor;
-        sched_pool_run(fw->pool, nf, nf * n_scores, score_chunk, &sj, NULL);
+        sched_pool_run(fw->pool, nf, nf * cy->n_scor, score_chunk, &sj, NULL);
         if (atomic_load(&fw->error)) return fail_error(res, fw->error_msg);
-        for (size_t k = 0; k < prof->n_plugins; k++) {
+        for (size_t f = 0; f < cy->n_scor; f++) {
+            size_t k = cy->scor[f];
             const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
-            if (!HAS(ops, score) || cy->skip_score[k]) continue;
-            int64_t *sc = &fw->scores[k * nf];
+            int64_t *sc = &fw->scores[f * nf];
             if (HAS(ops, normalize_score)) {
                 skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
                 ops->normalize_score(prof->plugins[k].self, &cy->st, pod, sc, nf, &s);
@@ -494,23 +598,36 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
                 }
             }
             int64_t w = prof->plugins[k].weight > 0 ? prof->plugins[k].weight : 1;
+            int64_t *total = fw->total;
+            int bad = 0;
             for (size_t i = 0; i < nf; i++) {
+                bad |= sc[i] < 0 || sc[i] > SKIFF_SCHED_MAX_SCORE;
+                total[i] += sc[i] * w;
+            }
+            for (size_t i = 0; bad && i < nf; i++)
                 if (sc[i] < 0 || sc[i] > SKIFF_SCHED_MAX_SCORE) {
                     snprintf(buf, sizeof buf, "plugin \"%s\" returns an invalid score %lld, it should in the range of [0, 100] after normalizing",
                              prof->plugins[k].name, (long long)sc[i]);
                     return fail_error(res, buf);
                 }
-                fw->total[i] += sc[i] * w;
-            }
         }
     }
 
     /* selectHost: the highest total; among equals each is as likely. */
-    size_t best = 0, ties = 1;
+    /* kube-scheduler draws once per tie (reservoir sampling); counting the
+     * ties first and drawing once gives each the same chance with one
+     * division per cycle instead of one per tie (a 64-bit division per node
+     * was a tenth of the cycle when most nodes tie, as on an even cluster). */
+    const int64_t *total = fw->total;
+    int64_t top = total[0];
+    size_t ties = 1;
     for (size_t i = 1; i < nf; i++) {
-        if (fw->total[i] > fw->total[best]) { best = i; ties = 1; }
-        else if (fw->total[i] == fw->total[best] && rng_next(&fw->rng) % ++ties == 0) best = i;
+        if (total[i] > top) { top = total[i]; ties = 1; }
+        else if (total[i] == top) ties++;
     }
+    size_t best = 0, pick = ties > 1 ? (size_t)(rng_next(&fw->rng) % ties) : 0;
+    for (size_t i = 0; i < nf; i++)
+        if (total[i] == top && pick-- == 0) { best = i; break; }
     res->node = c->list[fw->feasible[best]];
     return 0;
 }
@@ -531,6 +648,7 @@ void sched_fw_free(sched_fw_t *fw)
     free(fw->reason);
     free(fw->visited);
     free(fw->feasible);
+    free(fw->fnodes);
     free(fw->scores);
     free(fw->total);
     memset(fw, 0, sizeof *fw);

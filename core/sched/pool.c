@@ -119,10 +119,15 @@ int sched_pool_size(const sched_pool_t *p)
     return p ? p->n_threads + 1 : 1;
 }
 
+int sched_pool_parallel(const sched_pool_t *p, size_t work)
+{
+    return p && p->n_threads > 0 && work >= (size_t)p->min_parallel;
+}
+
 void sched_pool_run(sched_pool_t *p, size_t n, size_t work, sched_pool_fn fn, void *ud,
                     atomic_int *stop)
 {
-    if (!p || p->n_threads == 0 || work < (size_t)p->min_parallel) {
+    if (!sched_pool_parallel(p, work)) {
         for (size_t i = 0; i < n; i += POOL_CHUNK) {
             if (stop && atomic_load_explicit(stop, memory_order_relaxed)) return;
             fn(ud, i, i + POOL_CHUNK < n ? i + POOL_CHUNK : n, 0);

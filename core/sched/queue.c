@@ -7,53 +7,49 @@
 
 #include "sched/sched_int.h"
 
-static int active_less(const sched_pod_rec_t *a, const sched_pod_rec_t *b)
+/* Heap entries carry their ordering keys, so sifting compares entries in
+ * the heap's own array instead of loading a pod record per comparison
+ * (records are scattered: with a burst of 50,000 pending pods every level
+ * of a pop was a cache miss). Active: priority (higher first, a = -priority),
+ * then time queued (older first); backoff: backoff expiry; then seq. */
+static int ent_less(const sched_qent_t *x, const sched_qent_t *y)
 {
-    if (a->view.priority != b->view.priority) return a->view.priority > b->view.priority;
-    if (a->queued_ns != b->queued_ns) return a->queued_ns < b->queued_ns;
-    return a->seq < b->seq;
+    if (x->a != y->a) return x->a < y->a;
+    if (x->b != y->b) return x->b < y->b;
+    return x->seq < y->seq;
 }
 
-static int backoff_less(const sched_pod_rec_t *a, const sched_pod_rec_t *b)
+static void heap_up(sched_qent_t *h, size_t i)
 {
-    if (a->backoff_until_ns != b->backoff_until_ns) return a->backoff_until_ns < b->backoff_until_ns;
-    return a->seq < b->seq;
-}
-
-typedef int (*less_fn)(const sched_pod_rec_t *, const sched_pod_rec_t *);
-
-static void heap_swap(sched_pod_rec_t **h, size_t i, size_t j)
-{
-    sched_pod_rec_t *t = h[i];
-    h[i] = h[j];
-    h[j] = t;
-    h[i]->heap_idx = i;
-    h[j]->heap_idx = j;
-}
-
-static void heap_up(sched_pod_rec_t **h, size_t i, less_fn less)
-{
+    sched_qent_t e = h[i];
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!less(h[i], h[p])) break;
-        heap_swap(h, i, p);
+        if (!ent_less(&e, &h[p])) break;
+        h[i] = h[p];
+        h[i].p->heap_idx = i;
         i = p;
     }
+    h[i] = e;
+    e.p->heap_idx = i;
 }
 
-static void heap_down(sched_pod_rec_t **h, size_t n, size_t i, less_fn less)
+static void heap_down(sched_qent_t *h, size_t n, size_t i)
 {
+    sched_qent_t e = h[i];
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && less(h[l], h[m])) m = l;
-        if (r < n && less(h[r], h[m])) m = r;
-        if (m == i) break;
-        heap_swap(h, i, m);
+        size_t l = 2 * i + 1, r = l + 1, m = l;
+        if (l >= n) break;
+        if (r < n && ent_less(&h[r], &h[l])) m = r;
+        if (!ent_less(&h[m], &e)) break;
+        h[i] = h[m];
+        h[i].p->heap_idx = i;
         i = m;
     }
+    h[i] = e;
+    e.p->heap_idx = i;
 }
 
-static int grow(sched_pod_rec_t ***arr, size_t *cap, size_t need)
+static int grow_ptrs(sched_pod_rec_t ***arr, size_t *cap, size_t need)
 {
     if (need <= *cap) return 0;
     size_t c = *cap ? *cap * 2 : 256;
@@ -65,24 +61,29 @@ static int grow(sched_pod_rec_t ***arr, size_t *cap, size_t need)
     return 0;
 }
 
-static int heap_push(sched_pod_rec_t ***h, size_t *n, size_t *cap, sched_pod_rec_t *p, less_fn less)
+static int heap_push(sched_qent_t **h, size_t *n, size_t *cap, sched_qent_t e)
 {
-    if (grow(h, cap, *n + 1) < 0) return -1;
-    (*h)[*n] = p;
-    p->heap_idx = *n;
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        sched_qent_t *g = realloc(*h, c * sizeof *g);
+        if (!g) return -1;
+        *h = g;
+        *cap = c;
+    }
+    (*h)[*n] = e;
     (*n)++;
-    heap_up(*h, *n - 1, less);
+    heap_up(*h, *n - 1);
     return 0;
 }
 
-static void heap_remove(sched_pod_rec_t **h, size_t *n, size_t i, less_fn less)
+static void heap_remove(sched_qent_t *h, size_t *n, size_t i)
 {
     (*n)--;
     if (i != *n) {
         h[i] = h[*n];
-        h[i]->heap_idx = i;
-        heap_down(h, *n, i, less);
-        heap_up(h, i, less);
+        h[i].p->heap_idx = i;
+        heap_down(h, *n, i);
+        heap_up(h, i);
     }
 }
 
@@ -97,7 +98,8 @@ static int to_active(sched_queue_t *q, sched_pod_rec_t *p, int64_t now)
 {
     p->queued_ns = now;
     p->seq = ++q->seq;
-    if (heap_push(&q->active, &q->n_active, &q->cap_active, p, active_less) < 0) return -1;
+    sched_qent_t e = { -(int64_t)p->view.priority, now, p->seq, p };
+    if (heap_push(&q->active, &q->n_active, &q->cap_active, e) < 0) return -1;
     p->where = SCHED_Q_ACTIVE;
     return 0;
 }
@@ -105,7 +107,8 @@ static int to_active(sched_queue_t *q, sched_pod_rec_t *p, int64_t now)
 static int to_backoff(sched_queue_t *q, sched_pod_rec_t *p)
 {
     p->seq = ++q->seq;
-    if (heap_push(&q->backoff, &q->n_backoff, &q->cap_backoff, p, backoff_less) < 0) return -1;
+    sched_qent_t e = { p->backoff_until_ns, 0, p->seq, p };
+    if (heap_push(&q->backoff, &q->n_backoff, &q->cap_backoff, e) < 0) return -1;
     p->where = SCHED_Q_BACKOFF;
     return 0;
 }
@@ -121,7 +124,7 @@ int sched_queue_restore(sched_queue_t *q, sched_pod_rec_t *p, int where, int64_t
     if (p->where != SCHED_Q_NONE) return 0;
     if (where == SCHED_Q_BACKOFF) return to_backoff(q, p);
     if (where != SCHED_Q_UNSCHED) return to_active(q, p, now);
-    if (grow(&q->unsched, &q->cap_unsched, q->n_unsched + 1) < 0) return -1;
+    if (grow_ptrs(&q->unsched, &q->cap_unsched, q->n_unsched + 1) < 0) return -1;
     p->heap_idx = q->n_unsched;
     q->unsched[q->n_unsched++] = p;
     p->where = SCHED_Q_UNSCHED;
@@ -131,8 +134,8 @@ int sched_queue_restore(sched_queue_t *q, sched_pod_rec_t *p, int where, int64_t
 sched_pod_rec_t *sched_queue_pop(sched_queue_t *q)
 {
     if (!q->n_active) return NULL;
-    sched_pod_rec_t *p = q->active[0];
-    heap_remove(q->active, &q->n_active, 0, active_less);
+    sched_pod_rec_t *p = q->active[0].p;
+    heap_remove(q->active, &q->n_active, 0);
     p->where = SCHED_Q_NONE;
     return p;
 }
@@ -142,7 +145,7 @@ int sched_queue_failed(sched_queue_t *q, sched_pod_rec_t *p, int64_t now, int re
     p->attempts++;
     p->backoff_until_ns = now + sched_queue_backoff_ns(q, p->attempts);
     if (retry_now) return to_backoff(q, p);
-    if (grow(&q->unsched, &q->cap_unsched, q->n_unsched + 1) < 0) return -1;
+    if (grow_ptrs(&q->unsched, &q->cap_unsched, q->n_unsched + 1) < 0) return -1;
     p->heap_idx = q->n_unsched;
     p->unsched_since_ns = now;
     q->unsched[q->n_unsched++] = p;
@@ -162,8 +165,8 @@ static void unsched_remove(sched_queue_t *q, size_t i)
 void sched_queue_remove(sched_queue_t *q, sched_pod_rec_t *p)
 {
     switch (p->where) {
-    case SCHED_Q_ACTIVE: heap_remove(q->active, &q->n_active, p->heap_idx, active_less); break;
-    case SCHED_Q_BACKOFF: heap_remove(q->backoff, &q->n_backoff, p->heap_idx, backoff_less); break;
+    case SCHED_Q_ACTIVE: heap_remove(q->active, &q->n_active, p->heap_idx); break;
+    case SCHED_Q_BACKOFF: heap_remove(q->backoff, &q->n_backoff, p->heap_idx); break;
     case SCHED_Q_UNSCHED: unsched_remove(q, p->heap_idx); break;
     default: return;
     }
@@ -176,7 +179,7 @@ static void requeue(sched_queue_t *q, sched_pod_rec_t *p, int64_t now)
     int rc = p->backoff_until_ns > now ? to_backoff(q, p) : to_active(q, p, now);
     if (rc < 0) { /* no memory: leave it where the flush will find it again */
         p->unsched_since_ns = now;
-        if (grow(&q->unsched, &q->cap_unsched, q->n_unsched + 1) == 0) {
+        if (grow_ptrs(&q->unsched, &q->cap_unsched, q->n_unsched + 1) == 0) {
             p->heap_idx = q->n_unsched;
             q->unsched[q->n_unsched++] = p;
             p->where = SCHED_Q_UNSCHED;
@@ -199,9 +202,9 @@ void sched_queue_move_all(sched_queue_t *q, int64_t now)
 
 int64_t sched_queue_tick(sched_queue_t *q, int64_t now)
 {
-    while (q->n_backoff && q->backoff[0]->backoff_until_ns <= now) {
-        sched_pod_rec_t *p = q->backoff[0];
-        heap_remove(q->backoff, &q->n_backoff, 0, backoff_less);
+    while (q->n_backoff && q->backoff[0].a <= now) {
+        sched_pod_rec_t *p = q->backoff[0].p;
+        heap_remove(q->backoff, &q->n_backoff, 0);
         p->where = SCHED_Q_NONE;
         if (to_active(q, p, now) < 0) { to_backoff(q, p); break; }
     }
@@ -219,7 +222,7 @@ int64_t sched_queue_tick(sched_queue_t *q, int64_t now)
         i++;
     }
     if (q->n_backoff) {
-        int64_t d = q->backoff[0]->backoff_until_ns - now;
+        int64_t d = q->backoff[0].a - now;
         if (d < 0) d = 0;
         if (next < 0 || d < next) next = d;
     }
@@ -231,6 +234,7 @@ void sched_queue_free(sched_queue_t *q)
     free(q->active);
     free(q->backoff);
     free(q->unsched);
-    q->active = q->backoff = q->unsched = NULL;
+    q->active = q->backoff = NULL;
+    q->unsched = NULL;
     q->n_active = q->n_backoff = q->n_unsched = 0;
 }

@@ -104,12 +104,57 @@ static void test_unschedulable_moves(void **state)
     free(a); free(b);
 }
 
+/* The heaps under churn: adds at several times, removals from the middle,
+ * pops in order (priority, then time queued, then arrival). */
+static void test_heap_order_under_churn(void **state)
+{
+    (void)state;
+    sched_queue_t q = q0();
+    enum { N = 3000 };
+    sched_pod_rec_t *ps[N];
+    uint64_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        ps[i] = pod((int)(x % 5) - 2);
+        assert_int_equal(sched_queue_add(&q, ps[i], (int64_t)(x >> 40) % 7), 0);
+    }
+    int removed = 0;
+    for (int i = 0; i < N; i += 7) { sched_queue_remove(&q, ps[i]); removed++; }
+    assert_int_equal(q.n_active, N - removed);
+    sched_pod_rec_t *prev = NULL;
+    int popped = 0;
+    for (sched_pod_rec_t *p; (p = sched_queue_pop(&q)); prev = p, popped++) {
+        if (!prev) continue;
+        assert_true(prev->view.priority >= p->view.priority);
+        if (prev->view.priority == p->view.priority) {
+            assert_true(prev->queued_ns <= p->queued_ns);
+            if (prev->queued_ns == p->queued_ns) assert_true(prev->seq < p->seq);
+        }
+    }
+    assert_int_equal(popped, N - removed);
+    /* backoff: expiry order */
+    for (int i = 0; i < N; i++) {
+        ps[i]->where = SCHED_Q_NONE;
+        sched_queue_failed(&q, ps[i], (int64_t)(i % 11) * S, 1);
+    }
+    int moved = 0;
+    for (int64_t now = 0; now < 40 * S; now += S / 2) {
+        sched_queue_tick(&q, now);
+        for (sched_pod_rec_t *p; (p = sched_queue_pop(&q)); moved++)
+            assert_true(p->backoff_until_ns <= now && p->backoff_until_ns > now - S / 2);
+    }
+    assert_int_equal(moved, N);
+    for (int i = 0; i < N; i++) free(ps[i]);
+    sched_queue_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backoff_doubles_to_max),
         cmocka_unit_test(test_active_order),
         cmocka_unit_test(test_unschedulable_moves),
+        cmocka_unit_test(test_heap_order_under_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

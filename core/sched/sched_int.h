@@ -53,6 +53,8 @@ void sched_pool_free(sched_pool_t *p);
 void sched_pool_run(sched_pool_t *p, size_t n, size_t work, sched_pool_fn fn, void *ud,
                     atomic_int *stop);
 int sched_pool_size(const sched_pool_t *p); /* workers + caller */
+/* Would sched_pool_run fan a job of `work` out to the workers? */
+int sched_pool_parallel(const sched_pool_t *p, size_t work);
 
 /* ---- records: what the cache and queue hold --------------------------- */
 typedef struct sched_pod_rec {
@@ -82,6 +84,7 @@ typedef struct sched_pod_rec {
     size_t n_term_pos;
     int refs;
     char *nominated;            /* node it is nominated to (nominate.c), NULL: none */
+    struct sched_pod_rec *gc_next; /* on a list of dead records to free (sched.c) */
 } sched_pod_rec_t;
 
 enum { SCHED_Q_NONE = 0, SCHED_Q_ACTIVE, SCHED_Q_BACKOFF, SCHED_Q_UNSCHED };
@@ -101,10 +104,25 @@ typedef struct sched_node_rec {
     size_t aff_idx;             /* in cache->aff_nodes while it has affinity pods */
 } sched_node_rec_t;
 
+/* What a cycle reads on every node it filters and scores (n_taints through
+ * non_zero_memory of the view: resources, requested, scoring sums) spans
+ * 128 bytes. Node records are placed so that this range starts on a cache
+ * line: two lines per node instead of three (cache.c), and the framework
+ * prefetches exactly those two. */
+#define SCHED_NODE_HOT_OFF offsetof(skiff_sched_node_t, n_taints)
+#define SCHED_NODE_HOT_LINES 2
+
 /* ---- queue.c ----------------------------------------------------------- */
+/* A heap entry: the pod and its ordering keys (a, b, seq ascending). */
+typedef struct sched_qent {
+    int64_t a, b;
+    uint64_t seq;
+    sched_pod_rec_t *p;
+} sched_qent_t;
+
 typedef struct sched_queue {
-    sched_pod_rec_t **active; size_t n_active, cap_active;
-    sched_pod_rec_t **backoff; size_t n_backoff, cap_backoff;
+    sched_qent_t *active; size_t n_active, cap_active;
+    sched_qent_t *backoff; size_t n_backoff, cap_backoff;
     sched_pod_rec_t **unsched; size_t n_unsched, cap_unsched;
     int64_t backoff_initial_ns, backoff_max_ns, flush_ns;
     uint64_t seq;
@@ -146,6 +164,8 @@ typedef struct sched_cache {
     size_t n_orphans, cap_orphans;
     sched_map_t nominated;      /* node name -> pods nominated to it (nominate.c) */
     size_t n_nominated;
+    struct sched_node_slab *slabs; /* node records' memory (cache.c) */
+    struct sched_node_rec *free_recs;
 } sched_cache_t;
 
 /* nominate.c: pods nominated to a node after preempting there. */
@@ -244,15 +264,29 @@ typedef struct sched_fw_result {
     sched_node_rec_t *node;
 } sched_fw_result_t;
 
+typedef void (*sched_filter_fn)(void *, skiff_sched_state_t *, const skiff_sched_pod_t *,
+                                const skiff_sched_node_t *, skiff_sched_status_t *);
+typedef int64_t (*sched_score_fn)(void *, skiff_sched_state_t *, const skiff_sched_pod_t *,
+                                  const skiff_sched_node_t *, skiff_sched_status_t *);
+
+enum { SCHED_NODE_UNSEEN = 0, SCHED_NODE_PASSED = 1, SCHED_NODE_FAILED = 2 };
+
 typedef struct sched_fw {
     sched_pool_t *pool;
     size_t next_start;
+    size_t last_processed;      /* nodes the previous cycle filtered (parallel or not) */
     uint64_t rng;
+    /* this cycle's filter / score plugins, as (function, self) pairs in
+     * profile order (the per-node loops call through these alone) */
+    sched_filter_fn ffn[32];
+    sched_score_fn sfn[32];
+    void *fself[32], *sself[32];
     /* scratch reused across cycles */
     size_t cap;
-    char (*reason)[256];        /* per snapshot node: failing reason ("" = passed) */
-    unsigned char *visited;     /* per snapshot node: filtered this cycle */
+    char (*reason)[256];        /* per snapshot node: failing reason (when FAILED) */
+    unsigned char *visited;     /* per snapshot node: SCHED_NODE_* this cycle */
     size_t *feasible;           /* indices into the snapshot */
+    const skiff_sched_node_t **fnodes; /* the feasible nodes' views (scoring) */
     int64_t *scores;            /* per plugin x feasible node */
     int64_t *total;
     size_t cap_scores;

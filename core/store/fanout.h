@@ -15,6 +15,12 @@
  * queue_len + 16 slots of 56 bytes per subscriber (58 KiB at the default),
  * whatever the subscribers do.
  *
+ * Two other ways to read the same stream, each with one thread hop less:
+ *  - a pull subscription (skiff_fanout_pull_*, below) is read on the
+ *    consumer's own thread, straight from the window;
+ *  - the tap (skiff_fanout_opts_t.tap), one per fan-out for its owner's
+ *    bookkeeping, runs on the store's watch thread itself.
+ *
  * Ownership and lifetime:
  *  - Each store event is copied once (key, value, prev) into a refcounted
  *    block shared by the window and every subscriber delivering it. The event

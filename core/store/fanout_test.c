@@ -900,10 +900,11 @@ static void test_pull_wait_wake_timeout(void **state)
     assert_int_equal(skiff_fanout_pull(p, rec_cb, r, 0, -1, &err), 0);
     /* bad input */
     assert_int_equal(skiff_fanout_pull(p, NULL, r, 0, 0, &err), SKIFF_E_INVALID);
-    assert_int_equal(skiff_fanout_pull_open(f, -1, &p, &err), SKIFF_E_INVALID);
-    assert_null(p);
-    skiff_fanout_pull_t *p2 = NULL;
+    skiff_fanout_pull_t *p2 = p;
+    assert_int_equal(skiff_fanout_pull_open(f, -1, &p2, &err), SKIFF_E_INVALID);
+    assert_null(p2);
     assert_int_equal(skiff_fanout_pull_open(NULL, 0, &p2, &err), SKIFF_E_INVALID);
+    assert_int_equal(skiff_fanout_pull_open(f, 0, NULL, &err), SKIFF_E_INVALID);
     skiff_fanout_pull_close(p);
     skiff_fanout_free(f);
     rec_del(r);

@@ -3,6 +3,7 @@
 #ifndef SKIFF_PLUGINS_SCHED_COMMON_H
 #define SKIFF_PLUGINS_SCHED_COMMON_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +52,26 @@ typedef struct sp_counts {
     size_t cap, len;
 } sp_counts_t;
 
-static inline uint32_t sp_hash2(const char *a, const char *b)
+/* FNV-1a over key, a separator, value. In two steps, so that a caller
+ * looking up many values under one key (a filter, per node) hashes the key
+ * once: sp_hash_more(sp_hash_key(a), b) == sp_hash2(a, b). */
+static inline uint32_t sp_hash_key(const char *a)
 {
     uint32_t h = 2166136261u;
     for (; *a; a++) { h ^= (unsigned char)*a; h *= 16777619u; }
     h ^= 0xff; h *= 16777619u;
+    return h;
+}
+
+static inline uint32_t sp_hash_more(uint32_t h, const char *b)
+{
     for (; *b; b++) { h ^= (unsigned char)*b; h *= 16777619u; }
     return h;
+}
+
+static inline uint32_t sp_hash2(const char *a, const char *b)
+{
+    return sp_hash_more(sp_hash_key(a), b);
 }
 
 static inline int sp_counts_init(sp_counts_t *c, size_t expect)
@@ -108,16 +122,24 @@ static inline int sp_counts_add(sp_counts_t *c, const char *key, const char *val
     return 0;
 }
 
-static inline int64_t sp_counts_get(const sp_counts_t *c, const char *key, const char *value)
+/* The count of (key, value), with key's hash (sp_hash_key) given. Keys
+ * are usually the very pointer they were added with: compared first. */
+static inline int64_t sp_counts_get_h(const sp_counts_t *c, uint32_t hkey, const char *key, const char *value)
 {
     if (!c->cap) return 0;
-    uint32_t h = sp_hash2(key, value);
+    uint32_t h = sp_hash_more(hkey, value);
     size_t mask = c->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const sp_count_slot_t *s = &c->slots[i];
         if (!s->key) return 0;
-        if (s->hash == h && strcmp(s->key, key) == 0 && strcmp(s->value, value) == 0) return s->n;
+        if (s->hash == h && (s->key == key || strcmp(s->key, key) == 0) && strcmp(s->value, value) == 0)
+            return s->n;
     }
+}
+
+static inline int64_t sp_counts_get(const sp_counts_t *c, const char *key, const char *value)
+{
+    return sp_counts_get_h(c, sp_hash_key(key), key, value);
 }
 
 static inline void sp_counts_free(sp_counts_t *c)
@@ -212,6 +234,60 @@ static inline int sp_node_affinity_ok(const skiff_sched_pod_t *pod, const skiff_
     for (size_t i = 0; i < pod->n_required_terms; i++)
         if (sp_node_term_matches(&pod->required_terms[i], node)) return 1;
     return 0;
+}
+
+/* ---- a fact about the whole node set, kept across cycles ------------- */
+
+/* "Does any node of the snapshot have P?" answered once per node set: the
+ * answer is kept while the scheduler (st->handle) and its
+ * nodes_generation (bumped on every node add, relevant update or delete)
+ * stay the same. A filter whose pre_filter learns that no node can fail it
+ * returns SKIP, and the cycle stops calling it per node. */
+typedef struct sp_node_fact {
+    pthread_mutex_t mu;         /* pre_filter of several schedulers at once */
+    int valid, any;
+    const void *handle;
+    uint64_t gen;
+    size_t n_nodes;
+} sp_node_fact_t;
+
+static inline int sp_node_fact_init(sp_node_fact_t *f)
+{
+    memset(f, 0, sizeof *f);
+    return pthread_mutex_init(&f->mu, NULL) == 0 ? 0 : -1;
+}
+
+static inline void sp_node_fact_fini(sp_node_fact_t *f)
+{
+    pthread_mutex_destroy(&f->mu);
+}
+
+/* 1 when pred holds for some node of st->nodes (walks them only when the
+ * node set changed; every time on a host without nodes_generation). */
+static inline int sp_node_fact_any(sp_node_fact_t *f, const skiff_sched_state_t *st,
+                                   int (*pred)(const skiff_sched_node_t *))
+{
+    int cacheable = SKIFF_STATE_HAS(st, nodes_generation);
+    if (cacheable) {
+        pthread_mutex_lock(&f->mu);
+        if (f->valid && f->handle == (const void *)st->handle && f->gen == st->nodes_generation &&
+            f->n_nodes == st->n_nodes) {
+            int any = f->any;
+            pthread_mutex_unlock(&f->mu);
+            return any;
+        }
+    }
+    int any = 0;
+    for (size_t i = 0; i < st->n_nodes && !any; i++) any = pred(st->nodes[i]);
+    if (cacheable) {
+        f->valid = 1;
+        f->any = any;
+        f->handle = st->handle;
+        f->gen = st->nodes_generation;
+        f->n_nodes = st->n_nodes;
+        pthread_mutex_unlock(&f->mu);
+    }
+    return any;
 }
 
 #endif

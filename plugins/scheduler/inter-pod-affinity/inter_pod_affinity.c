@@ -162,6 +162,10 @@ static void ipa_pre_filter(void *self, skiff_sched_state_t *st, const skiff_sche
         ipa_walk_t w = { s, pod, &anti->required[t], NULL, 0, &s->anti, 1 };
         rc = sp_each_candidate(st, &anti->required[t].selector, ipa_walk_one, &w);
     }
+    /* No existing pod's anti-affinity selects this pod and it has no
+     * required terms of its own: the filter passes every node (kube-
+     * scheduler's PreFilter returns Skip here too). */
+    if (rc == 0 && !mine && s->existing_anti.len == 0) { ipa_state_free(s); out->code = SKIFF_SCHED_SKIP; return; }
     if (rc < 0 || st->state_put(st, self, s, ipa_state_free) < 0)
         skiff_sched_status_set(out, SKIFF_SCHED_ERROR, "out of memory counting pod affinity");
 }

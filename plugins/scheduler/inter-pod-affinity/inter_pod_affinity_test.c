@@ -68,6 +68,10 @@ static void test_required(void **state)
     assert_int_equal(tu_filter(inst, st, p, c, r), SKIFF_SCHED_UNSCHEDULABLE);
     assert_string_equal(r, "node(s) didn't satisfy existing pods anti-affinity rules");
     assert_int_equal(tu_filter(inst, st, p, a, r), SKIFF_SCHED_SUCCESS);
+    /* a pod without terms that no existing anti-affinity selects: the
+     * filter would pass everywhere, so PreFilter skips it */
+    skiff_sched_pod_t *other = tu_pod("{\"metadata\":{\"name\":\"o\",\"labels\":{\"app\":\"other\"}}}");
+    assert_int_equal(tu_pre_filter(inst, st, other), SKIFF_SCHED_SKIP);
     skiff_sched_state_free(st);
     skiff_instance_free(inst);
     tu_free_all();

@@ -14,8 +14,17 @@ static void node_name_filter(void *self, skiff_sched_state_t *st, const skiff_sc
         skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE, ERR_REASON);
 }
 
+/* A pod that names no node passes on every node: no call per node. */
+static void node_name_pre_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                 skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    if (!pod->node_name[0]) out->code = SKIFF_SCHED_SKIP;
+}
+
 static const skiff_scheduler_ops_t node_name_ops = {
     .size = sizeof(skiff_scheduler_ops_t),
+    .pre_filter = node_name_pre_filter,
     .filter = node_name_filter,
 };
 

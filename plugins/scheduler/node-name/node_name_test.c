@@ -18,8 +18,21 @@ static void test_node_name(void **state)
     tu_free_all();
 }
 
+/* A pod naming no node skips the filter for the whole cycle. */
+static void test_pre_filter_skip(void **state)
+{
+    (void)state;
+    skiff_instance_t *inst = tu_instance(NULL);
+    skiff_sched_pod_t *named = tu_pod("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"nodeName\":\"a\"}}");
+    skiff_sched_pod_t *free_ = tu_pod("{\"metadata\":{\"name\":\"q\"}}");
+    assert_int_equal(tu_pre_filter(inst, NULL, named), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_pre_filter(inst, NULL, free_), SKIFF_SCHED_SKIP);
+    skiff_instance_free(inst);
+    tu_free_all();
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_node_name) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_node_name), cmocka_unit_test(test_pre_filter_skip) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,8 +20,33 @@ static void test_cordoned(void **state)
     tu_free_all();
 }
 
+/* PreFilter skips the filter when no node is cordoned (remembered per
+ * node set) or the pod tolerates the taint; runs it otherwise. */
+static void test_pre_filter_skip(void **state)
+{
+    (void)state;
+    skiff_instance_t *inst = tu_instance(NULL);
+    const skiff_sched_node_t *nodes[2] = { tu_node("{\"metadata\":{\"name\":\"a\"}}"),
+                                           tu_node("{\"metadata\":{\"name\":\"b\"}}") };
+    skiff_sched_pod_t *plain = tu_pod("{\"metadata\":{\"name\":\"p\"}}");
+    skiff_sched_pod_t *tol = tu_pod("{\"metadata\":{\"name\":\"q\"},\"spec\":{\"tolerations\":[{\"key\":\"node.kubernetes.io/unschedulable\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]}}");
+    skiff_sched_state_t *st = skiff_sched_state_new(nodes, 2);
+    assert_int_equal(tu_pre_filter(inst, st, plain), SKIFF_SCHED_SKIP);
+    assert_int_equal(tu_pre_filter(inst, st, plain), SKIFF_SCHED_SKIP); /* the remembered answer */
+    skiff_sched_state_free(st);
+    /* another node set (a new generation) with a cordoned node */
+    skiff_sched_node_t *c = tu_node("{\"metadata\":{\"name\":\"c\"},\"spec\":{\"unschedulable\":true}}");
+    const skiff_sched_node_t *nodes2[3] = { nodes[0], nodes[1], c };
+    st = skiff_sched_state_new(nodes2, 3);
+    assert_int_equal(tu_pre_filter(inst, st, plain), SKIFF_SCHED_SUCCESS);
+    assert_int_equal(tu_pre_filter(inst, st, tol), SKIFF_SCHED_SKIP);
+    skiff_sched_state_free(st);
+    skiff_instance_free(inst);
+    tu_free_all();
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_cordoned) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_cordoned), cmocka_unit_test(test_pre_filter_skip) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,6 +139,7 @@ typedef struct pts_constraint {
     size_t domains;
     int64_t min;
     int self;                    /* the pod matches its own selector */
+    uint32_t hkey;               /* sp_hash_key(topology key): per node only the value is hashed */
     double weight;               /* scoring */
 } pts_constraint_t;
 
@@ -198,6 +199,7 @@ static pts_state_t *pts_count(pts_instance_t *in, const skiff_sched_state_t *st,
         pts_constraint_t *c = &s->c[s->n++];
         c->c = &pod->spread[i];
         c->self = skiff_sched_selector_matches(&c->c->selector, pod->labels, pod->n_labels);
+        c->hkey = sp_hash_key(c->c->topology_key);
         if (sp_counts_init(&c->counts, 64) < 0) { pts_state_free(s); return NULL; }
     }
     if (!s->n) return s;
@@ -257,7 +259,7 @@ static void pts_filter(void *self, skiff_sched_state_t *st, const skiff_sched_po
         const pts_constraint_t *c = &s->c[i];
         const char *v = skiff_sched_label(node->labels, node->n_labels, c->c->topology_key);
         if (!v) { skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE, ERR_LABEL); return; }
-        int64_t skew = sp_counts_get(&c->counts, c->c->topology_key, v) + c->self - c->min;
+        int64_t skew = sp_counts_get_h(&c->counts, c->hkey, c->c->topology_key, v) + c->self - c->min;
         if (skew > c->c->max_skew) { skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE, ERR_SKEW); return; }
     }
 }
@@ -325,7 +327,7 @@ static int64_t pts_score(void *self, skiff_sched_state_t *st, const skiff_sched_
         const pts_constraint_t *c = &s->c[i];
         const char *v = skiff_sched_label(node->labels, node->n_labels, c->c->topology_key);
         if (!v) return -1; /* marked: lowest after normalising */
-        score += (double)sp_counts_get(&c->counts, c->c->topology_key, v) * c->weight + (c->c->max_skew - 1);
+        score += (double)sp_counts_get_h(&c->counts, c->hkey, c->c->topology_key, v) * c->weight + (c->c->max_skew - 1);
     }
     return (int64_t)(score + 0.5);
 }

@@ -51,8 +51,35 @@ static void test_score(void **state)
     tu_free_all();
 }
 
+/* PreFilter skips the filter while no node has a NoSchedule/NoExecute
+ * taint (PreferNoSchedule only scores). */
+static void test_pre_filter_skip(void **state)
+{
+    (void)state;
+    skiff_instance_t *inst = tu_instance(NULL);
+    const skiff_sched_node_t *soft[2] = {
+        tu_node("{\"metadata\":{\"name\":\"a\"}}"),
+        tu_node("{\"metadata\":{\"name\":\"b\"},\"spec\":{\"taints\":[{\"key\":\"s\",\"effect\":\"PreferNoSchedule\"}]}}"),
+    };
+    skiff_sched_pod_t *plain = tu_pod("{\"metadata\":{\"name\":\"p\"}}");
+    skiff_sched_state_t *st = skiff_sched_state_new(soft, 2);
+    assert_int_equal(tu_pre_filter(inst, st, plain), SKIFF_SCHED_SKIP);
+    skiff_sched_state_free(st);
+    const skiff_sched_node_t *hard[3] = {
+        soft[0], soft[1],
+        tu_node("{\"metadata\":{\"name\":\"c\"},\"spec\":{\"taints\":[{\"key\":\"h\",\"effect\":\"NoExecute\"}]}}"),
+    };
+    st = skiff_sched_state_new(hard, 3);
+    assert_int_equal(tu_pre_filter(inst, st, plain), SKIFF_SCHED_SUCCESS);
+    char r[256];
+    assert_int_equal(tu_filter(inst, st, plain, hard[2], r), SKIFF_SCHED_UNSCHEDULABLE_UNRESOLVABLE);
+    skiff_sched_state_free(st);
+    skiff_instance_free(inst);
+    tu_free_all();
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_filter), cmocka_unit_test(test_score) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_filter), cmocka_unit_test(test_score), cmocka_unit_test(test_pre_filter_skip) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
