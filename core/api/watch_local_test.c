@@ -303,10 +303,16 @@ static void test_slow_consumer_cut_off(void **state)
     list_rv(f, "/api/v1/namespaces/a/configmaps", rv, sizeof rv);
     skiff_api_client_watch_t *w;
     assert_int_equal(skiff_api_client_watch(f->cl, "/api/v1/namespaces/a/configmaps", rv, on_event, &s, &w, &err), 0);
+    /* The watch is opened on the client's thread: wait until it delivers
+     * (and blocks on) a first event before writing past the window, or it
+     * may open after the window moved on and be served from the store's
+     * longer history instead (a correct answer, but not this test's path). */
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/a/configmaps",
+                                             "{\"metadata\":{\"name\":\"first\"}}", NULL, &err), 0);
+    assert_true(wait_until(&s, blocked, 5000));
     writer_t w0 = { f->cl, "a", 0, 0 };
     writer_main(&w0); /* 380 writes: far more than the window */
     assert_int_equal(w0.failures, 0);
-    assert_true(wait_until(&s, blocked, 5000));
     pthread_mutex_lock(&s.mu);
     s.released = 1;
     pthread_cond_broadcast(&s.cv);
