@@ -146,10 +146,12 @@ int sched_state_preempt(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, c
  * records handed over, for the caller to free outside the lock. */
 static int post_gc(skiff_sched_t *s, sched_event_t *ev, sched_pod_rec_t **gc)
 {
+    sched_event_t *last = ev;
+    while (last->next) last = last->next; /* a chain: the binding thread's batch */
     pthread_mutex_lock(&s->mu);
     if (s->in_tail) s->in_tail->next = ev;
     else s->in_head = ev;
-    s->in_tail = ev;
+    s->in_tail = last;
     if (gc) {
         *gc = s->gc;
         s->gc = NULL;
@@ -569,7 +571,7 @@ static void schedule_one(skiff_sched_t *s, sched_pod_rec_t *p)
 
 /* ---- the binding thread ----------------------------------------------------- */
 
-static void bind_cycle(skiff_sched_t *s, sched_cycle_t *cy, int rejected, const char *why)
+static sched_event_t *bind_cycle(skiff_sched_t *s, sched_cycle_t *cy, int rejected, const char *why)
 {
     sched_event_t *ev = calloc(1, sizeof *ev);
     const sched_profile_t *prof = cy->prof;
@@ -611,18 +613,35 @@ static void bind_cycle(skiff_sched_t *s, sched_cycle_t *cy, int rejected, const 
         atomic_fetch_add(&s->scheduled, 1);
         if (s->sink.bound) s->sink.bound(s->sink.ud, pod, node);
     }
-    if (!ev) return; /* leaks the cycle's slot in accounting; cannot report */
+    if (!ev) return NULL; /* leaks the cycle's slot in accounting; cannot report */
     ev->type = EV_BIND_DONE;
     ev->cy = cy;
     ev->ok = ok;
     ev->error = error;
     snprintf(ev->msg, sizeof ev->msg, "%s", msg);
-    post(s, ev, NULL);
+    return ev;
+}
+
+/* Outcomes go to the scheduling thread in batches, while more binds are
+ * queued: one post per bind woke the scheduling thread (and preempted this
+ * one) for each pod, 33,000 wake-ups in basic-50k, for nothing the
+ * scheduler needed then (the pod is assumed already). A failure goes at
+ * once (its pod is requeued); so does the last outcome before the queue
+ * runs dry. docs/performance.md, ## Scheduler. */
+#define BIND_DONE_BATCH 64
+
+typedef struct bind_batch { sched_event_t *head, *tail; int n; } bind_batch_t;
+
+static void batch_flush(skiff_sched_t *s, bind_batch_t *b)
+{
+    if (b->head) post(s, b->head, NULL);
+    *b = (bind_batch_t){ 0 };
 }
 
 static void *bind_main(void *arg)
 {
     skiff_sched_t *s = arg;
+    bind_batch_t done = { 0 };
     pthread_mutex_lock(&s->bmu);
     for (;;) {
         /* Waiters that are allowed, rejected or timed out go on. */
@@ -650,7 +669,24 @@ static void *bind_main(void *arg)
             if (!s->b_head) s->b_tail = NULL;
             int rejected = c->rejected;
             pthread_mutex_unlock(&s->bmu);
-            bind_cycle(s, c, rejected, c->reject_reason);
+            sched_event_t *ev = bind_cycle(s, c, rejected, c->reject_reason);
+            if (ev) {
+                if (done.tail) done.tail->next = ev;
+                else done.head = ev;
+                done.tail = ev;
+                done.n++;
+            }
+            pthread_mutex_lock(&s->bmu);
+            if (!s->b_head || done.n >= BIND_DONE_BATCH || (ev && !ev->ok)) {
+                pthread_mutex_unlock(&s->bmu);
+                batch_flush(s, &done);
+                pthread_mutex_lock(&s->bmu);
+            }
+            continue;
+        }
+        if (done.head) { /* never waits with outcomes held back */
+            pthread_mutex_unlock(&s->bmu);
+            batch_flush(s, &done);
             pthread_mutex_lock(&s->bmu);
             continue;
         }
