@@ -12,6 +12,8 @@
 
 enum { EV_NODE_SET = 1, EV_NODE_DEL, EV_POD_SET, EV_POD_DEL, EV_BIND_DONE };
 
+#define SCHED_BIND_WORKERS_MAX 16
+
 typedef struct sched_event {
     int type;
     cJSON *obj;
@@ -45,7 +47,8 @@ struct skiff_sched {
     sched_cycle_t *b_head, *b_tail;
     sched_cycle_t *waiting;
     int bquit;
-    pthread_t bind_thread;
+    pthread_t bind_thread[SCHED_BIND_WORKERS_MAX]; /* kube-scheduler binds in goroutines, in parallel */
+    int n_bind_workers, bind_started;
 
     /* owned by the scheduling thread */
     sched_cache_t cache;
@@ -807,6 +810,12 @@ int skiff_sched_new(const skiff_sched_options_t *opts, const skiff_sched_sink_t 
     s->queue.flush_ns = (opts->unschedulable_flush_ms > 0 ? opts->unschedulable_flush_ms : 300000) * 1000000;
     s->fw.rng = opts->seed;
     s->parallelism = opts->parallelism > 0 ? opts->parallelism : 2;
+    if (opts->bind_workers < 0 || opts->bind_workers > SCHED_BIND_WORKERS_MAX) {
+        skiff_sched_free(s);
+        return skiff_error_set(err, SKIFF_E_INVALID, "scheduler: bind_workers %d is not within 1..%d",
+                               opts->bind_workers, SCHED_BIND_WORKERS_MAX);
+    }
+    s->n_bind_workers = opts->bind_workers > 0 ? opts->bind_workers : 1;
     s->profiles = calloc(opts->n_profiles, sizeof *s->profiles);
     if (!s->profiles) { skiff_sched_free(s); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
     s->n_profiles = opts->n_profiles;
@@ -831,15 +840,21 @@ int skiff_sched_new(const skiff_sched_options_t *opts, const skiff_sched_sink_t 
 int skiff_sched_start(skiff_sched_t *s, skiff_error_t *err)
 {
     if (s->started) return 0;
-    if (pthread_create(&s->bind_thread, NULL, bind_main, s) != 0)
-        return skiff_error_set(err, SKIFF_E_INTERNAL, "scheduler: cannot start the binding thread");
-    if (pthread_create(&s->sched_thread, NULL, sched_main, s) != 0) {
+    s->bquit = 0;
+    s->bind_started = 0;
+    while (s->bind_started < s->n_bind_workers &&
+           pthread_create(&s->bind_thread[s->bind_started], NULL, bind_main, s) == 0)
+        s->bind_started++;
+    int started = s->bind_started == s->n_bind_workers &&
+                  pthread_create(&s->sched_thread, NULL, sched_main, s) == 0;
+    if (!started) {
         pthread_mutex_lock(&s->bmu);
         s->bquit = 1;
         pthread_cond_broadcast(&s->bcv);
         pthread_mutex_unlock(&s->bmu);
-        pthread_join(s->bind_thread, NULL);
-        return skiff_error_set(err, SKIFF_E_INTERNAL, "scheduler: cannot start the scheduling thread");
+        for (int i = 0; i < s->bind_started; i++) pthread_join(s->bind_thread[i], NULL);
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "scheduler: cannot start the %s thread",
+                               s->bind_started < s->n_bind_workers ? "binding" : "scheduling");
     }
     s->sched_busy = 1;
     s->started = 1;
@@ -854,7 +869,7 @@ void skiff_sched_stop(skiff_sched_t *s)
     s->bquit = 1;
     pthread_cond_broadcast(&s->bcv);
     pthread_mutex_unlock(&s->bmu);
-    pthread_join(s->bind_thread, NULL);
+    for (int i = 0; i < s->bind_started; i++) pthread_join(s->bind_thread[i], NULL);
     pthread_mutex_lock(&s->mu);
     s->quit = 1;
     pthread_cond_broadcast(&s->cv);
