@@ -160,22 +160,26 @@ int skiff_sched_component_start(skiff_cluster_t *cl, const skiff_component_conf_
 {
     *state = NULL;
     const skiff_cluster_config_t *cfg = skiff_cluster_config(cl);
-    int64_t pct = 0, par = 2, ib = 1000, mb = 10000;
+    int64_t pct = 0, par = 2, ib = 1000, mb = 10000, bw = 2;
     skiff_settings_int(conf->settings, "percentage_of_nodes_to_score", &pct);
     skiff_settings_int(conf->settings, "parallelism", &par);
     skiff_settings_int(conf->settings, "pod_initial_backoff", &ib);
     skiff_settings_int(conf->settings, "pod_max_backoff", &mb);
+    skiff_settings_int(conf->settings, "bind_workers", &bw);
     if (pct < 0 || pct > 100)
         return skiff_error_set(err, SKIFF_E_INVALID, "scheduler: percentage_of_nodes_to_score %lld is not within 0..100", (long long)pct);
     if (par < 1 || par > 64)
         return skiff_error_set(err, SKIFF_E_INVALID, "scheduler: parallelism %lld is not within 1..64", (long long)par);
+    if (bw < 1 || bw > 16)
+        return skiff_error_set(err, SKIFF_E_INVALID, "scheduler: bind_workers %lld is not within 1..16", (long long)bw);
     sched_component_t *c = calloc(1, sizeof *c);
     if (!c) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
     int rc = skiff_sched_profiles_parse(cl, conf->setting, cfg ? cfg->file : "config", pct, &c->profiles,
                                         &c->n_profiles, err);
     if (rc < 0) { free(c); return rc; }
     skiff_sched_options_t o = { .profiles = c->profiles, .n_profiles = c->n_profiles,
-                                .parallelism = (int)par, .backoff_initial_ms = ib, .backoff_max_ms = mb };
+                                .parallelism = (int)par, .bind_workers = (int)bw,
+                                .backoff_initial_ms = ib, .backoff_max_ms = mb };
     skiff_sched_sink_t sink = { NULL, unwired_bind, NULL, NULL };
     skiff_api_server_t *srv = skiff_api_component_server();
     if (srv && (rc = sched_api_link_new(srv, &c->link, &sink, err)) < 0) {

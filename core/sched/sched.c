@@ -12,6 +12,8 @@
 
 enum { EV_NODE_SET = 1, EV_NODE_DEL, EV_POD_SET, EV_POD_DEL, EV_BIND_DONE };
 
+#define SCHED_BIND_WORKERS_MAX 16
+
 typedef struct sched_event {
     int type;
     cJSON *obj;
@@ -45,7 +47,8 @@ struct skiff_sched {
     sched_cycle_t *b_head, *b_tail;
     sched_cycle_t *waiting;
     int bquit;
-    pthread_t bind_thread;
+    pthread_t bind_thread[SCHED_BIND_WORKERS_MAX]; /* kube-scheduler binds in goroutines, in parallel */
+    int n_bind_workers, bind_started;
 
     /* owned by the scheduling thread */
     sched_cache_t cache;
@@ -146,10 +149,12 @@ int sched_state_preempt(skiff_sched_state_t *st, const skiff_sched_pod_t *pod, c
  * records handed over, for the caller to free outside the lock. */
 static int post_gc(skiff_sched_t *s, sched_event_t *ev, sched_pod_rec_t **gc)
 {
+    sched_event_t *last = ev;
+    while (last->next) last = last->next; /* a chain: the binding thread's batch */
     pthread_mutex_lock(&s->mu);
     if (s->in_tail) s->in_tail->next = ev;
     else s->in_head = ev;
-    s->in_tail = ev;
+    s->in_tail = last;
     if (gc) {
         *gc = s->gc;
         s->gc = NULL;
@@ -569,7 +574,7 @@ static void schedule_one(skiff_sched_t *s, sched_pod_rec_t *p)
 
 /* ---- the binding thread ----------------------------------------------------- */
 
-static void bind_cycle(skiff_sched_t *s, sched_cycle_t *cy, int rejected, const char *why)
+static sched_event_t *bind_cycle(skiff_sched_t *s, sched_cycle_t *cy, int rejected, const char *why)
 {
     sched_event_t *ev = calloc(1, sizeof *ev);
     const sched_profile_t *prof = cy->prof;
@@ -611,18 +616,35 @@ static void bind_cycle(skiff_sched_t *s, sched_cycle_t *cy, int rejected, const 
         atomic_fetch_add(&s->scheduled, 1);
         if (s->sink.bound) s->sink.bound(s->sink.ud, pod, node);
     }
-    if (!ev) return; /* leaks the cycle's slot in accounting; cannot report */
+    if (!ev) return NULL; /* leaks the cycle's slot in accounting; cannot report */
     ev->type = EV_BIND_DONE;
     ev->cy = cy;
     ev->ok = ok;
     ev->error = error;
     snprintf(ev->msg, sizeof ev->msg, "%s", msg);
-    post(s, ev, NULL);
+    return ev;
+}
+
+/* Outcomes go to the scheduling thread in batches, while more binds are
+ * queued: one post per bind woke the scheduling thread (and preempted this
+ * one) for each pod, 33,000 wake-ups in basic-50k, for nothing the
+ * scheduler needed then (the pod is assumed already). A failure goes at
+ * once (its pod is requeued); so does the last outcome before the queue
+ * runs dry. docs/performance.md, ## Scheduler. */
+#define BIND_DONE_BATCH 64
+
+typedef struct bind_batch { sched_event_t *head, *tail; int n; } bind_batch_t;
+
+static void batch_flush(skiff_sched_t *s, bind_batch_t *b)
+{
+    if (b->head) post(s, b->head, NULL);
+    *b = (bind_batch_t){ 0 };
 }
 
 static void *bind_main(void *arg)
 {
     skiff_sched_t *s = arg;
+    bind_batch_t done = { 0 };
     pthread_mutex_lock(&s->bmu);
     for (;;) {
         /* Waiters that are allowed, rejected or timed out go on. */
@@ -650,7 +672,24 @@ static void *bind_main(void *arg)
             if (!s->b_head) s->b_tail = NULL;
             int rejected = c->rejected;
             pthread_mutex_unlock(&s->bmu);
-            bind_cycle(s, c, rejected, c->reject_reason);
+            sched_event_t *ev = bind_cycle(s, c, rejected, c->reject_reason);
+            if (ev) {
+                if (done.tail) done.tail->next = ev;
+                else done.head = ev;
+                done.tail = ev;
+                done.n++;
+            }
+            pthread_mutex_lock(&s->bmu);
+            if (!s->b_head || done.n >= BIND_DONE_BATCH || (ev && !ev->ok)) {
+                pthread_mutex_unlock(&s->bmu);
+                batch_flush(s, &done);
+                pthread_mutex_lock(&s->bmu);
+            }
+            continue;
+        }
+        if (done.head) { /* never waits with outcomes held back */
+            pthread_mutex_unlock(&s->bmu);
+            batch_flush(s, &done);
             pthread_mutex_lock(&s->bmu);
             continue;
         }
@@ -771,6 +810,12 @@ int skiff_sched_new(const skiff_sched_options_t *opts, const skiff_sched_sink_t 
     s->queue.flush_ns = (opts->unschedulable_flush_ms > 0 ? opts->unschedulable_flush_ms : 300000) * 1000000;
     s->fw.rng = opts->seed;
     s->parallelism = opts->parallelism > 0 ? opts->parallelism : 2;
+    if (opts->bind_workers < 0 || opts->bind_workers > SCHED_BIND_WORKERS_MAX) {
+        skiff_sched_free(s);
+        return skiff_error_set(err, SKIFF_E_INVALID, "scheduler: bind_workers %d is not within 1..%d",
+                               opts->bind_workers, SCHED_BIND_WORKERS_MAX);
+    }
+    s->n_bind_workers = opts->bind_workers > 0 ? opts->bind_workers : 1;
     s->profiles = calloc(opts->n_profiles, sizeof *s->profiles);
     if (!s->profiles) { skiff_sched_free(s); return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory"); }
     s->n_profiles = opts->n_profiles;
@@ -795,15 +840,21 @@ int skiff_sched_new(const skiff_sched_options_t *opts, const skiff_sched_sink_t 
 int skiff_sched_start(skiff_sched_t *s, skiff_error_t *err)
 {
     if (s->started) return 0;
-    if (pthread_create(&s->bind_thread, NULL, bind_main, s) != 0)
-        return skiff_error_set(err, SKIFF_E_INTERNAL, "scheduler: cannot start the binding thread");
-    if (pthread_create(&s->sched_thread, NULL, sched_main, s) != 0) {
+    s->bquit = 0;
+    s->bind_started = 0;
+    while (s->bind_started < s->n_bind_workers &&
+           pthread_create(&s->bind_thread[s->bind_started], NULL, bind_main, s) == 0)
+        s->bind_started++;
+    int started = s->bind_started == s->n_bind_workers &&
+                  pthread_create(&s->sched_thread, NULL, sched_main, s) == 0;
+    if (!started) {
         pthread_mutex_lock(&s->bmu);
         s->bquit = 1;
         pthread_cond_broadcast(&s->bcv);
         pthread_mutex_unlock(&s->bmu);
-        pthread_join(s->bind_thread, NULL);
-        return skiff_error_set(err, SKIFF_E_INTERNAL, "scheduler: cannot start the scheduling thread");
+        for (int i = 0; i < s->bind_started; i++) pthread_join(s->bind_thread[i], NULL);
+        return skiff_error_set(err, SKIFF_E_INTERNAL, "scheduler: cannot start the %s thread",
+                               s->bind_started < s->n_bind_workers ? "binding" : "scheduling");
     }
     s->sched_busy = 1;
     s->started = 1;
@@ -818,7 +869,7 @@ void skiff_sched_stop(skiff_sched_t *s)
     s->bquit = 1;
     pthread_cond_broadcast(&s->bcv);
     pthread_mutex_unlock(&s->bmu);
-    pthread_join(s->bind_thread, NULL);
+    for (int i = 0; i < s->bind_started; i++) pthread_join(s->bind_thread[i], NULL);
     pthread_mutex_lock(&s->mu);
     s->quit = 1;
     pthread_cond_broadcast(&s->cv);

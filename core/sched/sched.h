@@ -76,6 +76,7 @@ typedef struct skiff_sched_options {
     const skiff_sched_profile_conf_t *profiles;
     size_t n_profiles;
     int parallelism;                   /* worker threads for filter/score; 0: 2 */
+    int bind_workers;                  /* binding threads (pre_bind, bind at once); 0: 1, at most 16 */
     int64_t backoff_initial_ms;        /* 0: 1000 */
     int64_t backoff_max_ms;            /* 0: 10000 */
     int64_t unschedulable_flush_ms;    /* 0: 300000 (pods retried at least this often) */

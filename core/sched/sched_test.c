@@ -429,6 +429,55 @@ static void test_unreserve_after_failed_bind(void **state)
     skiff_sched_free(s);
 }
 
+/* Several binding threads (bind_workers, kube-scheduler's parallel binding
+ * goroutines): every pod bound once, capacity exactly used, failed binds
+ * unreserved and retried, the accounting back to idle. */
+static void test_parallel_binders(void **state)
+{
+    (void)state;
+    rec_reset();
+    reserves = unreserves = 0;
+    R.fail_binds = 3;
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_error_t err;
+    skiff_sched_t *s;
+    skiff_sched_options_t bad = { .profiles = &prof, .n_profiles = 1, .bind_workers = 17 };
+    assert_int_equal(skiff_sched_new(&bad, &SINK, &s, &err), SKIFF_E_INVALID);
+    assert_non_null(strstr(err.msg, "bind_workers 17 is not within 1..16"));
+    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 2, .bind_workers = 4,
+                                .backoff_initial_ms = 10, .backoff_max_ms = 40, .seed = 1 };
+    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
+    assert_int_equal(skiff_sched_start(s, &err), 0);
+    add_node(s, "n1", "4");
+    add_node(s, "n2", "4");
+    char name[16];
+    for (int i = 0; i < 40; i++) { /* 40 x 200m = both nodes full */
+        snprintf(name, sizeof name, "p%d", i);
+        add_pod(s, name, "200m", "default-scheduler");
+    }
+    assert_int_equal(wait_for(&R.n_bound, 40, 10000), 40);
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    int on_n1 = 0, on_n2 = 0;
+    pthread_mutex_lock(&R.mu);
+    for (int i = 0; i < R.n_bound; i++) {
+        on_n1 += strstr(R.bound[i], "=n1") != NULL;
+        on_n2 += strstr(R.bound[i], "=n2") != NULL;
+        for (int j = 0; j < i; j++) assert_string_not_equal(R.bound[i], R.bound[j]);
+    }
+    int failed = R.n_failed, bound = R.n_bound;
+    pthread_mutex_unlock(&R.mu);
+    assert_int_equal(bound, 40); /* none bound twice */
+    assert_int_equal(on_n1, 20);
+    assert_int_equal(on_n2, 20);
+    assert_int_equal(failed, 3); /* the three rejected binds, each retried */
+    assert_int_equal(__atomic_load_n(&unreserves, __ATOMIC_SEQ_CST), 3);
+    add_pod(s, "extra", "200m", "default-scheduler");
+    assert_int_equal(wait_for(&R.n_failed, 4, 5000), 4);
+    assert_string_equal(R.failed[3], "extra: 0/2 nodes are available: 2 Insufficient cpu.");
+    skiff_sched_free(s);
+}
+
 static void test_permit_timeout_and_allow(void **state)
 {
     (void)state;
@@ -836,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_stale_unbound_copy_keeps_placement),
         cmocka_unit_test(test_retry_on_node_add),
         cmocka_unit_test(test_unreserve_after_failed_bind),
+        cmocka_unit_test(test_parallel_binders),
         cmocka_unit_test(test_permit_timeout_and_allow),
         cmocka_unit_test(test_queue_order),
         cmocka_unit_test(test_bound_pod_before_node),

@@ -19,7 +19,9 @@
  * must not write to shared state), post_filter (only when no node fits),
  * pre_score, score (0..100 per node, also parallel), normalize_score, then
  * reserve, permit; the binding cycle (another thread) runs pre_bind and
- * bind; unreserve runs on every plugin that has it when anything after
+ * bind (several binding cycles at once, as kube-scheduler's binding
+ * goroutines, when the scheduler's bind_workers > 1: pre_bind and bind must
+ * be thread-safe); unreserve runs on every plugin that has it when anything after
  * reserve fails (it must be idempotent and cope with a reserve that never
  * ran).
  *
