@@ -775,6 +775,16 @@ static void ps_namespace_warnings(ps_t *p, skiff_adm_request_t *req)
     cJSON_Delete(list);
 }
 
+/* The namespace's three modes, read from the cached labels in place. */
+typedef struct ps_modes { const ps_t *p; mode_t_ enf, wrn, aud; } ps_modes_t;
+static void ps_modes_view(const cJSON *labels, void *arg)
+{
+    ps_modes_t *m = arg;
+    ns_mode(labels, "enforce", "enforce-version", m->p->enforce, &m->enf);
+    ns_mode(labels, "warn", "warn-version", m->p->warn, &m->wrn);
+    ns_mode(labels, "audit", "audit-version", m->p->audit, &m->aud);
+}
+
 static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
                     skiff_error_t *err)
 {
@@ -795,15 +805,11 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     for (const char *const *e = p->exempt; e && *e; e++)
         if (strcmp(*e, req->namespace_) == 0) return 0;
 
-    cJSON *ns = NULL;
-    int rc = adm_cache_fetch_ns(&p->cache, p->ctx, req->namespace_, "", 0, ps_reduce, &ns, err);
+    ps_modes_t m; /* ps_modes_view fills every mode */
+    m.p = p;
+    int rc = adm_cache_view_ns(&p->cache, p->ctx, req->namespace_, "", 0, ps_reduce, ps_modes_view, &m, err);
     if (rc < 0) return rc;
-    const cJSON *labels = ns;
-    mode_t_ enf, wrn, aud;
-    ns_mode(labels, "enforce", "enforce-version", p->enforce, &enf);
-    ns_mode(labels, "warn", "warn-version", p->warn, &wrn);
-    ns_mode(labels, "audit", "audit-version", p->audit, &aud);
-    cJSON_Delete(ns);
+    mode_t_ enf = m.enf, wrn = m.wrn, aud = m.aud;
     if (enf.level <= LVL_PRIVILEGED && wrn.level <= LVL_PRIVILEGED && aud.level <= LVL_PRIVILEGED) return 0;
     result_t *r = malloc(sizeof *r); /* ps_evaluate initialises it */
     if (!r) return skiff_error_set(err, -ENOMEM, "out of memory");
