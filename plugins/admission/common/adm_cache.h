@@ -21,9 +21,11 @@
 #include <skiff/skiff.h>
 
 #define ADM_CACHE_MAX 4096
+#define ADM_CACHE_BUCKETS 256 /* a power of two */
 
 typedef struct adm_cache_ent {
-    struct adm_cache_ent *next;
+    struct adm_cache_ent *next; /* in its bucket */
+    uint32_t hash;
     cJSON *val;            /* NULL = nothing cached; a cJSON null = "absent" */
     int64_t filled_ns;
     int64_t quiet_until_ns;
@@ -33,7 +35,9 @@ typedef struct adm_cache_ent {
 typedef struct adm_cache {
     pthread_mutex_t mu;
     int ok;
-    adm_cache_ent_t *head;
+    /* hashed: a lookup per plugin per create, and a cluster has many
+     * namespaces (a list walk was one strcmp per namespace known) */
+    adm_cache_ent_t *bucket[ADM_CACHE_BUCKETS];
     size_t n;
     int64_t ttl_ns, quiet_ns;
     const skiff_host_t *host;
@@ -52,13 +56,24 @@ static inline int adm_cache_init(adm_cache_t *c, const skiff_host_t *host, int64
 
 static inline void adm_cache_clear_locked(adm_cache_t *c)
 {
-    while (c->head) {
-        adm_cache_ent_t *e = c->head;
-        c->head = e->next;
-        cJSON_Delete(e->val);
-        free(e);
-    }
+    for (size_t b = 0; b < ADM_CACHE_BUCKETS; b++)
+        while (c->bucket[b]) {
+            adm_cache_ent_t *e = c->bucket[b];
+            c->bucket[b] = e->next;
+            cJSON_Delete(e->val);
+            free(e);
+        }
     c->n = 0;
+}
+
+/* FNV-1a, and the key's length for the copy on an insert. */
+static inline uint32_t adm_cache_hash(const char *key, size_t *len)
+{
+    uint32_t h = 2166136261u;
+    const unsigned char *k = (const unsigned char *)key;
+    for (; *k; k++) h = (h ^ *k) * 16777619u;
+    *len = (size_t)(k - (const unsigned char *)key);
+    return h;
 }
 
 static inline void adm_cache_fini(adm_cache_t *c)
@@ -71,16 +86,19 @@ static inline void adm_cache_fini(adm_cache_t *c)
 
 static inline adm_cache_ent_t *adm_cache_find_locked(adm_cache_t *c, const char *key, int add)
 {
-    for (adm_cache_ent_t *e = c->head; e; e = e->next)
-        if (strcmp(e->key, key) == 0) return e;
+    size_t kl;
+    uint32_t h = adm_cache_hash(key, &kl);
+    adm_cache_ent_t **b = &c->bucket[h & (ADM_CACHE_BUCKETS - 1)];
+    for (adm_cache_ent_t *e = *b; e; e = e->next)
+        if (e->hash == h && strcmp(e->key, key) == 0) return e;
     if (!add) return NULL;
     if (c->n >= ADM_CACHE_MAX) adm_cache_clear_locked(c); /* crude, rare */
-    size_t kl = strlen(key) + 1;
-    adm_cache_ent_t *e = calloc(1, sizeof *e + kl);
+    adm_cache_ent_t *e = calloc(1, sizeof *e + kl + 1);
     if (!e) return NULL;
-    memcpy(e->key, key, kl);
-    e->next = c->head;
-    c->head = e;
+    memcpy(e->key, key, kl + 1);
+    e->hash = h;
+    e->next = *b;
+    *b = e;
     c->n++;
     return e;
 }
