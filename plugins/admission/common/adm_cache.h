@@ -22,6 +22,8 @@
 
 #define ADM_CACHE_MAX 4096
 #define ADM_CACHE_BUCKETS 256 /* a power of two */
+#define ADM_CACHE_MEMO_KEY 64   /* namespace names are at most 63 */
+#define ADM_CACHE_MEMO_MAX 192  /* the largest view result remembered */
 
 typedef struct adm_cache_ent {
     struct adm_cache_ent *next; /* in its bucket */
@@ -41,6 +43,17 @@ typedef struct adm_cache {
     size_t n;
     int64_t ttl_ns, quiet_ns;
     const skiff_host_t *host;
+    /* The last hit's view result, read without the lock (a seqlock: odd
+     * memo_seq while written, all writes under mu). Any put or invalidate
+     * drops it. One create asks each plugin's cache once per namespace, so
+     * consecutive creates in a namespace skip hash, lock and view. */
+    unsigned memo_seq;
+    int memo_ok;
+    const void *memo_view;
+    size_t memo_size;
+    int64_t memo_filled_ns;
+    char memo_key[ADM_CACHE_MEMO_KEY]; /* [ADM_CACHE_MEMO_KEY - 1] stays '\0' */
+    unsigned char memo_res[ADM_CACHE_MEMO_MAX];
 } adm_cache_t;
 
 static inline int adm_cache_init(adm_cache_t *c, const skiff_host_t *host, int64_t ttl_ms, int64_t quiet_ms)
@@ -82,6 +95,24 @@ static inline void adm_cache_fini(adm_cache_t *c)
     adm_cache_clear_locked(c);
     pthread_mutex_destroy(&c->mu);
     c->ok = 0;
+}
+
+/* Writers hold c->mu; the seq brackets keep lock-free readers off a half-written memo. */
+static inline void adm_cache_memo_begin_locked(adm_cache_t *c)
+{
+    __atomic_store_n(&c->memo_seq, c->memo_seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+static inline void adm_cache_memo_end_locked(adm_cache_t *c)
+{
+    __atomic_store_n(&c->memo_seq, c->memo_seq + 1, __ATOMIC_RELEASE);
+}
+static inline void adm_cache_memo_drop_locked(adm_cache_t *c)
+{
+    if (!c->memo_ok) return;
+    adm_cache_memo_begin_locked(c);
+    __atomic_store_n(&c->memo_ok, 0, __ATOMIC_RELAXED);
+    adm_cache_memo_end_locked(c);
 }
 
 static inline adm_cache_ent_t *adm_cache_find_locked(adm_cache_t *c, const char *key, int add)
@@ -128,6 +159,7 @@ static inline void adm_cache_put(adm_cache_t *c, const char *key, const cJSON *v
     cJSON *copy = val ? cJSON_Duplicate(val, 1) : cJSON_CreateNull();
     if (!copy) return;
     pthread_mutex_lock(&c->mu);
+    adm_cache_memo_drop_locked(c);
     adm_cache_ent_t *e = adm_cache_find_locked(c, key, 1);
     if (e && fetch_start_ns >= e->quiet_until_ns) {
         cJSON_Delete(e->val);
@@ -144,6 +176,7 @@ static inline void adm_cache_invalidate(adm_cache_t *c, const char *key)
     if (!c->ok) return;
     int64_t now = c->host->clock_monotonic_ns();
     pthread_mutex_lock(&c->mu);
+    adm_cache_memo_drop_locked(c);
     adm_cache_ent_t *e = adm_cache_find_locked(c, key, 1);
     if (e) {
         cJSON_Delete(e->val);
@@ -216,22 +249,53 @@ static inline int adm_cache_fetch_ns(adm_cache_t *c, skiff_ctx_t *ctx, const cha
 }
 
 /* Look at the value cached for namespace `ns` without copying it: `view`
- * is called once with the value (NULL for "absent") — under the cache's
- * lock on a hit, so it must be quick, must not call back into the cache
- * and must not keep the pointer; on a miss with the freshly fetched value.
- * The hot path of every create: a copy and its free cost more than the
- * lookup (~150 instructions per plugin per create). */
-typedef void (*adm_cache_view_fn)(const cJSON *val, void *arg);
+ * is called with the value (NULL for "absent") — under the cache's lock on
+ * a hit, so it must be quick, must not call back into the cache and must
+ * not keep the pointer; on a miss with the freshly fetched value. It fills
+ * *arg (arg_size bytes, all of them: the caller's inputs in it too) and
+ * returns 1 when that result may be handed out again for this namespace
+ * (it holds nothing owned or borrowed from the value), 0 otherwise.
+ * The hot path of every create: a repeat ask for the namespace last seen
+ * is answered from the memo (no hash, no lock, no view); a copy of the
+ * value and its free would cost more than the lookup. */
+typedef int (*adm_cache_view_fn)(const cJSON *val, void *arg);
 static inline int adm_cache_view_ns(adm_cache_t *c, skiff_ctx_t *ctx, const char *ns, const char *suffix,
                                     int list_items, adm_cache_reduce_fn reduce, adm_cache_view_fn view,
-                                    void *arg, skiff_error_t *err)
+                                    void *arg, size_t arg_size, skiff_error_t *err)
 {
     if (c->ok) {
         int64_t now = c->host->clock_monotonic_ns();
+        unsigned s1 = __atomic_load_n(&c->memo_seq, __ATOMIC_ACQUIRE);
+        /* scalars as relaxed atomics; the key and result bytes may be torn
+         * by a writer, which the second look at memo_seq catches */
+        if (!(s1 & 1) && __atomic_load_n(&c->memo_ok, __ATOMIC_RELAXED) &&
+            __atomic_load_n(&c->memo_view, __ATOMIC_RELAXED) == (const void *)view &&
+            __atomic_load_n(&c->memo_size, __ATOMIC_RELAXED) == arg_size &&
+            now - __atomic_load_n(&c->memo_filled_ns, __ATOMIC_RELAXED) < c->ttl_ns &&
+            strcmp(c->memo_key, ns) == 0) {
+            unsigned char res[ADM_CACHE_MEMO_MAX];
+            memcpy(res, c->memo_res, arg_size);
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+            if (__atomic_load_n(&c->memo_seq, __ATOMIC_RELAXED) == s1) {
+                memcpy(arg, res, arg_size);
+                return 0;
+            }
+        }
         pthread_mutex_lock(&c->mu);
         adm_cache_ent_t *e = adm_cache_find_locked(c, ns, 0);
         if (e && e->val && now - e->filled_ns < c->ttl_ns && now >= e->quiet_until_ns) {
-            view(cJSON_IsNull(e->val) ? NULL : e->val, arg);
+            int keep = view(cJSON_IsNull(e->val) ? NULL : e->val, arg);
+            size_t kl = strlen(ns);
+            if (keep && arg_size <= ADM_CACHE_MEMO_MAX && kl < ADM_CACHE_MEMO_KEY) {
+                adm_cache_memo_begin_locked(c);
+                __atomic_store_n(&c->memo_ok, 1, __ATOMIC_RELAXED);
+                __atomic_store_n(&c->memo_view, (const void *)view, __ATOMIC_RELAXED);
+                __atomic_store_n(&c->memo_size, arg_size, __ATOMIC_RELAXED);
+                __atomic_store_n(&c->memo_filled_ns, e->filled_ns, __ATOMIC_RELAXED);
+                memcpy(c->memo_key, ns, kl + 1);
+                memcpy(c->memo_res, arg, arg_size);
+                adm_cache_memo_end_locked(c);
+            }
             pthread_mutex_unlock(&c->mu);
             return 0;
         }
@@ -251,18 +315,19 @@ static inline int adm_cache_view_ns(adm_cache_t *c, skiff_ctx_t *ctx, const char
  * copy (caller frees) when it has items, NULL when it is empty or absent —
  * no copy then, the common case of every create. */
 typedef struct adm_list_view { cJSON *items; int oom; } adm_list_view_t;
-static inline void adm_view_copy_nonempty(const cJSON *val, void *arg)
+static inline int adm_view_copy_nonempty(const cJSON *val, void *arg)
 {
     adm_list_view_t *v = arg;
     v->items = val && val->child ? cJSON_Duplicate(val, 1) : NULL;
     v->oom = val && val->child && !v->items;
+    return !v->items && !v->oom; /* "none" may be answered again; a copy may not */
 }
 static inline int adm_cache_list_ns(adm_cache_t *c, skiff_ctx_t *ctx, const char *ns, const char *suffix,
                                     cJSON **out, skiff_error_t *err)
 {
     adm_list_view_t v = { NULL, 0 };
     *out = NULL;
-    int rc = adm_cache_view_ns(c, ctx, ns, suffix, 1, NULL, adm_view_copy_nonempty, &v, err);
+    int rc = adm_cache_view_ns(c, ctx, ns, suffix, 1, NULL, adm_view_copy_nonempty, &v, sizeof v, err);
     if (rc < 0) return rc;
     if (v.oom) return skiff_error_set(err, -ENOMEM, "out of memory");
     *out = v.items;

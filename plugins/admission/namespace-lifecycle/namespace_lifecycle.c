@@ -60,7 +60,11 @@ static cJSON *nslc_reduce(cJSON *ns)
     return cJSON_CreateBool(terminating);
 }
 
-static void nslc_view(const cJSON *ns, void *arg) { *(int *)arg = !ns ? 0 : cJSON_IsTrue(ns) ? 2 : 1; }
+static int nslc_view(const cJSON *ns, void *arg)
+{
+    *(int *)arg = !ns ? 0 : cJSON_IsTrue(ns) ? 2 : 1;
+    return 1;
+}
 
 static int nslc_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
                       skiff_error_t *err)
@@ -80,7 +84,8 @@ static int nslc_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t 
     if (req->op != SKIFF_ADM_CREATE || !req->namespace_ || !*req->namespace_) return 0;
 
     int state = 0; /* nslc_view: 0 absent, 1 there, 2 terminating */
-    int rc = adm_cache_view_ns(&n->cache, n->ctx, req->namespace_, "", 0, nslc_reduce, nslc_view, &state, err);
+    int rc = adm_cache_view_ns(&n->cache, n->ctx, req->namespace_, "", 0, nslc_reduce, nslc_view, &state,
+                               sizeof state, err);
     if (rc < 0) return rc;
     if (!state) {
         *verdict = SKIFF_ADM_DENY;

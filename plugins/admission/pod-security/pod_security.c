@@ -784,7 +784,7 @@ static void ps_namespace_warnings(ps_t *p, skiff_adm_request_t *req)
 
 /* The namespace's three modes, read from the cached labels in place. */
 typedef struct ps_modes { const ps_t *p; mode_t_ enf, wrn, aud; } ps_modes_t;
-static void ps_modes_view(const cJSON *labels, void *arg)
+static int ps_modes_view(const cJSON *labels, void *arg)
 {
     ps_modes_t *m = arg;
     if (!labels || !labels->child) {
@@ -792,11 +792,12 @@ static void ps_modes_view(const cJSON *labels, void *arg)
         m->enf = m->p->def_enf;
         m->wrn = m->p->def_wrn;
         m->aud = m->p->def_aud;
-        return;
+        return 1;
     }
     ns_mode(labels, "enforce", "enforce-version", m->p->enforce, &m->enf);
     ns_mode(labels, "warn", "warn-version", m->p->warn, &m->wrn);
     ns_mode(labels, "audit", "audit-version", m->p->audit, &m->aud);
+    return 1; /* copies only */
 }
 
 static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
@@ -821,7 +822,7 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
 
     ps_modes_t m; /* ps_modes_view fills every mode */
     m.p = p;
-    int rc = adm_cache_view_ns(&p->cache, p->ctx, req->namespace_, "", 0, ps_reduce, ps_modes_view, &m, err);
+    int rc = adm_cache_view_ns(&p->cache, p->ctx, req->namespace_, "", 0, ps_reduce, ps_modes_view, &m, sizeof m, err);
     if (rc < 0) return rc;
     mode_t_ enf = m.enf, wrn = m.wrn, aud = m.aud;
     if (enf.level <= LVL_PRIVILEGED && wrn.level <= LVL_PRIVILEGED && aud.level <= LVL_PRIVILEGED) return 0;
