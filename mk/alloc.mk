@@ -2,7 +2,8 @@
 # programs link (everything linked with $(CORE_LIBS)). Many threads allocate
 # and free cJSON trees and 1-2 KB JSON strings; glibc's malloc spent ~28% of
 # bench-sched-api's CPU on that (arena locks, malloc_consolidate, heap
-# grow/shrink). Debian's jemalloc halves the CPU per pod; measurements in
+# grow/shrink). Debian's jemalloc: 1.45-1.9x pods per CPU-second there, and
+# still 1.2x pods/s once the callers allocated less; measurements in
 # docs/performance.md (## Allocator), tool: bench/alloc/compare.sh.
 #
 #   make SKIFF_MALLOC=jemalloc   (default; package libjemalloc-dev, scripts/deps.sh)

@@ -146,6 +146,35 @@ void apisrv_jwt_key_free(apisrv_jwt_key_t *k)
 
 const char *apisrv_jwt_key_id(const apisrv_jwt_key_t *k) { return k->kid; }
 
+/* an unsigned big-endian integer without its leading zero bytes, base64url */
+static char *b64url_uint(const gnutls_datum_t *d)
+{
+    unsigned i = 0;
+    while (i + 1 < d->size && d->data[i] == 0) i++;
+    return b64url(d->data + i, d->size - i);
+}
+
+cJSON *apisrv_jwt_key_jwk(const apisrv_jwt_key_t *k)
+{
+    gnutls_datum_t m = { 0 }, e = { 0 };
+    if (gnutls_pubkey_export_rsa_raw2(k->pub, &m, &e, 0) < 0) return NULL;
+    char *n64 = b64url_uint(&m), *e64 = b64url_uint(&e);
+    gnutls_free(m.data);
+    gnutls_free(e.data);
+    cJSON *j = n64 && e64 ? cJSON_CreateObject() : NULL;
+    if (j) {
+        cJSON_AddStringToObject(j, "use", "sig");
+        cJSON_AddStringToObject(j, "kty", "RSA");
+        cJSON_AddStringToObject(j, "kid", k->kid);
+        cJSON_AddStringToObject(j, "alg", "RS256");
+        cJSON_AddStringToObject(j, "n", n64);
+        cJSON_AddStringToObject(j, "e", e64);
+    }
+    free(n64);
+    free(e64);
+    return j;
+}
+
 char *apisrv_jwt_sign(const apisrv_jwt_key_t *k, const cJSON *claims, skiff_error_t *err)
 {
     char hdr[128];

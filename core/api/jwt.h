@@ -23,6 +23,11 @@ void apisrv_jwt_key_free(apisrv_jwt_key_t *k);
 /* The key id tokens carry in their header ("kid"). Owned by k. */
 const char *apisrv_jwt_key_id(const apisrv_jwt_key_t *k);
 
+/* The public key as a JWK (RFC 7517) for a JWKS document, as kube's
+ * /openid/v1/jwks lists it: {"use":"sig","kty":"RSA","kid","alg":"RS256",
+ * "n","e"} (base64url, no leading zero bytes). NULL on allocation failure. */
+cJSON *apisrv_jwt_key_jwk(const apisrv_jwt_key_t *k);
+
 /* header.payload.signature for `claims` (borrowed), malloc'd; NULL on
  * failure with err set. */
 char *apisrv_jwt_sign(const apisrv_jwt_key_t *k, const cJSON *claims, skiff_error_t *err);

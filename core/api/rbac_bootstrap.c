@@ -93,6 +93,9 @@ static const char *const cluster_roles[] = {
                             "{\"apiGroups\":[\"authentication.k8s.io\"],\"resources\":[\"selfsubjectreviews\"],\"verbs\":[\"create\"]}"),
     CR("system:auth-delegator", "{\"apiGroups\":[\"authentication.k8s.io\"],\"resources\":[\"tokenreviews\"],\"verbs\":[\"create\"]},"
                                 "{\"apiGroups\":[\"authorization.k8s.io\"],\"resources\":[\"subjectaccessreviews\"],\"verbs\":[\"create\"]}"),
+    CR("system:service-account-issuer-discovery",
+       "{\"nonResourceURLs\":[\"/.well-known/openid-configuration\",\"/.well-known/openid-configuration/\","
+       "\"/openid/v1/jwks\",\"/openid/v1/jwks/\"],\"verbs\":[\"get\"]}"),
     CR("system:public-info-viewer", "{\"nonResourceURLs\":[\"/healthz\",\"/livez\",\"/readyz\",\"/version\",\"/version/\"],"
                                     "\"verbs\":[\"get\"]}"),
 };
@@ -101,6 +104,7 @@ static const char *const cluster_role_bindings[] = {
     CRB("cluster-admin", "cluster-admin", GROUP("system:masters")),
     CRB("system:discovery", "system:discovery", GROUP("system:authenticated")),
     CRB("system:basic-user", "system:basic-user", GROUP("system:authenticated")),
+    CRB("system:service-account-issuer-discovery", "system:service-account-issuer-discovery", GROUP("system:serviceaccounts")),
     CRB("system:public-info-viewer", "system:public-info-viewer", GROUP("system:authenticated") "," GROUP("system:unauthenticated")),
 };
 

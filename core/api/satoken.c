@@ -559,6 +559,36 @@ int apisrv_handle_token_review(apisrv_call_t *c)
     return apisrv_reply_json(c, 201, o);
 }
 
+/* ---- the issuer's OIDC discovery (kube's ServiceAccountIssuerDiscovery) ---- */
+
+int apisrv_handle_oidc(apisrv_call_t *c, int jwks)
+{
+    if (strcmp(c->req->method, "GET") != 0)
+        return apisrv_fail(c, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return apisrv_fail(c, 500, "InternalError", "out of memory");
+    if (!jwks) {
+        cJSON_AddStringToObject(o, "issuer", ISSUER);
+        char uri[200];
+        snprintf(uri, sizeof uri, "%s/openid/v1/jwks", ISSUER);
+        cJSON_AddStringToObject(o, "jwks_uri", uri);
+        const char *idt = "id_token", *pub = "public", *rs = "RS256";
+        cJSON_AddItemToObject(o, "response_types_supported", cJSON_CreateStringArray(&idt, 1));
+        cJSON_AddItemToObject(o, "subject_types_supported", cJSON_CreateStringArray(&pub, 1));
+        cJSON_AddItemToObject(o, "id_token_signing_alg_values_supported", cJSON_CreateStringArray(&rs, 1));
+        return apisrv_reply_json(c, 200, o);
+    }
+    skiff_error_t err;
+    const apisrv_jwt_key_t *k = ensure_key(c->s, &err); /* kube always has one to publish */
+    if (!k) { cJSON_Delete(o); return apisrv_fail(c, 500, "InternalError", "signing key: %s", err.msg); }
+    cJSON *keys = cJSON_AddArrayToObject(o, "keys");
+    cJSON *j = apisrv_jwt_key_jwk(k);
+    if (j) cJSON_AddItemToArray(keys, j);
+    int rc = apisrv_reply_json(c, 200, o);
+    snprintf(c->resp->content_type, sizeof c->resp->content_type, "application/jwk-set+json");
+    return rc;
+}
+
 /* ---- authenticating a request ------------------------------------------------ */
 
 int apisrv_sa_authenticate(apisrv_call_t *c, const char *tok, size_t len)

@@ -33,5 +33,8 @@ int apisrv_sa_authenticate(apisrv_call_t *c, const char *tok, size_t len);
  * /apis/authentication.k8s.io/v1/tokenreviews. */
 int apisrv_handle_token_request(apisrv_call_t *c);
 int apisrv_handle_token_review(apisrv_call_t *c);
+/* GET /.well-known/openid-configuration (jwks 0) and /openid/v1/jwks
+ * (jwks 1): the issuer's discovery document and its public key. */
+int apisrv_handle_oidc(apisrv_call_t *c, int jwks);
 
 #endif

@@ -6,6 +6,8 @@
  * TokenReview, and the signing key kept in a file. */
 #include "api/test_json.h"
 
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -343,6 +345,54 @@ static void test_token_request_errors_and_binding(void **state)
     free(robot);
 }
 
+/* base64url -> bytes (test helper over GnuTLS' base64) */
+static gnutls_datum_t unb64(const char *s)
+{
+    char t[2048];
+    size_t n = 0;
+    for (; *s && n + 4 < sizeof t; s++) t[n++] = *s == '-' ? '+' : *s == '_' ? '/' : *s;
+    while (n % 4) t[n++] = '=';
+    gnutls_datum_t in = { (unsigned char *)t, (unsigned)n }, out = { 0 };
+    assert_true(gnutls_base64_decode2(&in, &out) >= 0);
+    return out;
+}
+
+static void test_oidc_discovery(void **state)
+{
+    fx_t *f = *state;
+    cJSON *o = NULL;
+    assert_int_equal(admin(f, "GET", "/.well-known/openid-configuration", NULL, &o), 200);
+    assert_json(o, "{'issuer':'https://kubernetes.default.svc.cluster.local','jwks_uri':'https://kubernetes.default.svc.cluster.local/openid/v1/jwks',"
+                   "'response_types_supported':['id_token'],'subject_types_supported':['public'],'id_token_signing_alg_values_supported':['RS256']}");
+    cJSON_Delete(o);
+    assert_int_equal(admin(f, "POST", "/api/v1/namespaces/dev/serviceaccounts", "{\"metadata\":{\"name\":\"robot\"}}", NULL), 201);
+    char *tok = token_for(f, "robot", "{}");
+    /* a service account may read them (system:service-account-issuer-discovery), anonymous may not */
+    assert_int_equal(as_token(f, tok, "GET", "/openid/v1/jwks", NULL, &o), 200);
+    assert_int_equal(as_token(f, NULL, "GET", "/openid/v1/jwks", NULL, NULL), 403);
+    const cJSON *k = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "keys"), 0);
+    assert_string_equal(str(k, "kty"), "RSA");
+    assert_string_equal(str(k, "alg"), "RS256");
+    assert_string_equal(str(k, "use"), "sig");
+    assert_string_equal(str(k, "kid"), apisrv_jwt_key_id(f->srv->sa_key));
+    assert_string_equal(str(k, "e"), "AQAB");
+    /* the published key verifies the token, as a relying party would */
+    gnutls_datum_t n = unb64(str(k, "n")), e = unb64(str(k, "e"));
+    assert_int_equal(n.size, 256); /* RSA 2048, no leading zero */
+    gnutls_pubkey_t pub;
+    assert_int_equal(gnutls_pubkey_init(&pub), 0);
+    assert_int_equal(gnutls_pubkey_import_rsa_raw(pub, &n, &e), 0);
+    char *dot = strrchr(tok, '.');
+    gnutls_datum_t data = { (unsigned char *)tok, (unsigned)(dot - tok) }, sig = unb64(dot + 1);
+    assert_true(gnutls_pubkey_verify_data2(pub, GNUTLS_SIGN_RSA_SHA256, 0, &data, &sig) >= 0);
+    gnutls_pubkey_deinit(pub);
+    gnutls_free(n.data);
+    gnutls_free(e.data);
+    gnutls_free(sig.data);
+    cJSON_Delete(o);
+    free(tok);
+}
+
 static void test_key_file(void **state)
 {
     fx_t *f = *state;
@@ -387,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_jwt_sign_verify),
         cmocka_unit_test_setup_teardown(test_token_request_and_authentication, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_request_errors_and_binding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oidc_discovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -227,6 +227,10 @@ static int route(apisrv_call_t *c, char **segs, int nseg)
         return apisrv_reply_text(c, 200, "text/plain; charset=utf-8", "ok");
     if (strcmp(segs[0], "metrics") == 0) return apisrv_handle_metrics(c);
     if (strcmp(segs[0], "openapi") == 0) return apisrv_handle_openapi(c, segs, nseg);
+    if (nseg == 2 && strcmp(segs[0], ".well-known") == 0 && strcmp(segs[1], "openid-configuration") == 0)
+        return apisrv_handle_oidc(c, 0);
+    if (nseg == 3 && strcmp(segs[0], "openid") == 0 && strcmp(segs[1], "v1") == 0 && strcmp(segs[2], "jwks") == 0)
+        return apisrv_handle_oidc(c, 1);
     if (strcmp(segs[0], "api") == 0 && nseg >= 3) {
         if (strcmp(segs[1], "v1") != 0) return unrouted(c, segs, nseg, 404);
         return route_resource(c, "", "v1", segs + 2, nseg - 2, segs, nseg);

@@ -114,36 +114,45 @@ static skiff_sched_code_t state_run_pod_ext(skiff_sched_state_t *st, const skiff
     return out->code;
 }
 
-/* For PostFilter plugins (preemption): every Filter of the profile on a node
- * view the caller may have built, nominated pods counted. */
-static skiff_sched_code_t state_run_filters(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
-                                            const skiff_sched_node_t *node, skiff_sched_status_t *out)
+static skiff_sched_code_t run_filter_plugins(sched_cycle_t *cy, const skiff_sched_pod_t *pod,
+                                             const skiff_sched_node_t *node, skiff_sched_status_t *out)
 {
-    sched_cycle_t *cy = (sched_cycle_t *)st;
     const sched_profile_t *prof = cy->prof;
     out->code = SKIFF_SCHED_SUCCESS;
     out->reason[0] = '\0';
-    skiff_sched_node_t tmp;
-    void *scratch = NULL;
-    size_t from = node->n_pods;
-    if (cy->cache) node = sched_nominated_view(cy->cache, node, cy->pod, &tmp, &scratch);
-    /* the nominated pods the view adds count in the PreFilter state too
-     * (kube's addGENominatedPods runs AddPod for each) */
-    skiff_sched_status_t ign;
-    for (size_t i = from; scratch && i < node->n_pods; i++) state_run_pod_ext(st, pod, node->pods[i], node, 1, &ign);
     for (size_t k = 0; prof && k < prof->n_plugins; k++) {
         const skiff_scheduler_ops_t *ops = prof->plugins[k].ops;
         if (!HAS(ops, filter) || cy->skip_filter[k]) continue;
         skiff_sched_status_t s = { SKIFF_SCHED_SUCCESS, "" };
-        ops->filter(prof->plugins[k].self, st, pod, node, &s);
+        ops->filter(prof->plugins[k].self, &cy->st, pod, node, &s);
         if (s.code == SKIFF_SCHED_SUCCESS || s.code == SKIFF_SCHED_SKIP) continue;
         *out = s;
         if (!out->reason[0]) snprintf(out->reason, sizeof out->reason, "%s", prof->plugins[k].name);
         break;
     }
-    for (size_t i = from; scratch && i < node->n_pods; i++) state_run_pod_ext(st, pod, node->pods[i], node, 0, &ign);
-    free(scratch);
     return out->code;
+}
+
+/* For PostFilter plugins (preemption): every Filter of the profile on a node
+ * view the caller may have built, as kube's RunFilterPluginsWithNominatedPods:
+ * first with the pods nominated there (of at least the pod's priority) added
+ * to the view and to the PreFilter state (addGENominatedPods), then, if that
+ * passed, without them (they may never land: the pod must fit either way). */
+static skiff_sched_code_t state_run_filters(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                                            const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    sched_cycle_t *cy = (sched_cycle_t *)st;
+    skiff_sched_node_t tmp;
+    void *scratch = NULL;
+    const skiff_sched_node_t *with = cy->cache ? sched_nominated_view(cy->cache, node, cy->pod, &tmp, &scratch) : node;
+    if (!scratch) return run_filter_plugins(cy, pod, node, out);
+    skiff_sched_status_t ign;
+    for (size_t i = node->n_pods; i < with->n_pods; i++) state_run_pod_ext(st, pod, with->pods[i], with, 1, &ign);
+    skiff_sched_code_t rc = run_filter_plugins(cy, pod, with, out);
+    for (size_t i = node->n_pods; i < with->n_pods; i++) state_run_pod_ext(st, pod, with->pods[i], with, 0, &ign);
+    free(scratch);
+    if (rc == SKIFF_SCHED_SUCCESS) rc = run_filter_plugins(cy, pod, node, out);
+    return rc;
 }
 
 static skiff_sched_code_t state_run_add_pod(skiff_sched_state_t *st, const skiff_sched_pod_t *pod,

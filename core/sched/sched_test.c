@@ -704,13 +704,43 @@ static void ext_remove(void *self, skiff_sched_state_t *st, const skiff_sched_po
     ext_log_add("remove", pod, other, node);
 }
 
-static const skiff_scheduler_ops_t EXT_OPS = { .size = sizeof EXT_OPS, .pre_filter = ext_pre_filter,
+/* For "needs-big": passes only where a pod named big is (as an affinity would). */
+static void ext_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const skiff_sched_node_t *node,
+                       skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    if (strcmp(pod->name, "needs-big")) return;
+    for (size_t i = 0; i < node->n_pods; i++)
+        if (!strcmp(node->pods[i]->name, "big")) return;
+    skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE, "no big here");
+}
+
+static const skiff_scheduler_ops_t EXT_OPS = { .size = sizeof EXT_OPS, .pre_filter = ext_pre_filter, .filter = ext_filter,
                                                .pre_filter_add_pod = ext_add, .pre_filter_remove_pod = ext_remove };
 
-static int probes_done, probe_bad;
+static int probes_done, probe_bad, needs_big_rc = -1;
+static char needs_big_reason[256];
 static void probe_post_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, skiff_sched_status_t *out)
 {
     (void)self; (void)out;
+    if (!strcmp(pod->name, "needs-big")) {
+        /* node a with low taken out: big (nominated there) is counted in
+         * the first pass only; the second, without it, decides */
+        for (size_t i = 0; i < st->n_nodes; i++)
+            if (!strcmp(st->nodes[i]->name, "a")) {
+                skiff_sched_node_t v = *st->nodes[i];
+                v.n_pods = 0;
+                v.requested.milli_cpu = 0;
+                skiff_sched_status_t s;
+                needs_big_rc = st->run_filters(st, pod, &v, &s);
+                snprintf(needs_big_reason, sizeof needs_big_reason, "%s", s.reason);
+            }
+        pthread_mutex_lock(&R.mu);
+        probes_done++;
+        pthread_cond_broadcast(&R.cv);
+        pthread_mutex_unlock(&R.mu);
+        return;
+    }
     if (strcmp(pod->name, "probe") && strcmp(pod->name, "skipme")) return;
     /* (on the scheduling thread: no cmocka asserts here) */
     if (!SKIFF_STATE_HAS(st, run_remove_pod) || !st->run_add_pod || !st->run_remove_pod) probe_bad = 1;
@@ -779,6 +809,15 @@ static void test_prefilter_extensions(void **state)
     pthread_mutex_lock(&R.mu);
     assert_int_equal(n_ext_log, before);
     assert_false(probe_bad);
+    pthread_mutex_unlock(&R.mu);
+    /* a pod that fits only with the nominated pod there does not fit:
+     * the second pass (without nominated pods) fails */
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("needs-big", "100m", 100, NULL), &err), 0);
+    assert_int_equal(wait_for(&probes_done, 3, 5000), 3);
+    pthread_mutex_lock(&R.mu);
+    assert_int_equal(needs_big_rc, SKIFF_SCHED_UNSCHEDULABLE);
+    assert_string_equal(needs_big_reason, "no big here");
+    assert_true(ext_logged("add needs-big big a")); /* the first pass had big */
     pthread_mutex_unlock(&R.mu);
     skiff_sched_free(s);
 }

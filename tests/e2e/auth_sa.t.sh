@@ -131,6 +131,11 @@ expect_eq "RBAC decides for it" 'Error from server (Forbidden): configmaps is fo
 ka create rolebinding robot-view --clusterrole=view --serviceaccount=dev:robot -n dev >/dev/null
 out=$(kas robot get configmaps -n dev -o name); rc=$?
 expect_eq "a RoleBinding to the ServiceAccount grants it" "0" "$rc"
+out=$(curl -sk -D "$T/jwks.h" -H "Authorization: Bearer $TOK" "$URL/openid/v1/jwks")
+expect_contains "a service account reads the issuer's JWKS (its kid)" '"kid":"'"$(echo "$TOK" | cut -d. -f1 | tr '_-' '/+' | base64 -d 2>/dev/null | sed 's/.*"kid":"\([^"]*\)".*/\1/')"'"' "$out"
+expect_contains "served as application/jwk-set+json" "application/jwk-set+json" "$(cat "$T/jwks.h")"
+out=$(curl -sk -H "Authorization: Bearer $TOK" "$URL/.well-known/openid-configuration")
+expect_contains "and the discovery document" '"issuer":"https://kubernetes.default.svc.cluster.local","jwks_uri":"https://kubernetes.default.svc.cluster.local/openid/v1/jwks"' "$out"
 out=$(ka auth can-i list configmaps -n dev --as system:serviceaccount:dev:robot)
 expect_eq "can-i --as the service account agrees" "yes" "$out"
 out=$(ka create token robot -n dev --duration=1m); rc=$?
