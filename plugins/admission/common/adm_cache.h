@@ -11,6 +11,7 @@
 #ifndef SKIFF_ADM_CACHE_H
 #define SKIFF_ADM_CACHE_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,9 +21,13 @@
 #include <skiff/skiff.h>
 
 #define ADM_CACHE_MAX 4096
+#define ADM_CACHE_BUCKETS 256 /* a power of two */
+#define ADM_CACHE_MEMO_KEY 64   /* namespace names are at most 63 */
+#define ADM_CACHE_MEMO_MAX 192  /* the largest view result remembered */
 
 typedef struct adm_cache_ent {
-    struct adm_cache_ent *next;
+    struct adm_cache_ent *next; /* in its bucket */
+    uint32_t hash;
     cJSON *val;            /* NULL = nothing cached; a cJSON null = "absent" */
     int64_t filled_ns;
     int64_t quiet_until_ns;
@@ -32,10 +37,23 @@ typedef struct adm_cache_ent {
 typedef struct adm_cache {
     pthread_mutex_t mu;
     int ok;
-    adm_cache_ent_t *head;
+    /* hashed: a lookup per plugin per create, and a cluster has many
+     * namespaces (a list walk was one strcmp per namespace known) */
+    adm_cache_ent_t *bucket[ADM_CACHE_BUCKETS];
     size_t n;
     int64_t ttl_ns, quiet_ns;
     const skiff_host_t *host;
+    /* The last hit's view result, read without the lock (a seqlock: odd
+     * memo_seq while written, all writes under mu). Any put or invalidate
+     * drops it. One create asks each plugin's cache once per namespace, so
+     * consecutive creates in a namespace skip hash, lock and view. */
+    unsigned memo_seq;
+    int memo_ok;
+    const void *memo_view;
+    size_t memo_size;
+    int64_t memo_filled_ns;
+    char memo_key[ADM_CACHE_MEMO_KEY]; /* [ADM_CACHE_MEMO_KEY - 1] stays '\0' */
+    unsigned char memo_res[ADM_CACHE_MEMO_MAX];
 } adm_cache_t;
 
 static inline int adm_cache_init(adm_cache_t *c, const skiff_host_t *host, int64_t ttl_ms, int64_t quiet_ms)
@@ -51,13 +69,24 @@ static inline int adm_cache_init(adm_cache_t *c, const skiff_host_t *host, int64
 
 static inline void adm_cache_clear_locked(adm_cache_t *c)
 {
-    while (c->head) {
-        adm_cache_ent_t *e = c->head;
-        c->head = e->next;
-        cJSON_Delete(e->val);
-        free(e);
-    }
+    for (size_t b = 0; b < ADM_CACHE_BUCKETS; b++)
+        while (c->bucket[b]) {
+            adm_cache_ent_t *e = c->bucket[b];
+            c->bucket[b] = e->next;
+            cJSON_Delete(e->val);
+            free(e);
+        }
     c->n = 0;
+}
+
+/* FNV-1a, and the key's length for the copy on an insert. */
+static inline uint32_t adm_cache_hash(const char *key, size_t *len)
+{
+    uint32_t h = 2166136261u;
+    const unsigned char *k = (const unsigned char *)key;
+    for (; *k; k++) h = (h ^ *k) * 16777619u;
+    *len = (size_t)(k - (const unsigned char *)key);
+    return h;
 }
 
 static inline void adm_cache_fini(adm_cache_t *c)
@@ -68,18 +97,39 @@ static inline void adm_cache_fini(adm_cache_t *c)
     c->ok = 0;
 }
 
+/* Writers hold c->mu; the seq brackets keep lock-free readers off a half-written memo. */
+static inline void adm_cache_memo_begin_locked(adm_cache_t *c)
+{
+    __atomic_store_n(&c->memo_seq, c->memo_seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+static inline void adm_cache_memo_end_locked(adm_cache_t *c)
+{
+    __atomic_store_n(&c->memo_seq, c->memo_seq + 1, __ATOMIC_RELEASE);
+}
+static inline void adm_cache_memo_drop_locked(adm_cache_t *c)
+{
+    if (!c->memo_ok) return;
+    adm_cache_memo_begin_locked(c);
+    __atomic_store_n(&c->memo_ok, 0, __ATOMIC_RELAXED);
+    adm_cache_memo_end_locked(c);
+}
+
 static inline adm_cache_ent_t *adm_cache_find_locked(adm_cache_t *c, const char *key, int add)
 {
-    for (adm_cache_ent_t *e = c->head; e; e = e->next)
-        if (strcmp(e->key, key) == 0) return e;
+    size_t kl;
+    uint32_t h = adm_cache_hash(key, &kl);
+    adm_cache_ent_t **b = &c->bucket[h & (ADM_CACHE_BUCKETS - 1)];
+    for (adm_cache_ent_t *e = *b; e; e = e->next)
+        if (e->hash == h && strcmp(e->key, key) == 0) return e;
     if (!add) return NULL;
     if (c->n >= ADM_CACHE_MAX) adm_cache_clear_locked(c); /* crude, rare */
-    size_t kl = strlen(key) + 1;
-    adm_cache_ent_t *e = calloc(1, sizeof *e + kl);
+    adm_cache_ent_t *e = calloc(1, sizeof *e + kl + 1);
     if (!e) return NULL;
-    memcpy(e->key, key, kl);
-    e->next = c->head;
-    c->head = e;
+    memcpy(e->key, key, kl + 1);
+    e->hash = h;
+    e->next = *b;
+    *b = e;
     c->n++;
     return e;
 }
@@ -109,6 +159,7 @@ static inline void adm_cache_put(adm_cache_t *c, const char *key, const cJSON *v
     cJSON *copy = val ? cJSON_Duplicate(val, 1) : cJSON_CreateNull();
     if (!copy) return;
     pthread_mutex_lock(&c->mu);
+    adm_cache_memo_drop_locked(c);
     adm_cache_ent_t *e = adm_cache_find_locked(c, key, 1);
     if (e && fetch_start_ns >= e->quiet_until_ns) {
         cJSON_Delete(e->val);
@@ -125,6 +176,7 @@ static inline void adm_cache_invalidate(adm_cache_t *c, const char *key)
     if (!c->ok) return;
     int64_t now = c->host->clock_monotonic_ns();
     pthread_mutex_lock(&c->mu);
+    adm_cache_memo_drop_locked(c);
     adm_cache_ent_t *e = adm_cache_find_locked(c, key, 1);
     if (e) {
         cJSON_Delete(e->val);
@@ -194,6 +246,92 @@ static inline int adm_cache_fetch_ns(adm_cache_t *c, skiff_ctx_t *ctx, const cha
     char path[600];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s%s", ns, suffix);
     return adm_cache_fetch_r(c, ctx, ns, path, list_items, reduce, out, err);
+}
+
+/* Look at the value cached for namespace `ns` without copying it: `view`
+ * is called with the value (NULL for "absent") — under the cache's lock on
+ * a hit, so it must be quick, must not call back into the cache and must
+ * not keep the pointer; on a miss with the freshly fetched value. It fills
+ * *arg (arg_size bytes, all of them: the caller's inputs in it too) and
+ * returns 1 when that result may be handed out again for this namespace
+ * (it holds nothing owned or borrowed from the value), 0 otherwise.
+ * The hot path of every create: a repeat ask for the namespace last seen
+ * is answered from the memo (no hash, no lock, no view); a copy of the
+ * value and its free would cost more than the lookup. */
+typedef int (*adm_cache_view_fn)(const cJSON *val, void *arg);
+static inline int adm_cache_view_ns(adm_cache_t *c, skiff_ctx_t *ctx, const char *ns, const char *suffix,
+                                    int list_items, adm_cache_reduce_fn reduce, adm_cache_view_fn view,
+                                    void *arg, size_t arg_size, skiff_error_t *err)
+{
+    if (c->ok) {
+        int64_t now = c->host->clock_monotonic_ns();
+        unsigned s1 = __atomic_load_n(&c->memo_seq, __ATOMIC_ACQUIRE);
+        /* scalars as relaxed atomics; the key and result bytes may be torn
+         * by a writer, which the second look at memo_seq catches */
+        if (!(s1 & 1) && __atomic_load_n(&c->memo_ok, __ATOMIC_RELAXED) &&
+            __atomic_load_n(&c->memo_view, __ATOMIC_RELAXED) == (const void *)view &&
+            __atomic_load_n(&c->memo_size, __ATOMIC_RELAXED) == arg_size &&
+            now - __atomic_load_n(&c->memo_filled_ns, __ATOMIC_RELAXED) < c->ttl_ns &&
+            strcmp(c->memo_key, ns) == 0) {
+            unsigned char res[ADM_CACHE_MEMO_MAX];
+            memcpy(res, c->memo_res, arg_size);
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+            if (__atomic_load_n(&c->memo_seq, __ATOMIC_RELAXED) == s1) {
+                memcpy(arg, res, arg_size);
+                return 0;
+            }
+        }
+        pthread_mutex_lock(&c->mu);
+        adm_cache_ent_t *e = adm_cache_find_locked(c, ns, 0);
+        if (e && e->val && now - e->filled_ns < c->ttl_ns && now >= e->quiet_until_ns) {
+            int keep = view(cJSON_IsNull(e->val) ? NULL : e->val, arg);
+            size_t kl = strlen(ns);
+            if (keep && arg_size <= ADM_CACHE_MEMO_MAX && kl < ADM_CACHE_MEMO_KEY) {
+                adm_cache_memo_begin_locked(c);
+                __atomic_store_n(&c->memo_ok, 1, __ATOMIC_RELAXED);
+                __atomic_store_n(&c->memo_view, (const void *)view, __ATOMIC_RELAXED);
+                __atomic_store_n(&c->memo_size, arg_size, __ATOMIC_RELAXED);
+                __atomic_store_n(&c->memo_filled_ns, e->filled_ns, __ATOMIC_RELAXED);
+                memcpy(c->memo_key, ns, kl + 1);
+                memcpy(c->memo_res, arg, arg_size);
+                adm_cache_memo_end_locked(c);
+            }
+            pthread_mutex_unlock(&c->mu);
+            return 0;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s%s", ns, suffix);
+    cJSON *doc = NULL;
+    int rc = adm_cache_fetch_r(c, ctx, ns, path, list_items, reduce, &doc, err);
+    if (rc < 0) return rc;
+    view(doc, arg);
+    cJSON_Delete(doc);
+    return 0;
+}
+
+/* Fetch the list cached for namespace `ns` (e.g. its LimitRanges): *out a
+ * copy (caller frees) when it has items, NULL when it is empty or absent —
+ * no copy then, the common case of every create. */
+typedef struct adm_list_view { cJSON *items; int oom; } adm_list_view_t;
+static inline int adm_view_copy_nonempty(const cJSON *val, void *arg)
+{
+    adm_list_view_t *v = arg;
+    v->items = val && val->child ? cJSON_Duplicate(val, 1) : NULL;
+    v->oom = val && val->child && !v->items;
+    return !v->items && !v->oom; /* "none" may be answered again; a copy may not */
+}
+static inline int adm_cache_list_ns(adm_cache_t *c, skiff_ctx_t *ctx, const char *ns, const char *suffix,
+                                    cJSON **out, skiff_error_t *err)
+{
+    adm_list_view_t v = { NULL, 0 };
+    *out = NULL;
+    int rc = adm_cache_view_ns(c, ctx, ns, suffix, 1, NULL, adm_view_copy_nonempty, &v, sizeof v, err);
+    if (rc < 0) return rc;
+    if (v.oom) return skiff_error_set(err, -ENOMEM, "out of memory");
+    *out = v.items;
+    return 0;
 }
 
 #endif

@@ -204,8 +204,9 @@ static int lr_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     if ((req->group && *req->group) || !req->resource || strcmp(req->resource, "pods") != 0) return 0;
     if ((req->subresource && *req->subresource) || !req->namespace_ || !*req->namespace_) return 0;
 
+    /* a copy of the namespace's LimitRanges only when there are some (the common case has none) */
     cJSON *list = NULL;
-    int rc = adm_cache_fetch_ns(&l->cache, l->ctx, req->namespace_, "/limitranges", 1, NULL, &list, err);
+    int rc = adm_cache_list_ns(&l->cache, l->ctx, req->namespace_, "/limitranges", &list, err);
     if (rc < 0) return rc;
     const cJSON *items = list;
     if (cJSON_GetArraySize(items) == 0) { cJSON_Delete(list); return 0; }

@@ -60,6 +60,12 @@ static cJSON *nslc_reduce(cJSON *ns)
     return cJSON_CreateBool(terminating);
 }
 
+static int nslc_view(const cJSON *ns, void *arg)
+{
+    *(int *)arg = !ns ? 0 : cJSON_IsTrue(ns) ? 2 : 1;
+    return 1;
+}
+
 static int nslc_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
                       skiff_error_t *err)
 {
@@ -77,16 +83,16 @@ static int nslc_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t 
     }
     if (req->op != SKIFF_ADM_CREATE || !req->namespace_ || !*req->namespace_) return 0;
 
-    cJSON *ns = NULL;
-    int rc = adm_cache_fetch_ns(&n->cache, n->ctx, req->namespace_, "", 0, nslc_reduce, &ns, err);
+    int state = 0; /* nslc_view: 0 absent, 1 there, 2 terminating */
+    int rc = adm_cache_view_ns(&n->cache, n->ctx, req->namespace_, "", 0, nslc_reduce, nslc_view, &state,
+                               sizeof state, err);
     if (rc < 0) return rc;
-    if (!ns) {
+    if (!state) {
         *verdict = SKIFF_ADM_DENY;
         skiff_error_set(err, SKIFF_E_NOTFOUND, "namespace \"%s\" does not exist", req->namespace_);
         return 0;
     }
-    int terminating = cJSON_IsTrue(ns);
-    cJSON_Delete(ns);
+    int terminating = state == 2;
     if (terminating && !nslc_allowed_while_terminating(req)) {
         *verdict = SKIFF_ADM_DENY;
         skiff_error_set(err, SKIFF_E_INVALID,

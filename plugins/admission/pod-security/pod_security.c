@@ -20,8 +20,11 @@
 #include "../common/adm_cache.h"
 #include "../common/adm_util.h"
 
+typedef struct mode { int level; char version[32]; int minor; } mode_t_;
+
 typedef struct ps {
     const char *enforce, *warn, *audit; /* filled: cluster defaults */
+    mode_t_ def_enf, def_wrn, def_aud;  /* init: the modes of a namespace without pod-security labels */
     const char *const *exempt;          /* filled */
     const skiff_host_t *host;
     skiff_ctx_t *ctx;
@@ -39,6 +42,8 @@ static int ps_level(const char *s)
     return -2;
 }
 
+static void ns_mode(const cJSON *labels, const char *which, const char *which_version, const char *def, mode_t_ *m);
+
 static int ps_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff_error_t *err)
 {
     ps_t *p = self;
@@ -54,6 +59,9 @@ static int ps_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, skiff
         return skiff_error_set(err, SKIFF_E_VERSION,
                                "needs a host with the cluster API (ABI 1.1 api_get); this host speaks ABI %u.%u",
                                host->abi_major, host->abi_minor);
+    ns_mode(NULL, "enforce", "enforce-version", p->enforce, &p->def_enf);
+    ns_mode(NULL, "warn", "warn-version", p->warn, &p->def_wrn);
+    ns_mode(NULL, "audit", "audit-version", p->audit, &p->def_aud);
     if (adm_cache_init(&p->cache, host, 30000, 500) < 0)
         return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot create a mutex");
     return 0;
@@ -628,7 +636,6 @@ static int ps_evaluate(const cJSON *pod, int level, int minor, result_t *r)
 
 /* ---- admission ------------------------------------------------------------ */
 
-typedef struct mode { int level; char version[32]; int minor; } mode_t_;
 
 #define PS_LATEST_MINOR 32 /* the Kubernetes release whose policy "latest" is */
 
@@ -775,6 +782,24 @@ static void ps_namespace_warnings(ps_t *p, skiff_adm_request_t *req)
     cJSON_Delete(list);
 }
 
+/* The namespace's three modes, read from the cached labels in place. */
+typedef struct ps_modes { const ps_t *p; mode_t_ enf, wrn, aud; } ps_modes_t;
+static int ps_modes_view(const cJSON *labels, void *arg)
+{
+    ps_modes_t *m = arg;
+    if (!labels || !labels->child) {
+        /* no pod-security labels (ps_reduce keeps only those): the defaults, worked out once */
+        m->enf = m->p->def_enf;
+        m->wrn = m->p->def_wrn;
+        m->aud = m->p->def_aud;
+        return 1;
+    }
+    ns_mode(labels, "enforce", "enforce-version", m->p->enforce, &m->enf);
+    ns_mode(labels, "warn", "warn-version", m->p->warn, &m->wrn);
+    ns_mode(labels, "audit", "audit-version", m->p->audit, &m->aud);
+    return 1; /* copies only */
+}
+
 static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *verdict,
                     skiff_error_t *err)
 {
@@ -795,15 +820,11 @@ static int ps_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     for (const char *const *e = p->exempt; e && *e; e++)
         if (strcmp(*e, req->namespace_) == 0) return 0;
 
-    cJSON *ns = NULL;
-    int rc = adm_cache_fetch_ns(&p->cache, p->ctx, req->namespace_, "", 0, ps_reduce, &ns, err);
+    ps_modes_t m; /* ps_modes_view fills every mode */
+    m.p = p;
+    int rc = adm_cache_view_ns(&p->cache, p->ctx, req->namespace_, "", 0, ps_reduce, ps_modes_view, &m, sizeof m, err);
     if (rc < 0) return rc;
-    const cJSON *labels = ns;
-    mode_t_ enf, wrn, aud;
-    ns_mode(labels, "enforce", "enforce-version", p->enforce, &enf);
-    ns_mode(labels, "warn", "warn-version", p->warn, &wrn);
-    ns_mode(labels, "audit", "audit-version", p->audit, &aud);
-    cJSON_Delete(ns);
+    mode_t_ enf = m.enf, wrn = m.wrn, aud = m.aud;
     if (enf.level <= LVL_PRIVILEGED && wrn.level <= LVL_PRIVILEGED && aud.level <= LVL_PRIVILEGED) return 0;
     result_t *r = malloc(sizeof *r); /* ps_evaluate initialises it */
     if (!r) return skiff_error_set(err, -ENOMEM, "out of memory");

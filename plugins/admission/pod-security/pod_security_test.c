@@ -229,6 +229,37 @@ static int put_pod(adm_env_t *e, const char *nsname, const char *image, const ch
     return code;
 }
 
+/* The modes a namespace's labels give are remembered between creates (the
+ * cache's memo of its last answer, and the defaults worked out once for a
+ * namespace without labels): a label change, a label removal and creates
+ * alternating between namespaces must all still be judged as a fresh read. */
+static void test_label_changes_take_effect(void **state)
+{
+    (void)state;
+    adm_env_t e;
+    adm_env_up(&e, &skiff_plugin, NULL);
+    assert_int_equal(adm_env_call(&e, "POST", "/api/v1/namespaces", NULL, "{\"metadata\":{\"name\":\"m\"}}", NULL, 0, NULL), 201);
+    ns(&e, "o", "baseline");
+    const char *priv = "{\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"privileged\":true}}]}";
+    const char *why = "privileged (container \"a\" must not set securityContext.privileged=true)";
+    for (int i = 0; i < 3; i++) assert_string_equal(verdict(&e, "m", NULL, priv), "admitted");
+    for (int i = 0; i < 3; i++) { /* alternating: each answer for its own namespace */
+        assert_string_equal(verdict(&e, "o", NULL, priv), why);
+        assert_string_equal(verdict(&e, "m", NULL, priv), "admitted");
+    }
+    char msg[4096];
+    assert_int_equal(adm_env_call(&e, "PUT", "/api/v1/namespaces/m", NULL,
+        "{\"metadata\":{\"name\":\"m\",\"labels\":{\"pod-security.kubernetes.io/enforce\":\"baseline\"}}}", msg, sizeof msg, NULL), 200);
+    for (int i = 0; i < 3; i++) assert_string_equal(verdict(&e, "m", NULL, priv), why);
+    assert_int_equal(adm_env_call(&e, "PUT", "/api/v1/namespaces/m", NULL,
+        "{\"metadata\":{\"name\":\"m\",\"labels\":{\"team\":\"x\"}}}", msg, sizeof msg, NULL), 200);
+    for (int i = 0; i < 3; i++) assert_string_equal(verdict(&e, "m", NULL, priv), "admitted");
+    assert_int_equal(adm_env_call(&e, "PUT", "/api/v1/namespaces/o", NULL,
+        "{\"metadata\":{\"name\":\"o\",\"labels\":{\"pod-security.kubernetes.io/enforce\":\"privileged\"}}}", msg, sizeof msg, NULL), 200);
+    for (int i = 0; i < 3; i++) assert_string_equal(verdict(&e, "o", NULL, priv), "admitted");
+    adm_env_down(&e);
+}
+
 /* Pod updates: checked when an image changes (as kube-apiserver), not for a
  * label change; the level is the namespace's at the time of the update. */
 static void test_updates(void **state)
@@ -357,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_long_message),
         cmocka_unit_test(test_namespace_label_warnings),
         cmocka_unit_test(test_bad_setting),
+        cmocka_unit_test(test_label_changes_take_effect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -602,8 +602,9 @@ static int rq_admit(void *self, skiff_adm_request_t *req, skiff_adm_verdict_t *v
     const cJSON *obj = op == SKIFF_ADM_DELETE ? req->old_object : req->object;
     if (!obj || (op == SKIFF_ADM_UPDATE && !req->old_object)) return 0;
 
+    /* a copy of the namespace's quotas only when there are some (the common case has none) */
     cJSON *quotas = NULL;
-    int rc = adm_cache_fetch_ns(&q->cache, q->ctx, req->namespace_, "/resourcequotas", 1, NULL, &quotas, err);
+    int rc = adm_cache_list_ns(&q->cache, q->ctx, req->namespace_, "/resourcequotas", &quotas, err);
     if (rc < 0) return rc;
     if (cJSON_GetArraySize(quotas) == 0) { cJSON_Delete(quotas); return 0; } /* the common case */
 
