@@ -12,6 +12,7 @@ extern const skiff_controller_t skiff_controller_daemonset;
 extern const skiff_controller_t skiff_controller_namespace;
 extern const skiff_controller_t skiff_controller_nodeipam;
 extern const skiff_controller_t skiff_controller_disruption;
+extern const skiff_controller_t skiff_controller_serviceaccount;
 
 static const skiff_controller_t *const builtin[] = {
     &skiff_controller_replicaset,
@@ -23,6 +24,7 @@ static const skiff_controller_t *const builtin[] = {
     &skiff_controller_namespace,
     &skiff_controller_nodeipam,
     &skiff_controller_disruption,
+    &skiff_controller_serviceaccount,
 };
 
 const skiff_controller_t *const *skiff_controllers_builtin(size_t *n)

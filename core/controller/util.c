@@ -15,6 +15,7 @@ static const skiff_ctrl_resource_t resources[] = {
     { "endpoints", "/api/v1", "Endpoints", 1 },
     { "configmaps", "/api/v1", "ConfigMap", 1 },
     { "secrets", "/api/v1", "Secret", 1 },
+    { "serviceaccounts", "/api/v1", "ServiceAccount", 1 },
     { "replicasets", "/apis/apps/v1", "ReplicaSet", 1 },
     { "deployments", "/apis/apps/v1", "Deployment", 1 },
     { "daemonsets", "/apis/apps/v1", "DaemonSet", 1 },
