@@ -74,7 +74,7 @@ int memory_get(void *self, const char *key, size_t key_len, int64_t rev, skiff_s
     int rc = kv_check_key("get", key, key_len, 0, err);
     if (rc)
         return rc;
-    pthread_rwlock_rdlock(&s->lock);
+    memory_lock(s);
     rc = kv_check_rev(s, &rev, err);
     if (rc == 0) {
         memory_key_t *k = memory_index_find(&s->index, key, key_len);
@@ -89,7 +89,7 @@ int memory_get(void *self, const char *key, size_t key_len, int64_t rev, skiff_s
             cb(ud, &kv);
         }
     }
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
     return rc;
 }
 
@@ -139,7 +139,7 @@ int memory_range(void *self, const skiff_store_range_req_t *req, skiff_store_kv_
         }
     }
 
-    pthread_rwlock_rdlock(&s->lock);
+    memory_lock(s);
     int64_t rev = req->rev;
     rc = kv_check_rev(s, &rev, err);
     if (rc == 0) {
@@ -174,7 +174,7 @@ int memory_range(void *self, const skiff_store_range_req_t *req, skiff_store_kv_
                 break;
         }
     }
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
     return rc;
 }
 
@@ -449,12 +449,12 @@ int memory_txn(void *self, const skiff_store_cmp_t *cmps, size_t ncmps, const sk
     if (rc)
         return rc;
 
-    pthread_rwlock_wrlock(&s->lock);
+    memory_lock(s);
     for (size_t i = 0; i < ncmps; i++) {
         if (!kv_cmp_holds(s, &cmps[i])) {
             res->failed_cmp = (int)i;
             res->rev = s->rev;
-            pthread_rwlock_unlock(&s->lock);
+            memory_unlock(s);
             return 0;
         }
     }
@@ -462,7 +462,7 @@ int memory_txn(void *self, const skiff_store_cmp_t *cmps, size_t ncmps, const sk
         if (ops[i].kind == SKIFF_STORE_OP_PUT && ops[i].lease &&
             !memory_lease_find(s, ops[i].lease)) {
             res->rev = s->rev;
-            pthread_rwlock_unlock(&s->lock);
+            memory_unlock(s);
             return skiff_error_set(err, SKIFF_E_NOLEASE,
                                    "txn op %zu: lease %lld not found (expired or revoked)", i,
                                    (long long)ops[i].lease);
@@ -473,7 +473,7 @@ int memory_txn(void *self, const skiff_store_cmp_t *cmps, size_t ncmps, const sk
     res->rev = s->rev;
     if (rc == 0)
         res->succeeded = 1;
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
     if (wrote)
         memory_hub_notify(s);
     return rc;
@@ -485,7 +485,7 @@ int memory_compact(void *self, int64_t rev, skiff_error_t *err)
     if (rev <= 0)
         return skiff_error_set(err, SKIFF_E_INVALID, "compact: revision %lld is not positive",
                                (long long)rev);
-    pthread_rwlock_wrlock(&s->lock);
+    memory_lock(s);
     int rc = 0;
     if (rev > s->rev) {
         rc = skiff_error_set(err, SKIFF_E_FUTURE_REV,
@@ -497,7 +497,7 @@ int memory_compact(void *self, int64_t rev, skiff_error_t *err)
                              (long long)rev, (long long)s->compacted);
     }
     if (rc) {
-        pthread_rwlock_unlock(&s->lock);
+        memory_unlock(s);
         return rc;
     }
     /* The log: events below rev are gone for watchers. */
@@ -528,7 +528,7 @@ int memory_compact(void *self, int64_t rev, skiff_error_t *err)
         k = next;
     }
     s->compacted = rev;
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
     memory_hub_notify(s); /* lagging watchers learn they were cut off */
     return 0;
 }
@@ -536,12 +536,12 @@ int memory_compact(void *self, int64_t rev, skiff_error_t *err)
 int memory_revision(void *self, int64_t *current, int64_t *compacted, skiff_error_t *err)
 {
     memory_store_t *s = self;
-    pthread_rwlock_rdlock(&s->lock);
+    memory_lock(s);
     if (current)
         *current = s->rev;
     if (compacted)
         *compacted = s->compacted;
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
     return 0;
 }
 

@@ -87,12 +87,12 @@ int memory_lease_grant(void *self, int64_t ttl_ms, int64_t *id, skiff_error_t *e
     memory_lease_t *l = s->host->calloc(1, sizeof *l);
     if (!l)
         return skiff_error_set(err, SKIFF_E_NOSPACE, "lease grant: out of memory");
-    pthread_rwlock_wrlock(&s->lock);
+    memory_lock(s);
     if (s->nleases == s->leases_cap) {
         size_t cap = s->leases_cap ? s->leases_cap * 2 : 16;
         memory_lease_t **n = s->host->realloc(s->leases, cap * sizeof *n);
         if (!n) {
-            pthread_rwlock_unlock(&s->lock);
+            memory_unlock(s);
             s->host->free(l);
             return skiff_error_set(err, SKIFF_E_NOSPACE, "lease grant: out of memory");
         }
@@ -103,7 +103,7 @@ int memory_lease_grant(void *self, int64_t ttl_ms, int64_t *id, skiff_error_t *e
     l->ttl_ms = ttl_ms;
     l->expires_ns = lease_now(s) + ttl_ms * 1000000;
     s->leases[s->nleases++] = l; /* ids only grow: appending keeps the table sorted */
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
     if (id)
         *id = l->id;
     return 0;
@@ -112,11 +112,11 @@ int memory_lease_grant(void *self, int64_t ttl_ms, int64_t *id, skiff_error_t *e
 int memory_lease_keepalive(void *self, int64_t id, skiff_error_t *err)
 {
     memory_store_t *s = self;
-    pthread_rwlock_wrlock(&s->lock);
+    memory_lock(s);
     memory_lease_t *l = memory_lease_find(s, id);
     if (l)
         l->expires_ns = lease_now(s) + l->ttl_ms * 1000000;
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
     if (!l)
         return skiff_error_set(err, SKIFF_E_NOLEASE, "lease keepalive: lease %lld not found (expired or revoked)",
                                (long long)id);
@@ -168,14 +168,14 @@ int memory_lease_revoke(void *self, int64_t id, skiff_error_t *err)
 {
     memory_store_t *s = self;
     int wrote = 0, rc;
-    pthread_rwlock_wrlock(&s->lock);
+    memory_lock(s);
     memory_lease_t *l = memory_lease_find(s, id);
     if (!l)
         rc = skiff_error_set(err, SKIFF_E_NOLEASE, "lease revoke: lease %lld not found (expired or revoked)",
                              (long long)id);
     else
         rc = lease_expire(s, l, &wrote, err);
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
     if (wrote)
         memory_hub_notify(s);
     return rc;
@@ -184,7 +184,7 @@ int memory_lease_revoke(void *self, int64_t id, skiff_error_t *err)
 static void lease_tick(memory_store_t *s)
 {
     int notify = 0;
-    pthread_rwlock_wrlock(&s->lock);
+    memory_lock(s);
     int64_t now = lease_now(s);
     for (size_t i = 0; i < s->nleases;) {
         memory_lease_t *l = s->leases[i];
@@ -202,7 +202,7 @@ static void lease_tick(memory_store_t *s)
         }
         notify |= wrote;
     }
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
     if (notify)
         memory_hub_notify(s);
 }

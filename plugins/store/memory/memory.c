@@ -55,13 +55,13 @@ static int memory_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, s
                                "compact_interval: %lld ms is out of range (1ms to 24h)",
                                (long long)s->compact_interval_ms);
 
-    /* Writers first: a steady stream of readers (ranges, the hub) must not
-     * starve txns. No code path takes the read lock recursively. */
-    pthread_rwlockattr_t ra;
-    pthread_rwlockattr_init(&ra);
-    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    int rc = pthread_rwlock_init(&s->lock, &ra);
-    pthread_rwlockattr_destroy(&ra);
+    /* Adaptive: spin a little before sleeping (memory.h, memory_lock).
+     * No code path takes the lock recursively. */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+    int rc = pthread_mutex_init(&s->lock, &ma);
+    pthread_mutexattr_destroy(&ma);
     if (rc != 0)
         return skiff_error_set(err, SKIFF_E_INTERNAL, "cannot initialise the store lock: %s", strerror(rc));
     s->inited |= MEMORY_INIT_LOCK;
@@ -121,7 +121,7 @@ static void memory_fini(void *self)
     if (s->inited & MEMORY_INIT_INDEX)
         memory_kv_fini(s);
     if (s->inited & MEMORY_INIT_LOCK)
-        pthread_rwlock_destroy(&s->lock);
+        pthread_mutex_destroy(&s->lock);
     s->inited = 0;
 }
 

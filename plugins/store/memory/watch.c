@@ -86,10 +86,10 @@ static int hub_serve(memory_store_t *s, memory_watch_t *w)
     int more = 0;
     int64_t compacted = 0, last = 0, next = 0;
 
-    pthread_rwlock_rdlock(&s->lock);
+    memory_lock(s);
     if (w->cursor < s->compacted) {
         compacted = s->compacted;
-        pthread_rwlock_unlock(&s->lock);
+        memory_unlock(s);
         skiff_error_t e;
         skiff_error_set(&e, SKIFF_E_COMPACTED,
                         "watch at revision %lld: required revision has been compacted (compacted up to %lld)",
@@ -133,7 +133,7 @@ static int hub_serve(memory_store_t *s, memory_watch_t *w)
     }
     if (!more)
         next = s->rev + 1;
-    pthread_rwlock_unlock(&s->lock);
+    memory_unlock(s);
 
     for (size_t j = 0; j < n; j++) {
         memory_logent_t *e = &h->batch[j];
