@@ -17,7 +17,7 @@
  * cpu/memory/pods, anti-affinity groups on distinct nodes, spread groups
  * within maxSkew 1 across zones.
  *
- * usage: bench_sched_api --plugins DIR [--scale S] [--only NAME]
+ * usage: bench_sched_api --plugins DIR [--scale S] [--only NAME] [--store memory|lmdb]
  *                        [--threads N] [--nodes N --pods P [--warm W] [--constrained]]
  * (--nodes/--pods run one "custom" scenario instead of the three). */
 #include <stdio.h>
@@ -27,6 +27,8 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <ftw.h>
 
 #include <cjson/cJSON.h>
 
@@ -173,10 +175,35 @@ static int create_and_wait(bench_t *b, int from, int to)
     }
 }
 
+/* --store lmdb: the durable store `make run` uses, in a data directory that
+ * is emptied before each scenario (run() calls wipe_store()). */
+static const char *store_kind = "memory";
+static char store_dir[300];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag;
+    if (ftw->level > 0)
+        remove(path);
+    return 0;
+}
+
+static void wipe_store(void)
+{
+    if (store_dir[0])
+        nftw(store_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static int write_config(const char *file, const char *plugins)
 {
     FILE *f = fopen(file, "w");
     if (!f) { perror(file); return -1; }
+    char store[512];
+    if (!strcmp(store_kind, "lmdb"))
+        snprintf(store, sizeof store,
+                 "{ plugin = \"lmdb\"; instance = \"main\"; settings = { path = \"%s\"; }; }", store_dir);
+    else
+        snprintf(store, sizeof store, "{ plugin = \"memory\"; instance = \"main\"; }");
     /* examples/scheduler.cfg's default profile: kube-scheduler's plugins and weights */
     fprintf(f,
             "plugin_path = [ \"%s\" ];\n"
@@ -191,7 +218,7 @@ static int write_config(const char *file, const char *plugins)
             "                { instance = \"balanced\"; weight = 1; }, { instance = \"preemption\"; },\n"
             "                { instance = \"binder\"; } ); } ); };\n"
             "plugins = {\n"
-            "  store = ( { plugin = \"memory\"; instance = \"main\"; } );\n"
+            "  store = ( %s );\n"
             "  scheduler = (\n"
             "    { plugin = \"node-unschedulable\"; instance = \"unschedulable\"; },\n"
             "    { plugin = \"node-name\"; },\n"
@@ -206,7 +233,7 @@ static int write_config(const char *file, const char *plugins)
             "    { plugin = \"default-binder\"; instance = \"binder\"; }\n"
             "  );\n"
             "};\n",
-            plugins, getenv("SCHED_PARALLELISM") ? getenv("SCHED_PARALLELISM") : "2");
+            plugins, getenv("SCHED_PARALLELISM") ? getenv("SCHED_PARALLELISM") : "2", store);
     fclose(f);
     return 0;
 }
@@ -290,6 +317,7 @@ static double run(const char *label, const char *cfg_file, int nodes, int warm, 
     for (int i = 0; i < total; i++)
         if (constrained && (i / GROUP) % 3 == 0) b.kind[i] = (i / GROUP / 3) % 2 ? 2 : 1;
 
+    wipe_store();
     skiff_error_t err;
     skiff_error_clear(&err);
     skiff_cluster_config_t *cfg = NULL;
@@ -379,11 +407,17 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--pods") && i + 1 < argc) pods = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warm") && i + 1 < argc) warm = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--constrained")) constrained = 1;
+        else if (!strcmp(argv[i], "--store") && i + 1 < argc) store_kind = argv[++i];
         else {
             fprintf(stderr, "usage: bench_sched_api --plugins DIR [--scale S] [--only basic-10k|basic-50k|constrained]\n"
+                            "                       [--store memory|lmdb]\n"
                             "                       [--threads N] [--nodes N --pods P [--warm W] [--constrained]]\n");
             return 2;
         }
+    }
+    if (strcmp(store_kind, "memory") && strcmp(store_kind, "lmdb")) {
+        fprintf(stderr, "bench_sched_api: --store must be memory or lmdb, not \"%s\"\n", store_kind);
+        return 2;
     }
     if (scale <= 0 || scale > 1) { fprintf(stderr, "bench_sched_api: --scale must be within (0, 1]\n"); return 2; }
     if (threads < 1 || threads > 64) { fprintf(stderr, "bench_sched_api: --threads must be within 1..64\n"); return 2; }
@@ -397,10 +431,15 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir)) { perror("mkdtemp"); free(abs); return 1; }
     char file[256];
     snprintf(file, sizeof file, "%s/sched.cfg", dir);
+    if (!strcmp(store_kind, "lmdb")) {
+        snprintf(store_dir, sizeof store_dir, "%s/store", dir);
+        if (mkdir(store_dir, 0700) < 0) { perror(store_dir); rmdir(dir); return 1; }
+    }
     int wrc = write_config(file, abs);
     free(abs);
     if (wrc < 0) { rmdir(dir); return 1; }
-    printf("bench_sched_api: API server (memory store, watch cache, in-process client) + scheduler component, one process\n");
+    printf("bench_sched_api: API server (%s store, watch cache, in-process client) + scheduler component, one process\n",
+           store_kind);
     int bad = 0;
     if (nodes) {
         double r = run("custom", file, nodes, warm, pods, constrained, threads);
@@ -418,6 +457,10 @@ int main(int argc, char **argv)
         printf("sched-api: basic-10k %.0f pods/s, basic-50k %.0f pods/s, constrained %.0f pods/s\n", a, b, c);
     }
     unlink(file);
+    if (store_dir[0]) {
+        wipe_store();
+        rmdir(store_dir);
+    }
     rmdir(dir);
     return bad;
 }
