@@ -300,7 +300,6 @@ static int lmdb_init(const skiff_host_t *host, skiff_ctx_t *ctx, void *self, ski
     s->ckpt_old_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->ov_mu, NULL);
-    pthread_cond_init(&s->rev_cond, NULL);
     pthread_cond_init(&s->flush_cond, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -371,7 +370,6 @@ static void lmdb_fini(void *self)
     s->samp_ns = s->samp_rev = NULL;
     s->nleases = s->cap_leases = s->nsamp = s->cap_samp = 0;
     pthread_cond_destroy(&s->q_cond);
-    pthread_cond_destroy(&s->rev_cond);
     pthread_cond_destroy(&s->jan_cond);
     pthread_cond_destroy(&s->ckpt_cond);
     pthread_cond_destroy(&s->flush_cond);

@@ -115,7 +115,6 @@ typedef struct lmdb_store {
 
     pthread_mutex_t mu; /* queue, stop flags, watch list, leases */
     pthread_cond_t q_cond;    /* writer: work queued */
-    pthread_cond_t rev_cond;  /* watchers: a revision was committed */
     pthread_cond_t jan_cond;  /* janitor: wake up / stop */
     lmdb_req_t *q_head, *q_tail;
     size_t q_n;            /* requests queued */
@@ -283,6 +282,9 @@ LMDB_HIDDEN int lmdb_watch(void *self, const char *prefix, size_t prefix_len, in
                            skiff_error_t *err);
 LMDB_HIDDEN void lmdb_unwatch(void *self, skiff_store_watch_t *w);
 LMDB_HIDDEN void lmdb_watch_close_all(lmdb_store_t *s);
+/* Under s->mu, after a round is acknowledged: wake the watches it concerns
+ * (all of them when reqs is NULL). */
+LMDB_HIDDEN void lmdb_watch_wake_locked(lmdb_store_t *s, lmdb_req_t *const *reqs, size_t n);
 
 /* lmdb_lease.c */
 LMDB_HIDDEN int lmdb_lease_grant(void *self, int64_t ttl_ms, int64_t *id, skiff_error_t *err);

@@ -24,6 +24,9 @@ struct skiff_store_watch {
     skiff_store_watch_cb cb;
     void *ud;
     pthread_t th;
+    pthread_cond_t cv;  /* under s->mu: woken by lmdb_watch_wake_locked */
+    int waiting;        /* under s->mu: blocked on cv, caught up to cur_rev,
+                         * not yet signalled */
     _Atomic int stop;
     int self_free; /* unwatched from its own callback: the thread frees it */
 };
@@ -31,6 +34,7 @@ struct skiff_store_watch {
 static void watch_free(skiff_store_watch_t *w)
 {
     lmdb_store_t *s = w->s;
+    pthread_cond_destroy(&w->cv);
     lmdb_free(s, w->prefix);
     lmdb_free(s, w);
 }
@@ -188,8 +192,11 @@ static void *watch_main(void *arg)
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!atomic_load(&w->stop) && atomic_load(&s->cur_rev) < w->next_rev &&
-               atomic_load(&s->compacted) <= w->next_rev)
-            pthread_cond_wait(&s->rev_cond, &s->mu);
+               atomic_load(&s->compacted) <= w->next_rev) {
+            w->waiting = 1;
+            pthread_cond_wait(&w->cv, &s->mu);
+        }
+        w->waiting = 0;
         if (atomic_load(&w->stop)) break;
         pthread_mutex_unlock(&s->mu);
         int ended = w->next_rev <= atomic_load(&s->committed_rev) ? -1 : replay_overlay(w);
@@ -225,6 +232,7 @@ int lmdb_watch(void *self, const char *prefix, size_t prefix_len, int64_t start_
     w->plen = prefix_len;
     w->cb = cb;
     w->ud = ud;
+    pthread_cond_init(&w->cv, NULL);
     pthread_mutex_lock(&s->mu);
     if (s->writer_stop) {
         pthread_mutex_unlock(&s->mu);
@@ -253,7 +261,8 @@ void lmdb_unwatch(void *self, skiff_store_watch_t *w)
     for (skiff_store_watch_t **p = &s->watches; *p; p = &(*p)->next)
         if (*p == w) { *p = w->next; break; }
     atomic_store(&w->stop, 1);
-    pthread_cond_broadcast(&s->rev_cond);
+    w->waiting = 0;
+    pthread_cond_signal(&w->cv);
     if (pthread_equal(w->th, pthread_self())) {
         /* From its own callback: cannot join itself; the thread frees w. */
         w->self_free = 1;
@@ -264,6 +273,45 @@ void lmdb_unwatch(void *self, skiff_store_watch_t *w)
     pthread_mutex_unlock(&s->mu);
     pthread_join(w->th, NULL);
     watch_free(w);
+}
+
+/* Does any key the request may have written start with w's prefix? */
+static int req_may_touch(const skiff_store_watch_t *w, const lmdb_req_t *r)
+{
+    for (size_t i = 0; i < r->nops; i++)
+        if (r->ops[i].key_len >= w->plen && memcmp(r->ops[i].key, w->prefix, w->plen) == 0)
+            return 1;
+    return 0;
+}
+
+/* After a round is acknowledged (cur_rev already stored): wake the watches
+ * that have something to deliver. A waiting watch is caught up to the
+ * revision before the round; if no key the round wrote is under its prefix,
+ * its cursor moves past the round without waking it. Every commit used to
+ * broadcast to all watch threads: with the API server's ~25 store watches
+ * (RBAC, the watch cache per resource) that was 30 context switches per
+ * created pod in bench-sched-api --store lmdb. Compactions and lease
+ * revocations (which delete keys the requests do not name) wake everyone,
+ * as does reqs == NULL. */
+void lmdb_watch_wake_locked(lmdb_store_t *s, lmdb_req_t *const *reqs, size_t n)
+{
+    int all = reqs == NULL;
+    for (size_t i = 0; i < n && !all; i++)
+        if (reqs[i]->kind == LMDB_REQ_COMPACT || reqs[i]->kind == LMDB_REQ_REVOKE) all = 1;
+    int64_t cur = atomic_load(&s->cur_rev);
+    for (skiff_store_watch_t *w = s->watches; w; w = w->next) {
+        if (!w->waiting || w->next_rev > cur) continue; /* busy, or nothing new */
+        int touch = all;
+        for (size_t i = 0; i < n && !touch; i++)
+            if (reqs[i]->kind == LMDB_REQ_TXN) touch = req_may_touch(w, reqs[i]);
+        if (touch) {
+            /* no longer caught up: a later round must not move its cursor
+             * before the thread has run */
+            w->waiting = 0;
+            pthread_cond_signal(&w->cv);
+        } else
+            w->next_rev = cur + 1;
+    }
 }
 
 void lmdb_watch_close_all(lmdb_store_t *s)

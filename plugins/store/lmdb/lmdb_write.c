@@ -320,7 +320,7 @@ static void finish(lmdb_store_t *s, lmdb_req_t **reqs, size_t n, int mdb_rc, con
             lmdb_lease_remove_locked(s, r->lease);
         }
     }
-    pthread_cond_broadcast(&s->rev_cond);
+    lmdb_watch_wake_locked(s, mdb_rc ? NULL : reqs, n);
     pthread_mutex_unlock(&s->mu);
     /* Wake the callers outside the lock, so none wakes only to wait for it:
      * the writer wakes the first, each woken caller wakes two more (a tree,
