@@ -209,7 +209,7 @@ static int write_config(const char *file, const char *plugins)
             "plugin_path = [ \"%s\" ];\n"
             "components = { apiserver = true; scheduler = false; };\n"
             "apiserver = { listen = \"\"; };\n"
-            "scheduler = { percentage_of_nodes_to_score = 0; parallelism = %s;\n"
+            "scheduler = { percentage_of_nodes_to_score = 0; parallelism = %s; bind_workers = %s;\n"
             "  profiles = ( { name = \"default-scheduler\";\n"
             "    plugins = ( { instance = \"unschedulable\"; }, { instance = \"node-name\"; },\n"
             "                { instance = \"taints\"; weight = 3; }, { instance = \"node-affinity\"; weight = 2; },\n"
@@ -233,7 +233,8 @@ static int write_config(const char *file, const char *plugins)
             "    { plugin = \"default-binder\"; instance = \"binder\"; }\n"
             "  );\n"
             "};\n",
-            plugins, getenv("SCHED_PARALLELISM") ? getenv("SCHED_PARALLELISM") : "2", store);
+            plugins, getenv("SCHED_PARALLELISM") ? getenv("SCHED_PARALLELISM") : "2",
+            getenv("SCHED_BIND_WORKERS") ? getenv("SCHED_BIND_WORKERS") : "2", store);
     fclose(f);
     return 0;
 }

@@ -35,6 +35,7 @@ static const skiff_config_key_t scheduler_keys[] = {
     { "percentage_of_nodes_to_score", SKIFF_CFG_INT, "0", 0, 0,
       "share of nodes filtered per pod once enough fit; 0 = adaptive (50 - nodes/125, min 5)" },
     { "parallelism", SKIFF_CFG_INT, "2", 0, 0, "worker threads for filter and score" },
+    { "bind_workers", SKIFF_CFG_INT, "16", 0, 0, "most binding threads at once (woken as the binding queue grows)" },
     { "pod_initial_backoff", SKIFF_CFG_DURATION, "1s", 0, 0, "first retry delay of a pod" },
     { "pod_max_backoff", SKIFF_CFG_DURATION, "10s", 0, 0, "longest retry delay of a pod" },
     SKIFF_CONFIG_END,

@@ -160,7 +160,7 @@ int skiff_sched_component_start(skiff_cluster_t *cl, const skiff_component_conf_
 {
     *state = NULL;
     const skiff_cluster_config_t *cfg = skiff_cluster_config(cl);
-    int64_t pct = 0, par = 2, ib = 1000, mb = 10000, bw = 2;
+    int64_t pct = 0, par = 2, ib = 1000, mb = 10000, bw = 16;
     skiff_settings_int(conf->settings, "percentage_of_nodes_to_score", &pct);
     skiff_settings_int(conf->settings, "parallelism", &par);
     skiff_settings_int(conf->settings, "pod_initial_backoff", &ib);

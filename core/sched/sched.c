@@ -45,6 +45,9 @@ struct skiff_sched {
     pthread_mutex_t bmu;       /* binding queue and permit waiters */
     pthread_cond_t bcv;
     sched_cycle_t *b_head, *b_tail;
+    size_t b_len;              /* cycles in b_head..b_tail */
+    int b_idle;                /* workers asleep on bcv, not yet signalled */
+    int b_wakes;               /* signals sent and not yet taken (bind_wait) */
     sched_cycle_t *waiting;
     int bquit;
     pthread_t bind_thread[SCHED_BIND_WORKERS_MAX]; /* kube-scheduler binds in goroutines, in parallel */
@@ -67,6 +70,8 @@ struct skiff_sched {
     sched_pod_rec_t *gc_local;
     sched_pod_rec_t *gc;
 };
+
+static void bind_wake_one(skiff_sched_t *s);
 
 int64_t sched_now_ns(void)
 {
@@ -567,12 +572,59 @@ static void schedule_one(skiff_sched_t *s, sched_pod_rec_t *p)
         if (s->b_tail) s->b_tail->next = cy;
         else s->b_head = cy;
         s->b_tail = cy;
+        s->b_len++;
     }
-    pthread_cond_signal(&s->bcv);
+    if (cy->waiting && s->b_idle > 0) { /* someone must time its Permit wait */
+        s->b_idle--;
+        s->b_wakes++;
+        pthread_cond_signal(&s->bcv);
+    } else {
+        bind_wake_one(s);
+    }
     pthread_mutex_unlock(&s->bmu);
 }
 
 /* ---- the binding thread ----------------------------------------------------- */
+
+/* Binding workers wake on demand. Kube binds every pod in its own
+ * goroutine; here up to bind_workers threads bind at once, but a worker is
+ * woken only when the queue outgrows the workers already running: with a
+ * fast store one or two keep up (waking more only made them contend), and
+ * with a durable store, where a bind waits for an fdatasync, the queue
+ * grows and more join in, so more binds share each sync (bench-sched-api
+ * --store lmdb, docs/performance.md ### Binding workers on demand). */
+#define BIND_QUEUE_PER_WORKER 32
+
+static void bind_wake_one(skiff_sched_t *s) /* under bmu */
+{
+    int running = s->bind_started - s->b_idle;
+    if (s->b_idle > 0 && (running <= 0 || s->b_len > (size_t)running * BIND_QUEUE_PER_WORKER)) {
+        s->b_idle--;
+        s->b_wakes++;
+        pthread_cond_signal(&s->bcv);
+    }
+}
+
+/* Sleep on bcv (timed when deadline_ns >= 0), keeping b_idle true. */
+static void bind_wait(skiff_sched_t *s, int64_t wait_ns)
+{
+    s->b_idle++;
+    if (wait_ns < 0) {
+        pthread_cond_wait(&s->bcv, &s->bmu);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + wait_ns;
+        ts.tv_sec = t / 1000000000;
+        ts.tv_nsec = t % 1000000000;
+        pthread_cond_timedwait(&s->bcv, &s->bmu, &ts);
+    }
+    /* A signal already took this worker off b_idle; a broadcast, a timeout
+     * or a spurious wake-up did not. */
+    if (s->b_wakes > 0) s->b_wakes--;
+    else s->b_idle--;
+}
+
 
 static sched_event_t *bind_cycle(skiff_sched_t *s, sched_cycle_t *cy, int rejected, const char *why)
 {
@@ -661,6 +713,7 @@ static void *bind_main(void *arg)
                 if (s->b_tail) s->b_tail->next = c;
                 else s->b_head = c;
                 s->b_tail = c;
+                s->b_len++;
                 continue;
             }
             if (next < 0 || c->wait_deadline_ns - now < next) next = c->wait_deadline_ns - now;
@@ -670,6 +723,8 @@ static void *bind_main(void *arg)
             sched_cycle_t *c = s->b_head;
             s->b_head = c->next;
             if (!s->b_head) s->b_tail = NULL;
+            s->b_len--;
+            bind_wake_one(s); /* a long queue: one more worker */
             int rejected = c->rejected;
             pthread_mutex_unlock(&s->bmu);
             sched_event_t *ev = bind_cycle(s, c, rejected, c->reject_reason);
@@ -694,16 +749,7 @@ static void *bind_main(void *arg)
             continue;
         }
         if (s->bquit) break;
-        if (next < 0) {
-            pthread_cond_wait(&s->bcv, &s->bmu);
-        } else {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + next;
-            ts.tv_sec = t / 1000000000;
-            ts.tv_nsec = t % 1000000000;
-            pthread_cond_timedwait(&s->bcv, &s->bmu, &ts);
-        }
+        bind_wait(s, next);
     }
     pthread_mutex_unlock(&s->bmu);
     return NULL;

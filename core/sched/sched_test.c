@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -113,6 +114,8 @@ typedef struct rec {
     char failed[64][300];
     int n_failed;
     int fail_binds;         /* binds to refuse before accepting */
+    int bind_sleep_us;      /* a slow store: each bind takes this long */
+    int in_bind, max_in_bind;
 } rec_t;
 
 static rec_t R;
@@ -134,6 +137,13 @@ static int sink_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, s
         R.fail_binds--;
         pthread_mutex_unlock(&R.mu);
         return skiff_error_set(err, SKIFF_E_CONFLICT, "pod %s is being deleted", pod->name);
+    }
+    if (R.bind_sleep_us) {
+        if (++R.in_bind > R.max_in_bind) R.max_in_bind = R.in_bind;
+        pthread_mutex_unlock(&R.mu);
+        usleep((useconds_t)R.bind_sleep_us);
+        pthread_mutex_lock(&R.mu);
+        R.in_bind--;
     }
     if (R.n_bound < 64) snprintf(R.bound[R.n_bound++], 64, "%s=%s", pod->name, node);
     pthread_cond_broadcast(&R.cv);
@@ -475,6 +485,46 @@ static void test_parallel_binders(void **state)
     add_pod(s, "extra", "200m", "default-scheduler");
     assert_int_equal(wait_for(&R.n_failed, 4, 5000), 4);
     assert_string_equal(R.failed[3], "extra: 0/2 nodes are available: 2 Insufficient cpu.");
+    skiff_sched_free(s);
+}
+
+/* Binding threads wake on demand: one runs while the queue is short; a
+ * second joins only once more than 32 cycles per running thread wait (a
+ * slow bind here, as with a durable store), however many are allowed. */
+static void test_binders_wake_on_demand(void **state)
+{
+    (void)state;
+    rec_reset();
+    reserves = unreserves = 0;
+    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
+    skiff_error_t err;
+    skiff_sched_t *s;
+    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 1, .bind_workers = 16,
+                                .backoff_initial_ms = 10, .backoff_max_ms = 40, .seed = 1 };
+    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
+    assert_int_equal(skiff_sched_start(s, &err), 0);
+    add_node(s, "n1", "100");
+    /* fast binds, one pod at a time: never more than one binder */
+    char name[16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "f%d", i);
+        add_pod(s, name, "100m", "default-scheduler");
+        assert_int_equal(wait_for(&R.n_bound, i + 1, 5000), i + 1);
+    }
+    pthread_mutex_lock(&R.mu);
+    R.bind_sleep_us = 5000;
+    pthread_mutex_unlock(&R.mu);
+    for (int i = 0; i < 55; i++) { /* 55 slow binds queued at once */
+        snprintf(name, sizeof name, "p%d", i);
+        add_pod(s, name, "100m", "default-scheduler");
+    }
+    assert_int_equal(wait_for(&R.n_bound, 60, 20000), 60);
+    assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
+    pthread_mutex_lock(&R.mu);
+    int most = R.max_in_bind;
+    pthread_mutex_unlock(&R.mu);
+    assert_int_equal(most, 2); /* 55 queued: > 32 for one, never > 64 for two */
     skiff_sched_free(s);
 }
 
@@ -886,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_retry_on_node_add),
         cmocka_unit_test(test_unreserve_after_failed_bind),
         cmocka_unit_test(test_parallel_binders),
+        cmocka_unit_test(test_binders_wake_on_demand),
         cmocka_unit_test(test_permit_timeout_and_allow),
         cmocka_unit_test(test_queue_order),
         cmocka_unit_test(test_bound_pod_before_node),
