@@ -312,9 +312,8 @@ static int bind(apisrv_call_t *c, cJSON *b)
     if (apisrv_body_check_kind(c, b, "Binding", "v1") < 0) return 0;
     cJSON *meta = get(b, "metadata");
     const char *name = apisrv_str(b, "metadata.name"), *ns = apisrv_str(b, "metadata.namespace");
-    /* kube: the name must match the URL's; a Binding without one is taken
-     * as meant for the URL's pod (older skiff clients sent none) */
-    if (name && *name && strcmp(name, c->name) != 0)
+    /* kube's BindingREST: the name must be the URL's (an empty one too) */
+    if (!name || strcmp(name, c->name) != 0)
         return apisrv_fail(c, 400, "BadRequest", "name in URL does not match name in Binding object");
     if (ns && *ns && strcmp(ns, c->ns) != 0)
         return apisrv_fail(c, 400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");

@@ -334,13 +334,16 @@ static void test_bind_refusals(void **state)
     new_pod(f, "q", "");
     assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"metadata\":{\"name\":\"other\"},\"target\":{\"name\":\"n1\"}}", &st), 400);
     assert_string_equal(msg(st), "name in URL does not match name in Binding object");
+    /* no name is no match either (BindingREST compares it with the URL's) */
+    assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"target\":{\"name\":\"n1\"}}", &st), 400);
+    assert_string_equal(msg(st), "name in URL does not match name in Binding object");
     assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"metadata\":{\"name\":\"q\"},\"target\":{}}", &st), 422);
     assert_non_null(strstr(msg(st), "target.name: Required value"));
-    assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"target\":{\"kind\":\"Pod\",\"name\":\"n1\"}}", &st), 422);
+    assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"metadata\":{\"name\":\"q\"},\"target\":{\"kind\":\"Pod\",\"name\":\"n1\"}}", &st), 422);
     assert_non_null(strstr(msg(st), "target.kind: Unsupported value: \"Pod\""));
     assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"kind\":\"Pod\",\"target\":{\"name\":\"n1\"}}", &st), 400);
     cJSON_Delete(st);
-    assert_int_equal(call(f, "POST", PODS "/nope/binding", NULL, "{\"target\":{\"name\":\"n1\"}}", &st), 404);
+    assert_int_equal(call(f, "POST", PODS "/nope/binding", NULL, "{\"metadata\":{\"name\":\"nope\"},\"target\":{\"name\":\"n1\"}}", &st), 404);
     assert_string_equal(msg(st), "pods \"nope\" not found");
     /* preconditions, as storage.Preconditions words them */
     p = get_pod(f, "q");
@@ -348,24 +351,24 @@ static void test_bind_refusals(void **state)
     snprintf(uid, sizeof uid, "%s", s_of(cJSON_GetObjectItem(p, "metadata"), "uid"));
     snprintf(rv, sizeof rv, "%s", s_of(cJSON_GetObjectItem(p, "metadata"), "resourceVersion"));
     cJSON_Delete(p);
-    assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"metadata\":{\"uid\":\"not-it\"},\"target\":{\"name\":\"n1\"}}", &st), 409);
+    assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"metadata\":{\"name\":\"q\",\"uid\":\"not-it\"},\"target\":{\"name\":\"n1\"}}", &st), 409);
     char want[300];
     snprintf(want, sizeof want, "Operation cannot be fulfilled on pods \"q\": Precondition failed: UID in precondition: not-it, UID in object meta: %s", uid);
     assert_string_equal(msg(st), want);
-    assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"metadata\":{\"resourceVersion\":\"1\"},\"target\":{\"name\":\"n1\"}}", &st), 409);
+    assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, "{\"metadata\":{\"name\":\"q\",\"resourceVersion\":\"1\"},\"target\":{\"name\":\"n1\"}}", &st), 409);
     snprintf(want, sizeof want, "Operation cannot be fulfilled on pods \"q\": Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: %s", rv);
     assert_string_equal(msg(st), want);
     /* dryRun: answered, nothing stored */
-    assert_int_equal(call(f, "POST", PODS "/q/binding", "dryRun=All", "{\"target\":{\"name\":\"n1\"}}", NULL), 201);
+    assert_int_equal(call(f, "POST", PODS "/q/binding", "dryRun=All", "{\"metadata\":{\"name\":\"q\"},\"target\":{\"name\":\"n1\"}}", NULL), 201);
     p = get_pod(f, "q");
     assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "spec"), "nodeName"));
     cJSON_Delete(p);
     /* both preconditions right: bound */
-    snprintf(body, sizeof body, "{\"metadata\":{\"uid\":\"%s\",\"resourceVersion\":\"%s\"},\"target\":{\"name\":\"n1\"}}", uid, rv);
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"q\",\"uid\":\"%s\",\"resourceVersion\":\"%s\"},\"target\":{\"name\":\"n1\"}}", uid, rv);
     assert_int_equal(call(f, "POST", PODS "/q/binding", NULL, body, NULL), 201);
     /* gated pods are not bound */
     new_pod(f, "g", ",\"schedulingGates\":[{\"name\":\"wait\"}]");
-    assert_int_equal(call(f, "POST", PODS "/g/binding", NULL, "{\"target\":{\"name\":\"n1\"}}", &st), 409);
+    assert_int_equal(call(f, "POST", PODS "/g/binding", NULL, "{\"metadata\":{\"name\":\"g\"},\"target\":{\"name\":\"n1\"}}", &st), 409);
     assert_string_equal(msg(st), "Operation cannot be fulfilled on pods/binding \"g\": pod g has non-empty .spec.schedulingGates");
     /* nor those being deleted */
     new_pod(f, "d", "");
@@ -373,7 +376,7 @@ static void test_bind_refusals(void **state)
     assert_int_equal(skiff_api_client_patch(f->ts->cl, PODS "/d", "application/merge-patch+json",
                                             "{\"metadata\":{\"finalizers\":[\"x/y\"]}}", NULL, &err), 0);
     assert_int_equal(skiff_api_client_do(f->ts->cl, "DELETE", PODS "/d", "gracePeriodSeconds=0", NULL, NULL, 0, NULL, &err), 0);
-    assert_int_equal(call(f, "POST", PODS "/d/binding", NULL, "{\"target\":{\"name\":\"n1\"}}", &st), 409);
+    assert_int_equal(call(f, "POST", PODS "/d/binding", NULL, "{\"metadata\":{\"name\":\"d\"},\"target\":{\"name\":\"n1\"}}", &st), 409);
     assert_string_equal(msg(st), "Operation cannot be fulfilled on pods/binding \"d\": pod d is being deleted, cannot be assigned to a host");
     assert_int_equal(skiff_api_client_patch(f->ts->cl, PODS "/d", "application/merge-patch+json",
                                             "{\"metadata\":{\"finalizers\":null}}", NULL, &err), 0);
@@ -438,7 +441,7 @@ static void test_bind_admission(void **state)
     new_pod(f, "adm", "");
     skiff_api_server_set_admission(f->ts->srv, chain);
     cJSON *st;
-    assert_int_equal(call(f, "POST", PODS "/adm/binding", NULL, "{\"target\":{\"name\":\"forbidden\"}}", &st), 403);
+    assert_int_equal(call(f, "POST", PODS "/adm/binding", NULL, "{\"metadata\":{\"name\":\"adm\"},\"target\":{\"name\":\"forbidden\"}}", &st), 403);
     assert_string_equal(msg(st), "pods \"adm\" is forbidden: rec: not that node");
     char want[100];
     snprintf(want, sizeof want, "%d pods/binding Binding adm forbidden", (int)SKIFF_ADM_CREATE);
@@ -446,7 +449,7 @@ static void test_bind_admission(void **state)
     cJSON *p = get_pod(f, "adm");
     assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "spec"), "nodeName"));
     cJSON_Delete(p);
-    assert_int_equal(call(f, "POST", PODS "/adm/binding", NULL, "{\"target\":{\"name\":\"n1\"}}", NULL), 201);
+    assert_int_equal(call(f, "POST", PODS "/adm/binding", NULL, "{\"metadata\":{\"name\":\"adm\"},\"target\":{\"name\":\"n1\"}}", NULL), 201);
     skiff_api_server_set_admission(f->ts->srv, NULL);
     skiff_adm_chain_free(chain);
     skiff_instance_free(i);
@@ -459,7 +462,7 @@ static void *race(void *arg)
 {
     racer_t *r = arg;
     char body[100];
-    snprintf(body, sizeof body, "{\"target\":{\"name\":\"%s\"}}", r->node);
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"race\"},\"target\":{\"name\":\"%s\"}}", r->node);
     r->code = call(r->f, "POST", PODS "/race/binding", NULL, body, NULL);
     return NULL;
 }

@@ -257,7 +257,7 @@ static void test_managed_fields_writers(void **state)
     cJSON_Delete(o);
     /* the binding records nothing (kube neither) */
     assert_int_equal(call(f, "POST", NS "/pods/p/binding", NULL, NULL, "kube-scheduler/v1.32.0",
-                          "{\"target\":{\"name\":\"n1\"}}", NULL, NULL), 201);
+                          "{\"metadata\":{\"name\":\"p\"},\"target\":{\"name\":\"n1\"}}", NULL, NULL), 201);
     assert_int_equal(call(f, "GET", NS "/pods/p", NULL, NULL, NULL, NULL, &o, NULL), 200);
     assert_null(entry(o, "kube-scheduler", NULL));
     cJSON_Delete(o);

@@ -389,10 +389,10 @@ static void test_finalizers_and_graceful_delete(void **state)
     assert_int_equal(skiff_api_client_get(f->cl, "/api/v1/namespaces/default/configmaps/fin", NULL, &err), SKIFF_E_NOTFOUND);
     /* a pod bound to a node is deleted gracefully (its agent finishes it) */
     assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/pods", "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}", NULL, &err), 0);
-    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/pods/p/binding", "{\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}", &r, &err), 0);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/pods/p/binding", "{\"metadata\":{\"name\":\"p\"},\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}", &r, &err), 0);
     assert_int_equal(r.code, 201);
     skiff_api_result_free(&r);
-    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/pods/p/binding", "{\"target\":{\"kind\":\"Node\",\"name\":\"n2\"}}", NULL, &err), SKIFF_E_CONFLICT);
+    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces/default/pods/p/binding", "{\"metadata\":{\"name\":\"p\"},\"target\":{\"kind\":\"Node\",\"name\":\"n2\"}}", NULL, &err), SKIFF_E_CONFLICT);
     assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/default/pods/p", &r, &err), 0);
     o = parse(&r);
     assert_non_null(str(o, "metadata", "deletionTimestamp"));
