@@ -328,6 +328,37 @@ static int filter_range(filter_job_t *j, size_t begin, size_t end, unsigned char
         }
         na = w;
     }
+    if (nominated) {
+        /* kube's RunFilterPluginsWithNominatedPods: a node that passed with
+         * the nominated pods counted passes again without them, which may
+         * never land (a pod whose affinity only a nominated pod satisfies
+         * must not go there). */
+        size_t w = 0;
+        for (size_t a = 0; a < na; a++) {
+            size_t i = pos[a], idx = idx0 + i < j->n ? idx0 + i : idx0 + i - j->n;
+            size_t f = 0;
+            for (; scratch[i] && f < cy->n_filt; f++) {
+                st.code = SKIFF_SCHED_SUCCESS;
+                st.reason[0] = '\0';
+                fw->ffn[f](fw->fself[f], &cy->st, pod, snap[idx], &st);
+                if (st.code != SKIFF_SCHED_SUCCESS && st.code != SKIFF_SCHED_SKIP) break;
+            }
+            if (!scratch[i] || f == cy->n_filt) {
+                pos[w++] = pos[a];
+                continue;
+            }
+            const char *name = prof->plugins[cy->filt[f]].name;
+            if (st.code == SKIFF_SCHED_ERROR) {
+                filter_error(fw, name, st.reason);
+                rc = -1;
+                goto out;
+            }
+            ok[i] = 0;
+            fw->visited[idx] = SCHED_NODE_FAILED;
+            snprintf(fw->reason[idx], sizeof fw->reason[0], "%s", st.reason[0] ? st.reason : name);
+        }
+        na = w;
+    }
     for (size_t a = 0; a < na; a++) {
         size_t i = pos[a];
         fw->visited[idx0 + i < j->n ? idx0 + i : idx0 + i - j->n] = SCHED_NODE_PASSED;

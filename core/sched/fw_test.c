@@ -395,6 +395,99 @@ static void test_ties_uniform(void **state)
     sched_cache_free(&c);
 }
 
+/* Nominated pods, kube's RunFilterPluginsWithNominatedPods: a node passes
+ * only if the pod fits there both with the nominated pods of at least its
+ * priority counted and without them (they may never land). "friend" lets
+ * pods labelled needs=friend only onto a node that holds a pod named big. */
+static void friend_filter(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod,
+                          const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    if (!has_label(pod, "needs", "friend")) return;
+    for (size_t i = 0; i < node->n_pods; i++)
+        if (strcmp(node->pods[i]->name, "big") == 0) return;
+    skiff_sched_status_set(out, SKIFF_SCHED_UNSCHEDULABLE, "node(s) had no friend");
+}
+static const skiff_scheduler_ops_t FRIEND = { .size = sizeof FRIEND, .filter = friend_filter };
+
+static sched_pod_rec_t *prio_pod(const char *name, int prio, const char *label, const char *cpu)
+{
+    char buf[600];
+    snprintf(buf, sizeof buf,
+             "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"t\",\"uid\":\"u-%s\",\"labels\":{%s}},"
+             "\"spec\":{\"priority\":%d,\"containers\":[{\"name\":\"c\",\"image\":\"x\","
+             "\"resources\":{\"requests\":{\"cpu\":\"%s\"}}}]}}",
+             name, name, label, prio, cpu);
+    cJSON *o = cJSON_Parse(buf);
+    assert_non_null(o);
+    sched_pod_rec_t *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    p->obj = o;
+    skiff_error_t err;
+    assert_int_equal(sched_view_pod(&p->arena, o, &p->view, &err), 0);
+    assert_true(asprintf(&p->key, "t/%s", name) > 0);
+    return p;
+}
+
+static sched_fw_result_t schedule_one(sched_fw_t *fw, sched_cache_t *c, sched_profile_t *prof, sched_pod_rec_t *p)
+{
+    sched_cycle_t cy;
+    sched_cycle_init(&cy, NULL, c, prof, p);
+    sched_fw_result_t res;
+    assert_int_equal(sched_fw_schedule(fw, c, &cy, &res), 0);
+    sched_cycle_clear(&cy);
+    return res;
+}
+
+static void test_nominated_second_pass(void **state)
+{
+    (void)state;
+    sched_cache_t c = { 0 };
+    for (int i = 0; i < 2; i++) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"t%d\"},\"status\":{\"allocatable\":"
+                                  "{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"110\"}}}", i);
+        int changed;
+        skiff_error_t err;
+        assert_non_null(sched_cache_node_set(&c, cJSON_Parse(buf), &changed, &err));
+    }
+    skiff_sched_plugin_ref_t plugins[] = { { "fit", NULL, &FIT, 0 }, { "friend", NULL, &FRIEND, 0 } };
+    sched_profile_t prof = { "p", plugins, 2, 0 };
+    sched_fw_t fw = { 0 };
+    fw.rng = 7;
+    sched_pod_rec_t *big = prio_pod("big", 100, "", "3");
+    assert_int_equal(sched_nominate_set(&c, big, "t0"), 0);
+
+    /* counted: big's 3 cpu on t0 leave 1, so a 2-cpu pod of lower priority
+     * goes to t1 every time */
+    sched_pod_rec_t *mid = prio_pod("mid", 0, "", "2");
+    for (int i = 0; i < 8; i++) {
+        sched_fw_result_t r = schedule_one(&fw, &c, &prof, mid);
+        assert_int_equal(r.code, SKIFF_SCHED_SUCCESS);
+        assert_string_equal(r.node->view.name, "t1");
+        free(r.message);
+    }
+    /* passes on t0 only with big counted: not without it, so nowhere */
+    sched_pod_rec_t *f = prio_pod("follower", 0, "\"needs\":\"friend\"", "100m");
+    sched_fw_result_t r = schedule_one(&fw, &c, &prof, f);
+    assert_int_equal(r.code, SKIFF_SCHED_UNSCHEDULABLE);
+    assert_non_null(r.message);
+    assert_string_equal(r.message, "0/2 nodes are available: 2 node(s) had no friend.");
+    free(r.message);
+    /* once big is bound there, the friend is real */
+    sched_nominate_clear(&c, big);
+    assert_int_equal(sched_cache_pod_place(&c, big, sched_map_get(&c.nodes, "t0"), 0), 0);
+    assert_int_equal(sched_map_put(&c.pods, big->key, big), 0);
+    r = schedule_one(&fw, &c, &prof, f);
+    assert_int_equal(r.code, SKIFF_SCHED_SUCCESS);
+    assert_string_equal(r.node->view.name, "t0");
+    free(r.message);
+    sched_pod_rec_unref(f);
+    sched_pod_rec_unref(mid);
+    sched_fw_free(&fw);
+    sched_cache_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_small_cluster),
         cmocka_unit_test(test_parallel_picks_fit),
         cmocka_unit_test(test_ties_uniform),
+        cmocka_unit_test(test_nominated_second_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
