@@ -152,6 +152,50 @@ static void watch_many_writers(void **state)
     }
 }
 
+/* One watch per writer's prefix while all write at once: a store that
+ * wakes only the watches a commit concerns (lmdb) must not move a watch
+ * past events it was woken for but has not read yet. */
+static void watch_prefixes_many_writers(void **state)
+{
+    st_t *st = *state;
+    wcol_t c[WRITERS + 1];
+    char prefix[WRITERS][16];
+    for (int i = 0; i <= WRITERS; i++) {
+        wcol_init(&c[i], st);
+        if (i < WRITERS) snprintf(prefix[i], sizeof prefix[i], "/w/%d/", i);
+        watch(st, &c[i], i < WRITERS ? prefix[i] : "", 0);
+    }
+    writer_t w[WRITERS];
+    pthread_t t[WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        w[i] = (writer_t){ .st = st, .id = i };
+        pthread_create(&t[i], NULL, writer_main, &w[i]);
+    }
+    int64_t total = 0;
+    for (int i = 0; i < WRITERS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+        total += w[i].revs;
+    }
+    for (int i = 0; i < WRITERS; i++)
+        assert_int_equal(wcol_wait(&c[i], (size_t)w[i].revs, WAIT_MS), (size_t)w[i].revs);
+    assert_int_equal(wcol_wait(&c[WRITERS], (size_t)total, WAIT_MS), (size_t)total);
+    sleep_ms(20);
+    for (int i = 0; i <= WRITERS; i++) {
+        st->ops->unwatch(st->self, c[i].w);
+        if (i < WRITERS) {
+            assert_int_equal(c[i].n, (size_t)w[i].revs);
+            for (size_t j = 0; j < c[i].n; j++) {
+                assert_true(strncmp(c[i].ev[j].key, prefix[i], strlen(prefix[i])) == 0);
+                if (j) assert_true(c[i].ev[j].mod_rev > c[i].ev[j - 1].mod_rev);
+            }
+        } else {
+            check_stream(&c[i], (size_t)total, 1);
+        }
+        wcol_fini(&c[i]);
+    }
+}
+
 static void watch_resume(void **state)
 {
     st_t *st = *state;
@@ -548,7 +592,7 @@ static void compaction_under_load(void **state)
 }
 
 const struct CMUnitTest store_watch_cases[] = {
-    CASE(watch_events),      CASE(watch_many_writers), CASE(watch_resume),
+    CASE(watch_events),      CASE(watch_many_writers), CASE(watch_prefixes_many_writers), CASE(watch_resume),
     CASE(watch_compacted),   CASE(watch_slow_cut_off), CASE(unwatch_in_callback),
     CASE(unwatch_concurrent), CASE(many_watchers),     CASE(watch_txn_groups),
     CASE(compaction_under_load),
