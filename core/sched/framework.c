@@ -284,6 +284,18 @@ static int filter_range(filter_job_t *j, size_t begin, size_t end, unsigned char
             nodes[i] = sched_nominated_view(j->c, nodes[i], cy->pod, &tmp[i], &scratch[i]);
         }
     }
+    if (nominated && cy->nom_ext) {
+        /* Their nominated pods go into the PreFilter state too (kube's
+         * addGENominatedPods on a copy of the state): one node at a time,
+         * by state_run_filters, after the chunk (the cycle is serial). */
+        size_t w = 0;
+        for (size_t a = 0; a < na; a++)
+            if (!scratch[pos[a]]) {
+                pos[w] = pos[a];
+                nodes[w++] = nodes[a];
+            }
+        na = w;
+    }
     /* The next chunk's views are scattered in memory: ask for them now,
      * they arrive while this chunk is filtered. */
     size_t q = (idx0 + m) % j->n;
@@ -362,6 +374,23 @@ static int filter_range(filter_job_t *j, size_t begin, size_t end, unsigned char
     for (size_t a = 0; a < na; a++) {
         size_t i = pos[a];
         fw->visited[idx0 + i < j->n ? idx0 + i : idx0 + i - j->n] = SCHED_NODE_PASSED;
+    }
+    for (size_t i = 0; nominated && cy->nom_ext && i < m; i++) {
+        if (!scratch[i]) continue;
+        size_t idx = idx0 + i < j->n ? idx0 + i : idx0 + i - j->n;
+        skiff_sched_code_t code = state_run_filters(&cy->st, pod, snap[idx], &st);
+        if (code == SKIFF_SCHED_SUCCESS || code == SKIFF_SCHED_SKIP) {
+            fw->visited[idx] = SCHED_NODE_PASSED;
+            continue;
+        }
+        if (code == SKIFF_SCHED_ERROR) {
+            filter_error(fw, "filter", st.reason);
+            rc = -1;
+            goto out;
+        }
+        ok[i] = 0;
+        fw->visited[idx] = SCHED_NODE_FAILED;
+        snprintf(fw->reason[idx], sizeof fw->reason[0], "%s", st.reason);
     }
 out:
     if (nominated)
@@ -530,6 +559,9 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
             fw->fself[cy->n_filt] = prof->plugins[k].self;
             cy->filt[cy->n_filt++] = (unsigned char)k;
         }
+    cy->nom_ext = 0;
+    for (size_t k = 0; c->n_nominated && k < prof->n_plugins && !cy->nom_ext; k++)
+        cy->nom_ext = HAS(prof->plugins[k].ops, pre_filter_add_pod) && !cy->skip_filter[k];
     if (cy->pod->nominated) {
         /* The node it preempted on first (kube-scheduler's
          * evaluateNominatedNode): if it fits there now, that is the pick. */
@@ -553,7 +585,7 @@ int sched_fw_schedule(sched_fw_t *fw, sched_cache_t *c, sched_cycle_t *cy, sched
     size_t expect = to_find < n ? to_find : n;
     if (fw->last_processed > expect) expect = fw->last_processed < n ? fw->last_processed : n;
     size_t work = expect * (n_filters ? n_filters : 1);
-    if (sched_pool_parallel(fw->pool, work))
+    if (!cy->nom_ext && sched_pool_parallel(fw->pool, work))
         sched_pool_run(fw->pool, n, work, filter_chunk, &fj, &fw->stop);
     else
         filter_serial(&fj);

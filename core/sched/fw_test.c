@@ -410,6 +410,31 @@ static void friend_filter(void *self, skiff_sched_state_t *st, const skiff_sched
 }
 static const skiff_scheduler_ops_t FRIEND = { .size = sizeof FRIEND, .filter = friend_filter };
 
+/* A PreFilter extension that logs what the cycle adds to and removes from
+ * its state (kube's AddPod/RemovePod for nominated pods). */
+static char ext_log[8][64];
+static int n_ext;
+static void ext_log_pod(const char *what, const skiff_sched_pod_t *pod, const skiff_sched_pod_t *other,
+                        const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)out;
+    if (n_ext < 8) snprintf(ext_log[n_ext++], 64, "%s %s %s %s", what, pod->name, other->name, node->name);
+}
+static void ext_add(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const skiff_sched_pod_t *other,
+                    const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    ext_log_pod("add", pod, other, node, out);
+}
+static void ext_remove(void *self, skiff_sched_state_t *st, const skiff_sched_pod_t *pod, const skiff_sched_pod_t *other,
+                       const skiff_sched_node_t *node, skiff_sched_status_t *out)
+{
+    (void)self; (void)st;
+    ext_log_pod("remove", pod, other, node, out);
+}
+static const skiff_scheduler_ops_t EXT = { .size = sizeof EXT, .pre_filter_add_pod = ext_add,
+                                           .pre_filter_remove_pod = ext_remove };
+
 static sched_pod_rec_t *prio_pod(const char *name, int prio, const char *label, const char *cpu)
 {
     char buf[600];
@@ -473,6 +498,24 @@ static void test_nominated_second_pass(void **state)
     assert_int_equal(r.code, SKIFF_SCHED_UNSCHEDULABLE);
     assert_non_null(r.message);
     assert_string_equal(r.message, "0/2 nodes are available: 2 node(s) had no friend.");
+    free(r.message);
+    /* with a PreFilter extension in the profile, big also goes into the
+     * cycle's state for t0's check, and comes out again */
+    skiff_sched_plugin_ref_t with_ext[] = { { "fit", NULL, &FIT, 0 }, { "ext", NULL, &EXT, 0 },
+                                            { "friend", NULL, &FRIEND, 0 } };
+    sched_profile_t prof_ext = { "p", with_ext, 3, 0 };
+    n_ext = 0;
+    r = schedule_one(&fw, &c, &prof_ext, f);
+    assert_int_equal(r.code, SKIFF_SCHED_UNSCHEDULABLE);
+    assert_string_equal(r.message, "0/2 nodes are available: 2 node(s) had no friend.");
+    free(r.message);
+    assert_int_equal(n_ext, 2);
+    assert_string_equal(ext_log[0], "add follower big t0");
+    assert_string_equal(ext_log[1], "remove follower big t0");
+    n_ext = 0;
+    r = schedule_one(&fw, &c, &prof_ext, mid); /* counted there: t1 */
+    assert_int_equal(r.code, SKIFF_SCHED_SUCCESS);
+    assert_string_equal(r.node->view.name, "t1");
     free(r.message);
     /* once big is bound there, the friend is real */
     sched_nominate_clear(&c, big);

@@ -243,6 +243,9 @@ typedef struct sched_cycle {
     unsigned char skip_filter[32], skip_score[32]; /* per plugin */
     unsigned char filt[32], scor[32]; /* plugins whose filter / score runs this cycle, in order */
     size_t n_filt, n_scor;
+    int nom_ext;                /* nominated pods exist and a PreFilter
+                                 * extension (AddPod) runs this cycle: their
+                                 * nodes are filtered one by one, serially */
     /* permit */
     int waiting;                /* plugins still to allow */
     const void *wait_for[32];
