@@ -158,7 +158,7 @@ static int create_and_wait(bench_t *b, int from, int to)
     creator_t cr[64];
     for (int k = 0; k < b->threads; k++) {
         cr[k] = (creator_t){ b, k };
-        pthread_create(&th[k], NULL, create_pods, &cr[k]);
+        if (pthread_create(&th[k], NULL, create_pods, &cr[k]) == 0) pthread_setname_np(th[k], "bench-creator");
     }
     for (int k = 0; k < b->threads; k++) pthread_join(th[k], NULL);
     b->creates_done = now_ns();
