@@ -5,60 +5,34 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "api/jscan.h"
 
 static const char META_PREFIX[] = "{\"metadata\":{";
 
-/* Skip a JSON string starting at val[i] == '"'; index after its closing quote, or len. */
-static size_t skip_string(const char *val, size_t len, size_t i)
-{
-    for (i++; i < len; i++) {
-        if (val[i] == '\\') { i++; continue; }
-        if (val[i] == '"') return i + 1;
-    }
-    return len;
-}
-
-/* Skip one JSON value starting at val[i] (after whitespace); index after it. */
-static size_t skip_value(const char *val, size_t len, size_t i)
-{
-    int depth = 0;
-    for (; i < len; i++) {
-        char ch = val[i];
-        if (ch == '"') {
-            i = skip_string(val, len, i) - 1;
-            if (!depth) return i + 1;
-        } else if (ch == '{' || ch == '[') {
-            depth++;
-        } else if (ch == '}' || ch == ']') {
-            if (!depth) return i; /* a scalar ends at its container's close */
-            if (--depth == 0) return i + 1;
-        } else if (!depth && ch == ',') {
-            return i;
-        }
-    }
-    return len;
-}
-
 int apisrv_managed_fields_span(const char *val, size_t len, size_t *start, size_t *end)
 {
-    static const char key[] = "\"managedFields\"";
-    size_t pl = sizeof META_PREFIX - 1, kl = sizeof key - 1;
+    size_t pl = sizeof META_PREFIX - 1;
     if (len <= pl || memcmp(val, META_PREFIX, pl) != 0) return -1;
-    /* walk metadata's members: "key":value,... up to its closing brace */
-    for (size_t i = pl; i < len && val[i] != '}';) {
-        size_t member = i;
-        if (val[i] == ',') { i++; continue; }
-        if (val[i] != '"') return -1; /* compact JSON only: anything else, give up */
-        size_t kend = skip_string(val, len, i);
-        if (kend >= len || val[kend] != ':') return -1;
-        size_t vend = skip_value(val, len, kend + 1);
-        if (kend - member == kl && memcmp(val + member, key, kl) == 0) {
-            if (member > pl && val[member - 1] == ',') *start = member - 1, *end = vend; /* ,"managedFields":[...] */
-            else if (vend < len && val[vend] == ',') *start = member, *end = vend + 1; /* "managedFields":[...], */
-            else *start = member, *end = vend;                                         /* the only member */
+    /* walk metadata's members with the shared scanner (api/jscan.h): keys
+     * compared raw, values skipped, up to metadata's closing brace */
+    const char *e = val + len, *p = skiff_jscan_ws(val + pl, e), *prev = NULL; /* prev: the last value's end */
+    while (p < e && *p != '}') {
+        const char *ks, *v, *ve;
+        size_t kl;
+        if (!(v = skiff_jscan_key(p, e, &ks, &kl)) || !(ve = skiff_jscan_skip(v, e))) return -1;
+        const char *q = skiff_jscan_ws(ve, e);
+        int comma = q < e && *q == ',';
+        if (kl == 13 && memcmp(ks, "managedFields", 13) == 0) {
+            const char *s = p, *x = ve;
+            if (prev) s = prev;                         /* ,"managedFields":[...] */
+            else if (comma) x = skiff_jscan_ws(q + 1, e); /* "managedFields":[...], */
+            *start = (size_t)(s - val);                 /* (else the only member) */
+            *end = (size_t)(x - val);
             return 0;
         }
-        i = vend;
+        if (!comma && (q >= e || *q != '}')) return -1;
+        prev = ve;
+        p = comma ? skiff_jscan_ws(q + 1, e) : q;
     }
     return -1;
 }
