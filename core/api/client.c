@@ -115,8 +115,8 @@ int skiff_api_client_delete(skiff_api_client_t *c, const char *path, skiff_api_r
  * brace) instead of parsing the whole event and printing the object back —
  * consumers parse it anyway. The head is read with the shared scanner
  * (api/jscan.h); the object, the last member, is not scanned: it ends at the
- * event's closing brace, the line's last byte, and its consumer's parse
- * rejects what is not JSON. 0 when the line has another shape (then it is
+ * event's closing brace, the line's last byte (whitespace before it
+ * dropped), and its consumer's parse rejects what is not JSON. 0 when the line has another shape (then it is
  * parsed). */
 static int watch_fast(skiff_api_client_watch_t *w)
 {
@@ -134,8 +134,10 @@ static int watch_fast(skiff_api_client_watch_t *w)
     if (ve >= e || *ve != ',' || !(o = skiff_jscan_key(skiff_jscan_ws(ve + 1, e), e, &ks, &kl)) || kl != 6 ||
         memcmp(ks, "object", 6) != 0 || *o != '{')
         return 0;
-    *end = '\0';
-    if (!STOPPED(w)) w->cb(w->ud, type, o, (size_t)(end - o));
+    char *oe = end; /* the object's text without the whitespace before the event's brace */
+    while (oe > o + 1 && (oe[-1] == ' ' || oe[-1] == '\t' || oe[-1] == '\r' || oe[-1] == '\n')) oe--;
+    *oe = '\0';
+    if (!STOPPED(w)) w->cb(w->ud, type, o, (size_t)(oe - o));
     return 1;
 }
 

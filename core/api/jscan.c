@@ -52,7 +52,11 @@ const char *skiff_jscan_skip(const char *p, const char *e)
     return p > s ? p : NULL;
 }
 
-const char *skiff_jscan_key(const char *p, const char *e, const char **ks, size_t *kl)
+/* inlined into the member walks: a call per member was measurable there
+ * (callgrind, bench-sched-api's bind) */
+#define HOT static inline __attribute__((always_inline))
+
+HOT const char *key_at(const char *p, const char *e, const char **ks, size_t *kl)
 {
     if (p >= e || *p != '"') return NULL;
     const char *ke = skip_str(p, e);
@@ -65,14 +69,34 @@ const char *skiff_jscan_key(const char *p, const char *e, const char **ks, size_
     return p < e ? p : NULL;
 }
 
+const char *skiff_jscan_key(const char *p, const char *e, const char **ks, size_t *kl)
+{
+    return key_at(p, e, ks, kl);
+}
+
 /* After a member's value (ve): the next member's key (*p, 1), the object's
  * closing brace (*p, 0), or -1. */
-static int next_member(const char **p, const char *ve, const char *e)
+HOT int next_member(const char **p, const char *ve, const char *e)
 {
     const char *q = skiff_jscan_ws(ve, e);
     if (q < e && *q == ',') { *p = skiff_jscan_ws(q + 1, e); return 1; }
     if (q < e && *q == '}') { *p = q; return 0; }
     return -1;
+}
+
+int skiff_jscan_next(const char **p, const char *e, skiff_jmem_t *m)
+{
+    const char *ks, *v, *ve;
+    size_t kl;
+    if (!(v = key_at(*p, e, &ks, &kl)) || !(ve = skiff_jscan_skip(v, e))) return -1;
+    *m = (skiff_jmem_t){ *p, v, ve };
+    return next_member(p, ve, e);
+}
+
+int skiff_jscan_key_is(const skiff_jmem_t *m, const char *key)
+{
+    size_t n = strlen(key);
+    return (size_t)(m->v - m->k) >= n + 3 && m->k[n + 1] == '"' && memcmp(m->k + 1, key, n) == 0;
 }
 
 int skiff_jscan_members(const char *o, const char *e, const char *const *keys, size_t n, skiff_jmem_t *m,
@@ -91,7 +115,7 @@ int skiff_jscan_members(const char *o, const char *e, const char *const *keys, s
     for (;;) {
         const char *ks, *v, *ve;
         size_t kl;
-        if (!(v = skiff_jscan_key(p, e, &ks, &kl)) || memchr(ks, '\\', kl) || !(ve = skiff_jscan_skip(v, e)))
+        if (!(v = key_at(p, e, &ks, &kl)) || memchr(ks, '\\', kl) || !(ve = skiff_jscan_skip(v, e)))
             return -1;
         for (size_t i = 0; i < n; i++)
             if (!m[i].k && strlen(keys[i]) == kl && memcmp(ks, keys[i], kl) == 0) {
@@ -118,7 +142,7 @@ int skiff_jscan_at(const char *o, const char *e, const char *const *path, size_t
         for (;;) {
             const char *ks, *val, *ve;
             size_t kl;
-            if (!(val = skiff_jscan_key(p, e, &ks, &kl)) || memchr(ks, '\\', kl)) return -1;
+            if (!(val = key_at(p, e, &ks, &kl)) || memchr(ks, '\\', kl)) return -1;
             if (kl == want && memcmp(ks, path[i], kl) == 0) { /* the first one wins */
                 o = val;
                 break;

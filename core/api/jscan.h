@@ -35,6 +35,15 @@ const char *skiff_jscan_skip(const char *p, const char *e);
  * [*ks, *ks + *kl) the key's raw text between its quotes (escapes left as
  * they are); NULL when p is not at a complete key and colon. */
 const char *skiff_jscan_key(const char *p, const char *e, const char **ks, size_t *kl);
+/* Member by member: *p at a member's key (past the object's '{' and
+ * whitespace, or where the last call left it). *m = that member (k its
+ * opening quote, the key not decoded), then *p moves to the next member's
+ * key (1) or to the object's closing '}' (0, *m was the last); -1 when the
+ * text there is not a member followed by ',' or '}'. */
+int skiff_jscan_next(const char **p, const char *e, skiff_jmem_t *m);
+/* 1 when member m's key is written exactly as key (raw: a key with escapes
+ * never matches; key must hold no '"' or '\'). */
+int skiff_jscan_key_is(const skiff_jmem_t *m, const char *key);
 /* One pass over the object whose '{' is at o: m[i] = member keys[i] (k NULL
  * when absent; the first one wins, as cJSON's lookup). *close = the object's
  * closing '}' and *empty = it has no members; with close NULL the pass stops

@@ -13,28 +13,22 @@ int apisrv_managed_fields_span(const char *val, size_t len, size_t *start, size_
 {
     size_t pl = sizeof META_PREFIX - 1;
     if (len <= pl || memcmp(val, META_PREFIX, pl) != 0) return -1;
-    /* walk metadata's members with the shared scanner (api/jscan.h): keys
-     * compared raw, values skipped, up to metadata's closing brace */
+    /* metadata's members with the shared scanner (api/jscan.h), keys
+     * compared as written, up to metadata's closing brace */
     const char *e = val + len, *p = skiff_jscan_ws(val + pl, e), *prev = NULL; /* prev: the last value's end */
-    while (p < e && *p != '}') {
-        const char *ks, *v, *ve;
-        size_t kl;
-        if (!(v = skiff_jscan_key(p, e, &ks, &kl)) || !(ve = skiff_jscan_skip(v, e))) return -1;
-        const char *q = skiff_jscan_ws(ve, e);
-        int comma = q < e && *q == ',';
-        if (kl == 13 && memcmp(ks, "managedFields", 13) == 0) {
-            const char *s = p, *x = ve;
-            if (prev) s = prev;                         /* ,"managedFields":[...] */
-            else if (comma) x = skiff_jscan_ws(q + 1, e); /* "managedFields":[...], */
-            *start = (size_t)(s - val);                 /* (else the only member) */
-            *end = (size_t)(x - val);
+    if (p < e && *p == '}') return -1;
+    for (;;) {
+        skiff_jmem_t m;
+        int more = skiff_jscan_next(&p, e, &m);
+        if (more < 0) return -1;
+        if (skiff_jscan_key_is(&m, "managedFields")) {
+            *start = (size_t)((prev ? prev : m.k) - val);  /* ,"managedFields":[...] */
+            *end = (size_t)((prev || !more ? m.ve : p) - val); /* "managedFields":[...], (or the only member) */
             return 0;
         }
-        if (!comma && (q >= e || *q != '}')) return -1;
-        prev = ve;
-        p = comma ? skiff_jscan_ws(q + 1, e) : q;
+        if (!more) return -1;
+        prev = m.ve;
     }
-    return -1;
 }
 
 cJSON *apisrv_obj_decode_lean(const char *val, size_t len, int64_t rv)
