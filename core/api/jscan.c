@@ -65,13 +65,13 @@ HOT const char *key_at(const char *p, const char *e, const char **ks, size_t *kl
     *kl = (size_t)(ke - p) - 2;
     p = skiff_jscan_ws(ke, e);
     if (p >= e || *p != ':') return NULL;
-    p = skiff_jscan_ws(p + 1, e);
-    return p < e ? p : NULL;
+    return skiff_jscan_ws(p + 1, e); /* may be e: skip (or the caller) sees that */
 }
 
 const char *skiff_jscan_key(const char *p, const char *e, const char **ks, size_t *kl)
 {
-    return key_at(p, e, ks, kl);
+    const char *v = key_at(p, e, ks, kl);
+    return v && v < e ? v : NULL;
 }
 
 /* After a member's value (ve): the next member's key (*p, 1), the object's
@@ -144,6 +144,7 @@ int skiff_jscan_at(const char *o, const char *e, const char *const *path, size_t
             size_t kl;
             if (!(val = key_at(p, e, &ks, &kl)) || memchr(ks, '\\', kl)) return -1;
             if (kl == want && memcmp(ks, path[i], kl) == 0) { /* the first one wins */
+                if (val >= e) return -1;
                 o = val;
                 break;
             }
