@@ -3,8 +3,8 @@
  *
  * Why a scanner beside cJSON: on a few hot paths only a handful of members
  * of a large text matter, and a full parse was measured to cost far more
- * than the work itself (docs/performance.md, ## Scheduler and ## API
- * server): the pods/binding edit (binding.c), the scheduler recognising the
+ * than the work itself (docs/performance.md: ## JSON text scanner, ##
+ * Scheduler, ## API server): the pods/binding edit (binding.c), the scheduler recognising the
  * echo of its own bind (core/sched/api_link.c), splitting a watch line into
  * its type and object (client.c) and cutting metadata.managedFields before a
  * parse (lean.c). The texts are our own cJSON prints and the watch events
