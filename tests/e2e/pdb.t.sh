@@ -159,4 +159,9 @@ wait_for "kept: gone once its finalizer is" "" bash -c "$KUBECTL get pod kept --
 
 api_stop
 api_log_clean && ok "server log clean" || notok "server log clean"
+# a timeout of 0 fails the start with a clear message
+sed -i 's|stale_pod_disruption_timeout = "3s"|stale_pod_disruption_timeout = "0s"|' "$API_CFG"
+out=$(timeout 10 "$SKIFF_BIN" server --config "$API_CFG" --listen "127.0.0.1:$(free_port)" --data-dir "$T/data2" 2>&1); rc=$?
+check "stale_pod_disruption_timeout 0 fails the start (rc $rc)" test "$rc" -ne 0
+expect_contains "and says why" "controllers: stale_pod_disruption_timeout must be more than 0, got 0ms" "$out"
 done_testing
