@@ -62,6 +62,8 @@ static const skiff_config_key_t controllers_keys[] = {
     { "cluster_cidr", SKIFF_CFG_STRING, NULL, 0, 0,
       "node IPAM: the cluster's pod range (IPv4 CIDR); each node without spec.podCIDR gets a range of it; unset = no allocation" },
     { "node_cidr_mask_size", SKIFF_CFG_INT, "24", 0, 0, "node IPAM: the prefix length of each node's range" },
+    { "stale_pod_disruption_timeout", SKIFF_CFG_DURATION, "2m", 0, 0,
+      "disruption: a pod's DisruptionTarget=True condition this old without a delete is set False" },
     SKIFF_CONFIG_END,
 };
 

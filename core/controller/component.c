@@ -44,11 +44,14 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
     (void)cl;
     const char *server = NULL, *kubeconfig = NULL;
     const char *const *enable = NULL;
-    int64_t workers = 2, resync = 600000, grace = 50000, mask = 24;
+    int64_t workers = 2, resync = 600000, grace = 50000, mask = 24, stale = 120000;
     const char *cluster_cidr = NULL;
     skiff_settings_int(conf->settings, "node_monitor_grace_period", &grace);
+    skiff_settings_int(conf->settings, "stale_pod_disruption_timeout", &stale);
     skiff_settings_string(conf->settings, "cluster_cidr", &cluster_cidr);
     skiff_settings_int(conf->settings, "node_cidr_mask_size", &mask);
+    if (stale <= 0)
+        return skiff_error_set(err, SKIFF_E_INVALID, "controllers: stale_pod_disruption_timeout must be more than 0, got %lldms", (long long)stale);
     if (mask < 1 || mask > 30)
         return skiff_error_set(err, SKIFF_E_INVALID, "controllers: node_cidr_mask_size must be 1..30, got %lld", (long long)mask);
     if (cluster_cidr && *cluster_cidr) {
@@ -89,6 +92,7 @@ int skiff_ctrl_component_start(skiff_cluster_t *cl, const skiff_component_conf_t
         .node_grace_ms = grace,
         .cluster_cidr = cluster_cidr,
         .node_cidr_mask_size = (int)mask,
+        .stale_pod_disruption_ms = stale,
     };
     int elect = 0;
     skiff_settings_bool(conf->settings, "leader_elect", &elect);

@@ -156,6 +156,8 @@ struct skiff_ctrl_mgr_config {
     int64_t node_grace_ms;               /* node lifecycle: lease age that makes a node Unknown; 0 = 50s */
     const char *cluster_cidr;            /* node IPAM: pod range of the cluster (borrowed); NULL/"" = off */
     int node_cidr_mask_size;             /* node IPAM: each node's range /N; 0 = 24 */
+    int64_t stale_pod_disruption_ms;     /* disruption: a DisruptionTarget=True this old on a pod not
+                                            being deleted is set False; 0 = 2 minutes (kube's) */
 };
 int skiff_ctrl_mgr_new(const skiff_ctrl_mgr_config_t *cfg, skiff_ctrl_mgr_t **out, skiff_error_t *err);
 void skiff_ctrl_mgr_free(skiff_ctrl_mgr_t *m);

@@ -21,7 +21,20 @@
  * and records the pod in disruptedPods; entries leave once the pod is gone,
  * being deleted, or 2 minutes old. A null selector selects no pods, {} all
  * pods of the namespace (policy/v1). Status is written only when it
- * changes, with the resourceVersion read (a conflict is retried). */
+ * changes, with the resourceVersion read (a conflict is retried).
+ *
+ * Stale DisruptionTarget conditions, as kube's stalePodDisruptionQueue: the
+ * eviction subresource and preemption set DisruptionTarget=True on a pod
+ * just before deleting it; if the delete never comes (the caller failed in
+ * between) the condition would claim a disruption forever. Every pod seen
+ * (added or updated, any pod, selected by a budget or not) with
+ * DisruptionTarget=True, no deletionTimestamp, a phase not terminal and a
+ * reason other than the kubelet's TerminationByKubelet is queued once,
+ * delayed until its lastTransitionTime + stale_pod_disruption_ms (2 minutes
+ * by default); then, still so, the condition is replaced by
+ * {DisruptionTarget, False, lastTransitionTime now} (reason and message go,
+ * as kube's UpdatePodCondition) through pods/status with the resourceVersion
+ * read, so a concurrent writer wins and the check is retried. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +46,69 @@
 #include "log/log.h"
 
 #define DELETION_TIMEOUT_S 120
+/* Pod keys of the stale check share the budgets' queue: no namespace name
+ * holds ':', so "pod:ns/name" is never a budget's "ns/name". */
+#define STALE_PREFIX "pod:"
 
 static const char *const pdb_watches[] = { "poddisruptionbudgets", "pods", "replicasets", "deployments", NULL };
 
 static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+/* The first condition of type in status.conditions (a pod's or a budget's), or NULL. */
+static const cJSON *condition_of(const cJSON *obj, const char *type)
+{
+    const cJSON *cond;
+    cJSON_ArrayForEach(cond, get(get(obj, "status"), "conditions")) {
+        const char *t = skiff_obj_str(cond, "type");
+        if (t && !strcmp(t, type)) return cond;
+    }
+    return NULL;
+}
+
+/* An RFC 3339 time ("2026-11-27T13:00:00Z", fractions ignored) in seconds; 0 if none. */
+static time_t time_of(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    return s && strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) ? timegm(&tm) : 0;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* kube's nonTerminatingPodHasStaleDisruptionCondition: 1 when pod carries a
+ * DisruptionTarget=True this controller turns False once it is old enough,
+ * with *wait_ms until then (0: now); 0 when it is none of its business. A
+ * condition without a lastTransitionTime counts as old (kube's zero time). */
+static int stale_disruption(const cJSON *pod, int64_t timeout_ms, int64_t *wait_ms)
+{
+    if (skiff_obj_str(pod, "metadata.deletionTimestamp")) return 0;
+    const cJSON *cond = condition_of(pod, "DisruptionTarget");
+    const char *s = skiff_obj_str(cond, "status"), *r = skiff_obj_str(cond, "reason");
+    const char *phase = skiff_obj_str(pod, "status.phase");
+    /* the kubelet's own may take any time to end in a delete; a finished pod is left as it is */
+    if (!s || strcmp(s, "True") || (r && !strcmp(r, "TerminationByKubelet")) ||
+        (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))))
+        return 0;
+    int64_t age = wall_ms() - (int64_t)time_of(skiff_obj_str(cond, "lastTransitionTime")) * 1000;
+    *wait_ms = timeout_ms > age ? timeout_ms - age : 0;
+    return 1;
+}
+
+/* Queue pod's stale check for when its condition is due (the earliest
+ * delay of a key waiting already holds, as client-go's AddAfter). */
+static void enqueue_stale(skiff_ctrl_t *c, const cJSON *pod)
+{
+    int64_t wait_ms;
+    if (!stale_disruption(pod, skiff_ctrl_config(c)->stale_pod_disruption_ms, &wait_ms)) return;
+    char key[520] = STALE_PREFIX;
+    skiff_obj_key(pod, key + strlen(STALE_PREFIX), sizeof key - strlen(STALE_PREFIX));
+    skiff_ctrl_enqueue_after(c, key, wait_ms);
+}
 
 typedef struct sel_ud { const skiff_api_selector_t *sel; } sel_ud_t;
 
@@ -70,7 +142,6 @@ static void enqueue_for_pod(skiff_ctrl_t *c, const char *ns, const cJSON *pod, c
 
 static void pdb_on_event(skiff_ctrl_t *c, const char *resource, skiff_ev_t ev, const cJSON *obj, const cJSON *old)
 {
-    (void)ev;
     char key[512];
     const char *ns = skiff_obj_str(obj, "metadata.namespace");
     if (!ns) return;
@@ -79,6 +150,7 @@ static void pdb_on_event(skiff_ctrl_t *c, const char *resource, skiff_ev_t ev, c
         skiff_ctrl_enqueue(c, key);
     } else if (!strcmp(resource, "pods")) {
         enqueue_for_pod(c, ns, obj, old);
+        if (ev != SKIFF_EV_DELETE) enqueue_stale(c, obj);
     } else {
         /* a controller's scale: the percentages of its namespace's budgets */
         if (old && skiff_obj_int(obj, "spec.replicas", 1) == skiff_obj_int(old, "spec.replicas", 1)) return;
@@ -95,12 +167,8 @@ static void pdb_on_event(skiff_ctrl_t *c, const char *resource, skiff_ev_t ev, c
 
 static int pod_ready(const cJSON *pod)
 {
-    const cJSON *cond;
-    cJSON_ArrayForEach(cond, get(get(pod, "status"), "conditions")) {
-        const char *t = skiff_obj_str(cond, "type"), *s = skiff_obj_str(cond, "status");
-        if (t && !strcmp(t, "Ready")) return s && !strcmp(s, "True");
-    }
-    return 0;
+    const char *s = skiff_obj_str(condition_of(pod, "Ready"), "status");
+    return s && !strcmp(s, "True");
 }
 
 /* intstr.GetScaledValueFromIntOrPercent(v, total, roundUp=true). */
@@ -224,13 +292,14 @@ static void set_num(cJSON *o, const char *k, double v)
     cJSON_AddNumberToObject(o, k, v);
 }
 
-static int write_status(skiff_ctrl_t *c, cJSON *pdb, skiff_error_t *err)
+/* PUT resource's status subresource with obj, its resourceVersion the precondition. */
+static int write_status(skiff_ctrl_t *c, const char *resource, const cJSON *obj, skiff_error_t *err)
 {
     char path[700];
-    skiff_ctrl_path(skiff_ctrl_resource("poddisruptionbudgets"), skiff_obj_str(pdb, "metadata.namespace"),
-                    skiff_obj_str(pdb, "metadata.name"), path, sizeof path - 8);
+    skiff_ctrl_path(skiff_ctrl_resource(resource), skiff_obj_str(obj, "metadata.namespace"),
+                    skiff_obj_str(obj, "metadata.name"), path, sizeof path - 8);
     strncat(path, "/status", sizeof path - strlen(path) - 1);
-    char *body = cJSON_PrintUnformatted(pdb);
+    char *body = cJSON_PrintUnformatted(obj);
     if (!body) return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
     int rc = skiff_api_client_update(skiff_ctrl_client(c), path, body, NULL, err);
     free(body);
@@ -249,13 +318,14 @@ static int fail_safe(skiff_ctrl_t *c, const cJSON *pdb, const skiff_error_t *why
     }
     set_num(st, "disruptionsAllowed", 0);
     set_condition(st, "False", "SyncFailed", why->msg, skiff_obj_int(st, "observedGeneration", 0));
-    int rc = write_status(c, n, err);
+    int rc = write_status(c, "poddisruptionbudgets", n, err);
     cJSON_Delete(n);
     return rc;
 }
 
-static int up_to_date(const cJSON *st, int64_t cur, int64_t des, int64_t exp, int64_t allowed, const cJSON *disrupted, int64_t gen)
+static int up_to_date(const cJSON *pdb, int64_t cur, int64_t des, int64_t exp, int64_t allowed, const cJSON *disrupted, int64_t gen)
 {
+    const cJSON *st = get(pdb, "status");
     if (skiff_obj_int(st, "currentHealthy", -1) != cur || skiff_obj_int(st, "desiredHealthy", -1) != des ||
         skiff_obj_int(st, "expectedPods", -1) != exp || skiff_obj_int(st, "disruptionsAllowed", -1) != allowed ||
         skiff_obj_int(st, "observedGeneration", -1) != gen)
@@ -264,11 +334,7 @@ static int up_to_date(const cJSON *st, int64_t cur, int64_t des, int64_t exp, in
     if (cJSON_GetArraySize(old) != cJSON_GetArraySize(disrupted)) return 0;
     if (cJSON_GetArraySize(old) && !cJSON_Compare(old, disrupted, 1)) return 0;
     /* pdbhelper.ConditionsAreUpToDate */
-    const cJSON *cond, *found = NULL;
-    cJSON_ArrayForEach(cond, get(st, "conditions")) {
-        const char *t = skiff_obj_str(cond, "type");
-        if (t && !strcmp(t, "DisruptionAllowed")) found = cond;
-    }
+    const cJSON *found = condition_of(pdb, "DisruptionAllowed");
     if (!found) return 0;
     const char *s = skiff_obj_str(found, "status"), *r = skiff_obj_str(found, "reason");
     if (!s || !r) return 0;
@@ -318,9 +384,7 @@ static int pdb_try_sync(skiff_ctrl_t *c, const cJSON *pdb, skiff_error_t *err)
         const char *name = skiff_obj_str(p, "metadata.name");
         const cJSON *t = name ? get(old_dp, name) : NULL;
         if (cJSON_IsString(t)) {
-            struct tm tm;
-            memset(&tm, 0, sizeof tm);
-            time_t when = strptime(t->valuestring, "%Y-%m-%dT%H:%M:%S", &tm) ? timegm(&tm) : 0;
+            time_t when = time_of(t->valuestring);
             if (when + DELETION_TIMEOUT_S >= now) {
                 cJSON_AddStringToObject(dp, name, t->valuestring);
                 int64_t left = (int64_t)(when + DELETION_TIMEOUT_S - now) + 1;
@@ -342,7 +406,7 @@ static int pdb_try_sync(skiff_ctrl_t *c, const cJSON *pdb, skiff_error_t *err)
     int64_t allowed = current - desired;
     if (expected <= 0 || allowed <= 0) allowed = 0;
     int64_t gen = skiff_obj_int(pdb, "metadata.generation", 0);
-    if (up_to_date(get(pdb, "status"), current, desired, expected, allowed, dp, gen)) { cJSON_Delete(dp); return 0; }
+    if (up_to_date(pdb, current, desired, expected, allowed, dp, gen)) { cJSON_Delete(dp); return 0; }
     /* kube records these on every sync and its recorder folds the repeats
      * into one Event; here they go with the status writes only, so a
      * budget that does not change makes no new Events */
@@ -369,13 +433,44 @@ static int pdb_try_sync(skiff_ctrl_t *c, const cJSON *pdb, skiff_error_t *err)
     else cJSON_Delete(dp);
     if (allowed > 0) set_condition(st, "True", "SufficientPods", "", gen);
     else set_condition(st, "False", "InsufficientPods", "", gen);
-    rc = write_status(c, n, err);
+    rc = write_status(c, "poddisruptionbudgets", n, err);
     cJSON_Delete(n);
+    return rc;
+}
+
+/* kube's syncStalePodDisruption for pod key ("ns/name"). */
+static int stale_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
+{
+    void *hold = NULL;
+    const cJSON *pod = skiff_informer_borrow(skiff_ctrl_informer(c, "pods"), key, &hold);
+    int64_t wait_ms = 0;
+    if (!pod || !stale_disruption(pod, skiff_ctrl_config(c)->stale_pod_disruption_ms, &wait_ms) || wait_ms > 0) {
+        if (pod && wait_ms > 0) enqueue_stale(c, pod); /* its condition changed since: a later time */
+        skiff_informer_unhold(hold);
+        return 0;
+    }
+    cJSON *n = cJSON_Duplicate(pod, 1);
+    skiff_informer_unhold(hold);
+    cJSON *cond = n ? (cJSON *)condition_of(n, "DisruptionTarget") : NULL;
+    cJSON *fresh = cJSON_CreateObject();
+    char now[40];
+    skiff_now_rfc3339(now, sizeof now);
+    if (!cond || !fresh || !cJSON_AddStringToObject(fresh, "type", "DisruptionTarget") ||
+        !cJSON_AddStringToObject(fresh, "status", "False") || !cJSON_AddStringToObject(fresh, "lastTransitionTime", now)) {
+        cJSON_Delete(fresh);
+        cJSON_Delete(n);
+        return skiff_error_set(err, SKIFF_E_NOSPACE, "out of memory");
+    }
+    cJSON_ReplaceItemViaPointer((cJSON *)get(get(n, "status"), "conditions"), cond, fresh);
+    int rc = write_status(c, "pods", n, err);
+    cJSON_Delete(n);
+    if (rc == 0) skiff_log(SKIFF_LOG_INFO, "controllers", "disruption: pod %s: reset stale DisruptionTarget condition to False", key);
     return rc;
 }
 
 static int pdb_sync(skiff_ctrl_t *c, const char *key, skiff_error_t *err)
 {
+    if (!strncmp(key, STALE_PREFIX, strlen(STALE_PREFIX))) return stale_sync(c, key + strlen(STALE_PREFIX), err);
     void *hold = NULL;
     const cJSON *pdb = skiff_informer_borrow(skiff_ctrl_informer(c, "poddisruptionbudgets"), key, &hold);
     if (!pdb) return 0;

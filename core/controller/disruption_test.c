@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,7 +22,7 @@
 #include "plugin/plugin.h"
 #include "api/test_server.h"
 
-typedef struct fx { test_server_t *t; skiff_ctrl_mgr_t *m; } fx_t;
+typedef struct fx { test_server_t *t; skiff_ctrl_mgr_t *m; int64_t stale_ms; } fx_t;
 
 static int setup(void **state)
 {
@@ -45,7 +46,7 @@ static int teardown(void **state)
 static void start(fx_t *f)
 {
     static const char *only[] = { "disruption", NULL };
-    skiff_ctrl_mgr_config_t mc = { .client = f->t->cl, .enable = only, .workers = 2 };
+    skiff_ctrl_mgr_config_t mc = { .client = f->t->cl, .enable = only, .workers = 2, .stale_pod_disruption_ms = f->stale_ms };
     skiff_error_t err;
     if (skiff_ctrl_mgr_new(&mc, &f->m, &err) < 0) fail_msg("%s", err.msg);
 }
@@ -64,27 +65,33 @@ static int call(fx_t *f, const char *method, const char *path, const char *body,
     return code;
 }
 
-/* A pod with labels, Running and Ready (or not), owned by `owner` (JSON ownerReferences or ""). */
-static void pod(fx_t *f, const char *name, const char *labels, int ready, const char *owner)
+/* Pod name's status.phase and status.conditions (a JSON array) replaced through pods/status. */
+static void pod_status(fx_t *f, const char *name, const char *phase, const char *conditions)
 {
-    char body[1200], path[200];
-    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\",\"labels\":%s%s%s},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}",
-             name, labels, *owner ? ",\"ownerReferences\":" : "", owner);
-    assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods", body, NULL), 201);
+    char path[200];
     cJSON *p = NULL;
     snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s/status", name);
     assert_int_equal(call(f, "GET", path, NULL, &p), 200);
-    cJSON *st = cJSON_GetObjectItem(p, "status");
+    cJSON *st = cJSON_GetObjectItem(p, "status"), *conds = cJSON_Parse(conditions);
+    assert_non_null(conds);
     cJSON_DeleteItemFromObject(st, "phase");
-    cJSON_AddStringToObject(st, "phase", "Running");
-    cJSON *conds = cJSON_AddArrayToObject(st, "conditions"), *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(c, "type", "Ready");
-    cJSON_AddStringToObject(c, "status", ready ? "True" : "False");
-    cJSON_AddItemToArray(conds, c);
+    cJSON_AddStringToObject(st, "phase", phase);
+    cJSON_DeleteItemFromObject(st, "conditions");
+    cJSON_AddItemToObject(st, "conditions", conds);
     char *txt = cJSON_PrintUnformatted(p);
     assert_int_equal(call(f, "PUT", path, txt, NULL), 200);
     free(txt);
     cJSON_Delete(p);
+}
+
+/* A pod with labels, Running and Ready (or not), owned by `owner` (JSON ownerReferences or ""). */
+static void pod(fx_t *f, const char *name, const char *labels, int ready, const char *owner)
+{
+    char body[1200];
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\",\"labels\":%s%s%s},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}",
+             name, labels, *owner ? ",\"ownerReferences\":" : "", owner);
+    assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods", body, NULL), 201);
+    pod_status(f, name, "Running", ready ? "[{\"type\":\"Ready\",\"status\":\"True\"}]" : "[{\"type\":\"Ready\",\"status\":\"False\"}]");
 }
 
 /* "current/desired/expected/allowed/condition-status/reason/observedGeneration" of a PDB. */
@@ -143,30 +150,30 @@ static int events_of(fx_t *f, const char *name, const char *reason)
     return n;
 }
 
+/* A budget the API refuses: 422 with msg in the message. */
+static void expect_invalid(fx_t *f, const char *body, const char *msg)
+{
+    cJSON *o = NULL;
+    int code = call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", body, &o);
+    const char *got = skiff_obj_str(o, "message");
+    if (code != 422 || !got || !strstr(got, msg)) fail_msg("%s: %d %s, want 422 with %s", body, code, got ? got : "", msg);
+    cJSON_Delete(o);
+}
+
 static void test_validation(void **state)
 {
     fx_t *f = *state;
     cJSON *o = NULL;
-    const char *both = "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"minAvailable\":1,\"maxUnavailable\":1}}";
-    assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", both, &o), 422);
-    assert_non_null(strstr(skiff_obj_str(o, "message"), "minAvailable and maxUnavailable cannot be both set"));
-    cJSON_Delete(o);
-    const char *pct = "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"minAvailable\":\"150%\"}}";
-    assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", pct, &o), 422);
-    assert_non_null(strstr(skiff_obj_str(o, "message"), "spec.minAvailable: Invalid value: \"150%\": must not be greater than 100%"));
-    cJSON_Delete(o);
-    const char *neg = "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"maxUnavailable\":-1}}";
-    assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", neg, &o), 422);
-    assert_non_null(strstr(skiff_obj_str(o, "message"), "spec.maxUnavailable: Invalid value: -1: must be greater than or equal to 0"));
-    cJSON_Delete(o);
-    const char *huge = "{\"metadata\":{\"name\":\"h\"},\"spec\":{\"minAvailable\":1e308}}";
-    assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", huge, &o), 422);
-    assert_non_null(strstr(skiff_obj_str(o, "message"), "spec.minAvailable: Invalid value: 1e+308: must be an integer or percentage"));
-    cJSON_Delete(o);
-    const char *pol = "{\"metadata\":{\"name\":\"u\"},\"spec\":{\"unhealthyPodEvictionPolicy\":\"Never\"}}";
-    assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", pol, &o), 422);
-    assert_non_null(strstr(skiff_obj_str(o, "message"), "Unsupported value: \"Never\": supported values: \"AlwaysAllow\", \"IfHealthyBudget\""));
-    cJSON_Delete(o);
+    expect_invalid(f, "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"minAvailable\":1,\"maxUnavailable\":1}}",
+                   "minAvailable and maxUnavailable cannot be both set");
+    expect_invalid(f, "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"minAvailable\":\"150%\"}}",
+                   "spec.minAvailable: Invalid value: \"150%\": must not be greater than 100%");
+    expect_invalid(f, "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"maxUnavailable\":-1}}",
+                   "spec.maxUnavailable: Invalid value: -1: must be greater than or equal to 0");
+    expect_invalid(f, "{\"metadata\":{\"name\":\"h\"},\"spec\":{\"minAvailable\":1e308}}",
+                   "spec.minAvailable: Invalid value: 1e+308: must be an integer or percentage");
+    expect_invalid(f, "{\"metadata\":{\"name\":\"u\"},\"spec\":{\"unhealthyPodEvictionPolicy\":\"Never\"}}",
+                   "Unsupported value: \"Never\": supported values: \"AlwaysAllow\", \"IfHealthyBudget\"");
     /* a client-sent status is dropped at create; generation starts at 1 */
     const char *ok = "{\"metadata\":{\"name\":\"ok\"},\"spec\":{\"minAvailable\":\"50%\",\"selector\":{\"matchLabels\":{\"a\":\"b\"}}},\"status\":{\"disruptionsAllowed\":9}}";
     assert_int_equal(call(f, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", ok, &o), 201);
@@ -205,15 +212,7 @@ static void test_status(void **state)
     usleep(200000);
     assert_int_equal(events_of(f, "none", "NoPods"), nopods); /* settled: no more */
     /* a pod turning Ready frees a disruption */
-    char path[] = "/api/v1/namespaces/default/pods/w3/status";
-    cJSON *p = NULL;
-    assert_int_equal(call(f, "GET", path, NULL, &p), 200);
-    cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "status"), "conditions"), 0);
-    cJSON_ReplaceItemInObject(c, "status", cJSON_CreateString("True"));
-    char *txt = cJSON_PrintUnformatted(p);
-    assert_int_equal(call(f, "PUT", path, txt, NULL), 200);
-    free(txt);
-    cJSON_Delete(p);
+    pod_status(f, "w3", "Running", "[{\"type\":\"Ready\",\"status\":\"True\"}]");
     wait_status(f, "min2", "3/2/3/1/True/SufficientPods/1");
     /* a spec change: observedGeneration follows */
     assert_int_equal(call(f, "PUT", "/apis/policy/v1/namespaces/default/poddisruptionbudgets/min2",
@@ -370,6 +369,118 @@ static void test_eviction_marks_pod(void **state)
                                             "{\"metadata\":{\"finalizers\":null}}", NULL, &err), 0);
 }
 
+/* The DisruptionTarget condition of a pod: "status/reason/message/lastTransitionTime" ("-" for none). */
+static void target_of(fx_t *f, const char *name, char *out, size_t n)
+{
+    char path[200];
+    cJSON *p = NULL;
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", name);
+    snprintf(out, n, "-");
+    if (call(f, "GET", path, NULL, &p) == 200) {
+        const cJSON *c, *dt = NULL;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(cJSON_GetObjectItem(p, "status"), "conditions"))
+            if (!strcmp(skiff_obj_str(c, "type"), "DisruptionTarget")) dt = c;
+        const char *r = skiff_obj_str(dt, "reason"), *m = skiff_obj_str(dt, "message"), *t = skiff_obj_str(dt, "lastTransitionTime");
+        if (dt) snprintf(out, n, "%s/%s/%s/%s", skiff_obj_str(dt, "status"), r ? r : "-", m ? m : "-", t ? t : "-");
+    }
+    cJSON_Delete(p);
+}
+
+/* Pod name Running with DisruptionTarget=True (reason) set age_s seconds ago, in phase. */
+static void disrupted_pod(fx_t *f, const char *name, const char *phase, const char *reason, int age_s)
+{
+    char body[300], when[40], conds[400];
+    time_t t = time(NULL) - age_s;
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}", name);
+    assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods", body, NULL), 201);
+    snprintf(conds, sizeof conds, "[{\"type\":\"Ready\",\"status\":\"True\"},{\"type\":\"DisruptionTarget\",\"status\":\"True\","
+             "\"reason\":\"%s\",\"message\":\"test: disrupting\",\"lastTransitionTime\":\"%s\"}]", reason, when);
+    pod_status(f, name, phase, conds);
+}
+
+/* The seconds of an RFC 3339 time at the start of s. */
+static time_t seconds_of(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    assert_non_null(strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm));
+    return timegm(&tm);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Polls (up to ~10 s) until pod name's DisruptionTarget status is want; the wall ms then. */
+static int64_t wait_target(fx_t *f, const char *name, const char *want)
+{
+    char got[300];
+    for (int i = 0; i < 1000; i++) {
+        target_of(f, name, got, sizeof got);
+        if (!strncmp(got, want, strlen(want)) && got[strlen(want)] == '/') return wall_ms();
+        usleep(10000);
+    }
+    fail_msg("pod %s: DisruptionTarget %s, want status %s", name, got, want);
+    return 0;
+}
+
+/* kube's stale pod disruption check: a DisruptionTarget=True whose delete
+ * never came is set False once it is stale_pod_disruption_ms old, by a
+ * delayed check per pod (no event comes after the pods are made); pods
+ * being deleted, finished, or marked by the kubelet are left alone. */
+static void test_stale_condition(void **state)
+{
+    fx_t *f = *state;
+    f->stale_ms = 2500;
+    time_t t0 = time(NULL);
+    /* made before the controller starts (its first list) and after (watch events) */
+    disrupted_pod(f, "old", "Running", "EvictionByEvictionAPI", 600);
+    start(f);
+    disrupted_pod(f, "fresh", "Running", "PreemptionByScheduler", 0);
+    disrupted_pod(f, "kubelet", "Running", "TerminationByKubelet", 600);
+    disrupted_pod(f, "failed", "Failed", "EvictionByEvictionAPI", 600);
+    disrupted_pod(f, "untouched", "Running", "PreemptionByScheduler", 600);
+    pod_status(f, "untouched", "Running", "[{\"type\":\"DisruptionTarget\",\"status\":\"False\",\"reason\":\"Kept\"}]");
+    /* evicted for real (no budget selects it): deleting, a finalizer keeps it visible */
+    skiff_error_t err;
+    pod(f, "evicted", "{\"app\":\"v\"}", 1, "");
+    assert_int_equal(skiff_api_client_patch(f->t->cl, "/api/v1/namespaces/default/pods/evicted", "application/merge-patch+json",
+                                            "{\"metadata\":{\"finalizers\":[\"test/keep\"]}}", NULL, &err), 0);
+    assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/pods/evicted/eviction",
+                          "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"evicted\"}}", NULL), 201);
+    char got[300], before[300];
+    target_of(f, "evicted", before, sizeof before);
+    assert_non_null(strstr(before, "True/EvictionByEvictionAPI/Eviction API: evicting/"));
+    /* stale long ago: False at once, reason and message gone, a new lastTransitionTime */
+    wait_target(f, "old", "False");
+    target_of(f, "old", got, sizeof got);
+    assert_int_equal(strncmp(got, "False/-/-/", 10), 0);
+    assert_true(seconds_of(got + 10) >= t0);
+    /* the fresh one waits for its time: lastTransitionTime + 2.5 s */
+    target_of(f, "fresh", got, sizeof got);
+    assert_int_equal(strncmp(got, "True/PreemptionByScheduler/test: disrupting/", 44), 0);
+    int64_t due = (int64_t)seconds_of(got + 44) * 1000 + 2500;
+    int64_t flipped = wait_target(f, "fresh", "False");
+    if (flipped < due) fail_msg("set False %lld ms before its time", (long long)(due - flipped));
+    /* by now every condition below is older than the timeout: left alone */
+    usleep(200000);
+    target_of(f, "kubelet", got, sizeof got);
+    assert_int_equal(strncmp(got, "True/TerminationByKubelet/", 26), 0);
+    target_of(f, "failed", got, sizeof got);
+    assert_int_equal(strncmp(got, "True/EvictionByEvictionAPI/", 27), 0);
+    target_of(f, "untouched", got, sizeof got);
+    assert_int_equal(strncmp(got, "False/Kept/-/", 13), 0);
+    target_of(f, "evicted", got, sizeof got);
+    assert_string_equal(got, before);
+    assert_int_equal(skiff_api_client_patch(f->t->cl, "/api/v1/namespaces/default/pods/evicted", "application/merge-patch+json",
+                                            "{\"metadata\":{\"finalizers\":null}}", NULL, &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +489,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eviction_marks_pod, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_condition, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

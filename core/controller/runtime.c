@@ -89,6 +89,7 @@ int skiff_ctrl_mgr_new(const skiff_ctrl_mgr_config_t *cfg, skiff_ctrl_mgr_t **ou
     m->cfg = *cfg;
     m->cfg.enable = NULL; /* borrowed only during the call */
     if (m->cfg.node_grace_ms <= 0) m->cfg.node_grace_ms = 50000;
+    if (m->cfg.stale_pod_disruption_ms <= 0) m->cfg.stale_pod_disruption_ms = 120000;
     m->client = cfg->client;
     int64_t resync = cfg->resync_ms == 0 ? 600000 : cfg->resync_ms < 0 ? 0 : cfg->resync_ms;
     int rc = 0;

@@ -5,14 +5,18 @@
 # 429 (curl, and `kubectl drain` retrying), and preemption sparing the pod a
 # budget protects: on three full simulated nodes the high-priority pod
 # evicts an unprotected pod, though without the budget the protected one
-# (started last) would have been the victim.
+# (started last) would have been the victim. Then stale DisruptionTarget
+# conditions: a pod marked by an eviction or a preemption whose delete never
+# came gets the condition set False once it is older than
+# controllers.stale_pod_disruption_timeout (3s here; kube's 2 minutes by
+# default), while a pod evicted and deleted in time keeps it.
 . "$SKIFF_ROOT/tests/lib.sh"
 . "$SKIFF_ROOT/tests/e2e/api_common.sh"
 cat >"$API_CFG" <<CFG
 plugin_path = [ "$SKIFF_PLUGINS" ];
 components = { apiserver = true; scheduler = true; sim = true; controllers = true; };
 apiserver = { listen = "127.0.0.1:6443"; };
-controllers = { enable = [ "disruption" ]; };
+controllers = { enable = [ "disruption" ]; stale_pod_disruption_timeout = "3s"; };
 sim = { nodes = 3; cpu = "1"; memory = "4Gi"; pods = 110; heartbeat = "1s"; pod_start_delay = "100ms"; };
 scheduler = { pod_initial_backoff = "100ms"; pod_max_backoff = "300ms";
   profiles = ( { name = "default-scheduler";
@@ -120,6 +124,44 @@ wait_for "db-0 gone" "" bash -c "$KUBECTL get pod db-0 --no-headers 2>/dev/null"
 expect_eq "kubectl create pdb --max-unavailable" "poddisruptionbudget.policy/web-pdb created" \
   "$(k create pdb web-pdb --selector=app=web --max-unavailable=50% 2>&1)"
 expect_contains "get pdb: max unavailable row" "web-pdb N/A 50%" "$(k get pdb web-pdb --no-headers 2>&1 | tr -s ' ')"
+# Stale DisruptionTarget conditions. A delete that never came after the
+# condition is written as the API server and kube-scheduler write it (a
+# strategic-merge patch of pods/status), as kube's issue #113578 reproduces it.
+pod stale-evict stale 10m >/dev/null
+pod stale-preempt stale 10m >/dev/null
+pod kept kept 10m >/dev/null
+wait_for "stale and kept pods Running" "3" bash -c "$KUBECTL get pods -l 'app in (stale,kept)' --no-headers 2>/dev/null | grep -c Running"
+mark() { # pod reason message
+  k patch pod "$1" --subresource=status --type=strategic -p "{\"status\":{\"conditions\":[{\"type\":\"DisruptionTarget\",\"status\":\"True\",
+    \"reason\":\"$2\",\"message\":\"$3\",\"lastTransitionTime\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}]}}" 2>&1
+}
+target() { k get pod "$1" -o jsonpath='{.status.conditions[?(@.type=="DisruptionTarget")].status} {.status.conditions[?(@.type=="DisruptionTarget")].reason}' 2>&1; }
+# kept: evicted for real (no budget selects it) and deleted in time; a finalizer keeps it visible
+k patch pod kept --type=merge -p '{"metadata":{"finalizers":["example.com/keep"]}}' >/dev/null 2>&1
+out=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  "http://127.0.0.1:$API_PORT/api/v1/namespaces/default/pods/kept/eviction" \
+  -d '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"kept","namespace":"default"}}')
+expect_eq "kept: evicted (201)" "201" "$out"
+evicted_at=$(date +%s)
+expect_contains "stale-evict: marked as an eviction marks" "pod/stale-evict patched" "$(mark stale-evict EvictionByEvictionAPI 'Eviction API: evicting')"
+expect_contains "stale-preempt: marked as a preemption marks" "pod/stale-preempt patched" \
+  "$(mark stale-preempt PreemptionByScheduler 'default-scheduler: preempting to accommodate a higher priority pod')"
+expect_eq "stale-evict: True before its time" "True EvictionByEvictionAPI" "$(target stale-evict)"
+wait_for "stale-evict: False once 3s old, reason gone" "False " target stale-evict
+wait_for "stale-preempt: False once 3s old" "False " target stale-preempt
+expect_eq "stale-evict: kubectl wait --for=condition=DisruptionTarget=false" "pod/stale-evict condition met" \
+  "$(k wait --for=condition=DisruptionTarget=false pod/stale-evict --timeout=5s 2>&1)"
+while [ $(( $(date +%s) - evicted_at )) -lt 5 ]; do sleep 0.2; done
+expect_eq "kept: being deleted" "true" "$(k get pod kept -o jsonpath='{.metadata.deletionTimestamp}' 2>&1 | grep -q . && echo true)"
+expect_eq "kept: deleted in time, its condition left alone past the timeout" "True EvictionByEvictionAPI" "$(target kept)"
+k patch pod kept --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+wait_for "kept: gone once its finalizer is" "" bash -c "$KUBECTL get pod kept --no-headers 2>/dev/null"
+
 api_stop
 api_log_clean && ok "server log clean" || notok "server log clean"
+# a timeout of 0 fails the start with a clear message
+sed -i 's|stale_pod_disruption_timeout = "3s"|stale_pod_disruption_timeout = "0s"|' "$API_CFG"
+out=$(timeout 10 "$SKIFF_BIN" server --config "$API_CFG" --listen "127.0.0.1:$(free_port)" --data-dir "$T/data2" 2>&1); rc=$?
+check "stale_pod_disruption_timeout 0 fails the start (rc $rc)" test "$rc" -ne 0
+expect_contains "and says why" "controllers: stale_pod_disruption_timeout must be more than 0, got 0ms" "$out"
 done_testing
