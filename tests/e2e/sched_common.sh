@@ -8,24 +8,29 @@ SCHED_PREEMPT_PLUGINS=(node-unschedulable:unsched node-resources-fit:fit least-a
                        default-preemption:preemption default-binder:binder)
 
 # sched_server NODES CPU COMPONENTS SETTINGS PLUGIN:INSTANCE...: write $API_CFG
-# for NODES simulated nodes of CPU cpu (4Gi, 110 pods each), COMPONENTS more
-# components (e.g. "controllers = true;") and SETTINGS more top-level
-# settings (either may be empty), the scheduler plugins as given (declared
-# and used by the profile in that order), then api_start.
+# for NODES simulated nodes of CPU cpu (4Gi, 110 pods each; NODES 0: no
+# simulator, CPU unused), COMPONENTS more components (e.g. "controllers =
+# true;") and SETTINGS more top-level settings (either may be empty), the
+# scheduler plugins as given (declared and used by the profile in that
+# order), then api_start.
 sched_server() {
-  local nodes=$1 cpu=$2 comps=$3 settings=$4 pi uses= decls=
+  local nodes=$1 cpu=$2 comps=$3 settings=$4 pi uses= decls= sim=
   shift 4
   for pi in "$@"; do
     uses="$uses${uses:+, }{ instance = \"${pi#*:}\"; }"
     decls="$decls${decls:+,
 }    { plugin = \"${pi%%:*}\"; instance = \"${pi#*:}\"; }"
   done
+  if [ "$nodes" -gt 0 ]; then
+    comps="sim = true;${comps:+ $comps}"
+    sim="sim = { nodes = $nodes; cpu = \"$cpu\"; memory = \"4Gi\"; pods = 110; heartbeat = \"1s\"; pod_start_delay = \"100ms\"; };"
+  fi
   cat >"$API_CFG" <<CFG
 plugin_path = [ "$SKIFF_PLUGINS" ];
-components = { apiserver = true; scheduler = true; sim = true;${comps:+ $comps} };
+components = { apiserver = true; scheduler = true;${comps:+ $comps} };
 apiserver = { listen = "127.0.0.1:6443"; };
 $settings
-sim = { nodes = $nodes; cpu = "$cpu"; memory = "4Gi"; pods = 110; heartbeat = "1s"; pod_start_delay = "100ms"; };
+$sim
 scheduler = { pod_initial_backoff = "100ms"; pod_max_backoff = "300ms";
   profiles = ( { name = "default-scheduler"; plugins = ( $uses ); } ); };
 plugins = {
