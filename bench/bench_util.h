@@ -49,6 +49,15 @@ static inline int bench_cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Client i of `clients` sharing `total` items: how many it takes (*n) and
+ * from which index (*base); the first total % clients take one more. */
+static inline void bench_share(int total, int clients, int i, int *n, int *base)
+{
+    int per = total / clients, extra = total % clients;
+    *n = per + (i < extra);
+    *base = i * per + (i < extra ? i : extra);
+}
+
 /* A small pod (printf format: its name), labelled app=bench. */
 #define BENCH_POD_FMT                                                                                             \
     "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"bench\"}},"   \

@@ -71,10 +71,9 @@ static double run_creates(const char *prefix, int total, int clients, double *se
     pthread_t th[256];
     worker_t w[256];
     double t0 = bench_now_s();
-    int per = total / clients;
     for (int i = 0; i < clients; i++) {
-        w[i] = (worker_t){ .id = i, .n = per + (i < total % clients), .prefix = prefix, .sent = sent };
-        w[i].base = i * per + (i < total % clients ? i : total % clients);
+        w[i] = (worker_t){ .id = i, .prefix = prefix, .sent = sent };
+        bench_share(total, clients, i, &w[i].n, &w[i].base);
         pthread_create(&th[i], NULL, create_worker, &w[i]);
     }
     *errors = 0;

@@ -74,10 +74,9 @@ static double run_creates(int port, const char *auth, const char *prefix, int to
     pthread_t th[256];
     worker_t w[256];
     double t0 = bench_now_s();
-    int per = total / clients;
     for (int i = 0; i < clients; i++) {
-        w[i] = (worker_t){ .port = port, .n = per + (i < total % clients), .prefix = prefix, .auth = auth };
-        w[i].base = i * per + (i < total % clients ? i : total % clients);
+        w[i] = (worker_t){ .port = port, .prefix = prefix, .auth = auth };
+        bench_share(total, clients, i, &w[i].n, &w[i].base);
         pthread_create(&th[i], NULL, create_worker, &w[i]);
     }
     *errors = 0;
