@@ -1,4 +1,4 @@
-/* make bench-sched: the scheduler in-process with a fake pod/node source and
+/* make bench-sched-core: the scheduler in-process with a fake pod/node source and
  * a fake binder (no API server yet), at kube-scheduler scheduler_perf sizes:
  *   basic-10k    5,000 nodes, 1,000 pods placed first, then 10,000 measured
  *   basic-50k    5,000 nodes, 50,000 pods
@@ -274,6 +274,6 @@ int main(int argc, char **argv)
         c = run("constrained", &P, 0, (int)(50000 * scale), 1, &p99c);
     for (size_t i = P.n; i-- > 0;) skiff_instance_free(P.inst[i]);
     skiff_registry_free(P.reg);
-    printf("sched: basic-10k %.0f pods/s, basic-50k %.0f pods/s, constrained %.0f pods/s\n", a, b, c);
+    printf("sched-core: basic-10k %.0f pods/s, basic-50k %.0f pods/s, constrained %.0f pods/s\n", a, b, c);
     return a < 0 || b < 0 || c < 0;
 }

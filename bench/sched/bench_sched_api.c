@@ -1,4 +1,4 @@
-/* make bench-sched-api: the scheduler_perf shapes with the API server in the
+/* make bench-sched (also bench-sched-api): the scheduler_perf shapes with the API server in the
  * loop, in ONE process, the code path `skiff run` takes: an API server over
  * the memory store plugin (watch cache on the bus, not listening on any
  * port) assembled from a config (skiff_cluster_assemble), the real
@@ -158,7 +158,7 @@ static int create_and_wait(bench_t *b, int from, int to)
     creator_t cr[64];
     for (int k = 0; k < b->threads; k++) {
         cr[k] = (creator_t){ b, k };
-        pthread_create(&th[k], NULL, create_pods, &cr[k]);
+        if (pthread_create(&th[k], NULL, create_pods, &cr[k]) == 0) pthread_setname_np(th[k], "bench-creator");
     }
     for (int k = 0; k < b->threads; k++) pthread_join(th[k], NULL);
     b->creates_done = now_ns();
@@ -445,7 +445,7 @@ int main(int argc, char **argv)
     if (nodes) {
         double r = run("custom", file, nodes, warm, pods, constrained, threads);
         bad = r < 0;
-        printf("sched-api: custom %.0f pods/s\n", r);
+        printf("sched: custom %.0f pods/s\n", r);
     } else {
         double a = 0, b = 0, c = 0;
         if (!only || !strcmp(only, "basic-10k"))
@@ -455,7 +455,7 @@ int main(int argc, char **argv)
         if (!only || !strcmp(only, "constrained"))
             c = run("constrained", file, 5000, 0, (int)(50000 * scale), 1, threads);
         bad = a < 0 || b < 0 || c < 0;
-        printf("sched-api: basic-10k %.0f pods/s, basic-50k %.0f pods/s, constrained %.0f pods/s\n", a, b, c);
+        printf("sched: basic-10k %.0f pods/s, basic-50k %.0f pods/s, constrained %.0f pods/s\n", a, b, c);
     }
     unlink(file);
     if (store_dir[0]) {

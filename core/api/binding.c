@@ -26,12 +26,6 @@
 
 #define BIND_RETRIES 64
 
-static int is_str(const char *v, const char *ve, const char *s)
-{
-    size_t n = strlen(s);
-    return (size_t)(ve - v) == n + 2 && *v == '"' && memcmp(v + 1, s, n) == 0;
-}
-
 static int is_null(const char *v, const char *ve) { return ve - v == 4 && memcmp(v, "null", 4) == 0; }
 
 /* ---- the edit on text ------------------------------------------------------- */
@@ -91,10 +85,10 @@ static int edit_status(const skiff_jmem_t *st, const char *top_close, const char
             static const char *const ckeys[] = { "type", "status", "lastTransitionTime" };
             skiff_jmem_t cm[3];
             if (skiff_jscan_members(p, e, ckeys, 3, cm, NULL, NULL) < 0) return -1;
-            if (cm[0].k && is_str(cm[0].v, cm[0].ve, "PodScheduled")) {
+            if (cm[0].k && skiff_jscan_str_eq(cm[0].v, cm[0].ve, "PodScheduled")) {
                 ed->at = p;
                 ed->end = ve;
-                if (cm[1].k && cm[2].k && is_str(cm[1].v, cm[1].ve, "True"))
+                if (cm[1].k && cm[2].k && skiff_jscan_str_eq(cm[1].v, cm[1].ve, "True"))
                     put_cond(&ed->with, cm[2].v, (size_t)(cm[2].ve - cm[2].v));
                 else
                     put_cond(&ed->with, now_json, nl);
@@ -134,7 +128,7 @@ int apisrv_bind_text(const char *val, size_t len, const char *node, const char *
     int spec_empty;
     if (skiff_jscan_members(t[1].v, e, skeys, 2, sp, &sclose, &spec_empty) < 0) return 1;
     const skiff_jmem_t *nn = &sp[0], *gates = &sp[1];
-    if (nn->k && !is_null(nn->v, nn->ve) && !is_str(nn->v, nn->ve, "")) {
+    if (nn->k && !is_null(nn->v, nn->ve) && !skiff_jscan_str_eq(nn->v, nn->ve, "")) {
         if (skiff_jscan_str(nn->v, nn->ve, f->node, sizeof f->node) < 0) return 1;
         f->verdict = APISRV_BIND_ASSIGNED;
         return 0;

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/client_int.h"
+#include "api/jscan.h"
 
 void skiff_api_result_free(skiff_api_result_t *r)
 {
@@ -112,27 +113,31 @@ int skiff_api_client_delete(skiff_api_client_t *c, const char *path, skiff_api_r
 /* The line as every API server writes it, {"type":"T","object":{...}}:
  * hand the object's text over in place (NUL-terminated over the closing
  * brace) instead of parsing the whole event and printing the object back —
- * consumers parse it anyway. 0 when the line has another shape. */
+ * consumers parse it anyway. The head is read with the shared scanner
+ * (api/jscan.h); the object, the last member, is not scanned: it ends at the
+ * event's closing brace, the line's last byte (whitespace before it
+ * dropped), and its consumer's parse rejects what is not JSON. 0 when the line has another shape (then it is
+ * parsed). */
 static int watch_fast(skiff_api_client_watch_t *w)
 {
-    static const char head[] = "{\"type\":\"", mid[] = "\",\"object\":";
-    char *p = w->partial;
-    size_t n = w->plen;
-    while (n && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-    if (n < sizeof head + sizeof mid + 2 || memcmp(p, head, sizeof head - 1) != 0 || p[n - 1] != '}') return 0;
-    char *t = p + sizeof head - 1, *q = t;
-    while (q < p + n && *q != '"' && *q != '\\') q++;
-    size_t tl = (size_t)(q - t);
+    char *p = w->partial, *end = p + w->plen;
+    while (end > p && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) end--;
+    if (end == p || *--end != '}') return 0; /* end: the event's closing brace */
+    const char *e = end, *ks, *v, *ve, *o;
+    size_t kl;
     char type[16];
-    if (tl == 0 || tl >= sizeof type || (size_t)(p + n - q) < sizeof mid || memcmp(q, mid, sizeof mid - 1) != 0)
+    if (*p != '{' || !(v = skiff_jscan_key(skiff_jscan_ws(p + 1, e), e, &ks, &kl)) || kl != 4 ||
+        memcmp(ks, "type", 4) != 0 || !(ve = skiff_jscan_skip(v, e)) ||
+        skiff_jscan_str(v, ve, type, sizeof type) < 0 || !type[0])
         return 0;
-    memcpy(type, t, tl);
-    type[tl] = '\0';
-    char *o = q + sizeof mid - 1, *end = p + n - 1; /* the event's closing brace */
-    while (o < end && (*o == ' ' || *o == '\t')) o++;
-    if (o >= end || *o != '{') return 0;
-    *end = '\0';
-    if (!STOPPED(w)) w->cb(w->ud, type, o, (size_t)(end - o));
+    ve = skiff_jscan_ws(ve, e);
+    if (ve >= e || *ve != ',' || !(o = skiff_jscan_key(skiff_jscan_ws(ve + 1, e), e, &ks, &kl)) || kl != 6 ||
+        memcmp(ks, "object", 6) != 0 || *o != '{')
+        return 0;
+    char *oe = end; /* the object's text without the whitespace before the event's brace */
+    while (oe > o + 1 && (oe[-1] == ' ' || oe[-1] == '\t' || oe[-1] == '\r' || oe[-1] == '\n')) oe--;
+    *oe = '\0';
+    if (!STOPPED(w)) w->cb(w->ud, type, o, (size_t)(oe - o));
     return 1;
 }
 

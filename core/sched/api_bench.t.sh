@@ -4,7 +4,7 @@
 # through the in-process client, bound by the scheduler component via
 # pods/binding, seen bound on a pod watch; placement validated from the final
 # pod list. Then the same with anti-affinity / spread on a third of the pods.
-# The full-size run is `make bench-sched-api` (docs/performance.md).
+# The full-size run is `make bench-sched` (docs/performance.md).
 . "$SKIFF_ROOT/tests/lib.sh"
 BENCH=$SKIFF_ROOT/$BUILD/bench/bench_sched_api
 if [ ! -x "$BENCH" ]; then notok "bench_sched_api is built (make tests)"; done_testing; exit 1; fi

@@ -196,34 +196,45 @@ static void echo_forget(sched_api_link_t *l, const char *key)
     pthread_mutex_unlock(&l->emu);
 }
 
+int sched_api_link_echo_facts(const char *object, size_t len, char *key, size_t keylen, const char **node,
+                              const char **node_end)
+{
+    static const char *const nodename[] = { "spec", "nodeName" }, *const meta[] = { "metadata" },
+                             *const mk[] = { "name", "namespace" };
+    const char *e = object + len, *top = skiff_jscan_ws(object, e), *nv, *nve, *mv;
+    skiff_jmem_t m[2];
+    /* (nodeName leads spec after a bind; metadata leads the object) */
+    if (skiff_jscan_at(top, e, nodename, 2, &nv) != 0 || *nv != '"' || !(nve = skiff_jscan_skip(nv, e)) ||
+        skiff_jscan_at(top, e, meta, 1, &mv) != 0 || skiff_jscan_members(mv, e, mk, 2, m, NULL, NULL) < 0 ||
+        !m[0].k)
+        return -1;
+    char name[256], ns[256] = "default";
+    if (skiff_jscan_str(m[0].v, m[0].ve, name, sizeof name) < 0 ||
+        (m[1].k && skiff_jscan_str(m[1].v, m[1].ve, ns, sizeof ns) < 0))
+        return -1;
+    if ((size_t)snprintf(key, keylen, "%s/%s", ns, name) >= keylen) return -1;
+    *node = nv;
+    *node_end = nve;
+    return 0;
+}
+
 /* Is this MODIFIED the echo of our bind? It is when the pod is one we bound
  * (or are binding) and spec.nodeName is that node: nodeName is set once, by
  * a binding, so the revision that first carries it is that binding, which
- * changes nothing else the scheduler reads. Found from the text, no parse. */
+ * changes nothing else the scheduler reads. Found from the text, no parse
+ * (sched_api_link_echo_facts). */
 static int echo_of_bind(sched_api_link_t *l, const char *object, size_t len)
 {
     pthread_mutex_lock(&l->emu);
     size_t pending = l->echoes.len;
     pthread_mutex_unlock(&l->emu);
     if (!pending) return 0;
-    static const char *const tk[] = { "metadata", "spec" }, *const mk[] = { "name", "namespace" },
-                             *const sk[] = { "nodeName" };
-    skiff_jmem_t t[2], m[2], nn;
-    const char *e = object + len;
-    /* (each pass stops at its last key: nodeName leads spec after a bind) */
-    if (skiff_jscan_members(skiff_jscan_ws(object, e), e, tk, 2, t, NULL, NULL) < 0 || !t[0].k || !t[1].k ||
-        skiff_jscan_members(t[1].v, e, sk, 1, &nn, NULL, NULL) < 0 || !nn.k ||
-        skiff_jscan_members(t[0].v, e, mk, 2, m, NULL, NULL) < 0 || !m[0].k)
-        return 0;
-    char name[256], ns[256] = "default", node[256], key[520];
-    if (skiff_jscan_str(nn.v, nn.ve, node, sizeof node) < 0 || !node[0] ||
-        skiff_jscan_str(m[0].v, m[0].ve, name, sizeof name) < 0 ||
-        (m[1].k && skiff_jscan_str(m[1].v, m[1].ve, ns, sizeof ns) < 0))
-        return 0;
-    snprintf(key, sizeof key, "%s/%s", ns, name);
+    char key[520];
+    const char *nv, *nve;
+    if (sched_api_link_echo_facts(object, len, key, sizeof key, &nv, &nve) < 0) return 0;
     pthread_mutex_lock(&l->emu);
     echo_t *x = sched_map_get(&l->echoes, key);
-    int mine = x && strcmp(x->node, node) == 0;
+    int mine = x && skiff_jscan_str_eq(nv, nve, x->node);
     if (mine) l->echoes_skipped++;
     if (mine && x->state == ECHO_BOUND) {
         sched_map_del(&l->echoes, key);

@@ -6,6 +6,7 @@
 #ifndef SKIFF_CORE_SCHED_API_LINK_H
 #define SKIFF_CORE_SCHED_API_LINK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "api/api.h"
@@ -23,5 +24,14 @@ void sched_api_link_stop(sched_api_link_t *l);
 uint64_t sched_api_link_echoes_skipped(sched_api_link_t *l);
 void sched_api_link_events(sched_api_link_t *l, int flush, uint64_t *written, uint64_t *dropped);
 void sched_api_link_free(sched_api_link_t *l);
+/* What says whether a pod watch event's text is the echo of one of our
+ * binds, read with the shared scanner (api/jscan.h) and no parse: spec is
+ * entered, not skipped, and metadata read only up to name and namespace.
+ * key = "namespace/name" (namespace "default" when absent), [*node,
+ * *node_end) = spec.nodeName's string value, pointing into object. 0, or -1
+ * when the text does not show them plainly (no nodeName string, a name with
+ * escapes, too long, malformed or truncated text): then it is parsed. */
+int sched_api_link_echo_facts(const char *object, size_t len, char *key, size_t keylen, const char **node,
+                              const char **node_end);
 
 #endif

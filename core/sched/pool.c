@@ -93,6 +93,7 @@ int sched_pool_new(int threads, sched_pool_t **out)
             sched_pool_free(p);
             return SKIFF_E_NOSPACE;
         }
+        pthread_setname_np(p->threads[i], "skiff-schedwork"); /* for perf/top */
         p->n_threads++;
     }
     *out = p;

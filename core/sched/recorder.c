@@ -82,6 +82,7 @@ int sched_recorder_new(size_t cap, sched_recorder_write_fn write, void *ud, sche
     pthread_cond_init(&r->cv, NULL);
     pthread_cond_init(&r->idle, NULL);
     int rc = pthread_create(&r->thread, NULL, writer, r);
+    if (rc == 0) pthread_setname_np(r->thread, "skiff-events"); /* for perf/top */
     if (rc != 0) {
         pthread_mutex_destroy(&r->mu);
         pthread_cond_destroy(&r->cv);

@@ -890,9 +890,10 @@ int skiff_sched_start(skiff_sched_t *s, skiff_error_t *err)
     s->bind_started = 0;
     while (s->bind_started < s->n_bind_workers &&
            pthread_create(&s->bind_thread[s->bind_started], NULL, bind_main, s) == 0)
-        s->bind_started++;
+        pthread_setname_np(s->bind_thread[s->bind_started++], "skiff-bind"); /* for perf/top */
     int started = s->bind_started == s->n_bind_workers &&
                   pthread_create(&s->sched_thread, NULL, sched_main, s) == 0;
+    if (started) pthread_setname_np(s->sched_thread, "skiff-sched");
     if (!started) {
         pthread_mutex_lock(&s->bmu);
         s->bquit = 1;
