@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plugin/plugin.h"
+
 /* Monotonic time in seconds / nanoseconds. */
 static inline double bench_now_s(void)
 {
@@ -47,6 +49,28 @@ static inline int bench_cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
+}
+
+/* Load the lmdb store plugin from plugins_dir and start an instance "etcd"
+ * of it in dir/store (retention 1m); 0, or -1 once it has printed why. */
+static inline int bench_lmdb_store(const char *plugins_dir, const char *dir, skiff_registry_t **reg,
+                                   skiff_instance_t **store)
+{
+    char path[1024], setting[1100];
+    skiff_error_t err;
+    snprintf(path, sizeof path, "%s/store/lmdb.so", plugins_dir);
+    if (skiff_registry_new(reg, &err) < 0 || skiff_registry_load_file(*reg, path, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    snprintf(setting, sizeof setting, "path=%s/store", dir);
+    const char *settings[] = { setting, "retention=1m", NULL };
+    if (skiff_instance_new(skiff_registry_find(*reg, SKIFF_KIND_STORE, "lmdb"), "etcd", settings, NULL, store, &err) < 0
+        || skiff_instance_start(*store, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 /* Client i of `clients` sharing `total` items: how many it takes (*n) and

@@ -121,16 +121,10 @@ int main(int argc, char **argv)
     char tmpl[] = "/tmp/skiff-bench-auth.XXXXXX";
     const char *dir = mkdtemp(tmpl);
     if (!dir) { perror("mkdtemp"); return 1; }
-    char path[1024], setting[1100];
-    snprintf(path, sizeof path, "%s/store/lmdb.so", plugins);
     skiff_error_t err;
     skiff_registry_t *reg;
     skiff_instance_t *store;
-    if (skiff_registry_new(&reg, &err) < 0 || skiff_registry_load_file(reg, path, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
-    snprintf(setting, sizeof setting, "path=%s/store", dir);
-    const char *settings[] = { setting, "retention=1m", NULL };
-    if (skiff_instance_new(skiff_registry_find(reg, SKIFF_KIND_STORE, "lmdb"), "etcd", settings, NULL, &store, &err) < 0
-        || skiff_instance_start(store, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    if (bench_lmdb_store(plugins, dir, &reg, &store) < 0) return 1;
     skiff_bus_t *bus = NULL;
     if (skiff_bus_new(&bus, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
 
