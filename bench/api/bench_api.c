@@ -25,72 +25,19 @@
 #include "api/watch_int.h"
 #include "bus/bus.h"
 #include "plugin/plugin.h"
+#include "../bench_util.h"
 
 static int port;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int dial(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) { perror("connect"); exit(1); }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0) { perror("write"); exit(1); }
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-/* Read one response with Content-Length; returns the status code. */
-static int read_response(int fd, char *buf, size_t cap, size_t *body_len)
-{
-    size_t have = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + have, cap - have - 1);
-        if (r <= 0) { fprintf(stderr, "read: connection closed\n"); exit(1); }
-        have += (size_t)r;
-        buf[have] = '\0';
-        char *hend = strstr(buf, "\r\n\r\n");
-        if (!hend) continue;
-        char *cl = strcasestr(buf, "Content-Length:");
-        size_t len = cl && cl < hend ? strtoul(cl + 15, NULL, 10) : 0;
-        size_t hdr = (size_t)(hend + 4 - buf);
-        if (have >= hdr + len) {
-            if (body_len) *body_len = len;
-            return atoi(buf + 9);
-        }
-        if (hdr + len + 1 > cap) { fprintf(stderr, "response too large for the buffer\n"); exit(1); }
-    }
-}
-
-static const char POD[] =
-    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"bench\"}},"
-    "\"spec\":{\"containers\":[{\"name\":\"main\",\"image\":\"busybox:1.36\",\"command\":[\"sleep\",\"3600\"]}]}}";
 
 static int create_pod(int fd, const char *name, char *buf, size_t cap)
 {
     char body[512], req[1024];
-    int bl = snprintf(body, sizeof body, POD, name);
+    int bl = snprintf(body, sizeof body, BENCH_POD_FMT, name);
     int rl = snprintf(req, sizeof req,
                       "POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                       "Accept: application/json\r\nContent-Length: %d\r\n\r\n%s", bl, body);
-    write_all(fd, req, (size_t)rl);
-    return read_response(fd, buf, cap, NULL);
+    bench_write_all(fd, req, (size_t)rl);
+    return bench_read_response(fd, buf, cap, NULL);
 }
 
 static double *answered_at; /* burst: when each create was answered (API_BENCH_SLICES) */
@@ -106,14 +53,14 @@ typedef struct worker {
 static void *create_worker(void *arg)
 {
     worker_t *w = arg;
-    int fd = dial();
+    int fd = bench_dial(port);
     char buf[16384], name[64];
     for (int i = 0; i < w->n; i++) {
         int idx = w->base + i;
         snprintf(name, sizeof name, "%s-%d", w->prefix, idx);
-        if (w->sent) w->sent[idx] = now_s();
+        if (w->sent) w->sent[idx] = bench_now_s();
         if (create_pod(fd, name, buf, sizeof buf) != 201) w->errors++;
-        if (w->sent && answered_at) answered_at[idx] = now_s();
+        if (w->sent && answered_at) answered_at[idx] = bench_now_s();
     }
     close(fd);
     return NULL;
@@ -123,29 +70,28 @@ static double run_creates(const char *prefix, int total, int clients, double *se
 {
     pthread_t th[256];
     worker_t w[256];
-    double t0 = now_s();
-    int per = total / clients;
+    double t0 = bench_now_s();
     for (int i = 0; i < clients; i++) {
-        w[i] = (worker_t){ .id = i, .n = per + (i < total % clients), .prefix = prefix, .sent = sent };
-        w[i].base = i * per + (i < total % clients ? i : total % clients);
+        w[i] = (worker_t){ .id = i, .prefix = prefix, .sent = sent };
+        bench_share(total, clients, i, &w[i].n, &w[i].base);
         pthread_create(&th[i], NULL, create_worker, &w[i]);
     }
     *errors = 0;
     for (int i = 0; i < clients; i++) { pthread_join(th[i], NULL); *errors += w[i].errors; }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 static double time_list(const char *accept, size_t *bytes)
 {
-    int fd = dial();
+    int fd = bench_dial(port);
     char req[512];
     int rl = snprintf(req, sizeof req, "GET /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nAccept: %s\r\n\r\n", accept);
     size_t cap = 1u << 30;
     char *buf = malloc(cap);
-    double t0 = now_s();
-    write_all(fd, req, (size_t)rl);
-    int code = read_response(fd, buf, cap, bytes);
-    double t = now_s() - t0;
+    double t0 = bench_now_s();
+    bench_write_all(fd, req, (size_t)rl);
+    int code = bench_read_response(fd, buf, cap, bytes);
+    double t = bench_now_s() - t0;
     if (code != 200) fprintf(stderr, "list: HTTP %d\n", code);
     free(buf);
     close(fd);
@@ -304,18 +250,18 @@ static void *watch_reader(void *arg)
     size_t cap = 1 << 18;
     char *buf = malloc(cap);
     long long want = (long long)nwatch * burst;
-    double deadline = now_s() + 600, last = now_s();
-    while (__atomic_load_n(&delivered, __ATOMIC_RELAXED) < want && now_s() < deadline) {
+    double deadline = bench_now_s() + 600, last = bench_now_s();
+    while (__atomic_load_n(&delivered, __ATOMIC_RELAXED) < want && bench_now_s() < deadline) {
         struct epoll_event evs[64];
         int n = epoll_wait(ep, evs, 64, 100);
         for (int k = 0; k < n; k++) {
             wconn_t *c = &wc[evs[k].data.u32];
             ssize_t r = read(c->fd, buf, cap);
-            if (r > 0) feed(c, buf, (size_t)r, last = now_s());
+            if (r > 0) feed(c, buf, (size_t)r, last = bench_now_s());
             else { epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL); }
         }
         /* events that will never come (lost, or not counted as burst events) */
-        if (n == 0 && __atomic_load_n(&burst_sent, __ATOMIC_ACQUIRE) && now_s() - last > 10) break;
+        if (n == 0 && __atomic_load_n(&burst_sent, __ATOMIC_ACQUIRE) && bench_now_s() - last > 10) break;
     }
     close(ep);
     free(buf);
@@ -367,16 +313,10 @@ int main(int argc, char **argv)
     if (readers > 16) readers = 16;
     char tmpl[] = "/tmp/skiff-bench-api.XXXXXX";
     if (!dir) dir = mkdtemp(tmpl);
-    char path[1024], setting[1100];
-    snprintf(path, sizeof path, "%s/store/lmdb.so", plugins);
     skiff_error_t err;
     skiff_registry_t *reg;
     skiff_instance_t *store;
-    if (skiff_registry_new(&reg, &err) < 0 || skiff_registry_load_file(reg, path, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
-    snprintf(setting, sizeof setting, "path=%s/store", dir);
-    const char *settings[] = { setting, "retention=1m", NULL };
-    if (skiff_instance_new(skiff_registry_find(reg, SKIFF_KIND_STORE, "lmdb"), "etcd", settings, NULL, &store, &err) < 0
-        || skiff_instance_start(store, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    if (bench_lmdb_store(plugins, dir, &reg, &store) < 0) return 1;
     skiff_bus_t *bus = NULL;
     if (!getenv("API_BENCH_NO_CACHE") && skiff_bus_new(&bus, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
     skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .bus = bus };
@@ -414,20 +354,20 @@ int main(int argc, char **argv)
         sent_at = calloc((size_t)burst, sizeof *sent_at);
         if (slices) answered_at = calloc((size_t)burst, sizeof *answered_at);
         for (int i = 0; i < nwatch; i++) {
-            wc[i].fd = dial();
+            wc[i].fd = bench_dial(port);
             char req[256];
             int rl = snprintf(req, sizeof req, "GET /api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n", (long long)cur);
-            write_all(wc[i].fd, req, (size_t)rl);
+            bench_write_all(wc[i].fd, req, (size_t)rl);
         }
         usleep(500000);
         pthread_t rd[16];
         for (long i = 0; i < readers; i++) pthread_create(&rd[i], NULL, watch_reader, (void *)i);
-        double t0 = now_s();
+        double t0 = bench_now_s();
         burst_t0 = t0;
         double tc = run_creates("bw", burst, clients, sent_at, &errors);
         __atomic_store_n(&burst_sent, 1, __ATOMIC_RELEASE);
         for (int i = 0; i < readers; i++) pthread_join(rd[i], NULL);
-        double t = now_s() - t0;
+        double t = bench_now_s() - t0;
         int short_ = 0;
         long long bad = 0;
         for (int i = 0; i < nwatch; i++) { if (wc[i].got < burst) short_++; bad += wc[i].bad; }

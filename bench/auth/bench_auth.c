@@ -23,13 +23,7 @@
 #include "api/authz.h"
 #include "bus/bus.h"
 #include "plugin/plugin.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "../bench_util.h"
 
 static double cpu_s(void)
 {
@@ -47,49 +41,6 @@ static double proc_cpu_s(void)
 
 static double proc_cpu_per_create;
 
-static int dial(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) { perror("connect"); exit(1); }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0) { perror("write"); exit(1); }
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-static int read_response(int fd, char *buf, size_t cap)
-{
-    size_t have = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + have, cap - have - 1);
-        if (r <= 0) { fprintf(stderr, "read: connection closed\n"); exit(1); }
-        have += (size_t)r;
-        buf[have] = '\0';
-        char *hend = strstr(buf, "\r\n\r\n");
-        if (!hend) continue;
-        char *cl = strcasestr(buf, "Content-Length:");
-        size_t len = cl && cl < hend ? strtoul(cl + 15, NULL, 10) : 0;
-        size_t hdr = (size_t)(hend + 4 - buf);
-        if (have >= hdr + len) return atoi(buf + 9);
-        if (hdr + len + 1 > cap) { fprintf(stderr, "response too large\n"); exit(1); }
-    }
-}
-
-static const char POD[] =
-    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"bench\"}},"
-    "\"spec\":{\"containers\":[{\"name\":\"main\",\"image\":\"busybox:1.36\",\"command\":[\"sleep\",\"3600\"]}]}}";
-
 typedef struct worker {
     int port, n, base;
     const char *prefix, *auth; /* auth: an "Authorization: ..." header line or "" */
@@ -99,16 +50,16 @@ typedef struct worker {
 static void *create_worker(void *arg)
 {
     worker_t *w = arg;
-    int fd = dial(w->port);
+    int fd = bench_dial(w->port);
     char buf[16384], name[64], body[512], req[1200];
     for (int i = 0; i < w->n; i++) {
         snprintf(name, sizeof name, "%s-%d", w->prefix, w->base + i);
-        int bl = snprintf(body, sizeof body, POD, name);
+        int bl = snprintf(body, sizeof body, BENCH_POD_FMT, name);
         int rl = snprintf(req, sizeof req,
                           "POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
                           "Accept: application/json\r\nContent-Length: %d\r\n\r\n%s", w->auth, bl, body);
-        write_all(fd, req, (size_t)rl);
-        int code = read_response(fd, buf, sizeof buf);
+        bench_write_all(fd, req, (size_t)rl);
+        int code = bench_read_response(fd, buf, sizeof buf, NULL);
         if (code != 201) {
             if (!w->errors) fprintf(stderr, "create %s: %d %s\n", name, code, strstr(buf, "\r\n\r\n") ? strstr(buf, "\r\n\r\n") + 4 : "");
             w->errors++;
@@ -122,16 +73,15 @@ static double run_creates(int port, const char *auth, const char *prefix, int to
 {
     pthread_t th[256];
     worker_t w[256];
-    double t0 = now_s();
-    int per = total / clients;
+    double t0 = bench_now_s();
     for (int i = 0; i < clients; i++) {
-        w[i] = (worker_t){ .port = port, .n = per + (i < total % clients), .prefix = prefix, .auth = auth };
-        w[i].base = i * per + (i < total % clients ? i : total % clients);
+        w[i] = (worker_t){ .port = port, .prefix = prefix, .auth = auth };
+        bench_share(total, clients, i, &w[i].n, &w[i].base);
         pthread_create(&th[i], NULL, create_worker, &w[i]);
     }
     *errors = 0;
     for (int i = 0; i < clients; i++) { pthread_join(th[i], NULL); *errors += w[i].errors; }
-    return total / (now_s() - t0);
+    return total / (bench_now_s() - t0);
 }
 
 static void post(skiff_api_server_t *s, const char *path, const char *body)
@@ -171,16 +121,10 @@ int main(int argc, char **argv)
     char tmpl[] = "/tmp/skiff-bench-auth.XXXXXX";
     const char *dir = mkdtemp(tmpl);
     if (!dir) { perror("mkdtemp"); return 1; }
-    char path[1024], setting[1100];
-    snprintf(path, sizeof path, "%s/store/lmdb.so", plugins);
     skiff_error_t err;
     skiff_registry_t *reg;
     skiff_instance_t *store;
-    if (skiff_registry_new(&reg, &err) < 0 || skiff_registry_load_file(reg, path, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
-    snprintf(setting, sizeof setting, "path=%s/store", dir);
-    const char *settings[] = { setting, "retention=1m", NULL };
-    if (skiff_instance_new(skiff_registry_find(reg, SKIFF_KIND_STORE, "lmdb"), "etcd", settings, NULL, &store, &err) < 0
-        || skiff_instance_start(store, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    if (bench_lmdb_store(plugins, dir, &reg, &store) < 0) return 1;
     skiff_bus_t *bus = NULL;
     if (skiff_bus_new(&bus, &err) < 0) { fprintf(stderr, "%s\n", err.msg); return 1; }
 
@@ -289,7 +233,7 @@ int main(int argc, char **argv)
             for (int i = 0; i < creates; i++) {
                 char name[64], pod[512];
                 snprintf(name, sizeof name, "i%c%d-%d", rbac_run ? 'r' : 'm', r, i);
-                int bl = snprintf(pod, sizeof pod, POD, name);
+                int bl = snprintf(pod, sizeof pod, BENCH_POD_FMT, name);
                 skiff_api_request_t rq = { .method = "POST", .path = "/api/v1/namespaces/default/pods", .body = pod,
                                            .body_len = (size_t)bl, .content_type = "application/json",
                                            .user = rbac_run ? &bu : &mu };

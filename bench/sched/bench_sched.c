@@ -20,22 +20,10 @@
 
 #include "plugin/plugin.h"
 #include "sched/sched.h"
+#include "../bench_util.h"
+#include "sched_shapes.h"
 
 #define N_NODES 5000
-#define N_ZONES 10
-#define NODE_CPU_MILLI 32000
-#define NODE_MEM (64LL << 30)
-#define NODE_PODS 110
-#define POD_CPU_MILLI 100
-#define POD_MEM (128LL << 20)
-#define GROUP 10
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 typedef struct bench {
     int n_pods;
@@ -62,7 +50,7 @@ static int b_bind(void *ud, const skiff_sched_pod_t *pod, const char *node, skif
     (void)err;
     bench_t *b = ud;
     int i = pod_index(pod);
-    int64_t t = now_ns();
+    int64_t t = bench_now_ns();
     pthread_mutex_lock(&b->mu);
     if (b->node_of[i] < 0) b->n_bound++;
     b->node_of[i] = node_index(node);
@@ -93,38 +81,15 @@ static cJSON *make_node(int i)
 
 static cJSON *make_pod(int i, int kind)
 {
-    char buf[1536], extra[1024] = "";
+    char buf[1536], extra[1024];
     int g = i / GROUP;
-    if (kind == 1)
-        snprintf(extra, sizeof extra,
-                 ",\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
-                 "[{\"labelSelector\":{\"matchLabels\":{\"group\":\"g%d\"}},\"topologyKey\":\"kubernetes.io/hostname\"}]}}",
-                 g);
-    else if (kind == 2)
-        snprintf(extra, sizeof extra,
-                 ",\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":\"topology.kubernetes.io/zone\","
-                 "\"whenUnsatisfiable\":\"DoNotSchedule\",\"labelSelector\":{\"matchLabels\":{\"group\":\"g%d\"}}}]",
-                 g);
+    sched_pod_constraint(extra, sizeof extra, i, kind);
     snprintf(buf, sizeof buf,
              "{\"metadata\":{\"name\":\"p%d\",\"namespace\":\"bench\",\"uid\":\"u%d\",\"labels\":{\"group\":\"g%d\"}},"
              "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\",\"resources\":{\"requests\":"
              "{\"cpu\":\"%dm\",\"memory\":\"%lld\"}}}]%s}}",
              i, i, g, POD_CPU_MILLI, (long long)POD_MEM, extra);
     return cJSON_Parse(buf);
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
-
-static int cmp64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 typedef struct plugins {
@@ -191,18 +156,18 @@ static double run(const char *label, plugins_t *P, int warm, int measured, int c
     }
     for (int i = 0; i < N_NODES; i++) skiff_sched_node_add(s, make_node(i), &err);
     for (int i = 0; i < warm; i++) {
-        b.created[i] = now_ns();
+        b.created[i] = bench_now_ns();
         skiff_sched_pod_add(s, pods[i], &err);
     }
     skiff_sched_wait_idle(s, 600000);
-    double cpu0 = cpu_seconds();
-    int64_t t0 = now_ns();
+    double cpu0 = bench_cpu_seconds();
+    int64_t t0 = bench_now_ns();
     for (int i = warm; i < total; i++) {
-        b.created[i] = now_ns();
+        b.created[i] = bench_now_ns();
         skiff_sched_pod_add(s, pods[i], &err);
     }
     skiff_sched_wait_idle(s, 600000);
-    double cpu_used = cpu_seconds() - cpu0;
+    double cpu_used = bench_cpu_seconds() - cpu0;
     int64_t t1 = 0;
     for (int i = warm; i < total; i++) if (b.bound[i] > t1) t1 = b.bound[i];
     skiff_sched_stop(s);
@@ -242,7 +207,7 @@ static double run(const char *label, plugins_t *P, int warm, int measured, int c
     }
     int64_t *lat = malloc((size_t)measured * sizeof *lat);
     for (int i = 0; i < measured; i++) lat[i] = b.bound[warm + i] - b.created[warm + i];
-    qsort(lat, (size_t)measured, sizeof *lat, cmp64);
+    qsort(lat, (size_t)measured, sizeof *lat, bench_cmp_i64);
     *p99_ms = measured ? (double)lat[(size_t)(measured * 0.99)] / 1e6 : 0;
     double pps = measured / ((double)(t1 - t0) / 1e9);
     printf("%-12s %5d nodes, %6d pods measured (%d placed first): %8.0f pods/s, p50 %.1f ms, p99 %.1f ms, "

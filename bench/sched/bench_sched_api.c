@@ -37,35 +37,9 @@
 #include "bus/bus.h"
 #include "config/config.h"
 #include "sched/component.h"
+#include "../bench_util.h"
+#include "sched_shapes.h"
 
-#define N_ZONES 10
-#define NODE_CPU_MILLI 32000
-#define NODE_MEM (64LL << 30)
-#define NODE_PODS 110
-#define POD_CPU_MILLI 100
-#define POD_MEM (128LL << 20)
-#define GROUP 10
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
-
-static int cmp64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 typedef struct bench {
     int n_pods, n_nodes;
@@ -97,7 +71,7 @@ static void pod_cb(void *ud, const char *type, const char *obj, size_t len)
     if (!n) return;
     int i = atoi(n + sizeof name - 1);
     if (i < 0 || i >= b->n_pods) return;
-    int64_t t = now_ns();
+    int64_t t = bench_now_ns();
     pthread_mutex_lock(&b->mu);
     if (!b->bound[i]) { b->bound[i] = t; b->n_bound++; }
     pthread_mutex_unlock(&b->mu);
@@ -105,18 +79,9 @@ static void pod_cb(void *ud, const char *type, const char *obj, size_t len)
 
 static int make_pod(char *buf, size_t len, int i, int kind)
 {
-    char extra[1024] = "";
+    char extra[1024];
     int g = i / GROUP;
-    if (kind == 1)
-        snprintf(extra, sizeof extra,
-                 ",\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
-                 "[{\"labelSelector\":{\"matchLabels\":{\"group\":\"g%d\"}},\"topologyKey\":\"kubernetes.io/hostname\"}]}}",
-                 g);
-    else if (kind == 2)
-        snprintf(extra, sizeof extra,
-                 ",\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":\"topology.kubernetes.io/zone\","
-                 "\"whenUnsatisfiable\":\"DoNotSchedule\",\"labelSelector\":{\"matchLabels\":{\"group\":\"g%d\"}}}]",
-                 g);
+    sched_pod_constraint(extra, sizeof extra, i, kind);
     return snprintf(buf, len,
                     "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p%d\",\"labels\":{\"group\":\"g%d\"}},"
                     "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\",\"resources\":{\"requests\":"
@@ -135,7 +100,7 @@ static void *create_pods(void *arg)
         make_pod(body, sizeof body, i, b->kind[i]);
         skiff_error_t err;
         skiff_error_clear(&err);
-        int64_t t = now_ns();
+        int64_t t = bench_now_ns();
         pthread_mutex_lock(&b->mu);
         b->created[i] = t;
         pthread_mutex_unlock(&b->mu);
@@ -161,16 +126,16 @@ static int create_and_wait(bench_t *b, int from, int to)
         if (pthread_create(&th[k], NULL, create_pods, &cr[k]) == 0) pthread_setname_np(th[k], "bench-creator");
     }
     for (int k = 0; k < b->threads; k++) pthread_join(th[k], NULL);
-    b->creates_done = now_ns();
+    b->creates_done = bench_now_ns();
     int last = -1;
-    int64_t last_change = now_ns();
+    int64_t last_change = bench_now_ns();
     for (;;) {
         pthread_mutex_lock(&b->mu);
         int nb = b->n_bound;
         pthread_mutex_unlock(&b->mu);
         if (nb >= to) return 0;
-        if (nb != last) { last = nb; last_change = now_ns(); }
-        else if (now_ns() - last_change > 60000000000LL) return to - nb;
+        if (nb != last) { last = nb; last_change = bench_now_ns(); }
+        else if (bench_now_ns() - last_change > 60000000000LL) return to - nb;
         usleep(2000);
     }
 }
@@ -352,15 +317,15 @@ static double run(const char *label, const char *cfg_file, int nodes, int warm, 
         exit(1);
     }
     int unbound = warm ? create_and_wait(&b, 0, warm) : 0;
-    double cpu0 = cpu_seconds();
-    int64_t t0 = now_ns();
+    double cpu0 = bench_cpu_seconds();
+    int64_t t0 = bench_now_ns();
     if (!unbound) unbound = create_and_wait(&b, warm, total);
     /* the Scheduled events are written off the binding path (the
      * recorder's queue): their CPU counts too, so wait until they are in */
     uint64_t ev_written = 0, ev_dropped = 0;
     skiff_sched_component_events(sched, 1, &ev_written, &ev_dropped);
-    int64_t t_events = now_ns();
-    double cpu_used = cpu_seconds() - cpu0;
+    int64_t t_events = bench_now_ns();
+    double cpu_used = bench_cpu_seconds() - cpu0;
     skiff_api_client_watch_stop(w);
     int64_t t1 = 0;
     for (int i = warm; i < total; i++) if (b.bound[i] > t1) t1 = b.bound[i];
@@ -371,7 +336,7 @@ static double run(const char *label, const char *cfg_file, int nodes, int warm, 
     int64_t *lat = malloc((size_t)measured * sizeof *lat);
     int nl = 0;
     for (int i = warm; i < total; i++) if (b.bound[i]) lat[nl++] = b.bound[i] - b.created[i];
-    qsort(lat, (size_t)nl, sizeof *lat, cmp64);
+    qsort(lat, (size_t)nl, sizeof *lat, bench_cmp_i64);
     double p50 = nl ? (double)lat[nl / 2] / 1e6 : 0, p99 = nl ? (double)lat[(size_t)(nl * 0.99)] / 1e6 : 0;
     double pps = t1 > t0 ? measured / ((double)(t1 - t0) / 1e9) : 0;
     printf("%-12s %5d nodes, %6d pods measured (%d placed first), %d creator threads: %7.0f pods/s, "

@@ -22,47 +22,34 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "api/api.h"
-#include "api/client.h"
+#include "api/internal.h"
+#include "api/test_server.h"
 #include "api/watch_int.h"
 #include "bus/bus.h"
-#include "plugin/plugin.h"
 
 typedef struct fx {
-    skiff_registry_t *reg;
-    skiff_instance_t *store;
-    skiff_api_server_t *srv;
-    skiff_api_client_t *cl;
+    test_server_t *ts;      /* store, server (started here) and client */
     skiff_bus_t *bus;
     int port;
-    int stalled_fd;   /* closed after the server is freed */
+    struct wire *stalled;   /* a watch left unread: closed after the server is freed */
 } fx_t;
 
 static unsigned window;
+static void close_watch(struct wire *w);
 
 static int setup(void **state)
 {
     fx_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
     skiff_error_t err;
-    char path[1024];
-    const char *dir = getenv("SKIFF_PLUGINS");
-    snprintf(path, sizeof path, "%s/store/memory.so", dir && *dir ? dir : "build/plugins");
-    assert_int_equal(skiff_registry_new(&f->reg, &err), 0);
-    if (skiff_registry_load_file(f->reg, path, &err) < 0) fail_msg("%s", err.msg);
-    const skiff_plugin_t *d = skiff_registry_find(f->reg, SKIFF_KIND_STORE, "memory");
-    assert_non_null(d);
-    assert_int_equal(skiff_instance_new(d, "mem", NULL, NULL, &f->store, &err), 0);
-    assert_int_equal(skiff_instance_start(f->store, &err), 0);
     assert_int_equal(skiff_bus_new(&f->bus, &err), 0);
     skiff_api_config_t cfg = { .listen = "127.0.0.1:0", .watch_bookmark_ms = 200, .bus = f->bus,
                                .watch_window = window };
-    if (skiff_api_server_new(&cfg, skiff_instance_ops(f->store), skiff_instance_self(f->store), &f->srv, &err) < 0)
-        fail_msg("%s", err.msg);
-    if (skiff_api_server_start(f->srv, &err) < 0) fail_msg("%s", err.msg);
-    f->port = skiff_api_server_port(f->srv);
-    assert_int_equal(skiff_api_client_local(f->srv, &f->cl, &err), 0);
-    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"default\"}}", NULL, &err), 0);
-    assert_int_equal(skiff_api_client_create(f->cl, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"other\"}}", NULL, &err), 0);
+    f->ts = test_server_up(&cfg);
+    if (skiff_api_server_start(f->ts->srv, &err) < 0) fail_msg("%s", err.msg);
+    f->port = skiff_api_server_port(f->ts->srv);
+    test_server_namespace(f->ts, "default");
+    test_server_namespace(f->ts, "other");
     *state = f;
     return 0;
 }
@@ -78,12 +65,9 @@ static int setup_small(void **state)
 static int teardown(void **state)
 {
     fx_t *f = *state;
-    skiff_api_client_free(f->cl);
-    skiff_api_server_free(f->srv);
-    if (f->stalled_fd > 0) close(f->stalled_fd);
+    test_server_down(f->ts);
+    if (f->stalled) close_watch(f->stalled);
     skiff_bus_free(f->bus);
-    skiff_instance_free(f->store);
-    skiff_registry_free(f->reg);
     free(f);
     return 0;
 }
@@ -99,8 +83,8 @@ static int64_t revision(fx_t *f)
 {
     int64_t cur = 0;
     skiff_error_t err;
-    const skiff_store_ops_t *ops = skiff_instance_ops(f->store);
-    assert_int_equal(ops->revision(skiff_instance_self(f->store), &cur, NULL, &err), 0);
+    const skiff_store_ops_t *ops = skiff_instance_ops(f->ts->store);
+    assert_int_equal(ops->revision(skiff_instance_self(f->ts->store), &cur, NULL, &err), 0);
     return cur;
 }
 
@@ -124,6 +108,7 @@ static void send_get(int fd, const char *path)
 
 /* One watch response as read so far, parsed strictly. */
 typedef struct wire {
+    int fd;                 /* the connection it is read from */
     char *buf;
     size_t len, cap, pos;   /* pos: parsed up to here */
     int headers_done, status, ended;
@@ -134,16 +119,16 @@ typedef struct wire {
     int bookmarks;
 } wire_t;
 
-static int read_some(int fd, wire_t *w, int timeout_ms)
+static int read_some(wire_t *w, int timeout_ms)
 {
-    struct pollfd p = { .fd = fd, .events = POLLIN };
+    struct pollfd p = { .fd = w->fd, .events = POLLIN };
     if (poll(&p, 1, timeout_ms) <= 0) return 0;
     if (w->cap - w->len < 65536) {
         w->cap = w->cap ? w->cap * 2 : 1 << 17;
         w->buf = realloc(w->buf, w->cap);
         assert_non_null(w->buf);
     }
-    ssize_t r = read(fd, w->buf + w->len, w->cap - w->len - 1);
+    ssize_t r = read(w->fd, w->buf + w->len, w->cap - w->len - 1);
     if (r <= 0) return -1;
     w->len += (size_t)r;
     return 1;
@@ -215,35 +200,88 @@ static void parse(wire_t *w)
     }
 }
 
-static void read_until(int fd, wire_t *w, int events, double secs)
+/* What read_for waits for: the headers, the end of the body, or (>= 0)
+ * that many events. */
+enum { UNTIL_HEADERS = -1, UNTIL_ENDED = -2 };
+
+static int reached(const wire_t *w, int what)
+{
+    if (what == UNTIL_HEADERS) return w->headers_done;
+    if (what == UNTIL_ENDED) return w->ended;
+    return w->events >= what;
+}
+
+/* Read and parse until `what` or for at most secs; the caller checks what
+ * it got. */
+static void read_for(wire_t *w, int what, double secs)
 {
     double until = now_s() + secs;
-    while (w->events < events && now_s() < until) {
-        if (read_some(fd, w, 100) < 0) break;
+    while (!reached(w, what) && now_s() < until) {
+        if (read_some(w, 100) < 0) break;
         parse(w);
     }
+}
+
+static void read_until(wire_t *w, int events, double secs)
+{
+    read_for(w, events, secs);
     if (w->events < events) fail_msg("got %d of %d events", w->events, events);
+}
+
+static wire_t *wire_new(int fd)
+{
+    wire_t *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    w->fd = fd;
+    return w;
 }
 
 /* Dial, ask for the watch and wait for its response headers: a shared-log
  * watch answers them once it is attached, so what is created after this
  * returns is on the wire in one chunk per event. */
-static int open_watch(fx_t *f, const char *path, int rcvbuf, wire_t *w)
+
+static wire_t *open_watch(fx_t *f, const char *path, int rcvbuf)
 {
-    int fd = dial(f, rcvbuf);
-    send_get(fd, path);
-    double until = now_s() + 20;
-    while (!w->headers_done && now_s() < until) {
-        if (read_some(fd, w, 100) < 0) break;
-        parse(w);
-    }
+    wire_t *w = wire_new(dial(f, rcvbuf));
+    send_get(w->fd, path);
+    read_for(w, UNTIL_HEADERS, 20);
     assert_true(w->headers_done);
     assert_int_equal(w->status, 200);
-    return fd;
+    return w;
 }
 
-static void create_pod(fx_t *f, const char *ns, const char *name, size_t pad)
+/* The watch path on default's pods from the current revision: watches
+ * opened with it see every pod created after this call. */
+static void pods_watch_path(fx_t *f, char *path, size_t size)
 {
+    snprintf(path, size, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", (long long)revision(f));
+}
+
+/* open_watch on default's pods from the current revision. */
+static wire_t *watch_pods(fx_t *f, int rcvbuf)
+{
+    char path[256];
+    pods_watch_path(f, path, sizeof path);
+    return open_watch(f, path, rcvbuf);
+}
+
+/* Close a watch's connection and free what was read from it. */
+static void close_watch(wire_t *w)
+{
+    close(w->fd);
+    free(w->buf);
+    free(w);
+}
+
+/* Create a pod in ns named by fmt, with a pad annotation of pad bytes. */
+__attribute__((format(printf, 4, 5)))
+static void create_pod(fx_t *f, const char *ns, size_t pad, const char *fmt, ...)
+{
+    char name[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
     char path[128];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", ns);
     char *a = malloc(pad + 1);
@@ -253,7 +291,7 @@ static void create_pod(fx_t *f, const char *ns, const char *name, size_t pad)
     assert_true(asprintf(&body, "{\"metadata\":{\"name\":\"%s\",\"annotations\":{\"pad\":\"%s\"}},"
                                 "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}", name, a) > 0);
     skiff_error_t err;
-    if (skiff_api_client_create(f->cl, path, body, NULL, &err) < 0) fail_msg("create %s: %s", name, err.msg);
+    if (skiff_api_client_create(f->ts->cl, path, body, NULL, &err) < 0) fail_msg("create %s: %s", name, err.msg);
     free(body);
     free(a);
 }
@@ -263,94 +301,76 @@ static void test_namespaces_and_order(void **state)
     fx_t *f = *state;
     char path[256];
     long long cur = (long long)revision(f);
-    int fds[4];
-    wire_t *w = calloc(4, sizeof *w);
+    wire_t *w[4];
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-        fds[i] = open_watch(f, path, 0, &w[i]);
+        w[i] = open_watch(f, path, 0);
     }
     snprintf(path, sizeof path, "/api/v1/pods?watch=1&resourceVersion=%lld", cur);
-    fds[3] = open_watch(f, path, 0, &w[3]);
-    char name[32];
+    w[3] = open_watch(f, path, 0);
     for (int i = 0; i < 300; i++) {
-        snprintf(name, sizeof name, "p%d", i);
-        create_pod(f, i % 3 == 2 ? "other" : "default", name, 0);
+        create_pod(f, i % 3 == 2 ? "other" : "default", 0, "p%d", i);
     }
     skiff_error_t err;
-    assert_int_equal(skiff_api_client_patch(f->cl, "/api/v1/namespaces/default/pods/p0", "application/merge-patch+json",
+    assert_int_equal(skiff_api_client_patch(f->ts->cl, "/api/v1/namespaces/default/pods/p0", "application/merge-patch+json",
                                             "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", NULL, &err), 0);
-    assert_int_equal(skiff_api_client_delete(f->cl, "/api/v1/namespaces/default/pods/p1", NULL, &err), 0);
-    for (int i = 0; i < 4; i++) read_until(fds[i], &w[i], i < 3 ? 202 : 302, 20);
+    assert_int_equal(skiff_api_client_delete(f->ts->cl, "/api/v1/namespaces/default/pods/p1", NULL, &err), 0);
+    for (int i = 0; i < 4; i++) read_until(w[i], i < 3 ? 202 : 302, 20);
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(w[i].status, 200);
-        assert_non_null(strstr(w[i].log, i < 3 ? "ADDED p0;ADDED p1;ADDED p3;ADDED p4;ADDED p6;"
+        assert_int_equal(w[i]->status, 200);
+        assert_non_null(strstr(w[i]->log, i < 3 ? "ADDED p0;ADDED p1;ADDED p3;ADDED p4;ADDED p6;"
                                               : "ADDED p0;ADDED p1;ADDED p2;ADDED p3;"));
-        assert_non_null(strstr(w[i].log, "MODIFIED p0;DELETED p1;"));
-        assert_int_equal(strlen(strstr(w[i].log, "MODIFIED p0;DELETED p1;")), strlen("MODIFIED p0;DELETED p1;"));
-        if (i < 3) assert_null(strstr(w[i].log, "p2;"));
+        assert_non_null(strstr(w[i]->log, "MODIFIED p0;DELETED p1;"));
+        assert_int_equal(strlen(strstr(w[i]->log, "MODIFIED p0;DELETED p1;")), strlen("MODIFIED p0;DELETED p1;"));
+        if (i < 3) assert_null(strstr(w[i]->log, "p2;"));
     }
     /* every namespaced watcher saw the same stream */
-    assert_string_equal(w[0].log, w[1].log);
-    assert_string_equal(w[0].log, w[2].log);
-    for (int i = 0; i < 4; i++) { close(fds[i]); free(w[i].buf); }
-    free(w);
+    assert_string_equal(w[0]->log, w[1]->log);
+    assert_string_equal(w[0]->log, w[2]->log);
+    for (int i = 0; i < 4; i++) close_watch(w[i]);
 }
 
 static void test_slow_reader_partial_writes(void **state)
 {
     fx_t *f = *state;
-    char path[256];
-    long long cur = (long long)revision(f);
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    wire_t *w = calloc(1, sizeof *w);
-    int fd = open_watch(f, path, 4096, w);
+    wire_t *w = watch_pods(f, 4096);
     /* a second watcher that reads along, so the log keeps moving */
-    wire_t *w2 = calloc(1, sizeof *w2);
-    int fd2 = open_watch(f, path, 0, w2);
-    char name[32];
+    wire_t *w2 = watch_pods(f, 0);
     /* ~10 KB per event, odd sizes: the socket fills up and writes stop mid-chunk */
     for (int i = 0; i < 600; i++) {
-        snprintf(name, sizeof name, "big%d", i);
-        create_pod(f, "default", name, 9000 + (size_t)(i * 37) % 2000);
+        create_pod(f, "default", 9000 + (size_t)(i * 37) % 2000, "big%d", i);
     }
-    read_until(fd2, w2, 600, 30);
+    read_until(w2, 600, 30);
     /* now drain the slow one in small reads */
     double until = now_s() + 30;
     while (w->events < 600 && now_s() < until) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
+        struct pollfd p = { .fd = w->fd, .events = POLLIN };
         if (poll(&p, 1, 100) <= 0) continue;
         if (w->cap - w->len < 8192) {
             w->cap = w->cap ? w->cap * 2 : 1 << 17;
             w->buf = realloc(w->buf, w->cap);
         }
-        ssize_t r = read(fd, w->buf + w->len, 1500);
+        ssize_t r = read(w->fd, w->buf + w->len, 1500);
         if (r <= 0) break;
         w->len += (size_t)r;
         parse(w);
     }
     assert_int_equal(w->events, 600);
     assert_string_equal(w->log, w2->log);
-    close(fd);
-    close(fd2);
-    free(w->buf);
-    free(w);
-    free(w2->buf);
-    free(w2);
+    close_watch(w);
+    close_watch(w2);
 }
 
 static void test_timeout_keepalive_bookmarks(void **state)
 {
     fx_t *f = *state;
-    create_pod(f, "default", "a0", 0);
+    create_pod(f, "default", 0, "a0");
     int fd = dial(f, 0);
     /* resourceVersion 0: the current state first, one event per chunk */
     send_get(fd, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=1");
-    wire_t *w = calloc(1, sizeof *w);
+    wire_t *w = wire_new(fd);
     double t0 = now_s();
-    while (!w->ended && now_s() - t0 < 5) {
-        if (read_some(fd, w, 100) < 0) break;
-        parse(w);
-    }
+    read_for(w, UNTIL_ENDED, 5);
     assert_true(w->ended);
     double took = now_s() - t0;
     assert_true(took >= 0.9 && took < 3);
@@ -370,38 +390,25 @@ static void test_timeout_keepalive_bookmarks(void **state)
     }
     assert_non_null(memmem(buf, have, "HTTP/1.1 200", 12));
     assert_non_null(memmem(buf, have, "gitVersion", 10));
-    close(fd);
-    free(w->buf);
-    free(w);
+    close_watch(w);
 }
 
 static void test_clients_vanish(void **state)
 {
     fx_t *f = *state;
     char path[256];
-    long long cur = (long long)revision(f);
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    int fds[20];
-    for (int i = 0; i < 20; i++) {
-        wire_t *hw = calloc(1, sizeof *hw);
-        fds[i] = open_watch(f, path, 2048, hw);
-        free(hw->buf);
-        free(hw);
-    }
-    char name[32];
+    pods_watch_path(f, path, sizeof path);
+    wire_t *hw[20];
+    for (int i = 0; i < 20; i++) hw[i] = open_watch(f, path, 2048);
     for (int i = 0; i < 100; i++) {
-        snprintf(name, sizeof name, "v%d", i);
-        create_pod(f, "default", name, 3000);
-        if (i % 10 == 0) close(fds[i / 10]);      /* mid-stream, unread data pending */
+        create_pod(f, "default", 3000, "v%d", i);
+        if (i % 10 == 0) close_watch(hw[i / 10]); /* mid-stream, unread data pending */
     }
-    for (int i = 10; i < 20; i++) close(fds[i]);
+    for (int i = 10; i < 20; i++) close_watch(hw[i]);
     /* the server still serves watches and requests */
-    wire_t *w = calloc(1, sizeof *w);
-    int fd = open_watch(f, path, 0, w);
-    read_until(fd, w, 100, 20);
-    close(fd);
-    free(w->buf);
-    free(w);
+    wire_t *w = open_watch(f, path, 0);
+    read_until(w, 100, 20);
+    close_watch(w);
 }
 
 /* A watcher that stops reading falls out of the window: the rest of the
@@ -409,26 +416,15 @@ static void test_clients_vanish(void **state)
 static void test_cut_off(void **state)
 {
     fx_t *f = *state;
-    char path[256];
-    long long cur = (long long)revision(f);
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    wire_t *w = calloc(1, sizeof *w);
-    int fd = open_watch(f, path, 2048, w);
-    wire_t *w2 = calloc(1, sizeof *w2);
-    int fd2 = open_watch(f, path, 0, w2);
-    char name[32];
+    wire_t *w = watch_pods(f, 2048);
+    wire_t *w2 = watch_pods(f, 0);
     for (int i = 0; i < 2500; i++) {
-        snprintf(name, sizeof name, "c%d", i);
-        create_pod(f, "default", name, 6000);
-        read_until(fd2, w2, i + 1, 30); /* keeps up */
+        create_pod(f, "default", 6000, "c%d", i);
+        read_until(w2, i + 1, 30); /* keeps up */
     }
     /* the one that kept reading got everything */
-    read_until(fd2, w2, 2500, 30);
-    double until = now_s() + 30;
-    while (!w->ended && now_s() < until) {
-        if (read_some(fd, w, 100) < 0) break;
-        parse(w);
-    }
+    read_until(w2, 2500, 30);
+    read_for(w, UNTIL_ENDED, 30);
     assert_true(w->ended);
     assert_true(w->events > 0 && w->events < 2500);
     const char *last = strrchr(w->log, ';');
@@ -437,12 +433,8 @@ static void test_cut_off(void **state)
     assert_int_equal(strlen(strstr(w->log, "ERROR ?;")), strlen("ERROR ?;"));
     const char *st = "\"reason\":\"Expired\",\"code\":410";
     assert_non_null(memmem(w->buf, w->len, st, strlen(st)));
-    close(fd);
-    close(fd2);
-    free(w->buf);
-    free(w);
-    free(w2->buf);
-    free(w2);
+    close_watch(w);
+    close_watch(w2);
 }
 
 /* The server stops while a watcher has stopped reading with its socket
@@ -450,23 +442,56 @@ static void test_cut_off(void **state)
 static void test_stop_with_stalled_client(void **state)
 {
     fx_t *f = *state;
-    char path[256];
-    long long cur = (long long)revision(f);
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    wire_t *w = calloc(1, sizeof *w);
-    f->stalled_fd = open_watch(f, path, 2048, w);
-    char name[32];
+    f->stalled = watch_pods(f, 2048);
     for (int i = 0; i < 400; i++) {
-        snprintf(name, sizeof name, "s%d", i);
-        create_pod(f, "default", name, 6000);
+        create_pod(f, "default", 6000, "s%d", i);
     }
     usleep(200000);
-    free(w->buf);
-    free(w);
     /* teardown frees the server with this watch stalled */
 }
 
 /* ---- the write gate: HTTP writes wait while a pushed watch is behind ---- */
+
+/* POST a JSON body on the open connection fd and read the whole response;
+ * returns its status, -1 when the connection failed. */
+static int http_post(int fd, const char *path, const char *body)
+{
+    char req[8192], resp[16384];
+    int rl = snprintf(req, sizeof req, "POST %s HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", path, strlen(body), body);
+    assert_true(rl > 0 && (size_t)rl < sizeof req);
+    if (write(fd, req, (size_t)rl) != rl) return -1;
+    size_t have = 0;
+    for (;;) {
+        ssize_t r = read(fd, resp + have, sizeof resp - 1 - have);
+        if (r <= 0) return -1;
+        have += (size_t)r;
+        resp[have] = '\0';
+        char *h = strstr(resp, "\r\n\r\n");
+        char *cl = h ? strcasestr(resp, "Content-Length:") : NULL;
+        if (h && cl && have >= (size_t)(h + 4 - resp) + strtoul(cl + 15, NULL, 10)) break;
+    }
+    return strncmp(resp, "HTTP/1.1 ", 9) == 0 ? atoi(resp + 9) : 0;
+}
+
+/* The shared log that pod watches are served from (NULL none yet). */
+static apisrv_hub_t *pods_hub(fx_t *f)
+{
+    skiff_api_server_t *s = f->ts->srv;
+    apisrv_hub_t *found = NULL;
+    pthread_mutex_lock(&s->watch_mu);
+    for (size_t i = 0; i < 64 && !found; i++)
+        if (s->hubs[i] && strcmp(s->hubs[i]->kind, "Pod") == 0) found = s->hubs[i];
+    pthread_mutex_unlock(&s->watch_mu);
+    return found;
+}
+
+/* Until the log holds at least n events, for at most limit seconds. */
+static void wait_hub_tail(apisrv_hub_t *h, uint64_t n, double limit)
+{
+    double until = now_s() + limit;
+    while (__atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) < n && now_s() < until) usleep(200);
+}
 
 typedef struct poster {
     fx_t *f;
@@ -474,43 +499,77 @@ typedef struct poster {
     int n, ok;
     double took;            /* seconds for all n */
     double max_one;         /* the slowest single create */
+    int64_t busy_since_us;  /* when the create in flight was sent (now_s() in us), 0 none; atomic */
+    int done;               /* all n tried (atomic) */
 } poster_t;
 
-/* n pod creates over HTTP (the gate is on the HTTP path), one connection. */
+/* n pod creates over HTTP (the gate is on the HTTP path), one connection.
+ * Each waits until the previous one is in the pod watches' log: the gate
+ * measures how far a watch is behind that log, and on a loaded machine the
+ * store's thread that fills it can fall behind a burst of creates that is
+ * then over before the gate sees anything. */
 static void *post_pods(void *arg)
 {
     poster_t *pp = arg;
+    apisrv_hub_t *h = pods_hub(pp->f);
+    uint64_t tail0 = h ? __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) : 0;
     int fd = dial(pp->f, 0);
     char *pad = malloc(6001);
     memset(pad, 'x', 6000);
     pad[6000] = '\0';
     double t0 = now_s();
     for (int i = 0; i < pp->n; i++) {
-        char body[7000], req[8000], resp[16384];
-        int bl = snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s%d\",\"annotations\":{\"pad\":\"%s\"}},"
-                          "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}", pp->prefix, i, pad);
-        int rl = snprintf(req, sizeof req, "POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\n"
-                          "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+        char body[7000];
+        snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"%s%d\",\"annotations\":{\"pad\":\"%s\"}},"
+                 "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}", pp->prefix, i, pad);
+        if (h) wait_hub_tail(h, tail0 + (uint64_t)pp->ok, 20);
         double t1 = now_s();
-        if (write(fd, req, (size_t)rl) != rl) break;
-        size_t have = 0;
-        for (;;) {
-            ssize_t r = read(fd, resp + have, sizeof resp - 1 - have);
-            if (r <= 0) goto out;
-            have += (size_t)r;
-            resp[have] = '\0';
-            char *h = strstr(resp, "\r\n\r\n");
-            char *cl = h ? strcasestr(resp, "Content-Length:") : NULL;
-            if (h && cl && have >= (size_t)(h + 4 - resp) + strtoul(cl + 15, NULL, 10)) break;
-        }
-        if (strncmp(resp, "HTTP/1.1 201", 12) == 0) pp->ok++;
+        __atomic_store_n(&pp->busy_since_us, (int64_t)(t1 * 1e6), __ATOMIC_RELEASE);
+        int st = http_post(fd, "/api/v1/namespaces/default/pods", body);
+        __atomic_store_n(&pp->busy_since_us, 0, __ATOMIC_RELEASE);
+        if (st < 0) break;
+        if (st == 201) pp->ok++;
         if (now_s() - t1 > pp->max_one) pp->max_one = now_s() - t1;
     }
-out:
     pp->took = now_s() - t0;
+    __atomic_store_n(&pp->done, 1, __ATOMIC_RELEASE);
     free(pad);
     close(fd);
     return NULL;
+}
+
+/* Until a create has been held for at least secs (or all are done, or
+ * limit seconds pass): a condition, not a fixed sleep, so a loaded machine
+ * that is slow to fill the watcher's socket still sees the gate engage. */
+static void wait_create_held(poster_t *pp, double secs, double limit)
+{
+    double until = now_s() + limit;
+    while (!__atomic_load_n(&pp->done, __ATOMIC_ACQUIRE) && now_s() < until) {
+        int64_t since = __atomic_load_n(&pp->busy_since_us, __ATOMIC_ACQUIRE);
+        if (since > 0 && now_s() - (double)since / 1e6 >= secs) return;
+        usleep(10000);
+    }
+}
+
+/* Until the push writer has made a pass over the watches just opened and
+ * published their cursors for the gate (a condition, not a sleep): writes
+ * made before that pass are not held back whatever a watcher does, and on a
+ * loaded machine a burst of creates can be over before the pass. */
+static void wait_gate_sees_watches(fx_t *f, double limit)
+{
+    skiff_api_server_t *s = f->ts->srv;
+    double until = now_s() + limit;
+    for (;;) {
+        int seen = 0;
+        pthread_mutex_lock(&s->watch_mu);
+        for (size_t i = 0; i < 64 && !seen; i++)
+            for (size_t k = 0; s->hubs[i] && k < APISRV_PUSHERS_MAX && !seen; k++)
+                seen = __atomic_load_n(&s->hubs[i]->push_min[k], __ATOMIC_ACQUIRE) != UINT64_MAX;
+        pthread_mutex_unlock(&s->watch_mu);
+        if (seen) return;
+        if (now_s() > until) fail_msg("the push writer took no watch in within %.0f s", limit);
+        usleep(1000);
+    }
 }
 
 /* A watcher that does not read for a while holds HTTP creates back (its
@@ -519,20 +578,19 @@ out:
 static void test_gate_engages_and_releases(void **state)
 {
     fx_t *f = *state;
-    char path[256];
-    long long cur = (long long)revision(f);
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    wire_t *w = calloc(1, sizeof *w);
-    int fd = open_watch(f, path, 2048, w);
+    wire_t *w = watch_pods(f, 2048);
+    wait_gate_sees_watches(f, 20);
     poster_t pp = { .f = f, .prefix = "g", .n = 60 };
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, post_pods, &pp), 0);
-    usleep(700000); /* not reading: a create waits at the gate */
-    read_until(fd, w, 60, 30);
+    /* not reading: a create waits at the gate; read once one has waited
+     * 0.6 s (more than the 0.4 s checked below) */
+    wait_create_held(&pp, 0.6, 20);
+    read_until(w, 60, 30);
     apisrv_gate_stats_t gs;
     pthread_join(th, NULL);
     assert_int_equal(pp.ok, 60);
-    apisrv_watch_gate_stats(f->srv, &gs);
+    apisrv_watch_gate_stats(f->ts->srv, &gs);
     /* engaged: creates waited; released by delivery, not by the bound */
     assert_true(gs.waits >= 1);
     assert_int_equal(gs.timeouts, 0);
@@ -544,9 +602,7 @@ static void test_gate_engages_and_releases(void **state)
         snprintf(want, sizeof want, "ADDED g%d;", i);
         assert_non_null(strstr(w->log, want));
     }
-    close(fd);
-    free(w->buf);
-    free(w);
+    close_watch(w);
 }
 
 static int setup_gate(void **state)
@@ -573,29 +629,21 @@ static int teardown_gate(void **state)
 static void test_gate_leaves_stalled_watcher(void **state)
 {
     fx_t *f = *state;
-    char path[256];
-    long long cur = (long long)revision(f);
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    wire_t *ws = calloc(1, sizeof *ws);
-    f->stalled_fd = open_watch(f, path, 2048, ws);
-    wire_t *w = calloc(1, sizeof *w);
-    int fd = open_watch(f, path, 0, w);
+    f->stalled = watch_pods(f, 2048);
+    wire_t *w = watch_pods(f, 0);
+    wait_gate_sees_watches(f, 20);
     poster_t pp = { .f = f, .prefix = "s", .n = 60 };
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, post_pods, &pp), 0);
-    read_until(fd, w, 60, 30);
+    read_until(w, 60, 30);
     pthread_join(th, NULL);
     assert_int_equal(pp.ok, 60);
     apisrv_gate_stats_t gs;
-    apisrv_watch_gate_stats(f->srv, &gs);
+    apisrv_watch_gate_stats(f->ts->srv, &gs);
     assert_true(gs.left >= 1);
     /* it held writes for about the stall time (300 ms here), then no more */
     assert_true(pp.took < 10);
-    close(fd);
-    free(ws->buf);
-    free(ws);
-    free(w->buf);
-    free(w);
+    close_watch(w);
 }
 
 /* Writes to a resource no one watches are not held back by the pod
@@ -603,48 +651,32 @@ static void test_gate_leaves_stalled_watcher(void **state)
 static void test_gate_other_resources(void **state)
 {
     fx_t *f = *state;
-    char path[256];
-    long long cur = (long long)revision(f);
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    wire_t *w = calloc(1, sizeof *w);
-    int wfd = open_watch(f, path, 0, w);
+    wire_t *w = watch_pods(f, 0);
+    wait_gate_sees_watches(f, 20);
     int fd = dial(f, 0);
     double t0 = now_s();
     int ok = 0;
     for (int i = 0; i < 200; i++) {
-        char body[256], req[512], resp[8192];
-        int bl = snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"cm%d\"},\"data\":{\"a\":\"b\"}}", i);
-        int rl = snprintf(req, sizeof req, "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\n"
-                          "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+        char body[256];
+        snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"cm%d\"},\"data\":{\"a\":\"b\"}}", i);
         double t1 = now_s();
-        assert_int_equal(write(fd, req, (size_t)rl), rl);
-        size_t have = 0;
-        for (;;) {
-            ssize_t r = read(fd, resp + have, sizeof resp - 1 - have);
-            assert_true(r > 0);
-            have += (size_t)r;
-            resp[have] = '\0';
-            char *h = strstr(resp, "\r\n\r\n");
-            char *cl = h ? strcasestr(resp, "Content-Length:") : NULL;
-            if (h && cl && have >= (size_t)(h + 4 - resp) + strtoul(cl + 15, NULL, 10)) break;
-        }
-        if (strncmp(resp, "HTTP/1.1 201", 12) == 0) ok++;
+        int st = http_post(fd, "/api/v1/namespaces/default/configmaps", body);
+        assert_true(st > 0);
+        if (st == 201) ok++;
         /* the gate's bound here is 10 s: a create held by it shows */
         if (now_s() - t1 > 3) fail_msg("configmap create %d took %.1f s", i, now_s() - t1);
     }
     assert_int_equal(ok, 200);
     apisrv_gate_stats_t gs;
-    apisrv_watch_gate_stats(f->srv, &gs);
+    apisrv_watch_gate_stats(f->ts->srv, &gs);
     assert_int_equal(gs.timeouts, 0);
     assert_int_equal(gs.waits, 0);
     assert_true(now_s() - t0 < 20);
     /* the pod watch still works */
-    create_pod(f, "default", "after", 0);
-    read_until(wfd, w, 1, 10);
+    create_pod(f, "default", 0, "after");
+    read_until(w, 1, 10);
     close(fd);
-    close(wfd);
-    free(w->buf);
-    free(w);
+    close_watch(w);
 }
 
 static int setup_gate_stall(void **state)
@@ -658,19 +690,13 @@ static int setup_gate_stall(void **state)
 static void test_gate_off(void **state)
 {
     fx_t *f = *state;
-    char path[256];
-    long long cur = (long long)revision(f);
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods?watch=true&resourceVersion=%lld", cur);
-    wire_t *w = calloc(1, sizeof *w);
-    f->stalled_fd = open_watch(f, path, 2048, w);
+    f->stalled = watch_pods(f, 2048);
     poster_t pp = { .f = f, .prefix = "o", .n = 30 };
     post_pods(&pp);
     assert_int_equal(pp.ok, 30);
     apisrv_gate_stats_t gs;
-    apisrv_watch_gate_stats(f->srv, &gs);
+    apisrv_watch_gate_stats(f->ts->srv, &gs);
     assert_int_equal(gs.waits, 0);
-    free(w->buf);
-    free(w);
 }
 
 static int setup_gate_off(void **state)

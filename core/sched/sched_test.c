@@ -262,15 +262,38 @@ static cJSON *pod_json(const char *name, const char *cpu, const char *scheduler)
     return cJSON_Parse(buf);
 }
 
-static skiff_sched_t *make(const skiff_sched_profile_conf_t *profiles, size_t n)
+/* The options these tests run with: short backoffs, a fixed seed. */
+static skiff_sched_options_t options(const skiff_sched_profile_conf_t *profiles, size_t n)
 {
-    skiff_sched_options_t o = { .profiles = profiles, .n_profiles = n, .parallelism = 2,
-                                .backoff_initial_ms = 10, .backoff_max_ms = 40, .seed = 1 };
+    return (skiff_sched_options_t){ .profiles = profiles, .n_profiles = n, .parallelism = 2,
+                                    .backoff_initial_ms = 10, .backoff_max_ms = 40, .seed = 1 };
+}
+
+/* A started scheduler with o and sink; fails the test on an error. */
+static skiff_sched_t *start_with(const skiff_sched_options_t *o, const skiff_sched_sink_t *sink)
+{
     skiff_sched_t *s;
     skiff_error_t err;
-    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
+    assert_int_equal(skiff_sched_new(o, sink, &s, &err), 0);
     assert_int_equal(skiff_sched_start(s, &err), 0);
     return s;
+}
+
+static skiff_sched_t *make(const skiff_sched_profile_conf_t *profiles, size_t n)
+{
+    skiff_sched_options_t o = options(profiles, n);
+    return start_with(&o, &SINK);
+}
+
+/* The profile most tests use: cpu fit, then bind. */
+static const skiff_sched_plugin_ref_t CPU_BINDER[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
+static const skiff_sched_profile_conf_t CPU_BINDER_PROF = { "default-scheduler", CPU_BINDER, 2, 0 };
+
+/* A fresh recording sink and a started cpu + binder scheduler. */
+static skiff_sched_t *make_cpu_binder(void)
+{
+    rec_reset();
+    return make(&CPU_BINDER_PROF, 1);
 }
 
 static void add_node(skiff_sched_t *s, const char *name, const char *cpu)
@@ -352,10 +375,7 @@ static void test_profiles_and_unknown_scheduler(void **state)
 static void test_assumed_pods_count_and_message(void **state)
 {
     (void)state;
-    rec_reset();
-    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
-    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
-    skiff_sched_t *s = make(&prof, 1);
+    skiff_sched_t *s = make_cpu_binder();
     add_node(s, "n1", "1");
     add_pod(s, "p1", "400m", "default-scheduler");
     add_pod(s, "p2", "400m", "default-scheduler");
@@ -380,10 +400,7 @@ static void test_assumed_pods_count_and_message(void **state)
 static void test_stale_unbound_copy_keeps_placement(void **state)
 {
     (void)state;
-    rec_reset();
-    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
-    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
-    skiff_sched_t *s = make(&prof, 1);
+    skiff_sched_t *s = make_cpu_binder();
     add_node(s, "n1", "1");
     add_pod(s, "p1", "600m", "default-scheduler");
     assert_int_equal(wait_for(&R.n_bound, 1, 5000), 1);
@@ -401,10 +418,7 @@ static void test_stale_unbound_copy_keeps_placement(void **state)
 static void test_retry_on_node_add(void **state)
 {
     (void)state;
-    rec_reset();
-    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
-    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
-    skiff_sched_t *s = make(&prof, 1);
+    skiff_sched_t *s = make_cpu_binder();
     add_pod(s, "p", "2", "default-scheduler");
     assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
     assert_string_equal(R.failed[0], "p: no nodes available to schedule pods");
@@ -423,9 +437,7 @@ static void test_unreserve_after_failed_bind(void **state)
     rec_reset();
     reserves = unreserves = 0;
     R.fail_binds = 1;
-    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
-    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
-    skiff_sched_t *s = make(&prof, 1);
+    skiff_sched_t *s = make(&CPU_BINDER_PROF, 1);
     add_node(s, "n1", "1");
     add_pod(s, "p", "800m", "default-scheduler");
     assert_int_equal(wait_for(&R.n_failed, 1, 5000), 1);
@@ -448,17 +460,14 @@ static void test_parallel_binders(void **state)
     rec_reset();
     reserves = unreserves = 0;
     R.fail_binds = 3;
-    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
-    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
     skiff_error_t err;
     skiff_sched_t *s;
-    skiff_sched_options_t bad = { .profiles = &prof, .n_profiles = 1, .bind_workers = 17 };
+    skiff_sched_options_t bad = { .profiles = &CPU_BINDER_PROF, .n_profiles = 1, .bind_workers = 17 };
     assert_int_equal(skiff_sched_new(&bad, &SINK, &s, &err), SKIFF_E_INVALID);
     assert_non_null(strstr(err.msg, "bind_workers 17 is not within 1..16"));
-    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 2, .bind_workers = 4,
-                                .backoff_initial_ms = 10, .backoff_max_ms = 40, .seed = 1 };
-    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
-    assert_int_equal(skiff_sched_start(s, &err), 0);
+    skiff_sched_options_t o = options(&CPU_BINDER_PROF, 1);
+    o.bind_workers = 4;
+    s = start_with(&o, &SINK);
     add_node(s, "n1", "4");
     add_node(s, "n2", "4");
     char name[16];
@@ -496,14 +505,10 @@ static void test_binders_wake_on_demand(void **state)
     (void)state;
     rec_reset();
     reserves = unreserves = 0;
-    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
-    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
-    skiff_error_t err;
-    skiff_sched_t *s;
-    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 1, .bind_workers = 16,
-                                .backoff_initial_ms = 10, .backoff_max_ms = 40, .seed = 1 };
-    assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
-    assert_int_equal(skiff_sched_start(s, &err), 0);
+    skiff_sched_options_t o = options(&CPU_BINDER_PROF, 1);
+    o.parallelism = 1;
+    o.bind_workers = 16;
+    skiff_sched_t *s = start_with(&o, &SINK);
     add_node(s, "n1", "100");
     /* fast binds, one pod at a time: never more than one binder */
     char name[16];
@@ -569,9 +574,7 @@ static void test_queue_order(void **state)
 {
     (void)state;
     rec_reset();
-    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
-    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
-    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 1 };
+    skiff_sched_options_t o = { .profiles = &CPU_BINDER_PROF, .n_profiles = 1, .parallelism = 1 };
     skiff_sched_t *s;
     skiff_error_t err;
     assert_int_equal(skiff_sched_new(&o, &SINK, &s, &err), 0);
@@ -652,10 +655,7 @@ static void test_node_heartbeat_is_not_an_event(void **state)
 static void test_bound_pod_before_node(void **state)
 {
     (void)state;
-    rec_reset();
-    skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "binder", NULL, &BIND_OPS, 0 } };
-    skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 2, 0 };
-    skiff_sched_t *s = make(&prof, 1);
+    skiff_sched_t *s = make_cpu_binder();
     skiff_error_t err;
     assert_int_equal(skiff_sched_pod_add(s, cJSON_Parse("{\"metadata\":{\"name\":\"old\"},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"800m\"}}}]}}"), &err), 0);
     add_node(s, "n1", "1");
@@ -723,6 +723,23 @@ static int has_str(char (*list)[300], int n, const char *want)
     return 0;
 }
 
+/* A started scheduler with o, the nominating sink, nodes a (2 cpu) and b
+ * (100m), pod low (1500m) bound on a, and pod big (1 cpu, priority 100)
+ * that fits nowhere, once its PostFilter has nominated it. */
+static skiff_sched_t *start_with_big_nominated(const skiff_sched_options_t *o)
+{
+    skiff_sched_sink_t sink = SINK;
+    sink.preempt = sink_preempt;
+    skiff_sched_t *s = start_with(o, &sink);
+    skiff_error_t err;
+    add_node(s, "a", "2");
+    add_node(s, "b", "100m");
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("low", "1500m", 0, "a"), &err), 0);
+    assert_int_equal(skiff_sched_pod_add(s, prio_pod("big", "1", 100, NULL), &err), 0);
+    assert_int_equal(wait_for(&n_nominated, 1, 5000), 1);
+    return s;
+}
+
 static void test_nominated_pods(void **state)
 {
     (void)state;
@@ -731,20 +748,10 @@ static void test_nominated_pods(void **state)
     skiff_sched_plugin_ref_t refs[] = { { "cpu", NULL, &CPU_OPS, 0 }, { "nominate", NULL, &NOMINATE_OPS, 0 },
                                         { "binder", NULL, &BIND_OPS, 0 } };
     skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 3, 0 };
-    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 2,
-                                .backoff_initial_ms = 10, .backoff_max_ms = 40, .seed = 1 };
-    skiff_sched_sink_t sink = SINK;
-    sink.preempt = sink_preempt;
-    skiff_sched_t *s;
-    skiff_error_t err;
-    assert_int_equal(skiff_sched_new(&o, &sink, &s, &err), 0);
-    assert_int_equal(skiff_sched_start(s, &err), 0);
-    add_node(s, "a", "2");
-    add_node(s, "b", "100m");
-    assert_int_equal(skiff_sched_pod_add(s, prio_pod("low", "1500m", 0, "a"), &err), 0);
+    skiff_sched_options_t o = options(&prof, 1);
     /* big fits nowhere; the PostFilter nominates it to a. */
-    assert_int_equal(skiff_sched_pod_add(s, prio_pod("big", "1", 100, NULL), &err), 0);
-    assert_int_equal(wait_for(&n_nominated, 1, 5000), 1);
+    skiff_sched_t *s = start_with_big_nominated(&o);
+    skiff_error_t err;
     assert_string_equal(nominated_to[0], "big=a");
     assert_true(run_filters_failed_on_a);
     assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
@@ -878,19 +885,12 @@ static void test_prefilter_extensions(void **state)
                                         { "nominate", NULL, &NOMINATE_OPS, 0 }, { "probe", NULL, &PROBE_OPS, 0 },
                                         { "binder", NULL, &BIND_OPS, 0 } };
     skiff_sched_profile_conf_t prof = { "default-scheduler", refs, 5, 0 };
-    skiff_sched_options_t o = { .profiles = &prof, .n_profiles = 1, .parallelism = 1,
-                                .backoff_initial_ms = 1000, .backoff_max_ms = 2000, .seed = 1 };
-    skiff_sched_sink_t sink = SINK;
-    sink.preempt = sink_preempt;
-    skiff_sched_t *s;
+    skiff_sched_options_t o = options(&prof, 1);
+    o.parallelism = 1;
+    o.backoff_initial_ms = 1000;
+    o.backoff_max_ms = 2000;
+    skiff_sched_t *s = start_with_big_nominated(&o); /* big nominated to a */
     skiff_error_t err;
-    assert_int_equal(skiff_sched_new(&o, &sink, &s, &err), 0);
-    assert_int_equal(skiff_sched_start(s, &err), 0);
-    add_node(s, "a", "2");
-    add_node(s, "b", "100m");
-    assert_int_equal(skiff_sched_pod_add(s, prio_pod("low", "1500m", 0, "a"), &err), 0);
-    assert_int_equal(skiff_sched_pod_add(s, prio_pod("big", "1", 100, NULL), &err), 0);
-    assert_int_equal(wait_for(&n_nominated, 1, 5000), 1); /* big nominated to a */
     assert_int_equal(skiff_sched_wait_idle(s, 5000), 0);
     /* probe (priority 100, as big) fits nowhere: its PostFilter looks at a */
     assert_int_equal(skiff_sched_pod_add(s, prio_pod("probe", "1", 100, NULL), &err), 0);

@@ -309,12 +309,20 @@ static void expect_stream(rec_t *r, fake_store_t *st, int64_t from, int64_t to)
     pthread_mutex_unlock(&r->mu);
 }
 
-static skiff_fanout_t *fanout(skiff_bus_t *bus, fake_store_t *st, int64_t start, uint32_t hist, uint32_t qlen)
+/* Each test's bus and fake store: made by setup, freed by teardown (which
+ * then checks what the bus threads saw). */
+typedef struct fx {
+    skiff_bus_t *bus;
+    fake_store_t *st;
+} fx_t;
+
+/* A fan-out of the fixture's store's /pods/ from `start`. */
+static skiff_fanout_t *fanout(fx_t *x, int64_t start, uint32_t hist, uint32_t qlen)
 {
     skiff_fanout_opts_t o = { sizeof o, hist, qlen };
     skiff_fanout_t *f = NULL;
     skiff_error_t err = { 0 };
-    int rc = skiff_fanout_new(bus, &fake_ops, st, "/pods/", 6, start, &o, &f, &err);
+    int rc = skiff_fanout_new(x->bus, &fake_ops, x->st, "/pods/", 6, start, &o, &f, &err);
     if (rc != 0)
         fail_msg("skiff_fanout_new: %s", err.msg);
     return f;
@@ -339,14 +347,11 @@ static rec_t *sub(skiff_fanout_t *f, int64_t start, long cap)
 
 static void test_identical_streams(void **state)
 {
-    (void)state;
     enum { SUBS = 20, N = 600 };
-    skiff_bus_t *bus;
-    skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
     fake_put(st, "/pods/before", 0); /* rev 1, before the fan-out: not seen */
-    skiff_fanout_t *f = fanout(bus, st, 0, 2048, 0);
+    skiff_fanout_t *f = fanout(x, 0, 2048, 0);
     rec_t *r[SUBS];
     for (int i = 0; i < SUBS; i++)
         r[i] = sub(f, 0, N + 10);
@@ -380,18 +385,14 @@ static void test_identical_streams(void **state)
         assert_int_equal(atomic_load(&r[i]->freed), 1);
         rec_del(r[i]);
     }
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 static void test_late_joiners(void **state)
 {
-    (void)state;
-    skiff_bus_t *bus;
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
     skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
-    skiff_fanout_t *f = fanout(bus, st, 0, 32, 0); /* covers rev 1.. */
+    skiff_fanout_t *f = fanout(x, 0, 32, 0); /* covers rev 1.. */
     for (int v = 1; v <= 40; v++)
         fake_put(st, "/pods/a", v); /* revs 1..40 */
     /* Two events in one revision (41), then more singles to 50. */
@@ -442,11 +443,11 @@ static void test_late_joiners(void **state)
     st->compacted = 10;
     skiff_fanout_t *f2 = NULL;
     skiff_fanout_opts_t o = { sizeof o, 8, 8 };
-    assert_int_equal(skiff_fanout_new(bus, &fake_ops, st, "/pods/", 6, 5, &o, &f2, &err), SKIFF_E_COMPACTED);
+    assert_int_equal(skiff_fanout_new(x->bus, &fake_ops, st, "/pods/", 6, 5, &o, &f2, &err), SKIFF_E_COMPACTED);
     assert_null(f2);
     assert_non_null(strstr(err.msg, "compacted"));
     /* ... but from 11 it replays the store's history itself. */
-    assert_int_equal(skiff_fanout_new(bus, &fake_ops, st, "/pods/", 6, 11, &o, &f2, &err), 0);
+    assert_int_equal(skiff_fanout_new(x->bus, &fake_ops, st, "/pods/", 6, 11, &o, &f2, &err), 0);
     rec_t *r2 = sub(f2, 56, 16);
     assert_true(wait_count(r2, 5));
     expect_stream(r2, st, 56, 60);
@@ -462,19 +463,14 @@ static void test_late_joiners(void **state)
         rec_del(all[i]);
     }
     rec_del(no);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 static void test_slow_subscriber_cut_off(void **state)
 {
-    (void)state;
     enum { FAST = 6, HIST = 128, QLEN = 64, BATCH = 20, ROUNDS = 50 };
-    skiff_bus_t *bus;
-    skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
-    skiff_fanout_t *f = fanout(bus, st, 0, HIST, QLEN);
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
+    skiff_fanout_t *f = fanout(x, 0, HIST, QLEN);
     rec_t *fast[FAST];
     for (int i = 0; i < FAST; i++)
         fast[i] = sub(f, 0, BATCH * ROUNDS);
@@ -520,19 +516,15 @@ static void test_slow_subscriber_cut_off(void **state)
         rec_del(fast[i]);
     }
     rec_del(slow);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 static void test_unsubscribe_during_delivery(void **state)
 {
-    (void)state;
     enum { N = 400 };
-    skiff_bus_t *bus;
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
     skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
-    skiff_fanout_t *f = fanout(bus, st, 0, 1024, 0);
+    skiff_fanout_t *f = fanout(x, 0, 1024, 0);
     for (int v = 0; v < 50; v++)
         fake_put(st, "/pods/a", v);
     /* Joins in the past: unsubscribes itself while replaying the window. */
@@ -563,18 +555,14 @@ static void test_unsubscribe_during_delivery(void **state)
     rec_del(self);
     rec_del(outside);
     rec_del(keep);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 static void test_store_error_ends_all(void **state)
 {
-    (void)state;
-    skiff_bus_t *bus;
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
     skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
-    skiff_fanout_t *f = fanout(bus, st, 0, 64, 0);
+    skiff_fanout_t *f = fanout(x, 0, 64, 0);
     rec_t *a = sub(f, 0, 16), *b = sub(f, 0, 16);
     for (int v = 0; v < 5; v++)
         fake_put(st, "/pods/a", v);
@@ -594,9 +582,9 @@ static void test_store_error_ends_all(void **state)
     assert_int_equal(s.failed, SKIFF_E_COMPACTED);
     /* Bad input. */
     skiff_fanout_t *f2;
-    assert_int_equal(skiff_fanout_new(bus, &fake_ops, st, "/x", 2, -1, NULL, &f2, &err), SKIFF_E_INVALID);
+    assert_int_equal(skiff_fanout_new(x->bus, &fake_ops, st, "/x", 2, -1, NULL, &f2, &err), SKIFF_E_INVALID);
     skiff_store_ops_t nowatch = { .size = sizeof nowatch };
-    assert_int_equal(skiff_fanout_new(bus, &nowatch, st, "/x", 2, 0, NULL, &f2, &err), SKIFF_E_UNSUPPORTED);
+    assert_int_equal(skiff_fanout_new(x->bus, &nowatch, st, "/x", 2, 0, NULL, &f2, &err), SKIFF_E_UNSUPPORTED);
     skiff_fanout_free(f);
     skiff_fanout_free(NULL);
     assert_int_equal(atomic_load(&a->freed), 1);
@@ -604,8 +592,6 @@ static void test_store_error_ends_all(void **state)
     rec_del(a);
     rec_del(b);
     rec_del(late);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 /* The store's final error reaches a subscriber whose queue was full when it
@@ -613,12 +599,9 @@ static void test_store_error_ends_all(void **state)
  * window and find it. */
 static void test_final_error_survives_full_queue(void **state)
 {
-    (void)state;
-    skiff_bus_t *bus;
-    skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
-    skiff_fanout_t *f = fanout(bus, st, 0, 64, 2);
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
+    skiff_fanout_t *f = fanout(x, 0, 64, 2);
     rec_t *r = sub_slow(f, 0, 16, 50); /* 50 ms per event: the queue of 2 overflows */
     for (int v = 0; v < 5; v++)
         fake_put(st, "/pods/a", v);
@@ -630,8 +613,6 @@ static void test_final_error_survives_full_queue(void **state)
     skiff_fanout_free(f);
     assert_int_equal(atomic_load(&r->freed), 1);
     rec_del(r);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 /* Subscribers come and go (at random revisions in the window, from inside
@@ -693,13 +674,11 @@ static void *emit_main(void *arg)
 
 static void test_churn(void **state)
 {
-    (void)state;
     enum { N = 4000, MAXS = 400 };
-    skiff_bus_t *bus;
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
     skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
-    skiff_fanout_t *f = fanout(bus, st, 0, 256, 128);
+    skiff_fanout_t *f = fanout(x, 0, 256, 128);
     emitter_t em = { st, N, 0 };
     pthread_t th;
     pthread_create(&th, NULL, emit_main, &em);
@@ -742,8 +721,6 @@ static void test_churn(void **state)
     assert_true(n > 20);
     assert_true(delivered > 0);
     free(subs);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 /* ---- pull subscriptions and the tap ------------------------------------ */
@@ -781,13 +758,11 @@ static void *puller_main(void *arg)
  * more than one event per wake-up when it is busy. */
 static void test_pull_batches_in_order(void **state)
 {
-    (void)state;
     enum { N = 4000 };
-    skiff_bus_t *bus;
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
     skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
-    skiff_fanout_t *f = fanout(bus, st, 0, 8192, 0);
+    skiff_fanout_t *f = fanout(x, 0, 8192, 0);
     skiff_fanout_pull_t *p;
     assert_int_equal(skiff_fanout_pull_open(f, 0, &p, &err), 0);
     /* nothing yet: a zero timeout returns at once */
@@ -838,8 +813,6 @@ static void test_pull_batches_in_order(void **state)
     skiff_fanout_free(f);
     rec_del(r);
     rec_del(rq);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 static int64_t mono_ms(void)
@@ -870,12 +843,10 @@ static void *waker_main(void *arg)
  * timeout ends the wait with 0. */
 static void test_pull_wait_wake_timeout(void **state)
 {
-    (void)state;
-    skiff_bus_t *bus;
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
     skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
-    skiff_fanout_t *f = fanout(bus, st, 0, 64, 0);
+    skiff_fanout_t *f = fanout(x, 0, 64, 0);
     skiff_fanout_pull_t *p;
     assert_int_equal(skiff_fanout_pull_open(f, 0, &p, &err), 0);
     rec_t *r = rec_new(16);
@@ -908,8 +879,6 @@ static void test_pull_wait_wake_timeout(void **state)
     skiff_fanout_pull_close(p);
     skiff_fanout_free(f);
     rec_del(r);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 /* A puller that falls out of the window is cut off with COMPACTED (what it
@@ -918,13 +887,11 @@ static void test_pull_wait_wake_timeout(void **state)
  * the events before it. */
 static void test_pull_cut_off_and_errors(void **state)
 {
-    (void)state;
     enum { HIST = 64 };
-    skiff_bus_t *bus;
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
     skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
-    skiff_fanout_t *f = fanout(bus, st, 0, HIST, 0);
+    skiff_fanout_t *f = fanout(x, 0, HIST, 0);
     skiff_fanout_pull_t *slow, *fast;
     assert_int_equal(skiff_fanout_pull_open(f, 0, &slow, &err), 0);
     assert_int_equal(skiff_fanout_pull_open(f, 0, &fast, &err), 0);
@@ -976,8 +943,6 @@ static void test_pull_cut_off_and_errors(void **state)
     rec_del(rs);
     rec_del(rf);
     rec_del(rm);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
 /* The tap gets every event from the fan-out's start in order, on the
@@ -985,18 +950,16 @@ static void test_pull_cut_off_and_errors(void **state)
  * it. */
 static void test_tap(void **state)
 {
-    (void)state;
-    skiff_bus_t *bus;
+    fx_t *x = *state;
+    fake_store_t *st = x->st;
     skiff_error_t err = { 0 };
-    assert_int_equal(skiff_bus_new(&bus, &err), 0);
-    fake_store_t *st = fake_new();
     for (int v = 0; v < 5; v++)
         fake_put(st, "/pods/early", v);
     rec_t *t = rec_new(64);
     skiff_fanout_opts_t o = { .size = sizeof o, .history = 16, .tap = rec_cb, .tap_ud = t };
     skiff_fanout_t *f;
     /* from revision 3: the fake store replays 3..5 from inside watch() */
-    assert_int_equal(skiff_fanout_new(bus, &fake_ops, st, "/pods/", 6, 3, &o, &f, &err), 0);
+    assert_int_equal(skiff_fanout_new(x->bus, &fake_ops, st, "/pods/", 6, 3, &o, &f, &err), 0);
     assert_int_equal(atomic_load(&t->count), 3);
     for (int v = 0; v < 40; v++) /* more than the window: the tap has no window */
         fake_put(st, "/pods/b", v);
@@ -1010,7 +973,7 @@ static void test_tap(void **state)
     /* untap before the store's next event: no more calls */
     rec_t *t2 = rec_new(64);
     o.tap_ud = t2;
-    assert_int_equal(skiff_fanout_new(bus, &fake_ops, st, "/pods/", 6, 0, &o, &f, &err), 0);
+    assert_int_equal(skiff_fanout_new(x->bus, &fake_ops, st, "/pods/", 6, 0, &o, &f, &err), 0);
     fake_put(st, "/pods/c", 1);
     skiff_fanout_untap(f);
     fake_put(st, "/pods/c", 2);
@@ -1018,13 +981,25 @@ static void test_tap(void **state)
     skiff_fanout_free(f);
     rec_del(t);
     rec_del(t2);
-    skiff_bus_free(bus);
-    fake_del(st);
 }
 
-static int check_violations(void **state)
+static int setup(void **state)
 {
-    (void)state;
+    fx_t *x = calloc(1, sizeof *x);
+    assert_non_null(x);
+    skiff_error_t err = { 0 };
+    assert_int_equal(skiff_bus_new(&x->bus, &err), 0);
+    x->st = fake_new();
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *x = *state;
+    skiff_bus_free(x->bus);
+    fake_del(x->st);
+    free(x);
     int v = atomic_exchange(&violations, 0);
     if (v)
         fail_msg("%d violations seen on bus threads", v);
@@ -1034,17 +1009,17 @@ static int check_violations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_identical_streams, check_violations),
-        cmocka_unit_test_teardown(test_late_joiners, check_violations),
-        cmocka_unit_test_teardown(test_slow_subscriber_cut_off, check_violations),
-        cmocka_unit_test_teardown(test_unsubscribe_during_delivery, check_violations),
-        cmocka_unit_test_teardown(test_store_error_ends_all, check_violations),
-        cmocka_unit_test_teardown(test_final_error_survives_full_queue, check_violations),
-        cmocka_unit_test_teardown(test_churn, check_violations),
-        cmocka_unit_test_teardown(test_pull_batches_in_order, check_violations),
-        cmocka_unit_test_teardown(test_pull_wait_wake_timeout, check_violations),
-        cmocka_unit_test_teardown(test_pull_cut_off_and_errors, check_violations),
-        cmocka_unit_test_teardown(test_tap, check_violations),
+        cmocka_unit_test_setup_teardown(test_identical_streams, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_joiners, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_subscriber_cut_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsubscribe_during_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_error_ends_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_error_survives_full_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull_batches_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull_wait_wake_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull_cut_off_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,22 +4,8 @@
 # creates, Pod Security Standards, dryRun, and a webhook server (python3).
 . "$SKIFF_ROOT/tests/lib.sh"
 . "$SKIFF_ROOT/tests/e2e/api_common.sh"
-cat >"$API_CFG" <<CFG
-plugin_path = [ "$SKIFF_PLUGINS" ];
-components = { apiserver = true; };
-plugins = {
-  store = ( { plugin = "lmdb"; settings = { path = "$T/unused"; }; } );
-  admission = (
-    { plugin = "namespace-lifecycle"; },
-    { plugin = "limit-ranger"; },
-    { plugin = "pod-security"; settings = { enforce = "privileged"; }; },
-    { plugin = "webhook"; instance = "mutating-webhooks"; settings = { phase = "mutating"; }; },
-    { plugin = "webhook"; instance = "validating-webhooks"; settings = { phase = "validating"; }; },
-    { plugin = "resource-quota"; }
-  );
-};
-CFG
-api_start
+. "$SKIFF_ROOT/tests/e2e/admission_common.sh"
+admission_server
 
 # ---- namespace-lifecycle
 cat >"$T/pod-nons.yaml" <<Y
@@ -161,11 +147,8 @@ out=$(k get pod dry-1 -n q 2>&1); expect_contains "dry-run stored nothing" "NotF
 expect_eq "dry-run charged no quota" "1" "$(k get quota pods-max -n q -o jsonpath='{.status.used.pods}')"
 
 # ---- webhooks (a python3 server written for the test)
-python3 "$SKIFF_ROOT/tests/e2e/webhook_server.py" "$T/hook.port" >"$T/hook.log" 2>&1 &
-HOOK_PID=$!
-on_exit "kill $HOOK_PID 2>/dev/null; wait $HOOK_PID 2>/dev/null"
-for i in $(seq 1 100); do [ -s "$T/hook.port" ] && break; sleep 0.05; done
-HP=$(cat "$T/hook.port")
+webhook_start hook
+HP=$WEBHOOK_PORT
 cat >"$T/hooks.yaml" <<Y
 apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingWebhookConfiguration
@@ -220,13 +203,9 @@ k apply -f "$T/slow.yaml" >/dev/null 2>&1
 out=$(k create secret generic s2 --from-literal=a=1 2>&1); expect_eq "failurePolicy Ignore lets it through" "secret/s2 created" "$out"
 
 # an HTTPS webhook trusted through its caBundle (a self-signed certificate for 127.0.0.1)
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-  -keyout "$T/hook.key" -out "$T/hook.crt" >/dev/null 2>&1
-python3 "$SKIFF_ROOT/tests/e2e/webhook_server.py" "$T/hooks.port" "$T/hook.crt" "$T/hook.key" >"$T/hooks.log" 2>&1 &
-HOOKS_PID=$!
-on_exit "kill $HOOKS_PID 2>/dev/null; wait $HOOKS_PID 2>/dev/null"
-for i in $(seq 1 100); do [ -s "$T/hooks.port" ] && break; sleep 0.05; done
-HSP=$(cat "$T/hooks.port")
+self_signed hook 127.0.0.1 IP:127.0.0.1
+webhook_start hooks "$T/hook.crt" "$T/hook.key"
+HSP=$WEBHOOK_PORT
 cat >"$T/tls.yaml" <<Y
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration

@@ -5,22 +5,8 @@
 # matchConditions, and ResourceQuota scopes.
 . "$SKIFF_ROOT/tests/lib.sh"
 . "$SKIFF_ROOT/tests/e2e/api_common.sh"
-cat >"$API_CFG" <<CFG
-plugin_path = [ "$SKIFF_PLUGINS" ];
-components = { apiserver = true; };
-plugins = {
-  store = ( { plugin = "lmdb"; settings = { path = "$T/unused"; }; } );
-  admission = (
-    { plugin = "namespace-lifecycle"; },
-    { plugin = "limit-ranger"; },
-    { plugin = "pod-security"; settings = { enforce = "privileged"; }; },
-    { plugin = "webhook"; instance = "mutating-webhooks"; settings = { phase = "mutating"; }; },
-    { plugin = "webhook"; instance = "validating-webhooks"; settings = { phase = "validating"; }; },
-    { plugin = "resource-quota"; }
-  );
-};
-CFG
-api_start
+. "$SKIFF_ROOT/tests/e2e/admission_common.sh"
+admission_server
 
 # ---- pod-security: AppArmor and SELinux
 k create ns sec >/dev/null 2>&1
@@ -79,16 +65,11 @@ Warning: plain: allowPrivilegeEscalation != false, unrestricted capabilities, ru
 namespace/lbl labeled' "$out"
 
 # ---- a webhook reached through clientConfig.service (HTTPS, certificate for hook.default.svc)
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=hook.default.svc \
-  -addext subjectAltName=DNS:hook.default.svc -keyout "$T/svc.key" -out "$T/svc.crt" >/dev/null 2>&1
-python3 "$SKIFF_ROOT/tests/e2e/webhook_server.py" "$T/svc.port" "$T/svc.crt" "$T/svc.key" >"$T/svc.log" 2>&1 &
-SVC_PID=$!
-on_exit "kill $SVC_PID 2>/dev/null; wait $SVC_PID 2>/dev/null"
-python3 "$SKIFF_ROOT/tests/e2e/webhook_server.py" "$T/hook.port" >"$T/hook.log" 2>&1 &
-HOOK_PID=$!
-on_exit "kill $HOOK_PID 2>/dev/null; wait $HOOK_PID 2>/dev/null"
-for i in $(seq 1 100); do [ -s "$T/svc.port" ] && [ -s "$T/hook.port" ] && break; sleep 0.05; done
-SP=$(cat "$T/svc.port"); HP=$(cat "$T/hook.port")
+self_signed svc hook.default.svc DNS:hook.default.svc
+webhook_start svc "$T/svc.crt" "$T/svc.key"
+SP=$WEBHOOK_PORT
+webhook_start hook
+HP=$WEBHOOK_PORT
 cat >"$T/svc.yaml" <<Y
 apiVersion: v1
 kind: Service

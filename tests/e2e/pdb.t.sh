@@ -12,34 +12,8 @@
 # default), while a pod evicted and deleted in time keeps it.
 . "$SKIFF_ROOT/tests/lib.sh"
 . "$SKIFF_ROOT/tests/e2e/api_common.sh"
-cat >"$API_CFG" <<CFG
-plugin_path = [ "$SKIFF_PLUGINS" ];
-components = { apiserver = true; scheduler = true; sim = true; controllers = true; };
-apiserver = { listen = "127.0.0.1:6443"; };
-controllers = { enable = [ "disruption" ]; stale_pod_disruption_timeout = "3s"; };
-sim = { nodes = 3; cpu = "1"; memory = "4Gi"; pods = 110; heartbeat = "1s"; pod_start_delay = "100ms"; };
-scheduler = { pod_initial_backoff = "100ms"; pod_max_backoff = "300ms";
-  profiles = ( { name = "default-scheduler";
-                 plugins = ( { instance = "unsched"; }, { instance = "fit"; }, { instance = "least"; },
-                             { instance = "preemption"; }, { instance = "binder"; } ); } ); };
-plugins = {
-  store = ( { plugin = "memory"; } );
-  scheduler = (
-    { plugin = "node-unschedulable"; instance = "unsched"; },
-    { plugin = "node-resources-fit"; instance = "fit"; },
-    { plugin = "least-allocated"; instance = "least"; },
-    { plugin = "default-preemption"; instance = "preemption"; },
-    { plugin = "default-binder"; instance = "binder"; }
-  );
-};
-CFG
-api_start
-
-wait_for() { # DESCRIPTION EXPECTED COMMAND...: poll up to ~15 s
-  local d=$1 want=$2 got= i; shift 2
-  for i in $(seq 1 150); do got=$("$@" 2>&1); [ "$got" = "$want" ] && break; sleep 0.1; done
-  expect_eq "$d" "$want" "$got"
-}
+. "$SKIFF_ROOT/tests/e2e/sched_common.sh"
+sched_server 3 1 "controllers = true;" 'controllers = { enable = [ "disruption" ]; stale_pod_disruption_timeout = "3s"; };' "${SCHED_PREEMPT_PLUGINS[@]}"
 pod() { # name app cpu [class]
   cat >"$T/pod-$1.json" <<J
 {"apiVersion":"v1","kind":"Pod","metadata":{"name":"$1","labels":{"app":"$2"}},

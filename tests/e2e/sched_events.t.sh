@@ -8,29 +8,8 @@
 # every node update stops changing its Events.
 . "$SKIFF_ROOT/tests/lib.sh"
 . "$SKIFF_ROOT/tests/e2e/api_common.sh"
-cat >"$API_CFG" <<CFG
-plugin_path = [ "$SKIFF_PLUGINS" ];
-components = { apiserver = true; scheduler = true; };
-apiserver = { listen = "127.0.0.1:6443"; };
-scheduler = { pod_initial_backoff = "100ms"; pod_max_backoff = "300ms";
-  profiles = ( { name = "default-scheduler";
-                 plugins = ( { instance = "unsched"; }, { instance = "fit"; }, { instance = "binder"; } ); } ); };
-plugins = {
-  store = ( { plugin = "memory"; } );
-  scheduler = (
-    { plugin = "node-unschedulable"; instance = "unsched"; },
-    { plugin = "node-resources-fit"; instance = "fit"; },
-    { plugin = "default-binder"; instance = "binder"; }
-  );
-};
-CFG
-api_start
-
-wait_for() { # DESCRIPTION EXPECTED COMMAND...: poll up to ~15 s
-  local d=$1 want=$2 got= i; shift 2
-  for i in $(seq 1 150); do got=$("$@" 2>&1); [ "$got" = "$want" ] && break; sleep 0.1; done
-  expect_eq "$d" "$want" "$got"
-}
+. "$SKIFF_ROOT/tests/e2e/sched_common.sh"
+sched_server 0 "" "" "" node-unschedulable:unsched node-resources-fit:fit default-binder:binder
 node() { # name: a node too small for the pod
   k create -f - >/dev/null 2>&1 <<J
 {"apiVersion":"v1","kind":"Node","metadata":{"name":"$1"},"status":{"allocatable":{"cpu":"1","memory":"1Gi","pods":"10"},
