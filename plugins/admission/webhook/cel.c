@@ -790,6 +790,9 @@ static val_t eval(ev_t *ev, const node_t *n)
             return from_json(x);
         }
         if (o.t == V_LIST && (k.t == V_INT || (k.t == V_DOUBLE && k.d == floor(k.d)))) {
+            /* a double beyond int64 (or inf) is out of bounds; converting it is UB */
+            if (k.t == V_DOUBLE && !(k.d >= -9.2e18 && k.d <= 9.2e18))
+                return verr(ev, n, "index out of bounds: %g", k.d);
             int64_t i = k.t == V_INT ? k.i : (int64_t)k.d;
             if (i < 0 || i >= list_len(&o)) return verr(ev, n, "index out of bounds: %lld", (long long)i);
             return list_at(ev, &o, (int)i);

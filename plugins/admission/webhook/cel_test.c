@@ -76,6 +76,9 @@ static void test_evaluates(void **state)
     assert_string_equal(why, "expression evaluated to string, want bool");
     assert_int_equal(run("object.spec.containers[5].name == 'x'", why, sizeof why), -1);
     assert_string_equal(why, "index out of bounds: 5");
+    /* a whole double too large for an index (found by the fuzzer: its conversion was UB) */
+    assert_int_equal(run("object.spec.containers[1e300].name == 'x'", why, sizeof why), -1);
+    assert_string_equal(why, "index out of bounds: 1e+300");
     is("object.spec.missing == 1 || true", 1);
     is("object.spec.missing == 1 && false", 0);
     is("false && object.spec.missing == 1", 0);
