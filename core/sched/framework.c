@@ -253,6 +253,27 @@ static void filter_error(sched_fw_t *fw, const char *plugin, const char *reason)
     atomic_store(&fw->stop, 1);
 }
 
+/* Node `idx` failed plugin `name` (st): an error stops the cycle (-1);
+ * otherwise the node is marked failed with its reason (the plugin's name
+ * when it gave none). */
+static int node_failed(sched_fw_t *fw, size_t idx, const char *name, const skiff_sched_status_t *st)
+{
+    if (st->code == SKIFF_SCHED_ERROR) {
+        filter_error(fw, name, st->reason);
+        return -1;
+    }
+    fw->visited[idx] = SCHED_NODE_FAILED;
+    char *r = fw->reason[idx];
+    if (st->reason[0]) {
+        size_t l = strnlen(st->reason, sizeof st->reason - 1);
+        memcpy(r, st->reason, l);
+        r[l] = '\0';
+    } else {
+        snprintf(r, sizeof fw->reason[0], "%s", name);
+    }
+    return 0;
+}
+
 /* Filter the nodes at rotation positions [begin, end) (end - begin <=
  * FILTER_CHUNK); ok[i] says whether position begin + i passed. Each plugin
  * runs over the chunk's remaining nodes before the next plugin (a node
@@ -320,23 +341,9 @@ static int filter_range(filter_job_t *j, size_t begin, size_t end, unsigned char
                 w++;
                 continue;
             }
-            const char *name = prof->plugins[cy->filt[f]].name;
-            if (st.code == SKIFF_SCHED_ERROR) {
-                filter_error(fw, name, st.reason);
-                rc = -1;
-                goto out;
-            }
             size_t i = pos[a], idx = idx0 + i < j->n ? idx0 + i : idx0 + i - j->n;
             ok[i] = 0;
-            fw->visited[idx] = SCHED_NODE_FAILED;
-            char *r = fw->reason[idx];
-            if (st.reason[0]) {
-                size_t l = strnlen(st.reason, sizeof st.reason - 1);
-                memcpy(r, st.reason, l);
-                r[l] = '\0';
-            } else {
-                snprintf(r, sizeof fw->reason[0], "%s", name);
-            }
+            if ((rc = node_failed(fw, idx, prof->plugins[cy->filt[f]].name, &st)) < 0) goto out;
         }
         na = w;
     }
@@ -359,15 +366,8 @@ static int filter_range(filter_job_t *j, size_t begin, size_t end, unsigned char
                 pos[w++] = pos[a];
                 continue;
             }
-            const char *name = prof->plugins[cy->filt[f]].name;
-            if (st.code == SKIFF_SCHED_ERROR) {
-                filter_error(fw, name, st.reason);
-                rc = -1;
-                goto out;
-            }
             ok[i] = 0;
-            fw->visited[idx] = SCHED_NODE_FAILED;
-            snprintf(fw->reason[idx], sizeof fw->reason[0], "%s", st.reason[0] ? st.reason : name);
+            if ((rc = node_failed(fw, idx, prof->plugins[cy->filt[f]].name, &st)) < 0) goto out;
         }
         na = w;
     }
@@ -383,14 +383,8 @@ static int filter_range(filter_job_t *j, size_t begin, size_t end, unsigned char
             fw->visited[idx] = SCHED_NODE_PASSED;
             continue;
         }
-        if (code == SKIFF_SCHED_ERROR) {
-            filter_error(fw, "filter", st.reason);
-            rc = -1;
-            goto out;
-        }
         ok[i] = 0;
-        fw->visited[idx] = SCHED_NODE_FAILED;
-        snprintf(fw->reason[idx], sizeof fw->reason[0], "%s", st.reason);
+        if ((rc = node_failed(fw, idx, "filter", &st)) < 0) goto out;
     }
 out:
     if (nominated)

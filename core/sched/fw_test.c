@@ -244,6 +244,20 @@ static void add_node(sched_cache_t *c, int i)
     assert_non_null(sched_cache_node_set(c, o, &changed, &err));
 }
 
+/* A pod record (the scheduler's view of it) from its JSON text. */
+static sched_pod_rec_t *pod_rec(const char *json, const char *key)
+{
+    cJSON *o = cJSON_Parse(json);
+    assert_non_null(o);
+    sched_pod_rec_t *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    p->obj = o;
+    skiff_error_t err;
+    assert_int_equal(sched_view_pod(&p->arena, o, &p->view, &err), 0);
+    assert_non_null(p->key = strdup(key));
+    return p;
+}
+
 static sched_pod_rec_t *make_pod(int i, int cpu)
 {
     char buf[600];
@@ -253,15 +267,9 @@ static sched_pod_rec_t *make_pod(int i, int cpu)
              "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\","
              "\"resources\":{\"requests\":{\"cpu\":\"%dm\"}}}]}}",
              i, i, i % 5 == 0 ? "ok" : "no", i % 4 == 0 ? "yes" : "no", i % 6 == 0 ? "skip" : "no", cpu);
-    cJSON *o = cJSON_Parse(buf);
-    assert_non_null(o);
-    sched_pod_rec_t *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    p->obj = o;
-    skiff_error_t err;
-    assert_int_equal(sched_view_pod(&p->arena, o, &p->view, &err), 0);
-    assert_true(asprintf(&p->key, "t/p%d", i) > 0);
-    return p;
+    char key[32];
+    snprintf(key, sizeof key, "t/p%d", i);
+    return pod_rec(buf, key);
 }
 
 /* Run `pods` pods through both, placing each where it went. */
@@ -332,6 +340,19 @@ static void run_against_reference(int n_nodes, int pct, int pods, int parallel)
     sched_cache_free(&c);
 }
 
+/* n alike nodes t0..t(n-1): 4 cpu, 8Gi, 110 pods. */
+static void add_same_nodes(sched_cache_t *c, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"t%d\"},\"status\":{\"allocatable\":"
+                                  "{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"110\"}}}", i);
+        int changed;
+        skiff_error_t err;
+        assert_non_null(sched_cache_node_set(c, cJSON_Parse(buf), &changed, &err));
+    }
+}
+
 /* 600 nodes, adaptive percentage: 276 to find, rotation wraps often. */
 static void test_adaptive_percentage(void **state)
 {
@@ -365,14 +386,7 @@ static void test_ties_uniform(void **state)
 {
     (void)state;
     sched_cache_t c = { 0 };
-    for (int i = 0; i < 4; i++) {
-        char buf[300];
-        snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"t%d\"},\"status\":{\"allocatable\":"
-                                  "{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"110\"}}}", i);
-        int changed;
-        skiff_error_t err;
-        assert_non_null(sched_cache_node_set(&c, cJSON_Parse(buf), &changed, &err));
-    }
+    add_same_nodes(&c, 4);
     skiff_sched_plugin_ref_t plugins[] = { { "fit", NULL, &FIT, 0 }, { "least", NULL, &LEAST, 1 } };
     sched_profile_t prof = { "p", plugins, 2, 0 };
     sched_fw_t fw = { 0 };
@@ -443,15 +457,9 @@ static sched_pod_rec_t *prio_pod(const char *name, int prio, const char *label, 
              "\"spec\":{\"priority\":%d,\"containers\":[{\"name\":\"c\",\"image\":\"x\","
              "\"resources\":{\"requests\":{\"cpu\":\"%s\"}}}]}}",
              name, name, label, prio, cpu);
-    cJSON *o = cJSON_Parse(buf);
-    assert_non_null(o);
-    sched_pod_rec_t *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    p->obj = o;
-    skiff_error_t err;
-    assert_int_equal(sched_view_pod(&p->arena, o, &p->view, &err), 0);
-    assert_true(asprintf(&p->key, "t/%s", name) > 0);
-    return p;
+    char key[300];
+    snprintf(key, sizeof key, "t/%s", name);
+    return pod_rec(buf, key);
 }
 
 static sched_fw_result_t schedule_one(sched_fw_t *fw, sched_cache_t *c, sched_profile_t *prof, sched_pod_rec_t *p)
@@ -468,14 +476,7 @@ static void test_nominated_second_pass(void **state)
 {
     (void)state;
     sched_cache_t c = { 0 };
-    for (int i = 0; i < 2; i++) {
-        char buf[300];
-        snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"t%d\"},\"status\":{\"allocatable\":"
-                                  "{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"110\"}}}", i);
-        int changed;
-        skiff_error_t err;
-        assert_non_null(sched_cache_node_set(&c, cJSON_Parse(buf), &changed, &err));
-    }
+    add_same_nodes(&c, 2);
     skiff_sched_plugin_ref_t plugins[] = { { "fit", NULL, &FIT, 0 }, { "friend", NULL, &FRIEND, 0 } };
     sched_profile_t prof = { "p", plugins, 2, 0 };
     sched_fw_t fw = { 0 };

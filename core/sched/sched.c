@@ -80,6 +80,15 @@ int64_t sched_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The absolute CLOCK_MONOTONIC time `ns` from now, for the condition
+ * variables here (all made with CLOCK_MONOTONIC: clock changes don't
+ * stretch a wait). */
+static struct timespec deadline_in(int64_t ns)
+{
+    int64_t t = sched_now_ns() + ns;
+    return (struct timespec){ .tv_sec = t / 1000000000, .tv_nsec = t % 1000000000 };
+}
+
 /* ---- the handle ------------------------------------------------------ */
 
 static int handle_bind(const skiff_sched_handle_t *h, const skiff_sched_pod_t *pod,
@@ -612,11 +621,7 @@ static void bind_wait(skiff_sched_t *s, int64_t wait_ns)
     if (wait_ns < 0) {
         pthread_cond_wait(&s->bcv, &s->bmu);
     } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + wait_ns;
-        ts.tv_sec = t / 1000000000;
-        ts.tv_nsec = t % 1000000000;
+        struct timespec ts = deadline_in(wait_ns);
         pthread_cond_timedwait(&s->bcv, &s->bmu, &ts);
     }
     /* A signal already took this worker off b_idle; a broadcast, a timeout
@@ -769,11 +774,7 @@ static void *sched_main(void *arg)
             pthread_cond_broadcast(&s->idle_cv);
             int64_t wait = s->next_tick_ns - sched_now_ns();
             if (wait <= 0) break;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + wait;
-            ts.tv_sec = t / 1000000000;
-            ts.tv_nsec = t % 1000000000;
+            struct timespec ts = deadline_in(wait);
             pthread_cond_timedwait(&s->cv, &s->mu, &ts);
             if (s->next_tick_ns <= sched_now_ns()) break;
         }
@@ -988,11 +989,7 @@ void skiff_sched_stats(skiff_sched_t *s, skiff_sched_stats_t *out)
 
 int skiff_sched_wait_idle(skiff_sched_t *s, int64_t timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + timeout_ms * 1000000;
-    ts.tv_sec = t / 1000000000;
-    ts.tv_nsec = t % 1000000000;
+    struct timespec ts = deadline_in(timeout_ms * 1000000);
     int rc = 0;
     pthread_mutex_lock(&s->mu);
     while (s->sched_busy || s->in_head || s->in_binding) {

@@ -121,15 +121,10 @@ static void check_stream(const wcol_t *c, size_t want, int64_t first_rev)
     free(model);
 }
 
-static void watch_many_writers(void **state)
+/* WRITERS writers at once, each PER_WRITER txns under /w/<id>/; returns the
+ * revisions they made together. */
+static int64_t run_writers(st_t *st, writer_t *w)
 {
-    st_t *st = *state;
-    wcol_t c[4];
-    for (int i = 0; i < 4; i++) {
-        wcol_init(&c[i], st);
-        watch(st, &c[i], i == 3 ? "" : "/w/", i == 1 ? 1 : 0);
-    }
-    writer_t w[WRITERS];
     pthread_t t[WRITERS];
     for (int i = 0; i < WRITERS; i++) {
         w[i] = (writer_t){ .st = st, .id = i };
@@ -141,6 +136,19 @@ static void watch_many_writers(void **state)
         assert_int_equal(w[i].failures, 0);
         total += w[i].revs;
     }
+    return total;
+}
+
+static void watch_many_writers(void **state)
+{
+    st_t *st = *state;
+    wcol_t c[4];
+    for (int i = 0; i < 4; i++) {
+        wcol_init(&c[i], st);
+        watch(st, &c[i], i == 3 ? "" : "/w/", i == 1 ? 1 : 0);
+    }
+    writer_t w[WRITERS];
+    int64_t total = run_writers(st, w);
     assert_int_equal(cur_rev(st, NULL), total);
     for (int i = 0; i < 4; i++)
         assert_int_equal(wcol_wait(&c[i], (size_t)total, WAIT_MS), (size_t)total);
@@ -166,17 +174,7 @@ static void watch_prefixes_many_writers(void **state)
         watch(st, &c[i], i < WRITERS ? prefix[i] : "", 0);
     }
     writer_t w[WRITERS];
-    pthread_t t[WRITERS];
-    for (int i = 0; i < WRITERS; i++) {
-        w[i] = (writer_t){ .st = st, .id = i };
-        pthread_create(&t[i], NULL, writer_main, &w[i]);
-    }
-    int64_t total = 0;
-    for (int i = 0; i < WRITERS; i++) {
-        pthread_join(t[i], NULL);
-        assert_int_equal(w[i].failures, 0);
-        total += w[i].revs;
-    }
+    int64_t total = run_writers(st, w);
     for (int i = 0; i < WRITERS; i++)
         assert_int_equal(wcol_wait(&c[i], (size_t)w[i].revs, WAIT_MS), (size_t)w[i].revs);
     assert_int_equal(wcol_wait(&c[WRITERS], (size_t)total, WAIT_MS), (size_t)total);
