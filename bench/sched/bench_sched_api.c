@@ -174,7 +174,7 @@ static int write_config(const char *file, const char *plugins)
             "plugin_path = [ \"%s\" ];\n"
             "components = { apiserver = true; scheduler = false; };\n"
             "apiserver = { listen = \"\"; };\n"
-            "scheduler = { percentage_of_nodes_to_score = 0; parallelism = %s; bind_workers = %s;\n"
+            "scheduler = { percentage_of_nodes_to_score = 0; parallelism = %s;%s%s%s\n"
             "  profiles = ( { name = \"default-scheduler\";\n"
             "    plugins = ( { instance = \"unschedulable\"; }, { instance = \"node-name\"; },\n"
             "                { instance = \"taints\"; weight = 3; }, { instance = \"node-affinity\"; weight = 2; },\n"
@@ -199,7 +199,10 @@ static int write_config(const char *file, const char *plugins)
             "  );\n"
             "};\n",
             plugins, getenv("SCHED_PARALLELISM") ? getenv("SCHED_PARALLELISM") : "2",
-            getenv("SCHED_BIND_WORKERS") ? getenv("SCHED_BIND_WORKERS") : "2", store);
+            /* the scheduler's default unless SCHED_BIND_WORKERS says */
+            getenv("SCHED_BIND_WORKERS") ? " bind_workers = " : "",
+            getenv("SCHED_BIND_WORKERS") ? getenv("SCHED_BIND_WORKERS") : "",
+            getenv("SCHED_BIND_WORKERS") ? ";" : "", store);
     fclose(f);
     return 0;
 }
