@@ -159,6 +159,19 @@ static void wipe_store(void)
         nftw(store_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The work directory goes on every exit, the early ones (exit(1) on a
+ * scenario that cannot start) too. */
+static char work_dir[64];
+
+static void remove_work_dir(void)
+{
+    if (!work_dir[0])
+        return;
+    nftw(work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    rmdir(work_dir);
+    work_dir[0] = '\0';
+}
+
 static int write_config(const char *file, const char *plugins)
 {
     FILE *f = fopen(file, "w");
@@ -398,15 +411,17 @@ int main(int argc, char **argv)
     if (!abs) { perror(plugins); return 2; }
     char dir[] = "/tmp/skiff-schedbench.XXXXXX";
     if (!mkdtemp(dir)) { perror("mkdtemp"); free(abs); return 1; }
+    snprintf(work_dir, sizeof work_dir, "%s", dir);
+    atexit(remove_work_dir);
     char file[256];
     snprintf(file, sizeof file, "%s/sched.cfg", dir);
     if (!strcmp(store_kind, "lmdb")) {
         snprintf(store_dir, sizeof store_dir, "%s/store", dir);
-        if (mkdir(store_dir, 0700) < 0) { perror(store_dir); rmdir(dir); return 1; }
+        if (mkdir(store_dir, 0700) < 0) { perror(store_dir); return 1; }
     }
     int wrc = write_config(file, abs);
     free(abs);
-    if (wrc < 0) { rmdir(dir); return 1; }
+    if (wrc < 0) return 1;
     printf("bench_sched_api: API server (%s store, watch cache, in-process client) + scheduler component, one process\n",
            store_kind);
     int bad = 0;
@@ -425,11 +440,6 @@ int main(int argc, char **argv)
         bad = a < 0 || b < 0 || c < 0;
         printf("sched: basic-10k %.0f pods/s, basic-50k %.0f pods/s, constrained %.0f pods/s\n", a, b, c);
     }
-    unlink(file);
-    if (store_dir[0]) {
-        wipe_store();
-        rmdir(store_dir);
-    }
-    rmdir(dir);
+    remove_work_dir();
     return bad;
 }
