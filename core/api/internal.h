@@ -149,6 +149,12 @@ int apisrv_fail_notfound(apisrv_call_t *c, const char *name);
 int apisrv_fail_causes(apisrv_call_t *c, int code, const char *reason, const char *msg,
                        const cJSON *causes);
 int apisrv_fail_invalid(apisrv_call_t *c, const char *name, const apisrv_invalid_t *inv);
+/* authentication.k8s.io UserInfo {username, uid, groups} of `u` (reviews.c;
+ * SelfSubjectReview and TokenReview). */
+cJSON *apisrv_user_info_json(const skiff_api_user_t *u);
+/* The same for a kind other than the call's resource's (group "" = core). */
+int apisrv_fail_invalid_kind(apisrv_call_t *c, const char *group, const char *kind, const char *name,
+                             const apisrv_invalid_t *inv);
 /* Map a skiff error code from the store to a Status. */
 int apisrv_fail_store(apisrv_call_t *c, const skiff_error_t *err);
 /* A Status as a JSON text (for watch ERROR events). */

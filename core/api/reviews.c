@@ -28,7 +28,7 @@ static const char *str_at(const cJSON *o, const char *k)
     return cJSON_IsString(x) ? x->valuestring : "";
 }
 
-static cJSON *user_info(const skiff_api_user_t *u)
+cJSON *apisrv_user_info_json(const skiff_api_user_t *u)
 {
     cJSON *ui = cJSON_CreateObject();
     cJSON_AddStringToObject(ui, "username", u->name);
@@ -204,7 +204,7 @@ int apisrv_handle_ssr(apisrv_call_t *c)
     if (!cJSON_GetObjectItemCaseSensitive(m, "creationTimestamp")) cJSON_AddNullToObject(m, "creationTimestamp");
     cJSON_DeleteItemFromObjectCaseSensitive(o, "status");
     cJSON *st = cJSON_AddObjectToObject(o, "status");
-    cJSON *ui = user_info(c->user ? c->user : &skiff_api_user_component);
+    cJSON *ui = apisrv_user_info_json(c->user ? c->user : &skiff_api_user_component);
     if (c->user == &c->sa.user) apisrv_sa_extra(&c->sa, ui); /* a service-account token's extra */
     cJSON_AddItemToObject(st, "userInfo", ui);
     return apisrv_reply_json(c, 201, o);

@@ -295,38 +295,10 @@ int apisrv_sa_check(skiff_api_server_t *s, const char *tok, size_t len, const ch
 /* ---- TokenRequest ---------------------------------------------------------- */
 
 /* kube's NewInvalid(TokenRequest.authentication.k8s.io, name, errs): the
- * call's resource is serviceaccounts, so the Status is built here. */
+ * call's resource is serviceaccounts, so the kind is named here. */
 static int fail_invalid(apisrv_call_t *c, const char *name, const apisrv_invalid_t *inv)
 {
-    skiff_api_buf_t b;
-    skiff_api_buf_init(&b);
-    skiff_api_buf_printf(&b, "TokenRequest.authentication.k8s.io \"%s\" is invalid: %s", name, inv->n > 1 ? "[" : "");
-    cJSON *st = cJSON_CreateObject(), *d = NULL, *causes = NULL;
-    cJSON_AddStringToObject(st, "kind", "Status");
-    cJSON_AddStringToObject(st, "apiVersion", "v1");
-    cJSON_AddObjectToObject(st, "metadata");
-    cJSON_AddStringToObject(st, "status", "Failure");
-    for (int i = 0; i < inv->n; i++) {
-        skiff_api_buf_printf(&b, "%s%s: %s", i ? ", " : "", inv->causes[i].field, inv->causes[i].message);
-    }
-    if (inv->n > 1) skiff_api_buf_putc(&b, ']');
-    cJSON_AddStringToObject(st, "message", b.data ? b.data : "invalid");
-    skiff_api_buf_free(&b);
-    cJSON_AddStringToObject(st, "reason", "Invalid");
-    d = cJSON_AddObjectToObject(st, "details");
-    if (*name) cJSON_AddStringToObject(d, "name", name);
-    cJSON_AddStringToObject(d, "group", "authentication.k8s.io");
-    cJSON_AddStringToObject(d, "kind", "TokenRequest");
-    causes = cJSON_AddArrayToObject(d, "causes");
-    for (int i = 0; i < inv->n; i++) {
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "reason", inv->causes[i].reason);
-        cJSON_AddStringToObject(x, "message", inv->causes[i].message);
-        cJSON_AddStringToObject(x, "field", inv->causes[i].field);
-        cJSON_AddItemToArray(causes, x);
-    }
-    cJSON_AddNumberToObject(st, "code", 422);
-    return apisrv_reply_json(c, 422, st);
+    return apisrv_fail_invalid_kind(c, "authentication.k8s.io", "TokenRequest", name, inv);
 }
 
 static cJSON *ref_claim(const cJSON *obj)
@@ -479,16 +451,6 @@ int apisrv_handle_token_request(apisrv_call_t *c)
 
 /* ---- TokenReview ----------------------------------------------------------- */
 
-static cJSON *user_json(const skiff_api_user_t *u)
-{
-    cJSON *ui = cJSON_CreateObject();
-    cJSON_AddStringToObject(ui, "username", u->name);
-    if (u->uid && *u->uid) cJSON_AddStringToObject(ui, "uid", u->uid);
-    cJSON *g = cJSON_AddArrayToObject(ui, "groups");
-    for (size_t i = 0; i < u->ngroups; i++) cJSON_AddItemToArray(g, cJSON_CreateString(u->groups[i]));
-    return ui;
-}
-
 void apisrv_sa_extra(const apisrv_sa_user_t *u, cJSON *ui)
 {
     cJSON *ex = cJSON_AddObjectToObject(ui, "extra");
@@ -528,7 +490,7 @@ int apisrv_handle_token_review(apisrv_call_t *c)
     if (asprintf(&hdr, "Bearer %s", tok) < 0) hdr = NULL;
     if (hdr && c->s->tokens && apisrv_authenticate(c->s, hdr, &su) == 0 && su != &skiff_api_user_anonymous) {
         cJSON_AddBoolToObject(st, "authenticated", 1);
-        cJSON_AddItemToObject(st, "user", user_json(su));
+        cJSON_AddItemToObject(st, "user", apisrv_user_info_json(su));
         cJSON *a = cJSON_AddArrayToObject(st, "audiences");
         if (na) for (size_t i = 0; i < na; i++) cJSON_AddItemToArray(a, cJSON_CreateString(auds[i]));
         else cJSON_AddItemToArray(a, cJSON_CreateString(ISSUER));
@@ -538,7 +500,7 @@ int apisrv_handle_token_review(apisrv_call_t *c)
         char why[300];
         if (apisrv_sa_check(c->s, tok, strlen(tok), auds, na, c->now_ns / 1000000000, &u, &claims, why, sizeof why) == 0) {
             cJSON_AddBoolToObject(st, "authenticated", 1);
-            cJSON *ui = user_json(&u.user);
+            cJSON *ui = apisrv_user_info_json(&u.user);
             apisrv_sa_extra(&u, ui);
             cJSON_AddItemToObject(st, "user", ui);
             /* the audiences the token is good for among those asked */

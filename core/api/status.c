@@ -45,15 +45,22 @@ char *apisrv_status_json(int code, const char *reason, const char *message)
     return s;
 }
 
-static int fail_with(apisrv_call_t *c, int code, const char *reason, const char *msg,
-                     const char *name, const apisrv_invalid_t *inv)
+/* details.group/kind: the call's resource's, unless `gk` names another
+ * (TokenRequest answered on serviceaccounts/token). */
+typedef struct { const char *group, *kind; } group_kind_t;
+
+static int fail_with_kind(apisrv_call_t *c, int code, const char *reason, const char *msg,
+                          const char *name, const apisrv_invalid_t *inv, const group_kind_t *gk)
 {
     cJSON *st = status_new(code, reason, msg);
     if (!st) return -ENOMEM;
-    if (c->res || (name && *name)) {
+    if (gk || c->res || (name && *name)) {
         cJSON *d = cJSON_CreateObject();
         if (name && *name) cJSON_AddStringToObject(d, "name", name);
-        if (c->res) {
+        if (gk) {
+            if (*gk->group) cJSON_AddStringToObject(d, "group", gk->group);
+            cJSON_AddStringToObject(d, "kind", gk->kind);
+        } else if (c->res) {
             if (*c->res->group) cJSON_AddStringToObject(d, "group", c->res->group);
             /* Invalid names the Kind ("The Pod \"x\" is invalid"), others the resource */
             cJSON_AddStringToObject(d, "kind", code == 422 ? c->res->kind : c->res->plural);
@@ -71,6 +78,12 @@ static int fail_with(apisrv_call_t *c, int code, const char *reason, const char 
         cJSON_AddItemToObject(st, "details", d);
     }
     return apisrv_reply_json(c, code, st);
+}
+
+static int fail_with(apisrv_call_t *c, int code, const char *reason, const char *msg,
+                     const char *name, const apisrv_invalid_t *inv)
+{
+    return fail_with_kind(c, code, reason, msg, name, inv, NULL);
 }
 
 int apisrv_fail(apisrv_call_t *c, int code, const char *reason, const char *fmt, ...)
@@ -107,11 +120,14 @@ int apisrv_fail_notfound(apisrv_call_t *c, const char *name)
     return fail_with(c, 404, "NotFound", msg, name, NULL);
 }
 
-int apisrv_fail_invalid(apisrv_call_t *c, const char *name, const apisrv_invalid_t *inv)
+/* kube's NewInvalid: "<what> \"name\" is invalid: field: message" (or
+ * "[a, b]" for several causes). */
+static int fail_invalid_as(apisrv_call_t *c, const char *what, const group_kind_t *gk, const char *name,
+                           const apisrv_invalid_t *inv)
 {
     skiff_api_buf_t b;
     skiff_api_buf_init(&b);
-    skiff_api_buf_printf(&b, "%s \"%s\" is invalid: ", c->res ? c->res->kind : "object", name);
+    skiff_api_buf_printf(&b, "%s \"%s\" is invalid: ", what, name);
     if (inv->n > 1) skiff_api_buf_putc(&b, '[');
     for (int i = 0; i < inv->n; i++) {
         if (i) skiff_api_buf_puts(&b, ", ");
@@ -119,9 +135,23 @@ int apisrv_fail_invalid(apisrv_call_t *c, const char *name, const apisrv_invalid
         skiff_api_buf_puts(&b, inv->causes[i].message);
     }
     if (inv->n > 1) skiff_api_buf_putc(&b, ']');
-    int rc = fail_with(c, 422, "Invalid", b.data ? b.data : "invalid", name, inv);
+    int rc = fail_with_kind(c, 422, "Invalid", b.data ? b.data : "invalid", name, inv, gk);
     skiff_api_buf_free(&b);
     return rc;
+}
+
+int apisrv_fail_invalid_kind(apisrv_call_t *c, const char *group, const char *kind, const char *name,
+                             const apisrv_invalid_t *inv)
+{
+    char what[256];
+    snprintf(what, sizeof what, "%s%s%s", kind, *group ? "." : "", group); /* GroupKind.String() */
+    group_kind_t gk = { group, kind };
+    return fail_invalid_as(c, what, &gk, name, inv);
+}
+
+int apisrv_fail_invalid(apisrv_call_t *c, const char *name, const apisrv_invalid_t *inv)
+{
+    return fail_invalid_as(c, c->res ? c->res->kind : "object", NULL, name, inv);
 }
 
 int apisrv_fail_store(apisrv_call_t *c, const skiff_error_t *err)
