@@ -187,11 +187,11 @@ static void test_subject_access_reviews(void **state)
     /* validation, kube's wording */
     assert_int_equal(post(f, &root, SAR, "{\"spec\":{\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}", &o), 422);
     assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
-                        "SubjectAccessReview \"\" is invalid: spec.user: Invalid value: \"\": at least one of user or group must be specified");
+                        "SubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.user: Invalid value: \"\": at least one of user or group must be specified");
     cJSON_Delete(o);
     assert_int_equal(post(f, &root, SAR, "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"user\":\"u\",\"resourceAttributes\":{},\"nonResourceAttributes\":{\"path\":\"/x\",\"verb\":\"get\"}}}", &o), 422);
     assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
-                        "SubjectAccessReview \"\" is invalid: [spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:\"/x\", Verb:\"get\"}: "
+                        "SubjectAccessReview.authorization.k8s.io \"\" is invalid: [spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:\"/x\", Verb:\"get\"}: "
                         "cannot be specified in combination with resourceAttributes, metadata: Invalid value: {\"name\":\"n\"}: must be empty]");
     cJSON_Delete(o);
     /* who may ask: create subjectaccessreviews (cluster-scoped) */
@@ -209,11 +209,11 @@ static void test_subject_access_reviews(void **state)
     cJSON_Delete(o);
     assert_int_equal(post(f, &root, LSAR_DEV, "{\"spec\":{\"user\":\"carol\",\"resourceAttributes\":{\"namespace\":\"prod\",\"verb\":\"get\",\"resource\":\"pods\"}}}", &o), 422);
     assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
-                        "LocalSubjectAccessReview \"\" is invalid: spec.resourceAttributes.namespace: Invalid value: \"prod\": must match metadata.namespace");
+                        "LocalSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.resourceAttributes.namespace: Invalid value: \"prod\": must match metadata.namespace");
     cJSON_Delete(o);
     assert_int_equal(post(f, &root, LSAR_DEV, "{\"spec\":{\"user\":\"carol\",\"nonResourceAttributes\":{\"path\":\"/x\",\"verb\":\"get\"}}}", &o), 422);
     assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
-                        "LocalSubjectAccessReview \"\" is invalid: spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:\"/x\", Verb:\"get\"}: disallowed on this kind of request");
+                        "LocalSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:\"/x\", Verb:\"get\"}: disallowed on this kind of request");
     cJSON_Delete(o);
     assert_int_equal(post(f, &root, LSAR_DEV, "{\"metadata\":{\"namespace\":\"prod\"},\"spec\":{\"user\":\"c\",\"resourceAttributes\":{\"namespace\":\"dev\"}}}", &o), 400);
     assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,

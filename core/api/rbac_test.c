@@ -530,7 +530,7 @@ static void test_rbac_validation(void **state)
     assert_int_equal(as(f, NULL, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/roles",
                         "{\"metadata\":{\"name\":\"r\"},\"rules\":[{\"nonResourceURLs\":[\"/x\"],\"verbs\":[\"get\"]}]}", &b), 422);
     assert_string_equal(msg_of(b, m, sizeof m),
-                        "Role \"r\" is invalid: rules[0].nonResourceURLs: Invalid value: namespaced rules cannot apply to non-resource URLs");
+                        "Role.rbac.authorization.k8s.io \"r\" is invalid: rules[0].nonResourceURLs: Invalid value: namespaced rules cannot apply to non-resource URLs");
     free(b);
     assert_int_equal(as(f, NULL, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
                         "{\"metadata\":{\"name\":\"b\"},\"subjects\":[{\"kind\":\"Robot\",\"name\":\"x\"}],\"roleRef\":{\"kind\":\"Role\",\"name\":\"r\"}}", &b), 422);

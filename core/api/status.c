@@ -149,9 +149,14 @@ int apisrv_fail_invalid_kind(apisrv_call_t *c, const char *group, const char *ki
     return fail_invalid_as(c, what, &gk, name, inv);
 }
 
+/* The message names the kind qualified by its group, as kube's
+ * ("Deployment.apps \"x\" is invalid"; kubectl prints details.kind). */
 int apisrv_fail_invalid(apisrv_call_t *c, const char *name, const apisrv_invalid_t *inv)
 {
-    return fail_invalid_as(c, c->res ? c->res->kind : "object", NULL, name, inv);
+    if (!c->res) return fail_invalid_as(c, "object", NULL, name, inv);
+    char what[256];
+    snprintf(what, sizeof what, "%s%s%s", c->res->kind, *c->res->group ? "." : "", c->res->group);
+    return fail_invalid_as(c, what, NULL, name, inv);
 }
 
 int apisrv_fail_store(apisrv_call_t *c, const skiff_error_t *err)

@@ -236,7 +236,7 @@ static void test_reinvocation_and_match_conditions(void **state)
          "\"matchConditions\":[{\"name\":\"ok\",\"expression\":\"true\"},{\"name\":\"bad\",\"expression\":\"object.x.all(y, y)\"}]");
     snprintf(list, sizeof list, "[%s]", a);
     assert_int_equal(mwc(&e, "bad", list, msg, sizeof msg), 422);
-    assert_string_equal(msg, "MutatingWebhookConfiguration \"bad\" is invalid: webhooks[0].matchConditions[1].expression: "
+    assert_string_equal(msg, "MutatingWebhookConfiguration.admissionregistration.k8s.io \"bad\" is invalid: webhooks[0].matchConditions[1].expression: "
                              "Invalid value: \"object.x.all(y, y)\": compilation failed: ERROR: <input>:1:10: "
                              "undeclared reference to 'all' (in container '')");
     hook(a, sizeof a, "dup.test", "/label", "[\"configmaps\"]",
@@ -246,7 +246,7 @@ static void test_reinvocation_and_match_conditions(void **state)
     assert_non_null(strstr(msg, "webhooks[0].matchConditions[1].name: Duplicate value: \"c\""));
     /* clientConfig: exactly one of url and service */
     assert_int_equal(mwc(&e, "none", "[{\"name\":\"n.test\",\"sideEffects\":\"None\",\"clientConfig\":{}}]", msg, sizeof msg), 422);
-    assert_string_equal(msg, "MutatingWebhookConfiguration \"none\" is invalid: webhooks[0].clientConfig: Required value: "
+    assert_string_equal(msg, "MutatingWebhookConfiguration.admissionregistration.k8s.io \"none\" is invalid: webhooks[0].clientConfig: Required value: "
                              "exactly one of url or service is required");
     adm_env_down(&e);
     MHD_stop_daemon(hook_srv);
