@@ -23,18 +23,7 @@ J
 }
 
 wait_for "three simulated nodes" "3" bash -c "$KUBECTL get nodes --no-headers 2>/dev/null | wc -l"
-cat >"$T/pc.yaml" <<Y
-apiVersion: scheduling.k8s.io/v1
-kind: PriorityClass
-metadata: {name: low}
-value: 100
-globalDefault: true
----
-apiVersion: scheduling.k8s.io/v1
-kind: PriorityClass
-metadata: {name: high}
-value: 1000
-Y
+low_high_classes "$T/pc.yaml"
 k create -f "$T/pc.yaml" >/dev/null 2>&1
 
 # Two unprotected pods, then (a second later: a later start) the protected one.

@@ -24,17 +24,8 @@ out=$(k get priorityclasses --no-headers 2>&1)
 expect_contains "built-in system-cluster-critical" "system-cluster-critical   2000000000   false" "$out"
 expect_contains "built-in system-node-critical" "system-node-critical      2000001000   false" "$out"
 
-cat >"$T/pc.yaml" <<Y
-apiVersion: scheduling.k8s.io/v1
-kind: PriorityClass
-metadata: {name: low}
-value: 100
-globalDefault: true
----
-apiVersion: scheduling.k8s.io/v1
-kind: PriorityClass
-metadata: {name: high}
-value: 1000
+low_high_classes "$T/pc.yaml"
+cat >>"$T/pc.yaml" <<Y
 ---
 apiVersion: scheduling.k8s.io/v1
 kind: PriorityClass

@@ -48,3 +48,20 @@ wait_for() { # DESCRIPTION EXPECTED COMMAND...: poll up to ~15 s
   for i in $(seq 1 150); do got=$("$@" 2>&1); [ "$got" = "$want" ] && break; sleep 0.1; done
   expect_eq "$d" "$want" "$got"
 }
+
+# The two PriorityClasses preemption tests start from, written to FILE:
+# low (100, the global default) and high (1000). Callers append more.
+low_high_classes() {
+  cat >"$1" <<Y
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: low}
+value: 100
+globalDefault: true
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+Y
+}
